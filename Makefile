@@ -1,0 +1,42 @@
+# Kringloop. `make demo` runs the whole product on this machine; `make test` runs the tests.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PYTHON ?= python3
+PORT ?= 8000
+export PORT
+
+.PHONY: demo test install install-dev assets bench chaos e2e clean help
+
+help:
+	@echo "make demo   - install everything and run Kringloop on http://127.0.0.1:$(PORT) (SQLite, file broker, outbox)"
+	@echo "make test   - run the test suite against PostgreSQL and Redis on localhost"
+	@echo "make bench  - performance benchmark (PostgreSQL, Redis, gunicorn, Celery)"
+	@echo "make chaos  - fault-injection run (kills the worker and restarts Redis under load)"
+
+$(VENV)/.installed: requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+install: $(VENV)/.installed node_modules/.installed
+install-dev: $(VENV)/.installed-dev node_modules/.installed
+
+demo: install
+	KRINGLOOP_ENV=development $(PY) manage.py migrate --noinput
+	KRINGLOOP_ENV=development $(PY) manage.py seed_demo
+	KRINGLOOP_ENV=development $(PY) manage.py rundemo --port $(PORT)
+
+test: install-dev
+	KRINGLOOP_ENV=test $(PY) -m pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf .demo staticfiles .pytest_cache

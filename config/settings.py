@@ -1,0 +1,269 @@
+"""Kringloop settings: one module, driven by environment variables.
+
+`KRINGLOOP_ENV` names the mode:
+- `production` (the default): every secret and host must be given; nothing permissive.
+- `development`: `make demo`. SQLite, a broker on the file system, emails to the in-app outbox,
+  a secret key generated once per checkout (never committed).
+- `test`: `make test`. PostgreSQL and Redis on localhost, as CI has them.
+Every variable is listed in README.md.
+"""
+
+import secrets
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+from config.env import env_bool, env_choice, env_int, env_list, env_str
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+KRINGLOOP_ENV = env_choice("KRINGLOOP_ENV", "production", ("production", "development", "test"))
+PRODUCTION = KRINGLOOP_ENV == "production"
+DEVELOPMENT = KRINGLOOP_ENV == "development"
+TESTING = KRINGLOOP_ENV == "test"
+
+DEBUG = env_bool("DEBUG", DEVELOPMENT)
+if PRODUCTION and DEBUG:
+    raise ImproperlyConfigured("DEBUG must be off when KRINGLOOP_ENV=production.")
+
+DEMO_DIR = Path(env_str("KRINGLOOP_DEMO_DIR", str(BASE_DIR / ".demo")))
+
+
+def _development_secret_key() -> str:
+    # Generated once per checkout and kept out of git (.gitignore), so no secret is in the repo.
+    path = BASE_DIR / ".dev-secret-key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(50))
+    return path.read_text().strip()
+
+
+if PRODUCTION:
+    SECRET_KEY = env_str("SECRET_KEY")
+    if len(SECRET_KEY) < 50:
+        raise ImproperlyConfigured("SECRET_KEY must be at least 50 characters long in production.")
+    ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [])
+    if not ALLOWED_HOSTS:
+        raise ImproperlyConfigured("ALLOWED_HOSTS is required in production (comma-separated host names).")
+else:
+    SECRET_KEY = env_str("SECRET_KEY", "") or _development_secret_key()
+    ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
+
+SITE_URL = env_str("SITE_URL", "" if PRODUCTION else f"http://127.0.0.1:{env_int('PORT', 8000)}").rstrip("/")
+if PRODUCTION and not SITE_URL:
+    raise ImproperlyConfigured("SITE_URL is required in production (e.g. https://nps.example.com); emails link to it.")
+COMPANY_NAME = env_str("COMPANY_NAME", "Acme")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "crispy_forms",
+    "crispy_bootstrap5",
+    "django_htmx",
+    "anymail",
+    "core",
+    "surveys",
+    "followups",
+    "scoring",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+ASGI_APPLICATION = "config.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+                "core.context_processors.navigation",
+            ],
+        },
+    },
+]
+
+# --- Database -------------------------------------------------------------------------------
+_default_database_url = {
+    "production": None,
+    "development": f"sqlite:///{DEMO_DIR / 'kringloop.sqlite3'}",
+    "test": "postgres://postgres@localhost:5432/kringloop",
+}[KRINGLOOP_ENV]
+DATABASE_URL = env_str("DATABASE_URL", _default_database_url)
+if DATABASE_URL is None:
+    raise ImproperlyConfigured("DATABASE_URL is required in production (postgres://user:pass@host:5432/db).")
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The demo runs web, worker and beat as three processes on one SQLite file.
+    DATABASES["default"]["OPTIONS"] = {"timeout": 30, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"}
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Redis, cache, Celery -------------------------------------------------------------------
+REDIS_URL = env_str("REDIS_URL", "redis://localhost:6379/0" if TESTING else "")
+if PRODUCTION and not REDIS_URL:
+    raise ImproperlyConfigured("REDIS_URL is required in production (the shared cache for rate limits).")
+
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
+                          "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "kringloop")}}
+else:
+    # Development without Redis: a cache on disk that the web server, worker and beat share.
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+                          "LOCATION": str(DEMO_DIR / "cache")}}
+
+_filesystem_broker = not (env_str("CELERY_BROKER_URL", "") or REDIS_URL)
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL or "filesystem://")
+if _filesystem_broker:
+    # A broker that needs no server: kombu's file-system transport, for `make demo`.
+    _broker_dir = DEMO_DIR / "broker"
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(_broker_dir / "out"),
+        "data_folder_out": str(_broker_dir / "out"),
+        "processed_folder": str(_broker_dir / "processed"),
+        "store_processed": False,
+    }
+else:
+    # Longer than any countdown or ETA we use, so an unacknowledged task is not redelivered early.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 6 * 3600)}
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_ALWAYS_EAGER = False
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TIMEZONE = "UTC"
+# Tasks publish from web requests: fail fast when the broker is down (the sweep picks the work up).
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0.1, "interval_step": 0.2}
+
+# --- Email ----------------------------------------------------------------------------------
+# `core.mail.OutboxBackend` stores every message in the database; admins read it at /outbox/.
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "core.mail.OutboxBackend" if not PRODUCTION else "")
+if PRODUCTION and not EMAIL_BACKEND:
+    raise ImproperlyConfigured(
+        "EMAIL_BACKEND is required in production, e.g. anymail.backends.postmark.EmailBackend."
+    )
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Kringloop <nps@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+ANYMAIL = {
+    "WEBHOOK_SECRET": env_str("ANYMAIL_WEBHOOK_SECRET", "" if not PRODUCTION else None) or None,
+}
+# ESP credentials (e.g. POSTMARK_SERVER_TOKEN) are read by anymail from ANYMAIL_<ESP>_* variables.
+for _key, _value in __import__("os").environ.items():
+    if _key.startswith("ANYMAIL_") and _key != "ANYMAIL_WEBHOOK_SECRET":
+        ANYMAIL[_key.removeprefix("ANYMAIL_")] = _value
+
+# --- Auth -----------------------------------------------------------------------------------
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+if TESTING:
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
+
+# --- Internationalisation -------------------------------------------------------------------
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("nl", "Nederlands")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = env_str("TIME_ZONE", "Europe/Amsterdam")
+USE_I18N = True
+USE_TZ = True
+
+# --- Static files ---------------------------------------------------------------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+_node = BASE_DIR / "node_modules"
+STATICFILES_DIRS = [
+    BASE_DIR / "static",
+    ("vendor/bootstrap", _node / "bootstrap" / "dist"),
+    ("vendor/bootstrap-icons", _node / "bootstrap-icons" / "font"),
+    ("vendor/chart.js", _node / "chart.js" / "dist"),
+]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if PRODUCTION else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+WHITENOISE_AUTOREFRESH = not PRODUCTION  # serve straight from the finders outside production
+MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(DEMO_DIR / "media")))
+
+CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
+CRISPY_TEMPLATE_PACK = "bootstrap5"
+
+# Uploads: CSV imports may be large; they are streamed to disk, not held in memory.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 2 * 1024 * 1024)
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+
+# --- Security -------------------------------------------------------------------------------
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the page, not the cookie
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+if PRODUCTION:
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000, minimum=0)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+
+# --- Product rules --------------------------------------------------------------------------
+KRINGLOOP = {
+    "QUIET_PERIOD_DAYS": env_int("QUIET_PERIOD_DAYS", 30, minimum=0),
+    "REMINDER_AFTER_DAYS": env_int("REMINDER_AFTER_DAYS", 5, minimum=1),
+    "ANSWER_EDIT_DAYS": 7,
+    "COMMENT_MAX_LENGTH": 5000,
+    "MIN_RESPONSES": env_int("NPS_MIN_RESPONSES", 30, minimum=1),
+    "SLA_HOURS": {"detractor": 48, "passive": 168, "promoter": 168},
+    "BUSINESS_HOURS": env_str("BUSINESS_HOURS", "09:00-17:00"),
+    "BUSINESS_DAYS": env_str("BUSINESS_DAYS", "1,2,3,4,5"),
+    "INVITE_BATCH_SIZE": env_int("INVITE_BATCH_SIZE", 500, minimum=1),
+    "DIGEST_WEEKDAY": 0,  # Monday
+    "DIGEST_HOUR": env_int("DIGEST_HOUR", 8, minimum=0),
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "INFO"}},
+}

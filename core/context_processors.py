@@ -1,0 +1,33 @@
+from django.urls import NoReverseMatch, reverse
+
+from core.roles import ADMIN, AGENT, VIEWER, has_role, user_role
+
+# (label, url name, lowest role that may use it). Items whose page is not installed are left out.
+NAV_ITEMS = [
+    ("Dashboard", "dashboard", VIEWER),
+    ("Comments", "comment_list", VIEWER),
+    ("My follow-ups", "followup_mine", AGENT),
+    ("Team queue", "followup_queue", AGENT),
+    ("Improvements", "improvement_list", AGENT),
+    ("Campaigns", "campaign_list", ADMIN),
+    ("Contacts", "contact_list", ADMIN),
+    ("Routing", "routing_rule_list", ADMIN),
+    ("Users", "user_list", ADMIN),
+    ("Outbox", "outbox", ADMIN),
+]
+
+
+def navigation(request):
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"nav_items": [], "user_role": None}
+    items = []
+    for label, name, role in NAV_ITEMS:
+        if not has_role(user, role):
+            continue
+        try:
+            url = reverse(name)
+        except NoReverseMatch:
+            continue
+        items.append({"label": label, "url": url, "active": request.path.startswith(url)})
+    return {"nav_items": items, "user_role": user_role(user)}

@@ -1,0 +1,69 @@
+"""Roles are Django groups, ordered: viewer < agent < admin. Superusers are admins.
+
+- admin: configures campaigns, contacts, routing, users; sees everything.
+- agent: works follow-ups; also sees dashboards.
+- viewer: dashboards only.
+"""
+
+from functools import wraps
+
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+
+ADMIN = "admin"
+AGENT = "agent"
+VIEWER = "viewer"
+ROLES = (VIEWER, AGENT, ADMIN)  # lowest first
+_RANK = {role: rank for rank, role in enumerate(ROLES, start=1)}
+
+
+def user_role(user) -> str | None:
+    """The highest role the user holds, or None."""
+    if not user.is_authenticated or not user.is_active:
+        return None
+    if user.is_superuser:
+        return ADMIN
+    cached = getattr(user, "_kringloop_role", False)
+    if cached is not False:
+        return cached
+    names = set(user.groups.values_list("name", flat=True))
+    role = next((r for r in reversed(ROLES) if r in names), None)
+    user._kringloop_role = role
+    return role
+
+
+def has_role(user, role: str) -> bool:
+    """True when the user holds `role` or a higher one."""
+    held = user_role(user)
+    return held is not None and _RANK[held] >= _RANK[role]
+
+
+def role_required(role: str):
+    """View decorator: anonymous users go to the login page, users without the role get 403."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            if not has_role(request.user, role):
+                raise PermissionDenied(f"This page needs the {role} role.")
+            return view(request, *args, **kwargs)
+
+        wrapper.required_role = role
+        return wrapper
+
+    return decorator
+
+
+admin_required = role_required(ADMIN)
+agent_required = role_required(AGENT)
+viewer_required = role_required(VIEWER)
+
+
+def assign_role(user, role: str) -> None:
+    from django.contrib.auth.models import Group
+
+    user.groups.remove(*Group.objects.filter(name__in=ROLES))
+    user.groups.add(Group.objects.get_or_create(name=role)[0])
+    user.__dict__.pop("_kringloop_role", None)

@@ -1,0 +1,143 @@
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils import translation
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods
+
+from core import health
+from core.forms import ProfileForm, TeamForm, UserForm
+from core.models import OutboxMessage, Team
+from core.roles import ADMIN, AGENT, admin_required, has_role, user_role
+from core.services import profile_for, team_save, user_save
+
+User = get_user_model()
+
+
+@login_required
+def home(request):
+    """Send each role to the page it starts its day on."""
+    for role, name in ((AGENT, "followup_mine"), (ADMIN, "dashboard"), (None, "dashboard")):
+        if role is None or (has_role(request.user, role) and user_role(request.user) == role):
+            try:
+                return redirect(name)
+            except NoReverseMatch:
+                continue
+    return render(request, "core/home.html")
+
+
+@require_GET
+@never_cache
+def healthz(request):
+    db_ok, db_detail = health.database_ok()
+    broker_ok, broker_detail = health.broker_ok()
+    healthy = db_ok and broker_ok
+    return JsonResponse(
+        {"status": "ok" if healthy else "unavailable", "database": db_detail, "broker": broker_detail},
+        status=200 if healthy else 503,
+    )
+
+
+@admin_required
+def outbox(request):
+    page = Paginator(OutboxMessage.objects.all(), 50).get_page(request.GET.get("page"))
+    return render(request, "core/outbox.html", {"page": page})
+
+
+@admin_required
+@require_http_methods(["POST"])
+def outbox_send_test(request):
+    """Queue a test e-mail to the admin through the worker, to check the whole mail path."""
+    import uuid
+
+    from django.db import transaction
+
+    from core.tasks import send_test_email
+
+    to = request.user.email
+    if not to:
+        messages.error(request, "Your account has no e-mail address; set one first.")
+        return redirect("outbox")
+    key = f"test-email:{uuid.uuid4().hex}"
+    transaction.on_commit(lambda: send_test_email.delay(to, request.user.get_username(), key))
+    messages.success(request, f"A test e-mail to {to} was queued; it appears here once the worker sends it.")
+    return redirect("outbox")
+
+
+@admin_required
+def outbox_detail(request, pk: int):
+    message = get_object_or_404(OutboxMessage, pk=pk)
+    return render(request, "core/outbox_detail.html", {"message": message})
+
+
+@admin_required
+def user_list(request):
+    users = User.objects.order_by("username").prefetch_related("groups", "teams")
+    teams = Team.objects.select_related("lead").prefetch_related("members")
+    return render(request, "core/user_list.html", {"users": users, "teams": teams})
+
+
+@admin_required
+@require_http_methods(["GET", "POST"])
+def user_edit(request, pk: int | None = None):
+    user = get_object_or_404(User, pk=pk) if pk else User()
+    initial = {"role": (user_role(user) if pk else None) or "viewer", "teams": list(user.teams.all()) if pk else []}
+    form = UserForm(request.POST or None, instance=user, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        user_save(actor=request.user, user=form.save(commit=False), role=form.cleaned_data["role"],
+                  teams=form.cleaned_data["teams"], password=form.cleaned_data["password"])
+        messages.success(request, f"Saved user {user.username}.")
+        return redirect("user_list")
+    return render(request, "core/form_page.html", {"form": form, "title": f"User {user.username}" if pk else "New user",
+                                                   "back_url": reverse("user_list")})
+
+
+@admin_required
+@require_http_methods(["GET", "POST"])
+def team_edit(request, pk: int | None = None):
+    team = get_object_or_404(Team, pk=pk) if pk else Team()
+    form = TeamForm(request.POST or None, instance=team)
+    if request.method == "POST" and form.is_valid():
+        team = team_save(actor=request.user, form=form)
+        messages.success(request, f"Saved team {team.name}.")
+        return redirect("user_list")
+    return render(request, "core/form_page.html", {"form": form, "title": f"Team {team.name}" if pk else "New team",
+                                                   "back_url": reverse("user_list")})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def profile(request):
+    form = ProfileForm(request.POST or None, instance=profile_for(request.user))
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        translation.activate(form.cleaned_data["language"])
+        response = redirect("profile")
+        response.set_cookie("django_language", form.cleaned_data["language"], samesite="Lax")
+        messages.success(request, "Preferences saved.")
+        return response
+    return render(request, "core/form_page.html", {"form": form, "title": "Your preferences"})
+
+
+def _error(request, status: int, title: str, detail: str):
+    return render(request, "core/error.html", {"status": status, "title": title, "detail": detail}, status=status)
+
+
+def bad_request(request, exception=None):
+    return _error(request, 400, "Bad request", "The request could not be understood.")
+
+
+def permission_denied(request, exception=None):
+    return _error(request, 403, "Not allowed", "Your role does not give access to this page.")
+
+
+def page_not_found(request, exception=None):
+    return _error(request, 404, "Not found", "There is nothing here. The link may be mistyped or expired.")
+
+
+def server_error(request):
+    return _error(request, 500, "Something went wrong", "The error has been logged. Please try again.")

@@ -1,0 +1,115 @@
+"""Shared fixtures: service checks, named personas, a real Celery worker."""
+
+import os
+
+import pytest
+from django.conf import settings
+
+from tests.factories import TeamFactory, UserFactory
+
+
+def _check_services():
+    """Fail at once, naming the service, when PostgreSQL or Redis cannot be reached."""
+    import psycopg
+    import redis
+
+    db = settings.DATABASES["default"]
+    if db["ENGINE"].endswith("postgresql"):
+        try:
+            psycopg.connect(host=db["HOST"] or "localhost", port=db["PORT"] or 5432, user=db["USER"],
+                            password=db["PASSWORD"] or None, dbname="postgres", connect_timeout=3).close()
+        except Exception as exc:
+            pytest.exit(f"PostgreSQL is not reachable at {db['HOST']}:{db['PORT']} ({exc}). "
+                        f"Start it or set DATABASE_URL.", returncode=3)
+    try:
+        redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=3).ping()
+    except Exception as exc:
+        pytest.exit(f"Redis is not reachable at {settings.REDIS_URL} ({exc}). Start it or set REDIS_URL.",
+                    returncode=3)
+
+
+def pytest_sessionstart(session):
+    if os.environ.get("KRINGLOOP_ENV") == "test":
+        _check_services()
+
+
+# --- Personas -------------------------------------------------------------------------------
+@pytest.fixture
+def team_a(db):
+    return TeamFactory(name="Team A")
+
+
+@pytest.fixture
+def team_b(db):
+    return TeamFactory(name="Team B")
+
+
+@pytest.fixture
+def admin(db):
+    return UserFactory(username="alice-admin", role="admin")
+
+
+@pytest.fixture
+def agent(db, team_a):
+    user = UserFactory(username="arthur-agent", role="agent")
+    team_a.members.add(user)
+    return user
+
+
+@pytest.fixture
+def lead(db, team_a):
+    user = UserFactory(username="lena-lead", role="agent")
+    team_a.members.add(user)
+    team_a.lead = user
+    team_a.save()
+    return user
+
+
+@pytest.fixture
+def agent_b(db, team_b):
+    user = UserFactory(username="bert-agent-b", role="agent")
+    team_b.members.add(user)
+    return user
+
+
+@pytest.fixture
+def viewer(db):
+    return UserFactory(username="vera-viewer", role="viewer")
+
+
+@pytest.fixture
+def outsider(db):
+    """Logged in, but holds no role."""
+    return UserFactory(username="otto-outsider", role=None)
+
+
+@pytest.fixture
+def personas(admin, agent, agent_b, viewer, outsider):
+    return {"admin": admin, "agent": agent, "agent_b": agent_b, "viewer": viewer, "outsider": outsider}
+
+
+# --- A real Celery worker -------------------------------------------------------------------
+@pytest.fixture
+def celery_worker(transactional_db):
+    """A real Celery worker consuming from Redis, in a thread of the test process.
+
+    Needs committed data (transactional_db), as a worker in another process would.
+    """
+    from celery.contrib.testing.worker import start_worker
+
+    from config.celery import app
+
+    app.control.purge()
+    with start_worker(app, pool="threads", concurrency=2, perform_ping_check=False, shutdown_timeout=20,
+                      loglevel="WARNING") as worker:
+        yield worker
+
+
+@pytest.fixture
+def outbox_backend(settings):
+    settings.EMAIL_BACKEND = "core.mail.OutboxBackend"
+
+
+@pytest.fixture
+def anymail_backend(settings):
+    settings.EMAIL_BACKEND = "anymail.backends.test.EmailBackend"

@@ -1,0 +1,68 @@
+"""Settings parse strictly and production refuses to start without its required values."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _django_setup(**env):
+    base = {k: v for k, v in os.environ.items() if k not in {"KRINGLOOP_ENV", "DEBUG", "SECRET_KEY", "DATABASE_URL",
+                                                             "ALLOWED_HOSTS", "REDIS_URL", "SITE_URL", "EMAIL_BACKEND"}}
+    base.update(env)
+    return subprocess.run([sys.executable, "-c", "import django; django.setup()"], cwd=ROOT, env=base,
+                          capture_output=True, text=True, timeout=60)
+
+
+PRODUCTION = {
+    "KRINGLOOP_ENV": "production",
+    "SECRET_KEY": "test-only-7fQ2pL9zR4vX1mN8bK3sD6hJ0wE5tY-aUcGiOqZ_xV",
+    "ALLOWED_HOSTS": "nps.example.com",
+    "DATABASE_URL": "postgres://postgres@localhost:5432/kringloop",
+    "REDIS_URL": "redis://localhost:6379/0",
+    "SITE_URL": "https://nps.example.com",
+    "EMAIL_BACKEND": "anymail.backends.postmark.EmailBackend",
+    "ANYMAIL_WEBHOOK_SECRET": "user:pass",
+    "DJANGO_SETTINGS_MODULE": "config.settings",
+}
+
+
+def test_it_stops_on_a_bad_boolean():
+    result = _django_setup(KRINGLOOP_ENV="development", DEBUG="maybe")
+    assert result.returncode != 0
+    assert "DEBUG='maybe' is not a boolean" in result.stderr
+
+
+def test_it_stops_on_an_unknown_mode():
+    result = _django_setup(KRINGLOOP_ENV="staging")
+    assert result.returncode != 0
+    assert "KRINGLOOP_ENV" in result.stderr
+
+
+def test_production_starts_with_all_required_values():
+    result = _django_setup(**PRODUCTION)
+    assert result.returncode == 0, result.stderr
+
+
+def test_production_names_each_missing_required_value():
+    for name in ("SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "REDIS_URL", "SITE_URL", "EMAIL_BACKEND"):
+        env = {k: v for k, v in PRODUCTION.items() if k != name}
+        result = _django_setup(**env)
+        assert result.returncode != 0, name
+        assert name in result.stderr, (name, result.stderr[-500:])
+
+
+def test_production_refuses_debug():
+    result = _django_setup(**PRODUCTION, DEBUG="1")
+    assert result.returncode != 0
+    assert "DEBUG must be off" in result.stderr
+
+
+def test_production_passes_the_deploy_check():
+    env = {k: v for k, v in os.environ.items() if k not in {"DEBUG"}}
+    env.update(PRODUCTION)
+    result = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
