@@ -5,15 +5,7 @@ import time
 import pytest
 
 from core.models import EmailDelivery, OutboxMessage
-
-
-def _wait_for(predicate, timeout=20):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return False
+from tests.helpers import wait_for
 
 
 @pytest.mark.worker
@@ -23,7 +15,7 @@ def test_test_email_is_sent_once_by_the_worker_even_if_queued_twice(celery_worke
     send_test_email.delay("ops@example.com", "alice", "test-email:once")
     send_test_email.delay("ops@example.com", "alice", "test-email:once")
 
-    assert _wait_for(lambda: OutboxMessage.objects.filter(to="ops@example.com").exists())
+    assert wait_for(lambda: OutboxMessage.objects.filter(to="ops@example.com").exists())
     time.sleep(1)  # give the duplicate time to run
     assert OutboxMessage.objects.filter(to="ops@example.com").count() == 1
     assert EmailDelivery.objects.get(key="test-email:once").status == "sent"
