@@ -1,1 +1,6 @@
-urlpatterns = []
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("surveys.urls_admin")),
+    path("", include("surveys.urls_public")),
+]
