@@ -28,6 +28,8 @@ if PRODUCTION and DEBUG:
     raise ImproperlyConfigured("DEBUG must be off when KRINGLOOP_ENV=production.")
 
 DEMO_DIR = Path(env_str("KRINGLOOP_DEMO_DIR", str(BASE_DIR / ".demo")))
+if DEVELOPMENT:
+    DEMO_DIR.mkdir(parents=True, exist_ok=True)
 
 
 def _development_secret_key() -> str:

@@ -1,0 +1,56 @@
+"""Comment banks for demo data, in English and Dutch, by category and touchpoint theme."""
+
+COMMENTS = {
+    "en": {
+        "promoter": [
+            "Support solved my problem within the hour. Brilliant.",
+            "The product just works, and the team listens.",
+            "Onboarding was smooth; our whole team was live in a week.",
+            "Great value for money, and the new reports are excellent.",
+            "Friendly people who actually call you back.",
+            "I recommend you to every colleague who asks.",
+            "Reliable, fast, and the mobile app is a joy.",
+            "",
+        ],
+        "passive": [
+            "Good overall, but the invoices are hard to read.",
+            "Works fine. Price went up a bit too much this year.",
+            "Support is helpful but it takes a while to get an answer.",
+            "Decent product, missing a few integrations we need.",
+            "Onboarding documentation could be clearer.",
+            "",
+        ],
+        "detractor": [
+            "Waited three days for a reply from support. Unacceptable.",
+            "Billing charged us twice and nobody followed up.",
+            "The export keeps timing out on large accounts.",
+            "Too expensive for what we get.",
+            "Onboarding was chaotic; we had to figure everything out ourselves.",
+            "The app crashes whenever I upload a file.",
+            "Nobody told us about the price change.",
+            "",
+        ],
+    },
+    "nl": {
+        "promoter": [
+            "Support had mijn probleem binnen een uur opgelost. Top!",
+            "Het product werkt gewoon, en het team luistert.",
+            "Soepele onboarding, binnen een week waren we live.",
+            "Goede prijs-kwaliteitverhouding.",
+            "",
+        ],
+        "passive": [
+            "Prima, maar de facturen zijn onduidelijk.",
+            "Werkt goed, maar de prijs is flink gestegen.",
+            "Support is behulpzaam maar reageert traag.",
+            "",
+        ],
+        "detractor": [
+            "Drie dagen gewacht op antwoord van support.",
+            "Dubbel gefactureerd en niemand belde terug.",
+            "Veel te duur voor wat we krijgen.",
+            "De app crasht bij elke upload.",
+            "",
+        ],
+    },
+}

@@ -1,0 +1,41 @@
+"""`seed_demo` makes a demo company worth looking at, and a second run changes nothing."""
+
+from django.contrib.auth import authenticate
+from django.core.management import call_command
+
+from core.roles import user_role
+from followups.models import FollowUp, Improvement
+from surveys.models import Campaign, Contact, Response
+
+
+def test_it_creates_the_demo_company_once(db):
+    call_command("seed_demo", responses=600, contacts=60)
+    assert Campaign.objects.count() == 3
+    assert Contact.objects.count() == 60
+    assert Response.objects.count() == 600
+    assert {r.touchpoint.slug for r in Response.objects.select_related("touchpoint")} == {"renewal", "support", "onboarding"}
+    assert set(Response.objects.values_list("language", flat=True)) == {"en", "nl"}
+    statuses = set(FollowUp.objects.values_list("status", flat=True))
+    assert {"new", "in_progress", "contacted", "resolved", "closed"} <= statuses
+    assert Improvement.objects.count() == 2
+
+    call_command("seed_demo", responses=600, contacts=60)
+    assert Response.objects.count() == 600
+    assert Contact.objects.count() == 60
+
+
+def test_demo_logins_have_their_roles(db):
+    call_command("seed_demo", responses=50, contacts=10)
+    for username in ("admin", "agent", "viewer"):
+        user = authenticate(username=username, password="demo")
+        assert user is not None
+        assert user_role(user) == username
+
+
+def test_every_response_carries_touchpoint_channel_and_a_score_in_range(db):
+    call_command("seed_demo", responses=300, contacts=30)
+    assert not Response.objects.filter(touchpoint__isnull=True).exists()
+    assert not Response.objects.filter(score__gt=10).exists()
+    for response in Response.objects.all()[:100]:
+        expected = "promoter" if response.score >= 9 else "passive" if response.score >= 7 else "detractor"
+        assert response.category == expected
