@@ -175,8 +175,10 @@ if PRODUCTION and not EMAIL_BACKEND:
     )
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Kringloop <nps@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# The ESP's tracking webhook is protected by HTTP basic auth with this "user:password".
 ANYMAIL = {
-    "WEBHOOK_SECRET": env_str("ANYMAIL_WEBHOOK_SECRET", "" if not PRODUCTION else None) or None,
+    "WEBHOOK_SECRET": env_str("ANYMAIL_WEBHOOK_SECRET") if PRODUCTION
+    else env_str("ANYMAIL_WEBHOOK_SECRET", f"kringloop:{SECRET_KEY[:24]}"),
 }
 # ESP credentials (e.g. POSTMARK_SERVER_TOKEN) are read by anymail from ANYMAIL_<ESP>_* variables.
 for _key, _value in __import__("os").environ.items():

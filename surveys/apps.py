@@ -3,3 +3,10 @@ from django.apps import AppConfig
 
 class SurveysConfig(AppConfig):
     name = "surveys"
+
+    def ready(self):
+        from anymail.signals import tracking
+
+        from surveys.tracking import on_tracking
+
+        tracking.connect(on_tracking, dispatch_uid="surveys.tracking")
