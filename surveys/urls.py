@@ -3,4 +3,5 @@ from django.urls import include, path
 urlpatterns = [
     path("", include("surveys.urls_admin")),
     path("", include("surveys.urls_public")),
+    path("", include("surveys.urls_privacy")),
 ]
