@@ -14,6 +14,7 @@ NAV_ITEMS = [
     ("Routing", "routing_rule_list", ADMIN),
     ("Users", "user_list", ADMIN),
     ("Outbox", "outbox", ADMIN),
+    ("Audit log", "audit_log", ADMIN),
 ]
 
 

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from core import health
 from core.forms import ProfileForm, TeamForm, UserForm
-from core.models import OutboxMessage, Team
+from core.models import AuditLog, OutboxMessage, Team
 from core.roles import ADMIN, AGENT, admin_required, has_role, user_role
 from core.services import profile_for, team_save, user_save
 
@@ -72,6 +72,23 @@ def outbox_send_test(request):
 def outbox_detail(request, pk: int):
     message = get_object_or_404(OutboxMessage, pk=pk)
     return render(request, "core/outbox_detail.html", {"message": message})
+
+
+@admin_required
+@require_GET
+def audit_log_list(request):
+    entries = AuditLog.objects.all()
+    action = request.GET.get("action", "").strip()[:80]
+    actor = request.GET.get("actor", "").strip()[:150]
+    if action:
+        entries = entries.filter(action__startswith=action)
+    if actor:
+        entries = entries.filter(actor_name__iexact=actor)
+    page = Paginator(entries, 50).get_page(request.GET.get("page"))
+    actions = AuditLog.objects.order_by().values_list("action", flat=True).distinct()
+    query = "&".join(f"{k}={v}" for k, v in (("action", action), ("actor", actor)) if v)
+    return render(request, "core/audit_log.html", {"page": page, "actions": sorted(set(actions)), "action": action,
+                                                   "actor": actor, "query": query})
 
 
 @admin_required

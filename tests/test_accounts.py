@@ -61,3 +61,16 @@ def test_team_target_must_be_a_valid_nps(client, admin):
 def test_agent_cannot_manage_users(client, agent):
     client.force_login(agent)
     assert client.get("/users/").status_code == 403
+
+
+def test_admin_reads_the_audit_log_filtered_by_action(client, admin, team_a):
+    from core.audit import audit_log
+
+    audit_log(actor=admin, action="campaign.created", target=team_a)
+    audit_log(actor=admin, action="export.responses", data={"rows": 3})
+    client.force_login(admin)
+    response = client.get("/audit/?action=export")
+    assert response.status_code == 200
+    page = list(response.context["page"])
+    assert [e.action for e in page] == ["export.responses"]
+    assert client.get("/audit/?action=" + "x" * 500).status_code == 200
