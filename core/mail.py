@@ -60,6 +60,8 @@ def send_once(*, key: str, kind: str, message: EmailMultiAlternatives) -> EmailD
         )
         if delivery.status == EmailDelivery.Status.SENT:
             return delivery
+        # The key travels with the message, so duplicates can be counted on the receiving side.
+        message.extra_headers["X-Kringloop-Key"] = key
         message.send()
         delivery.status = EmailDelivery.Status.SENT
         delivery.message_id = message_id_of(message)[:200]
