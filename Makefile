@@ -38,5 +38,8 @@ demo: install
 test: install-dev
 	KRINGLOOP_ENV=test $(PY) -m pytest $(PYTEST_ARGS)
 
+chaos: install-dev
+	$(PY) -m tests.load.chaos
+
 clean:
 	rm -rf .demo staticfiles .pytest_cache
