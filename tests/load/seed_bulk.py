@@ -1,0 +1,178 @@
+"""Seed a large data set fast, with set-based INSERT … SELECT over generate_series (PostgreSQL only).
+
+Used by `make bench` (1,000,000 responses). The shapes follow the demo: three campaigns, contacts
+with plan/region/size segments, answered invitations, driver answers, follow-ups for the unhappy.
+"""
+
+import time
+
+from django.db import connection, transaction
+
+from core.models import Team
+from surveys.models import Campaign, Question, Touchpoint
+
+
+def _base():
+    from django.contrib.auth import get_user_model
+
+    from core.roles import assign_role
+    from followups.models import RoutingRule
+
+    User = get_user_model()
+    care, _ = Team.objects.get_or_create(name="Care", defaults={"nps_target": 30})
+    success, _ = Team.objects.get_or_create(name="Success", defaults={"nps_target": 40})
+    agents = []
+    for i in range(6):
+        user, created = User.objects.get_or_create(username=f"bench-agent{i}", defaults={"email": f"a{i}@bench.example"})
+        if created:
+            user.set_unusable_password()
+            user.save()
+        assign_role(user, "agent")
+        agents.append(user)
+    care.members.add(*agents[:3])
+    success.members.add(*agents[3:])
+    care.lead, success.lead = agents[0], agents[3]
+    care.save()
+    success.save()
+    if not RoutingRule.objects.exists():
+        RoutingRule.objects.create(name="All: round-robin in Care", order=1, target=RoutingRule.Target.ROUND_ROBIN,
+                                   team=care)
+    tp = {t.slug: t for t in Touchpoint.objects.all()}
+    campaigns = []
+    for name, kind, slug, team in (("Relationship", "relational", "renewal", success),
+                                   ("Support", "transactional", "support", care),
+                                   ("Onboarding", "transactional", "onboarding", success)):
+        campaign, _ = Campaign.objects.get_or_create(name=f"Bench {name}", defaults={
+            "kind": kind, "touchpoint": tp[slug], "team": team, "status": Campaign.Status.ACTIVE,
+            "reminder_after_days": None})
+        campaigns.append(campaign)
+    question, _ = Question.objects.get_or_create(campaign=campaigns[1], order=1, defaults={
+        "kind": Question.Kind.CSAT, "driver": Question.Driver.PROCESS, "text": "How satisfied were you with support?"})
+    return campaigns, question, agents
+
+
+BULK_TABLES = ("surveys_contact", "surveys_invitation", "surveys_response", "surveys_answer", "followups_followup")
+
+
+def _drop_secondary_structures(cur) -> list[str]:
+    """Drop the non-primary-key indexes and constraints of the bulk tables; return SQL to rebuild them.
+
+    The classic bulk-load recipe: building an index once over a full table is far cheaper than
+    maintaining it row by row, and foreign keys validate in one join instead of a trigger per row.
+    """
+    rebuild = []
+    cur.execute("""
+        SELECT c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid), c.contype
+        FROM pg_constraint c
+        WHERE c.conrelid::regclass::text = ANY(%s) AND c.contype IN ('f', 'u', 'c')
+        ORDER BY c.contype DESC
+    """, [list(BULK_TABLES)])
+    constraints = cur.fetchall()
+    for table, name, definition, _kind in constraints:
+        cur.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
+    cur.execute("""
+        SELECT tablename, indexname, indexdef FROM pg_indexes
+        WHERE tablename = ANY(%s) AND indexname NOT IN (
+            SELECT conname FROM pg_constraint WHERE contype = 'p')
+    """, [list(BULK_TABLES)])
+    for table, name, definition in cur.fetchall():
+        cur.execute(f'DROP INDEX "{name}"')
+        rebuild.append(definition)
+    # Unique and check constraints first (they bring their own indexes), foreign keys last.
+    for table, name, definition, kind in sorted(constraints, key=lambda c: c[3] == "f"):
+        rebuild.append(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
+    return rebuild
+
+
+def seed_bulk(*, responses: int, contacts: int) -> dict:
+    """Insert `responses` answered invitations and responses (and follow-ups). Returns timings."""
+    timings = {}
+    started = time.perf_counter()
+    campaigns, question, agents = _base()
+    c_ids = [c.pk for c in campaigns]
+    tp_ids = [c.touchpoint_id for c in campaigns]
+    team_ids = [c.team_id for c in campaigns]
+    kinds = [c.kind for c in campaigns]
+    with transaction.atomic(), connection.cursor() as cur:
+        cur.execute("SET LOCAL maintenance_work_mem = '512MB'")
+        cur.execute("SET LOCAL max_parallel_maintenance_workers = 2")
+        cur.execute("SET LOCAL synchronous_commit = off")
+        rebuild = _drop_secondary_structures(cur)
+        cur.execute("SELECT COALESCE(MAX(id), 0) FROM surveys_contact")
+        first_contact = cur.fetchone()[0] + 1
+        cur.execute("""
+            INSERT INTO surveys_contact (email, name, external_id, company, attributes, language, account_owner_id,
+                                         opted_out_at, undeliverable_at, erased_at, created_at, updated_at)
+            SELECT 'c' || g || '@bench.example', 'Customer ' || g, 'EXT-' || g, 'Company ' || (g %% 700),
+                   jsonb_build_object('plan', (ARRAY['starter','pro','enterprise'])[1 + g %% 3],
+                                      'region', (ARRAY['EU','NA','APAC'])[1 + (g / 3) %% 3],
+                                      'size', (ARRAY['smb','mid','large'])[1 + (g / 9) %% 3]),
+                   CASE WHEN g %% 4 = 0 THEN 'nl' ELSE 'en' END, NULL, NULL, NULL, NULL, now(), now()
+            FROM generate_series(%s, %s) AS g
+        """, [first_contact, first_contact + contacts - 1])
+        lo, hi = first_contact, first_contact + contacts - 1
+        span = hi - lo + 1
+        # One answered invitation per response, spread over the past 365 days; campaign by g % 10.
+        cur.execute("""
+            INSERT INTO surveys_invitation (campaign_id, wave_id, contact_id, token, status, skip_reason,
+                                            failure_reason, provider_message_id, send_after, sent_at, reminded_at,
+                                            answered_at, created_at, trigger_key)
+            SELECT (ARRAY[%s, %s, %s])[1 + (CASE WHEN g %% 10 < 4 THEN 0 WHEN g %% 10 < 8 THEN 1 ELSE 2 END)],
+                   NULL, %s + (g::bigint * 7919) %% %s, substr(md5('bench' || g || random()::text), 1, 24), 'answered',
+                   '', '', '', NULL, ts - interval '5 hours', NULL, ts, ts - interval '5 hours', NULL
+            FROM (SELECT g, now() - (random() * interval '365 days') AS ts FROM generate_series(1, %s) AS g) s
+        """, [*c_ids, lo, span, responses])
+        timings["invitations_s"] = round(time.perf_counter() - started, 2)
+        cur.execute("""
+            INSERT INTO surveys_response (campaign_id, contact_id, invitation_id, score, category, comment, kind,
+                                          touchpoint_id, team_id, channel, language, submitted_at, updated_at,
+                                          processed_at)
+            SELECT i.campaign_id, i.contact_id, i.id, s.score,
+                   CASE WHEN s.score >= 9 THEN 'promoter' WHEN s.score >= 7 THEN 'passive' ELSE 'detractor' END,
+                   CASE WHEN i.id %% 5 = 0 THEN 'Comment number ' || i.id ELSE '' END,
+                   CASE i.campaign_id WHEN %s THEN %s WHEN %s THEN %s ELSE %s END,
+                   CASE i.campaign_id WHEN %s THEN %s WHEN %s THEN %s ELSE %s END,
+                   CASE i.campaign_id WHEN %s THEN %s WHEN %s THEN %s ELSE %s END,
+                   'email', CASE WHEN i.contact_id %% 4 = 0 THEN 'nl' ELSE 'en' END,
+                   i.answered_at, i.answered_at, i.answered_at
+            FROM surveys_invitation i
+            CROSS JOIN LATERAL (SELECT LEAST(10, FLOOR(11 * POWER(random(), 0.55 + 0.1 * (i.id %% 3))))::int
+                                       AS score) s
+            WHERE i.status = 'answered' AND i.id > (
+                SELECT COALESCE(MAX(invitation_id), 0) FROM surveys_response)
+        """, [c_ids[0], kinds[0], c_ids[1], kinds[1], kinds[2],
+              c_ids[0], tp_ids[0], c_ids[1], tp_ids[1], tp_ids[2],
+              c_ids[0], team_ids[0], c_ids[1], team_ids[1], team_ids[2]])
+        timings["responses_s"] = round(time.perf_counter() - started, 2)
+        cur.execute("""
+            INSERT INTO surveys_answer (response_id, question_id, number, text, choices)
+            SELECT r.id, %s, GREATEST(1, LEAST(5, 1 + r.score / 2)), '', '[]'::jsonb
+            FROM surveys_response r WHERE r.campaign_id = %s AND r.id %% 2 = 0
+        """, [question.pk, c_ids[1]])
+        agent_ids = [a.pk for a in agents]
+        cur.execute("""
+            INSERT INTO followups_followup (response_id, contact_id, category, owner_id, team_id, routed_by_id, status,
+                                            due_at, escalation_level, at_risk, first_contact_at, closed_at,
+                                            closed_reason, resolution_summary, outcome, created_at, updated_at)
+            SELECT r.id, r.contact_id, r.category, (%s::bigint[])[1 + r.id %% %s], r.team_id, NULL,
+                   CASE WHEN r.submitted_at > now() - interval '14 days' THEN 'new' ELSE 'resolved' END,
+                   r.submitted_at + CASE WHEN r.category = 'detractor' THEN interval '48 hours'
+                                         ELSE interval '168 hours' END,
+                   0, false,
+                   CASE WHEN r.submitted_at > now() - interval '14 days' THEN NULL
+                        ELSE r.submitted_at + interval '20 hours' END,
+                   CASE WHEN r.submitted_at > now() - interval '14 days' THEN NULL
+                        ELSE r.submitted_at + interval '30 hours' END,
+                   '', '', '', r.submitted_at, r.submitted_at
+            FROM surveys_response r
+            WHERE r.category IN ('detractor', 'passive') AND r.id > (
+                SELECT COALESCE(MAX(response_id), 0) FROM followups_followup)
+        """, [agent_ids, len(agent_ids)])
+        timings["followups_s"] = round(time.perf_counter() - started, 2)
+        for statement in rebuild:
+            cur.execute(statement)
+        timings["indexes_s"] = round(time.perf_counter() - started, 2)
+    with connection.cursor() as cur:
+        cur.execute("ANALYZE")
+    timings["total_s"] = round(time.perf_counter() - started, 2)
+    return timings
