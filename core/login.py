@@ -15,15 +15,12 @@ from django.contrib.auth.views import LoginView
 from django.core.cache import cache
 
 from core.audit import audit_log
+from core.ratelimit import client_ip
 
 logger = logging.getLogger(__name__)
 
 LOCKOUT_FAILURES = 5
 LOCKOUT_SECONDS = 15 * 60
-
-
-def client_ip(request) -> str:
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
 
 
 def _keys(username: str, ip: str) -> list[str]:

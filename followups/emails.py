@@ -1,0 +1,53 @@
+"""E-mails of the follow-up loop, one function each."""
+
+from django.contrib.auth import get_user_model
+from django.urls import reverse
+
+from core.mail import absolute_url, render_email, send_once
+from core.models import UserProfile
+from followups.models import FollowUp
+from surveys.models import Response
+
+User = get_user_model()
+
+
+def _language(user) -> str:
+    profile = UserProfile.objects.filter(user=user).only("language").first()
+    return profile.language if profile else "en"
+
+
+def _case_context(followup: FollowUp) -> dict:
+    response = followup.response
+    history = []
+    open_cases = []
+    if followup.contact_id:
+        history = list(Response.objects.filter(contact_id=followup.contact_id).exclude(pk=response.pk)
+                       .select_related("campaign").order_by("-submitted_at")[:5])
+        open_cases = list(FollowUp.objects.filter(contact_id=followup.contact_id, status__in=FollowUp.OPEN_STATUSES)
+                          .exclude(pk=followup.pk).order_by("due_at")[:5])
+    return {
+        "followup": followup, "response": response, "contact": followup.contact,
+        "answers": list(response.answers.select_related("question").order_by("question__order")),
+        "history": history, "open_cases": open_cases,
+        "case_url": absolute_url(reverse("followup_detail", args=[followup.pk])),
+    }
+
+
+def send_owner_alert(*, followup: FollowUp):
+    """Tell the owner (or, for a team queue, the team lead) about a new case. Once per owner."""
+    recipient = followup.owner or (followup.team.lead if followup.team_id else None)
+    if recipient is None or not recipient.email:
+        return None
+    message = render_email(template="followup_owner", context=_case_context(followup), to=recipient.email,
+                           language=_language(recipient))
+    return send_once(key=f"followup-owner:{followup.pk}:{recipient.pk}", kind="followup_owner", message=message)
+
+
+def send_escalation(*, followup: FollowUp, level: int, recipient) -> None:
+    if not recipient.email:
+        return
+    context = {**_case_context(followup), "level": level, "recipient": recipient}
+    message = render_email(template="followup_escalation", context=context, to=recipient.email,
+                           language=_language(recipient))
+    send_once(key=f"followup-escalation:{followup.pk}:{level}:{recipient.pk}", kind="followup_escalation",
+              message=message)

@@ -1,0 +1,97 @@
+from django import forms
+from django.contrib.auth import get_user_model
+
+from followups.models import FollowUp, RootCauseTag, RoutingRule, SLAPolicy
+from surveys.models import Category
+
+User = get_user_model()
+
+
+class AttemptForm(forms.Form):
+    channel = forms.ChoiceField(choices=[("phone", "Phone"), ("email", "E-mail"), ("meeting", "Meeting")])
+    result = forms.ChoiceField(choices=[("reached", "Reached"), ("voicemail", "Voicemail"), ("no_answer", "No answer")])
+    note = forms.CharField(required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class NoteForm(forms.Form):
+    text = forms.CharField(label="Note", max_length=5000, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class TagsForm(forms.Form):
+    tags = forms.ModelMultipleChoiceField(queryset=RootCauseTag.objects.filter(active=True), required=False,
+                                          widget=forms.CheckboxSelectMultiple, label="Root causes")
+
+
+class StatusForm(forms.Form):
+    status = forms.ChoiceField(choices=FollowUp.Status.choices)
+    summary = forms.CharField(required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 2}),
+                              label="Resolution summary (required to resolve)")
+    reason = forms.CharField(required=False, max_length=200, label="Reason (required to close without contact)")
+    outcome = forms.CharField(required=False, max_length=200)
+
+
+class ReassignForm(forms.Form):
+    owner = forms.ModelChoiceField(queryset=User.objects.none(), label="New owner")
+    reason = forms.CharField(max_length=500)
+
+    def __init__(self, *args, candidates=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = candidates if candidates is not None else User.objects.filter(is_active=True)
+        self.fields["owner"].widget.attrs["class"] = "form-select"
+
+
+class BulkReassignForm(ReassignForm):
+    followups = forms.ModelMultipleChoiceField(queryset=FollowUp.objects.none())
+
+    def __init__(self, *args, visible=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["followups"].queryset = visible if visible is not None else FollowUp.objects.none()
+
+
+class RoutingRuleForm(forms.ModelForm):
+    categories = forms.MultipleChoiceField(choices=Category.choices, required=False,
+                                           widget=forms.CheckboxSelectMultiple)
+
+    class Meta:
+        model = RoutingRule
+        fields = ["name", "active", "campaign", "touchpoint", "categories", "score_min", "score_max", "language",
+                  "segment_key", "segment_value", "target", "target_user", "team"]
+
+    def clean(self):
+        data = super().clean()
+        low, high = data.get("score_min"), data.get("score_max")
+        for name, value in (("score_min", low), ("score_max", high)):
+            if value is not None and not 0 <= value <= 10:
+                self.add_error(name, "Scores run from 0 to 10.")
+        if low is not None and high is not None and low > high:
+            self.add_error("score_max", "The highest score cannot be below the lowest.")
+        target = data.get("target")
+        if target == RoutingRule.Target.USER and not data.get("target_user"):
+            self.add_error("target_user", "Choose the user who gets these cases.")
+        if target in (RoutingRule.Target.ROUND_ROBIN, RoutingRule.Target.TEAM_QUEUE) and not data.get("team"):
+            self.add_error("team", "Choose the team whose members (or queue) get these cases.")
+        if bool(data.get("segment_key")) != bool(data.get("segment_value")):
+            self.add_error("segment_value", "Give both the segment attribute and its value, or neither.")
+        return data
+
+
+class RoutingTestForm(forms.Form):
+    response = forms.IntegerField(label="Response number", min_value=1)
+
+
+class SLAForm(forms.ModelForm):
+    class Meta:
+        model = SLAPolicy
+        fields = ["hours", "business_hours"]
+
+    def clean_hours(self):
+        hours = self.cleaned_data["hours"]
+        if not 1 <= hours <= 24 * 60:
+            raise forms.ValidationError("Between 1 hour and 60 days.")
+        return hours
+
+
+class TagForm(forms.ModelForm):
+    class Meta:
+        model = RootCauseTag
+        fields = ["name", "slug", "active"]

@@ -1,0 +1,54 @@
+"""Reads for the follow-up pages and the dashboard's SLA panel."""
+
+from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q
+from django.utils import timezone
+
+from core.roles import ADMIN, has_role
+from followups.models import FollowUp
+
+
+def visible_followups(user):
+    """Cases a user may see: admins all; others their own and their teams' (team leads included)."""
+    qs = FollowUp.objects.all()
+    if has_role(user, ADMIN):
+        return qs
+    team_ids = list(user.teams.values_list("pk", flat=True)) + list(user.led_teams.values_list("pk", flat=True))
+    return qs.filter(Q(owner=user) | Q(team_id__in=team_ids))
+
+
+def followup_for_user(user, pk: int) -> FollowUp:
+    """One case, or 404 when the user may not see it (no hint that it exists)."""
+    from django.shortcuts import get_object_or_404
+
+    return get_object_or_404(
+        visible_followups(user).select_related("response__campaign", "response__touchpoint", "contact", "owner",
+                                               "team", "routed_by"), pk=pk)
+
+
+def queue_rows(qs):
+    return qs.select_related("response__campaign", "response__touchpoint", "contact", "owner", "team")
+
+
+def sla_health(*, since=None, team_ids=None):
+    """Open, overdue, closed within SLA and time to first contact, per team and per owner (SQL only)."""
+    now = timezone.now()
+    qs = FollowUp.objects.all()
+    if since is not None:
+        qs = qs.filter(created_at__gte=since)
+    if team_ids:
+        qs = qs.filter(team_id__in=team_ids)
+    first_contact = ExpressionWrapper(F("first_contact_at") - F("created_at"), output_field=DurationField())
+    aggregates = {
+        "total": Count("id"),
+        "open": Count("id", filter=Q(status__in=FollowUp.OPEN_STATUSES)),
+        "overdue": Count("id", filter=Q(status__in=FollowUp.OPEN_STATUSES, due_at__lt=now)),
+        "closed": Count("id", filter=Q(closed_at__isnull=False)),
+        "closed_in_sla": Count("id", filter=Q(closed_at__isnull=False, closed_at__lte=F("due_at"))),
+        "avg_first_contact": Avg(first_contact, filter=Q(first_contact_at__isnull=False)),
+    }
+    overall = qs.aggregate(**aggregates)
+    by_team = list(qs.values("team__name").annotate(**aggregates).order_by("team__name"))
+    by_owner = list(qs.values("owner__username").annotate(**aggregates).order_by("-open", "owner__username"))
+    for row in [overall, *by_team, *by_owner]:
+        row["in_sla_share"] = (row["closed_in_sla"] / row["closed"]) if row["closed"] else None
+    return {"overall": overall, "by_team": by_team, "by_owner": by_owner}

@@ -1,0 +1,100 @@
+"""Routing: the first active rule whose conditions all hold decides who owns a new case.
+
+Pure matching (`rule_matches`) plus the effectful target resolution (`resolve_owner`), which for
+round-robin locks the team's RoundRobinState row so concurrent workers hand out cases fairly and
+the position survives restarts.
+"""
+
+from dataclasses import dataclass, field
+
+from django.contrib.auth import get_user_model
+
+from followups.models import RoundRobinState, RoutingRule
+from surveys.models import Response
+
+User = get_user_model()
+
+
+@dataclass
+class Check:
+    condition: str
+    ok: bool
+    detail: str
+
+
+@dataclass
+class RuleVerdict:
+    rule: RoutingRule
+    checks: list[Check] = field(default_factory=list)
+
+    @property
+    def matched(self) -> bool:
+        return all(c.ok for c in self.checks)
+
+
+def rule_checks(rule: RoutingRule, response: Response) -> list[Check]:
+    contact = response.contact
+    checks = []
+    if rule.campaign_id:
+        checks.append(Check("campaign", rule.campaign_id == response.campaign_id, f"campaign is {rule.campaign}"))
+    if rule.touchpoint_id:
+        checks.append(Check("touchpoint", rule.touchpoint_id == response.touchpoint_id,
+                            f"touchpoint is {rule.touchpoint}"))
+    if rule.categories:
+        checks.append(Check("category", response.category in rule.categories,
+                            f"category is one of {', '.join(rule.categories)}"))
+    if rule.score_min is not None:
+        checks.append(Check("score", response.score >= rule.score_min, f"score ≥ {rule.score_min}"))
+    if rule.score_max is not None:
+        checks.append(Check("score", response.score <= rule.score_max, f"score ≤ {rule.score_max}"))
+    if rule.language:
+        checks.append(Check("language", response.language == rule.language, f"language is {rule.language}"))
+    if rule.segment_key:
+        value = str((contact.attributes or {}).get(rule.segment_key, "")) if contact else ""
+        checks.append(Check("segment", value.lower() == rule.segment_value.lower(),
+                            f"{rule.segment_key} is {rule.segment_value}"))
+    if rule.target == RoutingRule.Target.ACCOUNT_OWNER:
+        has_owner = bool(contact and contact.account_owner_id and contact.account_owner.is_active)
+        checks.append(Check("account owner", has_owner, "the contact has an active account owner"))
+    return checks
+
+
+def explain(response: Response, rules=None) -> list[RuleVerdict]:
+    """Every active rule in order with the result of each condition (for the "test routing" page)."""
+    rules = rules if rules is not None else RoutingRule.objects.filter(active=True).select_related(
+        "campaign", "touchpoint", "team", "target_user")
+    return [RuleVerdict(rule, rule_checks(rule, response)) for rule in rules]
+
+
+def first_match(response: Response) -> RoutingRule | None:
+    for verdict in explain(response):
+        if verdict.matched:
+            return verdict.rule
+    return None
+
+
+def next_round_robin(team) -> User | None:
+    """The next active member after the last one served. Call inside a transaction."""
+    members = list(team.members.filter(is_active=True).order_by("id"))
+    if not members:
+        return None
+    state, _ = RoundRobinState.objects.select_for_update().get_or_create(team=team)
+    following = [m for m in members if state.last_user_id is not None and m.pk > state.last_user_id]
+    chosen = following[0] if following else members[0]
+    state.last_user = chosen
+    state.save(update_fields=["last_user"])
+    return chosen
+
+
+def resolve_owner(rule: RoutingRule | None, response: Response):
+    """(owner or None, team or None) for a matched rule; (None, None) is the fallback queue."""
+    if rule is None:
+        return None, None
+    target = rule.target
+    if target == RoutingRule.Target.ACCOUNT_OWNER:
+        return response.contact.account_owner, rule.team
+    if target == RoutingRule.Target.USER:
+        return rule.target_user, rule.team
+    if target == RoutingRule.Target.ROUND_ROBIN and rule.team_id:
+        return next_round_robin(rule.team), rule.team
+    return None, rule.team

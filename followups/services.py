@@ -1,0 +1,227 @@
+"""Follow-up cases: opening, routing, and the work staff do on them. Every write lives here."""
+
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from core.audit import audit_log
+from core.queue import enqueue_on_commit
+from followups import routing, sla
+from followups.models import FollowUp, FollowUpEvent, RootCauseTag
+from surveys.models import Category, Response
+
+S = FollowUp.Status
+
+# The only status changes a case may make.
+ALLOWED = {
+    S.NEW: {S.IN_PROGRESS, S.CONTACTED, S.RESOLVED, S.CLOSED},
+    S.IN_PROGRESS: {S.CONTACTED, S.RESOLVED, S.CLOSED},
+    S.CONTACTED: {S.IN_PROGRESS, S.RESOLVED, S.CLOSED},
+    S.RESOLVED: {S.IN_PROGRESS},
+    S.CLOSED: {S.IN_PROGRESS},
+}
+UNHAPPY = (Category.DETRACTOR, Category.PASSIVE)
+NOTIFY_TASK = "followups.tasks.notify_owner"
+
+
+def _event(followup, kind, *, actor=None, text="", **data) -> FollowUpEvent:
+    return FollowUpEvent.objects.create(followup=followup, actor=actor, kind=kind, text=text, data=data)
+
+
+def wants_followup(response: Response) -> bool:
+    return response.category in UNHAPPY or (response.category == Category.PROMOTER
+                                            and response.campaign.followup_promoters)
+
+
+def contact_drop(*, response: Response) -> bool:
+    """True when this answer is worse than the contact's previous one: a lower category or 3+ points."""
+    if response.contact_id is None:
+        return False
+    previous = (Response.objects.filter(contact_id=response.contact_id, submitted_at__lt=response.submitted_at)
+                .order_by("-submitted_at").values("score", "category").first())
+    if previous is None:
+        return False
+    rank = {Category.DETRACTOR: 0, Category.PASSIVE: 1, Category.PROMOTER: 2}
+    return rank[response.category] < rank[previous["category"]] or previous["score"] - response.score >= 3
+
+
+@dataclass
+class Processed:
+    followup: FollowUp | None
+    created: bool
+
+
+def response_process(*, response_id: int) -> Processed:
+    """Open (exactly once) and route the follow-up a response needs, then mark the response processed.
+
+    Safe to run any number of times, on any number of workers at once: the response row is locked
+    and FollowUp.response is one-to-one, so a duplicate delivery finds the case already there.
+    """
+    with transaction.atomic():
+        response = (Response.objects.select_for_update(of=("self",))
+                    .select_related("campaign", "contact__account_owner").filter(pk=response_id).first())
+        if response is None:
+            return Processed(None, False)
+        existing = FollowUp.objects.filter(response=response).first()
+        result = Processed(existing, False)
+        if existing is not None:
+            _sync_category(existing, response)
+        elif wants_followup(response):
+            result = Processed(_open(response), True)
+        if response.processed_at is None:
+            Response.objects.filter(pk=response.pk).update(processed_at=timezone.now())
+    if result.created:
+        enqueue_on_commit(NOTIFY_TASK, result.followup.pk)
+    return result
+
+
+def _open(response: Response) -> FollowUp:
+    rule = routing.first_match(response)
+    owner, team = routing.resolve_owner(rule, response)
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            followup = FollowUp.objects.create(
+                response=response, contact=response.contact, category=response.category, owner=owner, team=team,
+                routed_by=rule, due_at=sla.due_at(now, response.category), at_risk=contact_drop(response=response))
+    except IntegrityError:
+        # Another worker opened it between our check and insert (possible only without the row lock).
+        return FollowUp.objects.get(response=response)
+    _event(followup, FollowUpEvent.Kind.CREATED, text="Case opened for a %s answer (score %s)."
+           % (response.get_category_display().lower(), response.score))
+    if rule is None:
+        _event(followup, FollowUpEvent.Kind.ROUTED, text="No routing rule matched: in the fallback queue.")
+    else:
+        who = owner.get_username() if owner else f"the {team} queue" if team else "the fallback queue"
+        _event(followup, FollowUpEvent.Kind.ROUTED, text=f"Routed to {who} by rule “{rule.name}”.",
+               rule=rule.pk, owner=owner.pk if owner else None)
+    return followup
+
+
+def _sync_category(followup: FollowUp, response: Response) -> None:
+    """The respondent changed their score within the edit window."""
+    if followup.category == response.category:
+        return
+    previous = followup.category
+    followup.category = response.category
+    fields = ["category", "updated_at"]
+    if followup.status in FollowUp.OPEN_STATUSES:
+        if response.category == Category.PROMOTER and not response.campaign.followup_promoters:
+            followup.status, followup.closed_at = S.CLOSED, timezone.now()
+            followup.closed_reason = "The customer changed the score to promoter."
+            fields += ["status", "closed_at", "closed_reason"]
+        else:
+            followup.due_at = sla.due_at(followup.created_at, response.category)
+            fields.append("due_at")
+    followup.save(update_fields=fields)
+    _event(followup, FollowUpEvent.Kind.STATUS, text=f"The customer changed the score to {response.score}.",
+           category_from=previous, category_to=response.category)
+
+
+def response_details_added(*, response_id: int) -> None:
+    """The respondent added their "why" after the case was opened: note it on the case."""
+    followup = FollowUp.objects.filter(response_id=response_id).first()
+    if followup is not None:
+        _event(followup, FollowUpEvent.Kind.NOTE, text="The customer added a comment to their answer.")
+
+
+# --- Work on a case -------------------------------------------------------------------------
+def followup_transition(*, followup: FollowUp, to: str, actor, reason: str = "", summary: str = "",
+                        outcome: str = "") -> FollowUp:
+    """Change a case's status: only the transitions in ALLOWED; closing needs a reason, resolving a summary."""
+    with transaction.atomic():
+        case = FollowUp.objects.select_for_update().get(pk=followup.pk)
+        if to == case.status:
+            return case
+        if to not in ALLOWED.get(case.status, set()):
+            raise ValidationError(f"A {case.get_status_display().lower()} case cannot become {S(to).label.lower()}.")
+        if to == S.RESOLVED and not summary.strip():
+            raise ValidationError("Resolving a case needs a resolution summary.")
+        if to == S.CLOSED and not reason.strip():
+            raise ValidationError("Closing without contact needs a reason.")
+        previous = case.status
+        case.status = to
+        now = timezone.now()
+        if to in (S.RESOLVED, S.CLOSED):
+            case.closed_at = now
+            case.resolution_summary = summary.strip() if to == S.RESOLVED else case.resolution_summary
+            case.closed_reason = reason.strip() if to == S.CLOSED else case.closed_reason
+            case.outcome = outcome.strip() or case.outcome
+        else:
+            case.closed_at = None
+        if to == S.CONTACTED and case.first_contact_at is None:
+            case.first_contact_at = now
+        if case.owner_id is None and actor is not None:
+            case.owner = actor
+        case.save()
+        text = f"Status: {S(previous).label} → {S(to).label}."
+        if reason:
+            text += f" Reason: {reason.strip()}"
+        if summary:
+            text += f" Summary: {summary.strip()}"
+        _event(case, FollowUpEvent.Kind.STATUS, actor=actor, text=text, status_from=previous, status_to=to)
+        audit_log(actor=actor, action="followup.status", target=case, data={"from": previous, "to": to})
+    return case
+
+
+def followup_log_attempt(*, followup: FollowUp, actor, channel: str, result: str, note: str = "") -> FollowUp:
+    """Log a call, e-mail or meeting. Reaching the customer marks the case contacted."""
+    with transaction.atomic():
+        case = FollowUp.objects.select_for_update().get(pk=followup.pk)
+        _event(case, FollowUpEvent.Kind.ATTEMPT, actor=actor, text=note.strip(), channel=channel, result=result)
+        if result == "reached":
+            if case.first_contact_at is None:
+                case.first_contact_at = timezone.now()
+                case.save(update_fields=["first_contact_at", "updated_at"])
+            if case.status in (S.NEW, S.IN_PROGRESS):
+                return followup_transition(followup=case, to=S.CONTACTED, actor=actor)
+        elif case.status == S.NEW:
+            return followup_transition(followup=case, to=S.IN_PROGRESS, actor=actor)
+    return case
+
+
+def followup_add_note(*, followup: FollowUp, actor, text: str) -> FollowUpEvent:
+    if not text.strip():
+        raise ValidationError("A note cannot be empty.")
+    return _event(followup, FollowUpEvent.Kind.NOTE, actor=actor, text=text.strip())
+
+
+def followup_set_tags(*, followup: FollowUp, actor, tags: list[RootCauseTag]) -> None:
+    with transaction.atomic():
+        before = set(followup.tags.values_list("name", flat=True))
+        followup.tags.set(tags)
+        after = {t.name for t in tags}
+        if before != after:
+            _event(followup, FollowUpEvent.Kind.TAGGED, actor=actor,
+                   text="Root causes: " + (", ".join(sorted(after)) or "none"))
+            audit_log(actor=actor, action="followup.tags", target=followup, data={"tags": sorted(after)})
+
+
+def followup_assign(*, followup: FollowUp, actor, owner, reason: str = "", claim: bool = False) -> FollowUp:
+    """Claim an unassigned case, or reassign one (a reason is required)."""
+    if not claim and not reason.strip():
+        raise ValidationError("Reassigning a case needs a reason.")
+    with transaction.atomic():
+        case = FollowUp.objects.select_for_update().get(pk=followup.pk)
+        if claim and case.owner_id is not None:
+            raise ValidationError("Someone else has already claimed this case.")
+        previous = case.owner
+        case.owner = owner
+        case.save(update_fields=["owner", "updated_at"])
+        who = owner.get_username() if owner else "nobody"
+        text = f"Claimed by {who}." if claim else (
+            f"Reassigned from {previous.get_username() if previous else 'nobody'} to {who}. Reason: {reason.strip()}")
+        _event(case, FollowUpEvent.Kind.REASSIGNED, actor=actor, text=text,
+               owner_from=previous.pk if previous else None, owner_to=owner.pk if owner else None)
+        audit_log(actor=actor, action="followup.claimed" if claim else "followup.reassigned", target=case,
+                  data={"to": who, "reason": reason.strip()})
+    if not claim and owner is not None and owner != actor:
+        enqueue_on_commit(NOTIFY_TASK, case.pk)
+    return case
+
+
+def followup_set_outcome(*, followup: FollowUp, actor, outcome: str) -> None:
+    FollowUp.objects.filter(pk=followup.pk).update(outcome=outcome.strip()[:200], updated_at=timezone.now())
+    _event(followup, FollowUpEvent.Kind.NOTE, actor=actor, text=f"Outcome: {outcome.strip()[:200]}")

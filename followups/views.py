@@ -1,0 +1,283 @@
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.db.models import Max, Q
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from core.audit import audit_log
+from core.roles import ADMIN, admin_required, agent_required, has_role
+from followups import routing, services
+from followups.forms import (AttemptForm, BulkReassignForm, NoteForm, ReassignForm, RoutingRuleForm, RoutingTestForm,
+                             SLAForm, StatusForm, TagForm, TagsForm)
+from followups.models import FollowUp, RootCauseTag, RoutingRule, SLAPolicy
+from followups.queries import followup_for_user, queue_rows, visible_followups
+from surveys.models import Category, Response
+
+User = get_user_model()
+
+
+def _filtered(request, qs):
+    status = request.GET.get("status", "open")
+    if status == "open":
+        qs = qs.filter(status__in=FollowUp.OPEN_STATUSES)
+    elif status in FollowUp.Status.values:
+        qs = qs.filter(status=status)
+    category = request.GET.get("category", "")
+    if category in Category.values:
+        qs = qs.filter(category=category)
+    if request.GET.get("overdue"):
+        qs = qs.filter(status__in=FollowUp.OPEN_STATUSES, due_at__lt=timezone.now())
+    return qs.order_by("due_at")
+
+
+def _list_page(request, qs, *, title, template_extra=None):
+    page = Paginator(queue_rows(_filtered(request, qs)), 50).get_page(request.GET.get("page"))
+    context = {"page": page, "title": title, "now": timezone.now(), "statuses": FollowUp.Status.choices,
+               "categories": Category.choices, "filters": request.GET, **(template_extra or {})}
+    template = "followups/_case_table.html" if request.htmx else "followups/list.html"
+    return render(request, template, context)
+
+
+@agent_required
+@require_GET
+def followup_mine(request):
+    return _list_page(request, FollowUp.objects.filter(owner=request.user), title="My follow-ups")
+
+
+@agent_required
+@require_GET
+def followup_queue(request):
+    user = request.user
+    if has_role(user, ADMIN):
+        qs = FollowUp.objects.all()
+    else:
+        team_ids = set(user.teams.values_list("pk", flat=True)) | set(user.led_teams.values_list("pk", flat=True))
+        qs = FollowUp.objects.filter(team_id__in=team_ids)
+    is_lead = has_role(user, ADMIN) or user.led_teams.exists()
+    candidates = User.objects.filter(is_active=True, groups__name__in=["agent", "admin"]).distinct().order_by("username")
+    return _list_page(request, qs, title="Team queue", template_extra={
+        "queue": True, "is_lead": is_lead, "bulk_form": BulkReassignForm(candidates=candidates)})
+
+
+@agent_required
+@require_POST
+def followup_claim(request, pk: int):
+    case = followup_for_user(request.user, pk)
+    try:
+        services.followup_assign(followup=case, actor=request.user, owner=request.user, claim=True)
+        messages.success(request, f"You now own case #{case.pk}.")
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+    return redirect("followup_detail", pk=case.pk)
+
+
+@agent_required
+@require_POST
+def followup_bulk_reassign(request):
+    user = request.user
+    if not (has_role(user, ADMIN) or user.led_teams.exists()):
+        messages.error(request, "Only team leads and admins can reassign cases in bulk.")
+        return redirect("followup_queue")
+    visible = visible_followups(user)
+    candidates = User.objects.filter(is_active=True)
+    form = BulkReassignForm(request.POST, visible=visible, candidates=candidates)
+    if not form.is_valid():
+        messages.error(request, "Choose the cases, the new owner and give a reason.")
+        return redirect("followup_queue")
+    with transaction.atomic():
+        for case in form.cleaned_data["followups"]:
+            services.followup_assign(followup=case, actor=user, owner=form.cleaned_data["owner"],
+                                     reason=form.cleaned_data["reason"])
+    messages.success(request, f"Reassigned {len(form.cleaned_data['followups'])} cases.")
+    return redirect("followup_queue")
+
+
+def _candidates(case):
+    if case.team_id:
+        return User.objects.filter(Q(teams=case.team_id) | Q(led_teams=case.team_id), is_active=True).distinct()
+    return User.objects.filter(is_active=True, groups__name__in=["agent", "admin"]).distinct()
+
+
+@agent_required
+@require_http_methods(["GET", "POST"])
+def followup_detail(request, pk: int):
+    case = followup_for_user(request.user, pk)
+    forms = {
+        "attempt": AttemptForm(prefix="attempt"), "note": NoteForm(prefix="note"),
+        "tags": TagsForm(prefix="tags", initial={"tags": list(case.tags.all())}),
+        "status": StatusForm(prefix="status", initial={"status": case.status, "outcome": case.outcome}),
+        "reassign": ReassignForm(prefix="reassign", candidates=_candidates(case)),
+    }
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        if action not in forms:
+            messages.error(request, "Unknown action.")
+            return redirect("followup_detail", pk=case.pk)
+        form_class = type(forms[action])
+        kwargs = {"candidates": _candidates(case)} if action == "reassign" else {}
+        form = form_class(request.POST, prefix=action, **kwargs)
+        forms[action] = form
+        if form.is_valid():
+            try:
+                _apply(action, case, form.cleaned_data, request.user)
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                messages.success(request, "Saved.")
+                return redirect("followup_detail", pk=case.pk)
+        response = _detail(request, case, forms)
+        response.status_code = 400
+        return response
+    return _detail(request, case, forms)
+
+
+def _apply(action, case, data, actor):
+    if action == "attempt":
+        services.followup_log_attempt(followup=case, actor=actor, channel=data["channel"], result=data["result"],
+                                      note=data["note"])
+    elif action == "note":
+        services.followup_add_note(followup=case, actor=actor, text=data["text"])
+    elif action == "tags":
+        services.followup_set_tags(followup=case, actor=actor, tags=list(data["tags"]))
+    elif action == "status":
+        services.followup_transition(followup=case, to=data["status"], actor=actor, reason=data["reason"],
+                                     summary=data["summary"], outcome=data["outcome"])
+    elif action == "reassign":
+        services.followup_assign(followup=case, actor=actor, owner=data["owner"], reason=data["reason"])
+
+
+def _detail(request, case, forms):
+    response = case.response
+    timeline = []
+    if case.contact_id:
+        for r in Response.objects.filter(contact_id=case.contact_id).select_related("campaign").order_by("submitted_at"):
+            timeline.append({"at": r.submitted_at, "kind": "response", "obj": r, "current": r.pk == response.pk})
+        for f in FollowUp.objects.filter(contact_id=case.contact_id).exclude(pk=case.pk):
+            timeline.append({"at": f.created_at, "kind": "followup", "obj": f})
+        timeline.sort(key=lambda item: item["at"])
+    return render(request, "followups/detail.html", {
+        "case": case, "response": response, "forms": forms, "now": timezone.now(),
+        "answers": response.answers.select_related("question").order_by("question__order"),
+        "events": case.events.select_related("actor"), "timeline": timeline,
+        "improvements": case.response.improvement_links.select_related("improvement"),
+    })
+
+
+# --- Routing rules (admins) -----------------------------------------------------------------
+@admin_required
+@require_GET
+def routing_rule_list(request):
+    rules = RoutingRule.objects.select_related("campaign", "touchpoint", "team", "target_user")
+    return render(request, "followups/routing_list.html", {"rules": rules})
+
+
+@admin_required
+@require_http_methods(["GET", "POST"])
+def routing_rule_edit(request, pk: int | None = None):
+    rule = get_object_or_404(RoutingRule, pk=pk) if pk else RoutingRule()
+    form = RoutingRuleForm(request.POST or None, instance=rule)
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            created = rule.pk is None
+            rule = form.save(commit=False)
+            if created:
+                rule.order = (RoutingRule.objects.aggregate(m=Max("order"))["m"] or 0) + 1
+            rule.save()
+            audit_log(actor=request.user, action="routing.created" if created else "routing.updated", target=rule,
+                      data={k: str(v) for k, v in form.cleaned_data.items()})
+        messages.success(request, f"Saved rule “{rule.name}”.")
+        return redirect("routing_rule_list")
+    return render(request, "followups/routing_form.html", {"form": form, "rule": rule},
+                  status=400 if request.method == "POST" else 200)
+
+
+@admin_required
+@require_POST
+def routing_rule_delete(request, pk: int):
+    rule = get_object_or_404(RoutingRule, pk=pk)
+    audit_log(actor=request.user, action="routing.deleted", target=rule)
+    rule.delete()
+    messages.success(request, "Rule deleted.")
+    return redirect("routing_rule_list")
+
+
+@admin_required
+@require_POST
+def routing_rule_move(request, pk: int):
+    direction = request.POST.get("direction")
+    with transaction.atomic():
+        rules = list(RoutingRule.objects.select_for_update().order_by("order", "id"))
+        index = next((i for i, r in enumerate(rules) if r.pk == pk), None)
+        if index is None:
+            return redirect("routing_rule_list")
+        other = index - 1 if direction == "up" else index + 1
+        if 0 <= other < len(rules):
+            rules[index], rules[other] = rules[other], rules[index]
+        for position, rule in enumerate(rules, start=1):
+            if rule.order != position:
+                RoutingRule.objects.filter(pk=rule.pk).update(order=position)
+        audit_log(actor=request.user, action="routing.reordered", data={"order": [r.pk for r in rules]})
+    return redirect("routing_rule_list")
+
+
+@admin_required
+@require_GET
+def routing_test(request):
+    form = RoutingTestForm(request.GET or None)
+    verdicts, response, chosen = None, None, None
+    if form.is_valid():
+        response = Response.objects.select_related("campaign", "touchpoint", "contact__account_owner").filter(
+            pk=form.cleaned_data["response"]).first()
+        if response is None:
+            form.add_error("response", "There is no response with that number.")
+        else:
+            verdicts = routing.explain(response)
+            chosen = next((v for v in verdicts if v.matched), None)
+    recent = Response.objects.filter(category__in=[Category.DETRACTOR, Category.PASSIVE]).select_related(
+        "campaign", "contact").order_by("-submitted_at")[:10]
+    return render(request, "followups/routing_test.html", {"form": form, "verdicts": verdicts, "response": response,
+                                                           "chosen": chosen, "recent": recent})
+
+
+@admin_required
+@require_http_methods(["GET", "POST"])
+def sla_settings(request):
+    policies = {p.category: p for p in SLAPolicy.objects.all()}
+    forms = {c: SLAForm(request.POST or None, prefix=c, instance=policies.get(c) or SLAPolicy(category=c, hours=48))
+             for c in Category.values}
+    if request.method == "POST":
+        if all(f.is_valid() for f in forms.values()):
+            for category, form in forms.items():
+                form.save()
+            audit_log(actor=request.user, action="sla.updated",
+                      data={c: f.cleaned_data["hours"] for c, f in forms.items()})
+            messages.success(request, "Deadlines saved.")
+            return redirect("sla_settings")
+    return render(request, "followups/sla.html", {"forms": forms}, status=400 if request.method == "POST" else 200)
+
+
+@admin_required
+@require_http_methods(["GET", "POST"])
+def tag_list(request):
+    form = TagForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        tag = form.save()
+        audit_log(actor=request.user, action="tag.created", target=tag)
+        messages.success(request, f"Added root cause “{tag.name}”.")
+        return redirect("tag_list")
+    return render(request, "followups/tags.html", {"form": form, "tags": RootCauseTag.objects.all()},
+                  status=400 if request.method == "POST" else 200)
+
+
+@admin_required
+@require_POST
+def tag_toggle(request, pk: int):
+    tag = get_object_or_404(RootCauseTag, pk=pk)
+    tag.active = not tag.active
+    tag.save(update_fields=["active"])
+    audit_log(actor=request.user, action="tag.toggled", target=tag, data={"active": tag.active})
+    return redirect("tag_list")

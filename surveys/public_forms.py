@@ -1,0 +1,68 @@
+"""The respondent's forms: the score, then the "why" and the driver questions."""
+
+from django import forms
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+
+from surveys.models import Question
+
+SCORE_CHOICES = [(str(i), str(i)) for i in range(11)]
+
+
+class ScoreForm(forms.Form):
+    score = forms.TypedChoiceField(choices=SCORE_CHOICES, coerce=int, widget=forms.RadioSelect,
+                                   error_messages={"required": _("Choose a score from 0 to 10."),
+                                                   "invalid_choice": _("Choose a score from 0 to 10.")})
+
+
+def _question_field(question: Question) -> forms.Field:
+    required = question.required
+    label = question.text
+    if question.kind == Question.Kind.CSAT:
+        choices = [(str(i), str(i)) for i in range(1, 6)]
+        return forms.TypedChoiceField(label=label, choices=choices, coerce=int, required=required,
+                                      widget=forms.RadioSelect(attrs={"class": "btn-check"}), empty_value=None)
+    if question.kind == Question.Kind.EFFORT:
+        choices = [(str(i), str(i)) for i in range(1, 8)]
+        return forms.TypedChoiceField(label=label, choices=choices, coerce=int, required=required,
+                                      widget=forms.RadioSelect(attrs={"class": "btn-check"}), empty_value=None)
+    if question.kind == Question.Kind.SINGLE:
+        return forms.ChoiceField(label=label, choices=[(c, c) for c in question.choices], required=required,
+                                 widget=forms.RadioSelect(attrs={"class": "form-check-input"}))
+    if question.kind == Question.Kind.MULTIPLE:
+        return forms.MultipleChoiceField(label=label, choices=[(c, c) for c in question.choices], required=required,
+                                         widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}))
+    return forms.CharField(label=label, required=required, max_length=500,
+                           widget=forms.TextInput(attrs={"autocomplete": "off"}))
+
+
+class DetailsForm(forms.Form):
+    comment = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 4}))
+
+    def __init__(self, *args, questions, why_label, **kwargs):
+        super().__init__(*args, **kwargs)
+        limit = settings.KRINGLOOP["COMMENT_MAX_LENGTH"]
+        self.fields["comment"].label = why_label
+        self.fields["comment"].max_length = limit
+        self.fields["comment"].validators.append(forms.CharField(max_length=limit).validators[-1])
+        self.fields["comment"].widget.attrs["maxlength"] = str(limit)
+        self.questions = list(questions)
+        for question in self.questions:
+            self.fields[f"q{question.pk}"] = _question_field(question)
+
+    def question_fields(self):
+        return [(q, self[f"q{q.pk}"]) for q in self.questions]
+
+    def answers(self) -> dict[int, dict | None]:
+        result = {}
+        for question in self.questions:
+            value = self.cleaned_data.get(f"q{question.pk}")
+            if value in (None, "", []):
+                result[question.pk] = None
+            elif question.kind in (Question.Kind.CSAT, Question.Kind.EFFORT):
+                result[question.pk] = {"number": value}
+            elif question.kind == Question.Kind.MULTIPLE:
+                result[question.pk] = {"choices": list(value)}
+            else:
+                result[question.pk] = {"text": value}
+        return result

@@ -1,0 +1,32 @@
+"""Two POSTs at once on the same link make one response (the database decides, not luck)."""
+
+import threading
+
+import pytest
+from django.db import connection
+from django.test import Client
+
+from surveys.models import Response
+from tests.factories import InvitationFactory
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_simultaneous_posts_make_one_response():
+    invitation = InvitationFactory()
+    barrier = threading.Barrier(4)
+    statuses = []
+
+    def post(score):
+        try:
+            barrier.wait()
+            statuses.append(Client().post(f"/s/{invitation.token}/", {"score": score}).status_code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=post, args=(s,)) for s in (2, 4, 6, 8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert statuses == [302, 302, 302, 302]
+    assert Response.objects.filter(invitation=invitation).count() == 1
