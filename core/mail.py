@@ -14,10 +14,17 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.core.mail.backends.base import BaseEmailBackend
 from django.db import transaction
+from django.template import Context, engines
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from core.models import EmailDelivery, OutboxMessage
+
+
+def render_text(template_name: str, context: dict) -> str:
+    """Plain-text parts are not HTML: render them without HTML escaping."""
+    template = engines["django"].engine.get_template(template_name)
+    return template.render(Context(context, autoescape=False))
 
 
 def absolute_url(path: str) -> str:
@@ -28,8 +35,8 @@ def render_email(*, template: str, context: dict, to: str, language: str | None 
                  headers: dict | None = None, from_email: str | None = None) -> EmailMultiAlternatives:
     context = {"site_url": settings.SITE_URL, "company": settings.COMPANY_NAME, **context}
     with translation.override(language or settings.LANGUAGE_CODE):
-        subject = " ".join(render_to_string(f"emails/{template}_subject.txt", context).split())
-        text = render_to_string(f"emails/{template}_body.txt", context)
+        subject = " ".join(render_text(f"emails/{template}_subject.txt", context).split())
+        text = render_text(f"emails/{template}_body.txt", context)
         html = render_to_string(f"emails/{template}_body.html", context)
     message = EmailMultiAlternatives(subject=subject, body=text, from_email=from_email or settings.DEFAULT_FROM_EMAIL,
                                      to=[to], headers=headers or {})

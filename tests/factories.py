@@ -89,3 +89,22 @@ class ResponseFactory(factory.django.DjangoModelFactory):
     team = factory.LazyAttribute(lambda r: r.campaign.team)
     channel = factory.LazyAttribute(lambda r: r.campaign.channel)
     submitted_at = factory.LazyFunction(timezone.now)
+
+
+class FollowUpFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "followups.FollowUp"
+
+    response = factory.SubFactory(ResponseFactory, score=3)
+    contact = factory.LazyAttribute(lambda f: f.response.contact)
+    category = factory.LazyAttribute(lambda f: f.response.category)
+    due_at = factory.LazyFunction(lambda: timezone.now() + timezone.timedelta(days=2))
+
+
+class RoutingRuleFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "followups.RoutingRule"
+
+    name = factory.Sequence(lambda n: f"Rule {n}")
+    order = factory.Sequence(lambda n: n)
+    target = "team_queue"

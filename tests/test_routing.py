@@ -1,0 +1,96 @@
+"""Routing rules: the first matching rule decides; every target kind; the fallback queue."""
+
+import pytest
+
+from followups.models import FollowUp, RoutingRule
+from followups.services import response_process
+from tests.factories import ContactFactory, ResponseFactory, RoutingRuleFactory, UserFactory
+
+
+def _route(**response_kwargs) -> FollowUp:
+    response = ResponseFactory(**response_kwargs)
+    return response_process(response_id=response.pk).followup
+
+
+def test_a_promoter_gets_no_case_unless_the_campaign_asks(db):
+    assert _route(score=10) is None
+
+
+def test_with_no_rules_a_case_lands_in_the_fallback_queue(db):
+    case = _route(score=2)
+    assert case.owner is None and case.team is None
+    assert "fallback" in case.events.get(kind="routed").text
+
+
+def test_the_account_owner_rule(db, agent, team_a):
+    RoutingRuleFactory(target=RoutingRule.Target.ACCOUNT_OWNER, team=team_a)
+    case = _route(score=2, contact=ContactFactory(account_owner=agent))
+    assert case.owner == agent and case.team == team_a
+
+
+def test_an_account_owner_rule_falls_through_when_the_contact_has_none(db, agent, team_a, team_b):
+    RoutingRuleFactory(order=1, target=RoutingRule.Target.ACCOUNT_OWNER, team=team_a)
+    RoutingRuleFactory(order=2, target=RoutingRule.Target.TEAM_QUEUE, team=team_b)
+    case = _route(score=2, contact=ContactFactory(account_owner=None))
+    assert case.owner is None and case.team == team_b
+
+
+def test_the_named_user_rule_with_conditions(db, agent, admin):
+    rule = RoutingRuleFactory(target=RoutingRule.Target.USER, target_user=admin, categories=["detractor"],
+                              score_max=4, language="en", segment_key="plan", segment_value="pro")
+    case = _route(score=3, language="en", contact=ContactFactory(attributes={"plan": "pro"}))
+    assert case.owner == admin and case.routed_by == rule
+    other = _route(score=5, language="en", contact=ContactFactory(attributes={"plan": "pro"}))
+    assert other.owner is None  # score 5 is above score_max
+
+
+def test_round_robin_is_fair_and_remembers_where_it_left_off(db, team_a):
+    members = [UserFactory(username=f"rr{i}", role="agent") for i in range(3)]
+    team_a.members.add(*members)
+    RoutingRuleFactory(target=RoutingRule.Target.ROUND_ROBIN, team=team_a)
+    owners = [_route(score=2).owner for _ in range(6)]
+    assert owners == members + members  # the state lives in the database, so a restart changes nothing
+
+
+def test_the_first_matching_rule_wins(db, team_a, team_b):
+    RoutingRuleFactory(order=1, target=RoutingRule.Target.TEAM_QUEUE, team=team_a, categories=["passive"])
+    RoutingRuleFactory(order=2, target=RoutingRule.Target.TEAM_QUEUE, team=team_b)
+    assert _route(score=8).team == team_a
+    assert _route(score=1).team == team_b
+
+
+def test_the_test_page_explains_each_rule(client, admin, team_a):
+    RoutingRuleFactory(order=1, name="Only passives", target=RoutingRule.Target.TEAM_QUEUE, team=team_a,
+                       categories=["passive"])
+    RoutingRuleFactory(order=2, name="The rest", target=RoutingRule.Target.TEAM_QUEUE, team=team_a)
+    response = ResponseFactory(score=2)
+    client.force_login(admin)
+    page = client.get(f"/routing/test/?response={response.pk}")
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert "routed by <strong>The rest</strong>" in html
+    assert "category is one of passive" in html
+
+
+def test_admins_edit_and_reorder_rules(client, admin, team_a):
+    client.force_login(admin)
+    response = client.post("/routing/new/", {"name": "Support", "active": "on", "target": "team_queue",
+                                              "team": team_a.pk, "categories": ["detractor"]})
+    assert response.status_code == 302
+    second = RoutingRuleFactory(name="Second", order=99)
+    client.post(f"/routing/{second.pk}/move/", {"direction": "up"})
+    assert list(RoutingRule.objects.order_by("order").values_list("name", flat=True)) == ["Second", "Support"]
+
+
+@pytest.mark.parametrize("data,error", [
+    ({"score_min": 8, "score_max": 3}, "cannot be below"),
+    ({"score_max": 11}, "0 to 10"),
+    ({"target": "user"}, "Choose the user"),
+    ({"target": "round_robin"}, "Choose the team"),
+])
+def test_invalid_rules_are_refused_with_a_message(client, admin, data, error):
+    client.force_login(admin)
+    response = client.post("/routing/new/", {"name": "Bad", "target": "team_queue", **data})
+    assert response.status_code == 400
+    assert error in response.content.decode()
+    assert not RoutingRule.objects.exists()
