@@ -1,1 +1,24 @@
-urlpatterns = []
+from django.urls import path
+
+from surveys import views
+
+urlpatterns = [
+    path("campaigns/", views.campaign_list, name="campaign_list"),
+    path("campaigns/new/", views.campaign_edit, name="campaign_create"),
+    path("campaigns/<int:pk>/", views.campaign_detail, name="campaign_detail"),
+    path("campaigns/<int:pk>/edit/", views.campaign_edit, name="campaign_edit"),
+    path("campaigns/<int:pk>/status/", views.campaign_status, name="campaign_status"),
+    path("campaigns/<int:pk>/duplicate/", views.campaign_duplicate, name="campaign_duplicate"),
+    path("campaigns/<int:pk>/send/", views.campaign_send, name="campaign_send"),
+    path("campaigns/<int:pk>/progress/", views.campaign_progress, name="campaign_progress"),
+    path("campaigns/<int:pk>/preview/", views.campaign_preview, name="campaign_preview"),
+    path("campaigns/<int:pk>/preview/form/", views.campaign_preview_form, name="campaign_preview_form"),
+    path("contacts/", views.contact_list, name="contact_list"),
+    path("contacts/new/", views.contact_edit, name="contact_create"),
+    path("contacts/lists/", views.contact_lists, name="contact_lists"),
+    path("contacts/import/", views.contact_import, name="contact_import"),
+    path("contacts/import/<int:pk>/", views.contact_import_detail, name="contact_import_detail"),
+    path("contacts/import/<int:pk>/progress/", views.contact_import_progress, name="contact_import_progress"),
+    path("contacts/<int:pk>/", views.contact_detail, name="contact_detail"),
+    path("contacts/<int:pk>/edit/", views.contact_edit, name="contact_edit"),
+]

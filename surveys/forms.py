@@ -1,0 +1,157 @@
+from django import forms
+from django.forms import inlineformset_factory
+
+from surveys.imports import FIELDS
+from surveys.models import Campaign, Contact, ContactList, Question
+
+
+def parse_segment(text: str) -> dict:
+    """"plan=pro, region=EU" → {"plan": "pro", "region": "EU"}."""
+    result = {}
+    for part in filter(None, (p.strip() for p in text.replace("\n", ",").split(","))):
+        key, sep, value = part.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            raise forms.ValidationError(f"“{part}” is not attribute=value.")
+        if not key.strip().replace("_", "").replace("-", "").isalnum():
+            raise forms.ValidationError(f"“{key.strip()}” is not a valid attribute name.")
+        result[key.strip()] = value.strip()
+    return result
+
+
+class CampaignForm(forms.ModelForm):
+    segment = forms.CharField(required=False, label="Segment filter",
+                              help_text="Contacts whose attributes match, e.g. plan=pro, region=EU. Empty: all contacts.")
+
+    class Meta:
+        model = Campaign
+        fields = ["name", "kind", "touchpoint", "team", "channel", "language", "email_subject", "email_intro",
+                  "question", "why_question", "thanks_promoter", "thanks_passive", "thanks_detractor",
+                  "promoter_link", "followup_promoters", "audience_list", "send_at", "recurrence_days",
+                  "spread_days", "reminder_after_days", "quiet_period_days", "anonymous_link_enabled"]
+        widgets = {
+            "email_intro": forms.Textarea(attrs={"rows": 2}),
+            "thanks_promoter": forms.Textarea(attrs={"rows": 2}),
+            "thanks_passive": forms.Textarea(attrs={"rows": 2}),
+            "thanks_detractor": forms.Textarea(attrs={"rows": 2}),
+            "send_at": forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        }
+        help_texts = {
+            "question": "Leave empty for the standard NPS question. {company} is replaced by your company name.",
+            "why_question": "Leave empty for “What is the most important reason for your score?”",
+            "email_subject": "Leave empty for a friendly default in the respondent's language.",
+            "recurrence_days": "Relational campaigns only: send again every N days.",
+            "spread_days": "Spread each sending over this many days instead of all at once.",
+            "reminder_after_days": "One reminder to non-responders after N days; empty for none.",
+            "quiet_period_days": "Skip contacts surveyed by any campaign in the last N days.",
+            "send_at": "When to send; the Send button can also send now.",
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["segment"].initial = ", ".join(f"{k}={v}" for k, v in (self.instance.audience_filter or {}).items())
+        self.fields["audience_list"].queryset = ContactList.objects.all()
+        self.fields["audience_list"].label = "Contact list"
+
+    def clean_segment(self):
+        return parse_segment(self.cleaned_data.get("segment", ""))
+
+    def clean(self):
+        data = super().clean()
+        if data.get("recurrence_days") and data.get("kind") != Campaign.Kind.RELATIONAL:
+            self.add_error("recurrence_days", "Only relational campaigns recur.")
+        if data.get("quiet_period_days") is not None and data["quiet_period_days"] > 365:
+            self.add_error("quiet_period_days", "At most 365 days.")
+        return data
+
+    def save(self, commit=True):
+        self.instance.audience_filter = self.cleaned_data.get("segment") or {}
+        return super().save(commit)
+
+
+class QuestionForm(forms.ModelForm):
+    choices_text = forms.CharField(required=False, label="Choices (one per line)",
+                                   widget=forms.Textarea(attrs={"rows": 3}))
+
+    class Meta:
+        model = Question
+        fields = ["text", "kind", "driver", "required"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["choices_text"].initial = "\n".join(self.instance.choices or [])
+
+    def clean(self):
+        data = super().clean()
+        choices = [c.strip() for c in (data.get("choices_text") or "").splitlines() if c.strip()]
+        if data.get("kind") in (Question.Kind.SINGLE, Question.Kind.MULTIPLE) and len(choices) < 2 and \
+                not data.get("DELETE"):
+            self.add_error("choices_text", "A choice question needs at least two choices.")
+        if len(choices) > 20:
+            self.add_error("choices_text", "At most 20 choices.")
+        data["choices"] = choices
+        return data
+
+    def save(self, commit=True):
+        self.instance.choices = self.cleaned_data.get("choices", [])
+        return super().save(commit)
+
+
+class BaseQuestionFormSet(forms.BaseInlineFormSet):
+    def clean(self):
+        super().clean()
+        for form in self.forms:
+            if form.cleaned_data.get("DELETE") and form.instance.pk and form.instance.answers.exists():
+                raise forms.ValidationError(
+                    f"“{form.instance.text}” already has answers and cannot be deleted.")
+
+
+QuestionFormSet = inlineformset_factory(Campaign, Question, form=QuestionForm, formset=BaseQuestionFormSet, extra=2,
+                                        max_num=10, validate_max=True, can_delete=True)
+
+
+class SendForm(forms.Form):
+    when = forms.DateTimeField(required=False, label="Send at (empty: now)",
+                               widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+
+
+class ContactForm(forms.ModelForm):
+    attributes_text = forms.CharField(required=False, label="Segment attributes",
+                                      help_text="attribute=value, separated by commas")
+
+    class Meta:
+        model = Contact
+        fields = ["email", "name", "external_id", "company", "language", "account_owner"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["attributes_text"].initial = ", ".join(f"{k}={v}" for k, v in (self.instance.attributes or {}).items())
+
+    def clean_attributes_text(self):
+        return parse_segment(self.cleaned_data.get("attributes_text", ""))
+
+    def save(self, commit=True):
+        self.instance.attributes = self.cleaned_data.get("attributes_text") or {}
+        return super().save(commit)
+
+
+class UploadForm(forms.Form):
+    file = forms.FileField(label="CSV file", help_text="UTF-8 CSV with a header row; up to 50 MB.")
+
+
+class MappingForm(forms.Form):
+    match_on = forms.ChoiceField(choices=[("email", "E-mail address"), ("external_id", "External id")],
+                                 label="Match existing contacts on")
+    list_name = forms.CharField(required=False, max_length=200, label="Add imported contacts to a new list named")
+
+    def __init__(self, *args, headers, initial_mapping, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.headers = headers
+        for i, header in enumerate(headers):
+            self.fields[f"col_{i}"] = forms.ChoiceField(choices=list(FIELDS.items()), label=header,
+                                                        initial=initial_mapping.get(header, "attribute"))
+
+    def mapping(self) -> dict[str, str]:
+        return {h: self.cleaned_data[f"col_{i}"] for i, h in enumerate(self.headers)}
+
+    def column_fields(self):
+        return [self[f"col_{i}"] for i in range(len(self.headers))]

@@ -1,0 +1,270 @@
+"""Admin pages: campaigns (build, preview, send, follow progress) and contacts (list, page, import)."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.html import escape
+from django.views.decorators.clickjacking import xframe_options_sameorigin
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from core.queue import enqueue_on_commit
+from core.roles import admin_required
+from followups.models import FollowUp
+from surveys import lifecycle, sending, services
+from surveys.emails import build_invitation_email
+from surveys.forms import CampaignForm, ContactForm, MappingForm, QuestionFormSet, SendForm, UploadForm
+from surveys.imports import ImportFileError, guess_mapping, import_prepare, parse_file
+from surveys.models import Campaign, Contact, ContactImport, ContactList, Invitation, Response
+from surveys.public_views import render_answer_page
+
+
+# --- Campaigns --------------------------------------------------------------------------------
+@admin_required
+@require_GET
+def campaign_list(request):
+    campaigns = Campaign.objects.select_related("touchpoint", "team").annotate(
+        invited=Count("invitations", filter=Q(invitations__sent_at__isnull=False), distinct=True),
+        answered=Count("responses", distinct=True))
+    return render(request, "surveys/campaign_list.html", {"campaigns": campaigns})
+
+
+@admin_required
+@require_http_methods(["GET", "POST"])
+def campaign_edit(request, pk: int | None = None):
+    campaign = get_object_or_404(Campaign, pk=pk) if pk else Campaign()
+    if campaign.status == Campaign.Status.CLOSED:
+        messages.error(request, "A closed campaign cannot be edited; duplicate it instead.")
+        return redirect("campaign_detail", pk=campaign.pk)
+    form = CampaignForm(request.POST or None, instance=campaign)
+    formset = QuestionFormSet(request.POST or None, instance=campaign, prefix="questions")
+    if request.method == "POST":
+        if form.is_valid() and formset.is_valid():
+            campaign = services.campaign_save(form=form, formset=formset, actor=request.user)
+            messages.success(request, f"Saved “{campaign.name}”.")
+            return redirect("campaign_detail", pk=campaign.pk)
+    return render(request, "surveys/campaign_form.html", {"form": form, "formset": formset, "campaign": campaign},
+                  status=400 if request.method == "POST" else 200)
+
+
+@admin_required
+@require_GET
+def campaign_detail(request, pk: int):
+    campaign = get_object_or_404(Campaign.objects.select_related("touchpoint", "team", "audience_list"), pk=pk)
+    wave = campaign.waves.first()
+    return render(request, "surveys/campaign_detail.html", {
+        "campaign": campaign, "questions": campaign.questions.all(), "wave": wave,
+        "progress": sending.wave_progress(wave) if wave else None, "send_form": SendForm(),
+        "targets": [(s, Campaign.Status(s).label) for s in lifecycle.allowed_targets(campaign)],
+        "anonymous_url": request.build_absolute_uri(reverse("survey_anonymous", args=[campaign.anonymous_token])),
+        "audience_size": sending.audience(campaign).count(),
+        "answered": campaign.responses.count(),
+    })
+
+
+@admin_required
+@require_POST
+def campaign_status(request, pk: int):
+    campaign = get_object_or_404(Campaign, pk=pk)
+    try:
+        lifecycle.campaign_transition(campaign=campaign, to=request.POST.get("status", ""), actor=request.user)
+        messages.success(request, f"The campaign is now {campaign.get_status_display().lower()}.")
+    except (ValidationError, ValueError) as error:
+        messages.error(request, error.messages[0] if isinstance(error, ValidationError) else "Unknown status.")
+    return redirect("campaign_detail", pk=campaign.pk)
+
+
+@admin_required
+@require_POST
+def campaign_duplicate(request, pk: int):
+    copy = services.campaign_duplicate(campaign=get_object_or_404(Campaign, pk=pk), actor=request.user)
+    messages.success(request, "Duplicated as a new draft.")
+    return redirect("campaign_edit", pk=copy.pk)
+
+
+@admin_required
+@require_POST
+def campaign_send(request, pk: int):
+    campaign = get_object_or_404(Campaign, pk=pk)
+    form = SendForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Give a valid date and time, or leave it empty to send now.")
+        return redirect("campaign_detail", pk=pk)
+    try:
+        sending.campaign_send(campaign=campaign, actor=request.user, when=form.cleaned_data["when"])
+        messages.success(request, "Sending started." if not form.cleaned_data["when"] else "Sending scheduled.")
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+    return redirect("campaign_detail", pk=pk)
+
+
+@admin_required
+@require_GET
+def campaign_progress(request, pk: int):
+    campaign = get_object_or_404(Campaign, pk=pk)
+    wave = campaign.waves.first()
+    return render(request, "surveys/_progress.html", {
+        "campaign": campaign, "wave": wave, "progress": sending.wave_progress(wave) if wave else None})
+
+
+def _preview_invitation(campaign: Campaign, language: str) -> Invitation:
+    """An unsaved invitation to an example contact, for previews only."""
+    contact = Contact(pk=0, email="jamie@example.com", name="Jamie Example", language=language)
+    return Invitation(campaign=campaign, contact=contact, token="preview")
+
+
+@admin_required
+@require_GET
+def campaign_preview(request, pk: int):
+    campaign = get_object_or_404(Campaign, pk=pk)
+    language = request.GET.get("lang") if request.GET.get("lang") in ("en", "nl") else campaign.language
+    email = build_invitation_email(invitation=_preview_invitation(campaign, language), preview=True)
+    return render(request, "surveys/campaign_preview.html", {
+        "campaign": campaign, "language": language, "email": email, "html": email.alternatives[0][0]})
+
+
+@admin_required
+@require_GET
+@xframe_options_sameorigin
+def campaign_preview_form(request, pk: int):
+    campaign = get_object_or_404(Campaign, pk=pk)
+    language = request.GET.get("lang") if request.GET.get("lang") in ("en", "nl") else campaign.language
+    return render_answer_page(request, campaign=campaign, invitation=_preview_invitation(campaign, language),
+                              preview=True)
+
+
+# --- Contacts ---------------------------------------------------------------------------------
+@admin_required
+@require_GET
+def contact_list(request):
+    contacts = Contact.objects.select_related("account_owner")
+    q = request.GET.get("q", "").strip()[:200]
+    if q:
+        contacts = contacts.filter(Q(name__icontains=q) | Q(email__icontains=q) | Q(company__icontains=q)
+                                   | Q(external_id__iexact=q))
+    segment = request.GET.get("segment", "").strip()[:200]
+    if "=" in segment:
+        key, _, value = segment.partition("=")
+        if key.strip().replace("_", "").isalnum():
+            contacts = contacts.filter(**{f"attributes__{key.strip()}": value.strip()})
+    state = request.GET.get("state", "")
+    if state == "opted_out":
+        contacts = contacts.filter(opted_out_at__isnull=False)
+    elif state == "undeliverable":
+        contacts = contacts.filter(undeliverable_at__isnull=False)
+    list_id = request.GET.get("list", "")
+    if list_id.isdigit():
+        contacts = contacts.filter(lists=int(list_id))
+    page = Paginator(contacts.order_by("name", "email"), 50).get_page(request.GET.get("page"))
+    query = "&".join(f"{k}={escape(v)}" for k, v in (("q", q), ("segment", segment), ("state", state),
+                                                       ("list", list_id)) if v)
+    return render(request, "surveys/contact_list.html", {
+        "page": page, "q": q, "segment": segment, "state": state, "query": query, "list_id": list_id,
+        "lists": ContactList.objects.annotate(n=Count("contacts"))})
+
+
+@admin_required
+@require_GET
+def contact_detail(request, pk: int):
+    contact = get_object_or_404(Contact.objects.select_related("account_owner"), pk=pk)
+    timeline = []
+    for inv in Invitation.objects.filter(contact=contact).select_related("campaign"):
+        if inv.sent_at:
+            timeline.append({"at": inv.sent_at, "kind": "invitation", "obj": inv})
+        elif inv.status == Invitation.Status.SKIPPED:
+            timeline.append({"at": inv.created_at, "kind": "skipped", "obj": inv})
+    for resp in Response.objects.filter(contact=contact).select_related("campaign", "touchpoint"):
+        timeline.append({"at": resp.submitted_at, "kind": "response", "obj": resp})
+    for case in FollowUp.objects.filter(contact=contact).select_related("owner"):
+        timeline.append({"at": case.created_at, "kind": "followup", "obj": case})
+    timeline.sort(key=lambda item: item["at"], reverse=True)
+    return render(request, "surveys/contact_detail.html", {"contact": contact, "timeline": timeline,
+                                                           "lists": contact.lists.all()})
+
+
+@admin_required
+@require_http_methods(["GET", "POST"])
+def contact_edit(request, pk: int | None = None):
+    contact = get_object_or_404(Contact, pk=pk) if pk else Contact()
+    if contact.erased_at:
+        messages.error(request, "An erased contact cannot be edited.")
+        return redirect("contact_detail", pk=contact.pk)
+    form = ContactForm(request.POST or None, instance=contact)
+    if request.method == "POST" and form.is_valid():
+        contact = services.contact_save(form=form, actor=request.user)
+        messages.success(request, "Contact saved.")
+        return redirect("contact_detail", pk=contact.pk)
+    return render(request, "core/form_page.html", {
+        "form": form, "title": f"Edit {contact}" if pk else "New contact",
+        "back_url": reverse("contact_detail", args=[pk]) if pk else reverse("contact_list")},
+        status=400 if request.method == "POST" else 200)
+
+
+@admin_required
+@require_http_methods(["GET", "POST"])
+def contact_import(request):
+    form = UploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            parse_file(upload.read())
+        except ImportFileError as error:
+            form.add_error("file", str(error))
+        else:
+            upload.seek(0)
+            record = services.import_start(upload=upload, actor=request.user)
+            return redirect("contact_import_detail", pk=record.pk)
+    recent = ContactImport.objects.order_by("-created_at")[:10]
+    return render(request, "surveys/import_upload.html", {"form": form, "recent": recent},
+                  status=400 if request.method == "POST" else 200)
+
+
+@admin_required
+@require_http_methods(["GET", "POST"])
+def contact_import_detail(request, pk: int):
+    record = get_object_or_404(ContactImport, pk=pk)
+    try:
+        parsed = parse_file(record.file.open("rb").read())
+    except (ImportFileError, FileNotFoundError) as error:
+        return render(request, "surveys/import_detail.html", {"record": record, "file_error": str(error)}, status=400)
+    mapping = record.mapping or guess_mapping(parsed.headers)
+    form = MappingForm(request.POST or None, headers=parsed.headers, initial_mapping=mapping,
+                       initial={"match_on": record.match_on})
+    report = None
+    status = 200
+    if request.method == "POST" and record.status in (ContactImport.Status.UPLOADED, ContactImport.Status.MAPPED):
+        if form.is_valid():
+            action = request.POST.get("action", "check")
+            try:
+                report = import_prepare(import_record=record, mapping=form.mapping(),
+                                        match_on=form.cleaned_data["match_on"],
+                                        list_name=form.cleaned_data["list_name"] if action == "import" else "")
+            except ImportFileError as error:
+                form.add_error(None, str(error))
+                status = 400
+            else:
+                if action == "import":
+                    enqueue_on_commit("surveys.tasks.run_contact_import", record.pk)
+                    messages.success(request, "The import is running; you can leave this page.")
+                    return redirect("contact_import_detail", pk=record.pk)
+        else:
+            status = 400
+    return render(request, "surveys/import_detail.html", {
+        "record": record, "form": form, "headers": parsed.headers, "preview": parsed.rows[:10],
+        "report": report, "row_count": len(parsed.rows)}, status=status)
+
+
+@admin_required
+@require_GET
+def contact_import_progress(request, pk: int):
+    record = get_object_or_404(ContactImport, pk=pk)
+    return render(request, "surveys/_import_progress.html", {"record": record})
+
+
+@admin_required
+@require_GET
+def contact_lists(request):
+    lists = ContactList.objects.annotate(n=Count("contacts"))
+    return render(request, "surveys/contact_lists.html", {"lists": lists})
