@@ -47,7 +47,7 @@ def render_email(*, template: str, context: dict, to: str, language: str | None 
 
 def message_id_of(message) -> str:
     status = getattr(message, "anymail_status", None)
-    if status is not None and getattr(status, "message_id", None):
+    if status is not None and getattr(status, "message_id", None) is not None:
         return str(status.message_id)
     return message.extra_headers.get("Message-ID", "")
 

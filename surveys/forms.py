@@ -19,6 +19,8 @@ def parse_segment(text: str) -> dict:
 
 
 class CampaignForm(forms.ModelForm):
+    promoter_link = forms.URLField(required=False, assume_scheme="https", label="Promoter link",
+                                   help_text="Review or referral page shown to promoters on the thank-you page.")
     segment = forms.CharField(required=False, label="Segment filter",
                               help_text="Contacts whose attributes match, e.g. plan=pro, region=EU. Empty: all contacts.")
 
