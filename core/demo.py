@@ -323,6 +323,11 @@ def _followups(rng, now, people) -> int:
             outcome="Customer satisfied" if status == FollowUp.Status.RESOLVED else "",
         ))
     FollowUp.objects.bulk_create(cases, batch_size=2000)
+    # auto_now_add stamped the seeding moment; a case really opens when its answer arrives.
+    from django.db.models import OuterRef, Subquery
+
+    FollowUp.objects.filter(pk__in=[c.pk for c in cases]).update(
+        created_at=Subquery(Response.objects.filter(pk=OuterRef("response_id")).values("submitted_at")[:1]))
     for case in cases:
         events.append(FollowUpEvent(followup=case, kind=FollowUpEvent.Kind.CREATED, text="Case opened"))
         if case.status != FollowUp.Status.NEW:
@@ -336,6 +341,8 @@ def _followups(rng, now, people) -> int:
     FollowUpEvent.objects.bulk_create(events, batch_size=5000)
     FollowUp.tags.through.objects.bulk_create(tag_links, batch_size=5000, ignore_conflicts=True)
     # Event times follow the case, not the moment of seeding.
+    FollowUpEvent.objects.filter(followup__in=cases).update(created_at=Subquery(
+        FollowUp.objects.filter(pk=OuterRef("followup_id")).values("created_at")[:1]))
     return len(cases)
 
 

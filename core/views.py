@@ -4,7 +4,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import translation
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from core import health
 from core.forms import ProfileForm, TeamForm, UserForm
 from core.models import AuditLog, OutboxMessage, Team
-from core.roles import ADMIN, AGENT, admin_required, has_role, user_role
+from core.roles import AGENT, admin_required, user_role
 from core.services import profile_for, team_save, user_save
 
 User = get_user_model()
@@ -20,14 +20,11 @@ User = get_user_model()
 
 @login_required
 def home(request):
-    """Send each role to the page it starts its day on."""
-    for role, name in ((AGENT, "followup_mine"), (ADMIN, "dashboard"), (None, "dashboard")):
-        if role is None or (has_role(request.user, role) and user_role(request.user) == role):
-            try:
-                return redirect(name)
-            except NoReverseMatch:
-                continue
-    return render(request, "core/home.html")
+    """Send each role to the page it starts its day on: agents to their queue, others to the dashboard."""
+    role = user_role(request.user)
+    if role is None:
+        return render(request, "core/home.html")
+    return redirect("followup_mine" if role == AGENT else "dashboard")
 
 
 @require_GET

@@ -1,1 +1,13 @@
-urlpatterns = []
+from django.urls import path
+
+from scoring import views
+
+urlpatterns = [
+    path("dashboard/", views.dashboard, name="dashboard"),
+    path("dashboard/comments/", views.comment_list, name="comment_list"),
+    path("dashboard/targets/", views.targets, name="targets"),
+    path("dashboard/contacts/<int:pk>/history/", views.contact_score_history, name="contact_score_history"),
+    path("dashboard/export.csv", views.export_responses_csv, name="export_responses_csv"),
+    path("dashboard/export.xlsx", views.export_responses_xlsx, name="export_responses_xlsx"),
+    path("dashboard/breakdown.csv", views.export_breakdown_csv, name="export_breakdown_csv"),
+]
