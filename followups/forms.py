@@ -95,3 +95,29 @@ class TagForm(forms.ModelForm):
     class Meta:
         model = RootCauseTag
         fields = ["name", "slug", "active"]
+
+
+class ImprovementForm(forms.ModelForm):
+    class Meta:
+        from followups.models import Improvement
+
+        model = Improvement
+        fields = ["title", "description_en", "description_nl", "internal_notes", "keywords", "team", "tags",
+                  "resurvey_campaign"]
+        widgets = {"description_en": forms.Textarea(attrs={"rows": 3}),
+                   "description_nl": forms.Textarea(attrs={"rows": 3}),
+                   "internal_notes": forms.Textarea(attrs={"rows": 2}), "tags": forms.CheckboxSelectMultiple}
+        help_texts = {"resurvey_campaign": "Optional: invite the customers who asked to answer again in this campaign.",
+                      "keywords": "Comma-separated words; comments containing them are suggested for linking."}
+
+
+class LinkForm(forms.Form):
+    improvement = forms.ModelChoiceField(queryset=None, label="Improvement")
+    responses = forms.CharField(widget=forms.MultipleHiddenInput, required=False)
+
+    def __init__(self, *args, **kwargs):
+        from followups.models import Improvement
+
+        super().__init__(*args, **kwargs)
+        self.fields["improvement"].queryset = Improvement.objects.filter(status__in=["planned", "in_progress"])
+        self.fields["improvement"].widget.attrs["class"] = "form-select"

@@ -61,3 +61,10 @@ def sweep_unrouted_responses(limit: int = 500) -> int:
 @shared_task(acks_late=True)
 def escalate_overdue() -> int:
     return escalation.escalate_overdue()
+
+
+@shared_task(**RETRY)
+def send_improvement_notice(notice_id: int) -> None:
+    from followups.improvements import notice_send
+
+    notice_send(notice_id=notice_id)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from followups import views
+from followups import improvement_views, views
 
 urlpatterns = [
     path("followups/", views.followup_mine, name="followup_mine"),
@@ -17,4 +17,16 @@ urlpatterns = [
     path("routing/<int:pk>/", views.routing_rule_edit, name="routing_rule_edit"),
     path("routing/<int:pk>/delete/", views.routing_rule_delete, name="routing_rule_delete"),
     path("routing/<int:pk>/move/", views.routing_rule_move, name="routing_rule_move"),
+    path("followups/<int:pk>/link/", improvement_views.followup_link_improvement, name="followup_link_improvement"),
+    path("improvements/link/", improvement_views.comments_link_improvement, name="comments_link_improvement"),
+    path("improvements/", improvement_views.improvement_list, name="improvement_list"),
+    path("improvements/new/", improvement_views.improvement_edit, name="improvement_create"),
+    path("improvements/<int:pk>/", improvement_views.improvement_detail, name="improvement_detail"),
+    path("improvements/<int:pk>/edit/", improvement_views.improvement_edit, name="improvement_edit"),
+    path("improvements/<int:pk>/link/", improvement_views.improvement_link, name="improvement_link"),
+    path("improvements/<int:pk>/unlink/<int:response_id>/", improvement_views.improvement_unlink,
+         name="improvement_unlink"),
+    path("improvements/<int:pk>/status/", improvement_views.improvement_status, name="improvement_status"),
+    path("improvements/<int:pk>/ship/", improvement_views.improvement_ship, name="improvement_ship"),
+    path("improvements/<int:pk>/progress/", improvement_views.improvement_progress, name="improvement_progress"),
 ]

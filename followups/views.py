@@ -13,7 +13,7 @@ from core.roles import ADMIN, admin_required, agent_required, has_role
 from followups import routing, services
 from followups.forms import (AttemptForm, BulkReassignForm, NoteForm, ReassignForm, RoutingRuleForm, RoutingTestForm,
                              SLAForm, StatusForm, TagForm, TagsForm)
-from followups.models import FollowUp, RootCauseTag, RoutingRule, SLAPolicy
+from followups.models import FollowUp, Improvement, RootCauseTag, RoutingRule, SLAPolicy
 from followups.queries import followup_for_user, queue_rows, visible_followups
 from surveys.models import Category, Response
 
@@ -164,6 +164,8 @@ def _detail(request, case, forms):
         "answers": response.answers.select_related("question").order_by("question__order"),
         "events": case.events.select_related("actor"), "timeline": timeline,
         "improvements": case.response.improvement_links.select_related("improvement"),
+        "open_improvements": Improvement.objects.filter(status__in=[Improvement.Status.PLANNED,
+                                                                    Improvement.Status.IN_PROGRESS]),
     })
 
 

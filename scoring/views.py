@@ -66,7 +66,13 @@ def comment_list(request):
     filters = queries.parse_filters(request.GET)
     page = Paginator(queries.comment_list(filters), 25).get_page(request.GET.get("page"))
     template = "scoring/_comment_table.html" if request.htmx else "scoring/comments.html"
-    return render(request, template, {"filters": filters, "page": page, "query": filters.as_query(), **_options()})
+    from core.roles import AGENT, has_role
+    from followups.models import Improvement
+
+    improvements = Improvement.objects.filter(status__in=["planned", "in_progress"]) if has_role(
+        request.user, AGENT) else []
+    return render(request, template, {"filters": filters, "page": page, "query": filters.as_query(),
+                                      "improvements": improvements, **_options()})
 
 
 @viewer_required

@@ -1,0 +1,149 @@
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from core.roles import admin_required, agent_required
+from followups import improvements as svc
+from followups.forms import ImprovementForm
+from followups.models import Improvement
+from followups.queries import followup_for_user
+
+
+@agent_required
+@require_GET
+def improvement_list(request):
+    return render(request, "followups/improvement_list.html", {"rows": svc.improvement_rows()})
+
+
+@admin_required
+@require_http_methods(["GET", "POST"])
+def improvement_edit(request, pk: int | None = None):
+    improvement = get_object_or_404(Improvement, pk=pk) if pk else Improvement()
+    form = ImprovementForm(request.POST or None, instance=improvement)
+    if request.method == "POST" and form.is_valid():
+        improvement = svc.improvement_save(form=form, actor=request.user)
+        messages.success(request, "Improvement saved.")
+        return redirect("improvement_detail", pk=improvement.pk)
+    return render(request, "core/form_page.html", {"form": form, "title": improvement.title or "New improvement"},
+                  status=400 if request.method == "POST" else 200)
+
+
+@agent_required
+@require_GET
+def improvement_detail(request, pk: int):
+    improvement = get_object_or_404(Improvement.objects.select_related("team", "resurvey_campaign"), pk=pk)
+    links = improvement.links.select_related("response__contact", "response__campaign").order_by(
+        "-response__submitted_at")
+    return render(request, "followups/improvement_detail.html", {
+        "improvement": improvement, "links": links, "suggestions": svc.suggestions(improvement)
+        if improvement.status in ("planned", "in_progress") else [],
+        "recipients": svc.recipients(improvement), "change": svc.before_after(improvement),
+        "progress": svc.notice_progress(improvement),
+        "notices": improvement.notices.select_related("contact").order_by("contact__name")[:500]})
+
+
+@agent_required
+@require_GET
+def improvement_progress(request, pk: int):
+    improvement = get_object_or_404(Improvement, pk=pk)
+    return render(request, "followups/_notice_progress.html", {"improvement": improvement,
+                                                               "progress": svc.notice_progress(improvement)})
+
+
+def _linked_ids(request):
+    return [int(i) for i in request.POST.getlist("responses") if i.isdigit()]
+
+
+@agent_required
+@require_POST
+def improvement_link(request, pk: int):
+    improvement = get_object_or_404(Improvement, pk=pk)
+    try:
+        count = svc.improvement_link(improvement=improvement, response_ids=_linked_ids(request), actor=request.user)
+        messages.success(request, f"Linked {count} answers.")
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+    target = request.POST.get("next", "")
+    if target.startswith("/") and not target.startswith("//"):
+        return redirect(target)
+    return redirect("improvement_detail", pk=pk)
+
+
+@agent_required
+@require_POST
+def comments_link_improvement(request):
+    """Link several answers, ticked on the comments list, to one improvement."""
+    improvement = get_object_or_404(Improvement, pk=request.POST.get("improvement") or 0)
+    try:
+        count = svc.improvement_link(improvement=improvement, response_ids=_linked_ids(request), actor=request.user)
+        messages.success(request, f"Linked {count} answers to “{improvement.title}”.")
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+    target = request.POST.get("next", "")
+    return redirect(target if target.startswith("/") and not target.startswith("//") else "improvement_list")
+
+
+@agent_required
+@require_POST
+def followup_link_improvement(request, pk: int):
+    case = followup_for_user(request.user, pk)
+    improvement = get_object_or_404(Improvement, pk=request.POST.get("improvement") or 0)
+    try:
+        svc.improvement_link(improvement=improvement, response_ids=[case.response_id], actor=request.user)
+        messages.success(request, f"Linked to “{improvement.title}”.")
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+    return redirect("followup_detail", pk=case.pk)
+
+
+@agent_required
+@require_POST
+def improvement_unlink(request, pk: int, response_id: int):
+    improvement = get_object_or_404(Improvement, pk=pk)
+    try:
+        svc.improvement_unlink(improvement=improvement, response_id=response_id, actor=request.user)
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+    return redirect("improvement_detail", pk=pk)
+
+
+@admin_required
+@require_POST
+def improvement_status(request, pk: int):
+    improvement = get_object_or_404(Improvement, pk=pk)
+    try:
+        svc.improvement_transition(improvement=improvement, to=request.POST.get("status", ""), actor=request.user,
+                                   reason=request.POST.get("reason", ""))
+    except (ValidationError, ValueError) as error:
+        messages.error(request, error.messages[0] if isinstance(error, ValidationError) else "Unknown status.")
+    return redirect("improvement_detail", pk=pk)
+
+
+@admin_required
+@require_http_methods(["GET", "POST"])
+def improvement_ship(request, pk: int):
+    improvement = get_object_or_404(Improvement, pk=pk)
+    recipients = list(svc.recipients(improvement))
+    if request.method == "POST":
+        exclude = [i for i in request.POST.getlist("exclude") if i.isdigit()]
+        try:
+            queued = svc.improvement_ship(improvement=improvement, actor=request.user, exclude_contact_ids=exclude)
+        except ValidationError as error:
+            messages.error(request, error.messages[0])
+        else:
+            messages.success(request, f"Shipped. {queued} customers will be told, once each.")
+            return redirect("improvement_detail", pk=pk)
+    preview = None
+    if recipients:
+        from core.mail import render_email
+
+        sample = recipients[0]
+        description = (improvement.description_nl if sample.language == "nl" else improvement.description_en) or \
+            improvement.description_en
+        preview = render_email(template="improvement_notice", to=sample.email, language=sample.language, context={
+            "contact": sample, "improvement": improvement, "description": description,
+            "quote": svc._quote(improvement, sample), "survey_url": "#" if improvement.resurvey_campaign else ""})
+    return render(request, "followups/improvement_ship.html", {
+        "improvement": improvement, "recipients": recipients,
+        "preview_html": preview.alternatives[0][0] if preview else "", "preview": preview})

@@ -1,0 +1,125 @@
+"""You said, we did: link feedback, ship, tell exactly those customers once each."""
+
+import time
+
+import pytest
+from django.utils import timezone
+
+from core.models import OutboxMessage
+from followups.improvements import before_after, improvement_link, improvement_ship, notice_send
+from followups.models import Improvement, ImprovementNotice
+from followups.tasks import send_improvement_notice
+from tests.factories import CampaignFactory, ContactFactory, FollowUpFactory, ResponseFactory
+from tests.helpers import wait_for
+
+
+@pytest.fixture
+def improvement(db):
+    return Improvement.objects.create(title="Faster support", description_en="We now answer within 4 hours.",
+                                      description_nl="We antwoorden nu binnen 4 uur.", keywords="slow, wait")
+
+
+def _asked(improvement, actor, **contact_kwargs):
+    contact = ContactFactory(**contact_kwargs)
+    first = ResponseFactory(contact=contact, score=3, comment="Support is so slow, I waited three days for a reply")
+    second = ResponseFactory(contact=contact, score=5, comment="Still slow")
+    improvement_link(improvement=improvement, response_ids=[first.pk, second.pk], actor=actor)
+    return contact
+
+
+def test_shipping_tells_each_linked_contact_once(improvement, admin, mailoutbox):
+    ann = _asked(improvement, admin, email="ann@example.com")
+    _asked(improvement, admin, email="out@example.com", opted_out_at=timezone.now())
+    _asked(improvement, admin, email="gone@example.com", erased_at=timezone.now())
+    jan = _asked(improvement, admin, email="jan@example.nl", language="nl")
+    assert improvement_ship(improvement=improvement, actor=admin) == 2
+    for notice in ImprovementNotice.objects.all():
+        notice_send(notice_id=notice.pk)
+        notice_send(notice_id=notice.pk)  # a duplicate delivery
+    assert sorted(m.to[0] for m in mailoutbox) == ["ann@example.com", "jan@example.nl"]
+    english = next(m for m in mailoutbox if m.to == [ann.email])
+    assert "We now answer within 4 hours." in english.body and "You told us:" in english.body
+    assert "Still slow" in english.body  # the latest comment, shortened when long
+    assert english.extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    dutch = next(m for m in mailoutbox if m.to == [jan.email])
+    assert "We antwoorden nu binnen 4 uur." in dutch.body
+    assert ImprovementNotice.objects.filter(status="sent").count() == 2
+
+
+def test_an_admin_can_leave_someone_out(improvement, admin, mailoutbox):
+    keep = _asked(improvement, admin)
+    skip = _asked(improvement, admin)
+    improvement_ship(improvement=improvement, actor=admin, exclude_contact_ids=[skip.pk])
+    for notice in ImprovementNotice.objects.all():
+        notice_send(notice_id=notice.pk)
+    assert [m.to[0] for m in mailoutbox] == [keep.email]
+    assert ImprovementNotice.objects.get(contact=skip).status == "excluded"
+
+
+def test_shipping_twice_is_refused(improvement, admin):
+    _asked(improvement, admin)
+    improvement_ship(improvement=improvement, actor=admin)
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError):
+        improvement_ship(improvement=improvement, actor=admin)
+    assert ImprovementNotice.objects.count() == 1
+
+
+@pytest.mark.worker
+def test_exactly_once_with_a_real_worker_and_duplicate_deliveries(celery_worker, outbox_backend, admin):
+    improvement = Improvement.objects.create(title="Clearer invoices", description_en="Invoices list every line.")
+    contacts = [_asked(improvement, admin) for _ in range(3)]
+    improvement_ship(improvement=improvement, actor=admin)
+    ids = list(ImprovementNotice.objects.values_list("pk", flat=True))
+    for notice_id in ids * 3:
+        send_improvement_notice.delay(notice_id)
+    assert wait_for(lambda: ImprovementNotice.objects.filter(status="sent").count() == 3, timeout=30)
+    time.sleep(1.5)
+    assert sorted(OutboxMessage.objects.values_list("to", flat=True)) == sorted(c.email for c in contacts)
+
+
+def test_before_and_after_nps_of_the_customers_who_asked(improvement, admin):
+    contact = _asked(improvement, admin)
+    improvement.status, improvement.shipped_at = "shipped", timezone.now()
+    improvement.save()
+    ResponseFactory(contact=contact, score=10)
+    change = before_after(improvement)
+    assert (change.before.n, change.before.nps) == (2, -100)
+    assert (change.after.n, change.after.nps) == (1, 100)
+
+
+def test_linking_from_a_case_notes_it_on_the_case(client, agent, team_a, improvement):
+    case = FollowUpFactory(owner=agent, team=team_a)
+    client.force_login(agent)
+    client.post(f"/followups/{case.pk}/link/", {"improvement": improvement.pk})
+    assert improvement.links.filter(response=case.response).exists()
+    assert case.events.filter(kind="linked").exists()
+
+
+def test_suggestions_match_keywords_and_linking_many_from_the_comment_list(client, agent, improvement):
+    campaign = CampaignFactory(kind="relational")
+    slow = ResponseFactory(campaign=campaign, score=4, comment="The app is slow")
+    ResponseFactory(campaign=campaign, score=4, comment="Too expensive")
+    client.force_login(agent)
+    page = client.get(f"/improvements/{improvement.pk}/")
+    assert [r.pk for r in page.context["suggestions"]] == [slow.pk]
+    client.post("/improvements/link/", {"improvement": improvement.pk, "responses": [slow.pk], "next": "/dashboard/"})
+    assert improvement.links.count() == 1
+
+
+def test_the_ship_page_previews_the_email_and_lists_recipients(client, admin, improvement):
+    _asked(improvement, admin, name="Ann Example")
+    client.force_login(admin)
+    html = client.get(f"/improvements/{improvement.pk}/ship/").content.decode()
+    assert "Ann Example" in html and "You said, we did: Faster support" in html
+    response = client.post(f"/improvements/{improvement.pk}/ship/")
+    assert response.status_code == 302
+    improvement.refresh_from_db()
+    assert improvement.status == "shipped"
+
+
+@pytest.mark.parametrize("persona,status", [("viewer", 403), ("agent", 403)])
+def test_only_admins_ship(client, personas, improvement, persona, status):
+    client.force_login(personas[persona])
+    assert client.post(f"/improvements/{improvement.pk}/ship/").status_code == status
