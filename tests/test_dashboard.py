@@ -174,3 +174,12 @@ def test_at_risk_finds_a_drop(data):
     risky = queries.at_risk(_filters())
     assert [r.contact_id for r in risky] == [contact.pk]
     assert risky[0].prev_score == 10 and risky[0].dropped_category
+
+
+def test_a_team_target_without_answers_in_the_view_renders(client, viewer, data):
+    data["care"].nps_target = 40
+    data["care"].save()
+    client.force_login(viewer)
+    response = client.get("/dashboard/?kind=relational")
+    assert response.status_code == 200
+    assert "Care: no answers of target +40" in response.content.decode()

@@ -8,7 +8,7 @@ register = template.Library()
 @register.filter
 def nps(value):
     """An NPS for display: signed whole number, or an em dash without answers."""
-    if value is None:
+    if value in (None, ""):
         return "—"
     shown = round_half_away(value)
     return f"+{shown}" if shown > 0 else str(shown).replace("-", "−")
@@ -16,7 +16,7 @@ def nps(value):
 
 @register.filter
 def points(value):
-    if value is None:
+    if value in (None, ""):
         return "—"
     shown = round_half_away(value)
     return f"+{shown}" if shown > 0 else str(shown).replace("-", "−")
@@ -24,18 +24,18 @@ def points(value):
 
 @register.filter
 def margin(value):
-    return "—" if value is None else f"±{round_half_away(value)}"
+    return "—" if value in (None, "") else f"±{round_half_away(value)}"
 
 
 @register.filter
 def percent(value):
-    return "—" if value is None else f"{round_half_away(value * 100)} %"
+    return "—" if value in (None, "") else f"{round_half_away(value * 100)} %"
 
 
 @register.filter
 def progress_to(value, target):
     """How far an NPS is along the way from −100 to the target, in percent (for a progress bar)."""
-    if value is None or target is None:
+    if value in (None, "") or target in (None, ""):
         return 0
     span = target + 100
     return max(0, min(100, round((value + 100) * 100 / span))) if span > 0 else 100
