@@ -12,16 +12,15 @@ NAV_ITEMS = [
     ("Campaigns", "campaign_list", ADMIN),
     ("Contacts", "contact_list", ADMIN),
     ("Routing", "routing_rule_list", ADMIN),
-    ("Users", "user_list", ADMIN),
-    ("Outbox", "outbox", ADMIN),
-    ("Audit log", "audit_log", ADMIN),
 ]
+# Administration pages, in the user menu to keep the bar short.
+ADMIN_MENU = [("Users and teams", "user_list"), ("Outbox", "outbox"), ("Audit log", "audit_log")]
 
 
 def navigation(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
-        return {"nav_items": [], "user_role": None}
+        return {"nav_items": [], "admin_items": [], "user_role": None}
     items = []
     for label, name, role in NAV_ITEMS:
         if not has_role(user, role):
@@ -31,4 +30,8 @@ def navigation(request):
         except NoReverseMatch:
             continue
         items.append({"label": label, "url": url, "active": request.path.startswith(url)})
-    return {"nav_items": items, "user_role": user_role(user)}
+    admin_items = []
+    if has_role(user, ADMIN):
+        for label, name in ADMIN_MENU:
+            admin_items.append({"label": label, "url": reverse(name), "active": request.path.startswith(reverse(name))})
+    return {"nav_items": items, "admin_items": admin_items, "user_role": user_role(user)}

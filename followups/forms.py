@@ -19,7 +19,7 @@ class NoteForm(forms.Form):
 
 class TagsForm(forms.Form):
     tags = forms.ModelMultipleChoiceField(queryset=RootCauseTag.objects.filter(active=True), required=False,
-                                          widget=forms.CheckboxSelectMultiple, label="Root causes")
+                                          widget=forms.CheckboxSelectMultiple, label="")
 
 
 class StatusForm(forms.Form):

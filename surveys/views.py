@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from core.queue import enqueue_on_commit
 from core.roles import admin_required
 from followups.models import FollowUp
-from surveys import lifecycle, sending, services
+from surveys import lifecycle, sending, services, wording
 from surveys.emails import build_invitation_email
 from surveys.forms import CampaignForm, ContactForm, MappingForm, QuestionFormSet, SendForm, UploadForm
 from surveys.imports import ImportFileError, guess_mapping, import_prepare, parse_file
@@ -66,6 +66,7 @@ def campaign_detail(request, pk: int):
         "anonymous_url": request.build_absolute_uri(reverse("survey_anonymous", args=[campaign.anonymous_token])),
         "audience_size": sending.audience(campaign).count(),
         "answered": campaign.responses.count(),
+        "nps_question": wording.nps_question(campaign), "why_question": wording.why_question(campaign),
     })
 
 
