@@ -38,6 +38,9 @@ demo: install
 test: install-dev
 	KRINGLOOP_ENV=test $(PY) -m pytest $(PYTEST_ARGS)
 
+bench: install-dev
+	$(PY) -m tests.load.bench $(BENCH_ARGS)
+
 chaos: install-dev
 	$(PY) -m tests.load.chaos
 

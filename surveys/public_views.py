@@ -39,10 +39,12 @@ def _subject(token: str):
         return None, response, response.campaign
     if len(token) > 60:
         raise Http404
-    invitation = Invitation.objects.select_related("campaign", "contact").filter(token=token).first()
+    # One query: the invitation with its campaign, contact and (reverse one-to-one) response.
+    invitation = (Invitation.objects.select_related("campaign", "contact", "response")
+                  .filter(token=token).first())
     if invitation is None:
         raise Http404
-    response = Response.objects.filter(invitation=invitation).first()
+    response = getattr(invitation, "response", None)
     return invitation, response, invitation.campaign
 
 

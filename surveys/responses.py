@@ -61,11 +61,12 @@ def response_submit(*, invitation: Invitation, score: int, channel: str | None =
     """Record (or, within the edit window, change) the score of an invitation."""
     category = category_for(score)
     with transaction.atomic():
-        invitation = Invitation.objects.select_for_update().select_related("campaign", "contact").get(pk=invitation.pk)
+        # Lock the invitation row: concurrent POSTs on one link queue here, one at a time.
+        Invitation.objects.select_for_update().filter(pk=invitation.pk).values_list("pk", flat=True).first()
         campaign = invitation.campaign
         if campaign.status not in ACCEPTS_ANSWERS:
             raise CampaignClosed()
-        existing = Response.objects.filter(invitation=invitation).first()
+        existing = Response.objects.filter(invitation_id=invitation.pk).first()
         now = timezone.now()
         if existing is not None:
             if not can_still_edit(existing):
@@ -81,9 +82,7 @@ def response_submit(*, invitation: Invitation, score: int, channel: str | None =
             channel=channel or campaign.channel, language=(contact.language if contact else campaign.language),
             submitted_at=now,
         )
-        invitation.status = Invitation.Status.ANSWERED
-        invitation.answered_at = now
-        invitation.save(update_fields=["status", "answered_at"])
+        Invitation.objects.filter(pk=invitation.pk).update(status=Invitation.Status.ANSWERED, answered_at=now)
         enqueue_on_commit(PROCESS_TASK, response.pk)
     return Submitted(response, created=True)
 

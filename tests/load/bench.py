@@ -1,0 +1,282 @@
+"""`make bench`: performance figures as ratios against baselines measured in the same run.
+
+Seeds 1,000,000 responses into a scratch PostgreSQL database, starts gunicorn and a Celery worker
+on a private Redis (all on localhost), measures, prints a table, and prints one JSON object as its
+last line. Every loop is bounded in time and count.
+"""
+
+import argparse
+import http.client
+import json
+import os
+import re
+import statistics
+import sys
+import threading
+import time
+from pathlib import Path
+
+from tests.load.client import CSRF_INPUT
+from tests.load.stack import Stack, running
+
+GOALS = {"seed_1m_s": ("<=", 60), "submit_ratio": (">=", 0.6), "submit_p99_ms": ("<=", 100),
+         "dashboard_ms": ("<=", 300), "dashboard_ratio": ("<=", 1.0), "filtered_dashboard_ms": ("<=", 500),
+         "invites_per_s": (">=", 1000), "followup_p95_ms": ("<=", 2000), "web_rss_mb": ("<=", 150),
+         "worker_rss_mb": ("<=", 200)}
+
+
+def peak_rss_mb(pids) -> float:
+    """Peak resident memory (VmHWM) of the given processes, the largest one, in MB."""
+    peak = 0
+    for pid in pids:
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    peak = max(peak, int(line.split()[1]))
+        except OSError:
+            continue
+    return round(peak / 1024, 1)
+
+
+def children(pid: int) -> list[int]:
+    result = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            result += [int(c) for c in (task / "children").read_text().split()]
+        except OSError:
+            pass
+    return result
+
+
+def hammer(port: int, *, clients: int, seconds: float, make_request) -> tuple[float, list[float]]:
+    """Run `make_request(conn, i)` from `clients` threads for `seconds`; returns (rps, latencies)."""
+    latencies, lock = [], threading.Lock()
+    counter = iter(range(10 ** 9))
+    stop_at = time.monotonic() + seconds
+    started = time.monotonic()
+
+    def loop():
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        state = {}
+        while time.monotonic() < stop_at:
+            i = next(counter)
+            t0 = time.perf_counter()
+            try:
+                ok = make_request(conn, i, state)
+            except (http.client.HTTPException, OSError):
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                ok = False
+            if ok:
+                with lock:
+                    latencies.append((time.perf_counter() - t0) * 1000)
+
+    threads = [threading.Thread(target=loop) for _ in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(seconds + 60)
+    elapsed = time.monotonic() - started
+    return len(latencies) / elapsed, latencies
+
+
+def p(values, q):
+    return round(statistics.quantiles(values, n=100)[q - 1], 1) if len(values) >= 2 else None
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--responses", type=int, default=1_000_000)
+    parser.add_argument("--invites", type=int, default=100_000)
+    parser.add_argument("--seconds", type=float, default=20, help="duration of each load phase")
+    parser.add_argument("--port", type=int, default=8411)
+    parser.add_argument("--redis-port", type=int, default=6491)
+    args = parser.parse_args()
+
+    stack = Stack(name="bench", web_port=args.port, redis_port=args.redis_port, web_workers=2, web_threads=8,
+                  worker_concurrency=2)
+    env = stack.prepare()
+    env.update({"ROOT_URLCONF": "tests.load.bench_urls", "EMAIL_BACKEND": "tests.esp.DiscardingTestBackend",
+                "INVITE_BATCH_SIZE": "1000"})
+    stack.env = env
+    os.environ.update(env)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    import django
+
+    django.setup()
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+    from django.test import Client
+
+    from core.roles import assign_role
+    from tests.load.seed_bulk import seed_bulk
+
+    figures = {}
+    with running(stack):
+        # --- Seeding ---------------------------------------------------------------------------
+        t0 = time.perf_counter()
+        timings = seed_bulk(responses=args.responses, contacts=max(args.responses // 10, 1000))
+        figures["seed_1m_s"] = round((time.perf_counter() - t0) * 1_000_000 / args.responses, 1)
+        print(f"[bench] seeded {args.responses:,} responses in {timings['total_s']} s {timings}", flush=True)
+
+        from surveys.models import Campaign, Contact, Invitation, Touchpoint
+
+        # Open invitations for the submit test, fresh contacts for the invitation test.
+        campaign = Campaign.objects.get(name="Bench Support")
+        contacts = Contact.objects.bulk_create([Contact(email=f"s{i}@submit.example", attributes={"bench": "submit"})
+                                               for i in range(60_000)], batch_size=5000)
+        tokens = [inv.token for inv in Invitation.objects.bulk_create(
+            [Invitation(campaign=campaign, contact=c, status=Invitation.Status.SENT) for c in contacts],
+            batch_size=5000)]
+        Contact.objects.bulk_create([Contact(email=f"i{i}@invite.example", attributes={"bench": "invite"})
+                                     for i in range(args.invites)], batch_size=5000)
+        with connection.cursor() as cur:
+            cur.execute("ANALYZE")
+        viewer = get_user_model().objects.create_user("bench-viewer", "v@bench.example", "unused-" + str(time.time()))
+        assign_role(viewer, "viewer")
+        client = Client()
+        client.force_login(viewer)
+        session = client.cookies["sessionid"].value
+
+        stack.start_web()
+        stack.start_worker()
+        web_master = stack.procs["web"].pid
+        worker_master = stack.procs["worker"].pid
+
+        # --- Web throughput: baseline vs the public answer POST ----------------------------------
+        def baseline(conn, i, state):
+            conn.request("POST", "/bench/baseline/", body="", headers={"Content-Length": "0"})
+            response = conn.getresponse()
+            response.read()
+            return response.status == 204
+
+        hammer(args.port, clients=8, seconds=3, make_request=baseline)  # warm-up
+        figures["baseline_rps"], _ = hammer(args.port, clients=32, seconds=args.seconds, make_request=baseline)
+
+        token_iter = iter(tokens)
+        token_lock = threading.Lock()
+
+        def submit(conn, i, state):
+            if "csrf" not in state:  # one GET per client for the CSRF cookie and token, as a browser has
+                with token_lock:
+                    first = next(token_iter)
+                conn.request("GET", f"/s/{first}/")
+                response = conn.getresponse()
+                page = response.read().decode()
+                state["cookie"] = re.search(r"csrftoken=([^;]+)", response.headers.get("Set-Cookie", "")).group(1)
+                state["csrf"] = CSRF_INPUT.search(page).group(1)
+            with token_lock:
+                token = next(token_iter)
+            score = (3, 7, 9, 10, 10, 9)[i % 6]
+            body = f"csrfmiddlewaretoken={state['csrf']}&score={score}"
+            conn.request("POST", f"/s/{token}/", body=body, headers={
+                "Content-Type": "application/x-www-form-urlencoded", "Cookie": f"csrftoken={state['cookie']}",
+                "Referer": f"http://127.0.0.1:{args.port}/s/{token}/"})
+            response = conn.getresponse()
+            response.read()
+            return response.status == 302
+
+        rps, latencies = hammer(args.port, clients=32, seconds=args.seconds, make_request=submit)
+        figures["submit_rps"] = round(rps, 1)
+        figures["baseline_rps"] = round(figures["baseline_rps"], 1)
+        figures["submit_ratio"] = round(rps / figures["baseline_rps"], 2) if figures["baseline_rps"] else None
+        figures["submit_p99_ms"] = p(latencies, 99)
+
+        # --- Reads: one hand-written SQL aggregate vs the whole dashboard -----------------------
+        def median_ms(fn, runs=5):
+            samples = []
+            for _ in range(runs):
+                t = time.perf_counter()
+                fn()
+                samples.append((time.perf_counter() - t) * 1000)
+            return round(statistics.median(samples), 1)
+
+        def raw_sql():
+            with connection.cursor() as cur:
+                cur.execute("""SELECT date_trunc('week', submitted_at) AS week, COUNT(*),
+                                      COUNT(*) FILTER (WHERE category = 'promoter'),
+                                      COUNT(*) FILTER (WHERE category = 'detractor')
+                               FROM surveys_response GROUP BY 1 ORDER BY 1""")
+                cur.fetchall()
+
+        def page(path):
+            conn = http.client.HTTPConnection("127.0.0.1", args.port, timeout=120)
+            conn.request("GET", path, headers={"Cookie": f"sessionid={session}"})
+            response = conn.getresponse()
+            response.read()
+            assert response.status == 200, (path, response.status)
+            conn.close()
+
+        tp = Touchpoint.objects.get(slug="support").pk
+        figures["raw_sql_ms"] = median_ms(raw_sql)
+        page("/dashboard/?period=365d&kind=all")  # warm caches
+        figures["dashboard_ms"] = median_ms(lambda: page("/dashboard/?period=365d&kind=all"))
+        figures["dashboard_ratio"] = round(figures["dashboard_ms"] / figures["raw_sql_ms"], 2)
+        figures["default_dashboard_ms"] = median_ms(lambda: page("/dashboard/"))
+        figures["filtered_dashboard_ms"] = median_ms(
+            lambda: page(f"/dashboard/?period=365d&kind=all&segment=plan=pro&touchpoint={tp}"))
+
+        # --- Follow-up latency: committed detractor answer → case routed and owner e-mailed ------
+        from core.models import EmailDelivery
+        from followups.models import FollowUp
+        from surveys.models import Response
+
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and Response.objects.filter(processed_at__isnull=True).exists():
+            time.sleep(1)  # let the submit phase's answers drain first
+        probe = tokens[-200:]
+        conn = http.client.HTTPConnection("127.0.0.1", args.port, timeout=30)
+        state = {}
+        token_iter = iter(probe[100:102])
+        submit(conn, 0, state)  # primes the client's CSRF cookie and token
+        for token in probe[:100]:
+            token_iter = iter([token])
+            submit(conn, 0, state)  # score 3: a detractor
+            time.sleep(0.05)
+        time.sleep(5)
+        lags = []
+        for followup in FollowUp.objects.filter(response__invitation__token__in=probe).select_related("response"):
+            delivery = EmailDelivery.objects.filter(key__startswith=f"followup-owner:{followup.pk}:").first()
+            if delivery and delivery.sent_at:
+                lags.append((delivery.sent_at - followup.response.submitted_at).total_seconds() * 1000)
+        figures["followup_p95_ms"] = p(lags, 95) if len(lags) >= 2 else None
+        figures["followup_samples"] = len(lags)
+
+        # --- Invitations through Celery -----------------------------------------------------------
+        from surveys.models import SendWave
+        from surveys.sending import campaign_send
+
+        invite_campaign = Campaign.objects.create(name="Bench invitations", kind="relational", status="draft",
+                                                  audience_filter={"bench": "invite"}, quiet_period_days=0,
+                                                  reminder_after_days=None)
+        t0 = time.monotonic()
+        wave = campaign_send(campaign=invite_campaign, actor=None)
+        deadline = t0 + 900
+        while time.monotonic() < deadline:
+            sent = Invitation.objects.filter(wave=wave, status="sent").count()
+            if SendWave.objects.filter(pk=wave.pk, finished_at__isnull=False).exists() or sent >= args.invites:
+                break
+            time.sleep(1)
+        elapsed = time.monotonic() - t0
+        sent = Invitation.objects.filter(wave=wave, status="sent").count()
+        figures["invites_sent"] = sent
+        figures["invites_per_s"] = round(sent / elapsed, 1)
+
+        figures["web_rss_mb"] = peak_rss_mb(children(web_master))
+        figures["worker_rss_mb"] = peak_rss_mb(children(worker_master) + [worker_master])
+        connection.close()
+
+    print("\n%-24s %12s %10s" % ("figure", "value", "goal"))
+    for key, value in figures.items():
+        goal = GOALS.get(key)
+        mark = ""
+        if goal and value is not None:
+            ok = value <= goal[1] if goal[0] == "<=" else value >= goal[1]
+            mark = "ok" if ok else "MISSED"
+        print("%-24s %12s %10s %s" % (key, value, f"{goal[0]} {goal[1]}" if goal else "", mark))
+    print(json.dumps(figures))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
