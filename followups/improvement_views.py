@@ -51,6 +51,14 @@ def improvement_progress(request, pk: int):
                                                                "progress": svc.notice_progress(improvement)})
 
 
+def _redirect_back(request, *fallback, **kwargs):
+    """Back to the page that posted (a local path only), else to the fallback view."""
+    target = request.POST.get("next", "")
+    if target.startswith("/") and not target.startswith("//"):
+        return redirect(target)
+    return redirect(*fallback, **kwargs)
+
+
 def _linked_ids(request):
     return [int(i) for i in request.POST.getlist("responses") if i.isdigit()]
 
@@ -64,10 +72,7 @@ def improvement_link(request, pk: int):
         messages.success(request, f"Linked {count} answers.")
     except ValidationError as error:
         messages.error(request, error.messages[0])
-    target = request.POST.get("next", "")
-    if target.startswith("/") and not target.startswith("//"):
-        return redirect(target)
-    return redirect("improvement_detail", pk=pk)
+    return _redirect_back(request, "improvement_detail", pk=pk)
 
 
 @agent_required
@@ -80,8 +85,7 @@ def comments_link_improvement(request):
         messages.success(request, f"Linked {count} answers to “{improvement.title}”.")
     except ValidationError as error:
         messages.error(request, error.messages[0])
-    target = request.POST.get("next", "")
-    return redirect(target if target.startswith("/") and not target.startswith("//") else "improvement_list")
+    return _redirect_back(request, "improvement_list")
 
 
 @agent_required

@@ -14,12 +14,8 @@ def nps(value):
     return f"+{shown}" if shown > 0 else str(shown).replace("-", "−")
 
 
-@register.filter
-def points(value):
-    if value in (None, ""):
-        return "—"
-    shown = round_half_away(value)
-    return f"+{shown}" if shown > 0 else str(shown).replace("-", "−")
+# A change in NPS points is shown the same way: signed, whole.
+register.filter("points", nps)
 
 
 @register.filter

@@ -42,20 +42,23 @@ def browser():
         browser.close()
 
 
-@pytest.fixture
-def laptop(browser):
-    context = browser.new_context(**LAPTOP)
+def _page(browser, options):
+    context = browser.new_context(**options)
     page = context.new_page()
     page.set_default_timeout(15000)
+    return context, page
+
+
+@pytest.fixture
+def laptop(browser):
+    context, page = _page(browser, LAPTOP)
     yield page
     context.close()
 
 
 @pytest.fixture
 def phone(browser):
-    context = browser.new_context(**PHONE)
-    page = context.new_page()
-    page.set_default_timeout(15000)
+    context, page = _page(browser, PHONE)
     yield page
     context.close()
 
