@@ -86,6 +86,15 @@ def _shares(campaign_key: str, age_days: float, plan: str) -> tuple[float, float
     return max(promoters, 0.05), max(detractors, 0.02)
 
 
+def _reference_data():
+    """Touchpoints and root causes as the migrations seed them (they may have been flushed since)."""
+    for order, name in enumerate(["Sales", "Onboarding", "Support", "Billing", "Renewal"]):
+        Touchpoint.objects.get_or_create(slug=name.lower(), defaults={"name": name, "order": order})
+    for name, slug in (("Process", "process"), ("Product", "product"), ("Price", "price"),
+                       ("Reputation", "reputation"), ("Emotional engagement", "emotional")):
+        RootCauseTag.objects.get_or_create(slug=slug, defaults={"name": name})
+
+
 def _users():
     def user(username, first, last, role, password="demo"):
         u, created = User.objects.get_or_create(username=username, defaults={
@@ -205,6 +214,7 @@ def seed_demo(*, responses: int = 5000, contacts: int = 500, seed: int = 42, fol
     rng = random.Random(seed)
     now = timezone.now()
     with transaction.atomic():
+        _reference_data()
         people = _users()
         touchpoints = {t.slug: t for t in Touchpoint.objects.all()}
         campaigns = _campaigns(people, touchpoints)

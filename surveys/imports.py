@@ -248,6 +248,8 @@ def import_run(*, import_id: int) -> ContactImport:
         record = ContactImport.objects.select_for_update().get(pk=import_id)
         if record.status not in (ContactImport.Status.MAPPED, ContactImport.Status.RUNNING):
             return record
+        if record.finished_at is not None:
+            return record
         record.status = ContactImport.Status.RUNNING
         record.processed_rows = record.created_count = record.updated_count = 0
         record.save(update_fields=["status", "processed_rows", "created_count", "updated_count"])

@@ -252,6 +252,8 @@ def contact_import_detail(request, pk: int):
                 status = 400
             else:
                 if action == "import":
+                    # Shown as running (with a polling progress bar) from now on; the task picks it up.
+                    ContactImport.objects.filter(pk=record.pk).update(status=ContactImport.Status.RUNNING)
                     enqueue_on_commit("surveys.tasks.run_contact_import", record.pk)
                     messages.success(request, "The import is running; you can leave this page.")
                     return redirect("contact_import_detail", pk=record.pk)

@@ -79,8 +79,9 @@ def axe_violations(page, impacts=("serious", "critical")) -> list[dict]:
             for v in result["violations"] if v["impact"] in impacts]
 
 
-def login(page, live_server, username: str, password: str = "pw-for-tests") -> None:
-    page.goto(f"{live_server.url}/login/")
+def login(page, server, username: str, password: str = "pw-for-tests") -> None:
+    """Log in through the login form; `server` is the live server or its URL."""
+    page.goto(f"{getattr(server, 'url', server)}/login/")
     page.fill("#id_username", username)
     page.fill("#id_password", password)
     page.click("button[type=submit]")

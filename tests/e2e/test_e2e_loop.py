@@ -25,6 +25,9 @@ CSV = ("email,name,plan,language\n"
 
 @pytest.fixture
 def world(settings, live_server, celery_worker, admin, agent, team_a):
+    from core.demo import _reference_data
+
+    _reference_data()  # transactional tests flush what the migrations seeded
     settings.SITE_URL = live_server.url
     settings.EMAIL_BACKEND = "core.mail.OutboxBackend"
     RoutingRule.objects.create(name="Everything to Arthur", order=1, target=RoutingRule.Target.USER,
