@@ -107,7 +107,8 @@ def user_edit(request, pk: int | None = None):
         messages.success(request, f"Saved user {user.username}.")
         return redirect("user_list")
     return render(request, "core/form_page.html", {"form": form, "title": f"User {user.username}" if pk else "New user",
-                                                   "back_url": reverse("user_list")})
+                                                   "back_url": reverse("user_list")},
+                  status=400 if request.method == "POST" else 200)
 
 
 @admin_required
@@ -120,7 +121,8 @@ def team_edit(request, pk: int | None = None):
         messages.success(request, f"Saved team {team.name}.")
         return redirect("user_list")
     return render(request, "core/form_page.html", {"form": form, "title": f"Team {team.name}" if pk else "New team",
-                                                   "back_url": reverse("user_list")})
+                                                   "back_url": reverse("user_list")},
+                  status=400 if request.method == "POST" else 200)
 
 
 @login_required
@@ -134,7 +136,8 @@ def profile(request):
         response.set_cookie("django_language", form.cleaned_data["language"], samesite="Lax")
         messages.success(request, "Preferences saved.")
         return response
-    return render(request, "core/form_page.html", {"form": form, "title": "Your preferences"})
+    return render(request, "core/form_page.html", {"form": form, "title": "Your preferences"},
+                  status=400 if request.method == "POST" else 200)
 
 
 def _error(request, status: int, title: str, detail: str):

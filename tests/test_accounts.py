@@ -47,14 +47,14 @@ def test_admin_creates_a_user_with_a_role_and_team(client, admin, team_a):
 def test_a_new_user_needs_a_password(client, admin):
     client.force_login(admin)
     response = client.post("/users/new/", {"username": "nopass", "role": "viewer"})
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "A new user needs a password." in response.content.decode()
 
 
 def test_team_target_must_be_a_valid_nps(client, admin):
     client.force_login(admin)
     response = client.post("/teams/new/", {"name": "Z", "nps_target": "150"})
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "between -100 and 100" in response.content.decode()
 
 
