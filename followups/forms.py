@@ -55,7 +55,7 @@ class RoutingRuleForm(forms.ModelForm):
     class Meta:
         model = RoutingRule
         fields = ["name", "active", "campaign", "touchpoint", "categories", "score_min", "score_max", "language",
-                  "segment_key", "segment_value", "target", "target_user", "team"]
+                  "segment_key", "segment_value", "at_risk_only", "target", "target_user", "team"]
 
     def clean(self):
         data = super().clean()

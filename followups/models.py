@@ -39,6 +39,8 @@ class RoutingRule(models.Model):
     language = models.CharField(max_length=8, blank=True)
     segment_key = models.CharField(max_length=80, blank=True)
     segment_value = models.CharField(max_length=200, blank=True)
+    at_risk_only = models.BooleanField(default=False, help_text="Only answers whose score dropped since the "
+                                                                "customer's previous one (at risk).")
     # Target.
     target = models.CharField(max_length=20, choices=Target.choices)
     target_user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,

@@ -52,3 +52,20 @@ def sla_health(*, since=None, team_ids=None):
     for row in [overall, *by_team, *by_owner]:
         row["in_sla_share"] = (row["closed_in_sla"] / row["closed"]) if row["closed"] else None
     return {"overall": overall, "by_team": by_team, "by_owner": by_owner}
+
+
+def detractor_recovery(*, since, until) -> dict:
+    """Of the detractors in the period who answered again later, how many moved up a category."""
+    from django.db.models import OuterRef, Subquery
+
+    from surveys.models import Category, Response
+
+    following = Response.objects.filter(contact_id=OuterRef("contact_id"),
+                                        submitted_at__gt=OuterRef("submitted_at")).order_by("submitted_at")
+    row = (Response.objects.filter(category=Category.DETRACTOR, contact__isnull=False, submitted_at__gte=since,
+                                   submitted_at__lt=until)
+           .annotate(next_category=Subquery(following.values("category")[:1]))
+           .aggregate(detractors=Count("id"), resurveyed=Count("id", filter=Q(next_category__isnull=False)),
+                      moved_up=Count("id", filter=Q(next_category__in=[Category.PASSIVE, Category.PROMOTER]))))
+    row["share"] = row["moved_up"] / row["resurveyed"] if row["resurveyed"] else None
+    return row

@@ -53,6 +53,10 @@ def rule_checks(rule: RoutingRule, response: Response) -> list[Check]:
         value = str((contact.attributes or {}).get(rule.segment_key, "")) if contact else ""
         checks.append(Check("segment", value.lower() == rule.segment_value.lower(),
                             f"{rule.segment_key} is {rule.segment_value}"))
+    if rule.at_risk_only:
+        from followups.services import contact_drop
+
+        checks.append(Check("at risk", contact_drop(response=response), "the customer's score dropped (at risk)"))
     if rule.target == RoutingRule.Target.ACCOUNT_OWNER:
         has_owner = bool(contact and contact.account_owner_id and contact.account_owner.is_active)
         checks.append(Check("account owner", has_owner, "the contact has an active account owner"))

@@ -7,7 +7,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from core.models import Team
 from core.roles import admin_required, viewer_required
-from followups.queries import sla_health
+from followups.models import ImprovementNotice
+from followups.queries import detractor_recovery, sla_health
 from scoring import exports, queries
 from scoring.forms import CompanyTargetForm
 from scoring.models import CompanySettings
@@ -32,9 +33,9 @@ def _sortable(rows, sort: str):
 @require_GET
 def dashboard(request):
     filters = queries.parse_filters(request.GET)
-    segment_key = request.GET.get("by", "plan")
-    if segment_key not in queries.SEGMENT_KEYS:
-        segment_key = "plan"
+    segment_key = request.GET.get("by", "plan")[:80]
+    if not segment_key.replace("_", "").isalnum():
+        segment_key = "plan"  # any attribute name works; anything else falls back
     sort = request.GET.get("sort", "")
     summary = queries.nps_summary(filters)
     trend = queries.nps_by_period(filters)
@@ -52,7 +53,11 @@ def dashboard(request):
         "complaints": queries.latest_comments(filters, category=Category.DETRACTOR),
         "at_risk": queries.at_risk(filters, limit=8),
         "targets": queries.team_targets(filters), "company_target": company.nps_target if company else None,
-        "sla": sla_health(since=filters.start_dt), "query": filters.as_query(), "sort": sort, **_options(),
+        "sla": sla_health(since=filters.start_dt),
+        "recovery": detractor_recovery(since=filters.start_dt, until=filters.end_dt),
+        "loops_closed": ImprovementNotice.objects.filter(status=ImprovementNotice.Status.SENT,
+                                                         sent_at__gte=filters.start_dt,
+                                                         sent_at__lt=filters.end_dt).count(), "query": filters.as_query(), "sort": sort, **_options(),
     }
     for error in filters.errors:
         messages.warning(request, error)

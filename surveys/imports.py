@@ -112,6 +112,7 @@ class RowReport:
     valid: list[dict] = field(default_factory=list)
     errors: list[dict] = field(default_factory=list)  # {"row": n, "errors": [...]}
     error_count: int = 0
+    unknown_columns: list[str] = field(default_factory=list)  # not a contact field: kept as segments
 
 
 def _owners() -> dict[str, int]:
@@ -187,6 +188,8 @@ def import_prepare(*, import_record: ContactImport, mapping: dict, match_on: str
         raise ImportFileError(f"Unknown columns in the mapping: {', '.join(sorted(unknown))}.")
     check_mapping(mapping, match_on)
     report = validate_rows(parsed.rows, parsed.headers, mapping, match_on)
+    report.unknown_columns = [h for h, target in mapping.items()
+                              if target == "attribute" and h.strip().lower() not in GUESSES]
     import_record.mapping, import_record.match_on = mapping, match_on
     import_record.total_rows = len(parsed.rows)
     import_record.error_count = report.error_count

@@ -42,6 +42,7 @@ def test_the_check_reports_each_bad_row_and_changes_nothing(client, uploaded):
     assert "is not a valid e-mail address" in html
     assert "duplicate of line 2" in html
     assert "no active user “ghost”" in html and "language “xx” is not en or nl" in html
+    assert "Columns that are not contact fields: <strong>plan, region</strong>" in html
     assert Contact.objects.count() == 0
 
 

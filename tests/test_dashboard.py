@@ -183,3 +183,16 @@ def test_a_team_target_without_answers_in_the_view_renders(client, viewer, data)
     response = client.get("/dashboard/?kind=relational")
     assert response.status_code == 200
     assert "Care: no answers of target +40" in response.content.decode()
+
+
+def test_detractor_recovery_counts_those_who_moved_up(db):
+    from followups.queries import detractor_recovery
+
+    up, stuck, once = ContactFactory(), ContactFactory(), ContactFactory()
+    now = timezone.now()
+    for contact, later in ((up, 9), (stuck, 4)):
+        ResponseFactory(contact=contact, score=2, submitted_at=now - timedelta(days=30))
+        ResponseFactory(contact=contact, score=later, submitted_at=now - timedelta(days=5))
+    ResponseFactory(contact=once, score=1, submitted_at=now - timedelta(days=20))
+    row = detractor_recovery(since=now - timedelta(days=40), until=now - timedelta(days=10))
+    assert (row["detractors"], row["resurveyed"], row["moved_up"], row["share"]) == (3, 2, 1, 0.5)

@@ -79,3 +79,9 @@ def test_outsider_sees_no_staff_navigation(client, outsider):
     response = client.get("/", follow=True)
     assert response.status_code == 200
     assert response.context["nav_items"] == []
+
+
+def test_the_one_click_unsubscribe_is_the_only_csrf_exemption():
+    exempt = sorted(entry.name for _route, entry in _patterns()
+                    if getattr(entry.callback, "csrf_exempt", False) and not _route.startswith("anymail/"))
+    assert exempt == ["unsubscribe"]

@@ -94,3 +94,16 @@ def test_invalid_rules_are_refused_with_a_message(client, admin, data, error):
     assert response.status_code == 400
     assert error in response.content.decode()
     assert not RoutingRule.objects.exists()
+
+
+def test_an_at_risk_rule_catches_customers_whose_score_dropped(db, admin, team_a):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    RoutingRuleFactory(order=1, target=RoutingRule.Target.USER, target_user=admin, at_risk_only=True)
+    RoutingRuleFactory(order=2, target=RoutingRule.Target.TEAM_QUEUE, team=team_a)
+    loyal = ContactFactory()
+    ResponseFactory(contact=loyal, score=10, submitted_at=timezone.now() - timedelta(days=90))
+    assert _route(score=5, contact=loyal).owner == admin
+    assert _route(score=5, contact=ContactFactory()).team == team_a
