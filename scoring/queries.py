@@ -6,7 +6,8 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Avg, Count, F, OuterRef, Q, Subquery
+from django.db.models import Avg, Count, F, OuterRef, Q, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import TruncDay, TruncMonth, TruncQuarter, TruncWeek
 from django.utils import timezone
@@ -150,6 +151,39 @@ def responses(filters: Filters, *, period: bool = True, with_category: bool = Fa
     return qs
 
 
+def uses_rollup(filters: Filters) -> bool:
+    """The daily rollup can answer unless the filter needs the contact (segment) or the text."""
+    return not (filters.segment_key or filters.category or filters.search)
+
+
+def rollup(filters: Filters, *, period: bool = True):
+    """DailyScore rows matching the filters (fresh: the rollup is brought up to date first)."""
+    from scoring.models import DailyScore
+    from scoring.rollup import refresh_rollup
+
+    refresh_rollup()
+    qs = DailyScore.objects.all()
+    if period:
+        qs = qs.filter(day__gte=filters.start, day__lte=filters.end)
+    if filters.kind != "all":
+        qs = qs.filter(kind=filters.kind)
+    for name in ("campaign", "touchpoint", "team"):
+        if getattr(filters, name):
+            qs = qs.filter(**{f"{name}_id": getattr(filters, name)})
+    if filters.channel:
+        qs = qs.filter(channel=filters.channel)
+    if filters.language:
+        qs = qs.filter(language=filters.language)
+    return qs
+
+
+ROLLUP_COUNTS = {
+    "promoters": Coalesce(Sum("n", filter=Q(score__gte=9)), 0),
+    "passives": Coalesce(Sum("n", filter=Q(score__in=[7, 8])), 0),
+    "detractors": Coalesce(Sum("n", filter=Q(score__lte=6)), 0),
+}
+
+
 COUNTS = {
     "promoters": Count("id", filter=Q(category=Category.PROMOTER)),
     "passives": Count("id", filter=Q(category=Category.PASSIVE)),
@@ -165,31 +199,67 @@ def _result(row) -> NpsResult:
 def nps_summary(filters: Filters) -> NpsChange:
     """This period and the one before it, in one query."""
     previous = filters.previous()
-    qs = responses(filters, period=False).filter(submitted_at__gte=previous.start_dt, submitted_at__lt=filters.end_dt)
-    now_q = Q(submitted_at__gte=filters.start_dt)
-    row = qs.aggregate(
-        promoters=Count("id", filter=now_q & Q(category=Category.PROMOTER)),
-        passives=Count("id", filter=now_q & Q(category=Category.PASSIVE)),
-        detractors=Count("id", filter=now_q & Q(category=Category.DETRACTOR)),
-        p_promoters=Count("id", filter=~now_q & Q(category=Category.PROMOTER)),
-        p_passives=Count("id", filter=~now_q & Q(category=Category.PASSIVE)),
-        p_detractors=Count("id", filter=~now_q & Q(category=Category.DETRACTOR)),
-    )
+    if uses_rollup(filters):
+        qs = rollup(filters, period=False).filter(day__gte=previous.start, day__lte=filters.end)
+        now_q = Q(day__gte=filters.start)
+        row = qs.aggregate(**{
+            "promoters": Coalesce(Sum("n", filter=now_q & Q(score__gte=9)), 0),
+            "passives": Coalesce(Sum("n", filter=now_q & Q(score__in=[7, 8])), 0),
+            "detractors": Coalesce(Sum("n", filter=now_q & Q(score__lte=6)), 0),
+            "p_promoters": Coalesce(Sum("n", filter=~now_q & Q(score__gte=9)), 0),
+            "p_passives": Coalesce(Sum("n", filter=~now_q & Q(score__in=[7, 8])), 0),
+            "p_detractors": Coalesce(Sum("n", filter=~now_q & Q(score__lte=6)), 0),
+        })
+    else:
+        qs = responses(filters, period=False).filter(submitted_at__gte=previous.start_dt,
+                                                     submitted_at__lt=filters.end_dt)
+        now_q = Q(submitted_at__gte=filters.start_dt)
+        row = qs.aggregate(
+            promoters=Count("id", filter=now_q & Q(category=Category.PROMOTER)),
+            passives=Count("id", filter=now_q & Q(category=Category.PASSIVE)),
+            detractors=Count("id", filter=now_q & Q(category=Category.DETRACTOR)),
+            p_promoters=Count("id", filter=~now_q & Q(category=Category.PROMOTER)),
+            p_passives=Count("id", filter=~now_q & Q(category=Category.PASSIVE)),
+            p_detractors=Count("id", filter=~now_q & Q(category=Category.DETRACTOR)),
+        )
     before = {"promoters": row["p_promoters"], "passives": row["p_passives"], "detractors": row["p_detractors"]}
     return NpsChange(current=_result(row), previous=_result(before))
 
 
 def nps_by_period(filters: Filters, bucket: str | None = None) -> list[dict]:
     bucket = bucket or filters.bucket()
-    trunc = BUCKETS[bucket]("submitted_at", tzinfo=_tz())
-    rows = responses(filters).annotate(period=trunc).values("period").annotate(**COUNTS).order_by("period")
-    return [{"period": row["period"], "result": _result(row)} for row in rows]
+    if uses_rollup(filters):
+        rows = (rollup(filters).annotate(period=BUCKETS[bucket]("day")).values("period")
+                .annotate(**ROLLUP_COUNTS).order_by("period"))
+    else:
+        trunc = BUCKETS[bucket]("submitted_at", tzinfo=_tz())
+        rows = responses(filters).annotate(period=trunc).values("period").annotate(**COUNTS).order_by("period")
+    return [{"period": _as_date(row["period"]), "result": _result(row)} for row in rows]
+
+
+def _as_date(value) -> date:
+    return value.date() if isinstance(value, datetime) else value
 
 
 def nps_by(filters: Filters, dimension: str) -> list[dict]:
     key, label = DIMENSIONS[dimension]
+    if uses_rollup(filters):
+        rows = rollup(filters).values(key).annotate(**ROLLUP_COUNTS).order_by()
+        names = _labels(dimension, [row[key] for row in rows])
+        result = [{"key": row[key], "label": names.get(row[key]) or "—", "result": _result(row)} for row in rows]
+        return sorted(result, key=lambda r: str(r["label"]))
     rows = responses(filters).values(key, label).annotate(**COUNTS).order_by(label)
     return [{"key": row[key], "label": row[label] or "—", "result": _result(row)} for row in rows]
+
+
+def _labels(dimension: str, keys) -> dict:
+    from core.models import Team
+    from surveys.models import Touchpoint
+
+    models = {"campaign": Campaign, "touchpoint": Touchpoint, "team": Team}
+    if dimension in models:
+        return dict(models[dimension].objects.filter(pk__in=[k for k in keys if k]).values_list("pk", "name"))
+    return {k: k for k in keys}
 
 
 def nps_by_segment(filters: Filters, key: str) -> list[dict]:
@@ -199,7 +269,10 @@ def nps_by_segment(filters: Filters, key: str) -> list[dict]:
 
 
 def score_distribution(filters: Filters) -> list[int]:
-    counts = dict(responses(filters).values_list("score").annotate(n=Count("id")))
+    if uses_rollup(filters):
+        counts = dict(rollup(filters).values_list("score").annotate(t=Sum("n")).order_by())
+    else:
+        counts = dict(responses(filters).values_list("score").annotate(n=Count("id")))
     return [counts.get(score, 0) for score in range(11)]
 
 
@@ -280,8 +353,8 @@ def contact_history(contact_id: int) -> list[Response]:
     return list(Response.objects.filter(contact_id=contact_id).select_related("campaign").order_by("submitted_at"))
 
 
-def team_targets(filters: Filters) -> list[dict]:
+def team_targets(filters: Filters, by_team: list[dict] | None = None) -> list[dict]:
     from core.models import Team
 
-    results = {row["key"]: row["result"] for row in nps_by(filters, "team")}
+    results = {row["key"]: row["result"] for row in (by_team if by_team is not None else nps_by(filters, "team"))}
     return [{"team": team, "result": results.get(team.pk)} for team in Team.objects.exclude(nps_target=None)]

@@ -38,21 +38,22 @@ def dashboard(request):
         segment_key = "plan"  # any attribute name works; anything else falls back
     sort = request.GET.get("sort", "")
     summary = queries.nps_summary(filters)
+    by_team = queries.nps_by(filters, "team")
     trend = queries.nps_by_period(filters)
     company = CompanySettings.objects.first()
     context = {
         "filters": filters, "summary": summary, "rate": queries.response_rate(filters),
-        "trend": trend, "trend_data": [{"label": row["period"].date().isoformat(), "nps": row["result"].nps,
+        "trend": trend, "trend_data": [{"label": row["period"].isoformat(), "nps": row["result"].nps,
                                         "margin": row["result"].margin, "n": row["result"].n} for row in trend],
         "distribution": queries.score_distribution(filters),
         "by_touchpoint": _sortable(queries.nps_by(filters, "touchpoint"), sort),
-        "by_team": _sortable(queries.nps_by(filters, "team"), sort),
+        "by_team": _sortable(by_team, sort),
         "by_segment": _sortable(queries.nps_by_segment(filters, segment_key), sort), "segment_key": segment_key,
         "drivers": queries.driver_results(filters),
         "praise": queries.latest_comments(filters, category=Category.PROMOTER),
         "complaints": queries.latest_comments(filters, category=Category.DETRACTOR),
         "at_risk": queries.at_risk(filters, limit=8),
-        "targets": queries.team_targets(filters), "company_target": company.nps_target if company else None,
+        "targets": queries.team_targets(filters, by_team), "company_target": company.nps_target if company else None,
         "sla": sla_health(since=filters.start_dt),
         "recovery": detractor_recovery(since=filters.start_dt, until=filters.end_dt),
         "loops_closed": ImprovementNotice.objects.filter(status=ImprovementNotice.Status.SENT,

@@ -291,6 +291,8 @@ class Response(models.Model):
             models.Index(fields=["team", "submitted_at"], name="response_team_time"),
             models.Index(fields=["category", "submitted_at"], name="response_category_time"),
             models.Index(fields=["processed_at"], name="response_unprocessed", condition=Q(processed_at__isnull=True)),
+            models.Index(fields=["updated_at"], name="response_updated"),
+            models.Index(fields=["contact", "submitted_at"], name="response_contact_time"),
         ]
 
     def __str__(self):
