@@ -55,17 +55,25 @@ def sla_health(*, since=None, team_ids=None):
 
 
 def detractor_recovery(*, since, until) -> dict:
-    """Of the detractors in the period who answered again later, how many moved up a category."""
-    from django.db.models import OuterRef, Subquery
+    """Of the detractors in the period who answered again later, how many moved up a category.
 
-    from surveys.models import Category, Response
+    One pass with a window function: each answer with the contact's next answer beside it.
+    """
+    from django.db import connection
 
-    following = Response.objects.filter(contact_id=OuterRef("contact_id"),
-                                        submitted_at__gt=OuterRef("submitted_at")).order_by("submitted_at")
-    row = (Response.objects.filter(category=Category.DETRACTOR, contact__isnull=False, submitted_at__gte=since,
-                                   submitted_at__lt=until)
-           .annotate(next_category=Subquery(following.values("category")[:1]))
-           .aggregate(detractors=Count("id"), resurveyed=Count("id", filter=Q(next_category__isnull=False)),
-                      moved_up=Count("id", filter=Q(next_category__in=[Category.PASSIVE, Category.PROMOTER]))))
+    sql = """
+        SELECT COUNT(*),
+               SUM(CASE WHEN next_category IS NOT NULL THEN 1 ELSE 0 END),
+               SUM(CASE WHEN next_category IN ('passive', 'promoter') THEN 1 ELSE 0 END)
+        FROM (SELECT category, submitted_at,
+                     LEAD(category) OVER (PARTITION BY contact_id ORDER BY submitted_at) AS next_category
+              FROM surveys_response
+              WHERE contact_id IS NOT NULL AND submitted_at >= %s) AS answers
+        WHERE category = 'detractor' AND submitted_at < %s
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [since, until])
+        detractors, resurveyed, moved_up = cursor.fetchone()
+    row = {"detractors": detractors or 0, "resurveyed": resurveyed or 0, "moved_up": moved_up or 0}
     row["share"] = row["moved_up"] / row["resurveyed"] if row["resurveyed"] else None
     return row
