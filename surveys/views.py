@@ -3,22 +3,20 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, OuterRef, Q, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.html import escape
+from django.utils.http import urlencode
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.queue import enqueue_on_commit
 from core.roles import admin_required
-from followups.models import FollowUp
-from surveys import lifecycle, sending, services, wording
+from surveys import lifecycle, queries, sending, services, wording
 from surveys.emails import build_invitation_email
 from surveys.forms import CampaignForm, ContactForm, MappingForm, QuestionFormSet, SendForm, UploadForm
 from surveys.imports import ImportFileError, guess_mapping, import_prepare, parse_file
-from surveys.models import Campaign, Contact, ContactImport, ContactList, Invitation, Response
+from surveys.models import Campaign, Contact, ContactImport, ContactList, Invitation
 from surveys.public_views import render_answer_page
 
 
@@ -26,14 +24,7 @@ from surveys.public_views import render_answer_page
 @admin_required
 @require_GET
 def campaign_list(request):
-    # Counted in subqueries: two joins in one GROUP BY would multiply the rows.
-    invited = (Invitation.objects.filter(campaign=OuterRef("pk"), sent_at__isnull=False).order_by()
-               .values("campaign").annotate(n=Count("pk")).values("n"))
-    answered = (Response.objects.filter(campaign=OuterRef("pk")).order_by().values("campaign")
-                .annotate(n=Count("pk")).values("n"))
-    campaigns = Campaign.objects.select_related("touchpoint", "team").annotate(
-        invited=Coalesce(Subquery(invited), 0), answered=Coalesce(Subquery(answered), 0))
-    return render(request, "surveys/campaign_list.html", {"campaigns": campaigns})
+    return render(request, "surveys/campaign_list.html", {"campaigns": queries.campaigns_with_counts()})
 
 
 @admin_required
@@ -142,30 +133,32 @@ def campaign_preview_form(request, pk: int):
 
 
 # --- Contacts ---------------------------------------------------------------------------------
+def _segment_param(raw: str) -> tuple[str, str] | None:
+    """"plan=pro" from the contact list's filter box → ("plan", "pro"); anything else → None."""
+    key, sep, value = raw.partition("=")
+    key, value = key.strip(), value.strip()
+    if sep and key and value and key.replace("_", "").replace("-", "").isalnum():
+        return key, value
+    return None
+
+
 @admin_required
 @require_GET
 def contact_list(request):
-    contacts = Contact.objects.select_related("account_owner")
     q = request.GET.get("q", "").strip()[:200]
-    if q:
-        contacts = contacts.filter(Q(name__icontains=q) | Q(email__icontains=q) | Q(company__icontains=q)
-                                   | Q(external_id__iexact=q))
     segment = request.GET.get("segment", "").strip()[:200]
-    if "=" in segment:
-        key, _, value = segment.partition("=")
-        if key.strip().replace("_", "").isalnum():
-            contacts = contacts.filter(**{f"attributes__{key.strip()}": value.strip()})
     state = request.GET.get("state", "")
-    if state == "opted_out":
-        contacts = contacts.filter(opted_out_at__isnull=False)
-    elif state == "undeliverable":
-        contacts = contacts.filter(undeliverable_at__isnull=False)
+    state = state if state in ("opted_out", "undeliverable", "emailable") else ""
     list_id = request.GET.get("list", "")
-    if list_id.isdigit():
-        contacts = contacts.filter(lists=int(list_id))
-    page = Paginator(contacts.order_by("name", "email"), 50).get_page(request.GET.get("page"))
-    query = "&".join(f"{k}={escape(v)}" for k, v in (("q", q), ("segment", segment), ("state", state),
-                                                       ("list", list_id)) if v)
+    list_id = list_id if list_id.isdigit() else ""
+    segment_filter = _segment_param(segment)
+    if segment and segment_filter is None:
+        messages.warning(request, "Filter on a segment as attribute=value, for example plan=pro.")
+    contacts = queries.contacts_search(q=q, segment=segment_filter, state=state,
+                                       list_id=int(list_id) if list_id else None)
+    page = Paginator(contacts, 50).get_page(request.GET.get("page"))
+    query = urlencode([(k, v) for k, v in (("q", q), ("segment", segment), ("state", state), ("list", list_id))
+                       if v])
     return render(request, "surveys/contact_list.html", {
         "page": page, "q": q, "segment": segment, "state": state, "query": query, "list_id": list_id,
         "lists": ContactList.objects.annotate(n=Count("contacts"))})
@@ -175,19 +168,8 @@ def contact_list(request):
 @require_GET
 def contact_detail(request, pk: int):
     contact = get_object_or_404(Contact.objects.select_related("account_owner"), pk=pk)
-    timeline = []
-    for inv in Invitation.objects.filter(contact=contact).select_related("campaign"):
-        if inv.sent_at:
-            timeline.append({"at": inv.sent_at, "kind": "invitation", "obj": inv})
-        elif inv.status == Invitation.Status.SKIPPED:
-            timeline.append({"at": inv.created_at, "kind": "skipped", "obj": inv})
-    for resp in Response.objects.filter(contact=contact).select_related("campaign", "touchpoint"):
-        timeline.append({"at": resp.submitted_at, "kind": "response", "obj": resp})
-    for case in FollowUp.objects.filter(contact=contact).select_related("owner"):
-        timeline.append({"at": case.created_at, "kind": "followup", "obj": case})
-    timeline.sort(key=lambda item: item["at"], reverse=True)
-    return render(request, "surveys/contact_detail.html", {"contact": contact, "timeline": timeline,
-                                                           "lists": contact.lists.all()})
+    return render(request, "surveys/contact_detail.html", {
+        "contact": contact, "timeline": queries.contact_timeline(contact=contact), "lists": contact.lists.all()})
 
 
 @admin_required
@@ -274,5 +256,4 @@ def contact_import_progress(request, pk: int):
 @admin_required
 @require_GET
 def contact_lists(request):
-    lists = ContactList.objects.annotate(n=Count("contacts"))
-    return render(request, "surveys/contact_lists.html", {"lists": lists})
+    return render(request, "surveys/contact_lists.html", {"lists": queries.contact_lists_with_counts()})

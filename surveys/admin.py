@@ -1,0 +1,86 @@
+"""Django admin for the surveys records: a fallback for support staff. The product's own pages
+(campaigns, contacts, import) are where admins work; status changes go through surveys.lifecycle,
+so status is read-only here."""
+
+from django.contrib import admin
+
+from surveys.models import (Answer, Campaign, Contact, ContactImport, ContactList, Invitation, Question, Response,
+                            SendWave, Touchpoint)
+
+
+@admin.register(Touchpoint)
+class TouchpointAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "order"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+class QuestionInline(admin.TabularInline):
+    model = Question
+    extra = 0
+    fields = ["order", "kind", "driver", "text", "choices", "required"]
+
+
+@admin.register(Campaign)
+class CampaignAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "touchpoint", "team", "channel", "language", "status", "created_at"]
+    list_filter = ["status", "kind", "channel", "language", "touchpoint", "team"]
+    search_fields = ["name"]
+    readonly_fields = ["status", "anonymous_token", "created_by", "created_at", "updated_at"]
+    raw_id_fields = ["audience_list"]
+    inlines = [QuestionInline]
+
+
+@admin.register(Contact)
+class ContactAdmin(admin.ModelAdmin):
+    list_display = ["email", "name", "external_id", "company", "language", "account_owner", "opted_out_at",
+                    "undeliverable_at", "erased_at"]
+    list_filter = ["language"]
+    search_fields = ["email", "name", "external_id", "company"]
+    raw_id_fields = ["account_owner"]
+    readonly_fields = ["created_at", "updated_at", "erased_at"]
+
+
+@admin.register(ContactList)
+class ContactListAdmin(admin.ModelAdmin):
+    list_display = ["name", "created_at"]
+    search_fields = ["name"]
+    raw_id_fields = ["contacts"]
+
+
+@admin.register(ContactImport)
+class ContactImportAdmin(admin.ModelAdmin):
+    list_display = ["original_name", "status", "total_rows", "processed_rows", "created_count", "updated_count",
+                    "error_count", "created_by", "created_at"]
+    list_filter = ["status"]
+    readonly_fields = [f.name for f in ContactImport._meta.fields]
+
+
+@admin.register(SendWave)
+class SendWaveAdmin(admin.ModelAdmin):
+    list_display = ["campaign", "number", "scheduled_for", "started_at", "finished_at", "total"]
+    raw_id_fields = ["campaign"]
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    list_display = ["campaign", "contact", "status", "sent_at", "reminded_at", "answered_at"]
+    list_filter = ["status"]
+    search_fields = ["contact__email", "provider_message_id"]
+    raw_id_fields = ["campaign", "wave", "contact"]
+    readonly_fields = ["token", "created_at"]
+
+
+class AnswerInline(admin.TabularInline):
+    model = Answer
+    extra = 0
+    raw_id_fields = ["question"]
+
+
+@admin.register(Response)
+class ResponseAdmin(admin.ModelAdmin):
+    list_display = ["campaign", "contact", "score", "category", "touchpoint", "channel", "submitted_at"]
+    list_filter = ["category", "kind", "channel", "touchpoint"]
+    search_fields = ["contact__email", "comment"]
+    raw_id_fields = ["campaign", "contact", "invitation"]
+    date_hierarchy = "submitted_at"
+    inlines = [AnswerInline]

@@ -1,0 +1,90 @@
+"""Reads for the admin pages: campaign counts, contact search, a contact's timeline, contact lists.
+
+Counting happens in SQL. Each count is its own subquery: joining invitations and responses in one
+GROUP BY would multiply the rows and inflate both counts.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import Case, Count, F, FloatField, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models.functions import Cast, Coalesce, Round
+
+from followups.models import FollowUp
+from surveys.models import Campaign, Contact, ContactList, Invitation, Response
+
+
+def _count_per_campaign(queryset) -> Subquery:
+    return Subquery(queryset.filter(campaign=OuterRef("pk")).order_by().values("campaign")
+                    .annotate(n=Count("pk")).values("n"), output_field=IntegerField())
+
+
+def campaigns_with_counts() -> QuerySet[Campaign]:
+    """Every campaign with `invited` (invitations sent), `answered` (responses, anonymous ones too)
+    and `response_rate` (a whole percentage of the invited who answered; None before any sending)."""
+    invited = Coalesce(_count_per_campaign(Invitation.objects.filter(sent_at__isnull=False)), 0)
+    answered_by_invitees = Coalesce(_count_per_campaign(Response.objects.filter(invitation__isnull=False)), 0)
+    return (Campaign.objects.select_related("touchpoint", "team")
+            .annotate(invited=invited, answered=Coalesce(_count_per_campaign(Response.objects.all()), 0),
+                      answered_by_invitees=answered_by_invitees)
+            .annotate(response_rate=Case(
+                When(invited=0, then=Value(None)),
+                default=Cast(Round(Cast(F("answered_by_invitees"), FloatField()) * 100.0
+                                   / Cast(F("invited"), FloatField())), IntegerField()),
+                output_field=IntegerField())))
+
+
+def contacts_search(*, q: str = "", segment: tuple[str, str] | None = None, state: str = "",
+                    list_id: int | None = None) -> QuerySet[Contact]:
+    """Contacts matching a free-text search (name, e-mail, company, external id), a segment
+    attribute (key, value), a state (opted_out, undeliverable, emailable) and a list."""
+    contacts = Contact.objects.select_related("account_owner")
+    if q:
+        contacts = contacts.filter(Q(name__icontains=q) | Q(email__icontains=q) | Q(company__icontains=q)
+                                   | Q(external_id__iexact=q))
+    if segment:
+        key, value = segment
+        contacts = contacts.filter(**{f"attributes__{key}": value})
+    if state == "opted_out":
+        contacts = contacts.filter(opted_out_at__isnull=False)
+    elif state == "undeliverable":
+        contacts = contacts.filter(undeliverable_at__isnull=False)
+    elif state == "emailable":
+        contacts = contacts.filter(opted_out_at__isnull=True, undeliverable_at__isnull=True, erased_at__isnull=True)
+    if list_id:
+        contacts = contacts.filter(lists=list_id)
+    return contacts.order_by("name", "email", "pk")
+
+
+def contact_lists_with_counts() -> QuerySet[ContactList]:
+    return ContactList.objects.annotate(n=Count("contacts"), opted_out=Count(
+        "contacts", filter=Q(contacts__opted_out_at__isnull=False)))
+
+
+@dataclass
+class TimelineItem:
+    at: datetime
+    kind: str  # invitation | skipped | failed | response | followup
+    obj: object
+
+
+def contact_timeline(*, contact: Contact) -> list[TimelineItem]:
+    """Everything that happened with this contact, newest first: invitations (sent, skipped or
+    failed), responses and follow-up cases. Three queries, however long the history."""
+    items = []
+    invitations = Invitation.objects.filter(contact=contact).select_related("campaign")
+    for invitation in invitations:
+        if invitation.sent_at:
+            items.append(TimelineItem(invitation.sent_at, "invitation", invitation))
+        elif invitation.status == Invitation.Status.SKIPPED:
+            items.append(TimelineItem(invitation.created_at, "skipped", invitation))
+        elif invitation.status in (Invitation.Status.FAILED, Invitation.Status.BOUNCED):
+            items.append(TimelineItem(invitation.created_at, "failed", invitation))
+    for response in Response.objects.filter(contact=contact).select_related("campaign", "touchpoint"):
+        items.append(TimelineItem(response.submitted_at, "response", response))
+    for case in FollowUp.objects.filter(contact=contact).select_related("owner", "team"):
+        items.append(TimelineItem(case.created_at, "followup", case))
+    # Newest first; at the same instant a case is shown above the response that opened it.
+    order = {"followup": 0, "response": 1, "invitation": 2, "failed": 2, "skipped": 2}
+    items.sort(key=lambda item: (item.at, -order[item.kind]), reverse=True)
+    return items
