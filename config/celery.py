@@ -10,6 +10,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 app = Celery("kringloop")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+app.conf.include = [*app.conf.include, "surveys.tasks_import"]  # task modules not named tasks.py
 
 # Periodic work. Each task is idempotent, so a beat that fires twice changes nothing twice.
 app.conf.beat_schedule = {

@@ -232,6 +232,7 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 # Uploads: CSV imports may be large; they are streamed to disk, not held in memory.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 2 * 1024 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+CONTACT_IMPORT_MAX_BYTES = 50 * 1024 * 1024  # a larger contact CSV is refused with a message: split it
 
 # --- Security -------------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True

@@ -1,7 +1,7 @@
 from django import forms
 from django.forms import inlineformset_factory
 
-from surveys.imports import FIELDS
+from surveys.imports import FIELDS, max_bytes, too_large_message
 from surveys.models import Campaign, Contact, ContactList, Question
 
 
@@ -137,7 +137,18 @@ class ContactForm(forms.ModelForm):
 
 
 class UploadForm(forms.Form):
-    file = forms.FileField(label="CSV file", help_text="UTF-8 CSV with a header row; up to 50 MB.")
+    file = forms.FileField(label="CSV file")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["file"].help_text = (f"UTF-8 CSV with a header row; up to {max_bytes() // (1024 * 1024)} MB. "
+                                         "Excel: Save as “CSV UTF-8”.")
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > max_bytes():  # checked before the file is read
+            raise forms.ValidationError(too_large_message())
+        return upload
 
 
 class MappingForm(forms.Form):

@@ -1,16 +1,22 @@
 """CSV contact import: read and check the file, map its columns, validate every row, then upsert in
-chunks in the background. A file that cannot be read changes nothing; rows with errors are
-skipped and reported, the rest imported."""
+chunks in the background.
+
+A file that cannot be read (empty, not UTF-8, binary, no header row, duplicate column names, too
+large) is refused before anything is stored. Rows with errors (bad e-mail, duplicates within the
+file, conflicts with other contacts, unknown owner or language) are skipped and reported; the
+rest are imported. Cells are stored as the text they are: formula-looking values (=, +, -, @) are
+neutralised where they leave the product, in the exports.
+"""
 
 import csv
 import io
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
-from django.db.models import Q
+from django.db import IntegrityError, OperationalError, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -33,11 +39,19 @@ GUESSES = {"email": "email", "e-mail": "email", "mail": "email", "email address"
 TRUE, FALSE = {"yes", "y", "true", "1", "ja"}, {"no", "n", "false", "0", "nee", ""}
 CHUNK = 1000
 REPORT_LIMIT = 1000
-MAX_BYTES = 50 * 1024 * 1024
+LANGUAGES = {code for code, _name in settings.LANGUAGES}
 
 
 class ImportFileError(Exception):
     """The file as a whole cannot be imported; the message says why."""
+
+
+def max_bytes() -> int:
+    return settings.CONTACT_IMPORT_MAX_BYTES
+
+
+def too_large_message() -> str:
+    return f"The file is larger than {max_bytes() // (1024 * 1024)} MB; split it into parts and import each."
 
 
 def _decode(raw: bytes) -> str:
@@ -66,19 +80,38 @@ def _reader(text: str):
 class ParsedFile:
     headers: list[str]
     rows: list[list[str]]
+    lines: list[int]  # the file line each row starts on, for the report
+
+
+def _looks_like_email(value: str) -> bool:
+    try:
+        validate_email(value.strip())
+    except ValidationError:
+        return False
+    return True
 
 
 def parse_file(raw: bytes) -> ParsedFile:
-    if len(raw) > MAX_BYTES:
-        raise ImportFileError(f"The file is larger than {MAX_BYTES // (1024 * 1024)} MB; split it into parts.")
+    if len(raw) > max_bytes():
+        raise ImportFileError(too_large_message())
+    reader = _reader(_decode(raw))
+    rows, lines, line = [], [], 1
     try:
-        rows = list(_reader(_decode(raw)))
+        for row in reader:
+            if any(cell.strip() for cell in row):  # blank lines are not contacts
+                rows.append(row)
+                lines.append(line)
+            line = reader.line_num + 1
     except csv.Error as error:
-        raise ImportFileError(f"The file is not valid CSV: {error}.") from None
-    rows = [r for r in rows if any(cell.strip() for cell in r)]
+        raise ImportFileError(f"The file is not valid CSV (line {reader.line_num}): {error}.") from None
     if not rows:
         raise ImportFileError("The file is empty.")
     headers = [h.strip() for h in rows[0]]
+    if any(_looks_like_email(h) for h in headers):
+        example = next(h for h in headers if _looks_like_email(h))
+        raise ImportFileError(
+            f"The first row holds a contact (“{example[:80]}”), not column names: the header row is missing. "
+            "Add a first row naming the columns, for example email,name,company.")
     if any(not h for h in headers):
         raise ImportFileError("The first row must name every column (a header row); some names are empty.")
     lowered = [h.lower() for h in headers]
@@ -87,7 +120,7 @@ def parse_file(raw: bytes) -> ParsedFile:
         raise ImportFileError(f"Column names must be unique; these appear twice: {', '.join(duplicates)}.")
     if len(rows) < 2:
         raise ImportFileError("The file has a header row but no contacts.")
-    return ParsedFile(headers=headers, rows=rows[1:])
+    return ParsedFile(headers=headers, rows=rows[1:], lines=lines[1:])
 
 
 def guess_mapping(headers: list[str]) -> dict[str, str]:
@@ -107,12 +140,34 @@ def check_mapping(mapping: dict[str, str], match_on: str) -> None:
         raise ImportFileError("To match on external id, map a column to External id.")
 
 
+def unknown_columns(mapping: dict[str, str]) -> list[str]:
+    """Columns whose name is not a contact field we know: they become segment attributes."""
+    return [h for h, target in mapping.items() if target == "attribute" and h.strip().lower() not in GUESSES]
+
+
 @dataclass
 class RowReport:
     valid: list[dict] = field(default_factory=list)
-    errors: list[dict] = field(default_factory=list)  # {"row": n, "errors": [...]}
+    errors: list[dict] = field(default_factory=list)  # {"row": line, "errors": [...]}, the first REPORT_LIMIT
     error_count: int = 0
     unknown_columns: list[str] = field(default_factory=list)  # not a contact field: kept as segments
+
+    def add_error(self, line: int, problems: list[str]) -> None:
+        self.error_count += 1
+        if len(self.errors) < REPORT_LIMIT:
+            self.errors.append({"row": line, "errors": problems})
+
+    def merge(self, other: "RowReport") -> None:
+        for entry in other.errors:
+            self.add_error(entry["row"], entry["errors"])
+        self.error_count += other.error_count - len(other.errors)
+
+
+@dataclass
+class Seen:
+    """Keys already met earlier in the file (across chunks): a second row with one is a duplicate."""
+    emails: dict[str, int] = field(default_factory=dict)
+    external_ids: dict[str, int] = field(default_factory=dict)
 
 
 def _owners() -> dict[str, int]:
@@ -124,120 +179,204 @@ def _owners() -> dict[str, int]:
     return owners
 
 
-def validate_rows(rows, headers, mapping, match_on, *, start_line: int = 2, seen: dict | None = None,
-                  owners: dict | None = None) -> RowReport:
-    """Turn CSV rows into clean contact dicts; collect per-row errors (line numbers as in the file)."""
-    owners = owners if owners is not None else _owners()
-    seen = seen if seen is not None else {}
-    report = RowReport()
-    index = {h: i for i, h in enumerate(headers)}
-    for offset, row in enumerate(rows):
-        line = start_line + offset
-        data, attributes, problems = {}, {}, []
-        if len(row) > len(headers):
-            problems.append(f"{len(row)} cells but only {len(headers)} columns")
-        for header, target in mapping.items():
-            value = row[index[header]].strip() if index[header] < len(row) else ""
-            if target == "ignore":
-                continue
-            if target == "attribute":
-                if value:
-                    attributes[header[:80]] = value[:200]
-            else:
-                data[target] = value
-        email = data.get("email", "").lower()
-        try:
-            validate_email(email)
-        except ValidationError:
-            problems.append(f"“{email[:80] or '(empty)'}” is not a valid e-mail address")
-        key = email if match_on == "email" else data.get("external_id", "")
-        if match_on == "external_id" and not key:
-            problems.append("no external id")
-        if key and key in seen:
-            problems.append(f"duplicate of line {seen[key]}")
-        elif key:
-            seen[key] = line
-        language = data.get("language", "").lower()
-        if language and language not in ("en", "nl"):
-            problems.append(f"language “{language[:10]}” is not en or nl")
-        owner = data.get("account_owner", "")
-        if owner and owner.lower() not in owners:
-            problems.append(f"no active user “{owner[:80]}” to be the account owner")
-        opted = data.get("opted_out", "").lower()
-        if "opted_out" in data and opted not in TRUE | FALSE:
-            problems.append(f"opted out must be yes or no, not “{opted[:10]}”")
-        if problems:
-            report.error_count += 1
-            if len(report.errors) < REPORT_LIMIT:
-                report.errors.append({"row": line, "errors": problems})
+def _check_row(row, line, index, mapping, match_on, seen: Seen, owners) -> tuple[dict | None, list[str]]:
+    data, attributes, problems = {}, {}, []
+    if len(row) > len(index):
+        problems.append(f"{len(row)} cells but only {len(index)} columns")
+    for header, target in mapping.items():
+        value = row[index[header]].strip() if index[header] < len(row) else ""
+        if target == "ignore":
             continue
-        report.valid.append({
-            "email": email, "name": data.get("name", "")[:200], "external_id": data.get("external_id") or None,
-            "company": data.get("company", "")[:200], "language": language or None,
-            "account_owner_id": owners.get(owner.lower()) if owner else None,
-            "opted_out": (opted in TRUE) if "opted_out" in data else None, "attributes": attributes,
-        })
+        if target == "attribute":
+            if value:
+                attributes[header[:80]] = value[:200]
+        else:
+            data[target] = value
+    email = data.get("email", "").lower()
+    if len(email) > 254 or not _looks_like_email(email):
+        problems.append(f"“{email[:80] or '(empty)'}” is not a valid e-mail address")
+    external_id = data.get("external_id", "")
+    if len(external_id) > 100:
+        problems.append("the external id is longer than 100 characters")
+    if match_on == "external_id" and not external_id:
+        problems.append("no external id")
+    # Both keys are unique among contacts, so a repeat of either would collide.
+    for key, known, label in ((email, seen.emails, "e-mail"), (external_id, seen.external_ids, "external id")):
+        if key and key in known:
+            problems.append(f"duplicate of line {known[key]} (same {label})")
+    language = data.get("language", "").lower()
+    if language and language not in LANGUAGES:
+        problems.append(f"language “{language[:10]}” is not {' or '.join(sorted(LANGUAGES))}")
+    owner = data.get("account_owner", "")
+    if owner and owner.lower() not in owners:
+        problems.append(f"no active user “{owner[:80]}” to be the account owner")
+    opted = data.get("opted_out", "").lower()
+    if "opted_out" in data and opted not in TRUE | FALSE:
+        problems.append(f"opted out must be yes or no, not “{opted[:10]}”")
+    if problems:
+        return None, problems
+    seen.emails.setdefault(email, line)
+    if external_id:
+        seen.external_ids.setdefault(external_id, line)
+    return {
+        "line": line, "email": email, "name": data.get("name", "")[:200], "external_id": external_id or None,
+        "company": data.get("company", "")[:200], "language": language or None,
+        "account_owner_id": owners.get(owner.lower()) if owner else None,
+        "opted_out": (opted in TRUE) if "opted_out" in data else None, "attributes": attributes,
+    }, []
+
+
+def _conflicts(rows: list[dict], match_on: str) -> dict[int, str]:
+    """Rows that would give a contact an e-mail address or external id another contact holds
+    (both are unique): line → problem.
+
+    Matching on e-mail, a row's external id must be free or the matched contact's own. Matching on
+    external id, a row's address must be free or the matched contact's own; a contact with that
+    address and no external id yet is taken over (it gets the id) when no other contact has the id.
+    """
+    if not rows:
+        return {}
+    by_email = {e: (pk, external_id) for pk, e, external_id in Contact.objects.annotate(e=Lower("email")).filter(
+        e__in=[r["email"] for r in rows], erased_at__isnull=True).values_list("pk", "e", "external_id")}
+    by_external_id = dict(Contact.objects.filter(
+        external_id__in=[r["external_id"] for r in rows if r["external_id"]]).values_list("external_id", "pk"))
+    problems = {}
+    for row in rows:
+        email_holder = by_email.get(row["email"])
+        id_holder = by_external_id.get(row["external_id"]) if row["external_id"] else None
+        if match_on == "email":
+            if id_holder is not None and (email_holder is None or email_holder[0] != id_holder):
+                problems[row["line"]] = f"external id “{row['external_id'][:40]}” belongs to another contact"
+        elif email_holder is not None and email_holder[0] != id_holder \
+                and (id_holder is not None or email_holder[1] is not None):
+            problems[row["line"]] = "the e-mail address belongs to another contact (with another external id)"
+    return problems
+
+
+def validate_rows(parsed: ParsedFile, mapping, match_on, *, start: int = 0, stop: int | None = None,
+                  seen: Seen | None = None, owners: dict | None = None) -> RowReport:
+    """Check rows [start:stop] of the file, on their own and against the stored contacts.
+
+    Valid rows come back as clean contact dicts; errors name the row's line in the file."""
+    owners = owners if owners is not None else _owners()
+    seen = seen if seen is not None else Seen()
+    index = {h: i for i, h in enumerate(parsed.headers)}
+    report = RowReport()
+    stop = len(parsed.rows) if stop is None else stop
+    for row, line in zip(parsed.rows[start:stop], parsed.lines[start:stop]):
+        clean, problems = _check_row(row, line, index, mapping, match_on, seen, owners)
+        if problems:
+            report.add_error(line, problems)
+        else:
+            report.valid.append(clean)
+    conflicts = _conflicts(report.valid, match_on)
+    if conflicts:
+        report.valid = [r for r in report.valid if r["line"] not in conflicts]
+        for line, problem in sorted(conflicts.items()):
+            report.add_error(line, [problem])
+        report.errors.sort(key=lambda e: e["row"])
+    return report
+
+
+def validate_file(parsed: ParsedFile, mapping, match_on) -> RowReport:
+    """The dry run over the whole file, a chunk at a time (each chunk is one round of lookups)."""
+    owners, seen, report = _owners(), Seen(), RowReport()
+    for start in range(0, len(parsed.rows), CHUNK):
+        part = validate_rows(parsed, mapping, match_on, start=start, stop=start + CHUNK, seen=seen, owners=owners)
+        report.valid.extend(part.valid)
+        report.merge(part)
+    report.unknown_columns = unknown_columns(mapping)
     return report
 
 
 def import_prepare(*, import_record: ContactImport, mapping: dict, match_on: str, list_name: str) -> RowReport:
-    """Check mapping and every row (a dry run) and remember the choices. Writes no contacts."""
+    """Check the mapping and every row (a dry run) and remember the choices. Writes no contacts.
+
+    With a list name (the confirming step) the target list is created and the import is marked
+    running, ready for the task."""
     parsed = parse_file(import_record.file.open("rb").read())
     unknown = set(mapping) - set(parsed.headers)
     if unknown:
         raise ImportFileError(f"Unknown columns in the mapping: {', '.join(sorted(unknown))}.")
     check_mapping(mapping, match_on)
-    report = validate_rows(parsed.rows, parsed.headers, mapping, match_on)
-    report.unknown_columns = [h for h, target in mapping.items()
-                              if target == "attribute" and h.strip().lower() not in GUESSES]
-    import_record.mapping, import_record.match_on = mapping, match_on
-    import_record.total_rows = len(parsed.rows)
-    import_record.error_count = report.error_count
-    import_record.report = report.errors
-    import_record.status = ContactImport.Status.MAPPED
-    if list_name:
-        import_record.target_list = ContactList.objects.create(name=list_name[:200])
-    import_record.save()
+    report = validate_file(parsed, mapping, match_on)
+    with transaction.atomic():
+        import_record.mapping, import_record.match_on = mapping, match_on
+        import_record.total_rows = len(parsed.rows)
+        import_record.error_count = report.error_count
+        import_record.report = report.errors
+        import_record.status = ContactImport.Status.MAPPED
+        if list_name:
+            import_record.target_list = ContactList.objects.create(name=list_name[:200])
+        import_record.save()
     return report
 
 
-def _upsert(chunk: list[dict], match_on: str, target_list_id: int | None) -> tuple[int, int]:
+def import_confirm(*, import_record: ContactImport, actor) -> None:
+    """Mark a checked import as running and queue the background task (after commit)."""
+    from core.queue import enqueue_on_commit
+
+    with transaction.atomic():
+        updated = ContactImport.objects.filter(pk=import_record.pk, status=ContactImport.Status.MAPPED).update(
+            status=ContactImport.Status.RUNNING)
+        if updated:
+            audit_log(actor=actor, action="contacts.import_started", target=import_record,
+                      data={"rows": import_record.total_rows, "match_on": import_record.match_on,
+                            "list": import_record.target_list_id})
+            enqueue_on_commit("surveys.tasks_import.run_contact_import", import_record.pk)
+    import_record.status = ContactImport.Status.RUNNING
+
+
+def _apply(contact: Contact, row: dict, now) -> None:
+    contact.email = row["email"]
+    for name in ("name", "company"):
+        if row[name]:
+            setattr(contact, name, row[name])
+    if row["external_id"]:
+        contact.external_id = row["external_id"]
+    if row["language"]:
+        contact.language = row["language"]
+    if row["account_owner_id"]:
+        contact.account_owner_id = row["account_owner_id"]
+    if row["opted_out"] is True and contact.opted_out_at is None:
+        contact.opted_out_at = now
+    elif row["opted_out"] is False:
+        contact.opted_out_at = None
+    contact.attributes = {**(contact.attributes or {}), **row["attributes"]}
+    contact.updated_at = now
+
+
+UPDATED_FIELDS = ["email", "name", "company", "external_id", "language", "account_owner_id", "opted_out_at",
+                  "attributes", "updated_at"]
+
+
+def _upsert(rows: list[dict], match_on: str, target_list_id: int | None) -> tuple[int, int]:
+    """Create or update the contacts of one chunk of valid rows: a few queries for the whole chunk."""
     now = timezone.now()
+    by_email = {c.e: c for c in Contact.objects.annotate(e=Lower("email")).filter(
+        e__in=[r["email"] for r in rows], erased_at__isnull=True)}
     if match_on == "email":
-        existing = {c.email.lower(): c for c in Contact.objects.annotate(e=Lower("email"))
-                    .filter(e__in=[r["email"] for r in chunk], erased_at__isnull=True)}
-        key_of = lambda r: r["email"]  # noqa: E731
+        existing = by_email
     else:
         existing = {c.external_id: c for c in Contact.objects.filter(
-            external_id__in=[r["external_id"] for r in chunk])}
-        key_of = lambda r: r["external_id"]  # noqa: E731
+            external_id__in=[r["external_id"] for r in rows])}
     new, changed = [], []
-    for row in chunk:
-        contact = existing.get(key_of(row))
+    for row in rows:
+        if match_on == "email":
+            contact = existing.get(row["email"])
+        else:  # the contact with this id, else one with this address and no id yet
+            contact = existing.get(row["external_id"])
+            if contact is None and by_email.get(row["email"]) is not None \
+                    and by_email[row["email"]].external_id is None:
+                contact = by_email[row["email"]]
         if contact is None:
             contact = Contact(email=row["email"], attributes={})
             new.append(contact)
         else:
             changed.append(contact)
-        contact.email = row["email"]
-        for name in ("name", "company"):
-            if row[name]:
-                setattr(contact, name, row[name])
-        if row["external_id"]:
-            contact.external_id = row["external_id"]
-        if row["language"]:
-            contact.language = row["language"]
-        if row["account_owner_id"]:
-            contact.account_owner_id = row["account_owner_id"]
-        if row["opted_out"] is True and contact.opted_out_at is None:
-            contact.opted_out_at = now
-        elif row["opted_out"] is False:
-            contact.opted_out_at = None
-        contact.attributes = {**(contact.attributes or {}), **row["attributes"]}
-        contact.updated_at = now
+        _apply(contact, row, now)
     Contact.objects.bulk_create(new, batch_size=CHUNK)
-    Contact.objects.bulk_update(changed, ["email", "name", "company", "external_id", "language", "account_owner_id",
-                                          "opted_out_at", "attributes", "updated_at"], batch_size=CHUNK)
+    Contact.objects.bulk_update(changed, UPDATED_FIELDS, batch_size=CHUNK)
     if target_list_id:
         through = ContactList.contacts.through
         through.objects.bulk_create([through(contactlist_id=target_list_id, contact_id=c.pk) for c in new + changed],
@@ -245,35 +384,68 @@ def _upsert(chunk: list[dict], match_on: str, target_list_id: int | None) -> tup
     return len(new), len(changed)
 
 
+def _upsert_chunk(rows: list[dict], record: ContactImport, report: RowReport) -> tuple[int, int]:
+    """One chunk in one transaction. If a contact changed since the check and a row now collides
+    (a unique e-mail or external id), the chunk is redone row by row so only that row is skipped."""
+    try:
+        with transaction.atomic():
+            return _upsert(rows, record.match_on, record.target_list_id)
+    except IntegrityError:
+        created = updated = 0
+        for row in rows:
+            try:
+                with transaction.atomic():
+                    c, u = _upsert([row], record.match_on, record.target_list_id)
+            except IntegrityError:
+                report.add_error(row["line"], ["conflicts with another contact's e-mail or external id"])
+            else:
+                created, updated = created + c, updated + u
+        return created, updated
+
+
 def import_run(*, import_id: int) -> ContactImport:
-    """Import the valid rows in chunks, updating progress after each. Safe to re-run: upserts."""
+    """Import the valid rows in chunks, updating progress after each. Rows are checked again (the
+    contacts may have changed since the dry run), so the final report is what happened.
+
+    Safe to run twice: a finished import is left alone, and an interrupted one starts again from the
+    top, which only upserts what it already wrote."""
     with transaction.atomic():
         record = ContactImport.objects.select_for_update().get(pk=import_id)
-        if record.status not in (ContactImport.Status.MAPPED, ContactImport.Status.RUNNING):
-            return record
-        if record.finished_at is not None:
+        if record.status not in (ContactImport.Status.MAPPED, ContactImport.Status.RUNNING) \
+                or record.finished_at is not None:
             return record
         record.status = ContactImport.Status.RUNNING
         record.processed_rows = record.created_count = record.updated_count = 0
         record.save(update_fields=["status", "processed_rows", "created_count", "updated_count"])
     try:
         parsed = parse_file(record.file.open("rb").read())
-    except ImportFileError as error:
-        ContactImport.objects.filter(pk=import_id).update(status=ContactImport.Status.FAILED, error=str(error))
+        owners, seen, report = _owners(), Seen(), RowReport()
+        created = updated = 0
+        for start in range(0, len(parsed.rows), CHUNK):
+            part = validate_rows(parsed, record.mapping, record.match_on, start=start, stop=start + CHUNK,
+                                 seen=seen, owners=owners)
+            report.merge(part)
+            c, u = _upsert_chunk(part.valid, record, report)
+            created, updated = created + c, updated + u
+            ContactImport.objects.filter(pk=import_id).update(
+                processed_rows=min(start + CHUNK, len(parsed.rows)), created_count=created, updated_count=updated)
+    except OperationalError:
+        raise  # the database went away: the task retries, and the run starts again from the top
+    except (ImportFileError, FileNotFoundError) as error:
+        ContactImport.objects.filter(pk=import_id).update(status=ContactImport.Status.FAILED, error=str(error),
+                                                          finished_at=timezone.now())
+        raise ImportFileError(str(error)) from None
+    except Exception:
+        ContactImport.objects.filter(pk=import_id).update(
+            status=ContactImport.Status.FAILED, finished_at=timezone.now(),
+            error="An unexpected error stopped the import; the contacts imported so far are kept.")
         raise
-    owners, seen = _owners(), {}
-    created = updated = 0
-    for start in range(0, len(parsed.rows), CHUNK):
-        rows = parsed.rows[start:start + CHUNK]
-        report = validate_rows(rows, parsed.headers, record.mapping, record.match_on, start_line=start + 2,
-                               seen=seen, owners=owners)
-        with transaction.atomic():
-            c, u = _upsert(report.valid, record.match_on, record.target_list_id)
-        created, updated = created + c, updated + u
-        ContactImport.objects.filter(pk=import_id).update(processed_rows=start + len(rows), created_count=created,
-                                                          updated_count=updated)
-    ContactImport.objects.filter(pk=import_id).update(status=ContactImport.Status.DONE, finished_at=timezone.now())
+    report.errors.sort(key=lambda e: e["row"])
+    ContactImport.objects.filter(pk=import_id).update(
+        status=ContactImport.Status.DONE, finished_at=timezone.now(), total_rows=len(parsed.rows),
+        error_count=report.error_count, report=report.errors)
     record.refresh_from_db()
     audit_log(actor=record.created_by, action="contacts.imported", target=record,
-              data={"created": created, "updated": updated, "errors": record.error_count})
+              data={"created": created, "updated": updated, "errors": record.error_count,
+                    "list": record.target_list_id})
     return record

@@ -10,12 +10,11 @@ from django.utils.http import urlencode
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from core.queue import enqueue_on_commit
 from core.roles import admin_required
 from surveys import lifecycle, queries, sending, services, wording
 from surveys.emails import build_invitation_email
 from surveys.forms import CampaignForm, ContactForm, MappingForm, QuestionFormSet, SendForm, UploadForm
-from surveys.imports import ImportFileError, guess_mapping, import_prepare, parse_file
+from surveys.imports import ImportFileError, guess_mapping, import_confirm, import_prepare, parse_file
 from surveys.models import Campaign, Contact, ContactImport, ContactList, Invitation
 from surveys.public_views import render_answer_page
 
@@ -213,18 +212,24 @@ def contact_import(request):
 @require_http_methods(["GET", "POST"])
 def contact_import_detail(request, pk: int):
     record = get_object_or_404(ContactImport, pk=pk)
+    if record.status not in (ContactImport.Status.UPLOADED, ContactImport.Status.MAPPED):
+        # Running or finished: only the progress and the report, no need to read the file again.
+        return render(request, "surveys/import_detail.html", {"record": record},
+                      status=409 if request.method == "POST" else 200)
     try:
         parsed = parse_file(record.file.open("rb").read())
     except (ImportFileError, FileNotFoundError) as error:
         return render(request, "surveys/import_detail.html", {"record": record, "file_error": str(error)}, status=400)
-    mapping = record.mapping or guess_mapping(parsed.headers)
-    form = MappingForm(request.POST or None, headers=parsed.headers, initial_mapping=mapping,
+    form = MappingForm(request.POST or None, headers=parsed.headers,
+                       initial_mapping=record.mapping or guess_mapping(parsed.headers),
                        initial={"match_on": record.match_on})
     report = None
     status = 200
-    if request.method == "POST" and record.status in (ContactImport.Status.UPLOADED, ContactImport.Status.MAPPED):
-        if form.is_valid():
-            action = request.POST.get("action", "check")
+    if request.method == "POST":
+        action = request.POST.get("action", "check")
+        if not form.is_valid():
+            status = 400
+        else:
             try:
                 report = import_prepare(import_record=record, mapping=form.mapping(),
                                         match_on=form.cleaned_data["match_on"],
@@ -233,14 +238,13 @@ def contact_import_detail(request, pk: int):
                 form.add_error(None, str(error))
                 status = 400
             else:
-                if action == "import":
-                    # Shown as running (with a polling progress bar) from now on; the task picks it up.
-                    ContactImport.objects.filter(pk=record.pk).update(status=ContactImport.Status.RUNNING)
-                    enqueue_on_commit("surveys.tasks.run_contact_import", record.pk)
+                if action == "import" and not report.valid:
+                    form.add_error(None, "No row can be imported; correct the file or the mapping first.")
+                    status = 400
+                elif action == "import":
+                    import_confirm(import_record=record, actor=request.user)
                     messages.success(request, "The import is running; you can leave this page.")
                     return redirect("contact_import_detail", pk=record.pk)
-        else:
-            status = 400
     return render(request, "surveys/import_detail.html", {
         "record": record, "form": form, "headers": parsed.headers, "preview": parsed.rows[:10],
         "report": report, "row_count": len(parsed.rows)}, status=status)

@@ -49,7 +49,7 @@ def test_the_check_reports_each_bad_row_and_changes_nothing(client, uploaded):
 def test_the_import_upserts_by_email_with_segments_owner_and_opt_out(client, uploaded, agent):
     existing = ContactFactory(email="bob@example.com", name="Old Bob", attributes={"size": "smb"})
     client.post(f"/contacts/import/{uploaded.pk}/", _mapping(action="import", list_name="November"))
-    from surveys.tasks import run_contact_import
+    from surveys.tasks_import import run_contact_import
 
     run_contact_import(uploaded.pk)  # the view queued it; run it here as the worker would
     uploaded.refresh_from_db()
