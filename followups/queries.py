@@ -7,13 +7,36 @@ from core.roles import ADMIN, has_role
 from followups.models import FollowUp
 
 
-def visible_followups(user):
-    """Cases a user may see: admins all; others their own and their teams' (team leads included)."""
-    qs = FollowUp.objects.all()
+# Cases no routing rule matched: no owner, no team. Admins and team leads work them.
+FALLBACK_QUEUE = Q(owner__isnull=True, team__isnull=True)
+
+
+def is_lead(user) -> bool:
+    """Leads (and admins) reassign in bulk and work the fallback queue."""
+    return has_role(user, ADMIN) or user.led_teams.exists()
+
+
+def _queue_condition(user) -> Q:
+    team_ids = set(user.teams.values_list("pk", flat=True)) | set(user.led_teams.values_list("pk", flat=True))
+    condition = Q(team_id__in=team_ids)
+    if user.led_teams.exists():
+        condition |= FALLBACK_QUEUE
+    return condition
+
+
+def queue_followups(user):
+    """The team queue: every case of the user's teams (owned or not), for leads also the fallback
+    queue; admins see every team's cases and the fallback queue."""
     if has_role(user, ADMIN):
-        return qs
-    team_ids = list(user.teams.values_list("pk", flat=True)) + list(user.led_teams.values_list("pk", flat=True))
-    return qs.filter(Q(owner=user) | Q(team_id__in=team_ids))
+        return FollowUp.objects.all()
+    return FollowUp.objects.filter(_queue_condition(user))
+
+
+def visible_followups(user):
+    """Cases a user may open: the team queue plus the cases they own (routed to them from anywhere)."""
+    if has_role(user, ADMIN):
+        return FollowUp.objects.all()
+    return FollowUp.objects.filter(_queue_condition(user) | Q(owner=user))
 
 
 def followup_for_user(user, pk: int) -> FollowUp:

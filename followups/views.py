@@ -9,18 +9,24 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.audit import audit_log
-from core.roles import ADMIN, admin_required, agent_required, has_role
+from core.roles import ADMIN, AGENT, admin_required, agent_required
 from followups import routing, services
 from followups.forms import (AttemptForm, BulkReassignForm, NoteForm, ReassignForm, RoutingRuleForm, RoutingTestForm,
                              SLAForm, StatusForm, TagForm, TagsForm)
 from followups.models import FollowUp, Improvement, RootCauseTag, RoutingRule, SLAPolicy
-from followups.queries import followup_for_user, queue_rows, visible_followups
-from surveys.models import Category, Response
+from followups.queries import followup_for_user, is_lead, queue_followups, queue_rows, visible_followups
+from surveys.models import Campaign, Category, Response, Touchpoint
 
 User = get_user_model()
 
 
+def _int_param(request, name):
+    value = request.GET.get(name, "")
+    return int(value) if value.isdigit() else None
+
+
 def _filtered(request, qs):
+    """The list filters; values that make no sense are ignored rather than refused."""
     status = request.GET.get("status", "open")
     if status == "open":
         qs = qs.filter(status__in=FollowUp.OPEN_STATUSES)
@@ -29,17 +35,30 @@ def _filtered(request, qs):
     category = request.GET.get("category", "")
     if category in Category.values:
         qs = qs.filter(category=category)
+    if (campaign_id := _int_param(request, "campaign")) is not None:
+        qs = qs.filter(response__campaign_id=campaign_id)
+    if (touchpoint_id := _int_param(request, "touchpoint")) is not None:
+        qs = qs.filter(response__touchpoint_id=touchpoint_id)
     if request.GET.get("overdue"):
         qs = qs.filter(status__in=FollowUp.OPEN_STATUSES, due_at__lt=timezone.now())
-    return qs.order_by("due_at")
+    return qs.order_by("due_at", "pk")
 
 
 def _list_page(request, qs, *, title, template_extra=None):
     page = Paginator(queue_rows(_filtered(request, qs)), 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
     context = {"page": page, "title": title, "now": timezone.now(), "statuses": FollowUp.Status.choices,
-               "categories": Category.choices, "filters": request.GET, **(template_extra or {})}
+               "categories": Category.choices, "filters": request.GET, "query": query.urlencode(),
+               "campaigns": Campaign.objects.filter(pk__in=qs.values("response__campaign_id")).order_by("name"),
+               "touchpoints": Touchpoint.objects.all(), **(template_extra or {})}
     template = "followups/_case_table.html" if request.htmx else "followups/list.html"
     return render(request, template, context)
+
+
+def _assignable_users():
+    """Who cases can be handed to: active agents and admins."""
+    return User.objects.filter(is_active=True, groups__name__in=[AGENT, ADMIN]).distinct().order_by("username")
 
 
 @agent_required
@@ -51,16 +70,9 @@ def followup_mine(request):
 @agent_required
 @require_GET
 def followup_queue(request):
-    user = request.user
-    if has_role(user, ADMIN):
-        qs = FollowUp.objects.all()
-    else:
-        team_ids = set(user.teams.values_list("pk", flat=True)) | set(user.led_teams.values_list("pk", flat=True))
-        qs = FollowUp.objects.filter(team_id__in=team_ids)
-    is_lead = has_role(user, ADMIN) or user.led_teams.exists()
-    candidates = User.objects.filter(is_active=True, groups__name__in=["agent", "admin"]).distinct().order_by("username")
-    return _list_page(request, qs, title="Team queue", template_extra={
-        "queue": True, "is_lead": is_lead, "bulk_form": BulkReassignForm(candidates=candidates)})
+    lead = is_lead(request.user)
+    return _list_page(request, queue_followups(request.user), title="Team queue", template_extra={
+        "queue": True, "is_lead": lead, "bulk_form": BulkReassignForm(candidates=_assignable_users()) if lead else None})
 
 
 @agent_required
@@ -79,12 +91,10 @@ def followup_claim(request, pk: int):
 @require_POST
 def followup_bulk_reassign(request):
     user = request.user
-    if not (has_role(user, ADMIN) or user.led_teams.exists()):
+    if not is_lead(user):
         messages.error(request, "Only team leads and admins can reassign cases in bulk.")
         return redirect("followup_queue")
-    visible = visible_followups(user)
-    candidates = User.objects.filter(is_active=True)
-    form = BulkReassignForm(request.POST, visible=visible, candidates=candidates)
+    form = BulkReassignForm(request.POST, visible=visible_followups(user), candidates=_assignable_users())
     if not form.is_valid():
         messages.error(request, "Choose the cases, the new owner and give a reason.")
         return redirect("followup_queue")
@@ -98,8 +108,8 @@ def followup_bulk_reassign(request):
 
 def _candidates(case):
     if case.team_id:
-        return User.objects.filter(Q(teams=case.team_id) | Q(led_teams=case.team_id), is_active=True).distinct()
-    return User.objects.filter(is_active=True, groups__name__in=["agent", "admin"]).distinct()
+        return _assignable_users().filter(Q(teams=case.team_id) | Q(led_teams=case.team_id))
+    return _assignable_users()
 
 
 @agent_required

@@ -1,0 +1,139 @@
+"""The lists agents work from: my follow-ups, the team queue, the fallback queue; claim and bulk reassign."""
+
+from datetime import timedelta
+
+from django.utils import timezone
+
+from followups.models import FollowUp, FollowUpEvent
+from tests.factories import (CampaignFactory, FollowUpFactory, ResponseFactory, TouchpointFactory, UserFactory)
+
+S = FollowUp.Status
+
+
+def _pks(page):
+    return [c.pk for c in page.context["page"]]
+
+
+def test_my_followups_lists_my_open_cases_by_due_date(client, agent, team_a):
+    later = FollowUpFactory(owner=agent, team=team_a, due_at=timezone.now() + timedelta(days=3))
+    sooner = FollowUpFactory(owner=agent, team=team_a, due_at=timezone.now() - timedelta(hours=1))
+    FollowUpFactory(owner=agent, team=team_a, status=S.RESOLVED)
+    client.force_login(agent)
+    page = client.get("/followups/")
+    assert _pks(page) == [sooner.pk, later.pk]
+    assert "overdue" in page.content.decode()
+
+
+def test_my_followups_shows_an_empty_state(client, agent):
+    client.force_login(agent)
+    assert "Nothing here" in client.get("/followups/").content.decode()
+
+
+def test_the_filter_works_through_htmx(client, agent, team_a):
+    FollowUpFactory(owner=agent, team=team_a, category="passive", response=ResponseFactory(score=7))
+    FollowUpFactory(owner=agent, team=team_a)
+    client.force_login(agent)
+    page = client.get("/followups/?category=passive", HTTP_HX_REQUEST="true")
+    assert page.status_code == 200
+    assert "<html" not in page.content.decode()
+    assert len(page.context["page"].object_list) == 1
+
+
+def test_it_filters_by_campaign_touchpoint_and_overdue(client, agent, team_a):
+    billing = CampaignFactory(name="Billing pulse", touchpoint=TouchpointFactory(name="Billing"))
+    in_billing = FollowUpFactory(owner=agent, team=team_a, response=ResponseFactory(score=2, campaign=billing))
+    other = FollowUpFactory(owner=agent, team=team_a, due_at=timezone.now() - timedelta(hours=2))
+    client.force_login(agent)
+    assert _pks(client.get(f"/followups/?campaign={billing.pk}")) == [in_billing.pk]
+    assert _pks(client.get(f"/followups/?touchpoint={billing.touchpoint_id}")) == [in_billing.pk]
+    assert _pks(client.get("/followups/?overdue=1")) == [other.pk]
+    page = client.get("/followups/")
+    assert "Billing pulse" in page.content.decode()  # offered in the campaign filter
+
+
+def test_nonsense_filter_values_are_ignored(client, agent, team_a):
+    case = FollowUpFactory(owner=agent, team=team_a)
+    client.force_login(agent)
+    page = client.get("/followups/?campaign=abc&touchpoint=-1&status=bogus&category=x&page=zz")
+    assert page.status_code == 200
+    assert _pks(page) == [case.pk]
+
+
+def test_the_team_queue_shows_my_teams_cases_owned_or_not(client, agent, agent_b, team_a, team_b):
+    unassigned = FollowUpFactory(owner=None, team=team_a)
+    colleagues = FollowUpFactory(owner=UserFactory(role="agent"), team=team_a)
+    FollowUpFactory(owner=agent_b, team=team_b)
+    FollowUpFactory(owner=None, team=None)  # the fallback queue is for leads and admins
+    client.force_login(agent)
+    page = client.get("/followups/queue/")
+    assert set(_pks(page)) == {unassigned.pk, colleagues.pk}
+    assert "Reassign selected" not in page.content.decode()  # bulk reassignment is for leads
+
+
+def test_leads_and_admins_see_the_fallback_queue(client, lead, admin, agent, team_a):
+    fallback = FollowUpFactory(owner=None, team=None)
+    client.force_login(lead)
+    assert fallback.pk in _pks(client.get("/followups/queue/"))
+    assert client.get(f"/followups/{fallback.pk}/").status_code == 200
+    client.force_login(admin)
+    assert fallback.pk in _pks(client.get("/followups/queue/"))
+    client.force_login(agent)
+    assert client.get(f"/followups/{fallback.pk}/").status_code == 404
+
+
+def test_an_agent_claims_an_unassigned_team_case(client, agent, team_a):
+    case = FollowUpFactory(owner=None, team=team_a)
+    client.force_login(agent)
+    assert case.pk in _pks(client.get("/followups/queue/"))
+    client.post(f"/followups/{case.pk}/claim/")
+    case.refresh_from_db()
+    assert case.owner == agent
+    assert case.events.get(kind=FollowUpEvent.Kind.REASSIGNED).text == "Claimed by arthur-agent."
+
+
+def test_a_claimed_case_cannot_be_claimed_again(client, agent, lead, team_a):
+    case = FollowUpFactory(owner=lead, team=team_a)
+    client.force_login(agent)
+    response = client.post(f"/followups/{case.pk}/claim/", follow=True)
+    assert "already claimed" in response.content.decode()
+    case.refresh_from_db()
+    assert case.owner == lead
+
+
+def test_the_claim_buttons_are_not_nested_in_the_bulk_form(client, lead, team_a):
+    FollowUpFactory(owner=None, team=team_a)
+    client.force_login(lead)
+    html = client.get("/followups/queue/").content.decode()
+    bulk = html[html.index('<form id="bulk-reassign"'):]
+    bulk = bulk[:bulk.index("</form>")]
+    assert bulk.count("<form") == 1
+    assert 'form="bulk-reassign"' in html  # the row checkboxes join the bulk form by its id
+
+
+def test_a_lead_reassigns_in_bulk(client, lead, agent, team_a):
+    cases = [FollowUpFactory(owner=None, team=team_a) for _ in range(3)]
+    client.force_login(lead)
+    response = client.post("/followups/queue/reassign/", {"followups": [c.pk for c in cases], "owner": agent.pk,
+                                                          "reason": "Holiday cover"})
+    assert response.status_code == 302
+    assert FollowUp.objects.filter(owner=agent).count() == 3
+    assert FollowUpEvent.objects.filter(kind="reassigned", text__contains="Holiday cover").count() == 3
+
+
+def test_an_agent_cannot_reassign_in_bulk(client, agent, lead, team_a):
+    case = FollowUpFactory(owner=None, team=team_a)
+    client.force_login(agent)
+    client.post("/followups/queue/reassign/", {"followups": [case.pk], "owner": lead.pk, "reason": "Mine now"})
+    case.refresh_from_db()
+    assert case.owner is None
+
+
+def test_bulk_reassign_refuses_viewers_and_invisible_cases(client, lead, viewer, agent_b, team_b):
+    foreign = FollowUpFactory(owner=agent_b, team=team_b)
+    client.force_login(lead)
+    client.post("/followups/queue/reassign/", {"followups": [foreign.pk], "owner": lead.pk, "reason": "Grab"})
+    own = FollowUpFactory(owner=None, team=lead.led_teams.get())
+    client.post("/followups/queue/reassign/", {"followups": [own.pk], "owner": viewer.pk, "reason": "Viewer"})
+    foreign.refresh_from_db()
+    own.refresh_from_db()
+    assert foreign.owner == agent_b and own.owner is None
