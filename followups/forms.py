@@ -1,8 +1,11 @@
 from django import forms
+from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 
 from followups.models import FollowUp, RootCauseTag, RoutingRule, SLAPolicy
-from surveys.models import Category
+from scoring.nps import category_for
+from surveys.models import Campaign, Category, Contact, Response, Touchpoint
 
 User = get_user_model()
 
@@ -76,7 +79,38 @@ class RoutingRuleForm(forms.ModelForm):
 
 
 class RoutingTestForm(forms.Form):
-    response = forms.IntegerField(label="Response number", min_value=1)
+    """Either a stored answer by number, or a made-up one described by its fields."""
+
+    response = forms.IntegerField(label="Response number", min_value=1, required=False,
+                                  help_text="Or leave empty and describe an answer below.")
+    score = forms.IntegerField(min_value=0, max_value=10, required=False)
+    campaign = forms.ModelChoiceField(queryset=Campaign.objects.order_by("name"), required=False)
+    touchpoint = forms.ModelChoiceField(queryset=Touchpoint.objects.all(), required=False,
+                                        help_text="Defaults to the campaign's touchpoint.")
+    language = forms.ChoiceField(choices=[("", "—"), *settings.LANGUAGES], required=False)
+    segment_key = forms.CharField(max_length=80, required=False, label="Contact attribute")
+    segment_value = forms.CharField(max_length=200, required=False, label="Attribute value")
+    account_owner = forms.ModelChoiceField(queryset=User.objects.filter(is_active=True).order_by("username"),
+                                           required=False, label="The contact's account owner")
+    at_risk = forms.BooleanField(required=False, label="The customer's score dropped since their last answer")
+
+    def clean(self):
+        data = super().clean()
+        if data.get("response") is None and data.get("score") is None and not self.errors:
+            raise forms.ValidationError("Give a response number, or a score for a made-up answer.")
+        if data.get("segment_value") and not data.get("segment_key"):
+            self.add_error("segment_key", "Name the attribute the value belongs to.")
+        return data
+
+    def made_up_response(self) -> Response:
+        """An unsaved answer built from the fields, for routing.explain_routing."""
+        data = self.cleaned_data
+        campaign, touchpoint = data.get("campaign"), data.get("touchpoint")
+        contact = Contact(email="test@example.invalid", account_owner=data.get("account_owner"),
+                          attributes={data["segment_key"]: data["segment_value"]} if data.get("segment_key") else {})
+        return Response(campaign=campaign, touchpoint=touchpoint or (campaign.touchpoint if campaign else None),
+                        score=data["score"], category=category_for(data["score"]), contact=contact,
+                        language=data.get("language") or "", submitted_at=timezone.now())
 
 
 class SLAForm(forms.ModelForm):

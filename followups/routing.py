@@ -1,7 +1,7 @@
 """Routing: the first active rule whose conditions all hold decides who owns a new case.
 
-Pure matching (`rule_matches`) plus the effectful target resolution (`resolve_owner`), which for
-round-robin locks the team's RoundRobinState row so concurrent workers hand out cases fairly and
+Pure matching (`rule_checks`, `explain_routing`) plus the effectful target resolution
+(`resolve_owner`), which for round-robin locks the team's RoundRobinState row so concurrent workers hand out cases fairly and
 the position survives restarts.
 """
 
@@ -32,7 +32,8 @@ class RuleVerdict:
         return all(c.ok for c in self.checks)
 
 
-def rule_checks(rule: RoutingRule, response: Response) -> list[Check]:
+def rule_checks(rule: RoutingRule, response: Response, *, at_risk: bool = False) -> list[Check]:
+    """Each condition of `rule` against `response`; pure (`at_risk` is worked out by the caller)."""
     contact = response.contact
     checks = []
     if rule.campaign_id:
@@ -54,27 +55,38 @@ def rule_checks(rule: RoutingRule, response: Response) -> list[Check]:
         checks.append(Check("segment", value.lower() == rule.segment_value.lower(),
                             f"{rule.segment_key} is {rule.segment_value}"))
     if rule.at_risk_only:
-        from followups.services import contact_drop
-
-        checks.append(Check("at risk", contact_drop(response=response), "the customer's score dropped (at risk)"))
+        checks.append(Check("at risk", at_risk, "the customer's score dropped (at risk)"))
     if rule.target == RoutingRule.Target.ACCOUNT_OWNER:
+        # No owner: the rule does not apply and routing falls through to the next one.
         has_owner = bool(contact and contact.account_owner_id and contact.account_owner.is_active)
         checks.append(Check("account owner", has_owner, "the contact has an active account owner"))
+    if rule.target == RoutingRule.Target.USER:
+        # A named user who left (deactivated or deleted) must not silently collect cases.
+        active = bool(rule.target_user_id and rule.target_user.is_active)
+        checks.append(Check("named user", active, f"{rule.target_user or 'the named user'} is active"))
     return checks
 
 
-def explain(response: Response, rules=None) -> list[RuleVerdict]:
-    """Every active rule in order with the result of each condition (for the "test routing" page)."""
-    rules = rules if rules is not None else RoutingRule.objects.filter(active=True).select_related(
-        "campaign", "touchpoint", "team", "target_user")
-    return [RuleVerdict(rule, rule_checks(rule, response)) for rule in rules]
+def active_rules():
+    return RoutingRule.objects.filter(active=True).select_related("campaign", "touchpoint", "team", "target_user")
+
+
+def explain_routing(response: Response, rules=None, *, at_risk: bool | None = None) -> list[RuleVerdict]:
+    """Every active rule in order with the result of each condition (the "test routing" page).
+
+    `at_risk` overrides the comparison with the customer's previous answer (for a made-up answer);
+    left None it is looked up once, and only if some rule asks for it.
+    """
+    from followups.services import contact_drop  # services imports this module
+
+    rules = list(rules if rules is not None else active_rules())
+    if at_risk is None:
+        at_risk = any(rule.at_risk_only for rule in rules) and contact_drop(response=response)
+    return [RuleVerdict(rule, rule_checks(rule, response, at_risk=at_risk)) for rule in rules]
 
 
 def first_match(response: Response) -> RoutingRule | None:
-    for verdict in explain(response):
-        if verdict.matched:
-            return verdict.rule
-    return None
+    return next((verdict.rule for verdict in explain_routing(response) if verdict.matched), None)
 
 
 def next_round_robin(team) -> User | None:

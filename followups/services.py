@@ -31,7 +31,8 @@ def _event(followup, kind, *, actor=None, text="", **data) -> FollowUpEvent:
 
 
 def wants_followup(response: Response) -> bool:
-    return response.category in UNHAPPY or (response.category == Category.PROMOTER
+    """Detractors and passives always; promoters when their campaign asks for a "thank and ask for a review" case."""
+    return response.category in UNHAPPY or (response.category == Category.PROMOTER and response.campaign_id is not None
                                             and response.campaign.followup_promoters)
 
 

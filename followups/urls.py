@@ -17,6 +17,7 @@ urlpatterns = [
     path("routing/<int:pk>/", views.routing_rule_edit, name="routing_rule_edit"),
     path("routing/<int:pk>/delete/", views.routing_rule_delete, name="routing_rule_delete"),
     path("routing/<int:pk>/move/", views.routing_rule_move, name="routing_rule_move"),
+    path("routing/<int:pk>/toggle/", views.routing_rule_toggle, name="routing_rule_toggle"),
     path("followups/<int:pk>/link/", improvement_views.followup_link_improvement, name="followup_link_improvement"),
     path("improvements/link/", improvement_views.comments_link_improvement, name="comments_link_improvement"),
     path("improvements/", improvement_views.improvement_list, name="improvement_list"),

@@ -219,6 +219,17 @@ def routing_rule_delete(request, pk: int):
 
 @admin_required
 @require_POST
+def routing_rule_toggle(request, pk: int):
+    rule = get_object_or_404(RoutingRule, pk=pk)
+    rule.active = not rule.active
+    rule.save(update_fields=["active"])
+    audit_log(actor=request.user, action="routing.activated" if rule.active else "routing.deactivated", target=rule)
+    messages.success(request, f"Rule “{rule.name}” is now {'active' if rule.active else 'inactive'}.")
+    return redirect("routing_rule_list")
+
+
+@admin_required
+@require_POST
 def routing_rule_move(request, pk: int):
     direction = request.POST.get("direction")
     with transaction.atomic():
@@ -242,17 +253,24 @@ def routing_test(request):
     form = RoutingTestForm(request.GET or None)
     verdicts, response, chosen = None, None, None
     if form.is_valid():
-        response = Response.objects.select_related("campaign", "touchpoint", "contact__account_owner").filter(
-            pk=form.cleaned_data["response"]).first()
-        if response is None:
-            form.add_error("response", "There is no response with that number.")
+        if form.cleaned_data["response"] is not None:
+            response = Response.objects.select_related("campaign", "touchpoint", "contact__account_owner").filter(
+                pk=form.cleaned_data["response"]).first()
+            if response is None:
+                form.add_error("response", "There is no response with that number.")
+            else:
+                verdicts = routing.explain_routing(response)
         else:
-            verdicts = routing.explain(response)
-            chosen = next((v for v in verdicts if v.matched), None)
+            response = form.made_up_response()
+            verdicts = routing.explain_routing(response, at_risk=form.cleaned_data["at_risk"])
+    if verdicts is not None:
+        chosen = next((v for v in verdicts if v.matched), None)
     recent = Response.objects.filter(category__in=[Category.DETRACTOR, Category.PASSIVE]).select_related(
         "campaign", "contact").order_by("-submitted_at")[:10]
-    return render(request, "followups/routing_test.html", {"form": form, "verdicts": verdicts, "response": response,
-                                                           "chosen": chosen, "recent": recent})
+    return render(request, "followups/routing_test.html", {
+        "form": form, "verdicts": verdicts, "response": response, "chosen": chosen, "recent": recent,
+        "opens_case": response is not None and verdicts is not None and services.wants_followup(response),
+    }, status=400 if form.errors else 200)
 
 
 @admin_required
