@@ -213,6 +213,12 @@ class SendWave(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     total = models.PositiveIntegerField(default=0)
+    # Invitations due (send_after) up to this instant have been handed to the queue; the beat only
+    # queues those that became due since, so a long wave is not queued again every minute.
+    enqueued_until = models.DateTimeField(null=True, blank=True)
+    # The last time a batch of this wave was queued or sent something. A wave with queued
+    # invitations and no activity for a while (a lost task, a broker outage) is queued again.
+    active_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-number"]
