@@ -11,17 +11,25 @@ DEFAULT_HOURS = {"detractor": 48, "passive": 168, "promoter": 168}
 
 
 def business_calendar() -> tuple[time, time, set[int]]:
-    start, end = settings.KRINGLOOP["BUSINESS_HOURS"].split("-")
-    days = {int(d) for d in settings.KRINGLOOP["BUSINESS_DAYS"].split(",") if d.strip()}
-    return time.fromisoformat(start.strip()), time.fromisoformat(end.strip()), days
+    """(opening time, closing time, ISO weekdays) from settings.KRINGLOOP; ValueError when it makes no sense."""
+    hours, days = settings.KRINGLOOP["BUSINESS_HOURS"], settings.KRINGLOOP["BUSINESS_DAYS"]
+    try:
+        start, end = (time.fromisoformat(part.strip()) for part in hours.split("-"))
+        weekdays = {int(d) for d in days.split(",") if d.strip()}
+    except ValueError:
+        raise ValueError(f"BUSINESS_HOURS must look like 09:00-17:00 and BUSINESS_DAYS like 1,2,3,4,5 "
+                         f"(got {hours!r} and {days!r}).") from None
+    if start >= end or not weekdays or not weekdays <= set(range(1, 8)):
+        raise ValueError(f"The business calendar has no open hours (BUSINESS_HOURS={hours!r}, "
+                         f"BUSINESS_DAYS={days!r}; weekdays run 1 = Monday to 7 = Sunday).")
+    return start, end, weekdays
 
 
-def add_business_hours(start: datetime, hours: float, *, tz: ZoneInfo | None = None, calendar=None) -> datetime:
-    """The moment `hours` working hours after `start`, counting only the calendar's open hours."""
+def add_business_hours(start: datetime, hours: float, *, tz: ZoneInfo | None = None) -> datetime:
+    """The moment `hours` working hours after `start`, counting only the calendar's open hours
+    (in the company's time zone, so a deadline never lands at night or on a weekend)."""
     tz = tz or ZoneInfo(settings.TIME_ZONE)
-    open_at, close_at, days = calendar or business_calendar()
-    if not days or open_at >= close_at:
-        raise ValueError("The business calendar has no open hours.")
+    open_at, close_at, days = business_calendar()
     remaining = timedelta(hours=hours)
     current = start.astimezone(tz)
     while True:
@@ -41,6 +49,7 @@ def add_business_hours(start: datetime, hours: float, *, tz: ZoneInfo | None = N
 
 
 def due_at(created: datetime, category: str) -> datetime:
+    """When a case of `category` opened at `created` must have been handled, per its SLA policy."""
     policy = SLAPolicy.objects.filter(category=category).first()
     hours = policy.hours if policy else DEFAULT_HOURS.get(category, 168)
     if policy and policy.business_hours:

@@ -1,17 +1,11 @@
 """Agents work their cases: transitions in one place, history kept, only their teams' cases."""
 
-from datetime import timedelta
-
 import pytest
 from django.core.exceptions import ValidationError
-from django.utils import timezone
-from freezegun import freeze_time
 
 from core.models import AuditLog
-from followups.escalation import escalate_overdue
 from followups.models import FollowUp, FollowUpEvent, RootCauseTag
 from followups.services import followup_transition
-from followups.sla import add_business_hours
 from tests.factories import FollowUpFactory, ResponseFactory
 
 S = FollowUp.Status
@@ -88,29 +82,3 @@ def test_tags_and_reassignment_are_kept_in_the_history(client, agent, lead, case
     assert list(case.tags.all()) == [tag] and case.owner == lead
     kinds = list(case.events.values_list("kind", flat=True))
     assert "tagged" in kinds and "reassigned" in kinds
-
-
-def test_escalation_goes_to_the_lead_once_then_to_admins(db, lead, admin, team_a, mailoutbox):
-    with freeze_time("2026-11-02 10:00"):
-        case = FollowUpFactory(team=team_a, due_at=timezone.now() + timedelta(hours=48))
-    with freeze_time("2026-11-04 11:00"):  # overdue
-        assert escalate_overdue() == 1
-        assert escalate_overdue() == 0  # the same level never twice
-    assert [m.to for m in mailoutbox] == [[lead.email]]
-    with freeze_time("2026-11-06 11:00"):  # late by a whole SLA again
-        assert escalate_overdue() == 1
-    case.refresh_from_db()
-    assert case.escalation_level == 2
-    assert mailoutbox[-1].to == [admin.email]
-    assert case.events.filter(kind="escalated").count() == 2
-
-
-def test_business_hours_skip_nights_and_weekends():
-    from zoneinfo import ZoneInfo
-
-    tz = ZoneInfo("Europe/Amsterdam")
-    friday_4pm = timezone.datetime(2026, 11, 6, 16, 0, tzinfo=tz)
-    due = add_business_hours(friday_4pm, 2, tz=tz)
-    assert due == timezone.datetime(2026, 11, 9, 10, 0, tzinfo=tz)  # Monday 10:00
-    saturday = timezone.datetime(2026, 11, 7, 12, 0, tzinfo=tz)
-    assert add_business_hours(saturday, 8, tz=tz) == timezone.datetime(2026, 11, 9, 17, 0, tzinfo=tz)
