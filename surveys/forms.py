@@ -1,5 +1,10 @@
 from django import forms
+from django.conf import settings
+from django.core.validators import MinValueValidator
 from django.forms import inlineformset_factory
+from django.utils import translation
+
+from surveys import wording
 
 from surveys.imports import FIELDS, max_bytes, too_large_message
 from surveys.models import Campaign, Contact, ContactList, Question
@@ -53,16 +58,43 @@ class CampaignForm(forms.ModelForm):
         self.fields["segment"].initial = ", ".join(f"{k}={v}" for k, v in (self.instance.audience_filter or {}).items())
         self.fields["audience_list"].queryset = ContactList.objects.all()
         self.fields["audience_list"].label = "Contact list"
+        if self.instance.pk is None:  # the product-wide defaults, set by the operator
+            self.initial["quiet_period_days"] = settings.KRINGLOOP["QUIET_PERIOD_DAYS"]
+            self.initial["reminder_after_days"] = settings.KRINGLOOP["REMINDER_AFTER_DAYS"]
+        for name in ("recurrence_days", "reminder_after_days"):
+            self.fields[name].min_value = 1
+            self.fields[name].widget.attrs["min"] = 1
+            self.fields[name].validators.append(MinValueValidator(1))
+        # The wording used when a field is left empty, in the campaign's language.
+        with translation.override(self.instance.language or settings.LANGUAGE_CODE):
+            blank = Campaign(language=self.instance.language)
+            self.fields["question"].widget.attrs["placeholder"] = wording.nps_question(blank)
+            self.fields["why_question"].widget.attrs["placeholder"] = wording.why_question(blank)
+            self.fields["email_subject"].widget.attrs["placeholder"] = wording.email_subject(blank)
 
     def clean_segment(self):
         return parse_segment(self.cleaned_data.get("segment", ""))
 
     def clean(self):
         data = super().clean()
-        if data.get("recurrence_days") and data.get("kind") != Campaign.Kind.RELATIONAL:
+        relational = data.get("kind") == Campaign.Kind.RELATIONAL
+        if data.get("recurrence_days") and not relational:
             self.add_error("recurrence_days", "Only relational campaigns recur.")
+        if data.get("spread_days") and not relational:
+            self.add_error("spread_days", "Only relational campaigns are spread over days; "
+                                          "transactional ones follow their event.")
+        if data.get("spread_days") and data.get("recurrence_days") and data["spread_days"] >= data["recurrence_days"]:
+            self.add_error("spread_days", "Spread each sending over fewer days than the recurrence.")
+        if data.get("spread_days") is not None and data["spread_days"] > 90:
+            self.add_error("spread_days", "At most 90 days.")
+        if data.get("kind") == Campaign.Kind.TRANSACTIONAL and not data.get("touchpoint"):
+            self.add_error("touchpoint", "A transactional campaign asks about an event: choose its touchpoint.")
         if data.get("quiet_period_days") is not None and data["quiet_period_days"] > 365:
             self.add_error("quiet_period_days", "At most 365 days.")
+        for name in ("question", "why_question", "email_subject", "email_intro", "thanks_promoter", "thanks_passive",
+                     "thanks_detractor"):
+            if "{" in (data.get(name) or "").replace("{company}", ""):
+                self.add_error(name, "The only placeholder is {company}.")
         return data
 
     def save(self, commit=True):
@@ -84,6 +116,9 @@ class QuestionForm(forms.ModelForm):
 
     def clean(self):
         data = super().clean()
+        if self.instance.pk and "kind" in self.changed_data and self.instance.answers.exists():
+            self.add_error("kind", "This question already has answers; its kind cannot change. "
+                                   "Add a new question instead.")
         choices = [c.strip() for c in (data.get("choices_text") or "").splitlines() if c.strip()]
         if data.get("kind") in (Question.Kind.SINGLE, Question.Kind.MULTIPLE) and len(choices) < 2 and \
                 not data.get("DELETE"):

@@ -19,7 +19,7 @@ def campaign_save(*, form, formset, actor) -> Campaign:
             if question.order != order:
                 Question.objects.filter(pk=question.pk).update(order=order)
         audit_log(actor=actor, action="campaign.created" if created else "campaign.updated", target=campaign,
-                  data={"changed": form.changed_data})
+                  data={"changed": form.changed_data, "questions_changed": formset.has_changed()})
     return campaign
 
 

@@ -1,11 +1,17 @@
 """Admin pages: campaigns (build, preview, send, follow progress) and contacts (list, page, import)."""
 
+import io
+
+import segno
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import translation
 from django.utils.http import urlencode
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -49,6 +55,8 @@ def campaign_edit(request, pk: int | None = None):
 def campaign_detail(request, pk: int):
     campaign = get_object_or_404(Campaign.objects.select_related("touchpoint", "team", "audience_list"), pk=pk)
     wave = campaign.waves.first()
+    with translation.override(campaign.language):  # the wording as respondents read it
+        nps_question, why_question = wording.nps_question(campaign), wording.why_question(campaign)
     return render(request, "surveys/campaign_detail.html", {
         "campaign": campaign, "questions": campaign.questions.all(), "wave": wave,
         "progress": sending.wave_progress(wave) if wave else None, "send_form": SendForm(),
@@ -56,7 +64,7 @@ def campaign_detail(request, pk: int):
         "anonymous_url": request.build_absolute_uri(reverse("survey_anonymous", args=[campaign.anonymous_token])),
         "audience_size": sending.audience(campaign).count(),
         "answered": campaign.responses.count(),
-        "nps_question": wording.nps_question(campaign), "why_question": wording.why_question(campaign),
+        "nps_question": nps_question, "why_question": why_question,
     })
 
 
@@ -105,8 +113,13 @@ def campaign_progress(request, pk: int):
         "campaign": campaign, "wave": wave, "progress": sending.wave_progress(wave) if wave else None})
 
 
+def _preview_language(request, campaign: Campaign) -> str:
+    language = request.GET.get("lang", "")
+    return language if language in {code for code, _name in settings.LANGUAGES} else campaign.language
+
+
 def _preview_invitation(campaign: Campaign, language: str) -> Invitation:
-    """An unsaved invitation to an example contact, for previews only."""
+    """An unsaved invitation to an example contact, for previews only: nothing is written."""
     contact = Contact(pk=0, email="jamie@example.com", name="Jamie Example", language=language)
     return Invitation(campaign=campaign, contact=contact, token="preview")
 
@@ -115,10 +128,27 @@ def _preview_invitation(campaign: Campaign, language: str) -> Invitation:
 @require_GET
 def campaign_preview(request, pk: int):
     campaign = get_object_or_404(Campaign, pk=pk)
-    language = request.GET.get("lang") if request.GET.get("lang") in ("en", "nl") else campaign.language
+    language = _preview_language(request, campaign)
     email = build_invitation_email(invitation=_preview_invitation(campaign, language), preview=True)
     return render(request, "surveys/campaign_preview.html", {
-        "campaign": campaign, "language": language, "email": email, "html": email.alternatives[0][0]})
+        "campaign": campaign, "language": language, "email": email, "languages": settings.LANGUAGES})
+
+
+@admin_required
+@require_GET
+@xframe_options_sameorigin
+def campaign_preview_email(request, pk: int):
+    """The invitation's HTML part exactly as sent, for the preview page's frame."""
+    campaign = get_object_or_404(Campaign, pk=pk)
+    email = build_invitation_email(invitation=_preview_invitation(campaign, _preview_language(request, campaign)),
+                                   preview=True)
+    html = next((content for content, mimetype in email.alternatives if mimetype == "text/html"), None)
+    if html is None:
+        return HttpResponse(email.body, content_type="text/plain; charset=utf-8")
+    response = HttpResponse(html, content_type="text/html; charset=utf-8")
+    # The frame shows what a mail client would: no scripts, links open outside the preview.
+    response["Content-Security-Policy"] = "script-src 'none'; form-action 'none'"
+    return response
 
 
 @admin_required
@@ -126,9 +156,23 @@ def campaign_preview(request, pk: int):
 @xframe_options_sameorigin
 def campaign_preview_form(request, pk: int):
     campaign = get_object_or_404(Campaign, pk=pk)
-    language = request.GET.get("lang") if request.GET.get("lang") in ("en", "nl") else campaign.language
-    return render_answer_page(request, campaign=campaign, invitation=_preview_invitation(campaign, language),
+    return render_answer_page(request, campaign=campaign,
+                              invitation=_preview_invitation(campaign, _preview_language(request, campaign)),
                               preview=True)
+
+
+@admin_required
+@require_GET
+def campaign_qr(request, pk: int):
+    """The public link as a QR code (SVG), for posters, receipts and screens."""
+    campaign = get_object_or_404(Campaign, pk=pk, anonymous_link_enabled=True)
+    url = request.build_absolute_uri(reverse("survey_anonymous", args=[campaign.anonymous_token]))
+    buffer = io.BytesIO()
+    segno.make(url, error="m").save(buffer, kind="svg", scale=8, border=4, title=f"Survey: {campaign.name}")
+    response = HttpResponse(buffer.getvalue(), content_type="image/svg+xml")
+    if "download" in request.GET:
+        response["Content-Disposition"] = f'attachment; filename="survey-{campaign.pk}-qr.svg"'
+    return response
 
 
 # --- Contacts ---------------------------------------------------------------------------------

@@ -1,10 +1,13 @@
 """Admins build campaigns in the product: create, edit questions, preview, duplicate, change status."""
 
+import re
+
 import pytest
 
-from core.models import AuditLog
-from surveys.models import Campaign, Question, Response
-from tests.factories import CampaignFactory, TouchpointFactory
+from core.models import AuditLog, EmailDelivery, OutboxMessage
+from surveys.models import Answer, Campaign, Contact, Invitation, Question, Response
+from tests.factories import (CampaignFactory, ContactFactory, InvitationFactory, ResponseFactory, TouchpointFactory,
+                             UserFactory)
 
 
 def _form(**overrides):
@@ -97,3 +100,254 @@ def test_non_admins_cannot_open_campaign_pages(client, personas, persona):
     client.force_login(personas[persona])
     assert client.get(f"/campaigns/{campaign.pk}/").status_code == 403
     assert client.post(f"/campaigns/{campaign.pk}/send/").status_code == 403
+
+
+# --- List ---------------------------------------------------------------------------------------
+def test_the_list_counts_invitations_answers_and_rate_in_sql(client, admin, django_assert_max_num_queries):
+    campaign = CampaignFactory(name="Renewal pulse", status="active")
+    invitations = [InvitationFactory(campaign=campaign) for _ in range(4)]
+    InvitationFactory(campaign=campaign, status="skipped", sent_at=None)
+    ResponseFactory(campaign=campaign, contact=invitations[0].contact, invitation=invitations[0])
+    ResponseFactory(campaign=campaign, contact=None)  # anonymous link: answered, not invited
+    CampaignFactory(name="Fresh draft", status="draft")
+    client.force_login(admin)
+    with django_assert_max_num_queries(8):
+        html = client.get("/campaigns/").content.decode()
+    row = html[html.index("Renewal pulse"):html.index("</tr>", html.index("Renewal pulse"))]
+    assert re.findall(r'<td class="text-end">([^<]*)</td>', row) == ["4", "2", "25 %"]
+    assert "text-bg-success" in row and "Active" in row
+    draft = html[html.index("Fresh draft"):html.index("</tr>", html.index("Fresh draft"))]
+    assert re.findall(r'<td class="text-end">([^<]*)</td>', draft) == ["0", "0", "—"]
+    assert 'href="/campaigns/new/"' in html
+
+
+def test_the_list_has_an_empty_state(client, admin):
+    client.force_login(admin)
+    assert "No campaigns yet" in client.get("/campaigns/").content.decode()
+
+
+# --- Create and edit ----------------------------------------------------------------------------
+def test_a_new_campaign_starts_from_the_operators_defaults(client, admin, settings):
+    settings.KRINGLOOP = {**settings.KRINGLOOP, "QUIET_PERIOD_DAYS": 45, "REMINDER_AFTER_DAYS": 3}
+    client.force_login(admin)
+    html = client.get("/campaigns/new/").content.decode()
+    assert re.search(r'name="quiet_period_days" value="45"', html)
+    assert re.search(r'name="reminder_after_days" value="3"', html)
+    assert "How likely is it that you would recommend Acme to a friend or colleague?" in html  # placeholder
+
+
+def test_an_empty_reminder_means_no_reminder_and_empty_wording_the_default(client, admin):
+    client.force_login(admin)
+    client.post("/campaigns/new/", _form(touchpoint=TouchpointFactory().pk, reminder_after_days="", language="nl"))
+    campaign = Campaign.objects.get()
+    assert campaign.reminder_after_days is None and campaign.question == ""
+    html = client.get(f"/campaigns/{campaign.pk}/").content.decode()
+    assert "Hoe waarschijnlijk is het dat u Acme zou aanbevelen aan een vriend of collega?" in html
+    assert "none" in html  # the reminder setting
+
+
+def test_editing_changes_the_wording_and_is_audited(client, admin):
+    campaign = CampaignFactory(status="active", kind="transactional")
+    question = Question.objects.create(campaign=campaign, kind="csat", text="Old wording", order=1)
+    client.force_login(admin)
+    data = _form(touchpoint=campaign.touchpoint.pk, name="Renamed", question="Would you recommend {company}?",
+                 **{"questions-TOTAL_FORMS": "1", "questions-INITIAL_FORMS": "1", "questions-0-id": question.pk,
+                    "questions-0-text": "New wording", "questions-0-kind": "csat", "questions-0-driver": "process"})
+    response = client.post(f"/campaigns/{campaign.pk}/edit/", data)
+    assert response.status_code == 302
+    campaign.refresh_from_db()
+    assert (campaign.name, campaign.question, campaign.status) == ("Renamed", "Would you recommend {company}?",
+                                                                   "active")
+    assert list(campaign.questions.values_list("text", flat=True)) == ["New wording"]
+    entry = AuditLog.objects.get(action="campaign.updated")
+    assert "name" in entry.data["changed"] and entry.data["questions_changed"] is True
+
+
+def test_a_closed_campaign_cannot_be_edited(client, admin):
+    campaign = CampaignFactory(status="closed", name="Finished")
+    client.force_login(admin)
+    response = client.post(f"/campaigns/{campaign.pk}/edit/", _form(touchpoint=campaign.touchpoint.pk), follow=True)
+    assert "A closed campaign cannot be edited" in response.content.decode()
+    campaign.refresh_from_db()
+    assert campaign.name == "Finished"
+
+
+def _answered_question(campaign, **fields):
+    question = Question.objects.create(campaign=campaign, order=1, **{"kind": "csat", "text": "Satisfied?", **fields})
+    response = ResponseFactory(campaign=campaign)
+    Answer.objects.create(response=response, question=question, number=4)
+    return question
+
+
+def test_a_question_with_answers_cannot_be_deleted(client, admin):
+    campaign = CampaignFactory(status="active", kind="transactional")
+    question = _answered_question(campaign)
+    client.force_login(admin)
+    data = _form(touchpoint=campaign.touchpoint.pk, **{
+        "questions-TOTAL_FORMS": "1", "questions-INITIAL_FORMS": "1", "questions-0-id": question.pk,
+        "questions-0-text": "Satisfied?", "questions-0-kind": "csat", "questions-0-driver": "process",
+        "questions-0-DELETE": "on"})
+    response = client.post(f"/campaigns/{campaign.pk}/edit/", data)
+    assert response.status_code == 400
+    assert "already has answers and cannot be deleted" in response.content.decode()
+    assert campaign.questions.count() == 1
+
+
+def test_a_question_without_answers_can_be_deleted(client, admin):
+    campaign = CampaignFactory(status="draft", kind="transactional")
+    question = Question.objects.create(campaign=campaign, kind="text", text="Remove me")
+    client.force_login(admin)
+    data = _form(touchpoint=campaign.touchpoint.pk, **{
+        "questions-TOTAL_FORMS": "1", "questions-INITIAL_FORMS": "1", "questions-0-id": question.pk,
+        "questions-0-text": "Remove me", "questions-0-kind": "text", "questions-0-driver": "other",
+        "questions-0-DELETE": "on"})
+    assert client.post(f"/campaigns/{campaign.pk}/edit/", data).status_code == 302
+    assert not campaign.questions.exists()
+
+
+def test_an_answered_question_keeps_its_kind(client, admin):
+    campaign = CampaignFactory(status="active", kind="transactional")
+    question = _answered_question(campaign)
+    client.force_login(admin)
+    data = _form(touchpoint=campaign.touchpoint.pk, **{
+        "questions-TOTAL_FORMS": "1", "questions-INITIAL_FORMS": "1", "questions-0-id": question.pk,
+        "questions-0-text": "Satisfied?", "questions-0-kind": "text", "questions-0-driver": "process"})
+    response = client.post(f"/campaigns/{campaign.pk}/edit/", data)
+    assert response.status_code == 400 and "its kind cannot change" in response.content.decode()
+    question.refresh_from_db()
+    assert question.kind == "csat"
+
+
+@pytest.mark.parametrize("overrides,field,message", [
+    ({"kind": "transactional", "touchpoint": ""}, "touchpoint", "choose its touchpoint"),
+    ({"kind": "transactional", "recurrence_days": "90"}, "recurrence_days", "Only relational campaigns recur"),
+    ({"kind": "transactional", "spread_days": "3"}, "spread_days", "Only relational campaigns are spread"),
+    ({"kind": "relational", "recurrence_days": "7", "spread_days": "10"}, "spread_days", "fewer days than"),
+    ({"reminder_after_days": "0"}, "reminder_after_days", "greater than or equal to 1"),
+    ({"question": "Would you recommend {brand}?"}, "question", "The only placeholder is {company}"),
+])
+def test_it_explains_invalid_settings(client, admin, overrides, field, message):
+    client.force_login(admin)
+    data = _form(touchpoint=TouchpointFactory().pk)
+    data.update(overrides)
+    response = client.post("/campaigns/new/", data)
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert not Campaign.objects.exists()
+
+
+def test_a_relational_campaign_recurs_spread_over_days(client, admin):
+    client.force_login(admin)
+    client.post("/campaigns/new/", _form(kind="relational", recurrence_days="90", spread_days="14",
+                                         segment="plan=pro, region=EU"))
+    campaign = Campaign.objects.get()
+    assert (campaign.recurrence_days, campaign.spread_days) == (90, 14)
+    assert campaign.audience_filter == {"plan": "pro", "region": "EU"}
+
+
+# --- Duplicate, status, detail ------------------------------------------------------------------
+def test_duplicating_is_audited_and_needs_a_post(client, admin):
+    campaign = CampaignFactory()
+    client.force_login(admin)
+    assert client.get(f"/campaigns/{campaign.pk}/duplicate/").status_code == 405
+    response = client.post(f"/campaigns/{campaign.pk}/duplicate/")
+    copy = Campaign.objects.exclude(pk=campaign.pk).get()
+    assert response["Location"] == f"/campaigns/{copy.pk}/edit/"
+    assert AuditLog.objects.get(action="campaign.duplicated").data == {"from": campaign.pk}
+
+
+def test_an_allowed_status_change_is_applied_and_audited(client, admin):
+    campaign = CampaignFactory(status="draft")
+    client.force_login(admin)
+    response = client.post(f"/campaigns/{campaign.pk}/status/", {"status": "scheduled"}, follow=True)
+    assert "The campaign is now scheduled" in response.content.decode()
+    campaign.refresh_from_db()
+    assert campaign.status == "scheduled"
+    assert AuditLog.objects.get(action="campaign.status").data == {"from": "draft", "to": "scheduled"}
+
+
+def test_the_detail_page_offers_only_allowed_status_changes(client, admin):
+    campaign = CampaignFactory(status="sending")
+    client.force_login(admin)
+    html = client.get(f"/campaigns/{campaign.pk}/").content.decode()
+    offered = set(re.findall(r'name="status" value="(\w+)"', html))
+    assert offered == {"active", "paused", "closed"}
+
+
+def test_the_detail_page_shows_the_public_link_and_its_qr_code_only_when_enabled(client, admin):
+    campaign = CampaignFactory(anonymous_link_enabled=True)
+    client.force_login(admin)
+    html = client.get(f"/campaigns/{campaign.pk}/").content.decode()
+    assert f"http://testserver/a/{campaign.anonymous_token}/" in html
+    assert f'src="/campaigns/{campaign.pk}/qr.svg"' in html
+    qr = client.get(f"/campaigns/{campaign.pk}/qr.svg?download=1")
+    assert qr["Content-Type"] == "image/svg+xml" and qr.content.startswith(b"<?xml")
+    assert "attachment" in qr["Content-Disposition"]
+    campaign.anonymous_link_enabled = False
+    campaign.save()
+    assert campaign.anonymous_token not in client.get(f"/campaigns/{campaign.pk}/").content.decode()
+    assert client.get(f"/campaigns/{campaign.pk}/qr.svg").status_code == 404
+
+
+# --- Preview -------------------------------------------------------------------------------------
+def test_the_preview_email_is_the_invitation_as_sent_and_nothing_is_stored(client, admin):
+    campaign = CampaignFactory(question="Would you recommend {company}?", email_subject="Quick question")
+    client.force_login(admin)
+    page = client.get(f"/campaigns/{campaign.pk}/preview/").content.decode()
+    assert f'src="/campaigns/{campaign.pk}/preview/email/?lang=en"' in page
+    assert "Quick question" in page and "Plain-text part" in page
+    email = client.get(f"/campaigns/{campaign.pk}/preview/email/?lang=en")
+    assert email["Content-Type"].startswith("text/html")
+    assert email["X-Frame-Options"] == "SAMEORIGIN"
+    html = email.content.decode()
+    assert "Would you recommend Acme?" in html
+    assert len(re.findall(r"\?score=\d+", html)) >= 11  # the 0–10 scale as links
+    assert (Invitation.objects.count(), Contact.objects.count(), Response.objects.count()) == (0, 0, 0)
+    assert not OutboxMessage.objects.exists() and not EmailDelivery.objects.exists()
+
+
+def test_the_preview_speaks_the_chosen_language(client, admin):
+    campaign = CampaignFactory(language="en")
+    client.force_login(admin)
+    email = client.get(f"/campaigns/{campaign.pk}/preview/email/?lang=nl").content.decode()
+    form = client.get(f"/campaigns/{campaign.pk}/preview/form/?lang=nl").content.decode()
+    dutch = "Hoe waarschijnlijk is het dat u Acme zou aanbevelen aan een vriend of collega?"
+    assert dutch in email and dutch in form
+    unknown = client.get(f"/campaigns/{campaign.pk}/preview/form/?lang=xx").content.decode()
+    assert "How likely is it that you would recommend Acme" in unknown
+
+
+# --- Who may ----------------------------------------------------------------------------------------
+CAMPAIGN_URLS = ["/campaigns/{pk}/", "/campaigns/{pk}/edit/", "/campaigns/{pk}/preview/",
+                 "/campaigns/{pk}/preview/form/", "/campaigns/{pk}/preview/email/", "/campaigns/{pk}/qr.svg",
+                 "/campaigns/{pk}/progress/"]
+CAMPAIGN_POSTS = ["/campaigns/{pk}/status/", "/campaigns/{pk}/duplicate/", "/campaigns/{pk}/edit/"]
+
+
+@pytest.mark.parametrize("persona", ["agent", "agent_b", "viewer", "outsider"])
+def test_only_admins_open_any_campaign_page(client, personas, persona):
+    campaign = CampaignFactory(status="draft", anonymous_link_enabled=True)
+    client.force_login(personas[persona])
+    for url in CAMPAIGN_URLS + ["/campaigns/", "/campaigns/new/"]:
+        assert client.get(url.format(pk=campaign.pk)).status_code == 403, url
+    for url in CAMPAIGN_POSTS:
+        assert client.post(url.format(pk=campaign.pk), {"status": "closed"}).status_code == 403, url
+    campaign.refresh_from_db()
+    assert campaign.status == "draft" and Campaign.objects.count() == 1
+
+
+def test_anonymous_visitors_are_sent_to_login_from_campaign_pages(client, db):
+    campaign = CampaignFactory(anonymous_link_enabled=True)
+    for url in CAMPAIGN_URLS:
+        response = client.get(url.format(pk=campaign.pk))
+        assert response.status_code == 302 and response["Location"].startswith("/login/"), url
+
+
+def test_the_django_admin_lists_the_survey_records(client, db):
+    CampaignFactory()
+    ContactFactory()
+    superuser = UserFactory(username="root", is_staff=True, is_superuser=True)
+    client.force_login(superuser)
+    for model in ("campaign", "contact", "contactlist", "contactimport", "invitation", "response", "touchpoint",
+                  "sendwave"):
+        assert client.get(f"/django-admin/surveys/{model}/").status_code == 200, model
