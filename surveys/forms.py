@@ -1,5 +1,6 @@
 from django import forms
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.validators import MinValueValidator
 from django.forms import inlineformset_factory
 from django.utils import translation
@@ -153,7 +154,9 @@ class SendForm(forms.Form):
 
 class ContactForm(forms.ModelForm):
     attributes_text = forms.CharField(required=False, label="Segment attributes",
-                                      help_text="attribute=value, separated by commas")
+                                      help_text="attribute=value, separated by commas, e.g. plan=pro, region=EU")
+    opted_out = forms.BooleanField(required=False, label="Opted out: never e-mail this contact",
+                                   help_text="Only the contact can undo an opt-out.")
 
     class Meta:
         model = Contact
@@ -162,6 +165,21 @@ class ContactForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["attributes_text"].initial = ", ".join(f"{k}={v}" for k, v in (self.instance.attributes or {}).items())
+        self.fields["account_owner"].queryset = get_user_model().objects.filter(is_active=True).order_by("username")
+        self.fields["account_owner"].help_text = "The staff member who looks after this customer."
+        if self.instance.opted_out_at:
+            self.fields["opted_out"].initial = True
+            self.fields["opted_out"].disabled = True
+            self.fields["opted_out"].help_text = f"Since {self.instance.opted_out_at:%Y-%m-%d}. " \
+                                                 "Only the contact can undo an opt-out."
+
+    def clean_email(self):
+        email = self.cleaned_data["email"].strip().lower()
+        # The database enforces this too; Django skips that constraint here because it also
+        # depends on erased_at, which the form does not edit.
+        if Contact.objects.filter(email__iexact=email, erased_at__isnull=True).exclude(pk=self.instance.pk).exists():
+            raise forms.ValidationError("Another contact has this e-mail address.")
+        return email
 
     def clean_attributes_text(self):
         return parse_segment(self.cleaned_data.get("attributes_text", ""))

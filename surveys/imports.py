@@ -28,7 +28,7 @@ User = get_user_model()
 FIELDS = {
     "email": "E-mail", "name": "Name", "external_id": "External id", "company": "Company",
     "language": "Language (en/nl)", "account_owner": "Account owner (username or e-mail)",
-    "opted_out": "Opted out (yes/no)", "attribute": "Segment attribute", "ignore": "Ignore",
+    "opted_out": "Opted out (yes opts out; no leaves it)", "attribute": "Segment attribute", "ignore": "Ignore",
 }
 GUESSES = {"email": "email", "e-mail": "email", "mail": "email", "email address": "email", "name": "name",
            "full name": "name", "naam": "name", "external_id": "external_id", "external id": "external_id",
@@ -338,10 +338,10 @@ def _apply(contact: Contact, row: dict, now) -> None:
         contact.language = row["language"]
     if row["account_owner_id"]:
         contact.account_owner_id = row["account_owner_id"]
+    # "yes" opts the contact out; "no" never opts anyone back in: a CRM export saying "no" must not
+    # undo an unsubscribe the contact made here.
     if row["opted_out"] is True and contact.opted_out_at is None:
         contact.opted_out_at = now
-    elif row["opted_out"] is False:
-        contact.opted_out_at = None
     contact.attributes = {**(contact.attributes or {}), **row["attributes"]}
     contact.updated_at = now
 

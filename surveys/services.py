@@ -1,6 +1,7 @@
 """Campaign and contact writes (sending is in sending.py, answers in responses.py)."""
 
 from django.db import transaction
+from django.utils import timezone
 
 from core.audit import audit_log
 from surveys.models import Campaign, Contact, ContactImport, Question, new_token
@@ -41,11 +42,20 @@ def campaign_duplicate(*, campaign: Campaign, actor) -> Campaign:
 
 
 def contact_save(*, form, actor) -> Contact:
+    """Save the contact form. An opt-out can be recorded here but never undone by staff: only the
+    contact withdraws consent, so only the contact gives it back."""
     with transaction.atomic():
         created = form.instance.pk is None
-        contact = form.save()
+        contact = form.save(commit=False)
+        opting_out = form.cleaned_data.get("opted_out") and contact.opted_out_at is None
+        if opting_out:
+            contact.opted_out_at = timezone.now()
+        contact.save()
+        changed = [name for name in form.changed_data if name != "opted_out" or opting_out]
         audit_log(actor=actor, action="contact.created" if created else "contact.updated", target=contact,
-                  data={"changed": form.changed_data})
+                  data={"changed": changed})
+        if opting_out:
+            audit_log(actor=actor, action="contact.opted_out", target=contact, data={"by": "staff"})
     return contact
 
 
