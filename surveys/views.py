@@ -24,6 +24,8 @@ from surveys.imports import ImportFileError, guess_mapping, import_confirm, impo
 from surveys.models import Campaign, Contact, ContactImport, ContactList, Invitation
 from surveys.public_views import render_answer_page
 
+S = Campaign.Status
+
 
 # --- Campaigns --------------------------------------------------------------------------------
 @admin_required
@@ -60,7 +62,7 @@ def campaign_detail(request, pk: int):
     return render(request, "surveys/campaign_detail.html", {
         "campaign": campaign, "questions": campaign.questions.all(), "wave": wave,
         "progress": sending.wave_progress(wave) if wave else None, "send_form": SendForm(),
-        "targets": [(s, Campaign.Status(s).label) for s in lifecycle.allowed_targets(campaign)],
+        "targets": [(target, S(target).label) for target in _button_targets(campaign)],
         "anonymous_url": request.build_absolute_uri(reverse("survey_anonymous", args=[campaign.anonymous_token])),
         "audience_size": sending.audience(campaign).count(),
         "answered": campaign.responses.count(),
@@ -68,15 +70,31 @@ def campaign_detail(request, pk: int):
     })
 
 
+def _button_targets(campaign: Campaign) -> list[str]:
+    """The status changes the campaign page offers as plain buttons.
+
+    surveys.lifecycle decides what is allowed at all. Changes that need the sending machinery (a
+    wave to send or schedule, queued batches to pick up again on resume) are made through the
+    send panel instead, so a button can never leave a half-sent wave behind."""
+    return [target for target in lifecycle.allowed_targets(campaign)
+            if target in (S.PAUSED, S.CLOSED) or (target == S.ACTIVE and campaign.status == S.DRAFT)]
+
+
 @admin_required
 @require_POST
 def campaign_status(request, pk: int):
     campaign = get_object_or_404(Campaign, pk=pk)
-    try:
-        lifecycle.campaign_transition(campaign=campaign, to=request.POST.get("status", ""), actor=request.user)
-        messages.success(request, f"The campaign is now {campaign.get_status_display().lower()}.")
-    except (ValidationError, ValueError) as error:
-        messages.error(request, error.messages[0] if isinstance(error, ValidationError) else "Unknown status.")
+    target = request.POST.get("status", "")
+    if target not in S.values:
+        messages.error(request, "Unknown status.")
+    elif lifecycle.can_transition(campaign.status, target) and target not in _button_targets(campaign):
+        messages.error(request, "Sending, scheduling and resuming are done with the buttons of the Send panel.")
+    else:
+        try:
+            lifecycle.campaign_transition(campaign=campaign, to=target, actor=request.user)
+            messages.success(request, f"The campaign is now {campaign.get_status_display().lower()}.")
+        except ValidationError as error:
+            messages.error(request, error.messages[0])
     return redirect("campaign_detail", pk=campaign.pk)
 
 

@@ -257,21 +257,33 @@ def test_duplicating_is_audited_and_needs_a_post(client, admin):
 
 
 def test_an_allowed_status_change_is_applied_and_audited(client, admin):
-    campaign = CampaignFactory(status="draft")
+    campaign = CampaignFactory(status="draft", channel="web")
     client.force_login(admin)
-    response = client.post(f"/campaigns/{campaign.pk}/status/", {"status": "scheduled"}, follow=True)
-    assert "The campaign is now scheduled" in response.content.decode()
+    response = client.post(f"/campaigns/{campaign.pk}/status/", {"status": "active"}, follow=True)
+    assert "The campaign is now active" in response.content.decode()
     campaign.refresh_from_db()
-    assert campaign.status == "scheduled"
-    assert AuditLog.objects.get(action="campaign.status").data == {"from": "draft", "to": "scheduled"}
+    assert campaign.status == "active"
+    assert AuditLog.objects.get(action="campaign.status").data == {"from": "draft", "to": "active"}
 
 
-def test_the_detail_page_offers_only_allowed_status_changes(client, admin):
-    campaign = CampaignFactory(status="sending")
+@pytest.mark.parametrize("current,target", [("draft", "scheduled"), ("draft", "sending"), ("paused", "active"),
+                                            ("paused", "sending"), ("scheduled", "draft"), ("sending", "active")])
+def test_changes_that_need_the_sending_machinery_are_left_to_the_send_panel(client, admin, current, target):
+    campaign = CampaignFactory(status=current)
+    client.force_login(admin)
+    response = client.post(f"/campaigns/{campaign.pk}/status/", {"status": target}, follow=True)
+    assert "done with the buttons of the Send panel" in response.content.decode()
+    campaign.refresh_from_db()
+    assert campaign.status == current and not AuditLog.objects.filter(action="campaign.status").exists()
+
+
+@pytest.mark.parametrize("current,offered", [("draft", {"active", "closed"}), ("sending", {"paused", "closed"}),
+                                             ("paused", {"closed"}), ("closed", set())])
+def test_the_detail_page_offers_only_allowed_status_changes(client, admin, current, offered):
+    campaign = CampaignFactory(status=current)
     client.force_login(admin)
     html = client.get(f"/campaigns/{campaign.pk}/").content.decode()
-    offered = set(re.findall(r'name="status" value="(\w+)"', html))
-    assert offered == {"active", "paused", "closed"}
+    assert set(re.findall(r'name="status" value="(\w+)"', html)) == offered
 
 
 def test_the_detail_page_shows_the_public_link_and_its_qr_code_only_when_enabled(client, admin):
