@@ -40,7 +40,12 @@ def send_owner_alert(*, followup: FollowUp):
         return None
     message = render_email(template="followup_owner", context=_case_context(followup), to=recipient.email,
                            language=_language(recipient))
-    return send_once(key=f"followup-owner:{followup.pk}:{recipient.pk}", kind="followup_owner", message=message)
+    return send_once(key=owner_alert_key(followup.pk, recipient.pk), kind="followup_owner", message=message)
+
+
+def owner_alert_key(followup_id: int, recipient_id: int) -> str:
+    """Once per case and recipient: a reassigned case alerts its new owner once too."""
+    return f"followup-owner:{followup_id}:{recipient_id}"
 
 
 def send_escalation(*, followup: FollowUp, level: int, recipient) -> None:

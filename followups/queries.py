@@ -1,10 +1,14 @@
 """Reads for the follow-up pages and the dashboard's SLA panel."""
 
-from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q
+from django.db.models import (Avg, CharField, Count, DurationField, Exists, ExpressionWrapper, F, OuterRef, Q,
+                              Value)
+from django.db.models.functions import Cast, Coalesce, Concat
 from django.utils import timezone
 
+from core.models import EmailDelivery
 from core.roles import ADMIN, has_role
 from followups.models import FollowUp
+from surveys.models import Response
 
 
 # Cases no routing rule matched: no owner, no team. Admins and team leads work them.
@@ -50,6 +54,31 @@ def followup_for_user(user, pk: int) -> FollowUp:
 
 def queue_rows(qs):
     return qs.select_related("response__campaign", "response__touchpoint", "contact", "owner", "team")
+
+
+def responses_to_process(*, before, changed_since, limit: int) -> list[int]:
+    """Responses the follow-up step has not (yet) seen: never processed, or changed after it ran
+    (a re-answered score whose task was lost). Only those older than `before`, so work in flight
+    is left to its task; oldest first, at most `limit` of each kind."""
+    never = (Response.objects.filter(processed_at__isnull=True, submitted_at__lt=before)
+             .order_by("submitted_at").values_list("pk", flat=True)[:limit])
+    changed = (Response.objects.filter(updated_at__gte=changed_since, updated_at__lt=before,
+                                       processed_at__lt=F("updated_at"))
+               .order_by("updated_at").values_list("pk", flat=True)[:limit])
+    return list(never) + list(changed)
+
+
+def followups_missing_owner_alert(*, created_from, created_before):
+    """Open cases whose owner (or, for a team queue, team lead) has no sent alert: the e-mail task
+    was lost. The key mirrors followups.emails.owner_alert_key."""
+    recipient = Coalesce("owner_id", "team__lead_id")
+    key = Concat(Value("followup-owner:"), Cast("pk", CharField()), Value(":"), Cast(recipient, CharField()),
+                 output_field=CharField())
+    sent = EmailDelivery.objects.filter(key=OuterRef("alert_key"), status=EmailDelivery.Status.SENT)
+    return (FollowUp.objects.filter(created_at__gte=created_from, created_at__lt=created_before,
+                                    status__in=FollowUp.OPEN_STATUSES)
+            .alias(recipient_id=recipient, alert_key=key).filter(recipient_id__isnull=False)
+            .filter(~Exists(sent)).order_by("created_at"))
 
 
 def sla_health(*, since=None, team_ids=None):

@@ -1,29 +1,38 @@
 """Follow-up cases: opening, routing, and the work staff do on them. Every write lives here."""
 
+import logging
 from dataclasses import dataclass
+from datetime import timedelta
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from core.audit import audit_log
 from core.queue import enqueue_on_commit
-from followups import routing, sla
+from followups import emails, queries, routing, sla
 from followups.models import FollowUp, FollowUpEvent, RootCauseTag
 from surveys.models import Category, Response
 
 S = FollowUp.Status
 
-# The only status changes a case may make.
+# The only status changes a case may make: new → in progress → contacted → resolved, or closed
+# (with a reason) from any open status. Reaching the customer on the first try
+# skips "in progress"; a case is resolved only once the customer was reached. Resolved and closed
+# cases can be taken up again.
 ALLOWED = {
-    S.NEW: {S.IN_PROGRESS, S.CONTACTED, S.RESOLVED, S.CLOSED},
-    S.IN_PROGRESS: {S.CONTACTED, S.RESOLVED, S.CLOSED},
+    S.NEW: {S.IN_PROGRESS, S.CONTACTED, S.CLOSED},
+    S.IN_PROGRESS: {S.CONTACTED, S.CLOSED},
     S.CONTACTED: {S.IN_PROGRESS, S.RESOLVED, S.CLOSED},
     S.RESOLVED: {S.IN_PROGRESS},
     S.CLOSED: {S.IN_PROGRESS},
 }
 UNHAPPY = (Category.DETRACTOR, Category.PASSIVE)
 NOTIFY_TASK = "followups.tasks.notify_owner"
+SWEEP_AFTER = timedelta(seconds=60)  # younger work is still in the hands of its task
+logger = logging.getLogger(__name__)
+CLOSED_AS_PROMOTER = "The customer changed the score to promoter."
 
 
 def _event(followup, kind, *, actor=None, text="", **data) -> FollowUpEvent:
@@ -70,15 +79,39 @@ def response_process(*, response_id: int) -> Processed:
         if existing is not None:
             _sync_category(existing, response)
         elif wants_followup(response):
-            result = Processed(_open(response), True)
-        if response.processed_at is None:
-            Response.objects.filter(pk=response.pk).update(processed_at=timezone.now())
+            result = Processed(*_open(response))
+        # Stamped on every run (update() leaves updated_at alone): a response changed after this
+        # moment (updated_at > processed_at) and not processed again is found by the sweep.
+        Response.objects.filter(pk=response.pk).update(processed_at=timezone.now())
     if result.created:
         enqueue_on_commit(NOTIFY_TASK, result.followup.pk)
     return result
 
 
-def _open(response: Response) -> FollowUp:
+def sweep_lost_work(*, now=None, limit: int = 500) -> int:
+    """Finish what lost tasks left undone: responses never processed (the broker was down at
+    commit) or changed since (a re-answered score), and owner alerts never sent. Everything it
+    calls is idempotent, so overlapping with the tasks themselves is harmless. Bounded per run."""
+    now = now or timezone.now()
+    before = now - SWEEP_AFTER
+    edit_window = timedelta(days=settings.KRINGLOOP["ANSWER_EDIT_DAYS"] + 1)
+    ids = queries.responses_to_process(before=before, changed_since=before - edit_window, limit=limit)
+    for response_id in ids:
+        try:
+            response_process(response_id=response_id)
+        except Exception:  # one bad row must not block the rest; it is retried on the next sweep
+            logger.exception("Sweep could not process response %s.", response_id)
+    unsent = queries.followups_missing_owner_alert(created_from=before - timedelta(days=2), created_before=before)
+    for followup in unsent.select_related("owner", "team__lead", "contact", "response__campaign")[:limit]:
+        try:
+            emails.send_owner_alert(followup=followup)
+        except Exception:
+            logger.exception("Sweep could not send the owner alert of follow-up %s.", followup.pk)
+    return len(ids)
+
+
+def _open(response: Response) -> tuple[FollowUp, bool]:
+    """Create, route and record the case; (case, created)."""
     rule = routing.first_match(response)
     owner, team = routing.resolve_owner(rule, response)
     now = timezone.now()
@@ -89,7 +122,7 @@ def _open(response: Response) -> FollowUp:
                 routed_by=rule, due_at=sla.due_at(now, response.category), at_risk=contact_drop(response=response))
     except IntegrityError:
         # Another worker opened it between our check and insert (possible only without the row lock).
-        return FollowUp.objects.get(response=response)
+        return FollowUp.objects.get(response=response), False
     _event(followup, FollowUpEvent.Kind.CREATED, text="Case opened for a %s answer (score %s)."
            % (response.get_category_display().lower(), response.score))
     if rule is None:
@@ -98,27 +131,31 @@ def _open(response: Response) -> FollowUp:
         who = owner.get_username() if owner else f"the {team} queue" if team else "the fallback queue"
         _event(followup, FollowUpEvent.Kind.ROUTED, text=f"Routed to {who} by rule “{rule.name}”.",
                rule=rule.pk, owner=owner.pk if owner else None)
-    return followup
+    return followup, True
 
 
 def _sync_category(followup: FollowUp, response: Response) -> None:
-    """The respondent changed their score within the edit window."""
+    """The respondent changed their score within the edit window: follow the new category.
+
+    An open case gets the new category and deadline, or is closed if no case is wanted any more
+    (a promoter now); a case closed for that reason is reopened when the answer turns unhappy again.
+    """
     if followup.category == response.category:
         return
     previous = followup.category
+    wanted = wants_followup(response)
     followup.category = response.category
-    fields = ["category", "updated_at"]
-    if followup.status in FollowUp.OPEN_STATUSES:
-        if response.category == Category.PROMOTER and not response.campaign.followup_promoters:
-            followup.status, followup.closed_at = S.CLOSED, timezone.now()
-            followup.closed_reason = "The customer changed the score to promoter."
-            fields += ["status", "closed_at", "closed_reason"]
-        else:
-            followup.due_at = sla.due_at(followup.created_at, response.category)
-            fields.append("due_at")
-    followup.save(update_fields=fields)
+    followup.at_risk = contact_drop(response=response)
+    if followup.status in FollowUp.OPEN_STATUSES and wanted:
+        followup.due_at = sla.due_at(followup.created_at, response.category)
+    followup.save(update_fields=["category", "at_risk", "due_at", "updated_at"])
     _event(followup, FollowUpEvent.Kind.STATUS, text=f"The customer changed the score to {response.score}.",
            category_from=previous, category_to=response.category)
+    if followup.status in FollowUp.OPEN_STATUSES and not wanted:
+        followup_transition(followup=followup, to=S.CLOSED, actor=None, reason=CLOSED_AS_PROMOTER)
+    elif followup.status == S.CLOSED and followup.closed_reason == CLOSED_AS_PROMOTER and wanted:
+        followup_transition(followup=followup, to=S.IN_PROGRESS, actor=None)
+        FollowUp.objects.filter(pk=followup.pk).update(due_at=sla.due_at(timezone.now(), response.category))
 
 
 def response_details_added(*, response_id: int) -> None:
@@ -131,17 +168,25 @@ def response_details_added(*, response_id: int) -> None:
 # --- Work on a case -------------------------------------------------------------------------
 def followup_transition(*, followup: FollowUp, to: str, actor, reason: str = "", summary: str = "",
                         outcome: str = "") -> FollowUp:
-    """Change a case's status: only the transitions in ALLOWED; closing needs a reason, resolving a summary."""
+    """Change a case's status: only the transitions in ALLOWED; closing needs a reason, resolving a summary.
+
+    An `outcome` given along is stored too (also when the status stays the same).
+    """
     with transaction.atomic():
         case = FollowUp.objects.select_for_update().get(pk=followup.pk)
+        if to != case.status:
+            if to not in ALLOWED.get(case.status, set()):
+                raise ValidationError(
+                    f"A {case.get_status_display().lower()} case cannot become {S(to).label.lower()}.")
+            if to == S.RESOLVED and not summary.strip():
+                raise ValidationError("Resolving a case needs a resolution summary.")
+            if to == S.CLOSED and not reason.strip():
+                raise ValidationError("Closing without contact needs a reason.")
+        if outcome.strip() and outcome.strip()[:200] != case.outcome:
+            followup_set_outcome(followup=case, actor=actor, outcome=outcome)
+            case.refresh_from_db()
         if to == case.status:
             return case
-        if to not in ALLOWED.get(case.status, set()):
-            raise ValidationError(f"A {case.get_status_display().lower()} case cannot become {S(to).label.lower()}.")
-        if to == S.RESOLVED and not summary.strip():
-            raise ValidationError("Resolving a case needs a resolution summary.")
-        if to == S.CLOSED and not reason.strip():
-            raise ValidationError("Closing without contact needs a reason.")
         previous = case.status
         case.status = to
         now = timezone.now()
@@ -149,9 +194,8 @@ def followup_transition(*, followup: FollowUp, to: str, actor, reason: str = "",
             case.closed_at = now
             case.resolution_summary = summary.strip() if to == S.RESOLVED else case.resolution_summary
             case.closed_reason = reason.strip() if to == S.CLOSED else case.closed_reason
-            case.outcome = outcome.strip() or case.outcome
-        else:
-            case.closed_at = None
+        else:  # open again: the old reason and summary stay in the history only
+            case.closed_at, case.closed_reason, case.resolution_summary = None, "", ""
         if to == S.CONTACTED and case.first_contact_at is None:
             case.first_contact_at = now
         if case.owner_id is None and actor is not None:
@@ -224,5 +268,8 @@ def followup_assign(*, followup: FollowUp, actor, owner, reason: str = "", claim
 
 
 def followup_set_outcome(*, followup: FollowUp, actor, outcome: str) -> None:
-    FollowUp.objects.filter(pk=followup.pk).update(outcome=outcome.strip()[:200], updated_at=timezone.now())
-    _event(followup, FollowUpEvent.Kind.NOTE, actor=actor, text=f"Outcome: {outcome.strip()[:200]}")
+    outcome = outcome.strip()[:200]
+    with transaction.atomic():
+        FollowUp.objects.filter(pk=followup.pk).update(outcome=outcome, updated_at=timezone.now())
+        _event(followup, FollowUpEvent.Kind.NOTE, actor=actor, text=f"Outcome: {outcome}")
+        audit_log(actor=actor, action="followup.outcome", target=followup, data={"outcome": outcome})

@@ -1,10 +1,12 @@
 """Exactly one follow-up per unhappy response, whatever the delivery; the sweep finds lost work."""
 
+import time
 from datetime import timedelta
 
 import pytest
 from django.core import mail
 from django.utils import timezone
+from freezegun import freeze_time
 
 from core.models import OutboxMessage
 from followups.models import FollowUp, RoutingRule
@@ -72,8 +74,6 @@ def test_duplicate_deliveries_to_a_real_worker_make_one_case_and_one_email(celer
         process_response.delay(response.pk)
     assert wait_for(lambda: OutboxMessage.objects.filter(to=agent.email).exists())
     assert wait_for(lambda: Response.objects.filter(pk=response.pk, processed_at__isnull=False).exists())
-    import time
-
     time.sleep(1.5)
     assert FollowUp.objects.filter(response=response).count() == 1
     assert OutboxMessage.objects.filter(to=agent.email).count() == 1
@@ -85,3 +85,160 @@ def test_the_sweep_routes_a_response_whose_task_was_never_sent(db):
     assert sweep_unrouted_responses() == 1
     assert FollowUp.objects.filter(response=response).exists()
     assert not FollowUp.objects.filter(response=fresh).exists()
+
+
+def test_the_sweep_processes_a_changed_score_whose_task_was_lost(db):
+    response = ResponseFactory(score=3, submitted_at=timezone.now() - timedelta(days=1))
+    case = response_process(response_id=response.pk).followup
+    Response.objects.filter(pk=response.pk).update(score=7, category="passive",
+                                                   updated_at=timezone.now() - timedelta(minutes=5),
+                                                   processed_at=timezone.now() - timedelta(minutes=6))
+    assert sweep_unrouted_responses() == 1
+    case.refresh_from_db()
+    assert case.category == "passive"
+    assert sweep_unrouted_responses() == 0  # processed again, so not picked up twice
+
+
+def test_the_sweep_sends_an_owner_alert_whose_task_was_lost(db, agent, team_a, mailoutbox):
+    RoutingRuleFactory(target=RoutingRule.Target.ACCOUNT_OWNER, team=team_a)
+    response = ResponseFactory(score=1, contact=ContactFactory(account_owner=agent))
+    with freeze_time(timezone.now() - timedelta(minutes=5)):
+        response_process(response_id=response.pk)  # its notify task is never sent: no commit in this test
+    assert mailoutbox == []
+    sweep_unrouted_responses()
+    sweep_unrouted_responses()
+    assert [m.to for m in mailoutbox] == [[agent.email]]
+
+
+def test_a_team_queue_case_alerts_the_team_lead(db, lead, team_a, mailoutbox):
+    from followups.tasks import notify_owner
+
+    RoutingRuleFactory(target=RoutingRule.Target.TEAM_QUEUE, team=team_a)
+    case = response_process(response_id=ResponseFactory(score=5).pk).followup
+    notify_owner(case.pk)
+    assert [m.to for m in mailoutbox] == [[lead.email]]
+
+
+def test_the_owner_email_shows_driver_answers_previous_scores_and_open_cases(db, agent, team_a, mailoutbox):
+    from followups.tasks import notify_owner
+    from surveys.models import Answer, Question
+
+    RoutingRuleFactory(target=RoutingRule.Target.ACCOUNT_OWNER, team=team_a)
+    contact = ContactFactory(account_owner=agent)
+    earlier = ResponseFactory(contact=contact, score=9, submitted_at=timezone.now() - timedelta(days=60))
+    older_case = response_process(response_id=ResponseFactory(
+        contact=contact, score=4, submitted_at=timezone.now() - timedelta(days=20)).pk).followup
+    response = ResponseFactory(contact=contact, score=1, comment="Invoice wrong")  # 3 below the last: at risk
+    question = Question.objects.create(campaign=response.campaign, text="How easy was paying?", kind="effort",
+                                       order=1)
+    Answer.objects.create(response=response, question=question, number=6)
+    case = response_process(response_id=response.pk).followup
+    notify_owner(case.pk)
+    body = mailoutbox[-1].body
+    assert "How easy was paying?: 6" in body
+    assert f"{earlier.submitted_at:%Y-%m-%d}: 9" in body
+    assert f"#{older_case.pk}" in body
+    assert "Invoice wrong" in body and "At risk" in body
+
+
+def test_a_campaign_can_ask_for_a_thank_you_case_for_promoters(db):
+    from tests.factories import CampaignFactory
+
+    case = response_process(response_id=ResponseFactory(score=10, campaign=CampaignFactory(
+        followup_promoters=True)).pk).followup
+    assert case is not None and case.category == "promoter"
+
+
+def test_a_promoter_turning_unhappy_gets_a_case(db):
+    response = ResponseFactory(score=9)
+    assert response_process(response_id=response.pk).followup is None
+    Response.objects.filter(pk=response.pk).update(score=4, category="detractor")
+    result = response_process(response_id=response.pk)
+    assert result.created and result.followup.category == "detractor"
+
+
+def test_a_detractor_turning_passive_gets_the_passive_deadline(db):
+    response = ResponseFactory(score=2)
+    case = response_process(response_id=response.pk).followup
+    Response.objects.filter(pk=response.pk).update(score=8, category="passive")
+    response_process(response_id=response.pk)
+    case.refresh_from_db()
+    assert case.category == "passive" and case.status == FollowUp.Status.NEW
+    assert abs((case.due_at - case.created_at) - timedelta(days=7)) < timedelta(seconds=5)
+
+
+def test_a_case_closed_for_a_promoter_score_reopens_when_the_score_drops_again(db):
+    response = ResponseFactory(score=3)
+    case = response_process(response_id=response.pk).followup
+    for score, category in ((10, "promoter"), (2, "detractor")):
+        Response.objects.filter(pk=response.pk).update(score=score, category=category)
+        response_process(response_id=response.pk)
+    case.refresh_from_db()
+    assert case.status == FollowUp.Status.IN_PROGRESS and case.closed_reason == ""
+    reasons = case.events.filter(kind="status").values_list("text", flat=True)
+    assert any("changed the score to promoter" in text for text in reasons)
+    assert FollowUp.objects.filter(response=response).count() == 1
+
+
+@pytest.mark.parametrize("previous,now,dropped", [
+    (9, 8, True),  # promoter → passive: a worse category
+    (6, 3, True),  # three points down within the detractors
+    (6, 4, False),
+    (4, 6, False),
+])
+def test_contact_drop(db, previous, now, dropped):
+    from followups.services import contact_drop
+
+    contact = ContactFactory()
+    ResponseFactory(contact=contact, score=previous, submitted_at=timezone.now() - timedelta(days=30))
+    assert contact_drop(response=ResponseFactory(contact=contact, score=now)) is dropped
+
+
+def test_a_first_or_anonymous_answer_never_counts_as_a_drop(db):
+    from followups.services import contact_drop
+
+    assert contact_drop(response=ResponseFactory(score=0)) is False
+    assert contact_drop(response=ResponseFactory(score=0, contact=None)) is False
+
+
+def test_two_workers_processing_at_once_open_one_case(transactional_db, agent, team_a):
+    import threading
+
+    from django.db import connection
+
+    RoutingRuleFactory(target=RoutingRule.Target.ACCOUNT_OWNER, team=team_a)
+    response = ResponseFactory(score=2, contact=ContactFactory(account_owner=agent))
+    barrier, results = threading.Barrier(2), []
+
+    def work():
+        try:
+            barrier.wait()
+            results.append(response_process(response_id=response.pk).created)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=work) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(results) == [False, True]
+    assert FollowUp.objects.filter(response=response).count() == 1
+    assert FollowUp.objects.get(response=response).events.filter(kind="created").count() == 1
+
+
+@pytest.mark.worker
+def test_a_submitted_answer_is_routed_by_the_worker_and_alerts_the_owner_once(celery_worker, outbox_backend,
+                                                                              agent, team_a):
+    from core.queue import send_task_now
+    from surveys.responses import response_submit
+    from tests.factories import InvitationFactory
+
+    RoutingRuleFactory(target=RoutingRule.Target.ACCOUNT_OWNER, team=team_a)
+    invitation = InvitationFactory(contact=ContactFactory(account_owner=agent))
+    response = response_submit(invitation=invitation, score=3).response  # enqueues on commit, by name
+    send_task_now("followups.tasks.process_response", response.pk)  # and a duplicate delivery
+    assert wait_for(lambda: OutboxMessage.objects.filter(to=agent.email).exists())
+    time.sleep(1.5)
+    assert FollowUp.objects.filter(response=response, owner=agent).count() == 1
+    assert OutboxMessage.objects.filter(to=agent.email).count() == 1

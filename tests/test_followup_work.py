@@ -45,12 +45,13 @@ def test_logging_a_reached_call_marks_the_case_contacted(client, agent, case):
 
 
 def test_resolving_needs_a_summary(client, agent, case):
+    followup_transition(followup=case, to=S.CONTACTED, actor=agent)
     client.force_login(agent)
     response = client.post(f"/followups/{case.pk}/", {"action": "status", "status-status": "resolved"})
     assert response.status_code == 400
     assert "needs a resolution summary" in response.content.decode()
     case.refresh_from_db()
-    assert case.status == S.NEW
+    assert case.status == S.CONTACTED
     client.post(f"/followups/{case.pk}/", {"action": "status", "status-status": "resolved",
                                            "status-summary": "Refunded and apologised"})
     case.refresh_from_db()
@@ -66,10 +67,53 @@ def test_closing_without_contact_needs_a_reason(agent, case):
     assert case.closed_reason == "Wrong number"
 
 
-def test_only_the_allowed_transitions(agent, case):
-    followup_transition(followup=case, to=S.RESOLVED, actor=agent, summary="done")
-    with pytest.raises(ValidationError, match="cannot become contacted"):
-        followup_transition(followup=case, to=S.CONTACTED, actor=agent)
+@pytest.mark.parametrize("path,refused", [
+    ([], S.RESOLVED),  # new cannot be resolved: the customer was never reached
+    ([S.IN_PROGRESS], S.RESOLVED),
+    ([S.IN_PROGRESS], S.NEW),  # nothing goes back to new
+    ([S.CONTACTED, S.RESOLVED], S.CONTACTED),
+    ([S.CLOSED], S.RESOLVED),
+])
+def test_only_the_allowed_transitions(agent, case, path, refused):
+    for status in path:
+        followup_transition(followup=case, to=status, actor=agent, summary="done", reason="no answer")
+    with pytest.raises(ValidationError, match="cannot become"):
+        followup_transition(followup=case, to=refused, actor=agent, summary="done", reason="again")
+    case.refresh_from_db()
+    assert case.status == (path[-1] if path else S.NEW)
+
+
+def test_the_whole_way_keeps_each_step_in_the_history(agent, case):
+    for status in (S.IN_PROGRESS, S.CONTACTED, S.RESOLVED):
+        followup_transition(followup=case, to=status, actor=agent, summary="Refund sent")
+    steps = list(case.events.filter(kind="status").values_list("data__status_to", "actor"))
+    assert steps == [(S.IN_PROGRESS, agent.pk), (S.CONTACTED, agent.pk), (S.RESOLVED, agent.pk)]
+    case.refresh_from_db()
+    assert case.closed_at is not None and case.first_contact_at is not None
+
+
+def test_reopening_clears_the_closing_reason(agent, case):
+    followup_transition(followup=case, to=S.CLOSED, actor=agent, reason="Wrong number")
+    followup_transition(followup=case, to=S.IN_PROGRESS, actor=agent)
+    case.refresh_from_db()
+    assert (case.status, case.closed_at, case.closed_reason) == (S.IN_PROGRESS, None, "")
+    assert case.events.filter(text__contains="Wrong number").exists()
+
+
+def test_the_outcome_is_saved_without_a_status_change(client, agent, case):
+    client.force_login(agent)
+    response = client.post(f"/followups/{case.pk}/", {"action": "status", "status-status": "new",
+                                                       "status-outcome": "Discount offered"})
+    assert response.status_code == 302
+    case.refresh_from_db()
+    assert case.outcome == "Discount offered" and case.status == S.NEW
+    assert case.events.filter(text="Outcome: Discount offered").exists()
+
+
+def test_an_unknown_status_is_refused_with_400(client, agent, case):
+    client.force_login(agent)
+    assert client.post(f"/followups/{case.pk}/", {"action": "status", "status-status": "done"}).status_code == 400
+    assert client.post(f"/followups/{case.pk}/", {"action": "explode"}).status_code == 302
 
 
 def test_tags_and_reassignment_are_kept_in_the_history(client, agent, lead, case):
