@@ -6,7 +6,18 @@ class FollowupsConfig(AppConfig):
     name = "followups"
 
     def ready(self):
+        from django.db.backends.signals import connection_created
+
         checks.register(check_business_calendar)
+        connection_created.connect(register_sqlite_functions)
+
+
+def register_sqlite_functions(sender, connection, **kwargs):
+    """SQLite has no median: give it one, so followups.queries.Median works in the embedded demo."""
+    if connection.vendor == "sqlite":
+        from followups.queries import SQLiteMedian
+
+        connection.connection.create_aggregate("KL_MEDIAN", 1, SQLiteMedian)
 
 
 def check_business_calendar(app_configs=None, **kwargs):

@@ -1,7 +1,7 @@
 """Reads for the follow-up pages and the dashboard's SLA panel."""
 
-from django.db.models import (Avg, CharField, Count, DurationField, Exists, ExpressionWrapper, F, OuterRef, Q,
-                              Value)
+from django.db.models import (Aggregate, Avg, CharField, Count, DurationField, Exists, ExpressionWrapper, F,
+                              OuterRef, Q, Value)
 from django.db.models.functions import Cast, Coalesce, Concat
 from django.utils import timezone
 
@@ -81,8 +81,40 @@ def followups_missing_owner_alert(*, created_from, created_before):
             .filter(~Exists(sent)).order_by("created_at"))
 
 
+class Median(Aggregate):
+    """The median in SQL: PostgreSQL's ordered-set aggregate; on SQLite (the embedded demo) the
+    KL_MEDIAN aggregate registered by followups.apps."""
+
+    function = "PERCENTILE_CONT"
+    name = "Median"
+    template = "%(function)s(0.5) WITHIN GROUP (ORDER BY %(expressions)s)"
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        plain = self.copy()
+        plain.function, plain.template = "KL_MEDIAN", "%(function)s(%(expressions)s)"
+        return super(Median, plain).as_sql(compiler, connection, **extra_context)
+
+
+class SQLiteMedian:
+    """KL_MEDIAN for SQLite (sqlite3.Connection.create_aggregate)."""
+
+    def __init__(self):
+        self.values = []
+
+    def step(self, value):
+        if value is not None:
+            self.values.append(value)
+
+    def finalize(self):
+        if not self.values:
+            return None
+        ordered, middle = sorted(self.values), len(self.values) // 2
+        return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
 def sla_health(*, since=None, team_ids=None):
-    """Open, overdue, closed within SLA and time to first contact, per team and per owner (SQL only)."""
+    """Open, overdue, closed within SLA and time to first contact (average and median), overall,
+    per team and per owner, in SQL. `in_sla_share` is the share of closed cases closed by their deadline."""
     now = timezone.now()
     qs = FollowUp.objects.all()
     if since is not None:
@@ -97,6 +129,8 @@ def sla_health(*, since=None, team_ids=None):
         "closed": Count("id", filter=Q(closed_at__isnull=False)),
         "closed_in_sla": Count("id", filter=Q(closed_at__isnull=False, closed_at__lte=F("due_at"))),
         "avg_first_contact": Avg(first_contact, filter=Q(first_contact_at__isnull=False)),
+        "median_first_contact": Median(first_contact, filter=Q(first_contact_at__isnull=False),
+                                       output_field=DurationField()),
     }
     overall = qs.aggregate(**aggregates)
     by_team = list(qs.values("team__name").annotate(**aggregates).order_by("team__name"))
