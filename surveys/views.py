@@ -21,7 +21,8 @@ from surveys import lifecycle, queries, sending, services, wording
 from surveys.emails import build_invitation_email
 from surveys.forms import CampaignForm, ContactForm, MappingForm, QuestionFormSet, SendForm, UploadForm
 from surveys.imports import ImportFileError, guess_mapping, import_confirm, import_prepare, parse_file
-from surveys.models import Campaign, Contact, ContactImport, ContactList, Invitation
+from surveys.models import Campaign, Contact, ContactImport, ContactList, Invitation, Response
+from surveys.public_forms import DetailsForm
 from surveys.public_views import render_answer_page
 
 S = Campaign.Status
@@ -149,7 +150,8 @@ def campaign_preview(request, pk: int):
     language = _preview_language(request, campaign)
     email = build_invitation_email(invitation=_preview_invitation(campaign, language), preview=True)
     return render(request, "surveys/campaign_preview.html", {
-        "campaign": campaign, "language": language, "email": email, "languages": settings.LANGUAGES})
+        "campaign": campaign, "language": language, "language_name": dict(settings.LANGUAGES)[language],
+        "email": email, "languages": settings.LANGUAGES, "categories": list(PREVIEW_SCORES)})
 
 
 @admin_required
@@ -177,6 +179,52 @@ def campaign_preview_form(request, pk: int):
     return render_answer_page(request, campaign=campaign,
                               invitation=_preview_invitation(campaign, _preview_language(request, campaign)),
                               preview=True)
+
+
+PREVIEW_SCORES = {"promoter": 9, "passive": 8, "detractor": 3}
+
+
+def _preview_response(campaign: Campaign, invitation: Invitation, category: str) -> Response:
+    """An unsaved answer, for the second step and the thank-you page of the preview."""
+    return Response(campaign=campaign, invitation=invitation, contact=invitation.contact,
+                    score=PREVIEW_SCORES[category], category=category)
+
+
+@admin_required
+@require_http_methods(["GET", "POST"])
+@xframe_options_sameorigin
+def campaign_preview_details(request, pk: int):
+    """Step two as respondents see it: the why question and the driver questions. Submitting it
+    checks the answers like the real form and shows the thank-you page; nothing is stored."""
+    campaign = get_object_or_404(Campaign, pk=pk)
+    language = _preview_language(request, campaign)
+    invitation = _preview_invitation(campaign, language)
+    with translation.override(language):
+        kwargs = {"questions": list(campaign.questions.all()), "why_label": wording.why_question(campaign)}
+        form = DetailsForm(request.POST or None, **kwargs)
+        if request.method == "POST" and form.is_valid():
+            return redirect(f"{reverse('campaign_preview_thanks', args=[pk])}?lang={language}&category=passive")
+        return render(request, "surveys/public/details.html", {
+            "campaign": campaign, "form": form, "response": _preview_response(campaign, invitation, "passive"),
+            "token": invitation.token, "change_url": "", "preview": True},
+            status=400 if request.method == "POST" else 200)
+
+
+@admin_required
+@require_GET
+@xframe_options_sameorigin
+def campaign_preview_thanks(request, pk: int):
+    """The thank-you page for one category (its own text, and the review link for promoters)."""
+    campaign = get_object_or_404(Campaign, pk=pk)
+    language = _preview_language(request, campaign)
+    category = request.GET.get("category", "")
+    category = category if category in PREVIEW_SCORES else "promoter"
+    with translation.override(language):
+        return render(request, "surveys/public/thanks.html", {
+            "campaign": campaign, "preview": True,
+            "response": _preview_response(campaign, _preview_invitation(campaign, language), category),
+            "text": wording.thanks_text(campaign, category),
+            "promoter_link": campaign.promoter_link if category == "promoter" else "", "change_url": ""})
 
 
 @admin_required

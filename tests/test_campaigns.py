@@ -329,9 +329,28 @@ def test_the_preview_speaks_the_chosen_language(client, admin):
     assert "How likely is it that you would recommend Acme" in unknown
 
 
+def test_the_preview_walks_through_the_driver_questions_and_thanks_without_storing(client, admin):
+    campaign = CampaignFactory(promoter_link="https://reviews.example.com/acme", thanks_detractor="Sorry, {company}.")
+    csat = Question.objects.create(campaign=campaign, kind="csat", text="Satisfied with <support>?", required=True)
+    Question.objects.create(campaign=campaign, kind="single", text="Channel?", choices=["Phone", "Chat"], order=2)
+    client.force_login(admin)
+    page = client.get(f"/campaigns/{campaign.pk}/preview/why/").content.decode()
+    assert "Satisfied with &lt;support&gt;?" in page and "Phone" in page and "answers are not recorded" in page
+    refused = client.post(f"/campaigns/{campaign.pk}/preview/why/", {"comment": "fine"})
+    assert refused.status_code == 400
+    accepted = client.post(f"/campaigns/{campaign.pk}/preview/why/?lang=en", {"comment": "ok", f"q{csat.pk}": "4"})
+    assert accepted.status_code == 302 and "/preview/thanks/" in accepted["Location"]
+    promoter = client.get(f"/campaigns/{campaign.pk}/preview/thanks/?category=promoter").content.decode()
+    assert "https://reviews.example.com/acme" in promoter
+    detractor = client.get(f"/campaigns/{campaign.pk}/preview/thanks/?category=detractor").content.decode()
+    assert "Sorry, Acme." in detractor and "reviews.example.com" not in detractor
+    assert (Response.objects.count(), Answer.objects.count(), Invitation.objects.count()) == (0, 0, 0)
+
+
 # --- Who may ----------------------------------------------------------------------------------------
 CAMPAIGN_URLS = ["/campaigns/{pk}/", "/campaigns/{pk}/edit/", "/campaigns/{pk}/preview/",
-                 "/campaigns/{pk}/preview/form/", "/campaigns/{pk}/preview/email/", "/campaigns/{pk}/qr.svg",
+                 "/campaigns/{pk}/preview/form/", "/campaigns/{pk}/preview/email/", "/campaigns/{pk}/preview/why/",
+                 "/campaigns/{pk}/preview/thanks/", "/campaigns/{pk}/qr.svg",
                  "/campaigns/{pk}/progress/"]
 CAMPAIGN_POSTS = ["/campaigns/{pk}/status/", "/campaigns/{pk}/duplicate/", "/campaigns/{pk}/edit/"]
 
