@@ -77,8 +77,14 @@ def _button_targets(campaign: Campaign) -> list[str]:
     surveys.lifecycle decides what is allowed at all. Changes that need the sending machinery (a
     wave to send or schedule, queued batches to pick up again on resume) are made through the
     send panel instead, so a button can never leave a half-sent wave behind."""
-    return [target for target in lifecycle.allowed_targets(campaign)
-            if target in (S.PAUSED, S.CLOSED) or (target == S.ACTIVE and campaign.status == S.DRAFT)]
+    by_email = campaign.channel == Campaign.Channel.EMAIL
+    buttons = {
+        S.CLOSED: True,
+        S.PAUSED: campaign.status == S.ACTIVE,  # the panel pauses a scheduled or sending campaign
+        # Opening a draft; or reopening a paused link-only campaign (e-mail ones resume in the panel).
+        S.ACTIVE: campaign.status == S.DRAFT or (campaign.status == S.PAUSED and not by_email),
+    }
+    return [target for target in lifecycle.allowed_targets(campaign) if buttons.get(target, False)]
 
 
 @admin_required

@@ -266,8 +266,17 @@ def test_an_allowed_status_change_is_applied_and_audited(client, admin):
     assert AuditLog.objects.get(action="campaign.status").data == {"from": "draft", "to": "active"}
 
 
+def test_a_paused_link_only_campaign_is_reopened_with_a_button(client, admin):
+    campaign = CampaignFactory(status="paused", channel="qr", anonymous_link_enabled=True)
+    client.force_login(admin)
+    client.post(f"/campaigns/{campaign.pk}/status/", {"status": "active"})
+    campaign.refresh_from_db()
+    assert campaign.status == "active"
+
+
 @pytest.mark.parametrize("current,target", [("draft", "scheduled"), ("draft", "sending"), ("paused", "active"),
-                                            ("paused", "sending"), ("scheduled", "draft"), ("sending", "active")])
+                                            ("paused", "sending"), ("scheduled", "draft"), ("sending", "active"),
+                                            ("sending", "paused")])
 def test_changes_that_need_the_sending_machinery_are_left_to_the_send_panel(client, admin, current, target):
     campaign = CampaignFactory(status=current)
     client.force_login(admin)
@@ -277,10 +286,12 @@ def test_changes_that_need_the_sending_machinery_are_left_to_the_send_panel(clie
     assert campaign.status == current and not AuditLog.objects.filter(action="campaign.status").exists()
 
 
-@pytest.mark.parametrize("current,offered", [("draft", {"active", "closed"}), ("sending", {"paused", "closed"}),
-                                             ("paused", {"closed"}), ("closed", set())])
-def test_the_detail_page_offers_only_allowed_status_changes(client, admin, current, offered):
-    campaign = CampaignFactory(status=current)
+@pytest.mark.parametrize("current,channel,offered", [
+    ("draft", "email", {"active", "closed"}), ("active", "email", {"paused", "closed"}),
+    ("sending", "email", {"closed"}), ("paused", "email", {"closed"}), ("paused", "web", {"active", "closed"}),
+    ("closed", "email", set())])
+def test_the_detail_page_offers_only_allowed_status_changes(client, admin, current, channel, offered):
+    campaign = CampaignFactory(status=current, channel=channel)
     client.force_login(admin)
     html = client.get(f"/campaigns/{campaign.pk}/").content.decode()
     assert set(re.findall(r'name="status" value="(\w+)"', html)) == offered
