@@ -5,8 +5,9 @@ from django.urls import reverse
 
 from core.mail import absolute_url, render_email, send_once
 from core.models import UserProfile
-from followups.models import FollowUp
+from followups.models import FollowUp, FollowUpEvent
 from surveys.models import Response
+from surveys.unsubscribe import unsubscribe_headers, unsubscribe_url
 
 User = get_user_model()
 
@@ -56,3 +57,18 @@ def send_escalation(*, followup: FollowUp, level: int, recipient) -> None:
                            language=_language(recipient))
     send_once(key=f"followup-escalation:{followup.pk}:{level}:{recipient.pk}", kind="followup_escalation",
               message=message)
+
+
+def send_customer_reply(*, event: FollowUpEvent):
+    """An agent's reply to the customer, written on the case. Once per reply; the caller has
+    checked that the contact may be e-mailed. Replies go to the agent, unsubscribing to us."""
+    contact, sender = event.followup.contact, event.actor
+    headers = unsubscribe_headers(contact)
+    if sender is not None and sender.email:
+        headers["Reply-To"] = sender.email
+    sender_name = (sender.get_full_name() or sender.get_username()) if sender is not None else ""
+    message = render_email(template="followup_reply", to=contact.email, headers=headers,
+                           language=contact.language if contact.language in ("en", "nl") else "en",
+                           context={"contact": contact, "subject": event.data.get("subject", ""), "body": event.text,
+                                    "sender": sender_name, "unsubscribe_url": unsubscribe_url(contact)})
+    return send_once(key=f"followup-reply:{event.pk}", kind="followup_reply", message=message)

@@ -33,6 +33,12 @@ class StatusForm(forms.Form):
     outcome = forms.CharField(required=False, max_length=200)
 
 
+class ReplyForm(forms.Form):
+    subject = forms.CharField(max_length=200)
+    body = forms.CharField(label="Message", max_length=10000, widget=forms.Textarea(attrs={"rows": 5}),
+                           help_text="Sent from the company address; the customer's answer comes back to you.")
+
+
 class ReassignForm(forms.Form):
     owner = forms.ModelChoiceField(queryset=User.objects.none(), label="New owner")
     reason = forms.CharField(max_length=500)

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from core.models import EmailDelivery
 from core.roles import ADMIN, has_role
-from followups.models import FollowUp
+from followups.models import FollowUp, FollowUpEvent
 from surveys.models import Response
 
 
@@ -66,6 +66,13 @@ def responses_to_process(*, before, changed_since, limit: int) -> list[int]:
                                        processed_at__lt=F("updated_at"))
                .order_by("updated_at").values_list("pk", flat=True)[:limit])
     return list(never) + list(changed)
+
+
+def replies_not_sent(*, created_from, created_before):
+    """Ids of replies to customers still waiting for their e-mail (the task was lost)."""
+    return (FollowUpEvent.objects.filter(kind=FollowUpEvent.Kind.REPLY, data__sent=False,
+                                         created_at__gte=created_from, created_at__lt=created_before)
+            .order_by("created_at").values_list("pk", flat=True))
 
 
 def followups_missing_owner_alert(*, created_from, created_before):

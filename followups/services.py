@@ -30,6 +30,7 @@ ALLOWED = {
 }
 UNHAPPY = (Category.DETRACTOR, Category.PASSIVE)
 NOTIFY_TASK = "followups.tasks.notify_owner"
+REPLY_TASK = "followups.tasks.send_reply"
 SWEEP_AFTER = timedelta(seconds=60)  # younger work is still in the hands of its task
 logger = logging.getLogger(__name__)
 CLOSED_AS_PROMOTER = "The customer changed the score to promoter."
@@ -90,7 +91,7 @@ def response_process(*, response_id: int) -> Processed:
 
 def sweep_lost_work(*, now=None, limit: int = 500) -> int:
     """Finish what lost tasks left undone: responses never processed (the broker was down at
-    commit) or changed since (a re-answered score), and owner alerts never sent. Everything it
+    commit) or changed since (a re-answered score), replies to customers and owner alerts never sent. Everything it
     calls is idempotent, so overlapping with the tasks themselves is harmless. Bounded per run."""
     now = now or timezone.now()
     before = now - SWEEP_AFTER
@@ -101,6 +102,11 @@ def sweep_lost_work(*, now=None, limit: int = 500) -> int:
             response_process(response_id=response_id)
         except Exception:  # one bad row must not block the rest; it is retried on the next sweep
             logger.exception("Sweep could not process response %s.", response_id)
+    for event_id in queries.replies_not_sent(created_from=before - timedelta(days=2), created_before=before)[:limit]:
+        try:
+            followup_reply_send(event_id=event_id)
+        except Exception:
+            logger.exception("Sweep could not send reply %s.", event_id)
     unsent = queries.followups_missing_owner_alert(created_from=before - timedelta(days=2), created_before=before)
     for followup in unsent.select_related("owner", "team__lead", "contact", "response__campaign")[:limit]:
         try:
@@ -273,3 +279,36 @@ def followup_set_outcome(*, followup: FollowUp, actor, outcome: str) -> None:
         FollowUp.objects.filter(pk=followup.pk).update(outcome=outcome, updated_at=timezone.now())
         _event(followup, FollowUpEvent.Kind.NOTE, actor=actor, text=f"Outcome: {outcome}")
         audit_log(actor=actor, action="followup.outcome", target=followup, data={"outcome": outcome})
+
+
+def followup_reply(*, followup: FollowUp, actor, subject: str, body: str) -> FollowUpEvent:
+    """Reply to the customer by e-mail from the case. Logged on the case now, sent after commit."""
+    contact = followup.contact
+    if contact is None:
+        raise ValidationError("This answer came through the anonymous link: there is nobody to reply to.")
+    if not contact.can_be_emailed:
+        raise ValidationError("This customer cannot be e-mailed (opted out, unreachable or erased). Call instead.")
+    subject, body = subject.strip(), body.strip()
+    if not subject or not body:
+        raise ValidationError("A reply needs a subject and a message.")
+    with transaction.atomic():
+        event = _event(followup, FollowUpEvent.Kind.REPLY, actor=actor, text=body, subject=subject,
+                       to=contact.email, sent=False)
+        audit_log(actor=actor, action="followup.replied", target=followup, data={"subject": subject})
+    enqueue_on_commit(REPLY_TASK, event.pk)
+    return event
+
+
+def followup_reply_send(*, event_id: int) -> bool:
+    """Send a logged reply (once); a contact who opted out meanwhile gets nothing, noted on the case."""
+    event = (FollowUpEvent.objects.select_related("followup__contact", "actor")
+             .filter(pk=event_id, kind=FollowUpEvent.Kind.REPLY).first())
+    if event is None or event.data.get("sent") is not False:
+        return False
+    contact = event.followup.contact
+    if contact is None or not contact.can_be_emailed:
+        FollowUpEvent.objects.filter(pk=event.pk).update(data={**event.data, "sent": None, "skipped": "opted out"})
+        return False
+    emails.send_customer_reply(event=event)
+    FollowUpEvent.objects.filter(pk=event.pk).update(data={**event.data, "sent": True})
+    return True

@@ -30,6 +30,11 @@ def notify_owner(followup_id: int) -> None:
         emails.send_owner_alert(followup=followup)
 
 
+@shared_task(**RETRY)
+def send_reply(event_id: int) -> None:
+    services.followup_reply_send(event_id=event_id)
+
+
 @shared_task(acks_late=True)
 def sweep_unrouted_responses(limit: int = 500) -> int:
     """Every minute: responses whose task never ran or was lost, and owner alerts never sent."""

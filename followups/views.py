@@ -11,8 +11,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from core.audit import audit_log
 from core.roles import ADMIN, AGENT, admin_required, agent_required
 from followups import routing, services
-from followups.forms import (AttemptForm, BulkReassignForm, NoteForm, ReassignForm, RoutingRuleForm, RoutingTestForm,
-                             SLAForm, StatusForm, TagForm, TagsForm)
+from followups.forms import (AttemptForm, BulkReassignForm, NoteForm, ReassignForm, ReplyForm, RoutingRuleForm,
+                             RoutingTestForm, SLAForm, StatusForm, TagForm, TagsForm)
 from followups.models import FollowUp, Improvement, RootCauseTag, RoutingRule, SLAPolicy
 from followups.queries import followup_for_user, is_lead, queue_followups, queue_rows, visible_followups
 from surveys.models import Campaign, Category, Response, Touchpoint
@@ -121,6 +121,7 @@ def followup_detail(request, pk: int):
         "tags": TagsForm(prefix="tags", initial={"tags": list(case.tags.all())}),
         "status": StatusForm(prefix="status", initial={"status": case.status, "outcome": case.outcome}),
         "reassign": ReassignForm(prefix="reassign", candidates=_candidates(case)),
+        "reply": ReplyForm(prefix="reply"),
     }
     if request.method == "POST":
         action = request.POST.get("action", "")
@@ -158,6 +159,8 @@ def _apply(action, case, data, actor):
                                      summary=data["summary"], outcome=data["outcome"])
     elif action == "reassign":
         services.followup_assign(followup=case, actor=actor, owner=data["owner"], reason=data["reason"])
+    elif action == "reply":
+        services.followup_reply(followup=case, actor=actor, subject=data["subject"], body=data["body"])
 
 
 def _detail(request, case, forms):
