@@ -172,6 +172,14 @@ def test_a_closed_campaign_cannot_be_edited(client, admin):
     assert campaign.name == "Finished"
 
 
+def _with_one_question(campaign, question, **fields):
+    """The edit form's data with the campaign's one existing question, as `fields` change it."""
+    row = {"text": question.text, "kind": question.kind, "driver": question.driver, **fields}
+    return _form(touchpoint=campaign.touchpoint.pk, **{
+        "questions-TOTAL_FORMS": "1", "questions-INITIAL_FORMS": "1", "questions-0-id": question.pk,
+        **{f"questions-0-{name}": value for name, value in row.items()}})
+
+
 def _answered_question(campaign, **fields):
     question = Question.objects.create(campaign=campaign, order=1, **{"kind": "csat", "text": "Satisfied?", **fields})
     response = ResponseFactory(campaign=campaign)
@@ -183,10 +191,7 @@ def test_a_question_with_answers_cannot_be_deleted(client, admin):
     campaign = CampaignFactory(status="active", kind="transactional")
     question = _answered_question(campaign)
     client.force_login(admin)
-    data = _form(touchpoint=campaign.touchpoint.pk, **{
-        "questions-TOTAL_FORMS": "1", "questions-INITIAL_FORMS": "1", "questions-0-id": question.pk,
-        "questions-0-text": "Satisfied?", "questions-0-kind": "csat", "questions-0-driver": "process",
-        "questions-0-DELETE": "on"})
+    data = _with_one_question(campaign, question, DELETE="on")
     response = client.post(f"/campaigns/{campaign.pk}/edit/", data)
     assert response.status_code == 400
     assert "already has answers and cannot be deleted" in response.content.decode()
@@ -197,10 +202,7 @@ def test_a_question_without_answers_can_be_deleted(client, admin):
     campaign = CampaignFactory(status="draft", kind="transactional")
     question = Question.objects.create(campaign=campaign, kind="text", text="Remove me")
     client.force_login(admin)
-    data = _form(touchpoint=campaign.touchpoint.pk, **{
-        "questions-TOTAL_FORMS": "1", "questions-INITIAL_FORMS": "1", "questions-0-id": question.pk,
-        "questions-0-text": "Remove me", "questions-0-kind": "text", "questions-0-driver": "other",
-        "questions-0-DELETE": "on"})
+    data = _with_one_question(campaign, question, DELETE="on")
     assert client.post(f"/campaigns/{campaign.pk}/edit/", data).status_code == 302
     assert not campaign.questions.exists()
 
@@ -209,9 +211,7 @@ def test_an_answered_question_keeps_its_kind(client, admin):
     campaign = CampaignFactory(status="active", kind="transactional")
     question = _answered_question(campaign)
     client.force_login(admin)
-    data = _form(touchpoint=campaign.touchpoint.pk, **{
-        "questions-TOTAL_FORMS": "1", "questions-INITIAL_FORMS": "1", "questions-0-id": question.pk,
-        "questions-0-text": "Satisfied?", "questions-0-kind": "text", "questions-0-driver": "process"})
+    data = _with_one_question(campaign, question, kind="text")
     response = client.post(f"/campaigns/{campaign.pk}/edit/", data)
     assert response.status_code == 400 and "its kind cannot change" in response.content.decode()
     question.refresh_from_db()

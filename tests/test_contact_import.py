@@ -30,6 +30,15 @@ def _mapping(**extra):
     return data
 
 
+def _import(client, content: bytes, mapping: dict) -> tuple[str, ContactImport]:
+    """Upload, check (returns the dry-run page), confirm, and run the import as the worker would."""
+    _upload(client, content)
+    record = ContactImport.objects.latest("pk")
+    check = client.post(f"/contacts/import/{record.pk}/", {**mapping, "action": "check"}).content.decode()
+    client.post(f"/contacts/import/{record.pk}/", {**mapping, "action": "import"})
+    return check, import_run(import_id=record.pk)
+
+
 @pytest.fixture
 def uploaded(client, admin, agent):
     client.force_login(admin)
@@ -71,11 +80,8 @@ def test_the_import_upserts_by_email_with_segments_owner_and_opt_out(client, upl
 def test_upsert_by_external_id(client, admin, db):
     ContactFactory(email="old@example.com", external_id="X9")
     client.force_login(admin)
-    _upload(client, b"id,email\nX9,new@example.com\n")
-    record = ContactImport.objects.get()
-    client.post(f"/contacts/import/{record.pk}/", {"match_on": "external_id", "col_0": "external_id",
-                                                   "col_1": "email", "action": "import"})
-    import_run(import_id=record.pk)
+    _import(client, b"id,email\nX9,new@example.com\n", {"match_on": "external_id", "col_0": "external_id",
+                                                         "col_1": "email"})
     assert list(Contact.objects.values_list("email", "external_id")) == [("new@example.com", "X9")]
 
 
@@ -154,11 +160,8 @@ def test_it_refuses_a_file_over_the_size_limit_before_reading_it(client, admin, 
 
 def test_it_stores_formula_looking_cells_as_text(client, admin):
     client.force_login(admin)
-    _upload(client, b"email,name,company,note\nf@example.com,=1+1,@SUM(A1),-2+3\n")
-    record = ContactImport.objects.get()
-    client.post(f"/contacts/import/{record.pk}/", {"match_on": "email", "col_0": "email", "col_1": "name",
-                                                   "col_2": "company", "col_3": "attribute", "action": "import"})
-    import_run(import_id=record.pk)
+    _import(client, b"email,name,company,note\nf@example.com,=1+1,@SUM(A1),-2+3\n",
+            {"match_on": "email", "col_0": "email", "col_1": "name", "col_2": "company", "col_3": "attribute"})
     contact = Contact.objects.get()
     assert (contact.name, contact.company, contact.attributes) == ("=1+1", "@SUM(A1)", {"note": "-2+3"})
 
@@ -175,13 +178,9 @@ def test_report_lines_are_the_lines_of_the_file(client, admin):
 def test_a_row_taking_another_contacts_external_id_is_skipped_and_reported(client, admin):
     ContactFactory(email="holder@example.com", external_id="X1")
     client.force_login(admin)
-    _upload(client, b"email,id\nnew@example.com,X1\nfine@example.com,X2\n")
-    record = ContactImport.objects.get()
-    mapping = {"match_on": "email", "col_0": "email", "col_1": "external_id"}
-    check = client.post(f"/contacts/import/{record.pk}/", {**mapping, "action": "check"}).content.decode()
+    check, record = _import(client, b"email,id\nnew@example.com,X1\nfine@example.com,X2\n",
+                            {"match_on": "email", "col_0": "email", "col_1": "external_id"})
     assert "<tr><td>2</td><td>external id “X1” belongs to another contact</td></tr>" in check
-    client.post(f"/contacts/import/{record.pk}/", {**mapping, "action": "import"})
-    record = import_run(import_id=record.pk)
     assert record.status == "done" and (record.created_count, record.error_count) == (1, 1)
     assert set(Contact.objects.values_list("email", "external_id")) == {("holder@example.com", "X1"),
                                                                         ("fine@example.com", "X2")}
@@ -191,14 +190,11 @@ def test_matching_on_external_id_refuses_an_address_of_another_contact_and_adopt
     ContactFactory(email="taken@example.com", external_id="OTHER")
     adopted = ContactFactory(email="Loose@Example.com", external_id=None)
     client.force_login(admin)
-    _upload(client, b"id,email\nX1,taken@example.com\nX2,loose@example.com\nX3,dup@example.com\nX4,DUP@example.com\n")
-    record = ContactImport.objects.get()
-    mapping = {"match_on": "external_id", "col_0": "external_id", "col_1": "email"}
-    check = client.post(f"/contacts/import/{record.pk}/", {**mapping, "action": "check"}).content.decode()
+    check, record = _import(
+        client, b"id,email\nX1,taken@example.com\nX2,loose@example.com\nX3,dup@example.com\nX4,DUP@example.com\n",
+        {"match_on": "external_id", "col_0": "external_id", "col_1": "email"})
     assert "the e-mail address belongs to another contact" in check
     assert "duplicate of line 4 (same e-mail)" in check
-    client.post(f"/contacts/import/{record.pk}/", {**mapping, "action": "import"})
-    record = import_run(import_id=record.pk)
     assert (record.created_count, record.updated_count, record.error_count) == (1, 1, 2)
     adopted.refresh_from_db()
     assert (adopted.email, adopted.external_id) == ("loose@example.com", "X2")
