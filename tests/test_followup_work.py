@@ -126,3 +126,13 @@ def test_tags_and_reassignment_are_kept_in_the_history(client, agent, lead, case
     assert list(case.tags.all()) == [tag] and case.owner == lead
     kinds = list(case.events.values_list("kind", flat=True))
     assert "tagged" in kinds and "reassigned" in kinds
+
+
+def test_the_django_admin_shows_a_case_read_only(client, admin, case):
+    admin.is_staff = admin.is_superuser = True  # Django admin access: staff with model permissions
+    admin.save()
+    client.force_login(admin)
+    page = client.get(f"/django-admin/followups/followup/{case.pk}/change/")
+    assert page.status_code == 200
+    assert 'name="status"' not in page.content.decode()  # status changes only through followup_transition
+    assert client.get("/django-admin/followups/followup/").status_code == 200
