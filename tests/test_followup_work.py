@@ -29,9 +29,23 @@ def test_an_agent_of_another_team_gets_404(client, agent_b, case):
     assert client.post(f"/followups/{case.pk}/", {"action": "note", "note-text": "hi"}).status_code == 404
 
 
+def test_an_agent_of_another_team_cannot_claim_it_either(client, agent_b, team_a):
+    unassigned = FollowUpFactory(owner=None, team=team_a)
+    client.force_login(agent_b)
+    assert client.post(f"/followups/{unassigned.pk}/claim/").status_code == 404
+    unassigned.refresh_from_db()
+    assert unassigned.owner is None
+
+
 def test_a_viewer_gets_403(client, viewer, case):
     client.force_login(viewer)
     assert client.get(f"/followups/{case.pk}/").status_code == 403
+    assert client.post(f"/followups/{case.pk}/claim/").status_code == 403
+
+
+def test_an_anonymous_visitor_is_sent_to_login(client, case):
+    response = client.get(f"/followups/{case.pk}/")
+    assert response.status_code == 302 and response["Location"].startswith("/login/")
 
 
 def test_logging_a_reached_call_marks_the_case_contacted(client, agent, case):
@@ -136,3 +150,28 @@ def test_the_django_admin_shows_a_case_read_only(client, admin, case):
     assert page.status_code == 200
     assert 'name="status"' not in page.content.decode()  # status changes only through followup_transition
     assert client.get("/django-admin/followups/followup/").status_code == 200
+
+
+def test_the_case_page_shows_driver_answers_and_the_customer_timeline(client, agent, team_a):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from surveys.models import Answer, Question
+    from tests.factories import ContactFactory
+
+    contact = ContactFactory()
+    first = ResponseFactory(contact=contact, score=9, submitted_at=timezone.now() - timedelta(days=200))
+    earlier_case = FollowUpFactory(owner=agent, team=team_a, response=ResponseFactory(
+        contact=contact, score=5, submitted_at=timezone.now() - timedelta(days=100)))
+    case = FollowUpFactory(owner=agent, team=team_a, response=ResponseFactory(contact=contact, score=2))
+    question = Question.objects.create(campaign=case.response.campaign, text="Was the price fair?", kind="csat",
+                                       order=1)
+    Answer.objects.create(response=case.response, question=question, number=1)
+    client.force_login(agent)
+    page = client.get(f"/followups/{case.pk}/")
+    html = page.content.decode()
+    assert "Was the price fair?" in html
+    timeline = page.context["timeline"]
+    assert [item["obj"] for item in timeline] == [first, earlier_case.response, earlier_case, case.response]
+    assert [item["at"] for item in timeline] == sorted(item["at"] for item in timeline)
