@@ -28,7 +28,7 @@ User = get_user_model()
 FIELDS = {
     "email": "E-mail", "name": "Name", "external_id": "External id", "company": "Company",
     "language": "Language (en/nl)", "account_owner": "Account owner (username or e-mail)",
-    "opted_out": "Opted out (yes opts out; no leaves it)", "attribute": "Segment attribute", "ignore": "Ignore",
+    "opted_out": "Opted out (yes/no)", "attribute": "Segment attribute", "ignore": "Ignore",
 }
 GUESSES = {"email": "email", "e-mail": "email", "mail": "email", "email address": "email", "name": "name",
            "full name": "name", "naam": "name", "external_id": "external_id", "external id": "external_id",
@@ -289,11 +289,8 @@ def validate_file(parsed: ParsedFile, mapping, match_on) -> RowReport:
     return report
 
 
-def import_prepare(*, import_record: ContactImport, mapping: dict, match_on: str, list_name: str) -> RowReport:
-    """Check the mapping and every row (a dry run) and remember the choices. Writes no contacts.
-
-    With a list name (the confirming step) the target list is created and the import is marked
-    running, ready for the task."""
+def import_prepare(*, import_record: ContactImport, mapping: dict, match_on: str) -> RowReport:
+    """Check the mapping and every row (a dry run) and remember the choices. Writes no contacts."""
     parsed = parse_file(import_record.file.open("rb").read())
     unknown = set(mapping) - set(parsed.headers)
     if unknown:
@@ -306,25 +303,26 @@ def import_prepare(*, import_record: ContactImport, mapping: dict, match_on: str
         import_record.error_count = report.error_count
         import_record.report = report.errors
         import_record.status = ContactImport.Status.MAPPED
-        if list_name:
-            import_record.target_list = ContactList.objects.create(name=list_name[:200])
         import_record.save()
     return report
 
 
-def import_confirm(*, import_record: ContactImport, actor) -> None:
-    """Mark a checked import as running and queue the background task (after commit)."""
+def import_confirm(*, import_record: ContactImport, actor, list_name: str = "") -> None:
+    """Mark a checked import as running, with a new target list if named, and queue the
+    background task (after commit). Confirming twice starts it once."""
     from core.queue import enqueue_on_commit
 
     with transaction.atomic():
-        updated = ContactImport.objects.filter(pk=import_record.pk, status=ContactImport.Status.MAPPED).update(
-            status=ContactImport.Status.RUNNING)
-        if updated:
-            audit_log(actor=actor, action="contacts.import_started", target=import_record,
-                      data={"rows": import_record.total_rows, "match_on": import_record.match_on,
-                            "list": import_record.target_list_id})
-            enqueue_on_commit("surveys.tasks_import.run_contact_import", import_record.pk)
-    import_record.status = ContactImport.Status.RUNNING
+        record = ContactImport.objects.select_for_update().get(pk=import_record.pk)
+        if record.status != ContactImport.Status.MAPPED:
+            return
+        record.status = ContactImport.Status.RUNNING
+        record.target_list = ContactList.objects.create(name=list_name[:200]) if list_name else None
+        record.save(update_fields=["status", "target_list"])
+        audit_log(actor=actor, action="contacts.import_started", target=record,
+                  data={"rows": record.total_rows, "match_on": record.match_on, "list": record.target_list_id})
+        enqueue_on_commit("surveys.tasks_import.run_contact_import", record.pk)
+    import_record.status, import_record.target_list = record.status, record.target_list
 
 
 def _apply(contact: Contact, row: dict, now) -> None:

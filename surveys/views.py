@@ -348,8 +348,7 @@ def contact_import_detail(request, pk: int):
         else:
             try:
                 report = import_prepare(import_record=record, mapping=form.mapping(),
-                                        match_on=form.cleaned_data["match_on"],
-                                        list_name=form.cleaned_data["list_name"] if action == "import" else "")
+                                        match_on=form.cleaned_data["match_on"])
             except ImportFileError as error:
                 form.add_error(None, str(error))
                 status = 400
@@ -358,7 +357,8 @@ def contact_import_detail(request, pk: int):
                     form.add_error(None, "No row can be imported; correct the file or the mapping first.")
                     status = 400
                 elif action == "import":
-                    import_confirm(import_record=record, actor=request.user)
+                    import_confirm(import_record=record, actor=request.user,
+                                   list_name=form.cleaned_data["list_name"])
                     messages.success(request, "The import is running; you can leave this page.")
                     return redirect("contact_import_detail", pk=record.pk)
     return render(request, "surveys/import_detail.html", {

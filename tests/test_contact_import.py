@@ -7,7 +7,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from core.models import AuditLog
 from surveys.imports import import_run
-from surveys.models import Contact, ContactImport
+from surveys.models import Contact, ContactImport, ContactList
 from tests.factories import ContactFactory
 from tests.helpers import wait_for
 
@@ -268,3 +268,14 @@ def test_anonymous_users_are_sent_to_login(client, uploaded):
     client.logout()
     response = client.get(f"/contacts/import/{uploaded.pk}/")
     assert response.status_code == 302 and response["Location"].startswith("/login/")
+
+
+def test_a_confirmation_with_nothing_to_import_creates_no_list(client, admin):
+    client.force_login(admin)
+    _upload(client, b"email,name\nnot-an-address,Nobody\n")
+    record = ContactImport.objects.get()
+    response = client.post(f"/contacts/import/{record.pk}/", {"match_on": "email", "col_0": "email", "col_1": "name",
+                                                              "action": "import", "list_name": "Empty"})
+    assert response.status_code == 400 and "No row can be imported" in response.content.decode()
+    record.refresh_from_db()
+    assert record.status == "mapped" and not ContactList.objects.exists()
