@@ -220,14 +220,18 @@ def routing_rule_delete(request, pk: int):
     return redirect("routing_rule_list")
 
 
+def _toggle_active(request, obj, *, audit_prefix: str) -> None:
+    """Switch a rule or root cause on or off, audit-logged."""
+    obj.active = not obj.active
+    obj.save(update_fields=["active"])
+    audit_log(actor=request.user, action=f"{audit_prefix}.{'activated' if obj.active else 'deactivated'}", target=obj)
+    messages.success(request, f"“{obj}” is now {'active' if obj.active else 'inactive'}.")
+
+
 @admin_required
 @require_POST
 def routing_rule_toggle(request, pk: int):
-    rule = get_object_or_404(RoutingRule, pk=pk)
-    rule.active = not rule.active
-    rule.save(update_fields=["active"])
-    audit_log(actor=request.user, action="routing.activated" if rule.active else "routing.deactivated", target=rule)
-    messages.success(request, f"Rule “{rule.name}” is now {'active' if rule.active else 'inactive'}.")
+    _toggle_active(request, get_object_or_404(RoutingRule, pk=pk), audit_prefix="routing")
     return redirect("routing_rule_list")
 
 
@@ -309,8 +313,5 @@ def tag_list(request):
 @admin_required
 @require_POST
 def tag_toggle(request, pk: int):
-    tag = get_object_or_404(RootCauseTag, pk=pk)
-    tag.active = not tag.active
-    tag.save(update_fields=["active"])
-    audit_log(actor=request.user, action="tag.toggled", target=tag, data={"active": tag.active})
+    _toggle_active(request, get_object_or_404(RootCauseTag, pk=pk), audit_prefix="tag")
     return redirect("tag_list")

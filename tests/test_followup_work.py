@@ -175,3 +175,17 @@ def test_the_case_page_shows_driver_answers_and_the_customer_timeline(client, ag
     timeline = page.context["timeline"]
     assert [item["obj"] for item in timeline] == [first, earlier_case.response, earlier_case, case.response]
     assert [item["at"] for item in timeline] == sorted(item["at"] for item in timeline)
+
+
+def test_admins_add_and_switch_off_root_causes(client, admin, agent, case):
+    client.force_login(admin)
+    assert client.post("/followups/tags/", {"name": "Delivery", "slug": "delivery", "active": "on"}).status_code == 302
+    delivery = RootCauseTag.objects.get(slug="delivery")
+    client.post(f"/followups/tags/{delivery.pk}/toggle/")
+    delivery.refresh_from_db()
+    assert not delivery.active
+    assert AuditLog.objects.filter(action="tag.deactivated", target_id=str(delivery.pk)).exists()
+    client.force_login(agent)
+    offered = client.get(f"/followups/{case.pk}/").context["forms"]["tags"].fields["tags"].queryset
+    assert delivery not in offered and offered.filter(slug="price").exists()
+    assert client.post("/followups/tags/", {"name": "X", "slug": "x"}).status_code == 403
