@@ -1,76 +1,88 @@
-"""E-mails to contacts: the invitation and the reminder. Every one carries the unsubscribe headers."""
+"""E-mails to contacts: the invitation and the reminder.
+
+Every e-mail to a contact carries the unsubscribe headers (`unsubscribe_headers`, also used by
+the follow-ups' e-mails) and is sent only to contacts who may be e-mailed (checked by the callers
+in surveys.sending at send time).
+"""
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.urls import reverse
 from django.utils import translation
+from django.utils.html import escape
 
-from core.mail import absolute_url, render_email, send_once
+from core.mail import absolute_url, render_email
 from surveys import wording
 from surveys.models import Invitation
 from surveys.unsubscribe import unsubscribe_headers, unsubscribe_token
+
+__all__ = ["InvitationRenderer", "build_invitation_email", "build_reminder_email", "survey_url",
+           "unsubscribe_headers"]
 
 # Placeholders let one rendering serve a whole batch: only the links and the name differ.
 TOKEN, UNSUB, NAME = "__KL_TOKEN__", "__KL_UNSUB__", "__KL_NAME__"
 
 
 def _context(campaign, *, reminder: bool) -> dict:
-    base = absolute_url("/s/" + TOKEN + "/")
+    base = absolute_url(reverse("survey_answer", args=[TOKEN]))
     return {
         "campaign": campaign, "reminder": reminder, "name": NAME,
         "question": wording.nps_question(campaign), "intro": wording.email_intro(campaign),
         "scale": [{"score": n, "url": f"{base}?score={n}"} for n in range(11)],
-        "answer_url": base, "unsubscribe_url": absolute_url("/u/" + UNSUB + "/"),
+        "answer_url": base, "unsubscribe_url": absolute_url(reverse("unsubscribe", args=[UNSUB])),
     }
 
 
 class InvitationRenderer:
-    """Renders a campaign's invitation once per language and fills in each recipient."""
+    """Renders a campaign's invitation (or reminder) once per language, then fills in each
+    recipient's links and first name, so a batch of 500 renders its templates once or twice."""
 
     def __init__(self, campaign, *, reminder: bool = False):
         self.campaign = campaign
         self.reminder = reminder
         self._parts: dict[str, tuple[str, str, str]] = {}
+        self._unsubscribe_url = absolute_url(reverse("unsubscribe", args=[UNSUB]))
 
-    def _render(self, language: str):
+    def _render(self, language: str) -> tuple[str, str, str]:
         if language not in self._parts:
             with translation.override(language):
-                subject = wording.email_subject(self.campaign)
                 context = _context(self.campaign, reminder=self.reminder)
-            template = "reminder" if self.reminder else "invitation"
-            message = render_email(template=template, context={**context, "subject": subject}, to="x@example.com",
-                                   language=language)
+                context["subject"] = wording.email_subject(self.campaign)
+            message = render_email(template="reminder" if self.reminder else "invitation", context=context,
+                                   to="placeholder@example.com", language=language)
             self._parts[language] = (message.subject, message.body, message.alternatives[0][0])
         return self._parts[language]
 
     def build(self, invitation: Invitation) -> EmailMultiAlternatives:
         contact = invitation.contact
-        language = wording.respondent_language(self.campaign, contact)
-        subject, text, html = self._render(language)
-        unsub = unsubscribe_token(contact)
+        subject, text, html = self._render(wording.respondent_language(self.campaign, contact))
+        token = unsubscribe_token(contact)
+        first_name = contact.name.split()[0] if contact.name.strip() else ""
 
-        def fill(value: str, escape) -> str:
-            name = escape(contact.name.split(" ")[0]) if contact.name else ""
-            return value.replace(TOKEN, invitation.token).replace(UNSUB, unsub).replace(NAME, name)
+        def fill(part: str, name: str) -> str:
+            return part.replace(TOKEN, invitation.token).replace(UNSUB, token).replace(NAME, name)
 
-        from django.utils.html import escape
-
-        message = EmailMultiAlternatives(subject=subject, body=fill(text, str), from_email=settings.DEFAULT_FROM_EMAIL,
-                                         to=[contact.email], headers=unsubscribe_headers(contact))
-        message.attach_alternative(fill(html, escape), "text/html")
-        message.tags = ["reminder" if self.reminder else "invitation"]
-        message.metadata = {"invitation": str(invitation.pk)}
+        message = EmailMultiAlternatives(subject=subject, body=fill(text, first_name),
+                                         from_email=settings.DEFAULT_FROM_EMAIL, to=[contact.email],
+                                         headers=unsubscribe_headers(
+                                             contact, url=self._unsubscribe_url.replace(UNSUB, token)))
+        message.attach_alternative(fill(html, escape(first_name)), "text/html")
+        kind = "reminder" if self.reminder else "invitation"
+        message.tags = [kind]  # anymail passes tags and metadata to the provider
+        if invitation.pk:
+            message.metadata = {"invitation": str(invitation.pk)}
         return message
 
 
 def build_invitation_email(*, invitation: Invitation, preview: bool = False) -> EmailMultiAlternatives:
-    """One invitation e-mail (also used by the campaign preview, which saves nothing)."""
+    """The invitation e-mail to one contact. Builds, never sends and never writes, so the campaign
+    preview (preview=True, with an unsaved example invitation) shows exactly what respondents get."""
     return InvitationRenderer(invitation.campaign).build(invitation)
 
 
-def send_reminder(*, invitation: Invitation, renderer: InvitationRenderer | None = None):
-    renderer = renderer or InvitationRenderer(invitation.campaign, reminder=True)
-    return send_once(key=f"reminder:{invitation.pk}", kind="reminder", message=renderer.build(invitation))
+def build_reminder_email(*, invitation: Invitation, preview: bool = False) -> EmailMultiAlternatives:
+    """The one reminder to a contact who has not answered yet (same links as the invitation)."""
+    return InvitationRenderer(invitation.campaign, reminder=True).build(invitation)
 
 
 def survey_url(invitation: Invitation) -> str:

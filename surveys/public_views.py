@@ -1,6 +1,10 @@
-"""The respondent's pages. A GET never records anything (mail scanners follow links); answers are
-stored on POST. Tokens are unguessable; unknown ones get a 404 that says nothing more."""
+"""The respondent's pages, in the respondent's language, working without JavaScript.
 
+A GET never records anything (mail scanners follow links); answers are stored on POST. Tokens are
+unguessable; unknown, forged or cut-short ones get the plain 404 page, a closed campaign a 410.
+"""
+
+from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.http import Http404
@@ -8,9 +12,10 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.utils.translation import gettext_noop
+from django.views.decorators.http import require_GET, require_http_methods
 
-from core.ratelimit import allow, client_ip
+from core.ratelimit import rate_limit
 from surveys import wording
 from surveys.lifecycle import ACCEPTS_ANSWERS
 from surveys.models import Campaign, Invitation, Response
@@ -19,16 +24,20 @@ from surveys.responses import (AlreadyAnswered, CampaignClosed, answer_value_for
                                response_submit, response_submit_anonymous, response_update_details)
 
 ANON_SALT = "kringloop.anonymous-response"
-ANON_LIMIT = (20, 60)  # answers per client address per minute on a public link
+ANON_LIMIT = (20, 60)  # answers per client address per minute through public links
+MAX_TOKEN = 60
 
 
 def _anon_key(response: Response) -> str:
+    """The signed key that lets an anonymous respondent add their "why" to their own answer."""
     return "a" + signing.dumps(response.pk, salt=ANON_SALT, compress=True)
 
 
 def _subject(token: str):
     """(invitation or None, response or None, campaign) for a personal token or an anonymous key."""
-    if token.startswith("a") and ":" in token:
+    if len(token) > MAX_TOKEN * 2:
+        raise Http404
+    if token.startswith("a") and ":" in token:  # personal tokens never contain ":"
         try:
             pk = signing.loads(token[1:], salt=ANON_SALT)
         except signing.BadSignature:
@@ -37,33 +46,50 @@ def _subject(token: str):
         if response is None:
             raise Http404
         return None, response, response.campaign
-    if len(token) > 60:
+    if len(token) > MAX_TOKEN:
         raise Http404
     # One query: the invitation with its campaign, contact and (reverse one-to-one) response.
-    invitation = (Invitation.objects.select_related("campaign", "contact", "response")
-                  .filter(token=token).first())
+    invitation = Invitation.objects.select_related("campaign", "contact", "response").filter(token=token).first()
     if invitation is None:
         raise Http404
-    response = getattr(invitation, "response", None)
-    return invitation, response, invitation.campaign
+    return invitation, getattr(invitation, "response", None), invitation.campaign
 
 
-def _render(request, template, context, *, status=200):
-    return render(request, f"surveys/public/{template}", context, status=status)
+def _language(campaign: Campaign, invitation: Invitation | None = None, response: Response | None = None) -> str:
+    """The contact's language, else (anonymous answers) the one they answered in, else the campaign's."""
+    if invitation is None and response is not None and response.language in dict(settings.LANGUAGES):
+        return response.language
+    return wording.respondent_language(campaign, invitation.contact if invitation else None)
 
 
-def _closed(request, campaign):
-    return _render(request, "message.html", {
-        "title": _("This survey has closed"),
-        "text": _("Thank you for wanting to answer. This survey no longer accepts answers."),
-        "campaign": campaign}, status=410)
+def _render(request, template, context, *, language: str, status=200):
+    with translation.override(language):
+        return render(request, f"surveys/public/{template}", {
+            "company_name": settings.COMPANY_NAME, "language": language, **context}, status=status)
 
 
-def _already(request, campaign):
-    return _render(request, "message.html", {
-        "title": _("You already answered"),
-        "text": _("Thank you, we have your answer. It can no longer be changed."),
-        "campaign": campaign})
+# (title, text) of the message pages, translated when shown, in the respondent's language.
+CLOSED = (gettext_noop("This survey has closed"),
+          gettext_noop("Thank you for wanting to answer. This survey no longer accepts answers."))
+ALREADY = (gettext_noop("You already answered"),
+           gettext_noop("Thank you, we have your answer. It can no longer be changed."))
+TOO_MANY = (gettext_noop("Too many answers"),
+            gettext_noop("We received many answers from your connection. Please try again in a minute."))
+
+
+def _message(request, campaign, language: str, message: tuple[str, str], status: int):
+    with translation.override(language):
+        title, text = _(message[0]), _(message[1])
+    return _render(request, "message.html", {"title": title, "text": text, "campaign": campaign},
+                   language=language, status=status)
+
+
+def _closed(request, campaign, language):
+    return _message(request, campaign, language, CLOSED, 410)
+
+
+def _already(request, campaign, language):
+    return _message(request, campaign, language, ALREADY, 200)
 
 
 def _initial_score(request) -> str | None:
@@ -71,16 +97,20 @@ def _initial_score(request) -> str | None:
     return raw if raw in {str(i) for i in range(11)} else None
 
 
-def render_answer_page(request, *, campaign: Campaign, invitation: Invitation | None = None, preview: bool = False,
-                       form: ScoreForm | None = None, status: int = 200, action: str = ""):
-    """The score page. With preview=True it writes nothing and posts nowhere (campaign preview)."""
-    language = wording.respondent_language(campaign, invitation.contact if invitation else None)
+def render_answer_page(request, *, campaign: Campaign, invitation: Invitation | None = None, preview: bool = True,
+                       form: ScoreForm | None = None, status: int = 200):
+    """The score page as the respondent sees it, in their language.
+
+    With preview=True (the default, for the campaign preview) it writes nothing and its form posts
+    nowhere: "Next" only reloads the preview with the chosen score selected.
+    """
+    language = _language(campaign, invitation)
     with translation.override(language):
         form = form or ScoreForm(initial={"score": _initial_score(request)})
         return _render(request, "answer.html", {
             "campaign": campaign, "form": form, "question": wording.nps_question(campaign), "preview": preview,
-            "action": action, "selected": str(form["score"].value() or ""), "scores": range(11),
-            "language": language}, status=status)
+            "selected": str(form["score"].value() if form["score"].value() is not None else ""),
+            "scores": range(11)}, language=language, status=status)
 
 
 @require_http_methods(["GET", "POST"])
@@ -88,51 +118,63 @@ def survey_answer(request, token: str):
     invitation, response, campaign = _subject(token)
     if invitation is None:
         raise Http404
+    language = _language(campaign, invitation)
     if campaign.status not in ACCEPTS_ANSWERS:
-        return _closed(request, campaign)
+        return _closed(request, campaign, language)
     if response is not None and not can_still_edit(response):
-        return _already(request, campaign)
+        return _already(request, campaign, language)
     if request.method == "GET":
         if response is not None and "score" not in request.GET:
             request.GET = request.GET.copy()
-            request.GET["score"] = str(response.score)
-        return render_answer_page(request, campaign=campaign, invitation=invitation)
+            request.GET["score"] = str(response.score)  # changing an answer starts from the stored one
+        return render_answer_page(request, campaign=campaign, invitation=invitation, preview=False)
     form = ScoreForm(request.POST)
-    if not form.is_valid():
-        return render_answer_page(request, campaign=campaign, invitation=invitation, form=form, status=400)
-    try:
-        response_submit(invitation=invitation, score=form.cleaned_data["score"])
-    except CampaignClosed:
-        return _closed(request, campaign)
-    except AlreadyAnswered:
-        return _already(request, campaign)
-    return redirect("survey_details", token=token)
+    if form.is_valid():
+        try:
+            response_submit(invitation=invitation, score=form.cleaned_data["score"])
+        except CampaignClosed:
+            return _closed(request, campaign, language)
+        except AlreadyAnswered:
+            return _already(request, campaign, language)
+        except ValidationError as error:
+            form.add_error("score", error)
+        else:
+            return redirect("survey_details", token=token)
+    return render_answer_page(request, campaign=campaign, invitation=invitation, form=form, status=400,
+                              preview=False)
 
 
+def _too_many_answers(request, token: str):
+    campaign = Campaign.objects.filter(anonymous_token=token[:MAX_TOKEN]).first()
+    language = _language(campaign) if campaign else settings.LANGUAGE_CODE
+    return _message(request, campaign, language, TOO_MANY, 429)
+
+
+@rate_limit("anonymous-answer", limit=ANON_LIMIT[0], window=ANON_LIMIT[1], on_limited=_too_many_answers)
 @require_http_methods(["GET", "POST"])
 def survey_anonymous(request, token: str):
-    campaign = Campaign.objects.filter(anonymous_token=token, anonymous_link_enabled=True).first()
-    if campaign is None or len(token) > 60:
+    if len(token) > MAX_TOKEN:
         raise Http404
+    campaign = Campaign.objects.filter(anonymous_token=token, anonymous_link_enabled=True).first()
+    if campaign is None:
+        raise Http404
+    language = _language(campaign)
     if campaign.status not in ACCEPTS_ANSWERS:
-        return _closed(request, campaign)
+        return _closed(request, campaign, language)
     if request.method == "GET":
-        return render_answer_page(request, campaign=campaign)
-    if not allow("anonymous-answer", client_ip(request), limit=ANON_LIMIT[0], window=ANON_LIMIT[1]):
-        with translation.override(campaign.language):
-            return _render(request, "message.html", {
-                "title": _("Too many answers"), "campaign": campaign,
-                "text": _("We received many answers from your connection. Please try again in a minute.")},
-                status=429)
+        return render_answer_page(request, campaign=campaign, preview=False)
     form = ScoreForm(request.POST)
-    if not form.is_valid():
-        return render_answer_page(request, campaign=campaign, form=form, status=400)
-    try:
-        response = response_submit_anonymous(campaign=campaign, score=form.cleaned_data["score"],
-                                             language=wording.respondent_language(campaign))
-    except CampaignClosed:
-        return _closed(request, campaign)
-    return redirect("survey_details", token=_anon_key(response))
+    if form.is_valid():
+        try:
+            response = response_submit_anonymous(campaign=campaign, score=form.cleaned_data["score"],
+                                                 language=language)
+        except CampaignClosed:
+            return _closed(request, campaign, language)
+        except ValidationError as error:
+            form.add_error("score", error)
+        else:
+            return redirect("survey_details", token=_anon_key(response))
+    return render_answer_page(request, campaign=campaign, form=form, status=400, preview=False)
 
 
 @require_http_methods(["GET", "POST"])
@@ -140,14 +182,15 @@ def survey_details(request, token: str):
     invitation, response, campaign = _subject(token)
     if response is None:
         return redirect("survey_answer", token=token)
+    language = _language(campaign, invitation, response)
     if campaign.status not in ACCEPTS_ANSWERS:
-        return _closed(request, campaign)
+        return _closed(request, campaign, language)
     if not can_still_edit(response):
-        return _already(request, campaign)
-    language = wording.respondent_language(campaign, invitation.contact if invitation else None)
+        return _already(request, campaign, language)
     with translation.override(language):
         questions = list(campaign.questions.all())
         kwargs = {"questions": questions, "why_label": wording.why_question(campaign)}
+        status = 200
         if request.method == "POST":
             form = DetailsForm(request.POST, **kwargs)
             if form.is_valid():
@@ -155,11 +198,11 @@ def survey_details(request, token: str):
                     response_update_details(response=response, comment=form.cleaned_data["comment"],
                                             answers=form.answers())
                 except CampaignClosed:
-                    return _closed(request, campaign)
+                    return _closed(request, campaign, language)
                 except AlreadyAnswered:
-                    return _already(request, campaign)
+                    return _already(request, campaign, language)
                 except ValidationError as error:
-                    form.add_error("comment", error)
+                    form.add_error(None, error)
                 else:
                     return redirect("survey_thanks", token=token)
             status = 400
@@ -168,20 +211,21 @@ def survey_details(request, token: str):
             initial = {"comment": response.comment}
             initial.update({f"q{q.pk}": answer_value_for(q, stored.get(q.pk)) for q in questions})
             form = DetailsForm(initial=initial, **kwargs)
-            status = 200
         return _render(request, "details.html", {
             "campaign": campaign, "form": form, "response": response, "token": token,
-            "change_url": reverse("survey_answer", args=[token]) if invitation else ""}, status=status)
+            "change_url": reverse("survey_answer", args=[token]) if invitation else ""},
+            language=language, status=status)
 
 
-@require_http_methods(["GET"])
+@require_GET
 def survey_thanks(request, token: str):
     invitation, response, campaign = _subject(token)
     if response is None:
         return redirect("survey_answer", token=token)
-    language = wording.respondent_language(campaign, invitation.contact if invitation else None)
+    language = _language(campaign, invitation, response)
     with translation.override(language):
         return _render(request, "thanks.html", {
             "campaign": campaign, "response": response, "text": wording.thanks_text(campaign, response.category),
             "promoter_link": campaign.promoter_link if response.category == "promoter" else "",
-            "change_url": reverse("survey_answer", args=[token]) if invitation and can_still_edit(response) else ""})
+            "change_url": reverse("survey_answer", args=[token]) if invitation and can_still_edit(response) else ""},
+            language=language)

@@ -1,7 +1,9 @@
 """Recording answers: step one stores the score, step two the "why" and the driver answers.
 
-One response per invitation is a database guarantee (Response.invitation is one-to-one); the
-invitation row is locked while answering so two simultaneous POSTs cannot both create one.
+One response per invitation is a database guarantee (Response.invitation is one-to-one). The
+first answer is a plain INSERT; when two POSTs on one link race, the loser's INSERT fails on that
+unique index and it changes the winner's response instead (under a row lock). Each new or changed
+response is handed to the follow-up step on commit (`followups.tasks.process_response`, idempotent).
 """
 
 from dataclasses import dataclass
@@ -9,15 +11,18 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from core.queue import enqueue_on_commit
 from scoring.nps import category_for
+from surveys import wording
 from surveys.lifecycle import ACCEPTS_ANSWERS
 from surveys.models import Answer, Campaign, Invitation, Question, Response
 
 PROCESS_TASK = "followups.tasks.process_response"
+SCALES = {Question.Kind.CSAT: range(1, 6), Question.Kind.EFFORT: range(1, 8)}
+SHORT_TEXT_MAX = 500
 
 
 class CampaignClosed(Exception):
@@ -37,16 +42,23 @@ def can_still_edit(response: Response) -> bool:
 
 
 def clean_score(raw) -> int:
-    try:
-        score = int(str(raw).strip())
-    except (TypeError, ValueError):
-        raise ValidationError("Choose a score from 0 to 10.") from None
-    if not 0 <= score <= 10 or str(raw).strip() not in {str(score), f"+{score}"}:
+    """A whole number from 0 to 10, given as an int or as its plain decimal text."""
+    if isinstance(raw, bool):
+        raise ValidationError("Choose a score from 0 to 10.")
+    if isinstance(raw, int):
+        score = raw
+    else:
+        text = str(raw).strip()
+        if not (text.isascii() and text.isdigit()):
+            raise ValidationError("Choose a score from 0 to 10.")
+        score = int(text)
+    if not 0 <= score <= 10:
         raise ValidationError("Choose a score from 0 to 10.")
     return score
 
 
-def _copy_campaign(campaign: Campaign) -> dict:
+def _from_campaign(campaign: Campaign) -> dict:
+    """What every response copies from its campaign, so reports filter on the response alone."""
     return {"campaign": campaign, "kind": campaign.kind, "touchpoint_id": campaign.touchpoint_id,
             "team_id": campaign.team_id}
 
@@ -57,44 +69,59 @@ class Submitted:
     created: bool
 
 
-def response_submit(*, invitation: Invitation, score: int, channel: str | None = None) -> Submitted:
-    """Record (or, within the edit window, change) the score of an invitation."""
-    category = category_for(score)
+def response_submit(*, invitation: Invitation, score, channel: str | None = None) -> Submitted:
+    """Record the score of an invitation, or change it within the edit window (never a second one)."""
+    score = clean_score(score)
+    campaign = invitation.campaign
+    if campaign.status not in ACCEPTS_ANSWERS:
+        raise CampaignClosed()
+    # The caller usually loaded the invitation with its response (select_related); when it saw
+    # none, try the INSERT straight away: the common case costs one insert and one update.
+    if invitation._state.fields_cache.get("response") is None:
+        try:
+            return _response_create(invitation=invitation, score=score, channel=channel)
+        except IntegrityError:
+            pass  # a simultaneous POST on the same link was first: change its response instead
+    return _response_change(invitation=invitation, score=score, channel=channel)
+
+
+def _response_create(*, invitation: Invitation, score: int, channel: str | None) -> Submitted:
+    campaign, contact = invitation.campaign, invitation.contact
+    now = timezone.now()
     with transaction.atomic():
-        # Lock the invitation row: concurrent POSTs on one link queue here, one at a time.
-        Invitation.objects.select_for_update().filter(pk=invitation.pk).values_list("pk", flat=True).first()
-        campaign = invitation.campaign
-        if campaign.status not in ACCEPTS_ANSWERS:
-            raise CampaignClosed()
-        existing = Response.objects.filter(invitation_id=invitation.pk).first()
-        now = timezone.now()
-        if existing is not None:
-            if not can_still_edit(existing):
-                raise AlreadyAnswered()
-            if existing.score != score:
-                existing.score, existing.category = score, category
-                existing.save(update_fields=["score", "category", "updated_at"])
-                enqueue_on_commit(PROCESS_TASK, existing.pk)
-            return Submitted(existing, created=False)
-        contact = invitation.contact
         response = Response.objects.create(
-            **_copy_campaign(campaign), contact=contact, invitation=invitation, score=score, category=category,
-            channel=channel or campaign.channel, language=(contact.language if contact else campaign.language),
-            submitted_at=now,
+            **_from_campaign(campaign), contact=contact, invitation=invitation, score=score,
+            category=category_for(score), channel=channel or campaign.channel,
+            language=wording.respondent_language(campaign, contact), submitted_at=now,
         )
         Invitation.objects.filter(pk=invitation.pk).update(status=Invitation.Status.ANSWERED, answered_at=now)
         enqueue_on_commit(PROCESS_TASK, response.pk)
     return Submitted(response, created=True)
 
 
-def response_submit_anonymous(*, campaign: Campaign, score: int, language: str) -> Response:
-    """An answer through the campaign's public link (web/QR): no contact, no invitation."""
-    category = category_for(score)
+def _response_change(*, invitation: Invitation, score: int, channel: str | None) -> Submitted:
     with transaction.atomic():
-        if Campaign.objects.filter(pk=campaign.pk, status__in=ACCEPTS_ANSWERS).count() == 0:
+        # The row lock makes simultaneous changes of one answer take turns.
+        existing = Response.objects.select_for_update().filter(invitation_id=invitation.pk).first()
+        if existing is None:  # erased since the page was loaded
+            return _response_create(invitation=invitation, score=score, channel=channel)
+        if not can_still_edit(existing):
+            raise AlreadyAnswered()
+        if existing.score != score:
+            existing.score, existing.category = score, category_for(score)
+            existing.save(update_fields=["score", "category", "updated_at"])
+            enqueue_on_commit(PROCESS_TASK, existing.pk)
+    return Submitted(existing, created=False)
+
+
+def response_submit_anonymous(*, campaign: Campaign, score, language: str) -> Response:
+    """An answer through the campaign's public link (web/QR): no contact, no invitation."""
+    score = clean_score(score)
+    with transaction.atomic():
+        if not Campaign.objects.filter(pk=campaign.pk, status__in=ACCEPTS_ANSWERS).exists():
             raise CampaignClosed()
         response = Response.objects.create(
-            **_copy_campaign(campaign), contact=None, invitation=None, score=score, category=category,
+            **_from_campaign(campaign), contact=None, invitation=None, score=score, category=category_for(score),
             channel=Campaign.Channel.WEB if campaign.channel == Campaign.Channel.EMAIL else campaign.channel,
             language=language, submitted_at=timezone.now(),
         )
@@ -102,33 +129,65 @@ def response_submit_anonymous(*, campaign: Campaign, score: int, language: str) 
     return response
 
 
-def response_update_details(*, response: Response, comment: str, answers: dict[int, dict]) -> Response:
-    """Store the "why" and the driver answers (question id → {number|text|choices})."""
+def _clean_answer(question: Question, value: dict | None) -> dict | None:
+    """The stored form of one driver answer, or ValidationError. None (or empty) removes it."""
+    if not value or all(v in (None, "", []) for v in value.values()):
+        if question.required:
+            raise ValidationError(f"“{question.text}” needs an answer.")
+        return None
+    if question.kind in SCALES:
+        number = value.get("number")
+        if isinstance(number, bool) or not isinstance(number, int) or number not in SCALES[question.kind]:
+            raise ValidationError(f"Choose one of the options for “{question.text}”.")
+        return {"number": number, "text": "", "choices": []}
+    if question.kind == Question.Kind.MULTIPLE:
+        choices = list(value.get("choices") or [])
+        if any(choice not in question.choices for choice in choices) or len(set(choices)) != len(choices):
+            raise ValidationError(f"Choose from the options for “{question.text}”.")
+        return {"number": None, "text": "", "choices": choices}
+    text = str(value.get("text", "")).strip()
+    if question.kind == Question.Kind.SINGLE and text not in question.choices:
+        raise ValidationError(f"Choose one of the options for “{question.text}”.")
+    if len(text) > SHORT_TEXT_MAX:
+        raise ValidationError(f"Please keep your answer to “{question.text}” under {SHORT_TEXT_MAX} characters.")
+    return {"number": None, "text": text, "choices": []}
+
+
+def response_update_details(*, response: Response, comment: str, answers: dict[int, dict | None]) -> Response:
+    """Store the "why" and the driver answers (question id → {"number"|"text"|"choices": …} or None).
+
+    Within the edit window only; an over-long comment is refused, never cut short.
+    """
     limit = settings.KRINGLOOP["COMMENT_MAX_LENGTH"]
     if len(comment) > limit:
         raise ValidationError(f"Please keep your answer under {limit} characters.")
     with transaction.atomic():
-        response = Response.objects.select_for_update().get(pk=response.pk)
+        response = Response.objects.select_for_update(of=("self",)).select_related("campaign").get(pk=response.pk)
         if response.campaign.status not in ACCEPTS_ANSWERS:
             raise CampaignClosed()
         if not can_still_edit(response):
             raise AlreadyAnswered()
-        comment_changed = response.comment != comment
-        response.comment = comment
-        response.save(update_fields=["comment", "updated_at"])
-        questions = {q.pk: q for q in response.campaign.questions.all()}
-        for question_id, value in answers.items():
-            question = questions.get(question_id)
-            if question is None:
-                continue
-            if value is None or value == {"number": None, "text": "", "choices": []}:
-                Answer.objects.filter(response=response, question=question).delete()
-                continue
-            Answer.objects.update_or_create(response=response, question=question, defaults={
-                "number": value.get("number"), "text": value.get("text", "")[:500],
-                "choices": value.get("choices", [])})
-        if comment_changed and comment:
-            enqueue_on_commit("followups.tasks.response_details_added", response.pk)
+        questions = list(response.campaign.questions.all())
+        wanted = {q.pk: _clean_answer(q, answers.get(q.pk)) for q in questions}
+        stored = {a.question_id: a for a in response.answers.all()}
+        changed = response.comment != comment
+        for question in questions:
+            value, answer = wanted[question.pk], stored.get(question.pk)
+            if value is None:
+                if answer is not None:
+                    answer.delete()
+                    changed = True
+            elif answer is None:
+                Answer.objects.create(response=response, question=question, **value)
+                changed = True
+            elif (answer.number, answer.text, answer.choices) != (value["number"], value["text"], value["choices"]):
+                answer.number, answer.text, answer.choices = value["number"], value["text"], value["choices"]
+                answer.save(update_fields=["number", "text", "choices"])
+                changed = True
+        if changed:
+            response.comment, response.updated_at = comment, timezone.now()
+            Response.objects.filter(pk=response.pk).update(comment=comment, updated_at=response.updated_at)
+            enqueue_on_commit(PROCESS_TASK, response.pk)
     return response
 
 
@@ -136,7 +195,7 @@ def answer_value_for(question: Question, answer: Answer | None):
     """The form's initial value for a stored answer."""
     if answer is None:
         return None
-    if question.kind in (Question.Kind.CSAT, Question.Kind.EFFORT):
+    if question.kind in SCALES:
         return str(answer.number) if answer.number is not None else None
     if question.kind == Question.Kind.MULTIPLE:
         return answer.choices

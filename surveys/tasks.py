@@ -1,9 +1,18 @@
-"""Celery tasks of the surveys app: thin, id-taking, idempotent."""
+"""Celery tasks of the surveys app: thin, id-taking, idempotent (the work is in surveys.sending)."""
 
 from celery import shared_task
+from celery.utils.time import get_exponential_backoff_interval
 from django.db import OperationalError
 
 from surveys import sending
+
+# Worth retrying: the provider or the network failed for a while, or the database did.
+TRANSIENT = (sending.TransientSendError, OperationalError, ConnectionError, TimeoutError)
+MAX_RETRIES = 8  # 5 s, 10 s, 20 s … capped at 10 minutes: about half an hour in all
+
+
+def _countdown(retries: int) -> int:
+    return get_exponential_backoff_interval(factor=5, retries=retries, maximum=600, full_jitter=True)
 
 
 @shared_task(acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
@@ -11,10 +20,26 @@ def start_wave(wave_id: int) -> int:
     return sending.wave_start(wave_id=wave_id)
 
 
-@shared_task(acks_late=True, autoretry_for=(sending.TransientSendError, OperationalError, ConnectionError),
-             retry_backoff=5, retry_backoff_max=600, retry_jitter=True, max_retries=8)
-def send_invitation_batch(wave_id: int, invitation_ids: list[int]) -> int:
-    return sending.send_batch(wave_id=wave_id, invitation_ids=invitation_ids).sent
+@shared_task(bind=True, acks_late=True, max_retries=MAX_RETRIES)
+def send_invitation_batch(self, wave_id: int, invitation_ids: list[int]) -> int:
+    try:
+        return sending.send_batch(wave_id=wave_id, invitation_ids=invitation_ids).sent
+    except TRANSIENT as error:
+        if self.request.retries >= self.max_retries:
+            # Out of patience: fail what is left, with the reason, so the wave can finish.
+            sending.batch_give_up(wave_id=wave_id, invitation_ids=invitation_ids, reason=str(error))
+            return 0
+        raise self.retry(exc=error, countdown=_countdown(self.request.retries)) from error
+
+
+@shared_task(bind=True, acks_late=True, max_retries=MAX_RETRIES)
+def send_reminder_batch(self, invitation_ids: list[int]) -> int:
+    try:
+        return sending.send_reminder_batch(invitation_ids=invitation_ids).sent
+    except TRANSIENT as error:
+        if self.request.retries >= self.max_retries:
+            return 0  # the claims were given back: the next reminder beat queues them again
+        raise self.retry(exc=error, countdown=_countdown(self.request.retries)) from error
 
 
 @shared_task(acks_late=True)
@@ -25,13 +50,3 @@ def send_due_campaigns() -> int:
 @shared_task(acks_late=True)
 def send_due_reminders() -> int:
     return sending.send_due_reminders()
-
-
-@shared_task(acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3)
-def run_contact_import(import_id: int) -> None:
-    from surveys.imports import ImportFileError, import_run
-
-    try:
-        import_run(import_id=import_id)
-    except ImportFileError:
-        pass  # recorded on the import; nothing to retry

@@ -24,13 +24,16 @@ def contact_for_token(token: str) -> Contact | None:
     return Contact.objects.filter(pk=pk).first()
 
 
-def unsubscribe_url(contact: Contact) -> str:
-    return absolute_url(reverse("unsubscribe", args=[unsubscribe_token(contact)]))
+def unsubscribe_url(contact: Contact, *, token: str | None = None) -> str:
+    return absolute_url(reverse("unsubscribe", args=[token or unsubscribe_token(contact)]))
 
 
-def unsubscribe_headers(contact: Contact) -> dict[str, str]:
-    """RFC 2369 + RFC 8058 headers for every e-mail to a contact."""
-    return {"List-Unsubscribe": f"<{unsubscribe_url(contact)}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
+def unsubscribe_headers(contact: Contact, *, url: str | None = None) -> dict[str, str]:
+    """RFC 2369 + RFC 8058 headers for every e-mail to a contact: mail providers show an
+    "unsubscribe" button and POST `List-Unsubscribe=One-Click` to the link (no CSRF token).
+    `url`: the contact's unsubscribe URL when the caller already has it."""
+    return {"List-Unsubscribe": f"<{url or unsubscribe_url(contact)}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
 
 
 def contact_opt_out(*, contact: Contact, via: str) -> bool:

@@ -1,0 +1,33 @@
+"""`{% send_panel_state campaign as panel %}`: what the send panel shows, so any page can include
+`surveys/_send_panel.html` with only `campaign` in its context."""
+
+from django import template
+
+from surveys import sending
+from surveys.lifecycle import can_transition
+from surveys.models import Campaign
+
+register = template.Library()
+S = Campaign.Status
+
+
+@register.simple_tag
+def send_panel_state(campaign: Campaign, progress_only: bool = False) -> dict:
+    wave = sending.current_wave(campaign)
+    progress = sending.wave_progress(wave) if wave else None
+    waiting = wave is not None and wave.finished_at is None
+    state = {
+        "wave": wave,
+        "progress": progress,
+        # Poll while something can change: a wave that is scheduled or sending, unless paused.
+        "polling": waiting and not (progress and progress["done"]) and campaign.status in (S.SCHEDULED, S.SENDING),
+        "poll_seconds": 2 if wave and wave.started_at else 10,
+    }
+    if not progress_only:
+        state.update({
+            "can_send": campaign.channel == Campaign.Channel.EMAIL and campaign.status != S.CLOSED and not waiting,
+            "can_pause": can_transition(campaign.status, S.PAUSED) and campaign.status in (S.SCHEDULED, S.SENDING),
+            "can_resume": campaign.status == S.PAUSED,
+            "audience_size": sending.audience(campaign).count() if campaign.channel == Campaign.Channel.EMAIL else 0,
+        })
+    return state
