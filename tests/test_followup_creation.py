@@ -17,6 +17,14 @@ from tests.factories import ContactFactory, ResponseFactory, RoutingRuleFactory
 from tests.helpers import wait_for
 
 
+def _rescore(response, score):
+    """The respondent changes their score within the edit window, and the task runs again."""
+    from scoring.nps import category_for
+
+    Response.objects.filter(pk=response.pk).update(score=score, category=category_for(score))
+    return response_process(response_id=response.pk)
+
+
 def test_processing_twice_opens_one_case_and_sends_one_email(db, agent, team_a):
     from followups.tasks import notify_owner
 
@@ -57,8 +65,7 @@ def test_a_drop_in_score_marks_the_case_at_risk(db):
 def test_changing_the_score_to_a_promoter_closes_the_open_case(db):
     response = ResponseFactory(score=3)
     case = response_process(response_id=response.pk).followup
-    Response.objects.filter(pk=response.pk).update(score=10, category="promoter")
-    response_process(response_id=response.pk)
+    _rescore(response, 10)
     case.refresh_from_db()
     assert case.status == FollowUp.Status.CLOSED and case.category == "promoter"
 
@@ -152,16 +159,14 @@ def test_a_campaign_can_ask_for_a_thank_you_case_for_promoters(db):
 def test_a_promoter_turning_unhappy_gets_a_case(db):
     response = ResponseFactory(score=9)
     assert response_process(response_id=response.pk).followup is None
-    Response.objects.filter(pk=response.pk).update(score=4, category="detractor")
-    result = response_process(response_id=response.pk)
+    result = _rescore(response, 4)
     assert result.created and result.followup.category == "detractor"
 
 
 def test_a_detractor_turning_passive_gets_the_passive_deadline(db):
     response = ResponseFactory(score=2)
     case = response_process(response_id=response.pk).followup
-    Response.objects.filter(pk=response.pk).update(score=8, category="passive")
-    response_process(response_id=response.pk)
+    _rescore(response, 8)
     case.refresh_from_db()
     assert case.category == "passive" and case.status == FollowUp.Status.NEW
     assert abs((case.due_at - case.created_at) - timedelta(days=7)) < timedelta(seconds=5)
@@ -170,9 +175,8 @@ def test_a_detractor_turning_passive_gets_the_passive_deadline(db):
 def test_a_case_closed_for_a_promoter_score_reopens_when_the_score_drops_again(db):
     response = ResponseFactory(score=3)
     case = response_process(response_id=response.pk).followup
-    for score, category in ((10, "promoter"), (2, "detractor")):
-        Response.objects.filter(pk=response.pk).update(score=score, category=category)
-        response_process(response_id=response.pk)
+    for score in (10, 2):
+        _rescore(response, score)
     case.refresh_from_db()
     assert case.status == FollowUp.Status.IN_PROGRESS and case.closed_reason == ""
     reasons = case.events.filter(kind="status").values_list("text", flat=True)
