@@ -43,6 +43,14 @@ class CampaignForm(forms.ModelForm):
             "thanks_detractor": forms.Textarea(attrs={"rows": 2}),
             "send_at": forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         }
+        labels = {
+            "question": "NPS question", "why_question": "“Why” question", "email_subject": "E-mail subject",
+            "email_intro": "E-mail introduction", "thanks_promoter": "Thank-you text for promoters (9–10)",
+            "thanks_passive": "Thank-you text for passives (7–8)", "thanks_detractor": "Thank-you text for detractors (0–6)",
+            "followup_promoters": "Open a case for promoters too", "recurrence_days": "Repeat every (days)",
+            "spread_days": "Spread each sending over (days)", "reminder_after_days": "Reminder after (days)",
+            "quiet_period_days": "Quiet period (days)", "anonymous_link_enabled": "Public link (web, QR code, in-app)",
+        }
         help_texts = {
             "question": "Leave empty for the standard NPS question. {company} is replaced by your company name.",
             "why_question": "Leave empty for “What is the most important reason for your score?”",
@@ -72,6 +80,9 @@ class CampaignForm(forms.ModelForm):
             self.fields["question"].widget.attrs["placeholder"] = wording.nps_question(blank)
             self.fields["why_question"].widget.attrs["placeholder"] = wording.why_question(blank)
             self.fields["email_subject"].widget.attrs["placeholder"] = wording.email_subject(blank)
+            self.fields["email_intro"].widget.attrs["placeholder"] = wording.email_intro(blank)
+            for category in ("promoter", "passive", "detractor"):
+                self.fields[f"thanks_{category}"].widget.attrs["placeholder"] = wording.thanks_text(blank, category)
 
     def clean_segment(self):
         return parse_segment(self.cleaned_data.get("segment", ""))
@@ -145,11 +156,6 @@ class BaseQuestionFormSet(forms.BaseInlineFormSet):
 
 QuestionFormSet = inlineformset_factory(Campaign, Question, form=QuestionForm, formset=BaseQuestionFormSet, extra=2,
                                         max_num=10, validate_max=True, can_delete=True)
-
-
-class SendForm(forms.Form):
-    when = forms.DateTimeField(required=False, label="Send at (empty: now)",
-                               widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
 
 
 class ContactForm(forms.ModelForm):

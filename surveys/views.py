@@ -1,4 +1,4 @@
-"""Admin pages: campaigns (build, preview, send, follow progress) and contacts (list, page, import)."""
+"""Admin pages: campaigns (build, preview, status; sending is in sending_views) and contacts (list, page, import)."""
 
 import io
 
@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from core.roles import admin_required
 from surveys import lifecycle, queries, sending, services, wording
 from surveys.emails import build_invitation_email
-from surveys.forms import CampaignForm, ContactForm, MappingForm, QuestionFormSet, SendForm, UploadForm
+from surveys.forms import CampaignForm, ContactForm, MappingForm, QuestionFormSet, UploadForm
 from surveys.imports import ImportFileError, guess_mapping, import_confirm, import_prepare, parse_file
 from surveys.models import Campaign, Contact, ContactImport, ContactList, Invitation, Response
 from surveys.public_forms import DetailsForm
@@ -57,12 +57,10 @@ def campaign_edit(request, pk: int | None = None):
 @require_GET
 def campaign_detail(request, pk: int):
     campaign = get_object_or_404(Campaign.objects.select_related("touchpoint", "team", "audience_list"), pk=pk)
-    wave = campaign.waves.first()
     with translation.override(campaign.language):  # the wording as respondents read it
         nps_question, why_question = wording.nps_question(campaign), wording.why_question(campaign)
     return render(request, "surveys/campaign_detail.html", {
-        "campaign": campaign, "questions": campaign.questions.all(), "wave": wave,
-        "progress": sending.wave_progress(wave) if wave else None, "send_form": SendForm(),
+        "campaign": campaign, "questions": campaign.questions.all(),
         "targets": [(target, S(target).label) for target in _button_targets(campaign)],
         "anonymous_url": request.build_absolute_uri(reverse("survey_anonymous", args=[campaign.anonymous_token])),
         "audience_size": sending.audience(campaign).count(),
@@ -111,31 +109,6 @@ def campaign_duplicate(request, pk: int):
     copy = services.campaign_duplicate(campaign=get_object_or_404(Campaign, pk=pk), actor=request.user)
     messages.success(request, "Duplicated as a new draft.")
     return redirect("campaign_edit", pk=copy.pk)
-
-
-@admin_required
-@require_POST
-def campaign_send(request, pk: int):
-    campaign = get_object_or_404(Campaign, pk=pk)
-    form = SendForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, "Give a valid date and time, or leave it empty to send now.")
-        return redirect("campaign_detail", pk=pk)
-    try:
-        sending.campaign_send(campaign=campaign, actor=request.user, when=form.cleaned_data["when"])
-        messages.success(request, "Sending started." if not form.cleaned_data["when"] else "Sending scheduled.")
-    except ValidationError as error:
-        messages.error(request, error.messages[0])
-    return redirect("campaign_detail", pk=pk)
-
-
-@admin_required
-@require_GET
-def campaign_progress(request, pk: int):
-    campaign = get_object_or_404(Campaign, pk=pk)
-    wave = campaign.waves.first()
-    return render(request, "surveys/_progress.html", {
-        "campaign": campaign, "wave": wave, "progress": sending.wave_progress(wave) if wave else None})
 
 
 def _preview_language(request, campaign: Campaign) -> str:
