@@ -2,11 +2,13 @@
 
 from django import forms
 from django.conf import settings
+from django.core.validators import MaxLengthValidator
 from django.utils.translation import gettext_lazy as _
 
 from surveys.models import Question
 
 SCORE_CHOICES = [(str(i), str(i)) for i in range(11)]
+COMMENT_TOO_LONG = _("Please keep your answer under %(limit_value)s characters (it has %(show_value)s).")
 
 
 class ScoreForm(forms.Form):
@@ -44,7 +46,7 @@ class DetailsForm(forms.Form):
         limit = settings.KRINGLOOP["COMMENT_MAX_LENGTH"]
         self.fields["comment"].label = why_label
         self.fields["comment"].max_length = limit
-        self.fields["comment"].validators.append(forms.CharField(max_length=limit).validators[-1])
+        self.fields["comment"].validators.append(MaxLengthValidator(limit, message=COMMENT_TOO_LONG))
         self.fields["comment"].widget.attrs["maxlength"] = str(limit)
         self.questions = list(questions)
         for question in self.questions:

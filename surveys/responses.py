@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core.queue import enqueue_on_commit
 from scoring.nps import category_for
@@ -44,16 +45,16 @@ def can_still_edit(response: Response) -> bool:
 def clean_score(raw) -> int:
     """A whole number from 0 to 10, given as an int or as its plain decimal text."""
     if isinstance(raw, bool):
-        raise ValidationError("Choose a score from 0 to 10.")
+        raise ValidationError(_("Choose a score from 0 to 10."))
     if isinstance(raw, int):
         score = raw
     else:
         text = str(raw).strip()
         if not (text.isascii() and text.isdigit()):
-            raise ValidationError("Choose a score from 0 to 10.")
+            raise ValidationError(_("Choose a score from 0 to 10."))
         score = int(text)
     if not 0 <= score <= 10:
-        raise ValidationError("Choose a score from 0 to 10.")
+        raise ValidationError(_("Choose a score from 0 to 10."))
     return score
 
 
@@ -133,23 +134,24 @@ def _clean_answer(question: Question, value: dict | None) -> dict | None:
     """The stored form of one driver answer, or ValidationError. None (or empty) removes it."""
     if not value or all(v in (None, "", []) for v in value.values()):
         if question.required:
-            raise ValidationError(f"“{question.text}” needs an answer.")
+            raise ValidationError(_("“%(question)s” needs an answer.") % {"question": question.text})
         return None
     if question.kind in SCALES:
         number = value.get("number")
         if isinstance(number, bool) or not isinstance(number, int) or number not in SCALES[question.kind]:
-            raise ValidationError(f"Choose one of the options for “{question.text}”.")
+            raise ValidationError(_("Choose one of the options for “%(question)s”.") % {"question": question.text})
         return {"number": number, "text": "", "choices": []}
     if question.kind == Question.Kind.MULTIPLE:
         choices = list(value.get("choices") or [])
         if any(choice not in question.choices for choice in choices) or len(set(choices)) != len(choices):
-            raise ValidationError(f"Choose from the options for “{question.text}”.")
+            raise ValidationError(_("Choose one of the options for “%(question)s”.") % {"question": question.text})
         return {"number": None, "text": "", "choices": choices}
     text = str(value.get("text", "")).strip()
     if question.kind == Question.Kind.SINGLE and text not in question.choices:
-        raise ValidationError(f"Choose one of the options for “{question.text}”.")
+        raise ValidationError(_("Choose one of the options for “%(question)s”.") % {"question": question.text})
     if len(text) > SHORT_TEXT_MAX:
-        raise ValidationError(f"Please keep your answer to “{question.text}” under {SHORT_TEXT_MAX} characters.")
+        raise ValidationError(_("Please keep your answer to “%(question)s” under %(limit)s characters.")
+                              % {"question": question.text, "limit": SHORT_TEXT_MAX})
     return {"number": None, "text": text, "choices": []}
 
 
@@ -160,7 +162,7 @@ def response_update_details(*, response: Response, comment: str, answers: dict[i
     """
     limit = settings.KRINGLOOP["COMMENT_MAX_LENGTH"]
     if len(comment) > limit:
-        raise ValidationError(f"Please keep your answer under {limit} characters.")
+        raise ValidationError(_("Please keep your answer under %(limit)s characters.") % {"limit": limit})
     with transaction.atomic():
         response = Response.objects.select_for_update(of=("self",)).select_related("campaign").get(pk=response.pk)
         if response.campaign.status not in ACCEPTS_ANSWERS:

@@ -9,3 +9,28 @@ def wait_for(predicate, timeout: float = 20.0, interval: float = 0.1) -> bool:
             return True
         time.sleep(interval)
     return bool(predicate())
+
+
+def published_tasks(task: str | None = None) -> list[tuple[str, list]]:
+    """(task name, args) of the messages waiting in the real broker's default queue, oldest first
+    (for tests without a worker: what would a worker be asked to do?)."""
+    import base64
+    import json
+
+    from config.celery import app
+
+    with app.connection_for_write() as connection:
+        raw_messages = connection.default_channel.client.lrange(app.conf.task_default_queue, 0, -1)
+    found = []
+    for raw in reversed(raw_messages):
+        message = json.loads(raw)
+        if task is None or message["headers"]["task"] == task:
+            found.append((message["headers"]["task"], json.loads(base64.b64decode(message["body"]))[0]))
+    return found
+
+
+def empty_broker() -> None:
+    from config.celery import app
+
+    with app.connection_for_write() as connection:
+        connection.default_channel.client.delete(app.conf.task_default_queue)

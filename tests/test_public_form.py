@@ -177,3 +177,216 @@ def test_the_anonymous_link_is_rate_limited_per_client(client, db):
     assert statuses.count(302) == 20
     assert statuses[-1] == 429
     cache.clear()
+
+
+# --- More of the same rules --------------------------------------------------------------------
+PROCESS = "followups.tasks.process_response"
+
+
+@pytest.fixture
+def broker():
+    from tests.helpers import empty_broker, published_tasks
+
+    empty_broker()
+    yield published_tasks
+    empty_broker()
+
+
+def test_no_get_anywhere_records_anything(client, invitation):
+    for path in ("", "why/", "thanks/"):
+        client.get(f"/s/{invitation.token}/{path}?score=9")
+    assert Response.objects.count() == 0
+    invitation.refresh_from_db()
+    assert invitation.status == Invitation.Status.SENT and invitation.answered_at is None
+
+
+def test_the_passive_thanks_page_has_its_own_text_and_no_review_link(client, invitation):
+    _answer(client, invitation, 7)
+    html = client.get(f"/s/{invitation.token}/thanks/").content.decode()
+    assert "earn a higher score" in html and "reviews.example.com" not in html
+
+
+def test_the_campaigns_own_thank_you_text_wins(client, invitation):
+    Campaign.objects.filter(pk=invitation.campaign_id).update(thanks_detractor="Sorry, {company} will call you.")
+    _answer(client, invitation, 1)
+    assert "Sorry, Acme will call you." in client.get(f"/s/{invitation.token}/thanks/").content.decode()
+
+
+def test_the_response_copies_the_campaign_and_the_language(client, db):
+    from tests.factories import TeamFactory
+
+    campaign = CampaignFactory(team=TeamFactory(name="Support team"), kind="transactional")
+    invitation = InvitationFactory(campaign=campaign, contact__language="nl")
+    _answer(client, invitation, 6)
+    stored = Response.objects.get()
+    assert (stored.kind, stored.team_id, stored.touchpoint_id, stored.channel, stored.language) == (
+        "transactional", campaign.team_id, campaign.touchpoint_id, "email", "nl")
+    assert stored.invitation.answered_at is not None
+
+
+def test_the_change_link_shows_the_stored_score(client, invitation):
+    _answer(client, invitation, 4)
+    html = client.get(f"/s/{invitation.token}/").content.decode()
+    assert 'id="score-4" value="4" checked' in html
+
+
+def test_changing_the_details_within_seven_days_updates_them(client, invitation):
+    _answer(client, invitation, 3)
+    csat, multiple = invitation.campaign.questions.order_by("order")
+    why = f"/s/{invitation.token}/why/"
+    client.post(why, {"comment": "Slow", f"q{csat.pk}": "2", f"q{multiple.pk}": ["App"]})
+    client.post(why, {"comment": "Slow and rude", f"q{csat.pk}": "1"})
+    stored = Response.objects.get()
+    assert stored.comment == "Slow and rude"
+    assert Answer.objects.get(question=csat).number == 1
+    assert not Answer.objects.filter(question=multiple).exists()  # unticked: removed
+
+
+def test_the_details_can_no_longer_change_after_seven_days(client, invitation):
+    _answer(client, invitation, 3)
+    with freeze_time(Response.objects.get().submitted_at + timedelta(days=8)):
+        response = client.post(f"/s/{invitation.token}/why/", {"comment": "late"})
+        assert "You already answered" in response.content.decode()
+    assert Response.objects.get().comment == ""
+
+
+@pytest.mark.parametrize("field, value", [("csat", "9"), ("csat", "two"), ("multiple", "Fax")])
+def test_it_rejects_a_driver_answer_outside_its_options(client, invitation, field, value):
+    _answer(client, invitation, 3)
+    question = invitation.campaign.questions.get(kind=field)
+    csat = invitation.campaign.questions.get(kind="csat")
+    data = {"comment": "hm", f"q{csat.pk}": "3", f"q{question.pk}": value}
+    response = client.post(f"/s/{invitation.token}/why/", data)
+    assert response.status_code == 400
+    assert "Select a valid choice" in response.content.decode()
+    assert Response.objects.get().comment == "" and not Answer.objects.exists()
+
+
+def test_an_over_long_comment_gets_a_message_and_keeps_the_text(client, invitation):
+    _answer(client, invitation, 5)
+    csat = invitation.campaign.questions.get(kind="csat")
+    response = client.post(f"/s/{invitation.token}/why/", {"comment": "x" * 5001, f"q{csat.pk}": "3"})
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert "Please keep your answer under 5000 characters (it has 5001)." in html
+    assert "x" * 5001 in html  # given back to edit, not cut short
+
+
+def test_a_json_body_gets_the_form_again(client, invitation):
+    response = client.post(f"/s/{invitation.token}/", data='{"score": 5}', content_type="application/json")
+    assert response.status_code == 400
+    assert "Choose a score from 0 to 10." in response.content.decode()
+    assert Response.objects.count() == 0
+
+
+def test_a_closed_campaign_refuses_the_second_step_too(client, invitation):
+    _answer(client, invitation, 5)
+    Campaign.objects.filter(pk=invitation.campaign_id).update(status=Campaign.Status.CLOSED)
+    assert client.post(f"/s/{invitation.token}/why/", {"comment": "late"}).status_code == 410
+    assert Response.objects.get().comment == ""
+
+
+def test_a_dutch_contact_gets_dutch_thanks_and_messages(client, db):
+    invitation = InvitationFactory(campaign=CampaignFactory(), contact__language="nl")
+    _answer(client, invitation, 10)
+    assert "Bedankt" in client.get(f"/s/{invitation.token}/thanks/").content.decode()
+    Campaign.objects.filter(pk=invitation.campaign_id).update(status=Campaign.Status.CLOSED)
+    assert "gesloten" in client.get(f"/s/{invitation.token}/").content.decode()
+
+
+def test_each_new_or_changed_answer_is_handed_to_the_followups_once(client, invitation, broker,
+                                                                    django_capture_on_commit_callbacks):
+    csat = invitation.campaign.questions.get(kind="csat")
+    with django_capture_on_commit_callbacks(execute=True):
+        _answer(client, invitation, 3)
+        _answer(client, invitation, 3)  # the same score again: nothing changed
+        client.post(f"/s/{invitation.token}/why/", {"comment": "Slow", f"q{csat.pk}": "2"})
+        client.post(f"/s/{invitation.token}/why/", {"comment": "Slow", f"q{csat.pk}": "2"})  # unchanged
+        _answer(client, invitation, 9)
+    response_id = Response.objects.get().pk
+    assert broker(PROCESS) == [(PROCESS, [response_id])] * 3
+
+
+def test_the_preview_posts_nowhere_and_records_nothing(rf, invitation):
+    from surveys.public_views import render_answer_page
+
+    request = rf.get("/preview/?score=8")
+    html = render_answer_page(request, campaign=invitation.campaign).content.decode()
+    assert 'method="get"' in html and 'method="post"' not in html
+    assert 'id="score-8" value="8" checked' in html
+    assert "Preview: answers are not recorded." in html
+    assert Response.objects.count() == 0
+
+
+def test_the_scale_is_eleven_labelled_radios_in_a_fieldset(client, invitation):
+    html = client.get(f"/s/{invitation.token}/").content.decode()
+    assert html.count('type="radio" name="score"') == 11
+    for n in range(11):
+        assert f'<label class="btn score-btn' in html and f'for="score-{n}"' in html
+    assert "<fieldset>" in html and "<legend" in html
+    assert "Not at all likely" in html and "Extremely likely" in html
+
+
+def test_the_anonymous_details_and_thanks_work_with_the_signed_key(client, db):
+    campaign = CampaignFactory(anonymous_link_enabled=True, language="nl")
+    first = client.post(f"/a/{campaign.anonymous_token}/", {"score": 2})
+    assert first["Location"].startswith("/s/a")
+    second = client.post(first["Location"], {"comment": "Te duur"})
+    assert second.status_code == 302
+    assert "Bedankt" in client.get(second["Location"]).content.decode()
+    stored = Response.objects.get()
+    assert (stored.comment, stored.channel, stored.language) == ("Te duur", "web", "nl")
+
+
+def test_each_anonymous_post_is_its_own_response(client, db):
+    campaign = CampaignFactory(anonymous_link_enabled=True)
+    client.post(f"/a/{campaign.anonymous_token}/", {"score": 2})
+    client.post(f"/a/{campaign.anonymous_token}/", {"score": 9})
+    assert sorted(Response.objects.values_list("score", flat=True)) == [2, 9]
+
+
+def test_a_bad_anonymous_score_gets_the_form_again(client, db):
+    campaign = CampaignFactory(anonymous_link_enabled=True)
+    response = client.post(f"/a/{campaign.anonymous_token}/", {"score": "11"})
+    assert response.status_code == 400 and "Choose a score from 0 to 10." in response.content.decode()
+    assert Response.objects.count() == 0
+
+
+def test_a_closed_anonymous_link_is_a_410(client, db):
+    campaign = CampaignFactory(anonymous_link_enabled=True, status=Campaign.Status.CLOSED)
+    assert client.get(f"/a/{campaign.anonymous_token}/").status_code == 410
+    assert client.post(f"/a/{campaign.anonymous_token}/", {"score": 5}).status_code == 410
+    assert Response.objects.count() == 0
+
+
+def test_the_rate_limit_page_is_friendly_and_counts_per_client(client, db):
+    from django.core.cache import cache
+    from django.test import Client
+
+    cache.clear()
+    campaign = CampaignFactory(anonymous_link_enabled=True)
+    for _ in range(20):
+        client.post(f"/a/{campaign.anonymous_token}/", {"score": 5})
+    limited = client.post(f"/a/{campaign.anonymous_token}/", {"score": 5})
+    assert limited.status_code == 429 and "Please try again in a minute." in limited.content.decode()
+    assert limited["Retry-After"] == "60"
+    other = Client(REMOTE_ADDR="203.0.113.9").post(f"/a/{campaign.anonymous_token}/", {"score": 5})
+    assert other.status_code == 302  # another client is not limited
+    assert Response.objects.count() == 21
+    cache.clear()
+
+
+def test_behind_a_proxy_the_limit_counts_the_forwarded_address(client, db, settings):
+    from django.core.cache import cache
+
+    cache.clear()
+    settings.TRUSTED_PROXY_HOPS = 1
+    campaign = CampaignFactory(anonymous_link_enabled=True)
+    url = f"/a/{campaign.anonymous_token}/"
+    for _ in range(20):
+        client.post(url, {"score": 5}, HTTP_X_FORWARDED_FOR="198.51.100.1")
+    assert client.post(url, {"score": 5}, HTTP_X_FORWARDED_FOR="198.51.100.1").status_code == 429
+    # A client cannot escape by forging the header: the proxy appends the real address last.
+    assert client.post(url, {"score": 5}, HTTP_X_FORWARDED_FOR="1.2.3.4, 198.51.100.1").status_code == 429
+    assert client.post(url, {"score": 5}, HTTP_X_FORWARDED_FOR="198.51.100.2").status_code == 302
+    cache.clear()

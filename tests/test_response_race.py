@@ -30,3 +30,7 @@ def test_two_simultaneous_posts_make_one_response():
         t.join(30)
     assert statuses == [302, 302, 302, 302]
     assert Response.objects.filter(invitation=invitation).count() == 1
+    stored = Response.objects.get(invitation=invitation)
+    assert stored.score in (2, 4, 6, 8) and stored.category == ("passive" if stored.score == 8 else "detractor")
+    invitation.refresh_from_db()
+    assert invitation.status == "answered"

@@ -4,8 +4,6 @@ The provider is simulated with anymail's test backend (tests/esp.py): it records
 django.core.mail.outbox and fails the way a real provider does for some addresses.
 """
 
-import base64
-import json
 from datetime import timedelta
 from urllib.parse import urlsplit
 
@@ -19,7 +17,7 @@ from surveys.models import Campaign, Contact, ContactList, Invitation, SendWave
 from surveys.sending import (campaign_send, reminders_due, send_batch, send_due_reminders, send_due_waves,
                              send_reminder_batch, wave_start)
 from tests.factories import CampaignFactory, ContactFactory, InvitationFactory
-from tests.helpers import wait_for
+from tests.helpers import empty_broker, published_tasks, wait_for
 
 
 @pytest.fixture
@@ -35,24 +33,10 @@ def provider(settings, db):
 
 @pytest.fixture
 def broker():
-    """The real broker's default queue, emptied; `broker()` lists what was published since."""
-    from config.celery import app
-
-    with app.connection_for_write() as connection:
-        client = connection.default_channel.client
-        client.delete("celery")
-
-        def published(task=None):
-            found = []
-            for raw in reversed(client.lrange("celery", 0, -1)):
-                message = json.loads(raw)
-                args = json.loads(base64.b64decode(message["body"]))[0]
-                if task is None or message["headers"]["task"] == task:
-                    found.append((message["headers"]["task"], args))
-            return found
-
-        yield published
-        client.delete("celery")
+    """The real broker's default queue, emptied; `broker(task)` lists what was published since."""
+    empty_broker()
+    yield published_tasks
+    empty_broker()
 
 
 @pytest.fixture

@@ -49,3 +49,66 @@ def test_a_forged_token_is_a_404(client, db):
 def test_the_page_speaks_the_contacts_language(client, db):
     contact = ContactFactory(language="nl")
     assert "Afmelden" in client.get(f"/u/{unsubscribe_token(contact)}/").content.decode()
+
+
+def test_a_truncated_or_foreign_token_is_a_404(client, db):
+    from django.core import signing
+
+    contact = ContactFactory()
+    token = unsubscribe_token(contact)
+    assert client.get(f"/u/{token[:-5]}/").status_code == 404
+    other_salt = signing.dumps(contact.pk, salt="something-else", compress=True)  # e.g. another link kind
+    assert client.post(f"/u/{other_salt}/", {"List-Unsubscribe": "One-Click"}).status_code == 404
+    assert Contact.objects.get(pk=contact.pk).opted_out_at is None
+
+
+def test_unsubscribing_twice_is_harmless(client, db):
+    contact = ContactFactory()
+    client.post(f"/u/{unsubscribe_token(contact)}/", {"List-Unsubscribe": "One-Click"})
+    first = Contact.objects.get(pk=contact.pk).opted_out_at
+    assert client.post(f"/u/{unsubscribe_token(contact)}/", {"List-Unsubscribe": "One-Click"}).status_code == 200
+    assert Contact.objects.get(pk=contact.pk).opted_out_at == first
+    assert "You are unsubscribed" in client.get(f"/u/{unsubscribe_token(contact)}/").content.decode()
+
+
+def test_an_unsubscribed_contact_is_never_emailed_again_by_any_campaign(client, admin, settings):
+    from datetime import timedelta
+
+    from django.core import mail
+    from django.utils import timezone
+    from freezegun import freeze_time
+
+    from surveys.models import Campaign, Invitation
+    from surveys.sending import (campaign_send, reminders_due, send_batch, send_reminder_batch,
+                                 wave_start)
+    from tests.factories import CampaignFactory, InvitationFactory
+
+    settings.EMAIL_BACKEND = "anymail.backends.test.EmailBackend"
+    mail.outbox = []
+    contact = ContactFactory(email="leaving@example.com")
+    with freeze_time(timezone.now() - timedelta(days=40)):
+        earlier = InvitationFactory(contact=contact, campaign=CampaignFactory(reminder_after_days=5))
+    client.post(f"/u/{unsubscribe_token(contact)}/", {"List-Unsubscribe": "One-Click"})
+
+    assert earlier.pk not in reminders_due()  # no reminder for the old invitation
+    assert send_reminder_batch(invitation_ids=[earlier.pk]).sent == 0
+    for campaign in (CampaignFactory(status=Campaign.Status.DRAFT),
+                     CampaignFactory(status=Campaign.Status.DRAFT, kind=Campaign.Kind.TRANSACTIONAL)):
+        wave = campaign_send(campaign=campaign, actor=admin)
+        wave_start(wave_id=wave.pk)
+        send_batch(wave_id=wave.pk, invitation_ids=list(Invitation.objects.filter(wave=wave)
+                                                        .values_list("pk", flat=True)))
+        assert Invitation.objects.get(wave=wave).skip_reason == "opted out"
+    assert mail.outbox == []
+
+
+def test_unsubscribe_is_rate_limited_with_a_friendly_page(client, db):
+    from django.core.cache import cache
+
+    cache.clear()
+    token = unsubscribe_token(ContactFactory(language="nl"))
+    statuses = [client.get(f"/u/{token}/").status_code for _ in range(31)]
+    assert statuses.count(200) == 30 and statuses[-1] == 429
+    limited = client.get(f"/u/{token}/")
+    assert "Te veel verzoeken" in limited.content.decode()
+    cache.clear()
