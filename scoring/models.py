@@ -1,7 +1,13 @@
-"""Scoring keeps little state of its own: aggregates are computed from surveys.Response."""
+"""Scoring's own state: digest deliveries, company targets, and rollups of surveys data.
+
+The rollups (Daily*, LatestScore) are derived data kept current by scoring.rollup.refresh_rollup():
+the dashboard reads a few thousand of their rows instead of scanning millions of responses. Each
+can be rebuilt from surveys at any time; nothing else writes to them.
+"""
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 
 
 class DigestDelivery(models.Model):
@@ -14,19 +20,24 @@ class DigestDelivery(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "week_start"], name="digest_once_per_week")]
 
+    def __str__(self):
+        return f"digest for {self.user} ({self.week_start})"
+
 
 class CompanySettings(models.Model):
     """Company-wide targets (a single row)."""
 
     nps_target = models.IntegerField(null=True, blank=True)
 
+    class Meta:
+        verbose_name_plural = "company settings"
 
-class DailyScore(models.Model):
-    """How many answers of each score a day had, per campaign/touchpoint/team/channel/language.
+    def __str__(self):
+        return f"company target {self.nps_target}"
 
-    A rollup of surveys.Response kept current by scoring.rollup.refresh_rollup(): the dashboard's
-    NPS panels read these few thousand rows instead of scanning millions of responses.
-    """
+
+class _Dimensions(models.Model):
+    """What every response rollup is cut by: the local day and the response's own dimensions."""
 
     day = models.DateField()
     kind = models.CharField(max_length=20)
@@ -39,10 +50,100 @@ class DailyScore(models.Model):
     n = models.PositiveIntegerField()
 
     class Meta:
+        abstract = True
+
+
+class DailyScore(_Dimensions):
+    """How many answers of each score a day had, per campaign/touchpoint/team/channel/language."""
+
+    class Meta:
         indexes = [models.Index(fields=["day", "kind"], name="dailyscore_day_kind")]
 
 
-class RollupState(models.Model):
-    """The newest Response.updated_at already counted in DailyScore (a single row)."""
+class DailySegmentScore(_Dimensions):
+    """DailyScore once more for each rolled-up segment key (plan, region, size) and its value.
 
-    watermark = models.DateTimeField(null=True)
+    `value` is the contact's current attribute (NULL without one or without a contact), so a
+    segment cut read here equals the same cut joined live against contacts.
+    """
+
+    key = models.CharField(max_length=80)
+    value = models.CharField(max_length=200, null=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["key", "value", "day"], name="dailysegment_key_value_day")]
+
+
+class DailyDriverAnswer(_Dimensions):
+    """Answers to driver questions per day, question and answer, by the NPS score given with them.
+
+    CSAT/effort answers keep their number (for averages); a single choice keeps the option in
+    `value`; a multiple-choice answer counts once for each option chosen. Free text is not rolled up.
+    """
+
+    question_id = models.BigIntegerField()
+    number = models.SmallIntegerField(null=True)
+    value = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["day", "question_id"], name="dailydriver_day_question")]
+
+
+class DailyInvitations(models.Model):
+    """Invitations by local day of sending: how many were delivered (not bounced) and answered."""
+
+    day = models.DateField()
+    kind = models.CharField(max_length=20)
+    campaign_id = models.BigIntegerField()
+    touchpoint_id = models.BigIntegerField(null=True)
+    team_id = models.BigIntegerField(null=True)
+    channel = models.CharField(max_length=10)
+    delivered = models.PositiveIntegerField()
+    answered = models.PositiveIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["day"], name="dailyinvitations_day")]
+
+
+class LatestScore(models.Model):
+    """Each contact's latest answer of each kind, with the answer before it (LAG in SQL).
+
+    The dashboard's "at risk" panel reads it: a latest answer a category or 3+ points below the
+    previous one.
+    """
+
+    response = models.OneToOneField("surveys.Response", on_delete=models.CASCADE, related_name="+")
+    contact_id = models.BigIntegerField()
+    kind = models.CharField(max_length=20)
+    submitted_at = models.DateTimeField()
+    score = models.PositiveSmallIntegerField()
+    category = models.CharField(max_length=10)
+    prev_score = models.PositiveSmallIntegerField(null=True)
+    prev_category = models.CharField(max_length=10, null=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["contact_id", "kind"], name="latestscore_contact_kind")]
+        indexes = [models.Index(fields=["submitted_at"], name="latestscore_dropped_time",
+                                condition=Q(prev_score__isnull=False))]
+
+
+class RollupState(models.Model):
+    """How far the rollups have counted (a single row).
+
+    For each source the newest change counted (`*_mark`) and how many rows had changed within the
+    late-commit margin before it (`*_seen`): a transaction that commits late, with a change time
+    already behind the mark, still changes that count and is picked up.
+    """
+
+    built_at = models.DateTimeField(null=True)
+    watermark = models.DateTimeField(null=True)  # Response.updated_at
+    watermark_seen = models.PositiveIntegerField(default=0)
+    contacts_mark = models.DateTimeField(null=True)  # Contact.updated_at
+    contacts_seen = models.PositiveIntegerField(default=0)
+    contacts_checked_at = models.DateTimeField(null=True)
+    invitations_mark = models.DateTimeField(null=True)  # Invitation.sent_at
+    invitations_seen = models.PositiveIntegerField(default=0)
+    invitations_frozen_through = models.DateField(null=True)
+
+    def __str__(self):
+        return f"rollup counted through {self.watermark}"

@@ -1,26 +1,38 @@
-"""Named read queries for dashboards, exports and digests. Aggregation happens in SQL (conditional
-aggregates and GROUP BY); Python only turns the few resulting rows into NpsResult objects."""
+"""Named read queries for dashboards, exports and digests.
 
+Aggregation happens in SQL (conditional aggregates and GROUP BY); Python only turns the few
+resulting rows into NpsResult objects. The NPS panels read the rollups of scoring.rollup (a few
+thousand rows) and fall back to the raw responses only for what a rollup cannot answer: a segment
+key without a rollup, or a segment filter combined with a cut by another segment or by driver.
+"""
+
+import contextlib
+import contextvars
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Avg, Count, F, OuterRef, Q, Subquery, Sum
-from django.db.models.functions import Coalesce
+from django.core.cache import cache
+from django.db import connection
+from django.db.models import Count, F, Q, Sum, Window
 from django.db.models.fields.json import KeyTextTransform
-from django.db.models.functions import TruncDay, TruncMonth, TruncQuarter, TruncWeek
+from django.db.models.functions import Coalesce, Lag, TruncDay, TruncMonth, TruncQuarter, TruncWeek
 from django.utils import timezone
 
+from scoring import rollup as rollups
+from scoring.models import DailyDriverAnswer, DailyInvitations, DailyScore, DailySegmentScore, LatestScore
 from scoring.nps import NpsChange, NpsResult, nps_from_counts
-from surveys.models import Answer, Campaign, Category, Invitation, Question, Response
+from surveys.models import Answer, Campaign, Category, Contact, Invitation, Question, Response
 
 PERIODS = {"30d": 30, "90d": 90, "365d": 365}
 BUCKETS = {"day": TruncDay, "week": TruncWeek, "month": TruncMonth, "quarter": TruncQuarter}
 DIMENSIONS = {"campaign": ("campaign_id", "campaign__name"), "touchpoint": ("touchpoint_id", "touchpoint__name"),
               "team": ("team_id", "team__name"), "channel": ("channel", "channel"),
               "language": ("language", "language")}
-SEGMENT_KEYS = ("plan", "region", "size")
+SEGMENT_KEYS = rollups.SEGMENT_KEYS
+KINDS = (Campaign.Kind.RELATIONAL, Campaign.Kind.TRANSACTIONAL, "all")
 
 
 def _tz():
@@ -63,8 +75,6 @@ class Filters:
         return "day" if self.days <= 31 else "week" if self.days <= 120 else "month"
 
     def as_query(self, **overrides) -> str:
-        from urllib.parse import urlencode
-
         values = {"period": self.period, "kind": self.kind, "campaign": self.campaign or "",
                   "touchpoint": self.touchpoint or "", "team": self.team or "", "channel": self.channel,
                   "language": self.language, "segment": f"{self.segment_key}={self.segment_value}"
@@ -80,12 +90,21 @@ def _int(raw, errors, name):
         return None
     try:
         value = int(raw)
-        if value <= 0:
+        if not 0 < value < 2 ** 63:
             raise ValueError
         return value
     except (TypeError, ValueError):
         errors.append(f"Ignored an invalid {name}.")
         return None
+
+
+def _choice(raw, allowed, errors, name) -> str:
+    if raw in (None, ""):
+        return ""
+    if raw in allowed:
+        return raw
+    errors.append(f"Ignored an invalid {name}.")
+    return ""
 
 
 def parse_filters(params) -> Filters:
@@ -106,44 +125,62 @@ def parse_filters(params) -> Filters:
             errors.append("Ignored an invalid date range; showing the last 90 days.")
             period, start, end = "90d", today - timedelta(days=89), today
     else:
+        errors.append("Ignored an unknown period; showing the last 90 days.")
         period = "90d"
-    kind = params.get("kind", Campaign.Kind.RELATIONAL)
-    if kind not in (Campaign.Kind.RELATIONAL, Campaign.Kind.TRANSACTIONAL, "all"):
+    kind = params.get("kind") or Campaign.Kind.RELATIONAL
+    if kind not in KINDS:
+        errors.append("Ignored an unknown survey type; showing relational.")
         kind = Campaign.Kind.RELATIONAL
     segment = params.get("segment", "")
     key, _, value = segment.partition("=")
-    if segment and not (key.strip().replace("_", "").isalnum() and value.strip()):
+    if segment and not (valid_key(key.strip()) and value.strip()):
         errors.append("Ignored an invalid segment filter (use attribute=value).")
         key = value = ""
-    category = params.get("category", "")
     return Filters(
         start=start, end=end, kind=kind, period=period,
         campaign=_int(params.get("campaign"), errors, "campaign"),
         touchpoint=_int(params.get("touchpoint"), errors, "touchpoint"),
         team=_int(params.get("team"), errors, "team"),
-        channel=params.get("channel", "")[:10] if params.get("channel") in Campaign.Channel.values else "",
-        language=params.get("language", "")[:8] if params.get("language") in ("en", "nl") else "",
-        segment_key=key.strip()[:80], segment_value=value.strip()[:200],
-        category=category if category in Category.values else "", search=params.get("q", "").strip()[:200],
-        errors=tuple(errors),
+        channel=_choice(params.get("channel"), Campaign.Channel.values, errors, "channel"),
+        language=_choice(params.get("language"), [code for code, _ in settings.LANGUAGES], errors, "language"),
+        segment_key=key.strip(), segment_value=value.strip()[:200],
+        category=_choice(params.get("category"), Category.values, errors, "category"),
+        search=params.get("q", "").strip()[:200], errors=tuple(errors),
     )
 
 
-def responses(filters: Filters, *, period: bool = True, with_category: bool = False, with_search: bool = False):
-    qs = Response.objects.all()
-    if period:
-        qs = qs.filter(submitted_at__gte=filters.start_dt, submitted_at__lt=filters.end_dt)
+def valid_key(key: str) -> bool:
+    """Attribute names are plain words (letters, digits, _ and -), at most 80 characters."""
+    return 0 < len(key) <= 80 and key.replace("_", "").replace("-", "").isalnum()
+
+
+# --- Filtering -----------------------------------------------------------------------------------
+def _dimension_q(filters: Filters, prefix: str = "") -> Q:
+    """The filters every table shares (kind, campaign, touchpoint, team, channel, language)."""
+    q = Q()
     if filters.kind != "all":
-        qs = qs.filter(kind=filters.kind)
+        q &= Q(**{f"{prefix}kind": filters.kind})
     for name in ("campaign", "touchpoint", "team"):
         if getattr(filters, name):
-            qs = qs.filter(**{f"{name}_id": getattr(filters, name)})
+            q &= Q(**{f"{prefix}{name}_id": getattr(filters, name)})
     if filters.channel:
-        qs = qs.filter(channel=filters.channel)
+        q &= Q(**{f"{prefix}channel": filters.channel})
     if filters.language:
-        qs = qs.filter(language=filters.language)
-    if filters.segment_key:
-        qs = qs.filter(**{f"contact__attributes__{filters.segment_key}": filters.segment_value})
+        q &= Q(**{f"{prefix}language": filters.language})
+    return q
+
+
+def _segment_q(filters: Filters, prefix: str = "") -> Q:
+    if not filters.segment_key:
+        return Q()
+    return Q(**{f"{prefix}contact__attributes__{filters.segment_key}": filters.segment_value})
+
+
+def responses(filters: Filters, *, period: bool = True, with_category: bool = False, with_search: bool = False):
+    """The raw responses matching the filters."""
+    qs = Response.objects.filter(_dimension_q(filters) & _segment_q(filters))
+    if period:
+        qs = qs.filter(submitted_at__gte=filters.start_dt, submitted_at__lt=filters.end_dt)
     if with_category and filters.category:
         qs = qs.filter(category=filters.category)
     if with_search and filters.search:
@@ -151,44 +188,61 @@ def responses(filters: Filters, *, period: bool = True, with_category: bool = Fa
     return qs
 
 
+# --- The rollups -----------------------------------------------------------------------------------
+_fresh = contextvars.ContextVar("scoring_rollup_fresh", default=False)
+
+
+@contextlib.contextmanager
+def fresh_rollup():
+    """Refresh the rollups once for a block of queries (a page): inside it, queries skip refreshing."""
+    if _fresh.get():
+        yield
+        return
+    rollups.refresh_rollup()
+    token = _fresh.set(True)
+    try:
+        yield
+    finally:
+        _fresh.reset(token)
+
+
+def _ensure_fresh() -> None:
+    if not _fresh.get():
+        rollups.refresh_rollup()
+
+
 def uses_rollup(filters: Filters) -> bool:
-    """The daily rollup can answer unless the filter needs the contact (segment) or the text."""
-    return not (filters.segment_key or filters.category or filters.search)
+    """The rollups answer the NPS panels unless the segment filter's key has no rollup."""
+    return not filters.segment_key or filters.segment_key in SEGMENT_KEYS
 
 
 def rollup(filters: Filters, *, period: bool = True):
-    """DailyScore rows matching the filters (fresh: the rollup is brought up to date first)."""
-    from scoring.models import DailyScore
-    from scoring.rollup import refresh_rollup
-
-    refresh_rollup()
-    qs = DailyScore.objects.all()
+    """Rollup rows (DailyScore, or DailySegmentScore under a segment filter) matching the filters."""
+    _ensure_fresh()
+    if filters.segment_key:
+        qs = DailySegmentScore.objects.filter(key=filters.segment_key, value=filters.segment_value)
+    else:
+        qs = DailyScore.objects.all()
+    qs = qs.filter(_dimension_q(filters))
     if period:
         qs = qs.filter(day__gte=filters.start, day__lte=filters.end)
-    if filters.kind != "all":
-        qs = qs.filter(kind=filters.kind)
-    for name in ("campaign", "touchpoint", "team"):
-        if getattr(filters, name):
-            qs = qs.filter(**{f"{name}_id": getattr(filters, name)})
-    if filters.channel:
-        qs = qs.filter(channel=filters.channel)
-    if filters.language:
-        qs = qs.filter(language=filters.language)
     return qs
 
 
-ROLLUP_COUNTS = {
-    "promoters": Coalesce(Sum("n", filter=Q(score__gte=9)), 0),
-    "passives": Coalesce(Sum("n", filter=Q(score__in=[7, 8])), 0),
-    "detractors": Coalesce(Sum("n", filter=Q(score__lte=6)), 0),
-}
+def _n_counts(within: Q = Q()) -> dict:
+    return {"promoters": Coalesce(Sum("n", filter=within & Q(score__gte=9)), 0),
+            "passives": Coalesce(Sum("n", filter=within & Q(score__in=[7, 8])), 0),
+            "detractors": Coalesce(Sum("n", filter=within & Q(score__lte=6)), 0)}
 
 
-COUNTS = {
-    "promoters": Count("id", filter=Q(category=Category.PROMOTER)),
-    "passives": Count("id", filter=Q(category=Category.PASSIVE)),
-    "detractors": Count("id", filter=Q(category=Category.DETRACTOR)),
-}
+def _row_counts(within: Q = Q(), path: str = "") -> dict:
+    return {"promoters": Count("id", filter=within & Q(**{f"{path}category": Category.PROMOTER})),
+            "passives": Count("id", filter=within & Q(**{f"{path}category": Category.PASSIVE})),
+            "detractors": Count("id", filter=within & Q(**{f"{path}category": Category.DETRACTOR}))}
+
+
+ROLLUP_COUNTS = _n_counts()
+COUNTS = _row_counts()
 
 
 def _result(row) -> NpsResult:
@@ -196,38 +250,26 @@ def _result(row) -> NpsResult:
                            min_n=settings.KRINGLOOP["MIN_RESPONSES"])
 
 
+# --- NPS panels ------------------------------------------------------------------------------------
 def nps_summary(filters: Filters) -> NpsChange:
     """This period and the one before it, in one query."""
     previous = filters.previous()
     if uses_rollup(filters):
         qs = rollup(filters, period=False).filter(day__gte=previous.start, day__lte=filters.end)
         now_q = Q(day__gte=filters.start)
-        row = qs.aggregate(**{
-            "promoters": Coalesce(Sum("n", filter=now_q & Q(score__gte=9)), 0),
-            "passives": Coalesce(Sum("n", filter=now_q & Q(score__in=[7, 8])), 0),
-            "detractors": Coalesce(Sum("n", filter=now_q & Q(score__lte=6)), 0),
-            "p_promoters": Coalesce(Sum("n", filter=~now_q & Q(score__gte=9)), 0),
-            "p_passives": Coalesce(Sum("n", filter=~now_q & Q(score__in=[7, 8])), 0),
-            "p_detractors": Coalesce(Sum("n", filter=~now_q & Q(score__lte=6)), 0),
-        })
+        row = qs.aggregate(**_n_counts(now_q), **{f"p_{k}": v for k, v in _n_counts(~now_q).items()})
     else:
         qs = responses(filters, period=False).filter(submitted_at__gte=previous.start_dt,
                                                      submitted_at__lt=filters.end_dt)
         now_q = Q(submitted_at__gte=filters.start_dt)
-        row = qs.aggregate(
-            promoters=Count("id", filter=now_q & Q(category=Category.PROMOTER)),
-            passives=Count("id", filter=now_q & Q(category=Category.PASSIVE)),
-            detractors=Count("id", filter=now_q & Q(category=Category.DETRACTOR)),
-            p_promoters=Count("id", filter=~now_q & Q(category=Category.PROMOTER)),
-            p_passives=Count("id", filter=~now_q & Q(category=Category.PASSIVE)),
-            p_detractors=Count("id", filter=~now_q & Q(category=Category.DETRACTOR)),
-        )
+        row = qs.aggregate(**_row_counts(now_q), **{f"p_{k}": v for k, v in _row_counts(~now_q).items()})
     before = {"promoters": row["p_promoters"], "passives": row["p_passives"], "detractors": row["p_detractors"]}
     return NpsChange(current=_result(row), previous=_result(before))
 
 
 def nps_by_period(filters: Filters, bucket: str | None = None) -> list[dict]:
-    bucket = bucket or filters.bucket()
+    """NPS per day, week (Monday), month or quarter, in the configured time zone."""
+    bucket = bucket if bucket in BUCKETS else filters.bucket()
     if uses_rollup(filters):
         rows = (rollup(filters).annotate(period=BUCKETS[bucket]("day")).values("period")
                 .annotate(**ROLLUP_COUNTS).order_by("period"))
@@ -238,10 +280,11 @@ def nps_by_period(filters: Filters, bucket: str | None = None) -> list[dict]:
 
 
 def _as_date(value) -> date:
-    return value.date() if isinstance(value, datetime) else value
+    return timezone.localtime(value, _tz()).date() if isinstance(value, datetime) else value
 
 
 def nps_by(filters: Filters, dimension: str) -> list[dict]:
+    """NPS per campaign, touchpoint, team, channel or language, sorted by name."""
     key, label = DIMENSIONS[dimension]
     if uses_rollup(filters):
         rows = rollup(filters).values(key).annotate(**ROLLUP_COUNTS).order_by()
@@ -263,57 +306,156 @@ def _labels(dimension: str, keys) -> dict:
 
 
 def nps_by_segment(filters: Filters, key: str) -> list[dict]:
-    rows = (responses(filters).annotate(segment=KeyTextTransform(key, "contact__attributes"))
-            .values("segment").annotate(**COUNTS).order_by("segment"))
+    """NPS per value of one contact attribute ("(none)": no such attribute, or anonymous)."""
+    if not valid_key(key):
+        return []
+    if key in SEGMENT_KEYS and filters.segment_key in ("", key):
+        _ensure_fresh()
+        qs = DailySegmentScore.objects.filter(_dimension_q(filters), key=key, day__gte=filters.start,
+                                              day__lte=filters.end)
+        if filters.segment_key:
+            qs = qs.filter(value=filters.segment_value)
+        rows = qs.values(segment=F("value")).annotate(**ROLLUP_COUNTS).order_by("segment")
+    else:
+        rows = (responses(filters).annotate(segment=KeyTextTransform(key, "contact__attributes"))
+                .values("segment").annotate(**COUNTS).order_by("segment"))
     return [{"key": row["segment"], "label": row["segment"] or "(none)", "result": _result(row)} for row in rows]
 
 
+def segment_keys() -> list[str]:
+    """Attribute names present on contacts (rolled-up ones first); cached for ten minutes."""
+    def present():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(f"SELECT DISTINCT jsonb_object_keys(attributes) FROM {Contact._meta.db_table} "
+                               "WHERE jsonb_typeof(attributes) = 'object' LIMIT 200")
+                return sorted(row[0] for row in cursor.fetchall())
+        keys = set()
+        for attributes in Contact.objects.exclude(attributes={}).values_list("attributes", flat=True)[:5000]:
+            keys.update(attributes if isinstance(attributes, dict) else ())
+        return sorted(keys)
+
+    found = cache.get_or_set("scoring:segment-keys", present, 600)
+    return list(SEGMENT_KEYS) + [k for k in found if k not in SEGMENT_KEYS and valid_key(k)]
+
+
 def score_distribution(filters: Filters) -> list[int]:
+    """How many answers of each score 0–10."""
     if uses_rollup(filters):
         counts = dict(rollup(filters).values_list("score").annotate(t=Sum("n")).order_by())
     else:
-        counts = dict(responses(filters).values_list("score").annotate(n=Count("id")))
+        counts = dict(responses(filters).values_list("score").annotate(n=Count("id")).order_by())
     return [counts.get(score, 0) for score in range(11)]
 
 
+# --- Response rate ---------------------------------------------------------------------------------
 def response_rate(filters: Filters) -> dict:
-    invitations = Invitation.objects.filter(sent_at__gte=filters.start_dt, sent_at__lt=filters.end_dt)
-    if filters.kind != "all":
-        invitations = invitations.filter(campaign__kind=filters.kind)
-    if filters.campaign:
-        invitations = invitations.filter(campaign_id=filters.campaign)
-    if filters.touchpoint:
-        invitations = invitations.filter(campaign__touchpoint_id=filters.touchpoint)
-    if filters.team:
-        invitations = invitations.filter(campaign__team_id=filters.team)
-    if filters.segment_key:
-        invitations = invitations.filter(**{f"contact__attributes__{filters.segment_key}": filters.segment_value})
-    row = invitations.aggregate(delivered=Count("id", filter=~Q(status__in=[Invitation.Status.BOUNCED,
-                                                                            Invitation.Status.FAILED])),
-                                answered=Count("id", filter=Q(status=Invitation.Status.ANSWERED)))
+    """Answered / delivered invitations among those sent in the period."""
+    if filters.segment_key or filters.language:
+        invitations = _invitations(filters, since=filters.start_dt)
+        invitations = invitations.filter(**({f"contact__attributes__{filters.segment_key}": filters.segment_value}
+                                            if filters.segment_key else {}))
+        if filters.language:
+            invitations = invitations.filter(contact__language=filters.language)
+        row = invitations.aggregate(**_invitation_counts())
+    else:
+        # Settled days from the rollup; the last few days live, while bounces still come in.
+        _ensure_fresh()
+        live = rollups.live_from()
+        row = {"delivered": 0, "answered": 0}
+        if filters.start < live:
+            settled = DailyInvitations.objects.filter(
+                _dimension_q(replace(filters, language="")), day__gte=filters.start,
+                day__lte=min(filters.end, live - timedelta(days=1)))
+            row = settled.aggregate(delivered=Coalesce(Sum("delivered"), 0), answered=Coalesce(Sum("answered"), 0))
+        if filters.end >= live:
+            recent = _invitations(filters, since=max(filters.start_dt, datetime.combine(live, time.min,
+                                                                                        tzinfo=_tz())))
+            extra = recent.aggregate(**_invitation_counts())
+            row = {k: row[k] + extra[k] for k in row}
     row["rate"] = row["answered"] / row["delivered"] if row["delivered"] else None
     return row
 
 
+def _invitations(filters: Filters, *, since: datetime):
+    qs = Invitation.objects.filter(sent_at__gte=since, sent_at__lt=filters.end_dt)
+    if filters.kind != "all":
+        qs = qs.filter(campaign__kind=filters.kind)
+    for name in ("touchpoint", "team"):
+        if getattr(filters, name):
+            qs = qs.filter(**{f"campaign__{name}_id": getattr(filters, name)})
+    if filters.campaign:
+        qs = qs.filter(campaign_id=filters.campaign)
+    if filters.channel:
+        qs = qs.filter(campaign__channel=filters.channel)
+    return qs
+
+
+def _invitation_counts() -> dict:
+    return {"delivered": Count("id", filter=~Q(status__in=[Invitation.Status.BOUNCED, Invitation.Status.FAILED])),
+            "answered": Count("id", filter=Q(status=Invitation.Status.ANSWERED))}
+
+
+# --- Drivers ---------------------------------------------------------------------------------------
 def driver_results(filters: Filters) -> list[dict]:
-    """Per driver question: the average (CSAT/effort) and the NPS of respondents by their answer."""
-    answers = Answer.objects.filter(response__in=responses(filters).values("id"))
-    questions = {q.pk: q for q in Question.objects.filter(pk__in=answers.values("question_id")).select_related(
-        "campaign")}
-    averages = dict(answers.filter(number__isnull=False).values_list("question_id").annotate(a=Avg("number")))
-    by_answer = (answers.annotate(value=F("number")).values("question_id", "number", "text")
-                 .annotate(promoters=Count("id", filter=Q(response__category=Category.PROMOTER)),
-                           passives=Count("id", filter=Q(response__category=Category.PASSIVE)),
-                           detractors=Count("id", filter=Q(response__category=Category.DETRACTOR)))
-                 .order_by("question_id", "number", "text"))
+    """Per driver question: the average (CSAT 1–5, effort 1–7) and the NPS of those who gave each
+    answer, so a team sees which answer pulls the score down."""
+    if not filters.segment_key:
+        _ensure_fresh()
+        rows = list(DailyDriverAnswer.objects.filter(_dimension_q(filters), day__gte=filters.start,
+                                                     day__lte=filters.end)
+                    .values("question_id", "number", "value").annotate(**ROLLUP_COUNTS).order_by())
+    else:
+        rows = _raw_driver_rows(Answer.objects.filter(
+            _dimension_q(filters, "response__") & _segment_q(filters, "response__"),
+            response__submitted_at__gte=filters.start_dt, response__submitted_at__lt=filters.end_dt))
+    questions = Question.objects.filter(pk__in={row["question_id"] for row in rows}).select_related("campaign")
     grouped: dict[int, list] = {}
-    for row in by_answer:
-        label = str(row["number"]) if row["number"] is not None else (row["text"] or "—")
-        grouped.setdefault(row["question_id"], []).append({"label": label, "result": _result(row)})
-    return [{"question": questions[qid], "average": averages.get(qid), "answers": rows}
-            for qid, rows in grouped.items() if qid in questions]
+    for row in rows:
+        grouped.setdefault(row["question_id"], []).append(row)
+    panels = []
+    for question in sorted(questions, key=lambda q: (q.campaign.name, q.order, q.pk)):
+        answers = [{"label": str(row["number"]) if row["number"] is not None else row["value"],
+                    "number": row["number"], "result": _result(row)} for row in grouped[question.pk]]
+        numeric = [a for a in answers if a["number"] is not None]
+        total = sum(a["result"].n for a in numeric)
+        average = sum(a["number"] * a["result"].n for a in numeric) / total if total else None
+        answers.sort(key=lambda a: (a["number"] is None, a["number"] or 0, str(a["label"])))
+        scored = [a for a in answers if a["result"].nps is not None]
+        lowest = min(scored, key=lambda a: a["result"].nps)["label"] if len(scored) > 1 else None
+        panels.append({"question": question, "average": average, "answers": answers, "lowest": lowest,
+                       "scale": 7 if question.kind == Question.Kind.EFFORT else 5})
+    return panels
 
 
+def _raw_driver_rows(answers) -> list[dict]:
+    """What DailyDriverAnswer holds, counted from the answers themselves (segment filters)."""
+    counts = _row_counts(path="response__")
+    numeric = answers.filter(question__kind__in=[Question.Kind.CSAT, Question.Kind.EFFORT], number__isnull=False)
+    rows = [{**row, "value": ""} for row in numeric.values("question_id", "number").annotate(**counts).order_by()]
+    single = answers.filter(question__kind=Question.Kind.SINGLE).exclude(text="")
+    rows += [{**row, "number": None} for row in single.values("question_id", value=F("text"))
+             .annotate(**counts).order_by()]
+    multiple = Question.objects.filter(kind=Question.Kind.MULTIPLE, answers__in=answers).distinct()
+    for question in multiple.only("pk", "choices"):
+        per_option = _option_counts(answers.filter(question=question), question.choices)
+        rows += [{"question_id": question.pk, "number": None, "value": option, **counts}
+                 for option, counts in zip(question.choices, per_option) if sum(counts.values())]
+    return rows
+
+
+def _option_counts(answers, options) -> list[dict]:
+    """Promoters, passives and detractors per option of a multiple-choice question, in one query."""
+    aggregates = {}
+    for i, option in enumerate(options):
+        for name, count in _row_counts(rollups.contains_option(option), "response__").items():
+            aggregates[f"o{i}_{name}"] = count
+    row = answers.aggregate(**aggregates) if aggregates else {}
+    return [{name: row[f"o{i}_{name}"] for name in ("promoters", "passives", "detractors")}
+            for i in range(len(options))]
+
+
+# --- Comments, customers -----------------------------------------------------------------------------
 def latest_comments(filters: Filters, *, category: str | None = None, limit: int = 5):
     qs = responses(filters, with_category=category is None, with_search=True).exclude(comment="")
     if category:
@@ -323,38 +465,42 @@ def latest_comments(filters: Filters, *, category: str | None = None, limit: int
 
 def comment_list(filters: Filters):
     return (responses(filters, with_category=True, with_search=True).exclude(comment="")
-            .select_related("campaign", "touchpoint", "contact").order_by("-submitted_at"))
+            .select_related("campaign", "touchpoint", "contact").order_by("-submitted_at", "-id"))
 
 
-def at_risk(filters: Filters, *, limit: int = 10) -> list[Response]:
-    """Contacts whose latest answer in the period fell a category or 3+ points from their previous one."""
-    previous = Response.objects.filter(contact_id=OuterRef("contact_id"), submitted_at__lt=OuterRef("submitted_at")
-                                       ).order_by("-submitted_at")
+def dropped() -> Q:
+    """A latest answer a category or 3+ points below the customer's previous one."""
+    return (Q(prev_score__gte=F("score") + 3)
+            | Q(prev_category=Category.PROMOTER, category__in=[Category.PASSIVE, Category.DETRACTOR])
+            | Q(prev_category=Category.PASSIVE, category=Category.DETRACTOR))
+
+
+def at_risk(filters: Filters, *, limit: int = 10) -> list[LatestScore]:
+    """Customers whose latest answer (per survey type), given in the period, dropped a category or
+    3+ points from their previous one. Newest first."""
+    _ensure_fresh()
+    qs = (LatestScore.objects.filter(dropped(), prev_score__isnull=False, submitted_at__gte=filters.start_dt,
+                                     submitted_at__lt=filters.end_dt)
+          .filter(_dimension_q(filters, "response__") & _segment_q(filters, "response__"))
+          .exclude(response__contact=None)
+          .select_related("response__contact", "response__campaign").order_by("-submitted_at"))
+    rows = list(qs[:limit])
     rank = {Category.DETRACTOR: 0, Category.PASSIVE: 1, Category.PROMOTER: 2}
-    candidates = (responses(filters).filter(contact__isnull=False, category__in=[Category.DETRACTOR,
-                                                                                Category.PASSIVE])
-                  .annotate(prev_score=Subquery(previous.values("score")[:1]),
-                            prev_category=Subquery(previous.values("category")[:1]))
-                  .filter(prev_score__isnull=False)
-                  .filter(Q(prev_score__gte=F("score") + 3) | Q(prev_category=Category.PROMOTER)
-                          | Q(prev_category=Category.PASSIVE, category=Category.DETRACTOR))
-                  .select_related("contact", "campaign").order_by("-submitted_at")[:limit * 3])
-    seen, rows = set(), []
-    for response in candidates:
-        if response.contact_id in seen:
-            continue
-        seen.add(response.contact_id)
-        response.dropped_category = rank[response.category] < rank[response.prev_category]
-        rows.append(response)
-    return rows[:limit]
+    for row in rows:
+        row.dropped_category = rank[row.category] < rank[row.prev_category]
+    return rows
 
 
 def contact_history(contact_id: int) -> list[Response]:
-    return list(Response.objects.filter(contact_id=contact_id).select_related("campaign").order_by("submitted_at"))
+    """A contact's answers, oldest first, each with the change from the previous one of its kind."""
+    previous = Window(Lag("score"), partition_by=[F("kind")], order_by=[F("submitted_at").asc(), F("id").asc()])
+    return list(Response.objects.filter(contact_id=contact_id).annotate(prev_score=previous)
+                .select_related("campaign", "touchpoint").order_by("submitted_at", "id"))
 
 
 def team_targets(filters: Filters, by_team: list[dict] | None = None) -> list[dict]:
     from core.models import Team
 
     results = {row["key"]: row["result"] for row in (by_team if by_team is not None else nps_by(filters, "team"))}
-    return [{"team": team, "result": results.get(team.pk)} for team in Team.objects.exclude(nps_target=None)]
+    return [{"team": team, "result": results.get(team.pk)}
+            for team in Team.objects.exclude(nps_target=None).order_by("name")]

@@ -108,3 +108,25 @@ class RoutingRuleFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Rule {n}")
     order = factory.Sequence(lambda n: n)
     target = "team_queue"
+
+
+class QuestionFactory(factory.django.DjangoModelFactory):
+    """A driver question (scoring tests)."""
+
+    class Meta:
+        model = "surveys.Question"
+
+    campaign = factory.SubFactory(CampaignFactory)
+    kind = "csat"
+    text = factory.Sequence(lambda n: f"Driver question {n}")
+    order = factory.Sequence(lambda n: n)
+
+
+class AnswerFactory(factory.django.DjangoModelFactory):
+    """An answer to a driver question (scoring tests)."""
+
+    class Meta:
+        model = "surveys.Answer"
+
+    response = factory.SubFactory(ResponseFactory)
+    question = factory.SubFactory(QuestionFactory)
