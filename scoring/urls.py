@@ -4,6 +4,7 @@ from scoring import views
 
 urlpatterns = [
     path("dashboard/", views.dashboard, name="dashboard"),
+    path("dashboard/followups/", views.followup_health, name="dashboard_followup_health"),
     path("dashboard/comments/", views.comment_list, name="comment_list"),
     path("dashboard/targets/", views.targets, name="targets"),
     path("dashboard/contacts/<int:pk>/history/", views.contact_score_history, name="contact_score_history"),

@@ -1,4 +1,4 @@
-"""Dashboards and exports (viewer role and up)."""
+"""Dashboards and exports (viewer role and up); the company target (admins)."""
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -6,77 +6,100 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from core.models import Team
-from core.roles import admin_required, viewer_required
-from followups.models import ImprovementNotice
-from followups.queries import detractor_recovery, sla_health
-from scoring import exports, queries
+from core.roles import AGENT, admin_required, has_role, viewer_required
+from scoring import exports, queries, services
 from scoring.forms import CompanyTargetForm
-from scoring.models import CompanySettings
 from surveys.models import Campaign, Category, Contact, Touchpoint
+
+SORTS = ("name", "-name", "n", "-n", "nps", "-nps")
+SORT_COLUMNS = (("name", "Name"), ("n", "n"), ("nps", "NPS"))
+KIND_CHOICES = (("relational", "Relational"), ("transactional", "Transactional"), ("all", "Both (mixed)"))
 
 
 def _options():
-    return {"campaigns": Campaign.objects.only("pk", "name", "kind").order_by("name"),
-            "touchpoints": Touchpoint.objects.all(), "teams": Team.objects.all(),
-            "segment_keys": queries.SEGMENT_KEYS, "categories": Category.choices}
+    return {"campaigns": Campaign.objects.only("pk", "name", "kind").order_by("kind", "name"),
+            "touchpoints": Touchpoint.objects.all(), "teams": Team.objects.order_by("name"),
+            "channels": Campaign.Channel.choices, "categories": Category.choices, "kind_choices": KIND_CHOICES,
+            "sort_columns": SORT_COLUMNS}
 
 
-def _sortable(rows, sort: str):
-    if sort == "nps":
-        return sorted(rows, key=lambda r: (r["result"].nps is None, -(r["result"].nps or 0)))
-    if sort == "n":
-        return sorted(rows, key=lambda r: -r["result"].n)
-    return rows
+def _sorted(rows, sort: str):
+    """Breakdown rows by name, n or NPS ('-' first: descending). Rows without answers go last."""
+    field, descending = sort.lstrip("-"), sort.startswith("-")
+    if field == "n":
+        return sorted(rows, key=lambda r: r["result"].n, reverse=descending)
+    if field == "nps":
+        scored = sorted((r for r in rows if r["result"].nps is not None), key=lambda r: r["result"].nps,
+                        reverse=descending)
+        return scored + [r for r in rows if r["result"].nps is None]
+    return sorted(rows, key=lambda r: str(r["label"]).lower(), reverse=descending)
 
 
 @viewer_required
 @require_GET
 def dashboard(request):
     filters = queries.parse_filters(request.GET)
-    segment_key = request.GET.get("by", "plan")[:80]
-    if not segment_key.replace("_", "").isalnum():
-        segment_key = "plan"  # any attribute name works; anything else falls back
-    sort = request.GET.get("sort", "")
-    summary = queries.nps_summary(filters)
-    by_team = queries.nps_by(filters, "team")
-    trend = queries.nps_by_period(filters)
-    company = CompanySettings.objects.first()
-    context = {
-        "filters": filters, "summary": summary, "rate": queries.response_rate(filters),
-        "trend": trend, "trend_data": [{"label": row["period"].isoformat(), "nps": row["result"].nps,
-                                        "margin": row["result"].margin, "n": row["result"].n} for row in trend],
-        "distribution": queries.score_distribution(filters),
-        "by_touchpoint": _sortable(queries.nps_by(filters, "touchpoint"), sort),
-        "by_team": _sortable(by_team, sort),
-        "by_segment": _sortable(queries.nps_by_segment(filters, segment_key), sort), "segment_key": segment_key,
-        "drivers": queries.driver_results(filters),
-        "praise": queries.latest_comments(filters, category=Category.PROMOTER),
-        "complaints": queries.latest_comments(filters, category=Category.DETRACTOR),
-        "at_risk": queries.at_risk(filters, limit=8),
-        "targets": queries.team_targets(filters, by_team), "company_target": company.nps_target if company else None,
-        "sla": sla_health(since=filters.start_dt),
-        "recovery": detractor_recovery(since=filters.start_dt, until=filters.end_dt),
-        "loops_closed": ImprovementNotice.objects.filter(status=ImprovementNotice.Status.SENT,
-                                                         sent_at__gte=filters.start_dt,
-                                                         sent_at__lt=filters.end_dt).count(), "query": filters.as_query(), "sort": sort, **_options(),
-    }
-    for error in filters.errors:
-        messages.warning(request, error)
+    notices = list(filters.errors)  # shown in the body, so htmx swaps show them too
+    segment_key = request.GET.get("by") or "plan"
+    if not queries.valid_key(segment_key):
+        notices.append("Ignored an invalid segment attribute; showing plan.")
+        segment_key = "plan"
+    sort = request.GET.get("sort") if request.GET.get("sort") in SORTS else "name"
+    with queries.fresh_rollup():  # one refresh of the rollups for every panel below
+        summary = queries.nps_summary(filters)
+        by_team = queries.nps_by(filters, "team")
+        trend = queries.nps_by_period(filters)
+        context = {
+            "filters": filters, "summary": summary, "rate": queries.response_rate(filters),
+            "trend_data": [{"label": row["period"].isoformat(), "nps": row["result"].nps,
+                            "margin": row["result"].margin, "n": row["result"].n} for row in trend],
+            "bucket": filters.bucket(), "distribution": queries.score_distribution(filters),
+            "by_touchpoint": _sorted(queries.nps_by(filters, "touchpoint"), sort),
+            "by_team": _sorted(by_team, sort),
+            "by_segment": _sorted(queries.nps_by_segment(filters, segment_key), sort),
+            "segment_key": segment_key, "segment_keys": queries.segment_keys(),
+            "drivers": queries.driver_results(filters),
+            "praise": queries.latest_comments(filters, category=Category.PROMOTER),
+            "complaints": queries.latest_comments(filters, category=Category.DETRACTOR),
+            "at_risk": queries.at_risk(filters, limit=8),
+            "targets": queries.team_targets(filters, by_team), "company_target": services.company_target(),
+            "query": filters.as_query(), "sort": sort, "notices": notices, **_options(),
+        }
+    if segment_key not in context["segment_keys"]:
+        context["segment_keys"].append(segment_key)
     template = "scoring/_dashboard_body.html" if request.htmx else "scoring/dashboard.html"
     return render(request, template, context)
 
 
 @viewer_required
 @require_GET
-def comment_list(request):
+def followup_health(request):
+    """The follow-up panel, loaded by the dashboard after the NPS panels (its queries are the
+    follow-up app's and scan the period's cases)."""
+    from followups.models import ImprovementNotice
+    from followups.queries import detractor_recovery, sla_health
+
     filters = queries.parse_filters(request.GET)
-    page = Paginator(queries.comment_list(filters), 25).get_page(request.GET.get("page"))
-    template = "scoring/_comment_table.html" if request.htmx else "scoring/comments.html"
-    from core.roles import AGENT, has_role
+    context = {
+        "filters": filters, "sla": sla_health(since=filters.start_dt),
+        "recovery": detractor_recovery(since=filters.start_dt, until=filters.end_dt),
+        "loops_closed": ImprovementNotice.objects.filter(status=ImprovementNotice.Status.SENT,
+                                                         sent_at__gte=filters.start_dt,
+                                                         sent_at__lt=filters.end_dt).count(),
+    }
+    return render(request, "scoring/_followup_health.html", context)
+
+
+@viewer_required
+@require_GET
+def comment_list(request):
     from followups.models import Improvement
 
-    improvements = Improvement.objects.filter(status__in=["planned", "in_progress"]) if has_role(
-        request.user, AGENT) else []
+    filters = queries.parse_filters(request.GET)
+    page = Paginator(queries.comment_list(filters), 25).get_page(request.GET.get("page"))
+    improvements = (Improvement.objects.filter(status__in=["planned", "in_progress"])
+                    if has_role(request.user, AGENT) else [])
+    template = "scoring/_comment_table.html" if request.htmx else "scoring/comments.html"
     return render(request, template, {"filters": filters, "page": page, "query": filters.as_query(),
                                       "improvements": improvements, **_options()})
 
@@ -85,8 +108,8 @@ def comment_list(request):
 @require_GET
 def contact_score_history(request, pk: int):
     contact = get_object_or_404(Contact, pk=pk)
-    history = queries.contact_history(contact.pk)
-    return render(request, "scoring/_contact_history.html", {"contact": contact, "history": history})
+    return render(request, "scoring/_contact_history.html",
+                  {"contact": contact, "history": queries.contact_history(contact.pk)})
 
 
 @viewer_required
@@ -104,21 +127,17 @@ def export_responses_xlsx(request):
 @viewer_required
 @require_GET
 def export_breakdown_csv(request):
-    dimension = request.GET.get("by", "touchpoint")
-    return exports.breakdown_csv(request.user, queries.parse_filters(request.GET), dimension)
+    return exports.breakdown_csv(request.user, queries.parse_filters(request.GET), request.GET.get("by", ""))
 
 
 @admin_required
 @require_http_methods(["GET", "POST"])
 def targets(request):
-    company = CompanySettings.objects.first() or CompanySettings()
-    form = CompanyTargetForm(request.POST or None, instance=company)
-    if request.method == "POST" and form.is_valid():
-        form.save()
-        from core.audit import audit_log
-
-        audit_log(actor=request.user, action="target.company", data={"nps_target": form.cleaned_data["nps_target"]})
-        messages.success(request, "Company target saved. Team targets are set on each team.")
-        return redirect("dashboard")
-    return render(request, "core/form_page.html", {"form": form, "title": "Company NPS target"},
-                  status=400 if request.method == "POST" else 200)
+    form = CompanyTargetForm(request.POST or None, initial={"nps_target": services.company_target()})
+    if request.method == "POST":
+        if form.is_valid():
+            services.company_target_set(actor=request.user, nps_target=form.cleaned_data["nps_target"])
+            messages.success(request, "Company target saved.")
+            return redirect("dashboard")
+        return render(request, "core/form_page.html", {"form": form, "title": "Company NPS target"}, status=400)
+    return render(request, "core/form_page.html", {"form": form, "title": "Company NPS target"})

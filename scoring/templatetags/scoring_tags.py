@@ -46,3 +46,33 @@ def duration(value):
     if hours < 0:
         return "—"
     return f"{hours:.0f} h" if hours < 48 else f"{hours / 24:.1f} d"
+
+
+@register.filter
+def next_sort(current, column):
+    """The sort a column header links to: ascending first, then descending."""
+    return f"-{column}" if current == column else column
+
+
+@register.simple_tag
+def score_points(history, width=240, height=60, pad=6):
+    """SVG polyline points for scores 0–10 over time (evenly spaced), for a small line chart."""
+    if not history:
+        return ""
+    step = (width - 2 * pad) / max(len(history) - 1, 1)
+    return " ".join(f"{pad + i * step:.1f},{pad + (10 - r.score) * (height - 2 * pad) / 10:.1f}"
+                    for i, r in enumerate(history))
+
+
+@register.filter
+def score_y(score, height=60):
+    pad = 6
+    return f"{pad + (10 - score) * (height - 2 * pad) / 10:.1f}"
+
+
+@register.filter
+def score_x(index, history):
+    """x of the index-th (1-based) point of `history`, matching score_points."""
+    width, pad = 240, 6
+    step = (width - 2 * pad) / max(len(history) - 1, 1)
+    return f"{pad + (index - 1) * step:.1f}"

@@ -5,6 +5,7 @@
   const charts = {};
   const css = getComputedStyle(document.documentElement);
   const colour = (name, fallback) => (css.getPropertyValue(name) || fallback).trim();
+  const signed = (value) => (value > 0 ? "+" : value < 0 ? "−" : "") + Math.abs(Math.round(value));
 
   function data(id) {
     const node = document.getElementById(id);
@@ -13,47 +14,90 @@
 
   function draw(id, config) {
     const canvas = document.getElementById(id);
+    if (charts[id]) {
+      charts[id].destroy();
+      delete charts[id];
+    }
     if (!canvas || typeof Chart === "undefined") return;
-    if (charts[id]) charts[id].destroy();
     charts[id] = new Chart(canvas, config);
+  }
+
+  function label(iso, count) {
+    // Short dates: "3 Mar" for days and weeks, "Mar 2026" for months.
+    const date = new Date(iso + "T00:00:00");
+    const monthly = count > 1 && trendStep() >= 28;
+    return date.toLocaleDateString(undefined, monthly ? { month: "short", year: "numeric" } : { day: "numeric", month: "short" });
+  }
+
+  function trendStep() {
+    const trend = data("trend-data") || [];
+    if (trend.length < 2) return 1;
+    return (new Date(trend[1].label) - new Date(trend[0].label)) / 86400000;
   }
 
   function render() {
     const trend = data("trend-data") || [];
     const green = colour("--kl-green", "#0f766e");
+    const band = "rgba(15,118,110,0.15)";
+    const values = trend.filter((p) => p.nps !== null);
+    const low = values.length ? Math.min(...values.map((p) => p.nps - p.margin)) : -20;
+    const high = values.length ? Math.max(...values.map((p) => p.nps + p.margin)) : 60;
     draw("trend-chart", {
       type: "line",
       data: {
-        labels: trend.map((p) => p.label),
+        labels: trend.map((p) => label(p.label, trend.length)),
         datasets: [
-          { label: "upper", data: trend.map((p) => p.nps === null ? null : Math.min(100, p.nps + p.margin)),
-            borderWidth: 0, pointRadius: 0, fill: false },
-          { label: "95 % margin", data: trend.map((p) => p.nps === null ? null : Math.max(-100, p.nps - p.margin)),
-            borderWidth: 0, pointRadius: 0, fill: "-1", backgroundColor: "rgba(15,118,110,0.15)" },
+          { label: "upper", data: trend.map((p) => (p.nps === null ? null : Math.min(100, p.nps + p.margin))),
+            borderWidth: 0, pointRadius: 0, pointHitRadius: 0, fill: false },
+          { label: "95 % margin", data: trend.map((p) => (p.nps === null ? null : Math.max(-100, p.nps - p.margin))),
+            borderWidth: 0, pointRadius: 0, pointHitRadius: 0, fill: "-1", backgroundColor: band },
           { label: "NPS", data: trend.map((p) => p.nps), borderColor: green, backgroundColor: green,
-            tension: 0.25, pointRadius: 3 },
+            borderWidth: 2.5, tension: 0.3, pointRadius: trend.length > 60 ? 0 : 3, spanGaps: true },
         ],
       },
       options: {
         maintainAspectRatio: false, animation: false,
-        scales: { y: { suggestedMin: -20, suggestedMax: 60, title: { display: true, text: "NPS" } } },
+        interaction: { mode: "index", intersect: false },
+        scales: {
+          y: { suggestedMin: Math.max(-100, Math.floor((low - 5) / 10) * 10),
+               suggestedMax: Math.min(100, Math.ceil((high + 5) / 10) * 10),
+               title: { display: true, text: "NPS" },
+               grid: { color: (ctx) => (ctx.tick.value === 0 ? "rgba(0,0,0,0.35)" : "rgba(0,0,0,0.06)") } },
+          x: { grid: { display: false }, ticks: { maxRotation: 0, autoSkip: true, autoSkipPadding: 12 } },
+        },
         plugins: {
-          legend: { labels: { filter: (item) => item.text !== "upper" } },
-          tooltip: { callbacks: { afterLabel: (ctx) => ctx.dataset.label === "NPS" ? `n = ${trend[ctx.dataIndex].n}, ±${Math.round(trend[ctx.dataIndex].margin)}` : "" } },
+          legend: { labels: { filter: (item) => item.text !== "upper", boxWidth: 14 } },
+          tooltip: {
+            filter: (item) => item.dataset.label === "NPS",
+            callbacks: {
+              title: (items) => trend[items[0].dataIndex].label,
+              label: (ctx) => `NPS ${signed(ctx.parsed.y)} ± ${Math.round(trend[ctx.dataIndex].margin)}`,
+              afterLabel: (ctx) => `n = ${trend[ctx.dataIndex].n}`,
+            },
+          },
         },
       },
     });
     const distribution = data("distribution-data") || [];
-    const barColour = (score) => score >= 9 ? colour("--kl-promoter", "#15803d") : score >= 7 ? colour("--kl-passive", "#a16207") : colour("--kl-detractor", "#b91c1c");
+    const barColour = (score) => (score >= 9 ? colour("--kl-promoter", "#15803d")
+      : score >= 7 ? colour("--kl-passive", "#a16207") : colour("--kl-detractor", "#b91c1c"));
     draw("distribution-chart", {
       type: "bar",
       data: { labels: distribution.map((_, i) => String(i)),
               datasets: [{ label: "Answers", data: distribution, backgroundColor: distribution.map((_, i) => barColour(i)) }] },
       options: { maintainAspectRatio: false, animation: false, plugins: { legend: { display: false } },
-                 scales: { x: { title: { display: true, text: "Score" } }, y: { beginAtZero: true } } },
+                 scales: { x: { title: { display: true, text: "Score" }, grid: { display: false } },
+                           y: { beginAtZero: true, ticks: { precision: 0 } } } },
     });
   }
 
+  // Typing a date means a custom period.
+  document.addEventListener("change", (event) => {
+    if (event.target.id === "f-start" || event.target.id === "f-end") {
+      const period = document.getElementById("f-period");
+      if (period) period.value = "custom";
+    }
+  }, true);
   document.addEventListener("DOMContentLoaded", render);
   document.body.addEventListener("htmx:afterSettle", render);
 })();
