@@ -1,10 +1,11 @@
-"""Exports of the filtered responses (CSV streamed, XLSX written row by row) and of breakdowns.
-Every cell that a spreadsheet would run as a formula is neutralised."""
+"""Exports of the filtered responses (CSV streamed, XLSX written row by row to a temporary file)
+and of breakdowns. Every cell that a spreadsheet would run as a formula is neutralised."""
 
 import csv
 import io
+import tempfile
 
-from django.http import HttpResponse, StreamingHttpResponse
+from django.http import FileResponse, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
 from django.utils import timezone
 
 from core.audit import audit_log
@@ -12,8 +13,10 @@ from scoring import queries
 from surveys.models import Answer
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+SEGMENT_COLUMNS = ("plan", "region", "size")
 HEADER = ["submitted_at", "campaign", "kind", "touchpoint", "channel", "team", "language", "contact_email",
-          "contact_name", "company", "plan", "region", "size", "score", "category", "comment", "driver_answers"]
+          "contact_name", "company", *SEGMENT_COLUMNS, "score", "category", "comment", "driver_answers"]
+CHUNK = 2000
 
 
 def neutralise(value):
@@ -23,31 +26,51 @@ def neutralise(value):
     return value
 
 
-def _rows(filters):
+def _chunks(iterable, size):
+    chunk = []
+    for item in iterable:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _driver_answers(response_ids) -> dict[int, str]:
+    answers: dict[int, list] = {}
+    for a in (Answer.objects.filter(response_id__in=response_ids).select_related("question")
+              .order_by("question__order", "question_id")):
+        value = a.number if a.number is not None else (", ".join(map(str, a.choices)) if a.choices else a.text)
+        answers.setdefault(a.response_id, []).append(f"{a.question.text}: {value}")
+    return {pk: " | ".join(parts) for pk, parts in answers.items()}
+
+
+def rows(filters):
+    """The export's rows, neutralised. The responses are read with a server-side cursor and their
+    driver answers fetched once per chunk, so memory stays flat however many rows there are."""
     qs = (queries.responses(filters, with_category=True, with_search=True)
-          .select_related("campaign", "touchpoint", "team", "contact").order_by("submitted_at"))
-    for chunk_start in range(0, 10 ** 9, 2000):
-        chunk = list(qs[chunk_start:chunk_start + 2000])
-        if not chunk:
-            return
-        answers = {}
-        for a in Answer.objects.filter(response__in=[r.pk for r in chunk]).select_related("question"):
-            value = a.number if a.number is not None else (", ".join(a.choices) if a.choices else a.text)
-            answers.setdefault(a.response_id, []).append(f"{a.question.text}: {value}")
+          .select_related("campaign", "touchpoint", "team", "contact").order_by("submitted_at", "id"))
+    for chunk in _chunks(qs.iterator(chunk_size=CHUNK), CHUNK):
+        drivers = _driver_answers([r.pk for r in chunk])
         for r in chunk:
             c = r.contact
-            attrs = (c.attributes or {}) if c else {}
+            attrs = c.attributes if c is not None and isinstance(c.attributes, dict) else {}
             yield [neutralise(v) for v in (
                 timezone.localtime(r.submitted_at).strftime("%Y-%m-%d %H:%M"), r.campaign.name, r.kind,
                 r.touchpoint.name if r.touchpoint else "", r.channel, r.team.name if r.team else "", r.language,
-                c.email if c else "", c.name if c else "", c.company if c else "", attrs.get("plan", ""),
-                attrs.get("region", ""), attrs.get("size", ""), r.score, r.category, r.comment,
-                " | ".join(answers.get(r.pk, [])))]
+                c.email if c else "", c.name if c else "", c.company if c else "",
+                *(str(attrs.get(key, "")) for key in SEGMENT_COLUMNS), r.score, r.category, r.comment,
+                drivers.get(r.pk, ""))]
 
 
 class _Echo:
     def write(self, value):
         return value
+
+
+def _filename(filters, extension: str) -> str:
+    return f'attachment; filename="responses-{filters.kind}-{filters.start}-{filters.end}.{extension}"'
 
 
 def responses_csv(user, filters) -> StreamingHttpResponse:
@@ -57,44 +80,57 @@ def responses_csv(user, filters) -> StreamingHttpResponse:
     def stream():
         yield "\ufeff"  # so spreadsheet programs read UTF-8
         yield writer.writerow(HEADER)
-        for row in _rows(filters):
+        for row in rows(filters):
             yield writer.writerow(row)
 
     response = StreamingHttpResponse(stream(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="responses-{filters.start}-{filters.end}.csv"'
+    response["Content-Disposition"] = _filename(filters, "csv")
     return response
 
 
-def responses_xlsx(user, filters) -> HttpResponse:
+def responses_xlsx(user, filters) -> FileResponse:
+    """openpyxl's write-only mode keeps rows on disk as it goes; the file is then streamed."""
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
 
     audit_log(actor=user, action="export.responses", data={"format": "xlsx", "filters": filters.as_query()})
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("Responses")
     sheet.append(HEADER)
-    for row in _rows(filters):
-        sheet.append(row)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    response = HttpResponse(buffer.getvalue(),
-                            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    response["Content-Disposition"] = f'attachment; filename="responses-{filters.start}-{filters.end}.xlsx"'
+    for row in rows(filters):
+        cells = []
+        for value in row:
+            cell = WriteOnlyCell(sheet, value=value)
+            if isinstance(value, str):
+                cell.data_type = "s"  # text stays text, whatever it looks like
+            cells.append(cell)
+        sheet.append(cells)
+    output = tempfile.TemporaryFile()
+    workbook.save(output)
+    output.seek(0)
+    response = FileResponse(output, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response["Content-Disposition"] = _filename(filters, "xlsx")
     return response
 
 
 def breakdown_csv(user, filters, dimension: str) -> HttpResponse:
-    if dimension in queries.SEGMENT_KEYS:
-        rows = queries.nps_by_segment(filters, dimension)
+    """One breakdown table (by campaign, touchpoint, team, channel, language or a segment key)."""
+    if dimension in queries.DIMENSIONS:
+        table = queries.nps_by(filters, dimension)
+    elif queries.valid_key(dimension):
+        table = queries.nps_by_segment(filters, dimension)
     else:
-        rows = queries.nps_by(filters, dimension if dimension in queries.DIMENSIONS else "touchpoint")
+        return HttpResponseBadRequest("Choose what to break down by: campaign, touchpoint, team, channel, "
+                                      "language or a segment attribute.", content_type="text/plain")
     audit_log(actor=user, action="export.breakdown", data={"by": dimension, "filters": filters.as_query()})
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow([dimension, "n", "promoters", "passives", "detractors", "nps", "margin"])
-    for row in rows:
+    writer.writerow([dimension, "n", "promoters", "passives", "detractors", "nps", "margin", "too_few"])
+    for row in table:
         r = row["result"]
         writer.writerow([neutralise(str(row["label"])), r.n, r.promoters, r.passives, r.detractors,
-                         f"{r.nps:.2f}" if r.nps is not None else "", f"{r.margin:.2f}" if r.margin is not None else ""])
+                         f"{r.nps:.2f}" if r.nps is not None else "", f"{r.margin:.2f}" if r.margin is not None else "",
+                         "yes" if r.too_few else "no"])
     response = HttpResponse("\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="nps-by-{dimension}.csv"'
+    response["Content-Disposition"] = f'attachment; filename="nps-by-{dimension}-{filters.start}-{filters.end}.csv"'
     return response

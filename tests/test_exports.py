@@ -1,0 +1,122 @@
+"""Exports: the filtered responses as CSV (streamed) and XLSX, the breakdown as CSV; every cell that
+would start a spreadsheet formula neutralised; every export audit-logged."""
+
+import csv
+import io
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from core.models import AuditLog
+from scoring.exports import HEADER, neutralise
+from tests.factories import (AnswerFactory, CampaignFactory, ContactFactory, QuestionFactory, ResponseFactory,
+                             TeamFactory, TouchpointFactory)
+
+DANGEROUS = ["=HYPERLINK(\"http://evil\")", "+1+2", "-2+3", "@SUM(A1)", "\t=1", "\r=1"]
+
+
+@pytest.fixture
+def campaign(db):
+    return CampaignFactory(name="Support", kind="transactional", touchpoint=TouchpointFactory(name="Support"),
+                           team=TeamFactory(name="Care"))
+
+
+@pytest.fixture
+def evil(campaign):
+    contact = ContactFactory(name="=cmd|' /C calc'!A0", email="bob@example.com", company="@Acme",
+                             attributes={"plan": "-pro", "region": "EU", "size": "+big"})
+    response = ResponseFactory(campaign=campaign, contact=contact, score=1, comment=DANGEROUS[0],
+                               submitted_at=timezone.now() - timedelta(days=1))
+    AnswerFactory(response=response, question=QuestionFactory(campaign=campaign, kind="csat", text="=Q"), number=2)
+    for text in DANGEROUS[1:]:
+        ResponseFactory(campaign=campaign, score=9, comment=text, submitted_at=timezone.now() - timedelta(days=2))
+    ResponseFactory(campaign=campaign, score=10, comment="plain words", submitted_at=timezone.now() - timedelta(days=3))
+    return response
+
+
+@pytest.mark.parametrize("value,expected", [("=SUM(A1)", "'=SUM(A1)"), ("+1", "'+1"), ("-2", "'-2"),
+                                            ("@cmd", "'@cmd"), ("\tx", "'\tx"), ("\rx", "'\rx"), ("fine", "fine"),
+                                            ("a=b", "a=b"), ("", ""), (7, 7), (None, None)])
+def test_it_neutralises_what_would_start_a_formula(value, expected):
+    assert neutralise(value) == expected
+
+
+def _csv(response) -> list[list[str]]:
+    assert response.streaming
+    return list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
+
+
+def _starts_formula(cell) -> bool:
+    return isinstance(cell, str) and cell.startswith(("=", "+", "-", "@", "\t", "\r"))
+
+
+def test_the_csv_export_streams_neutralised_rows_and_is_audited(client, viewer, evil):
+    client.force_login(viewer)
+    response = client.get("/dashboard/export.csv?kind=transactional")
+    assert response["Content-Type"].startswith("text/csv") and "attachment" in response["Content-Disposition"]
+    rows = _csv(response)
+    assert rows[0] == HEADER and len(rows) == 8
+    assert not any(_starts_formula(cell) for row in rows for cell in row)
+    assert rows[1][HEADER.index("comment")] == "plain words"  # oldest first
+    first = dict(zip(HEADER, next(row for row in rows if row[HEADER.index("score")] == "1")))
+    assert first["comment"] == "'=HYPERLINK(\"http://evil\")" and first["contact_name"] == "'=cmd|' /C calc'!A0"
+    assert (first["company"], first["plan"], first["size"], first["region"]) == ("'@Acme", "'-pro", "'+big", "EU")
+    assert (first["score"], first["category"], first["touchpoint"], first["team"]) == ("1", "detractor", "Support",
+                                                                                       "Care")
+    assert first["driver_answers"] == "'=Q: 2"
+    assert {row[HEADER.index("comment")] for row in rows[1:]} >= {"'+1+2", "'-2+3", "'@SUM(A1)", "'\t=1",
+                                                                   "plain words"}
+    log = AuditLog.objects.get(action="export.responses", actor=viewer)
+    assert log.data["format"] == "csv" and "kind=transactional" in log.data["filters"]
+
+
+def test_the_xlsx_export_keeps_every_cell_text(client, viewer, evil):
+    from openpyxl import load_workbook
+
+    client.force_login(viewer)
+    response = client.get("/dashboard/export.xlsx?kind=transactional")
+    sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert list(rows[0]) == HEADER and len(rows) == 8
+    assert not any(_starts_formula(cell) for row in rows for cell in row)
+    assert all(cell.data_type != "f" for row in sheet.iter_rows() for cell in row)
+    comments = {row[HEADER.index("comment")] for row in rows[1:]}
+    assert "'=HYPERLINK(\"http://evil\")" in comments and "'-2+3" in comments
+    assert AuditLog.objects.filter(action="export.responses", data__format="xlsx").exists()
+
+
+def test_the_export_follows_the_filters(client, viewer, evil, campaign):
+    ResponseFactory(campaign=CampaignFactory(kind="relational"), score=5, comment="relational one")
+    client.force_login(viewer)
+    rows = _csv(client.get("/dashboard/export.csv?kind=transactional&category=detractor"))
+    assert len(rows) == 2 and rows[1][HEADER.index("score")] == "1"
+    rows = _csv(client.get("/dashboard/export.csv?kind=relational"))
+    assert [row[HEADER.index("comment")] for row in rows[1:]] == ["relational one"]
+    rows = _csv(client.get("/dashboard/export.csv?kind=transactional&q=plain"))
+    assert [row[HEADER.index("comment")] for row in rows[1:]] == ["plain words"]
+    assert client.get("/dashboard/export.csv?kind=transactional&period=bogus&team=x").status_code == 200
+
+
+def test_the_breakdown_csv(client, viewer, evil, campaign):
+    client.force_login(viewer)
+    response = client.get("/dashboard/breakdown.csv?kind=transactional&by=touchpoint")
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert rows[0] == ["touchpoint", "n", "promoters", "passives", "detractors", "nps", "margin", "too_few"]
+    assert rows[1][:6] == ["Support", "7", "6", "0", "1", "71.43"] and rows[1][7] == "yes"
+    rows = list(csv.reader(io.StringIO(client.get("/dashboard/breakdown.csv?kind=transactional&by=plan")
+                                       .content.decode("utf-8-sig"))))
+    assert ["'-pro", "1"] == rows[2][:2] or ["'-pro", "1"] == rows[1][:2]
+    assert AuditLog.objects.filter(action="export.breakdown", data__by="plan").exists()
+
+
+def test_a_bad_breakdown_is_a_400(client, viewer, db):
+    client.force_login(viewer)
+    response = client.get("/dashboard/breakdown.csv?by=%3Cscript%3E")
+    assert response.status_code == 400 and b"Choose what to break down by" in response.content
+
+
+def test_exports_need_the_viewer_role(client, outsider, db):
+    client.force_login(outsider)
+    assert client.get("/dashboard/export.csv").status_code == 403
+    assert client.get("/dashboard/export.xlsx").status_code == 403
