@@ -1,23 +1,31 @@
-"""The weekly digest: each team lead and each opted-in user gets last week's NPS for their team(s),
-new detractors, overdue follow-ups and the best and worst comments, once per week."""
+"""The weekly digest: each team lead and each opted-in user gets last week's NPS for their team(s)
+(company-wide without a team), new detractors, overdue follow-ups and the three best and three
+worst comments, once per week."""
 
-from datetime import date, datetime, time, timedelta
+import logging
+from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 
-from core.mail import absolute_url, render_email, send_once
+from core.mail import absolute_url
 from core.models import Team, UserProfile
 from followups.models import FollowUp
-from scoring import queries
+from scoring import emails, queries
 from scoring.models import DigestDelivery
-from surveys.models import Category, Response
+from surveys.models import Campaign, Category
 
+logger = logging.getLogger(__name__)
 User = get_user_model()
+
+
+class DigestsFailed(Exception):
+    """Some digests could not be sent; the task retries, and the others are not sent twice."""
 
 
 def week_bounds(today: date) -> tuple[date, date]:
@@ -26,58 +34,71 @@ def week_bounds(today: date) -> tuple[date, date]:
     return this_monday - timedelta(days=7), this_monday - timedelta(days=1)
 
 
+def is_digest_time(now) -> bool:
+    """Monday (DIGEST_WEEKDAY) from DIGEST_HOUR on, in the company's time zone."""
+    local = timezone.localtime(now, ZoneInfo(settings.TIME_ZONE))
+    return local.weekday() == settings.KRINGLOOP["DIGEST_WEEKDAY"] and local.hour >= settings.KRINGLOOP["DIGEST_HOUR"]
+
+
 def recipients():
-    lead_ids = Team.objects.exclude(lead=None).values_list("lead_id", flat=True)
-    opted = UserProfile.objects.filter(weekly_digest=True).values_list("user_id", flat=True)
-    return User.objects.filter(Q(pk__in=lead_ids) | Q(pk__in=opted), is_active=True).exclude(email="").distinct()
+    lead_ids = Team.objects.exclude(lead=None).values("lead_id")
+    opted = UserProfile.objects.filter(weekly_digest=True).values("user_id")
+    return (User.objects.filter(Q(pk__in=lead_ids) | Q(pk__in=opted), is_active=True).exclude(email="")
+            .order_by("pk"))
 
 
 def digest_context(user, start: date, end: date) -> dict:
-    teams = list(Team.objects.filter(Q(lead=user) | Q(members=user)).distinct())
-    team_ids = [t.pk for t in teams]
-    filters = queries.Filters(start=start, end=end, kind="all", period="custom")
-    tz = ZoneInfo(settings.TIME_ZONE)
-    since = datetime.combine(start, time.min, tzinfo=tz)
-    until = datetime.combine(end + timedelta(days=1), time.min, tzinfo=tz)
-    week = Response.objects.filter(submitted_at__gte=since, submitted_at__lt=until)
-    if team_ids:
-        week = week.filter(team_id__in=team_ids)
+    teams = list(Team.objects.filter(Q(lead=user) | Q(members=user)).distinct().order_by("name"))
+    week = queries.Filters(start=start, end=end, kind="all", period="custom")
     rows = []
     for team in teams or [None]:
-        team_filters = filters if team is None else queries.Filters(start=start, end=end, kind="all",
-                                                                    period="custom", team=team.pk)
-        rows.append({"team": team, "change": queries.nps_summary(team_filters)})
-    overdue = FollowUp.objects.filter(status__in=FollowUp.OPEN_STATUSES, due_at__lt=timezone.now())
-    if team_ids:
-        overdue = overdue.filter(team_id__in=team_ids)
-    commented = week.exclude(comment="").select_related("campaign", "contact")
+        # Relational and transactional NPS are different questions: reported apart, never mixed.
+        for kind, label in Campaign.Kind.choices:
+            change = queries.nps_summary(queries.Filters(start=start, end=end, kind=kind, period="custom",
+                                                         team=team.pk if team else None))
+            if change.current.n or change.previous.n:
+                rows.append({"team": team, "kind": label, "change": change})
+    scope = Q(team_id__in=[t.pk for t in teams]) if teams else Q()
+    answers = queries.responses(week).filter(scope)
+    commented = answers.exclude(comment="").select_related("campaign", "contact")
+    # Best: the happiest of promoters and passives; worst: the unhappiest detractors.
+    best = list(commented.exclude(category=Category.DETRACTOR).order_by("-score", "-submitted_at")[:3])
+    worst = list(commented.filter(category=Category.DETRACTOR).order_by("score", "-submitted_at")[:3])
+    overdue = FollowUp.objects.filter(scope, status__in=FollowUp.OPEN_STATUSES, due_at__lt=timezone.now())
     return {
-        "user": user, "start": start, "end": end, "rows": rows,
-        "new_detractors": week.filter(category=Category.DETRACTOR).count(),
-        "overdue": overdue.count(),
-        "best": list(commented.order_by("-score", "-submitted_at")[:3]),
-        "worst": list(commented.order_by("score", "-submitted_at")[:3]),
-        "dashboard_url": absolute_url("/dashboard/"),
+        "user": user, "start": start, "end": end, "teams": teams, "rows": rows,
+        "new_detractors": answers.filter(category=Category.DETRACTOR).count(),
+        "overdue": overdue.count(), "best": best, "worst": worst,
+        "dashboard_url": absolute_url(reverse("dashboard")),
+        "detractors_url": absolute_url(f"{reverse('comment_list')}?"
+                                       f"{week.as_query(category=Category.DETRACTOR)}"),
     }
 
 
 def send_weekly_digests(*, now=None, force: bool = False) -> int:
-    """Send last week's digest to each recipient who has not had it. Acts on Monday from DIGEST_HOUR."""
-    now = timezone.localtime(now or timezone.now(), ZoneInfo(settings.TIME_ZONE))
-    if not force and (now.weekday() != settings.KRINGLOOP["DIGEST_WEEKDAY"] or now.hour < settings.KRINGLOOP["DIGEST_HOUR"]):
+    """Send last week's digest to each recipient who has not had it yet. Returns how many were sent.
+
+    Acts only on Monday from DIGEST_HOUR (beat runs it hourly). The unique (user, week) row and the
+    send_once key make it once per recipient per week, however often it runs, even concurrently.
+    """
+    now = now or timezone.now()
+    if not force and not is_digest_time(now):
         return 0
-    start, end = week_bounds(now.date())
-    sent = 0
-    for user in recipients():
-        try:
-            with transaction.atomic():
-                # The unique (user, week) row is the once-per-week guarantee, whatever runs twice.
-                DigestDelivery.objects.create(user=user, week_start=start)
-                profile = UserProfile.objects.filter(user=user).first()
-                message = render_email(template="digest", context=digest_context(user, start, end), to=user.email,
-                                       language=profile.language if profile else "en")
-                send_once(key=f"digest:{user.pk}:{start.isoformat()}", kind="digest", message=message)
-        except IntegrityError:
-            continue
-        sent += 1
+    start, end = week_bounds(timezone.localtime(now, ZoneInfo(settings.TIME_ZONE)).date())
+    sent, failed = 0, []
+    with queries.fresh_rollup():
+        for user in recipients():
+            try:
+                with transaction.atomic():
+                    DigestDelivery.objects.create(user=user, week_start=start)
+                    emails.send_weekly_digest(user=user, week_start=start, context=digest_context(user, start, end))
+            except IntegrityError:
+                continue  # already sent this week
+            except Exception:  # one bad address or provider error must not stop the others
+                logger.exception("weekly digest to user %s failed", user.pk)
+                failed.append(user.pk)
+                continue
+            sent += 1
+    if failed:
+        raise DigestsFailed(f"{len(failed)} digest(s) failed: users {failed[:20]}")
     return sent
