@@ -1,8 +1,8 @@
 """Staff pages for sending a campaign: send now or later, pause and resume, the live progress.
 
-The panel (`surveys/_send_panel.html`) sits on the campaign page. Its forms post with htmx when
-it is there (the panel is swapped in place) and as plain forms without it (redirect back, or a
-form page with the message when the input was wrong).
+The panel (`surveys/_send_panel.html`) sits on the campaign page. Its forms are plain POSTs
+(back to the campaign page, or the form again with the message when the input was wrong); only
+the progress is live, polled with htmx until the wave is done.
 """
 
 from datetime import timedelta
@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 from core.roles import admin_required
 from surveys import sending
 from surveys.models import Campaign
+from surveys.templatetags.sending_tags import send_panel_state
 
 PANEL = "surveys/_send_panel.html"
 
@@ -34,23 +35,13 @@ class SendForm(forms.Form):
         return when
 
 
-def _panel(request, campaign: Campaign, *, form=None, error: str = "", status: int = 200):
-    return render(request, PANEL, {"campaign": campaign, "send_form": form, "send_error": error}, status=status)
-
-
 def _done(request, campaign: Campaign, message: str):
-    """After a successful action: the fresh panel for htmx, otherwise back to the campaign page."""
-    campaign.refresh_from_db()
-    if request.htmx:
-        return _panel(request, campaign)
     messages.success(request, message)
     return redirect("campaign_detail", pk=campaign.pk)
 
 
-def _refused(request, campaign: Campaign, error: str, form=None):
-    """Wrong input or a refused action: the panel (htmx) or a page with the form, both with 400."""
-    if request.htmx:
-        return _panel(request, campaign, form=form, error=error, status=400)
+def _refused(request, campaign: Campaign, error: str = "", form: SendForm | None = None):
+    """Wrong input or a refused action: the send form again with the message, and a 400."""
     form = form or SendForm()
     if error:
         form.add_error(None, error)
@@ -65,7 +56,7 @@ def campaign_send(request, pk: int):
     campaign = get_object_or_404(Campaign, pk=pk)
     form = SendForm(request.POST)
     if not form.is_valid():
-        return _refused(request, campaign, "", form=form)
+        return _refused(request, campaign, form=form)
     when = form.cleaned_data["when"]
     try:
         sending.campaign_send(campaign=campaign, actor=request.user, when=when)
@@ -105,4 +96,9 @@ def campaign_resume(request, pk: int):
 def campaign_progress(request, pk: int):
     """The progress part of the panel, polled by htmx every 2 s until the wave is done."""
     campaign = get_object_or_404(Campaign, pk=pk)
-    return render(request, PANEL, {"campaign": campaign, "progress_only": True})
+    panel = send_panel_state(campaign, progress_only=True)
+    response = render(request, PANEL, {"campaign": campaign, "progress_only": True, "panel": panel})
+    if request.htmx and not panel["polling"]:
+        # Finished (or paused elsewhere): reload the page once, so its status and buttons follow.
+        response["HX-Refresh"] = "true"
+    return response

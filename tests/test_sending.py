@@ -467,6 +467,8 @@ def test_the_progress_partial_counts_and_polls_while_sending(client, admin, camp
     html = client.get(f"/campaigns/{campaign.pk}/progress/").content.decode()
     assert "<strong>1</strong> sent" in html and "100 %" in html and "finished" in html
     assert "hx-trigger" not in html  # done: the polling stops
+    polled = client.get(f"/campaigns/{campaign.pk}/progress/", HTTP_HX_REQUEST="true")
+    assert polled["HX-Refresh"] == "true"  # and the page reloads once, so its status badge follows
 
 
 def test_the_progress_counts_take_a_fixed_number_of_queries(client, admin, campaign, provider,
@@ -491,9 +493,9 @@ def test_admin_sends_now_from_the_campaign_page(client, admin, campaign):
 def test_admin_schedules_a_send(client, admin, campaign):
     client.force_login(admin)
     when = timezone.localtime(timezone.now() + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
-    response = client.post(f"/campaigns/{campaign.pk}/send/", {"when": when}, HTTP_HX_REQUEST="true")
-    assert response.status_code == 200
-    assert "scheduled for" in response.content.decode()
+    response = client.post(f"/campaigns/{campaign.pk}/send/", {"when": when}, follow=True)
+    assert "Sending scheduled for" in response.content.decode()
+    assert "scheduled for" in client.get(f"/campaigns/{campaign.pk}/progress/").content.decode()
     campaign.refresh_from_db()
     assert campaign.status == Campaign.Status.SCHEDULED
 
@@ -510,7 +512,7 @@ def test_a_bad_send_time_is_refused_with_a_message(client, admin, campaign, when
 def test_sending_a_closed_campaign_is_refused_with_a_message(client, admin):
     campaign = CampaignFactory(status=Campaign.Status.CLOSED)
     client.force_login(admin)
-    response = client.post(f"/campaigns/{campaign.pk}/send/", {"when": ""}, HTTP_HX_REQUEST="true")
+    response = client.post(f"/campaigns/{campaign.pk}/send/", {"when": ""})
     assert response.status_code == 400
     assert "A closed campaign cannot be sent." in response.content.decode()
 

@@ -2,6 +2,7 @@
 `surveys/_send_panel.html` with only `campaign` in its context."""
 
 from django import template
+from django.utils import timezone
 
 from surveys import sending
 from surveys.lifecycle import can_transition
@@ -21,7 +22,7 @@ def send_panel_state(campaign: Campaign, progress_only: bool = False) -> dict:
         "progress": progress,
         # Poll while something can change: a wave that is scheduled or sending, unless paused.
         "polling": waiting and not (progress and progress["done"]) and campaign.status in (S.SCHEDULED, S.SENDING),
-        "poll_seconds": 2 if wave and wave.started_at else 10,
+        "poll_seconds": _poll_seconds(wave, progress),
     }
     if not progress_only:
         state.update({
@@ -31,3 +32,13 @@ def send_panel_state(campaign: Campaign, progress_only: bool = False) -> dict:
             "audience_size": sending.audience(campaign).count() if campaign.channel == Campaign.Channel.EMAIL else 0,
         })
     return state
+
+
+def _poll_seconds(wave, progress) -> int:
+    """Every 2 s while invitations are going out; slower while the wave waits for its time or
+    only has spread-out invitations left for later."""
+    if wave is None or (wave.started_at is None and wave.scheduled_for > timezone.now()):
+        return 10
+    if progress and progress["queued"] and progress["queued"] == progress["waiting"]:
+        return 30
+    return 2
