@@ -23,10 +23,10 @@ __all__ = ["InvitationRenderer", "build_invitation_email", "build_reminder_email
 TOKEN, UNSUB, NAME = "__KL_TOKEN__", "__KL_UNSUB__", "__KL_NAME__"
 
 
-def _context(campaign, *, reminder: bool) -> dict:
+def _context(campaign, *, reminder: bool, named: bool) -> dict:
     base = absolute_url(reverse("survey_answer", args=[TOKEN]))
     return {
-        "campaign": campaign, "reminder": reminder, "name": NAME,
+        "campaign": campaign, "reminder": reminder, "name": NAME if named else "",
         "question": wording.nps_question(campaign), "intro": wording.email_intro(campaign),
         "scale": [{"score": n, "url": f"{base}?score={n}"} for n in range(11)],
         "answer_url": base, "unsubscribe_url": absolute_url(reverse("unsubscribe", args=[UNSUB])),
@@ -34,30 +34,31 @@ def _context(campaign, *, reminder: bool) -> dict:
 
 
 class InvitationRenderer:
-    """Renders a campaign's invitation (or reminder) once per language, then fills in each
-    recipient's links and first name, so a batch of 500 renders its templates once or twice."""
+    """Renders a campaign's invitation (or reminder) once per language (with and without a name
+    to greet), then fills in each recipient's links and first name, so a batch of 500 renders
+    its templates a few times, not 500."""
 
     def __init__(self, campaign, *, reminder: bool = False):
         self.campaign = campaign
         self.reminder = reminder
-        self._parts: dict[str, tuple[str, str, str]] = {}
+        self._parts: dict[tuple[str, bool], tuple[str, str, str]] = {}
         self._unsubscribe_url = absolute_url(reverse("unsubscribe", args=[UNSUB]))
 
-    def _render(self, language: str) -> tuple[str, str, str]:
-        if language not in self._parts:
+    def _render(self, language: str, named: bool) -> tuple[str, str, str]:
+        if (language, named) not in self._parts:
             with translation.override(language):
-                context = _context(self.campaign, reminder=self.reminder)
+                context = _context(self.campaign, reminder=self.reminder, named=named)
                 context["subject"] = wording.email_subject(self.campaign)
             message = render_email(template="reminder" if self.reminder else "invitation", context=context,
                                    to="placeholder@example.com", language=language)
-            self._parts[language] = (message.subject, message.body, message.alternatives[0][0])
-        return self._parts[language]
+            self._parts[language, named] = (message.subject, message.body, message.alternatives[0][0])
+        return self._parts[language, named]
 
     def build(self, invitation: Invitation) -> EmailMultiAlternatives:
         contact = invitation.contact
-        subject, text, html = self._render(wording.respondent_language(self.campaign, contact))
-        token = unsubscribe_token(contact)
         first_name = contact.name.split()[0] if contact.name.strip() else ""
+        subject, text, html = self._render(wording.respondent_language(self.campaign, contact), bool(first_name))
+        token = unsubscribe_token(contact)
 
         def fill(part: str, name: str) -> str:
             return part.replace(TOKEN, invitation.token).replace(UNSUB, token).replace(NAME, name)

@@ -161,6 +161,15 @@ def test_the_unsubscribe_link_in_the_email_opts_out(client, campaign, provider, 
     assert Contact.objects.get(pk=contact.pk).opted_out_at is not None
 
 
+def test_a_contact_without_a_name_is_greeted_without_one(campaign, provider, admin):
+    ContactFactory(name="")
+    ContactFactory(name="Bo Lee", email="bo@example.com")
+    _send_all(_start(campaign, admin))  # one batch, both greetings
+    bodies = {m.to[0]: m.body for m in provider}
+    assert bodies["bo@example.com"].startswith("Hello Bo,")
+    assert [b for a, b in bodies.items() if a != "bo@example.com"][0].startswith("Hello,\n")
+
+
 def test_a_name_is_escaped_in_the_html_part(campaign, provider, admin):
     ContactFactory(name="<b>Eve</b> Evil")
     _send_all(_start(campaign, admin))
