@@ -19,6 +19,12 @@ GOOD = ("email,name,external_id,plan,region,owner,language,opted_out\n"
         "carl@example.com,Carl,X5,=cmd|' /C calc'!A0,EU,ghost,xx,no\n")
 
 
+@pytest.fixture(autouse=True)
+def _media_in_tmp(settings, tmp_path):
+    """Uploaded files go to a folder of this test, not the demo's media folder."""
+    settings.MEDIA_ROOT = tmp_path
+
+
 def _upload(client, content: bytes, name="contacts.csv"):
     return client.post("/contacts/import/", {"file": SimpleUploadedFile(name, content, content_type="text/csv")})
 
