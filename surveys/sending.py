@@ -51,6 +51,7 @@ CHUNK = 100
 STALLED_AFTER = timedelta(minutes=10)
 
 OPTED_OUT, UNDELIVERABLE, ERASED = "opted out", "undeliverable", "erased"
+CAMPAIGN_CLOSED = "campaign closed before it was sent"
 
 
 def quiet_reason(days: int) -> str:
@@ -102,10 +103,16 @@ def campaign_send(*, campaign: Campaign, actor, when=None) -> SendWave:
         locked = Campaign.objects.select_for_update().get(pk=campaign.pk)
         if locked.status == S.CLOSED:
             raise ValidationError("A closed campaign cannot be sent.")
-        if locked.waves.filter(finished_at__isnull=True).exists():
-            raise ValidationError("This campaign already has a wave that is scheduled or still sending.")
-        number = (locked.waves.aggregate(n=Max("number"))["n"] or 0) + 1
-        wave = SendWave.objects.create(campaign=locked, number=number, scheduled_for=when)
+        if locked.waves.filter(started_at__isnull=False, finished_at__isnull=True).exists():
+            raise ValidationError("This campaign is still sending; wait for it to finish, or pause it.")
+        wave = locked.waves.filter(started_at__isnull=True, finished_at__isnull=True).first()
+        if wave is not None:  # a wave not started yet (e.g. scheduled, then back to draft): move it
+            wave.scheduled_for = when
+            wave.save(update_fields=["scheduled_for"])
+            number = wave.number
+        else:
+            number = (locked.waves.aggregate(n=Max("number"))["n"] or 0) + 1
+            wave = SendWave.objects.create(campaign=locked, number=number, scheduled_for=when)
         campaign_transition(campaign=locked, to=S.SCHEDULED if when > now else S.SENDING, actor=actor)
         audit_log(actor=actor, action="campaign.send", target=locked, data={"wave": number, "at": when.isoformat()})
         if when <= now:
@@ -237,6 +244,15 @@ def campaign_resume(*, campaign: Campaign, actor) -> Campaign:
     return locked
 
 
+def wave_cancel(*, wave_id: int) -> int:
+    """The campaign was closed: what is still queued is skipped ("campaign closed") and the wave ends."""
+    with transaction.atomic():
+        skipped = Invitation.objects.filter(wave_id=wave_id, status=Status.QUEUED).update(
+            status=Status.SKIPPED, skip_reason=CAMPAIGN_CLOSED)
+        SendWave.objects.filter(pk=wave_id, finished_at__isnull=True).update(finished_at=timezone.now())
+    return skipped
+
+
 def current_wave(campaign: Campaign) -> SendWave | None:
     return campaign.waves.order_by("-number").first()
 
@@ -315,8 +331,11 @@ def send_batch(*, wave_id: int, invitation_ids: list[int]) -> BatchResult:
     try:
         for start in range(0, len(invitation_ids), CHUNK):
             # Checked per chunk, so pausing a campaign stops a large wave within a chunk.
-            if not Campaign.objects.filter(pk=wave.campaign_id, status__in=SENDS).exists():
+            status = Campaign.objects.filter(pk=wave.campaign_id).values_list("status", flat=True).first()
+            if status not in SENDS:
                 result.paused = True  # the rows stay queued; resuming queues them again
+                if status == S.CLOSED:
+                    wave_cancel(wave_id=wave_id)
                 break
             _send_chunk(wave, invitation_ids[start:start + CHUNK], renderer, connection, result)
             if result.transient_error:
@@ -398,9 +417,9 @@ def batch_give_up(*, wave_id: int, invitation_ids: list[int], reason: str) -> in
 
 # --- The beat -----------------------------------------------------------------------------------
 def send_due_waves() -> int:
-    """Every minute: start the waves whose time has come, queue spread-out invitations that became
-    due, queue again the waves that stalled, close finished ones, and create the next wave of
-    recurring relational campaigns. Returns the number of waves started."""
+    """Every minute: create the next wave of recurring relational campaigns, start the waves whose
+    time has come, queue spread-out invitations that became due, queue again the waves that
+    stalled, end finished ones and those of closed campaigns. Returns the number of waves started."""
     now = timezone.now()
     for campaign in Campaign.objects.filter(status=S.ACTIVE, kind=Campaign.Kind.RELATIONAL,
                                             recurrence_days__isnull=False, recurrence_days__gt=0):
@@ -415,6 +434,9 @@ def send_due_waves() -> int:
     running = SendWave.objects.filter(started_at__isnull=False, finished_at__isnull=True, campaign__status__in=SENDS)
     for wave_id in running.values_list("pk", flat=True):
         _safely(_wave_tick, wave_id=wave_id, now=now)
+    for wave_id in SendWave.objects.filter(finished_at__isnull=True, campaign__status=S.CLOSED).values_list(
+            "pk", flat=True):
+        _safely(wave_cancel, wave_id=wave_id)
     return started
 
 

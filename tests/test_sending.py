@@ -265,6 +265,41 @@ def test_a_second_wave_is_refused_while_one_is_sending(campaign, admin):
     assert SendWave.objects.count() == 1
 
 
+def test_sending_again_before_a_scheduled_wave_started_moves_it(campaign, admin):
+    later, sooner = timezone.now() + timedelta(days=2), timezone.now() + timedelta(hours=1)
+    campaign_send(campaign=campaign, actor=admin, when=later)
+    wave = campaign_send(campaign=campaign, actor=admin, when=sooner)
+    assert SendWave.objects.count() == 1 and wave.number == 1
+    assert SendWave.objects.get().scheduled_for == sooner
+
+
+def test_closing_a_campaign_mid_wave_skips_the_rest_and_ends_the_wave(campaign, provider, admin):
+    from surveys.lifecycle import campaign_transition
+
+    for i in range(3):
+        ContactFactory(email=f"c{i}@example.com")
+    wave = _start(campaign, admin)
+    campaign_transition(campaign=campaign, to=Campaign.Status.CLOSED, actor=admin)
+    _send_all(wave)
+    assert provider == []
+    assert set(Invitation.objects.values_list("skip_reason", flat=True)) == {sending.CAMPAIGN_CLOSED}
+    assert SendWave.objects.get(pk=wave.pk).finished_at is not None
+
+
+def test_the_beat_ends_the_waves_of_closed_campaigns(campaign, admin):
+    from surveys.lifecycle import campaign_transition
+
+    ContactFactory()
+    wave = _start(campaign, admin)
+    scheduled = campaign_send(campaign=CampaignFactory(status=Campaign.Status.DRAFT), actor=admin,
+                              when=timezone.now() + timedelta(days=1))
+    campaign_transition(campaign=campaign, to=Campaign.Status.CLOSED, actor=admin)
+    campaign_transition(campaign=scheduled.campaign, to=Campaign.Status.CLOSED, actor=admin)
+    send_due_waves()
+    assert SendWave.objects.filter(finished_at__isnull=True).count() == 0
+    assert Invitation.objects.get(wave=wave).status == "skipped"
+
+
 def test_a_closed_campaign_cannot_be_sent(admin, db):
     from django.core.exceptions import ValidationError
 
