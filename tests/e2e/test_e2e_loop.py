@@ -42,7 +42,7 @@ def _admin_imports_and_sends(page, url):
                                                      "buffer": CSV}])
     page.click("button:has-text('Upload and check')")
     page.click("button:has-text('Check rows')")
-    assert "3 rows are ready to import" in page.content()
+    page.get_by_text("3 rows are ready to import").wait_for()
     page.click("button:has-text('Import 3 contacts')")
     page.get_by_text("done").wait_for(timeout=30000)
     shot(page, "1-import-done")
