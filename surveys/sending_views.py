@@ -69,26 +69,27 @@ def campaign_send(request, pk: int):
     return _done(request, campaign, text)
 
 
+def _change(request, pk: int, service, done: str):
+    """Pause or resume: back to the campaign page with what happened (or why it could not)."""
+    campaign = get_object_or_404(Campaign, pk=pk)
+    try:
+        service(campaign=campaign, actor=request.user)
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+        return redirect("campaign_detail", pk=campaign.pk)
+    return _done(request, campaign, done)
+
+
 @admin_required
 @require_POST
 def campaign_pause(request, pk: int):
-    campaign = get_object_or_404(Campaign, pk=pk)
-    try:
-        sending.campaign_pause(campaign=campaign, actor=request.user)
-    except ValidationError as error:
-        return _refused(request, campaign, error.messages[0])
-    return _done(request, campaign, "Paused: nothing more is sent until you resume.")
+    return _change(request, pk, sending.campaign_pause, "Paused: nothing more is sent until you resume.")
 
 
 @admin_required
 @require_POST
 def campaign_resume(request, pk: int):
-    campaign = get_object_or_404(Campaign, pk=pk)
-    try:
-        sending.campaign_resume(campaign=campaign, actor=request.user)
-    except ValidationError as error:
-        return _refused(request, campaign, error.messages[0])
-    return _done(request, campaign, "Resumed.")
+    return _change(request, pk, sending.campaign_resume, "Resumed.")
 
 
 @admin_required

@@ -591,3 +591,11 @@ def test_the_send_panel_renders_with_only_the_campaign(rf, admin, campaign):
     html = render_to_string("surveys/_send_panel.html", {"campaign": campaign}, request=request)
     assert "Send invitations" in html and "<strong>1</strong> contact" in html
     assert "Not sent yet." in html
+
+
+def test_resuming_a_campaign_that_is_not_paused_says_why(client, admin, campaign):
+    client.force_login(admin)
+    response = client.post(f"/campaigns/{campaign.pk}/resume/", follow=True)
+    assert "Only a paused campaign can be resumed." in response.content.decode()
+    campaign.refresh_from_db()
+    assert campaign.status == Campaign.Status.DRAFT
