@@ -48,7 +48,8 @@ SENDS = (S.SENDING, S.ACTIVE)
 # Rows locked, sent and recorded per transaction inside a batch.
 CHUNK = 100
 # A wave with due, queued invitations and no batch activity for this long is queued again.
-STALLED_AFTER = timedelta(minutes=10)
+# Longer than the longest retry backoff (surveys.tasks), so a batch waiting to retry is not doubled.
+STALLED_AFTER = timedelta(minutes=15)
 
 OPTED_OUT, UNDELIVERABLE, ERASED = "opted out", "undeliverable", "erased"
 CAMPAIGN_CLOSED = "campaign closed before it was sent"
@@ -342,7 +343,8 @@ def send_batch(*, wave_id: int, invitation_ids: list[int]) -> BatchResult:
                 break
     finally:
         connection.close()
-    if result.sent or result.failed or result.skipped:
+    if result.sent or result.failed or result.skipped or result.transient_error:
+        # Alive (a retry is on its way too), so the beat does not queue these rows again.
         SendWave.objects.filter(pk=wave_id).update(active_at=timezone.now())
     if result.transient_error:
         raise TransientSendError(result.transient_error)
