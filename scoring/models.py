@@ -84,9 +84,13 @@ class DailyDriverAnswer(_Dimensions):
     question_id = models.BigIntegerField()
     number = models.SmallIntegerField(null=True)
     value = models.CharField(max_length=300, blank=True)
+    # Each answer is counted once with segment_key "" and once per rolled-up segment key, so a
+    # segment filter reads its own rows here too.
+    segment_key = models.CharField(max_length=80, default="")
+    segment_value = models.CharField(max_length=200, null=True)
 
     class Meta:
-        indexes = [models.Index(fields=["day", "question_id"], name="dailydriver_day_question")]
+        indexes = [models.Index(fields=["segment_key", "day"], name="dailydriver_segment_day")]
 
 
 class DailyInvitations(models.Model):
@@ -100,9 +104,12 @@ class DailyInvitations(models.Model):
     channel = models.CharField(max_length=10)
     delivered = models.PositiveIntegerField()
     answered = models.PositiveIntegerField()
+    # As in DailyDriverAnswer: "" for all invitations, and once per rolled-up segment key.
+    segment_key = models.CharField(max_length=80, default="")
+    segment_value = models.CharField(max_length=200, null=True)
 
     class Meta:
-        indexes = [models.Index(fields=["day"], name="dailyinvitations_day")]
+        indexes = [models.Index(fields=["segment_key", "day"], name="dailyinvitations_segment_day")]
 
 
 class LatestScore(models.Model):
@@ -115,6 +122,14 @@ class LatestScore(models.Model):
     response = models.OneToOneField("surveys.Response", on_delete=models.CASCADE, related_name="+")
     contact_id = models.BigIntegerField()
     kind = models.CharField(max_length=20)
+    # The response's dimensions and the contact's attributes, copied so the panel filters this
+    # table alone (a contact whose attributes change is recounted).
+    campaign_id = models.BigIntegerField()
+    touchpoint_id = models.BigIntegerField(null=True)
+    team_id = models.BigIntegerField(null=True)
+    channel = models.CharField(max_length=10)
+    language = models.CharField(max_length=8)
+    attributes = models.JSONField(default=dict)
     submitted_at = models.DateTimeField()
     score = models.PositiveSmallIntegerField()
     category = models.CharField(max_length=10)

@@ -351,13 +351,8 @@ def score_distribution(filters: Filters) -> list[int]:
 # --- Response rate ---------------------------------------------------------------------------------
 def response_rate(filters: Filters) -> dict:
     """Answered / delivered invitations among those sent in the period."""
-    if filters.segment_key or filters.language:
-        invitations = _invitations(filters, since=filters.start_dt)
-        invitations = invitations.filter(**({f"contact__attributes__{filters.segment_key}": filters.segment_value}
-                                            if filters.segment_key else {}))
-        if filters.language:
-            invitations = invitations.filter(contact__language=filters.language)
-        row = invitations.aggregate(**_invitation_counts())
+    if filters.language or not uses_rollup(filters):
+        row = _invitations(filters, since=filters.start_dt).aggregate(**_invitation_counts())
     else:
         # Settled days from the rollup; the last few days live, while bounces still come in.
         _ensure_fresh()
@@ -365,16 +360,22 @@ def response_rate(filters: Filters) -> dict:
         row = {"delivered": 0, "answered": 0}
         if filters.start < live:
             settled = DailyInvitations.objects.filter(
-                _dimension_q(replace(filters, language="")), day__gte=filters.start,
+                _dimension_q(replace(filters, language="")), _segment_rollup_q(filters), day__gte=filters.start,
                 day__lte=min(filters.end, live - timedelta(days=1)))
             row = settled.aggregate(delivered=Coalesce(Sum("delivered"), 0), answered=Coalesce(Sum("answered"), 0))
         if filters.end >= live:
-            recent = _invitations(filters, since=max(filters.start_dt, datetime.combine(live, time.min,
-                                                                                        tzinfo=_tz())))
-            extra = recent.aggregate(**_invitation_counts())
+            since = max(filters.start_dt, datetime.combine(live, time.min, tzinfo=_tz()))
+            extra = _invitations(filters, since=since).aggregate(**_invitation_counts())
             row = {k: row[k] + extra[k] for k in row}
     row["rate"] = row["answered"] / row["delivered"] if row["delivered"] else None
     return row
+
+
+def _segment_rollup_q(filters: Filters) -> Q:
+    """Rows of a rollup with segment columns (DailyDriverAnswer, DailyInvitations) for the filter."""
+    if filters.segment_key:
+        return Q(segment_key=filters.segment_key, segment_value=filters.segment_value)
+    return Q(segment_key="")
 
 
 def _invitations(filters: Filters, *, since: datetime):
@@ -388,6 +389,10 @@ def _invitations(filters: Filters, *, since: datetime):
         qs = qs.filter(campaign_id=filters.campaign)
     if filters.channel:
         qs = qs.filter(campaign__channel=filters.channel)
+    if filters.segment_key:
+        qs = qs.filter(**{f"contact__attributes__{filters.segment_key}": filters.segment_value})
+    if filters.language:
+        qs = qs.filter(contact__language=filters.language)
     return qs
 
 
@@ -400,10 +405,10 @@ def _invitation_counts() -> dict:
 def driver_results(filters: Filters) -> list[dict]:
     """Per driver question: the average (CSAT 1–5, effort 1–7) and the NPS of those who gave each
     answer, so a team sees which answer pulls the score down."""
-    if not filters.segment_key:
+    if uses_rollup(filters):
         _ensure_fresh()
-        rows = list(DailyDriverAnswer.objects.filter(_dimension_q(filters), day__gte=filters.start,
-                                                     day__lte=filters.end)
+        rows = list(DailyDriverAnswer.objects.filter(_dimension_q(filters), _segment_rollup_q(filters),
+                                                     day__gte=filters.start, day__lte=filters.end)
                     .values("question_id", "number", "value").annotate(**ROLLUP_COUNTS).order_by())
     else:
         rows = _raw_driver_rows(Answer.objects.filter(
@@ -479,12 +484,12 @@ def at_risk(filters: Filters, *, limit: int = 10) -> list[LatestScore]:
     """Customers whose latest answer (per survey type), given in the period, dropped a category or
     3+ points from their previous one. Newest first."""
     _ensure_fresh()
-    qs = (LatestScore.objects.filter(dropped(), prev_score__isnull=False, submitted_at__gte=filters.start_dt,
-                                     submitted_at__lt=filters.end_dt)
-          .filter(_dimension_q(filters, "response__") & _segment_q(filters, "response__"))
-          .exclude(response__contact=None)
+    qs = (LatestScore.objects.filter(dropped(), _dimension_q(filters), prev_score__isnull=False,
+                                     submitted_at__gte=filters.start_dt, submitted_at__lt=filters.end_dt)
           .select_related("response__contact", "response__campaign").order_by("-submitted_at"))
-    rows = list(qs[:limit])
+    if filters.segment_key:
+        qs = qs.filter(**{f"attributes__{filters.segment_key}": filters.segment_value})
+    rows = list(qs.filter(response__contact_id__isnull=False)[:limit])  # a deleted contact leaves NULL
     rank = {Category.DETRACTOR: 0, Category.PASSIVE: 1, Category.PROMOTER: 2}
     for row in rows:
         row.dropped_category = rank[row.category] < rank[row.prev_category]

@@ -85,12 +85,39 @@ def _count_scores(days) -> None:
         day=local_day("submitted_at"), n=Count("id")).order_by())
 
 
+def _insert_by_segment(model, qs, path: str, *, sums: tuple = ("n",), views=("", *SEGMENT_KEYS),
+                       key_field: str = "segment_key", value_field: str = "segment_value") -> None:
+    """Insert `qs`'s groups once per segment view in one statement: "" (everything) and each key.
+
+    The groups are counted once, by every rolled-up attribute at the same time, and then summed
+    per view (WITH g AS (…) INSERT … SELECT … GROUP BY … UNION ALL …), so adding the segment
+    views costs one pass over the answers instead of one per key.
+    """
+    seg = {f"seg_{key}": KeyTextTransform(key, path) for key in SEGMENT_KEYS}
+    inner = qs.annotate(**seg, **{name: qs.query.annotations[name] for name in sums})
+    columns = [name for name in (*qs.query.values_select, *qs.query.annotation_select)
+               if name not in sums and name not in seg]
+    quote = connection.ops.quote_name
+    group = ", ".join(f"g.{quote(c)}" for c in columns)
+    totals = ", ".join(f"SUM(g.{quote(name)})" for name in sums)
+    selects, params = [], []
+    inner_sql, inner_params = inner.query.sql_with_params()
+    for key in views:
+        value = f"g.{quote('seg_' + key)}" if key else "NULL"
+        selects.append(f"SELECT {group}, %s, {value}, {totals} FROM g GROUP BY {group}{', ' + value if key else ''}")
+        params.append(key)
+    names = [*columns, key_field, value_field, *sums]
+    target = ", ".join(quote(model._meta.get_field(name).column) for name in names)
+    with connection.cursor() as cursor:
+        cursor.execute(f"WITH g AS ({inner_sql}) INSERT INTO {quote(model._meta.db_table)} ({target}) "
+                       + " UNION ALL ".join(selects), [*inner_params, *params])
+
+
 def _count_segments(days) -> None:
     _delete(DailySegmentScore, days)
-    for key in SEGMENT_KEYS:
-        _insert_from(DailySegmentScore, _responses(days).values(*DIMENSIONS, "score").annotate(
-            day=local_day("submitted_at"), key=Value(key), value=KeyTextTransform(key, "contact__attributes"),
-            n=Count("id")).order_by())
+    _insert_by_segment(DailySegmentScore, _responses(days).values(*DIMENSIONS, "score").annotate(
+        day=local_day("submitted_at"), n=Count("id")).order_by(), "contact__attributes",
+        views=SEGMENT_KEYS, key_field="key", value_field="value")
 
 
 def contains_option(option: str) -> Q:
@@ -103,22 +130,23 @@ def contains_option(option: str) -> Q:
 def _count_drivers(days) -> None:
     _delete(DailyDriverAnswer, days)
     answers = Answer.objects.all() if days is None else Answer.objects.filter(
-        within_days("response__submitted_at", days))
-    dims = {name: F(f"response__{name}") for name in (*DIMENSIONS, "score")}
-    common = {"day": local_day("response__submitted_at"), **dims}
+        response__in=_responses(days).values("id"))  # a semi-join the planner can drive by the days
+    common = {"day": local_day("response__submitted_at"),
+              **{name: F(f"response__{name}") for name in (*DIMENSIONS, "score")}}
+    path = "response__contact__attributes"
     numeric = answers.filter(question__kind__in=[Question.Kind.CSAT, Question.Kind.EFFORT], number__isnull=False)
-    _insert_from(DailyDriverAnswer, numeric.values("question_id", "number").annotate(
-        **common, value=Value(""), n=Count("id")).order_by())
+    _insert_by_segment(DailyDriverAnswer, numeric.values("question_id", "number").annotate(
+        **common, value=Value(""), n=Count("id")).order_by(), path)
     single = answers.filter(question__kind=Question.Kind.SINGLE).exclude(text="")
-    _insert_from(DailyDriverAnswer, single.values("question_id").annotate(
-        **common, value=F("text"), n=Count("id")).order_by())
+    _insert_by_segment(DailyDriverAnswer, single.values("question_id").annotate(
+        **common, value=F("text"), n=Count("id")).order_by(), path)
     # A multiple-choice answer counts once per option chosen: one grouped query per option.
-    multiple = Question.objects.filter(kind=Question.Kind.MULTIPLE, answers__in=answers).distinct()
-    for question in multiple.only("pk", "choices"):
+    for question in Question.objects.filter(kind=Question.Kind.MULTIPLE, answers__in=answers).distinct().only(
+            "pk", "choices"):
         for option in question.choices:
-            _insert_from(DailyDriverAnswer, answers.filter(contains_option(option), question_id=question.pk)
-                         .values("question_id").annotate(**common, value=Value(str(option)[:300]), n=Count("id"))
-                         .order_by())
+            _insert_by_segment(DailyDriverAnswer, answers.filter(contains_option(option), question_id=question.pk)
+                               .values("question_id").annotate(**common, value=Value(str(option)[:300]),
+                                                               n=Count("id")).order_by(), path)
 
 
 def _count_invitations(days) -> None:
@@ -126,17 +154,18 @@ def _count_invitations(days) -> None:
     sent = Invitation.objects.filter(sent_at__isnull=False)
     if days is not None:
         sent = sent.filter(within_days("sent_at", days))
-    _insert_from(DailyInvitations, sent.values("campaign_id").annotate(
+    _insert_by_segment(DailyInvitations, sent.values("campaign_id").annotate(
         day=local_day("sent_at"), kind=F("campaign__kind"), touchpoint_id=F("campaign__touchpoint_id"),
         team_id=F("campaign__team_id"), channel=F("campaign__channel"),
         delivered=Count("id", filter=~Q(status__in=[Invitation.Status.BOUNCED, Invitation.Status.FAILED])),
-        answered=Count("id", filter=Q(status=Invitation.Status.ANSWERED))).order_by())
+        answered=Count("id", filter=Q(status=Invitation.Status.ANSWERED))).order_by(), "contact__attributes",
+        sums=("delivered", "answered"))
 
 
 def _count_latest(contact_ids) -> None:
     """Each contact's latest answer per kind and the one before it, with LAG over their answers."""
     if contact_ids is None:
-        LatestScore.objects.all().delete()
+        _delete(LatestScore, None)
         answers = Response.objects.filter(contact_id__isnull=False)
     else:
         LatestScore.objects.filter(contact_id__in=contact_ids).delete()
@@ -147,11 +176,11 @@ def _count_latest(contact_ids) -> None:
         newest_first=Window(RowNumber(), partition_by=partition,
                             order_by=[F("submitted_at").desc(), F("id").desc()]),
     ).annotate(
-        response_id=F("id"),
+        response_id=F("id"), attributes=F("contact__attributes"),
         prev_score=Window(Lag("score"), partition_by=partition, order_by=oldest_first),
         prev_category=Window(Lag("category"), partition_by=partition, order_by=oldest_first),
-    ).filter(newest_first=1).values("contact_id", "kind", "submitted_at", "score", "category", "response_id",
-                                    "prev_score", "prev_category"))
+    ).filter(newest_first=1).values("contact_id", *DIMENSIONS, "submitted_at", "score", "category", "response_id",
+                                    "attributes", "prev_score", "prev_category"))
 
 
 def _tune_for_bulk() -> None:
@@ -163,8 +192,27 @@ def _tune_for_bulk() -> None:
             cursor.execute("SET LOCAL enable_sort = off")
 
 
+ROLLUPS = (DailyScore, DailySegmentScore, DailyDriverAnswer, DailyInvitations, LatestScore)
+
+
 def _delete(model, days) -> None:
-    (model.objects.all() if days is None else model.objects.filter(day__in=days)).delete()
+    if days is not None:
+        model.objects.filter(day__in=days).delete()
+    elif connection.vendor == "postgresql":
+        with connection.cursor() as cursor:  # no dead rows left behind by a full recount
+            # Foreign-key checks still pending in this transaction would block the TRUNCATE.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute(f"TRUNCATE {connection.ops.quote_name(model._meta.db_table)}")
+    else:
+        model.objects.all().delete()
+
+
+def _analyze() -> None:
+    """After a full count the planner must know the tables' new sizes (autovacuum comes later)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            for model in ROLLUPS:
+                cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
 
 
 # --- What changed ------------------------------------------------------------------------------
@@ -233,6 +281,9 @@ def _pending(state: RollupState, now: datetime) -> Work:
             work.add("days", _bounded(answers.annotate(d=local_day("submitted_at")).values_list("d", flat=True)
                                       .distinct().order_by(), FULL_RECOUNT_DAYS))
             work.add("contacts", _bounded(changed.values_list("pk", flat=True).order_by(), FULL_RECOUNT_CONTACTS))
+            sent = Invitation.objects.filter(contact_id__in=changed.values("pk"), sent_at__isnull=False)
+            work.add("invitation_days", _bounded(sent.annotate(d=local_day("sent_at")).values_list("d", flat=True)
+                                                 .distinct().order_by(), FULL_RECOUNT_DAYS))
     changed = _changed(Invitation.objects.all(), "sent_at", state.invitations_mark, state.invitations_seen)
     if changed is not None:
         work.marks["invitations_mark"] = _mark(Invitation.objects.all(), "sent_at")
@@ -298,5 +349,6 @@ def refresh_rollup(*, full: bool = False) -> int:
         _save_marks(state, work.marks)
         if work.days is ALL:
             state.save(update_fields=["built_at"])
+            _analyze()
             return -1
         return len(work.days)
