@@ -267,6 +267,25 @@ def nps_summary(filters: Filters) -> NpsChange:
     return NpsChange(current=_result(row), previous=_result(before))
 
 
+BUCKET_DAYS = {"day": 1, "week": 7, "month": 30, "quarter": 91}
+
+
+def trend_bucket(filters: Filters, answers: int, requested: str = "") -> str:
+    """The requested bucket if valid; otherwise the finest one that still gives each point about
+    the minimum number of answers (and at least three points when the period allows it)."""
+    if requested in BUCKETS:
+        return requested
+    needed = settings.KRINGLOOP["MIN_RESPONSES"]
+    order = list(BUCKET_DAYS)
+    bucket = filters.bucket()
+    for coarser in order[order.index(bucket) + 1:]:
+        points = max(filters.days / BUCKET_DAYS[bucket], 1)
+        if answers / points >= needed or filters.days / BUCKET_DAYS[coarser] < 3:
+            break
+        bucket = coarser
+    return bucket
+
+
 def nps_by_period(filters: Filters, bucket: str | None = None) -> list[dict]:
     """NPS per day, week (Monday), month or quarter, in the configured time zone."""
     bucket = bucket if bucket in BUCKETS else filters.bucket()
@@ -426,11 +445,22 @@ def driver_results(filters: Filters) -> list[dict]:
         total = sum(a["result"].n for a in numeric)
         average = sum(a["number"] * a["result"].n for a in numeric) / total if total else None
         answers.sort(key=lambda a: (a["number"] is None, a["number"] or 0, str(a["label"])))
-        scored = [a for a in answers if a["result"].nps is not None]
-        lowest = min(scored, key=lambda a: a["result"].nps)["label"] if len(scored) > 1 else None
-        panels.append({"question": question, "average": average, "answers": answers, "lowest": lowest,
+        pulls_down = _pulls_down_most(answers)
+        panels.append({"question": question, "average": average, "answers": answers, "pulls_down": pulls_down,
                        "scale": 7 if question.kind == Question.Kind.EFFORT else 5})
     return panels
+
+
+def _pulls_down_most(answers: list[dict]):
+    """The answer that costs the question's NPS the most: its share of respondents times how far
+    its NPS lies below the question's overall NPS. None when no answer pulls it down."""
+    overall = nps_from_counts(**{k: sum(getattr(a["result"], k) for a in answers)
+                                 for k in ("promoters", "passives", "detractors")})
+    if len(answers) < 2 or overall.nps is None:
+        return None
+    cost = {a["label"]: a["result"].n * (a["result"].nps - overall.nps) for a in answers if a["result"].n}
+    label = min(cost, key=cost.get)
+    return label if cost[label] < 0 else None
 
 
 def _raw_driver_rows(answers) -> list[dict]:

@@ -48,12 +48,14 @@ def dashboard(request):
     with queries.fresh_rollup():  # one refresh of the rollups for every panel below
         summary = queries.nps_summary(filters)
         by_team = queries.nps_by(filters, "team")
-        trend = queries.nps_by_period(filters)
+        bucket = queries.trend_bucket(filters, summary.current.n, request.GET.get("bucket", ""))
+        trend = queries.nps_by_period(filters, bucket)
         context = {
             "filters": filters, "summary": summary, "rate": queries.response_rate(filters),
             "trend_data": [{"label": row["period"].isoformat(), "nps": row["result"].nps,
-                            "margin": row["result"].margin, "n": row["result"].n} for row in trend],
-            "bucket": filters.bucket(), "distribution": queries.score_distribution(filters),
+                            "margin": row["result"].margin, "n": row["result"].n,
+                            "too_few": row["result"].too_few} for row in trend],
+            "bucket": bucket, "buckets": list(queries.BUCKETS), "distribution": queries.score_distribution(filters),
             "by_touchpoint": _sorted(queries.nps_by(filters, "touchpoint"), sort),
             "by_team": _sorted(by_team, sort),
             "by_segment": _sorted(queries.nps_by_segment(filters, segment_key), sort),
@@ -81,7 +83,7 @@ def followup_health(request):
 
     filters = queries.parse_filters(request.GET)
     context = {
-        "filters": filters, "sla": sla_health(since=filters.start_dt),
+        "filters": filters, "sla": sla_health(since=filters.start_dt, team_ids=[filters.team] if filters.team else None),
         "recovery": detractor_recovery(since=filters.start_dt, until=filters.end_dt),
         "loops_closed": ImprovementNotice.objects.filter(status=ImprovementNotice.Status.SENT,
                                                          sent_at__gte=filters.start_dt,

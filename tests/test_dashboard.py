@@ -124,8 +124,10 @@ def test_htmx_gets_the_body_only_with_the_url_pushed(client, viewer, data):
 def test_the_trend_carries_the_margin_and_the_bucket(client, viewer, data):
     client.force_login(viewer)
     context = client.get("/dashboard/?kind=transactional&period=30d").context
-    assert context["bucket"] == "day"
-    assert sum(point["n"] for point in context["trend_data"]) == 8
+    assert context["bucket"] == "week"  # 8 answers are too few for a point a day
+    assert sum(point["n"] for point in context["trend_data"]) == 8 and all(p["too_few"] for p in context["trend_data"])
+    context = client.get("/dashboard/?kind=transactional&period=30d&bucket=day").context
+    assert context["bucket"] == "day" and len(context["trend_data"]) == 2
     assert all(point["margin"] > 0 for point in context["trend_data"])
 
 
@@ -172,7 +174,7 @@ def test_the_drivers_panel_shows_which_answer_pulls_the_score_down(client, viewe
     client.force_login(viewer)
     response = client.get("/dashboard/?kind=transactional")
     panel = response.context["drivers"][0]
-    assert panel["lowest"] == "1" and panel["average"] == pytest.approx(18 / 5)
+    assert panel["pulls_down"] == "1" and panel["average"] == pytest.approx(18 / 5)
     assert "Were you helped?" in response.content.decode()
 
 

@@ -156,10 +156,14 @@ def test_periods_are_bucketed_in_the_configured_time_zone(db):
     assert queries.nps_by_period(raw, "week") == []  # the live path takes the same filters
 
 
-def test_the_bucket_follows_the_length_of_the_period(db):
-    assert queries.parse_filters({"period": "30d"}).bucket() == "day"
-    assert queries.parse_filters({"period": "90d"}).bucket() == "week"
-    assert queries.parse_filters({"period": "365d"}).bucket() == "month"
+def test_the_bucket_follows_the_length_of_the_period_and_the_answers(db):
+    month, quarter, year = (queries.parse_filters({"period": p}) for p in ("30d", "90d", "365d"))
+    assert (month.bucket(), quarter.bucket(), year.bucket()) == ("day", "week", "month")
+    assert queries.trend_bucket(month, 30 * 30) == "day"  # thirty answers a day: a point a day
+    assert queries.trend_bucket(month, 100) == "week"  # too few for days; months would be one point
+    assert queries.trend_bucket(year, 100) == "quarter"
+    assert queries.trend_bucket(year, 100, "day") == "day"  # asked for explicitly
+    assert queries.trend_bucket(year, 100, "hour") == "quarter"
 
 
 def test_the_response_rate_is_answered_over_delivered(shop):
@@ -216,11 +220,11 @@ def test_driver_results_give_averages_and_the_nps_behind_each_answer(drivers):
     panel, rows = _panel(results, drivers["csat"])
     assert panel["average"] == pytest.approx(3.4)
     assert rows == {"1": (1, -100), "3": (1, 0), "4": (2, 100), "5": (1, 100)}
-    assert panel["lowest"] == "1"
+    assert panel["pulls_down"] == "1"
     panel, rows = _panel(results, drivers["speed"])
-    assert rows == {"Fast": (2, 100), "Slow": (3, 0)} and panel["average"] is None and panel["lowest"] == "Slow"
+    assert rows == {"Fast": (2, 100), "Slow": (3, 0)} and panel["average"] is None and panel["pulls_down"] == "Slow"
     panel, rows = _panel(results, drivers["topics"])
-    assert rows == {"Staff": (2, 100), "App": (2, 0), "Price": (2, -50)} and panel["lowest"] == "Price"
+    assert rows == {"Staff": (2, 100), "App": (2, 0), "Price": (2, -50)} and panel["pulls_down"] == "Price"
 
 
 def test_driver_results_under_a_segment_filter_count_live(drivers):

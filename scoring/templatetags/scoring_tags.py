@@ -76,3 +76,14 @@ def score_x(index, history):
     width, pad = 240, 6
     step = (width - 2 * pad) / max(len(history) - 1, 1)
     return f"{pad + (index - 1) * step:.1f}"
+
+
+@register.filter
+def any_too_few(rows) -> bool:
+    return any(row["result"].too_few for row in rows)
+
+
+@register.filter
+def rounded(value):
+    """A number rounded for display (half away from zero), or None."""
+    return None if value in (None, "") else round_half_away(value)

@@ -51,8 +51,11 @@
             borderWidth: 0, pointRadius: 0, pointHitRadius: 0, fill: false },
           { label: "95 % margin", data: trend.map((p) => (p.nps === null ? null : Math.max(-100, p.nps - p.margin))),
             borderWidth: 0, pointRadius: 0, pointHitRadius: 0, fill: "-1", backgroundColor: band },
-          { label: "NPS", data: trend.map((p) => p.nps), borderColor: green, backgroundColor: green,
-            borderWidth: 2.5, tension: 0.3, pointRadius: trend.length > 60 ? 0 : 3, spanGaps: true },
+          { label: "NPS", data: trend.map((p) => p.nps), borderColor: green, borderWidth: 2.5, tension: 0.3,
+            spanGaps: true, pointBorderColor: green, pointBorderWidth: 2,
+            // A hollow point: too few answers in that bucket to read much into it.
+            pointBackgroundColor: trend.map((p) => (p.too_few ? "#fff" : green)),
+            pointRadius: trend.map((p) => (trend.length > 60 && !p.too_few ? 0 : 3.5)) },
         ],
       },
       options: {
@@ -72,7 +75,7 @@
             callbacks: {
               title: (items) => trend[items[0].dataIndex].label,
               label: (ctx) => `NPS ${signed(ctx.parsed.y)} ± ${Math.round(trend[ctx.dataIndex].margin)}`,
-              afterLabel: (ctx) => `n = ${trend[ctx.dataIndex].n}`,
+              afterLabel: (ctx) => `n = ${trend[ctx.dataIndex].n}${trend[ctx.dataIndex].too_few ? " (too few answers)" : ""}`,
             },
           },
         },
