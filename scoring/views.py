@@ -129,7 +129,7 @@ def export_responses_xlsx(request):
 @viewer_required
 @require_GET
 def export_breakdown_csv(request):
-    return exports.breakdown_csv(request.user, queries.parse_filters(request.GET), request.GET.get("by", ""))
+    return exports.breakdown_csv(request.user, queries.parse_filters(request.GET), request.GET.get("by") or "touchpoint")
 
 
 @admin_required
