@@ -36,8 +36,8 @@ class CompanySettings(models.Model):
         return f"company target {self.nps_target}"
 
 
-class _Dimensions(models.Model):
-    """What every response rollup is cut by: the local day and the response's own dimensions."""
+class _Cut(models.Model):
+    """What every rollup is cut by: the local day and the campaign's dimensions."""
 
     day = models.DateField()
     kind = models.CharField(max_length=20)
@@ -45,6 +45,14 @@ class _Dimensions(models.Model):
     touchpoint_id = models.BigIntegerField(null=True)
     team_id = models.BigIntegerField(null=True)
     channel = models.CharField(max_length=10)
+
+    class Meta:
+        abstract = True
+
+
+class _Dimensions(_Cut):
+    """A response rollup: also the response's language, and how many answers gave each score."""
+
     language = models.CharField(max_length=8)
     score = models.PositiveSmallIntegerField()
     n = models.PositiveIntegerField()
@@ -93,15 +101,9 @@ class DailyDriverAnswer(_Dimensions):
         indexes = [models.Index(fields=["segment_key", "day"], name="dailydriver_segment_day")]
 
 
-class DailyInvitations(models.Model):
+class DailyInvitations(_Cut):
     """Invitations by local day of sending: how many were delivered (not bounced) and answered."""
 
-    day = models.DateField()
-    kind = models.CharField(max_length=20)
-    campaign_id = models.BigIntegerField()
-    touchpoint_id = models.BigIntegerField(null=True)
-    team_id = models.BigIntegerField(null=True)
-    channel = models.CharField(max_length=10)
     delivered = models.PositiveIntegerField()
     answered = models.PositiveIntegerField()
     # As in DailyDriverAnswer: "" for all invitations, and once per rolled-up segment key.
