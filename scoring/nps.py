@@ -73,15 +73,22 @@ class NpsResult:
         return self.n < self.min_n
 
 
-def nps_from_counts(*, promoters: int, passives: int, detractors: int, min_n: int = 30) -> NpsResult:
+def nps_from_counts(*, promoters: int, passives: int, detractors: int, min_n: int | None = None) -> NpsResult:
+    """An NpsResult from category counts; `min_n` defaults to settings.KRINGLOOP["MIN_RESPONSES"]."""
     if min(promoters, passives, detractors) < 0:
         raise ValueError("Counts cannot be negative.")
+    if min_n is None:
+        from django.conf import settings
+
+        min_n = settings.KRINGLOOP["MIN_RESPONSES"]
     return NpsResult(n=promoters + passives + detractors, promoters=promoters, passives=passives,
                      detractors=detractors, min_n=min_n)
 
 
 @dataclass(frozen=True)
 class NpsChange:
+    """The change from `previous` to `current`: z = Δ / √(Var₁ + Var₂), both in NPS points."""
+
     current: NpsResult
     previous: NpsResult
 

@@ -82,3 +82,36 @@ def test_swapping_promoters_and_detractors_flips_the_sign(p, pa, d):
     if a.n:
         assert a.nps == pytest.approx(-b.nps)
         assert a.margin == pytest.approx(b.margin)
+
+
+def test_the_change_z_is_hand_computed():
+    before = nps_from_counts(promoters=400, passives=300, detractors=300)  # p .4, d .3: Var = .69 / 1000
+    after = nps_from_counts(promoters=500, passives=300, detractors=200)  # p .5, d .2: Var = .61 / 1000
+    assert NpsChange(after, before).z == pytest.approx(20 / (math.sqrt(0.0013) * 100))  # 5.547
+    assert round(NpsChange(after, before).z, 3) == 5.547
+
+
+def test_a_change_is_never_significant_with_too_few_answers():
+    before = nps_from_counts(promoters=0, passives=0, detractors=20)
+    after = nps_from_counts(promoters=20, passives=0, detractors=0)
+    assert abs(NpsChange(after, before).z) > 1.96 and not NpsChange(after, before).significant
+    assert NpsChange(after, nps_from_counts(promoters=0, passives=0, detractors=0)).delta is None
+
+
+def test_the_minimum_comes_from_the_settings(settings):
+    settings.KRINGLOOP = {**settings.KRINGLOOP, "MIN_RESPONSES": 5}
+    assert not nps_from_counts(promoters=3, passives=1, detractors=1).too_few
+    assert nps_from_counts(promoters=3, passives=0, detractors=1).too_few
+
+
+@given(counts, counts, counts, counts, counts, counts)
+def test_the_change_is_antisymmetric_and_significance_needs_enough_answers(p1, pa1, d1, p2, pa2, d2):
+    a = nps_from_counts(promoters=p1, passives=pa1, detractors=d1, min_n=30)
+    b = nps_from_counts(promoters=p2, passives=pa2, detractors=d2, min_n=30)
+    if a.n and b.n:
+        forward, backward = NpsChange(a, b), NpsChange(b, a)
+        assert forward.delta == pytest.approx(-backward.delta)
+        assert forward.z == pytest.approx(-backward.z) or math.isinf(forward.z)
+        assert forward.significant == backward.significant
+        if forward.significant:
+            assert a.n >= 30 and b.n >= 30 and abs(forward.delta) > 0
