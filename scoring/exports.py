@@ -7,6 +7,7 @@ import tempfile
 
 from django.http import FileResponse, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
 from django.utils import timezone
+from django.utils.text import slugify
 
 from core.audit import audit_log
 from scoring import queries
@@ -125,12 +126,13 @@ def breakdown_csv(user, filters, dimension: str) -> HttpResponse:
     audit_log(actor=user, action="export.breakdown", data={"by": dimension, "filters": filters.as_query()})
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow([dimension, "n", "promoters", "passives", "detractors", "nps", "margin", "too_few"])
+    writer.writerow([neutralise(dimension), "n", "promoters", "passives", "detractors", "nps", "margin", "too_few"])
     for row in table:
         r = row["result"]
         writer.writerow([neutralise(str(row["label"])), r.n, r.promoters, r.passives, r.detractors,
                          f"{r.nps:.2f}" if r.nps is not None else "", f"{r.margin:.2f}" if r.margin is not None else "",
                          "yes" if r.too_few else "no"])
     response = HttpResponse("\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="nps-by-{dimension}-{filters.start}-{filters.end}.csv"'
+    name = slugify(dimension) or "segment"
+    response["Content-Disposition"] = f'attachment; filename="nps-by-{name}-{filters.start}-{filters.end}.csv"'
     return response

@@ -18,6 +18,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.db.models import Count, F, Q, Sum, Window
 from django.db.models.fields.json import KeyTextTransform
+from django.db.models.lookups import Exact
 from django.db.models.functions import Coalesce, Lag, TruncDay, TruncMonth, TruncQuarter, TruncWeek
 from django.utils import timezone
 
@@ -150,8 +151,8 @@ def parse_filters(params) -> Filters:
 
 
 def valid_key(key: str) -> bool:
-    """Attribute names are plain words (letters, digits, _ and -), at most 80 characters."""
-    return 0 < len(key) <= 80 and key.replace("_", "").replace("-", "").isalnum()
+    """An attribute name as imports make them: 1–80 printable characters (spaces allowed)."""
+    return 0 < len(key) <= 80 and key.isprintable() and key.strip() == key
 
 
 # --- Filtering -----------------------------------------------------------------------------------
@@ -170,10 +171,12 @@ def _dimension_q(filters: Filters, prefix: str = "") -> Q:
     return q
 
 
-def _segment_q(filters: Filters, prefix: str = "") -> Q:
+def _segment_q(filters: Filters, prefix: str = "", attributes: str = "contact__attributes") -> Q:
+    """The segment filter, compared as text (as the rollups store it). The key is an expression
+    argument, never part of a lookup path, so any attribute name is safe."""
     if not filters.segment_key:
         return Q()
-    return Q(**{f"{prefix}contact__attributes__{filters.segment_key}": filters.segment_value})
+    return Q(Exact(KeyTextTransform(filters.segment_key, f"{prefix}{attributes}"), filters.segment_value))
 
 
 def responses(filters: Filters, *, period: bool = True, with_category: bool = False, with_search: bool = False):
@@ -409,7 +412,7 @@ def _invitations(filters: Filters, *, since: datetime):
     if filters.channel:
         qs = qs.filter(campaign__channel=filters.channel)
     if filters.segment_key:
-        qs = qs.filter(**{f"contact__attributes__{filters.segment_key}": filters.segment_value})
+        qs = qs.filter(_segment_q(filters))
     if filters.language:
         qs = qs.filter(contact__language=filters.language)
     return qs
@@ -518,7 +521,7 @@ def at_risk(filters: Filters, *, limit: int = 10) -> list[LatestScore]:
                                      submitted_at__gte=filters.start_dt, submitted_at__lt=filters.end_dt)
           .select_related("response__contact", "response__campaign").order_by("-submitted_at"))
     if filters.segment_key:
-        qs = qs.filter(**{f"attributes__{filters.segment_key}": filters.segment_value})
+        qs = qs.filter(_segment_q(filters, attributes="attributes"))
     rows = list(qs.filter(response__contact_id__isnull=False)[:limit])  # a deleted contact leaves NULL
     rank = {Category.DETRACTOR: 0, Category.PASSIVE: 1, Category.PROMOTER: 2}
     for row in rows:

@@ -112,8 +112,17 @@ def test_the_breakdown_csv(client, viewer, evil, campaign):
 
 def test_a_bad_breakdown_is_a_400(client, viewer, db):
     client.force_login(viewer)
-    response = client.get("/dashboard/breakdown.csv?by=%3Cscript%3E")
+    response = client.get("/dashboard/breakdown.csv?by=%00")
     assert response.status_code == 400 and b"Choose what to break down by" in response.content
+    response = client.get("/dashboard/breakdown.csv?by==cmd%22%0D")  # a CR is not printable either
+    assert response.status_code == 400
+
+
+def test_an_odd_segment_name_is_neutralised_in_the_breakdown(client, viewer, db):
+    client.force_login(viewer)
+    response = client.get("/dashboard/breakdown.csv?by=%3DHYPERLINK(1)")
+    assert response.status_code == 200 and 'filename="nps-by-hyperlink1-' in response["Content-Disposition"]
+    assert response.content.decode("utf-8-sig").startswith("'=HYPERLINK(1),n,")
 
 
 def test_exports_need_the_viewer_role(client, outsider, db):

@@ -254,7 +254,11 @@ def test_bad_filter_values_are_ignored_and_reported(db):
         "90d", "relational", None, None, None)
     assert (filters.segment_key, filters.channel, filters.category, filters.language) == ("", "", "", "")
     assert len(filters.errors) == 9
-    assert queries.parse_filters({"segment": "x'); drop table--=1"}).segment_key == ""
+    assert queries.parse_filters({"segment": "bad\x00key=1"}).segment_key == ""
+    assert queries.parse_filters({"segment": "k" * 81 + "=1"}).segment_key == ""
+    # Any printable name is a key: it is a query parameter, never SQL or a lookup path.
+    hostile = queries.parse_filters({"segment": "x'); drop table--=1", "kind": "all"})
+    assert hostile.segment_key == "x'); drop table--" and queries.nps_summary(hostile).current.n == 0
 
 
 def test_the_filters_round_trip_through_the_url(db):
@@ -263,3 +267,17 @@ def test_the_filters_round_trip_through_the_url(db):
     from django.http import QueryDict
 
     assert queries.parse_filters(QueryDict(filters.as_query())) == filters
+
+
+def test_any_attribute_name_can_be_a_segment(db):
+    campaign = CampaignFactory(kind="transactional")
+    odd = ContactFactory(attributes={"Customer tier": "gold", "contains": "x", "size": 50})
+    ResponseFactory(campaign=campaign, contact=odd, score=10, submitted_at=at("2026-03-10"), comment="odd one")
+    ResponseFactory(campaign=campaign, contact=ContactFactory(attributes={}), score=0, submitted_at=at("2026-03-10"))
+    for segment in ("Customer tier=gold", "contains=x", "size=50"):  # size is rolled up, the others live
+        filters = march(segment=segment)
+        assert filters.segment_key == segment.split("=")[0]
+        assert queries.nps_summary(filters).current.n == 1, segment
+        assert queries.comment_list(filters).count() == 1
+    assert _table(queries.nps_by_segment(march(), "Customer tier")) == {"gold": (1, 1, 0, 0), "(none)": (1, 0, 0, 1)}
+    assert _table(queries.nps_by_segment(march(), "size")) == {"50": (1, 1, 0, 0), "(none)": (1, 0, 0, 1)}
