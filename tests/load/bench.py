@@ -221,19 +221,30 @@ def main() -> int:
         from followups.models import FollowUp
         from surveys.models import Response
 
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and Response.objects.filter(processed_at__isnull=True).exists():
-            time.sleep(1)  # let the submit phase's answers drain first
+        import redis
+
+        broker = redis.Redis(port=args.redis_port)
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline and (Response.objects.filter(processed_at__isnull=True).exists()
+                                               or broker.llen("celery")):
+            time.sleep(1)  # let the submit phase's answers and e-mails drain first
         probe = tokens[-200:]
         conn = http.client.HTTPConnection("127.0.0.1", args.port, timeout=30)
         state = {}
         token_iter = iter(probe[100:102])
         submit(conn, 0, state)  # primes the client's CSRF cookie and token
+        accepted = 0
         for token in probe[:100]:
             token_iter = iter([token])
-            submit(conn, 0, state)  # score 3: a detractor
+            accepted += bool(submit(conn, 0, state))  # score 3: a detractor
             time.sleep(0.05)
-        time.sleep(5)
+        figures["followup_probe_accepted"] = accepted
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and EmailDelivery.objects.filter(
+                kind="followup_owner", sent_at__isnull=False,
+                key__in=[f"followup-owner:{f.pk}:{f.owner_id}" for f in
+                         FollowUp.objects.filter(response__invitation__token__in=probe)]).count() < accepted:
+            time.sleep(0.5)
         lags = []
         for followup in FollowUp.objects.filter(response__invitation__token__in=probe).select_related("response"):
             delivery = EmailDelivery.objects.filter(key__startswith=f"followup-owner:{followup.pk}:").first()
