@@ -6,7 +6,7 @@ PYTHON ?= python3
 PORT ?= 8000
 export PORT
 
-.PHONY: demo test install install-dev assets bench chaos e2e clean help
+.PHONY: demo test install install-dev assets bench chaos e2e clean help messages
 
 help:
 	@echo "make demo   - install everything and run Kringloop on http://127.0.0.1:$(PORT) (SQLite, file broker, outbox)"
@@ -46,3 +46,6 @@ chaos: install-dev
 
 clean:
 	rm -rf .demo staticfiles .pytest_cache
+
+messages: install
+	$(PY) locale/fill.py

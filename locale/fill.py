@@ -1,0 +1,99 @@
+"""Regenerate the Dutch catalogue and fill it from pending translation files.
+
+    .venv/bin/python locale/fill.py            # makemessages, fill from locale/nl/pending-*.json, compile
+
+A pending file maps an English msgid to its Dutch text; for a plural entry the value is a
+two-item list [singular, plural]. Entries already translated in django.po are kept. The
+whole run holds a file lock, so several people (or helpers) can run it at once safely.
+"""
+
+import fcntl
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PO = ROOT / "locale" / "nl" / "LC_MESSAGES" / "django.po"
+
+
+def _unquote(lines):
+    return "".join(json.loads(line[line.index('"'):]) for line in lines)
+
+
+def _quote(text: str) -> str:
+    return json.dumps(text, ensure_ascii=False)
+
+
+def _pending() -> dict:
+    merged = {}
+    for path in sorted((ROOT / "locale" / "nl").glob("pending-*.json")):
+        merged.update(json.loads(path.read_text(encoding="utf-8")))
+    return merged
+
+
+def fill(text: str, pending: dict) -> tuple[str, list[str]]:
+    blocks, missing = [], []
+    for block in text.split("\n\n"):
+        lines = block.split("\n")
+        keep = [l for l in lines if not (l.startswith("#,") and "fuzzy" in l and "msgid" not in l)]
+        fuzzy = len(keep) != len(lines)
+        body = [l for l in keep if l and not l.startswith("#")]
+        if not body or not any(l.startswith("msgid ") for l in body):
+            blocks.append(block)
+            continue
+        sections, current = {}, None
+        for line in body:
+            m = re.match(r'^(msgctxt|msgid_plural|msgid|msgstr(?:\[\d\])?) ', line)
+            if m:
+                current = m.group(1)
+                sections[current] = [line]
+            elif current:
+                sections[current].append(line)
+        msgid = _unquote(sections["msgid"])
+        if not msgid:
+            blocks.append(block)
+            continue
+        plural = "msgid_plural" in sections
+        strs = [k for k in sections if k.startswith("msgstr")]
+        done = all(_unquote(sections[k]) for k in strs) and not fuzzy
+        if done:
+            blocks.append("\n".join(keep))
+            continue
+        value = pending.get(msgid)
+        if value is None:
+            missing.append(msgid)
+            blocks.append(block)
+            continue
+        head = [l for l in keep if l.startswith("#")]
+        out = head + [l for k in sections if not k.startswith("msgstr") for l in sections[k]]
+        if plural:
+            one, many = (value, value) if isinstance(value, str) else value
+            out += [f"msgstr[0] {_quote(one)}", f"msgstr[1] {_quote(many)}"]
+        else:
+            out += [f"msgstr {_quote(value if isinstance(value, str) else value[0])}"]
+        blocks.append("\n".join(out))
+    return "\n\n".join(blocks), missing
+
+
+def main() -> int:
+    env = {**os.environ, "KRINGLOOP_ENV": os.environ.get("KRINGLOOP_ENV", "development")}
+    python = sys.executable
+    with open("/tmp/kringloop-catalogue.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        subprocess.run([python, "manage.py", "makemessages", "-l", "nl", "--ignore=.venv", "--ignore=node_modules",
+                        "--ignore=tests", "--no-obsolete"], cwd=ROOT, env=env, check=True)
+        text, missing = fill(PO.read_text(encoding="utf-8"), _pending())
+        PO.write_text(text, encoding="utf-8")
+        subprocess.run([python, "manage.py", "compilemessages", "-l", "nl"], cwd=ROOT, env=env, check=True,
+                       capture_output=True)
+    for msgid in missing:
+        print(f"untranslated: {msgid!r}")
+    print(f"{len(missing)} untranslated")
+    return 1 if missing else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
