@@ -18,5 +18,6 @@ app.conf.beat_schedule = {
     "surveys-send-reminders": {"task": "surveys.tasks.send_due_reminders", "schedule": 15 * 60.0},
     "followups-sweep-unrouted": {"task": "followups.tasks.sweep_unrouted_responses", "schedule": 60.0},
     "followups-escalate-overdue": {"task": "followups.tasks.escalate_overdue", "schedule": 5 * 60.0},
+    "webhooks-sweep-lost": {"task": "webhooks.tasks.sweep_lost_deliveries", "schedule": 60.0},
     "scoring-weekly-digest": {"task": "scoring.tasks.send_weekly_digests", "schedule": crontab(minute=5)},
 }

@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "surveys",
     "followups",
     "scoring",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
@@ -266,6 +267,7 @@ KRINGLOOP = {
     "INVITE_BATCH_SIZE": env_int("INVITE_BATCH_SIZE", 500, minimum=1),
     "DIGEST_WEEKDAY": 0,  # Monday
     "DIGEST_HOUR": env_int("DIGEST_HOUR", 8, minimum=0),
+    "WEBHOOK_PRIVATE_NETWORKS": env_bool("WEBHOOK_ALLOW_PRIVATE_NETWORKS", not PRODUCTION),
 }
 
 LOGGING = {

@@ -6,6 +6,7 @@ urlpatterns = [
     path("", include("surveys.urls")),
     path("", include("followups.urls")),
     path("", include("scoring.urls")),
+    path("", include("webhooks.urls")),
     path("anymail/", include("anymail.urls")),  # ESP tracking webhooks (basic auth: ANYMAIL_WEBHOOK_SECRET)
     path("django-admin/", admin.site.urls),
 ]

@@ -1,4 +1,5 @@
 from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext_lazy as _
 
 from core.roles import ADMIN, AGENT, VIEWER, has_role, user_role
 
@@ -14,7 +15,8 @@ NAV_ITEMS = [
     ("Routing", "routing_rule_list", ADMIN),
 ]
 # Administration pages, in the user menu to keep the bar short.
-ADMIN_MENU = [("Users and teams", "user_list"), ("Outbox", "outbox"), ("Audit log", "audit_log")]
+ADMIN_MENU = [("Users and teams", "user_list"), ("Outbox", "outbox"), ("Audit log", "audit_log"),
+              (_("Webhooks"), "webhook_endpoint_list")]
 
 
 def navigation(request):

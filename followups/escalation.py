@@ -9,6 +9,7 @@ from django.db import transaction
 from django.db.models import DateTimeField, DurationField, ExpressionWrapper, F, Q
 from django.utils import timezone
 
+import webhooks.events
 from core.roles import ADMIN
 from followups import emails
 from followups.models import FollowUp, FollowUpEvent
@@ -62,6 +63,7 @@ def escalate_case(case: FollowUp, *, level: int) -> bool:
             data={"level": level, "to": [r.pk for r in recipients]})
         for recipient in recipients:
             emails.send_escalation(followup=case, level=level, recipient=recipient)
+        webhooks.events.emit("followup.escalated", case)
     return True
 
 

@@ -8,6 +8,7 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
+import webhooks.events
 from core.audit import audit_log
 from core.mail import render_email, send_once
 from core.queue import enqueue_on_commit
@@ -111,6 +112,7 @@ def improvement_ship(*, improvement: Improvement, actor, exclude_contact_ids=())
             enqueue_on_commit(SEND_TASK, notice_id)
         audit_log(actor=actor, action="improvement.shipped", target=locked,
                   data={"queued": len(queued), "excluded": sorted(exclude)})
+        webhooks.events.emit("improvement.shipped", locked)
     return len(queued)
 
 
@@ -210,4 +212,3 @@ def notice_progress(improvement: Improvement) -> dict:
     done = total - counts.get(ImprovementNotice.Status.QUEUED, 0)
     return {"counts": counts, "total": total, "percent": round(100 * done / total) if total else 100,
             "done": counts.get(ImprovementNotice.Status.QUEUED, 0) == 0}
-

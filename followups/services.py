@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+import webhooks.events
 from core.audit import audit_log
 from core.queue import enqueue_on_commit
 from followups import emails, queries, routing, sla
@@ -75,6 +76,8 @@ def response_process(*, response_id: int) -> Processed:
                     .select_related("campaign", "contact__account_owner").filter(pk=response_id).first())
         if response is None:
             return Processed(None, False)
+        if response.processed_at is None:  # its first processing: the answer is new to the webhooks
+            webhooks.events.emit("response.created", response)
         existing = FollowUp.objects.filter(response=response).first()
         result = Processed(existing, False)
         if existing is not None:
@@ -137,6 +140,7 @@ def _open(response: Response) -> tuple[FollowUp, bool]:
         who = owner.get_username() if owner else f"the {team} queue" if team else "the fallback queue"
         _event(followup, FollowUpEvent.Kind.ROUTED, text=f"Routed to {who} by rule “{rule.name}”.",
                rule=rule.pk, owner=owner.pk if owner else None)
+    webhooks.events.emit("followup.created", followup)
     return followup, True
 
 
@@ -214,6 +218,8 @@ def followup_transition(*, followup: FollowUp, to: str, actor, reason: str = "",
             text += f" Summary: {summary.strip()}"
         _event(case, FollowUpEvent.Kind.STATUS, actor=actor, text=text, status_from=previous, status_to=to)
         audit_log(actor=actor, action="followup.status", target=case, data={"from": previous, "to": to})
+        if to in (S.RESOLVED, S.CLOSED):
+            webhooks.events.emit("followup.closed", case)
     return case
 
 

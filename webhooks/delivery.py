@@ -1,0 +1,178 @@
+"""Sending deliveries: one HTTP attempt at a time, retried with backoff, at least once.
+
+The worker claims a due delivery with a conditional UPDATE (a lease, so no transaction stays open
+during the request and a killed worker's claim expires), posts the stored body with fresh
+signature headers, logs the attempt and decides: delivered (any 2xx), retry later (network
+error, timeout, 5xx, 408, 429), or failed (anything else, or the attempts are used up). A task
+that runs twice, or late, finds nothing to claim and does nothing. Receivers should still treat
+the `Kringloop-Delivery` id as an idempotency key: a worker killed between the receiver's answer
+and our log line sends that delivery again.
+"""
+
+import logging
+import random
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+
+import requests
+import urllib3
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from core.queue import send_task_now
+from webhooks import signing, targets
+from webhooks.events import DELIVER_TASK, PING
+from webhooks.models import Delivery, DeliveryAttempt, Endpoint
+
+logger = logging.getLogger(__name__)
+
+# Seconds to wait after attempt 1, 2, … : 2, 4, 8, 16 and 32 minutes, so the sixth and last
+# attempt goes out about an hour after the first. Each wait gets up to 10 % random extra, so
+# deliveries that failed together during an outage do not all come back in the same second.
+RETRY_DELAYS = (120, 240, 480, 960, 1920)
+RETRY_AFTER_MAX = 3600  # a receiver's Retry-After is honoured up to an hour
+TIMEOUT = 10  # seconds to connect, and between bytes of the answer
+LEASE = timedelta(seconds=60)  # longer than any attempt can take
+EARLY = timedelta(seconds=5)  # a retry may arrive this much before its time (clock differences)
+SWEEP_AFTER = timedelta(minutes=2)  # a due delivery nobody took by then lost its task
+KEEP_LOG = timedelta(days=30)
+EXCERPT_CHARS = 1000
+READ_BYTES = 64 * 1024
+USER_AGENT = "Kringloop-Webhooks/1"
+
+
+@dataclass
+class Outcome:
+    attempted: bool
+    retry_in: int | None = None  # seconds until the task should run again
+
+
+def retry_delay(attempt: int, retry_after: str | None = None) -> int:
+    """Seconds before the attempt after `attempt` (1-based)."""
+    base = RETRY_DELAYS[min(attempt, len(RETRY_DELAYS)) - 1]
+    delay = base + random.randint(0, base // 10)
+    if retry_after and retry_after.strip().isdigit():
+        delay = max(delay, min(int(retry_after.strip()), RETRY_AFTER_MAX))
+    return delay
+
+
+def retryable(status_code: int | None) -> bool:
+    """No answer at all (network error, timeout), a server error, or "too many requests"."""
+    return status_code is None or status_code >= 500 or status_code in (408, 429)
+
+
+def signing_secrets(endpoint: Endpoint, now) -> list[str]:
+    keep_previous = endpoint.previous_secret and endpoint.previous_secret_expires_at \
+        and endpoint.previous_secret_expires_at > now
+    return [endpoint.secret, endpoint.previous_secret] if keep_previous else [endpoint.secret]
+
+
+def request_headers(delivery: Delivery, endpoint: Endpoint, *, attempt: int, now) -> dict:
+    body = delivery.body.encode()
+    return {
+        "Content-Type": "application/json",
+        "User-Agent": USER_AGENT,
+        "Kringloop-Event": delivery.event,
+        "Kringloop-Delivery": str(delivery.pk),
+        "Kringloop-Attempt": str(attempt),
+        signing.HEADER: signing.signature_header(signing_secrets(endpoint, now), body, int(now.timestamp())),
+    }
+
+
+@dataclass
+class Answer:
+    status_code: int | None = None
+    excerpt: str = ""
+    error: str = ""
+    retry_after: str | None = None
+    refused: bool = False  # the target is not allowed: trying again will not help
+
+
+def post(url: str, body: bytes, headers: dict) -> Answer:
+    """One POST; never raises for anything the receiver or the network does."""
+    try:
+        targets.check_url(url)
+    except ValidationError as error:
+        return Answer(error=f"Refused: {' '.join(error.messages)}", refused=True)
+    try:
+        with requests.post(url, data=body, headers=headers, timeout=TIMEOUT, allow_redirects=False,
+                           stream=True) as answer:
+            raw = answer.raw.read(READ_BYTES, decode_content=True) or b""
+            text = raw.decode(answer.encoding or "utf-8", errors="replace")
+            return Answer(status_code=answer.status_code, excerpt=text[:EXCERPT_CHARS],
+                          retry_after=answer.headers.get("Retry-After"))
+    except (requests.RequestException, urllib3.exceptions.HTTPError, OSError, ValueError) as error:
+        return Answer(error=f"{type(error).__name__}: {error}"[:500])
+
+
+def _cancel_if_endpoint_inactive(delivery_id) -> None:
+    """Events for a disabled endpoint are dropped; pings (an admin's explicit test) still go."""
+    (Delivery.objects.filter(pk=delivery_id, status=Delivery.Status.PENDING, endpoint__active=False)
+     .exclude(event=PING).update(status=Delivery.Status.CANCELLED, next_attempt_at=None,
+                                 last_error="The endpoint was disabled.", updated_at=timezone.now()))
+
+
+def _claim(delivery_id, now) -> Delivery | None:
+    claimed = (Delivery.objects.filter(pk=delivery_id, status=Delivery.Status.PENDING,
+                                       next_attempt_at__lte=now + EARLY, attempts__lt=F("max_attempts"))
+               .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+               .update(claimed_until=now + LEASE, attempts=F("attempts") + 1))
+    if not claimed:
+        return None
+    return Delivery.objects.select_related("endpoint").get(pk=delivery_id)
+
+
+def delivery_attempt(*, delivery_id) -> Outcome:
+    """Make the next attempt of a delivery if one is due; safe to call any number of times."""
+    _cancel_if_endpoint_inactive(delivery_id)
+    delivery = _claim(delivery_id, timezone.now())
+    if delivery is None:
+        return Outcome(attempted=False)
+    endpoint, number = delivery.endpoint, delivery.attempts
+    started = timezone.now()
+    headers = request_headers(delivery, endpoint, attempt=number, now=started)
+    clock = time.monotonic()
+    answer = post(endpoint.url, delivery.body.encode(), headers)
+    duration_ms = round((time.monotonic() - clock) * 1000)
+    finished = timezone.now()
+
+    ok = answer.status_code is not None and 200 <= answer.status_code < 300
+    retry_in = None
+    if ok:
+        status = Delivery.Status.DELIVERED
+    elif not answer.refused and retryable(answer.status_code) and number < delivery.max_attempts:
+        status, retry_in = Delivery.Status.PENDING, retry_delay(number, answer.retry_after)
+    else:
+        status = Delivery.Status.FAILED
+    retry_at = finished + timedelta(seconds=retry_in) if retry_in is not None else None
+    error = answer.error or ("" if ok or answer.status_code is None else f"HTTP {answer.status_code}")
+    with transaction.atomic():
+        DeliveryAttempt.objects.create(
+            delivery=delivery, number=number, url=endpoint.url, request_headers=headers,
+            status_code=answer.status_code, response_excerpt=answer.excerpt, error=error,
+            duration_ms=duration_ms, started_at=started, retry_at=retry_at)
+        changes = {"status": status, "claimed_until": None, "next_attempt_at": retry_at,
+                   "last_status_code": answer.status_code, "last_error": error[:500], "updated_at": finished}
+        if ok:
+            changes["delivered_at"] = finished
+        Delivery.objects.filter(pk=delivery.pk).update(**changes)
+    return Outcome(attempted=True, retry_in=retry_in)
+
+
+def deliveries_sweep(*, now=None, limit: int = 500) -> int:
+    """Queue again the due deliveries whose task was lost (a broker restart, a killed worker), and
+    forget deliveries older than KEEP_LOG. Bounded per run; idempotent like the task it queues."""
+    now = now or timezone.now()
+    lost = list(Delivery.objects.filter(status=Delivery.Status.PENDING, next_attempt_at__lt=now - SWEEP_AFTER)
+                .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+                .order_by("next_attempt_at").values_list("pk", flat=True)[:limit])
+    # Moved to now, so a backlog that keeps the task from running is queued again only every SWEEP_AFTER.
+    Delivery.objects.filter(pk__in=lost, status=Delivery.Status.PENDING).update(next_attempt_at=now)
+    for delivery_id in lost:
+        send_task_now(DELIVER_TASK, str(delivery_id))
+    old = Delivery.objects.filter(created_at__lt=now - KEEP_LOG).exclude(status=Delivery.Status.PENDING)
+    Delivery.objects.filter(pk__in=list(old.values_list("pk", flat=True)[:limit * 2])).delete()
+    return len(lost)

@@ -1,0 +1,79 @@
+"""The events other apps emit, and turning one into a delivery per subscribed endpoint.
+
+Services call `emit(event, record)` inside their own transaction, after the change it reports:
+the delivery rows are written in that same transaction (so an event exists exactly when the change
+committed, and a rolled-back change sends nothing), and the sending is enqueued on commit. With
+no endpoint subscribed, `emit` costs one query on the small endpoint table.
+"""
+
+import json
+import logging
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from core.queue import enqueue_on_commit
+from webhooks import payloads
+from webhooks.models import Delivery, Endpoint
+
+DELIVER_TASK = "webhooks.tasks.deliver"
+PING = "ping"
+EVENT_TYPES = {
+    "response.created": _("A customer answered (score recorded)"),
+    "followup.created": _("A follow-up case was opened"),
+    "followup.escalated": _("An overdue follow-up case was escalated"),
+    "followup.closed": _("A follow-up case was resolved or closed without contact"),
+    "improvement.shipped": _("An improvement was shipped"),
+}
+# The data object of each event: {key: builder(record)}.
+DATA = {
+    "response.created": ("response", payloads.response_data),
+    "followup.created": ("followup", payloads.followup_data),
+    "followup.escalated": ("followup", payloads.followup_data),
+    "followup.closed": ("followup", payloads.followup_data),
+    "improvement.shipped": ("improvement", payloads.improvement_data),
+}
+logger = logging.getLogger(__name__)
+
+
+def subscribed_endpoints(event: str) -> list[int]:
+    """Ids of the active endpoints that want `event`. One query; the table holds a handful of rows
+    (filtered here rather than in SQL because SQLite, used by the demo, has no JSON containment)."""
+    return [pk for pk, events in Endpoint.objects.filter(active=True).values_list("pk", "events") if event in events]
+
+
+def body_for(delivery: Delivery, data: dict) -> str:
+    envelope = {"id": str(delivery.pk), "type": delivery.event, "created": delivery.created_at, "data": data}
+    return json.dumps(envelope, cls=DjangoJSONEncoder, ensure_ascii=False, separators=(",", ":"))
+
+
+def deliveries_create(*, endpoint_ids: list[int], event: str, data: dict) -> list[Delivery]:
+    """A pending delivery per endpoint, sent after the surrounding transaction commits."""
+    now = timezone.now()
+    deliveries = [Delivery(endpoint_id=pk, event=event, next_attempt_at=now, created_at=now) for pk in endpoint_ids]
+    for delivery in deliveries:
+        delivery.body = body_for(delivery, data)
+    Delivery.objects.bulk_create(deliveries)
+    for delivery in deliveries:
+        enqueue_on_commit(DELIVER_TASK, str(delivery.pk))
+    return deliveries
+
+
+def emit(event: str, record) -> int:
+    """Record `event` about `record` for every subscribed endpoint; returns how many deliveries.
+
+    A failure here is logged and swallowed (inside a savepoint): a broken webhook must never undo
+    the answer, case or improvement it reports on.
+    """
+    key, build = DATA[event]
+    endpoint_ids = subscribed_endpoints(event)
+    if not endpoint_ids:
+        return 0
+    try:
+        with transaction.atomic():
+            return len(deliveries_create(endpoint_ids=endpoint_ids, event=event, data={key: build(record)}))
+    except Exception:
+        logger.exception("Could not record webhook event %s for %r.", event, record)
+        return 0
