@@ -69,11 +69,15 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "django_htmx",
     "anymail",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI served from the package, never a CDN
     "core",
     "surveys",
     "followups",
     "scoring",
     "webhooks",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -269,6 +273,38 @@ KRINGLOOP = {
     "DIGEST_HOUR": env_int("DIGEST_HOUR", 8, minimum=0),
     "WEBHOOK_PRIVATE_NETWORKS": env_bool("WEBHOOK_ALLOW_PRIVATE_NETWORKS", not PRODUCTION),
 }
+
+# --- REST API (api/) ---------------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["api.authentication.BearerTokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["api.permissions.HasScope"],
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.TokenRateThrottle"],
+    "DEFAULT_PAGINATION_CLASS": "api.pagination.Cursor",
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "api.schema.ApiAutoSchema",
+    "EXCEPTION_HANDLER": "api.errors.exception_handler",
+    "PAGE_SIZE": 100,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Kringloop API",
+    "DESCRIPTION": "Contacts, transactional surveys, responses, follow-ups and NPS. Every call needs "
+                   "`Authorization: Bearer <token>`; admins create tokens with scopes under API tokens.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SERVE_AUTHENTICATION": [],  # the schema and docs are public; a stale token must not hide them
+    "ENUM_NAME_OVERRIDES": {
+        "InvitationStatusEnum": "surveys.models.Invitation.Status",
+        "FollowUpStatusEnum": "followups.models.FollowUp.Status",
+        "CampaignKindEnum": "surveys.models.Campaign.Kind",
+        "FollowUpEventKindEnum": "followups.models.FollowUpEvent.Kind",
+    },
+}
+API_RATE_LIMIT = env_int("API_RATE_LIMIT", 600, minimum=1)  # requests per minute per token
 
 LOGGING = {
     "version": 1,

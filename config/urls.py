@@ -6,6 +6,8 @@ urlpatterns = [
     path("", include("surveys.urls")),
     path("", include("followups.urls")),
     path("", include("scoring.urls")),
+    path("", include("api.urls_admin")),  # staff pages for API tokens
+    path("api/", include("api.urls")),  # the REST API (bearer tokens), its schema and docs
     path("", include("webhooks.urls")),
     path("anymail/", include("anymail.urls")),  # ESP tracking webhooks (basic auth: ANYMAIL_WEBHOOK_SECRET)
     path("django-admin/", admin.site.urls),
