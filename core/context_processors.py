@@ -16,7 +16,8 @@ NAV_ITEMS = [
 ]
 # Administration pages, in the user menu to keep the bar short.
 ADMIN_MENU = [("Users and teams", "user_list"), ("Outbox", "outbox"), ("Audit log", "audit_log"),
-              (_("Webhooks"), "webhook_endpoint_list")]
+              (_("Webhooks"), "webhook_endpoint_list"),
+              (_("API tokens"), "api_token_list")]
 
 
 def navigation(request):
