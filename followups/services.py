@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 
 import webhooks.events
@@ -14,7 +14,7 @@ from core.audit import audit_log
 from core.queue import enqueue_on_commit
 from followups import emails, queries, routing, sla
 from followups.models import FollowUp, FollowUpEvent, RootCauseTag
-from surveys.models import Category, Response
+from surveys.models import Category, Invitation, Response
 
 S = FollowUp.Status
 
@@ -84,12 +84,33 @@ def response_process(*, response_id: int) -> Processed:
             _sync_category(existing, response)
         elif wants_followup(response):
             result = Processed(*_open(response))
-        # Stamped on every run (update() leaves updated_at alone): a response changed after this
-        # moment (updated_at > processed_at) and not processed again is found by the sweep.
-        Response.objects.filter(pk=response.pk).update(processed_at=timezone.now())
+        # Stamped on every run: a response changed after this moment (updated_at > processed_at)
+        # and not processed again is found by the sweep.
+        stamps = {"processed_at": timezone.now()}
+        if response.invitation_id is not None and response.processed_at is None:
+            # The answer request wrote only the response; the invitation is marked answered here,
+            # and updated_at moves so the rollup recounts that invitation's day.
+            Invitation.objects.filter(pk=response.invitation_id, answered_at__isnull=True).update(
+                status=Invitation.Status.ANSWERED, answered_at=response.submitted_at)
+            stamps["updated_at"] = stamps["processed_at"]
+        Response.objects.filter(pk=response.pk).update(**stamps)
     if result.created:
         enqueue_on_commit(NOTIFY_TASK, result.followup.pk)
     return result
+
+
+def responses_process(*, response_ids: list[int]) -> int:
+    """response_process for each id; one failing answer does not stop the others (the sweep retries it)."""
+    done = 0
+    for response_id in response_ids:
+        try:
+            response_process(response_id=response_id)
+            done += 1
+        except OperationalError:
+            raise  # the database is away: the task retries the whole batch (processing is idempotent)
+        except Exception:
+            logger.exception("Could not process response %s; the sweep will retry it.", response_id)
+    return done
 
 
 def sweep_lost_work(*, now=None, limit: int = 500) -> int:

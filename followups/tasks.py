@@ -18,6 +18,12 @@ def process_response(response_id: int) -> None:
 
 
 @shared_task(**RETRY)
+def process_responses(response_ids: list[int]) -> int:
+    """A batch of answers handed off by the web (core/handoff.py); returns how many were processed."""
+    return services.responses_process(response_ids=response_ids)
+
+
+@shared_task(**RETRY)
 def response_details_added(response_id: int) -> None:
     services.response_details_added(response_id=response_id)
 

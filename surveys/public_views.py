@@ -20,6 +20,7 @@ from surveys import wording
 from surveys.lifecycle import ACCEPTS_ANSWERS
 from surveys.models import Campaign, Invitation, Response
 from surveys.public_forms import DetailsForm, ScoreForm
+from surveys.queries import invitation_by_token
 from surveys.responses import (AlreadyAnswered, CampaignClosed, answer_value_for, can_still_edit,
                                response_submit, response_submit_anonymous, response_update_details)
 
@@ -48,8 +49,7 @@ def _subject(token: str):
         return None, response, response.campaign
     if len(token) > MAX_TOKEN:
         raise Http404
-    # One query: the invitation with its campaign, contact and (reverse one-to-one) response.
-    invitation = Invitation.objects.select_related("campaign", "contact", "response").filter(token=token).first()
+    invitation = invitation_by_token(token)  # one query: with its campaign, contact and response
     if invitation is None:
         raise Http404
     return invitation, getattr(invitation, "response", None), invitation.campaign

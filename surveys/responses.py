@@ -1,9 +1,11 @@
 """Recording answers: step one stores the score, step two the "why" and the driver answers.
 
 One response per invitation is a database guarantee (Response.invitation is one-to-one). The
-first answer is a plain INSERT; when two POSTs on one link race, the loser's INSERT fails on that
+first answer is a single INSERT (no transaction around it, nothing else written on the request);
+when two POSTs on one link race, the loser's INSERT fails on that
 unique index and it changes the winner's response instead (under a row lock). Each new or changed
-response is handed to the follow-up step on commit (`followups.tasks.process_response`, idempotent).
+response is handed to the follow-up step on commit (core/handoff.py, then `followups.tasks.process_response(s)`,
+idempotent).
 """
 
 from dataclasses import dataclass
@@ -15,6 +17,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core import handoff
 from core.queue import enqueue_on_commit
 from scoring.nps import category_for
 from surveys import wording
@@ -87,16 +90,15 @@ def response_submit(*, invitation: Invitation, score, channel: str | None = None
 
 
 def _response_create(*, invitation: Invitation, score: int, channel: str | None) -> Submitted:
+    """One INSERT, committed on its own: the answer is safe the moment it returns. Marking the
+    invitation answered is the follow-up step's first job (followups.services.response_process)."""
     campaign, contact = invitation.campaign, invitation.contact
-    now = timezone.now()
-    with transaction.atomic():
-        response = Response.objects.create(
-            **_from_campaign(campaign), contact=contact, invitation=invitation, score=score,
-            category=category_for(score), channel=channel or campaign.channel,
-            language=wording.respondent_language(campaign, contact), submitted_at=now,
-        )
-        Invitation.objects.filter(pk=invitation.pk).update(status=Invitation.Status.ANSWERED, answered_at=now)
-        enqueue_on_commit(PROCESS_TASK, response.pk)
+    response = Response.objects.create(
+        **_from_campaign(campaign), contact=contact, invitation=invitation, score=score,
+        category=category_for(score), channel=channel or campaign.channel,
+        language=wording.respondent_language(campaign, contact), submitted_at=timezone.now(),
+    )
+    transaction.on_commit(lambda: handoff.hand_off(response.pk))  # at once, unless a caller's transaction is open
     return Submitted(response, created=True)
 
 
@@ -126,7 +128,7 @@ def response_submit_anonymous(*, campaign: Campaign, score, language: str) -> Re
             channel=Campaign.Channel.WEB if campaign.channel == Campaign.Channel.EMAIL else campaign.channel,
             language=language, submitted_at=timezone.now(),
         )
-        enqueue_on_commit(PROCESS_TASK, response.pk)
+        transaction.on_commit(lambda: handoff.hand_off(response.pk))
     return response
 
 

@@ -475,7 +475,7 @@ def reminders_due(*, now=None, limit: int = 50_000) -> list[int]:
     old_enough = Q()
     for days in delays:
         old_enough |= Q(campaign__reminder_after_days=days, sent_at__lte=now - timedelta(days=days))
-    return list(Invitation.objects.filter(old_enough, status=Status.SENT, reminded_at__isnull=True,
+    return list(Invitation.objects.filter(old_enough, status=Status.SENT, reminded_at__isnull=True, response__isnull=True,
                                           campaign__status__in=SENDS, contact__opted_out_at__isnull=True,
                                           contact__undeliverable_at__isnull=True, contact__erased_at__isnull=True)
                 .order_by("pk").values_list("pk", flat=True)[:limit])

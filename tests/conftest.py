@@ -99,7 +99,9 @@ def celery_worker(transactional_db):
 
     from config.celery import app
 
-    app.control.purge()
+    from tests.helpers import empty_broker
+
+    empty_broker()  # tasks and handed-off answers left by tests without a worker
     with start_worker(app, pool="threads", concurrency=2, perform_ping_check=False, shutdown_timeout=20,
                       loglevel="WARNING") as worker:
         yield worker

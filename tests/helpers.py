@@ -32,5 +32,16 @@ def published_tasks(task: str | None = None) -> list[tuple[str, list]]:
 def empty_broker() -> None:
     from config.celery import app
 
+    from core import handoff
+
     with app.connection_for_write() as connection:
-        connection.default_channel.client.delete(app.conf.task_default_queue)
+        connection.default_channel.client.delete(app.conf.task_default_queue, handoff.KEY)
+
+
+def handed_off() -> list[int]:
+    """The response ids the web handed to the workers' dispatcher and nobody took yet (core/handoff.py)."""
+    from config.celery import app
+    from core import handoff
+
+    with app.connection_for_write() as connection:
+        return [int(v) for v in connection.default_channel.client.lrange(handoff.KEY, 0, -1)]

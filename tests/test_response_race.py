@@ -6,6 +6,7 @@ import pytest
 from django.db import connection
 from django.test import Client
 
+from followups.services import response_process
 from surveys.models import Response
 from tests.factories import InvitationFactory
 
@@ -33,4 +34,7 @@ def test_two_simultaneous_posts_make_one_response():
     stored = Response.objects.get(invitation=invitation)
     assert stored.score in (2, 4, 6, 8) and stored.category == ("passive" if stored.score == 8 else "detractor")
     invitation.refresh_from_db()
-    assert invitation.status == "answered"
+    assert invitation.status == "sent"  # the request wrote the response only
+    response_process(response_id=stored.pk)  # what the worker does next
+    invitation.refresh_from_db()
+    assert invitation.status == "answered" and invitation.answered_at == stored.submitted_at

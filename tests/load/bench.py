@@ -38,6 +38,18 @@ def peak_rss_mb(pids) -> float:
     return round(peak / 1024, 1)
 
 
+def cpu_seconds(pids) -> float:
+    """User + system CPU time the given processes have used so far."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime (clock ticks)
+        except OSError:
+            continue
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def children(pid: int) -> list[int]:
     result = []
     for task in Path(f"/proc/{pid}/task").iterdir():
@@ -150,8 +162,20 @@ def main() -> int:
             response.read()
             return response.status == 204
 
+        def cpu_split():
+            web, worker = children(web_master), children(worker_master) + [worker_master]
+            return cpu_seconds(web), cpu_seconds(worker), cpu_seconds([os.getpid()])
+
+        def per_request_cpu(before, requests, name):
+            """Where each request's CPU went: web workers, Celery worker, the load generator."""
+            after = cpu_split()
+            for label, b, a in zip(("web", "worker", "client"), before, after):
+                figures[f"{name}_{label}_cpu_ms"] = round((a - b) * 1000 / max(requests, 1), 2)
+
         hammer(args.port, clients=8, seconds=3, make_request=baseline)  # warm-up
-        figures["baseline_rps"], _ = hammer(args.port, clients=32, seconds=args.seconds, make_request=baseline)
+        before = cpu_split()
+        figures["baseline_rps"], done = hammer(args.port, clients=32, seconds=args.seconds, make_request=baseline)
+        per_request_cpu(before, len(done), "baseline")
 
         token_iter = iter(tokens)
         token_lock = threading.Lock()
@@ -176,7 +200,9 @@ def main() -> int:
             response.read()
             return response.status == 302
 
+        before = cpu_split()
         rps, latencies = hammer(args.port, clients=32, seconds=args.seconds, make_request=submit)
+        per_request_cpu(before, len(latencies), "submit")
         figures["submit_rps"] = round(rps, 1)
         figures["baseline_rps"] = round(figures["baseline_rps"], 1)
         figures["submit_ratio"] = round(rps / figures["baseline_rps"], 2) if figures["baseline_rps"] else None

@@ -1,0 +1,60 @@
+"""ORM queries compiled to SQL once and then run with new parameters, for the few hot paths where
+building the SQL costs more than running it (a three-way join compiles in ~2 ms and runs in 0.15).
+
+The SQL still comes from the ORM, so it follows the models; only the compiling is cached.
+
+    by_token = CompiledQuery(lambda token: Invitation.objects.filter(token=token).values_list("id", "status"))
+    by_token.first("abc")  # -> (12, "sent") or None
+"""
+
+from threading import Lock
+
+from django.db import connections
+
+
+class CompiledQuery:
+    def __init__(self, build, *, using: str = "default"):
+        self._build = build
+        self._using = using
+        self._compiled: tuple[str, list] | None = None
+        self._lock = Lock()
+
+    def _compile(self, arity: int) -> tuple[str, list]:
+        markers = [f"\x1fcompiled-query-parameter-{i}\x1f" for i in range(arity)]
+        sql, params = self._build(*markers).query.sql_with_params()
+        slots = [markers.index(p) if isinstance(p, str) and p in markers else None for p in params]
+        missing = set(range(arity)) - {s for s in slots if s is not None}
+        if missing:
+            raise ValueError(f"parameters {sorted(missing)} are not plain values of the query")
+        return sql, [(slot, value) for slot, value in zip(slots, params)]
+
+    def rows(self, *args) -> list[tuple]:
+        if self._compiled is None:
+            with self._lock:
+                if self._compiled is None:
+                    self._compiled = self._compile(len(args))
+        sql, template = self._compiled
+        params = [args[slot] if slot is not None else value for slot, value in template]
+        with connections[self._using].cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall()
+
+    def first(self, *args) -> tuple | None:
+        rows = self.rows(*args)
+        return rows[0] if rows else None
+
+
+def field_paths(model, prefix: str = "") -> list:
+    """The concrete fields of `model` as (field, "prefix__attname") pairs, in model order."""
+    return [(field, f"{prefix}{field.attname}") for field in model._meta.concrete_fields]
+
+
+def instance_from_row(model, fields: list, values, *, using: str = "default"):
+    """A full model instance from a slice of a CompiledQuery row, as the ORM would load it."""
+    connection = connections[using]
+    converted = []
+    for field, value in zip(fields, values):
+        if value is not None and hasattr(field, "from_db_value"):
+            value = field.from_db_value(value, None, connection)
+        converted.append(value)
+    return model.from_db(using, [f.attname for f in fields], converted)

@@ -1,0 +1,94 @@
+"""Handing new answers from the web to the worker, cheaply and in batches.
+
+A Celery message costs the web request about a millisecond of CPU to build and publish; at
+hundreds of answers a second that is a third of the answer POST. So the answer request only
+appends the new response's id to a Redis list (one RPUSH on a connection the process keeps),
+and a dispatcher thread inside every Celery worker (`config.celery.AnswerDispatcher`) pops the
+ids in batches and publishes one task per batch.
+
+Nothing depends on this hand-off for correctness: a response whose id is lost (Redis down, a
+worker killed between pop and publish) still has processed_at NULL and is found by the
+periodic sweep (followups.services.sweep_lost_work). Without Redis (the SQLite demo) the id
+goes straight to a per-answer Celery task instead.
+"""
+
+import logging
+import threading
+
+from django.conf import settings
+
+from core.queue import send_task_now
+
+logger = logging.getLogger(__name__)
+
+KEY = "kringloop:answers"
+PROCESS_TASK = "followups.tasks.process_response"
+PROCESS_BATCH_TASK = "followups.tasks.process_responses"
+BATCH = 50
+
+_local = threading.local()
+
+
+def _client():
+    """This thread's Redis client: connection kept, short timeouts so an outage never stalls a request."""
+    import redis
+
+    client = getattr(_local, "client", None)
+    if client is None:
+        client = _local.client = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=0.5,
+                                                      socket_timeout=2, health_check_interval=30)
+    return client
+
+
+def enabled() -> bool:
+    return bool(settings.REDIS_URL) and settings.KRINGLOOP["ANSWER_HANDOFF"]
+
+
+def hand_off(response_id: int) -> bool:
+    """Queue a committed response for processing. Never raises: the sweep is the safety net."""
+    if not enabled():
+        return send_task_now(PROCESS_TASK, response_id)
+    try:
+        _client().rpush(KEY, response_id)
+        return True
+    except Exception:
+        _local.client = None
+        logger.warning("Could not hand off response %s; the periodic sweep will process it.", response_id,
+                       exc_info=True)
+        return False
+
+
+def take(*, limit: int = 500, wait: float = 1.0, client=None) -> list[int]:
+    """Up to `limit` handed-off ids, waiting at most `wait` seconds for the first one."""
+    client = client or _client()
+    first = client.blpop([KEY], timeout=wait)
+    if first is None:
+        return []
+    rest = client.lpop(KEY, limit - 1) or []
+    return [int(first[1]), *(int(value) for value in rest)]
+
+
+def dispatch(ids: list[int]) -> int:
+    """Publish the ids as batch tasks; returns how many ids were published."""
+    published = 0
+    for start in range(0, len(ids), BATCH):
+        chunk = ids[start:start + BATCH]
+        if send_task_now(PROCESS_BATCH_TASK, chunk):
+            published += len(chunk)
+    return published
+
+
+def dispatch_loop(stop: threading.Event, *, wait: float = 1.0) -> None:
+    """Run until `stop` is set: pop handed-off ids and publish them in batches. Survives Redis restarts."""
+    import redis
+
+    client = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2, socket_timeout=wait + 5)
+    while not stop.is_set():
+        try:
+            ids = take(wait=wait, client=client)
+        except redis.RedisError:
+            logger.warning("Answer dispatcher cannot reach Redis; retrying.", exc_info=True)
+            stop.wait(1.0)
+            continue
+        if ids:
+            dispatch(ids)

@@ -1,0 +1,100 @@
+"""New answers reach the worker through a cheap hand-off (core/handoff.py): the request appends the
+response id to a Redis list, the workers' dispatcher publishes them in batches, and the sweep is
+the safety net when the hand-off is lost."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from core import handoff
+from core.models import OutboxMessage
+from followups.models import FollowUp, RoutingRule
+from followups.tasks import sweep_unrouted_responses
+from surveys.models import Invitation, Response
+from tests.factories import ContactFactory, InvitationFactory, RoutingRuleFactory
+from tests.helpers import empty_broker, handed_off, published_tasks, wait_for
+
+BATCH_TASK = "followups.tasks.process_responses"
+
+
+@pytest.fixture
+def broker():
+    empty_broker()
+    yield
+    empty_broker()
+
+
+@pytest.fixture
+def answer(django_capture_on_commit_callbacks):
+    def post(client, invitation, score):
+        with django_capture_on_commit_callbacks(execute=True):  # the test's transaction never commits
+            return client.post(f"/s/{invitation.token}/", {"score": score})
+    return post
+
+
+def test_an_answer_is_handed_off_and_dispatched_as_one_batch_task(client, db, broker, answer):
+    invitations = [InvitationFactory() for _ in range(3)]
+    for invitation, score in zip(invitations, (2, 7, 10)):
+        assert answer(client, invitation, score).status_code == 302
+    ids = list(Response.objects.order_by("pk").values_list("pk", flat=True))
+    assert handed_off() == ids
+    assert published_tasks() == []  # the requests published no Celery message
+
+    taken = handoff.take(wait=0.1)
+    assert taken == ids and handed_off() == []
+    assert handoff.dispatch(taken) == 3
+    assert published_tasks(BATCH_TASK) == [(BATCH_TASK, [ids])]
+    assert handoff.take(wait=0.1) == []  # nothing twice
+
+
+def test_the_batch_task_processes_every_answer_and_marks_the_invitations_answered(db, agent, team_a):
+    from followups.tasks import process_responses
+
+    invitations = [InvitationFactory(contact=ContactFactory(account_owner=agent)) for _ in range(3)]
+    responses = [Response.objects.create(campaign=i.campaign, contact=i.contact, invitation=i, score=s,
+                                         category=c, kind="relational", channel="email", submitted_at=timezone.now())
+                 for i, s, c in zip(invitations, (1, 8, 9), ("detractor", "passive", "promoter"))]
+    assert process_responses([r.pk for r in responses] + [10 ** 9]) == 4  # an erased id is skipped quietly
+    assert FollowUp.objects.filter(response__in=responses[:2]).count() == 2
+    assert not FollowUp.objects.filter(response=responses[2]).exists()
+    assert set(Invitation.objects.values_list("status", flat=True)) == {"answered"}
+    assert not Response.objects.filter(processed_at__isnull=True).exists()
+
+
+def test_without_redis_the_answer_is_kept_and_the_sweep_processes_it(client, db, settings, broker, answer):
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens there
+    handoff._local.client = None
+    try:
+        invitation = InvitationFactory()
+        assert answer(client, invitation, 3).status_code == 302
+    finally:
+        handoff._local.client = None
+    response = Response.objects.get()
+    assert response.processed_at is None
+    Response.objects.filter(pk=response.pk).update(submitted_at=timezone.now() - timedelta(minutes=5))
+    assert sweep_unrouted_responses() == 1
+    assert FollowUp.objects.filter(response=response).exists()
+
+
+def test_with_the_hand_off_switched_off_each_answer_publishes_its_own_task(client, db, settings, broker, answer):
+    settings.KRINGLOOP = {**settings.KRINGLOOP, "ANSWER_HANDOFF": False}
+    answer(client, InvitationFactory(), 4)
+    response_id = Response.objects.get().pk
+    assert handed_off() == []
+    assert published_tasks("followups.tasks.process_response") == [("followups.tasks.process_response", [response_id])]
+
+
+@pytest.mark.worker
+def test_a_real_worker_dispatches_routes_and_alerts_the_owner(celery_worker, outbox_backend, agent, team_a):
+    from django.test import Client
+
+    RoutingRuleFactory(target=RoutingRule.Target.ACCOUNT_OWNER, team=team_a)
+    invitations = [InvitationFactory(contact=ContactFactory(account_owner=agent)) for _ in range(5)]
+    client = Client()
+    for invitation in invitations:
+        assert client.post(f"/s/{invitation.token}/", {"score": 2}).status_code == 302
+    assert wait_for(lambda: FollowUp.objects.filter(owner=agent).count() == 5)
+    assert wait_for(lambda: OutboxMessage.objects.filter(to=agent.email).count() == 5)
+    assert wait_for(lambda: not Invitation.objects.exclude(status="answered").exists())
+    assert handed_off() == []
