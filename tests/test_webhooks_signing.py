@@ -51,3 +51,24 @@ def test_it_accepts_any_of_several_signatures_after_a_rotation():
 def test_it_rejects_malformed_headers():
     for header in ("", "garbage", f"t={T}", "v1=abc", f"t=soon,v1={sign(SECRET, BODY, T)}", None):
         assert not verify(SECRET, BODY, header, now=T)
+
+
+def test_the_readme_snippet_verifies_like_the_code():
+    """The copy-and-paste verify in README.md ("Webhooks") agrees with webhooks.signing.verify."""
+    import re
+    import time
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    [snippet] = [block for block in re.findall(r"```python\n(.*?)```", readme, re.S) if "def verify" in block]
+    namespace = {}
+    exec(snippet, namespace)
+    readme_verify = namespace["verify"]
+    now = int(time.time())
+    header = signature_header([SECRET], BODY, now)
+    assert readme_verify(SECRET, BODY, header) and verify(SECRET, BODY, header)
+    rotated = signature_header(["whsec_new", SECRET], BODY, now)
+    assert readme_verify(SECRET, BODY, rotated) and readme_verify("whsec_new", BODY, rotated)
+    for body, header in [(BODY + b" ", header), (BODY, signature_header([SECRET], BODY, now - 301)),
+                         (BODY, header.replace("v1=", "v1=0")), (BODY, ""), (BODY, "t=x,v1=y")]:
+        assert not readme_verify(SECRET, body, header) and not verify(SECRET, body, header)
