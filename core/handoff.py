@@ -68,27 +68,33 @@ def take(*, limit: int = 500, wait: float = 1.0, client=None) -> list[int]:
     return [int(first[1]), *(int(value) for value in rest)]
 
 
-def dispatch(ids: list[int]) -> int:
+def dispatch(ids: list[int], *, producer=None) -> int:
     """Publish the ids as batch tasks; returns how many ids were published."""
     published = 0
     for start in range(0, len(ids), BATCH):
         chunk = ids[start:start + BATCH]
-        if send_task_now(PROCESS_BATCH_TASK, chunk):
+        if send_task_now(PROCESS_BATCH_TASK, chunk, **({"producer": producer} if producer else {})):
             published += len(chunk)
     return published
 
 
 def dispatch_loop(stop: threading.Event, *, wait: float = 1.0) -> None:
-    """Run until `stop` is set: pop handed-off ids and publish them in batches. Survives Redis restarts."""
+    """Run until `stop` is set: pop handed-off ids and publish them in batches. Survives Redis restarts.
+
+    It publishes through a broker connection of its own, not the worker's (which its event loop owns)."""
     import redis
 
+    from config.celery import app
+
     client = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2, socket_timeout=wait + 5)
-    while not stop.is_set():
-        try:
-            ids = take(wait=wait, client=client)
-        except redis.RedisError:
-            logger.warning("Answer dispatcher cannot reach Redis; retrying.", exc_info=True)
-            stop.wait(1.0)
-            continue
-        if ids:
-            dispatch(ids)
+    with app.connection_for_write() as connection:
+        producer = app.amqp.Producer(connection, auto_declare=False)
+        while not stop.is_set():
+            try:
+                ids = take(wait=wait, client=client)
+            except redis.RedisError:
+                logger.warning("Answer dispatcher cannot reach Redis; retrying.", exc_info=True)
+                stop.wait(1.0)
+                continue
+            if ids:
+                dispatch(ids, producer=producer)

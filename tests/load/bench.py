@@ -252,7 +252,7 @@ def main() -> int:
         broker = redis.Redis(port=args.redis_port)
         deadline = time.monotonic() + 300
         while time.monotonic() < deadline and (Response.objects.filter(processed_at__isnull=True).exists()
-                                               or broker.llen("celery")):
+                                               or broker.llen("celery") or broker.llen("kringloop:answers")):
             time.sleep(1)  # let the submit phase's answers and e-mails drain first
         probe = tokens[-200:]
         conn = http.client.HTTPConnection("127.0.0.1", args.port, timeout=30)
@@ -271,12 +271,14 @@ def main() -> int:
                 key__in=[f"followup-owner:{f.pk}:{f.owner_id}" for f in
                          FollowUp.objects.filter(response__invitation__token__in=probe)]).count() < accepted:
             time.sleep(0.5)
-        lags = []
+        lags, routed = [], []
         for followup in FollowUp.objects.filter(response__invitation__token__in=probe).select_related("response"):
+            routed.append((followup.created_at - followup.response.submitted_at).total_seconds() * 1000)
             delivery = EmailDelivery.objects.filter(key__startswith=f"followup-owner:{followup.pk}:").first()
             if delivery and delivery.sent_at:
                 lags.append((delivery.sent_at - followup.response.submitted_at).total_seconds() * 1000)
         figures["followup_p95_ms"] = p(lags, 95) if len(lags) >= 2 else None
+        figures["followup_routed_p95_ms"] = p(routed, 95) if len(routed) >= 2 else None
         figures["followup_samples"] = len(lags)
 
         # --- Invitations through Celery -----------------------------------------------------------
