@@ -2,7 +2,9 @@
 
 import os
 
-from celery import Celery
+import threading
+
+from celery import Celery, bootsteps
 from celery.schedules import crontab
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -11,6 +13,34 @@ app = Celery("kringloop")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 app.conf.include = [*app.conf.include, "surveys.tasks_import"]  # task modules not named tasks.py
+
+
+class AnswerDispatcher(bootsteps.StartStopStep):
+    """A thread in each worker that turns handed-off answer ids into batch tasks (core/handoff.py)."""
+
+    requires = {"celery.worker.components:Pool"}
+
+    def __init__(self, worker, **kwargs):
+        self.stop_event = threading.Event()
+        self.thread = None
+
+    def start(self, worker):
+        from core import handoff
+
+        if not handoff.enabled():
+            return
+        self.stop_event.clear()
+        self.thread = threading.Thread(target=handoff.dispatch_loop, args=(self.stop_event,),
+                                       name="answer-dispatcher", daemon=True)
+        self.thread.start()
+
+    def stop(self, worker):
+        self.stop_event.set()
+        if self.thread is not None:
+            self.thread.join(5)
+
+
+app.steps["worker"].add(AnswerDispatcher)
 
 # Periodic work. Each task is idempotent, so a beat that fires twice changes nothing twice.
 app.conf.beat_schedule = {

@@ -271,6 +271,9 @@ KRINGLOOP = {
     "INVITE_BATCH_SIZE": env_int("INVITE_BATCH_SIZE", 500, minimum=1),
     "DIGEST_WEEKDAY": 0,  # Monday
     "DIGEST_HOUR": env_int("DIGEST_HOUR", 8, minimum=0),
+    # New answers reach the worker through a Redis list and a dispatcher in each worker (core/handoff.py);
+    # off: one Celery message per answer, published by the web request.
+    "ANSWER_HANDOFF": env_bool("ANSWER_HANDOFF", True),
     "WEBHOOK_PRIVATE_NETWORKS": env_bool("WEBHOOK_ALLOW_PRIVATE_NETWORKS", not PRODUCTION),
 }
 
