@@ -4,6 +4,7 @@ building the SQL costs more than running it (a three-way join compiles in ~2 ms 
 The SQL still comes from the ORM, so it follows the models; only the compiling is cached.
 
     by_token = CompiledQuery(lambda token: Invitation.objects.filter(token=token).values_list("id", "status"))
+    locked = CompiledQuery(lambda pk: Response.objects.select_for_update().filter(pk=pk).values_list("id"), kinds=(int,))
     by_token.first("abc")  # -> (12, "sent") or None
 """
 
@@ -13,16 +14,21 @@ from django.db import connections
 
 
 class CompiledQuery:
-    def __init__(self, build, *, using: str = "default"):
+    def __init__(self, build, *, kinds: tuple = (str,), using: str = "default"):
+        """`build` takes one argument per entry of `kinds` (str or int: what the query compares them with)."""
         self._build = build
+        self._kinds = kinds
         self._using = using
         self._compiled: tuple[str, list] | None = None
         self._lock = Lock()
 
     def _compile(self, arity: int) -> tuple[str, list]:
-        markers = [f"\x1fcompiled-query-parameter-{i}\x1f" for i in range(arity)]
+        if arity != len(self._kinds):
+            raise TypeError(f"expected {len(self._kinds)} parameters, got {arity}")
+        markers = [-(2 ** 62) - i if kind is int else f"\x1fcompiled-query-parameter-{i}\x1f"
+                   for i, kind in enumerate(self._kinds)]
         sql, params = self._build(*markers).query.sql_with_params()
-        slots = [markers.index(p) if isinstance(p, str) and p in markers else None for p in params]
+        slots = [markers.index(p) if type(p) in (str, int) and p in markers else None for p in params]
         missing = set(range(arity)) - {s for s in slots if s is not None}
         if missing:
             raise ValueError(f"parameters {sorted(missing)} are not plain values of the query")

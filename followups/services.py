@@ -11,6 +11,7 @@ from django.utils import timezone
 
 import webhooks.events
 from core.audit import audit_log
+from core.compiled import CompiledQuery, field_paths, instance_from_row
 from core.queue import enqueue_on_commit
 from followups import emails, queries, routing, sla
 from followups.models import FollowUp, FollowUpEvent, RootCauseTag
@@ -59,6 +60,13 @@ def contact_drop(*, response: Response) -> bool:
     return rank[response.category] < rank[previous["category"]] or previous["score"] - response.score >= 3
 
 
+# The row lock and what processing needs to decide, in one query compiled once (most answers
+# need nothing more: a promoter without a case costs this query and two updates).
+_RESPONSE_FIELDS = [field for field, _path in field_paths(Response)]
+_LOCK_RESPONSE = CompiledQuery(lambda pk: Response.objects.select_for_update(of=("self",)).filter(pk=pk).values_list(
+    *(path for _field, path in field_paths(Response)), "campaign__followup_promoters", "followup__id"), kinds=(int,))
+
+
 @dataclass
 class Processed:
     followup: FollowUp | None
@@ -72,17 +80,18 @@ def response_process(*, response_id: int) -> Processed:
     and FollowUp.response is one-to-one, so a duplicate delivery finds the case already there.
     """
     with transaction.atomic():
-        response = (Response.objects.select_for_update(of=("self",))
-                    .select_related("campaign", "contact__account_owner").filter(pk=response_id).first())
-        if response is None:
+        row = _LOCK_RESPONSE.first(response_id)
+        if row is None:
             return Processed(None, False)
+        response = instance_from_row(Response, _RESPONSE_FIELDS, row[:-2])
+        followup_promoters, followup_id = row[-2:]
         if response.processed_at is None:  # its first processing: the answer is new to the webhooks
             webhooks.events.emit("response.created", response)
-        existing = FollowUp.objects.filter(response=response).first()
+        existing = FollowUp.objects.get(pk=followup_id) if followup_id else None
         result = Processed(existing, False)
         if existing is not None:
             _sync_category(existing, response)
-        elif wants_followup(response):
+        elif response.category in UNHAPPY or (response.category == Category.PROMOTER and followup_promoters):
             result = Processed(*_open(response))
         # Stamped on every run: a response changed after this moment (updated_at > processed_at)
         # and not processed again is found by the sweep.
