@@ -103,7 +103,10 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=20, help="duration of each load phase")
     parser.add_argument("--port", type=int, default=8411)
     parser.add_argument("--redis-port", type=int, default=6491)
+    parser.add_argument("--phases", default="submit,reads,followup,invites",
+                        help="comma-separated phases to run after seeding (default: all)")
     args = parser.parse_args()
+    phases = set(args.phases.split(","))
 
     stack = Stack(name="bench", web_port=args.port, redis_port=args.redis_port, web_workers=2, web_threads=8,
                   worker_concurrency=2)
@@ -189,6 +192,7 @@ def main() -> int:
                 page = response.read().decode()
                 state["cookie"] = re.search(r"csrftoken=([^;]+)", response.headers.get("Set-Cookie", "")).group(1)
                 state["csrf"] = CSRF_INPUT.search(page).group(1)
+                return False  # the page view is not an answer: neither counted nor timed
             with token_lock:
                 token = next(token_iter)
             score = (3, 7, 9, 10, 10, 9)[i % 6]
@@ -208,98 +212,101 @@ def main() -> int:
         figures["submit_ratio"] = round(rps / figures["baseline_rps"], 2) if figures["baseline_rps"] else None
         figures["submit_p99_ms"] = p(latencies, 99)
 
-        # --- Reads: one hand-written SQL aggregate vs the whole dashboard -----------------------
-        def median_ms(fn, runs=5):
-            samples = []
-            for _ in range(runs):
-                t = time.perf_counter()
-                fn()
-                samples.append((time.perf_counter() - t) * 1000)
-            return round(statistics.median(samples), 1)
+        if "reads" in phases:
+            # --- Reads: one hand-written SQL aggregate vs the whole dashboard -----------------------
+            def median_ms(fn, runs=5):
+                samples = []
+                for _ in range(runs):
+                    t = time.perf_counter()
+                    fn()
+                    samples.append((time.perf_counter() - t) * 1000)
+                return round(statistics.median(samples), 1)
 
-        def raw_sql():
-            with connection.cursor() as cur:
-                cur.execute("""SELECT date_trunc('week', submitted_at) AS week, COUNT(*),
-                                      COUNT(*) FILTER (WHERE category = 'promoter'),
-                                      COUNT(*) FILTER (WHERE category = 'detractor')
-                               FROM surveys_response GROUP BY 1 ORDER BY 1""")
-                cur.fetchall()
+            def raw_sql():
+                with connection.cursor() as cur:
+                    cur.execute("""SELECT date_trunc('week', submitted_at) AS week, COUNT(*),
+                                          COUNT(*) FILTER (WHERE category = 'promoter'),
+                                          COUNT(*) FILTER (WHERE category = 'detractor')
+                                   FROM surveys_response GROUP BY 1 ORDER BY 1""")
+                    cur.fetchall()
 
-        def page(path):
-            conn = http.client.HTTPConnection("127.0.0.1", args.port, timeout=120)
-            conn.request("GET", path, headers={"Cookie": f"sessionid={session}"})
-            response = conn.getresponse()
-            response.read()
-            assert response.status == 200, (path, response.status)
-            conn.close()
+            def page(path):
+                conn = http.client.HTTPConnection("127.0.0.1", args.port, timeout=120)
+                conn.request("GET", path, headers={"Cookie": f"sessionid={session}"})
+                response = conn.getresponse()
+                response.read()
+                assert response.status == 200, (path, response.status)
+                conn.close()
 
-        tp = Touchpoint.objects.get(slug="support").pk
-        figures["raw_sql_ms"] = median_ms(raw_sql)
-        page("/dashboard/?period=365d&kind=all")  # warm caches
-        figures["dashboard_ms"] = median_ms(lambda: page("/dashboard/?period=365d&kind=all"))
-        figures["dashboard_ratio"] = round(figures["dashboard_ms"] / figures["raw_sql_ms"], 2)
-        figures["default_dashboard_ms"] = median_ms(lambda: page("/dashboard/"))
-        figures["filtered_dashboard_ms"] = median_ms(
-            lambda: page(f"/dashboard/?period=365d&kind=all&segment=plan=pro&touchpoint={tp}"))
+            tp = Touchpoint.objects.get(slug="support").pk
+            figures["raw_sql_ms"] = median_ms(raw_sql)
+            page("/dashboard/?period=365d&kind=all")  # warm caches
+            figures["dashboard_ms"] = median_ms(lambda: page("/dashboard/?period=365d&kind=all"))
+            figures["dashboard_ratio"] = round(figures["dashboard_ms"] / figures["raw_sql_ms"], 2)
+            figures["default_dashboard_ms"] = median_ms(lambda: page("/dashboard/"))
+            figures["filtered_dashboard_ms"] = median_ms(
+                lambda: page(f"/dashboard/?period=365d&kind=all&segment=plan=pro&touchpoint={tp}"))
 
-        # --- Follow-up latency: committed detractor answer → case routed and owner e-mailed ------
-        from core.models import EmailDelivery
-        from followups.models import FollowUp
-        from surveys.models import Response
+        if "followup" in phases:
+            # --- Follow-up latency: committed detractor answer → case routed and owner e-mailed ------
+            from core.models import EmailDelivery
+            from followups.models import FollowUp
+            from surveys.models import Response
 
-        import redis
+            import redis
 
-        broker = redis.Redis(port=args.redis_port)
-        deadline = time.monotonic() + 300
-        while time.monotonic() < deadline and (Response.objects.filter(processed_at__isnull=True).exists()
-                                               or broker.llen("celery") or broker.llen("kringloop:answers")):
-            time.sleep(1)  # let the submit phase's answers and e-mails drain first
-        probe = tokens[-200:]
-        conn = http.client.HTTPConnection("127.0.0.1", args.port, timeout=30)
-        state = {}
-        token_iter = iter(probe[100:102])
-        submit(conn, 0, state)  # primes the client's CSRF cookie and token
-        accepted = 0
-        for token in probe[:100]:
-            token_iter = iter([token])
-            accepted += bool(submit(conn, 0, state))  # score 3: a detractor
-            time.sleep(0.05)
-        figures["followup_probe_accepted"] = accepted
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and EmailDelivery.objects.filter(
-                kind="followup_owner", sent_at__isnull=False,
-                key__in=[f"followup-owner:{f.pk}:{f.owner_id}" for f in
-                         FollowUp.objects.filter(response__invitation__token__in=probe)]).count() < accepted:
-            time.sleep(0.5)
-        lags, routed = [], []
-        for followup in FollowUp.objects.filter(response__invitation__token__in=probe).select_related("response"):
-            routed.append((followup.created_at - followup.response.submitted_at).total_seconds() * 1000)
-            delivery = EmailDelivery.objects.filter(key__startswith=f"followup-owner:{followup.pk}:").first()
-            if delivery and delivery.sent_at:
-                lags.append((delivery.sent_at - followup.response.submitted_at).total_seconds() * 1000)
-        figures["followup_p95_ms"] = p(lags, 95) if len(lags) >= 2 else None
-        figures["followup_routed_p95_ms"] = p(routed, 95) if len(routed) >= 2 else None
-        figures["followup_samples"] = len(lags)
+            broker = redis.Redis(port=args.redis_port)
+            deadline = time.monotonic() + 300
+            while time.monotonic() < deadline and (Response.objects.filter(processed_at__isnull=True).exists()
+                                                   or broker.llen("celery") or broker.llen("kringloop:answers")):
+                time.sleep(1)  # let the submit phase's answers and e-mails drain first
+            probe = tokens[-200:]
+            conn = http.client.HTTPConnection("127.0.0.1", args.port, timeout=30)
+            state = {}
+            token_iter = iter(probe[100:102])
+            submit(conn, 0, state)  # primes the client's CSRF cookie and token
+            accepted = 0
+            for token in probe[:100]:
+                token_iter = iter([token])
+                accepted += bool(submit(conn, 0, state))  # score 3: a detractor
+                time.sleep(0.05)
+            figures["followup_probe_accepted"] = accepted
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and EmailDelivery.objects.filter(
+                    kind="followup_owner", sent_at__isnull=False,
+                    key__in=[f"followup-owner:{f.pk}:{f.owner_id}" for f in
+                             FollowUp.objects.filter(response__invitation__token__in=probe)]).count() < accepted:
+                time.sleep(0.5)
+            lags, routed = [], []
+            for followup in FollowUp.objects.filter(response__invitation__token__in=probe).select_related("response"):
+                routed.append((followup.created_at - followup.response.submitted_at).total_seconds() * 1000)
+                delivery = EmailDelivery.objects.filter(key__startswith=f"followup-owner:{followup.pk}:").first()
+                if delivery and delivery.sent_at:
+                    lags.append((delivery.sent_at - followup.response.submitted_at).total_seconds() * 1000)
+            figures["followup_p95_ms"] = p(lags, 95) if len(lags) >= 2 else None
+            figures["followup_routed_p95_ms"] = p(routed, 95) if len(routed) >= 2 else None
+            figures["followup_samples"] = len(lags)
 
-        # --- Invitations through Celery -----------------------------------------------------------
-        from surveys.models import SendWave
-        from surveys.sending import campaign_send
+        if "invites" in phases:
+            # --- Invitations through Celery -----------------------------------------------------------
+            from surveys.models import SendWave
+            from surveys.sending import campaign_send
 
-        invite_campaign = Campaign.objects.create(name="Bench invitations", kind="relational", status="draft",
-                                                  audience_filter={"bench": "invite"}, quiet_period_days=0,
-                                                  reminder_after_days=None)
-        t0 = time.monotonic()
-        wave = campaign_send(campaign=invite_campaign, actor=None)
-        deadline = t0 + 900
-        while time.monotonic() < deadline:
+            invite_campaign = Campaign.objects.create(name="Bench invitations", kind="relational", status="draft",
+                                                      audience_filter={"bench": "invite"}, quiet_period_days=0,
+                                                      reminder_after_days=None)
+            t0 = time.monotonic()
+            wave = campaign_send(campaign=invite_campaign, actor=None)
+            deadline = t0 + 900
+            while time.monotonic() < deadline:
+                sent = Invitation.objects.filter(wave=wave, status="sent").count()
+                if SendWave.objects.filter(pk=wave.pk, finished_at__isnull=False).exists() or sent >= args.invites:
+                    break
+                time.sleep(1)
+            elapsed = time.monotonic() - t0
             sent = Invitation.objects.filter(wave=wave, status="sent").count()
-            if SendWave.objects.filter(pk=wave.pk, finished_at__isnull=False).exists() or sent >= args.invites:
-                break
-            time.sleep(1)
-        elapsed = time.monotonic() - t0
-        sent = Invitation.objects.filter(wave=wave, status="sent").count()
-        figures["invites_sent"] = sent
-        figures["invites_per_s"] = round(sent / elapsed, 1)
+            figures["invites_sent"] = sent
+            figures["invites_per_s"] = round(sent / elapsed, 1)
 
         figures["web_rss_mb"] = peak_rss_mb(children(web_master))
         figures["worker_rss_mb"] = peak_rss_mb(children(worker_master) + [worker_master])
