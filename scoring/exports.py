@@ -8,6 +8,8 @@ import tempfile
 from django.http import FileResponse, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
 from django.utils import timezone
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
 
 from core.audit import audit_log
 from scoring import queries
@@ -18,6 +20,35 @@ SEGMENT_COLUMNS = ("plan", "region", "size")
 HEADER = ["submitted_at", "campaign", "kind", "touchpoint", "channel", "team", "language", "contact_email",
           "contact_name", "company", *SEGMENT_COLUMNS, "score", "category", "comment", "driver_answers"]
 CHUNK = 2000
+# Column names in the reader's language; HEADER's keys stay the same in every language (English).
+COLUMN_LABELS = {
+    "submitted_at": pgettext_lazy("export column", "submitted_at"),
+    "campaign": pgettext_lazy("export column", "campaign"),
+    "kind": pgettext_lazy("export column", "kind"),
+    "touchpoint": pgettext_lazy("export column", "touchpoint"),
+    "channel": pgettext_lazy("export column", "channel"),
+    "team": pgettext_lazy("export column", "team"),
+    "language": pgettext_lazy("export column", "language"),
+    "contact_email": pgettext_lazy("export column", "contact_email"),
+    "contact_name": pgettext_lazy("export column", "contact_name"),
+    "company": pgettext_lazy("export column", "company"),
+    "score": pgettext_lazy("export column", "score"),
+    "category": pgettext_lazy("export column", "category"),
+    "comment": pgettext_lazy("export column", "comment"),
+    "driver_answers": pgettext_lazy("export column", "driver_answers"),
+    "n": "n",
+    "promoters": pgettext_lazy("export column", "promoters"),
+    "passives": pgettext_lazy("export column", "passives"),
+    "detractors": pgettext_lazy("export column", "detractors"),
+    "nps": "nps",
+    "margin": pgettext_lazy("export column", "margin"),
+    "too_few": pgettext_lazy("export column", "too_few"),
+}
+
+
+def header(keys=HEADER) -> list[str]:
+    """The header row in the active language (segment attribute names are data: kept as they are)."""
+    return [str(COLUMN_LABELS.get(key, key)) for key in keys]
 
 
 def neutralise(value):
@@ -77,10 +108,11 @@ def _filename(filters, extension: str) -> str:
 def responses_csv(user, filters) -> StreamingHttpResponse:
     audit_log(actor=user, action="export.responses", data={"format": "csv", "filters": filters.as_query()})
     writer = csv.writer(_Echo())
+    first_row = header()  # now, while the request's language is active (the stream runs later)
 
     def stream():
         yield "\ufeff"  # so spreadsheet programs read UTF-8
-        yield writer.writerow(HEADER)
+        yield writer.writerow(first_row)
         for row in rows(filters):
             yield writer.writerow(row)
 
@@ -96,8 +128,8 @@ def responses_xlsx(user, filters) -> FileResponse:
 
     audit_log(actor=user, action="export.responses", data={"format": "xlsx", "filters": filters.as_query()})
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("Responses")
-    sheet.append(HEADER)
+    sheet = workbook.create_sheet(_("Responses"))
+    sheet.append(header())
     for row in rows(filters):
         cells = []
         for value in row:
@@ -121,17 +153,18 @@ def breakdown_csv(user, filters, dimension: str) -> HttpResponse:
     elif queries.valid_key(dimension):
         table = queries.nps_by_segment(filters, dimension)
     else:
-        return HttpResponseBadRequest("Choose what to break down by: campaign, touchpoint, team, channel, "
-                                      "language or a segment attribute.", content_type="text/plain")
+        return HttpResponseBadRequest(_("Choose what to break down by: campaign, touchpoint, team, channel, "
+                                        "language or a segment attribute."), content_type="text/plain")
     audit_log(actor=user, action="export.breakdown", data={"by": dimension, "filters": filters.as_query()})
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow([neutralise(dimension), "n", "promoters", "passives", "detractors", "nps", "margin", "too_few"])
+    writer.writerow([neutralise(str(COLUMN_LABELS.get(dimension, dimension))),
+                     *header(("n", "promoters", "passives", "detractors", "nps", "margin", "too_few"))])
     for row in table:
         r = row["result"]
         writer.writerow([neutralise(str(row["label"])), r.n, r.promoters, r.passives, r.detractors,
                          f"{r.nps:.2f}" if r.nps is not None else "", f"{r.margin:.2f}" if r.margin is not None else "",
-                         "yes" if r.too_few else "no"])
+                         _("yes") if r.too_few else _("no")])
     response = HttpResponse("\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8")
     name = slugify(dimension) or "segment"
     response["Content-Disposition"] = f'attachment; filename="nps-by-{name}-{filters.start}-{filters.end}.csv"'

@@ -1,7 +1,8 @@
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 
 class CompanyTargetForm(forms.Form):
-    nps_target = forms.IntegerField(label="Company NPS target", required=False, min_value=-100, max_value=100,
-                                    help_text="From −100 to 100. Leave empty for no target. Team targets are "
-                                              "set on each team.")
+    nps_target = forms.IntegerField(label=_("Company NPS target"), required=False, min_value=-100, max_value=100,
+                                    help_text=_("From −100 to 100. Leave empty for no target. Team targets are "
+                                                "set on each team."))

@@ -8,17 +8,21 @@ can be rebuilt from surveys at any time; nothing else writes to them.
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 
 class DigestDelivery(models.Model):
     """The weekly digest sent to one recipient for one week: the unique pair makes it once."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    week_start = models.DateField()
-    sent_at = models.DateTimeField(auto_now_add=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+",
+                             verbose_name=_("user"))
+    week_start = models.DateField(_("week starting"))
+    sent_at = models.DateTimeField(_("sent"), auto_now_add=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "week_start"], name="digest_once_per_week")]
+        verbose_name = _("digest delivery")
+        verbose_name_plural = _("digest deliveries")
 
     def __str__(self):
         return f"digest for {self.user} ({self.week_start})"
@@ -27,10 +31,11 @@ class DigestDelivery(models.Model):
 class CompanySettings(models.Model):
     """Company-wide targets (a single row)."""
 
-    nps_target = models.IntegerField(null=True, blank=True)
+    nps_target = models.IntegerField(_("company NPS target"), null=True, blank=True)
 
     class Meta:
-        verbose_name_plural = "company settings"
+        verbose_name = _("company settings")
+        verbose_name_plural = _("company settings")
 
     def __str__(self):
         return f"company target {self.nps_target}"

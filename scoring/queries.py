@@ -21,6 +21,7 @@ from django.db.models.fields.json import KeyTextTransform
 from django.db.models.lookups import Exact
 from django.db.models.functions import Coalesce, Lag, TruncDay, TruncMonth, TruncQuarter, TruncWeek
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from scoring import rollup as rollups
 from scoring.models import DailyDriverAnswer, DailyInvitations, DailyScore, DailySegmentScore, LatestScore
@@ -86,6 +87,14 @@ class Filters:
         return urlencode({k: v for k, v in values.items() if v not in ("", None)})
 
 
+def _ignored(name: str) -> str:
+    """The notice for a filter value that makes no sense (ignored, never an error page)."""
+    messages = {"campaign": _("Ignored an invalid campaign."), "touchpoint": _("Ignored an invalid touchpoint."),
+                "team": _("Ignored an invalid team."), "channel": _("Ignored an invalid channel."),
+                "language": _("Ignored an invalid language."), "category": _("Ignored an invalid category.")}
+    return messages[name]
+
+
 def _int(raw, errors, name):
     if raw in (None, ""):
         return None
@@ -95,7 +104,7 @@ def _int(raw, errors, name):
             raise ValueError
         return value
     except (TypeError, ValueError):
-        errors.append(f"Ignored an invalid {name}.")
+        errors.append(_ignored(name))
         return None
 
 
@@ -104,7 +113,7 @@ def _choice(raw, allowed, errors, name) -> str:
         return ""
     if raw in allowed:
         return raw
-    errors.append(f"Ignored an invalid {name}.")
+    errors.append(_ignored(name))
     return ""
 
 
@@ -123,19 +132,19 @@ def parse_filters(params) -> Filters:
             if start > end or (end - start).days > 3660:
                 raise ValueError
         except ValueError:
-            errors.append("Ignored an invalid date range; showing the last 90 days.")
+            errors.append(_("Ignored an invalid date range; showing the last 90 days."))
             period, start, end = "90d", today - timedelta(days=89), today
     else:
-        errors.append("Ignored an unknown period; showing the last 90 days.")
+        errors.append(_("Ignored an unknown period; showing the last 90 days."))
         period = "90d"
     kind = params.get("kind") or Campaign.Kind.RELATIONAL
     if kind not in KINDS:
-        errors.append("Ignored an unknown survey type; showing relational.")
+        errors.append(_("Ignored an unknown survey type; showing relational."))
         kind = Campaign.Kind.RELATIONAL
     segment = params.get("segment", "")
-    key, _, value = segment.partition("=")
+    key, _sep, value = segment.partition("=")
     if segment and not (valid_key(key.strip()) and value.strip()):
-        errors.append("Ignored an invalid segment filter (use attribute=value).")
+        errors.append(_("Ignored an invalid segment filter (use attribute=value)."))
         key = value = ""
     return Filters(
         start=start, end=end, kind=kind, period=period,
@@ -143,7 +152,7 @@ def parse_filters(params) -> Filters:
         touchpoint=_int(params.get("touchpoint"), errors, "touchpoint"),
         team=_int(params.get("team"), errors, "team"),
         channel=_choice(params.get("channel"), Campaign.Channel.values, errors, "channel"),
-        language=_choice(params.get("language"), [code for code, _ in settings.LANGUAGES], errors, "language"),
+        language=_choice(params.get("language"), [code for code, _name in settings.LANGUAGES], errors, "language"),
         segment_key=key.strip(), segment_value=value.strip()[:200],
         category=_choice(params.get("category"), Category.values, errors, "category"),
         search=params.get("q", "").strip()[:200], errors=tuple(errors),

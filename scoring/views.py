@@ -3,6 +3,8 @@
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from core.models import Team
@@ -12,8 +14,16 @@ from scoring.forms import CompanyTargetForm
 from surveys.models import Campaign, Category, Contact, Touchpoint
 
 SORTS = ("name", "-name", "n", "-n", "nps", "-nps")
-SORT_COLUMNS = (("name", "Name"), ("n", "n"), ("nps", "NPS"))
-KIND_CHOICES = (("relational", "Relational"), ("transactional", "Transactional"), ("all", "Both (mixed)"))
+SORT_COLUMNS = (("name", gettext_lazy("Name")), ("n", "n"), ("nps", "NPS"))
+KIND_CHOICES = (*Campaign.Kind.choices, ("all", gettext_lazy("Both (mixed)")))
+BUCKET_LABELS = {"day": gettext_lazy("day"), "week": gettext_lazy("week"), "month": gettext_lazy("month"),
+                 "quarter": gettext_lazy("quarter")}
+
+
+def chart_labels() -> dict:
+    """The words dashboard.js puts on the charts, in the reader's language."""
+    return {"nps": "NPS", "margin": _("95 % margin"), "too_few": _("too few answers"), "answers": _("Answers"),
+            "score": _("Score")}
 
 
 def _options():
@@ -42,7 +52,7 @@ def dashboard(request):
     notices = list(filters.errors)  # shown in the body, so htmx swaps show them too
     segment_key = request.GET.get("by") or "plan"
     if not queries.valid_key(segment_key):
-        notices.append("Ignored an invalid segment attribute; showing plan.")
+        notices.append(_("Ignored an invalid segment attribute; showing plan."))
         segment_key = "plan"
     sort = request.GET.get("sort") if request.GET.get("sort") in SORTS else "name"
     with queries.fresh_rollup():  # one refresh of the rollups for every panel below
@@ -55,7 +65,10 @@ def dashboard(request):
             "trend_data": [{"label": row["period"].isoformat(), "nps": row["result"].nps,
                             "margin": row["result"].margin, "n": row["result"].n,
                             "too_few": row["result"].too_few} for row in trend],
-            "bucket": bucket, "buckets": list(queries.BUCKETS), "distribution": queries.score_distribution(filters),
+            "bucket": bucket, "bucket_label": BUCKET_LABELS[bucket],
+            "buckets": [(b, BUCKET_LABELS[b]) for b in queries.BUCKETS],
+            "distribution": queries.score_distribution(filters), "chart_labels": chart_labels(),
+            "kind_label": dict(KIND_CHOICES).get(filters.kind, filters.kind),
             "by_touchpoint": _sorted(queries.nps_by(filters, "touchpoint"), sort),
             "by_team": _sorted(by_team, sort),
             "by_segment": _sorted(queries.nps_by_segment(filters, segment_key), sort),
@@ -103,6 +116,7 @@ def comment_list(request):
                     if has_role(request.user, AGENT) else [])
     template = "scoring/_comment_table.html" if request.htmx else "scoring/comments.html"
     return render(request, template, {"filters": filters, "page": page, "query": filters.as_query(),
+                                      "kind_label": dict(KIND_CHOICES).get(filters.kind, filters.kind),
                                       "improvements": improvements, **_options()})
 
 
@@ -139,7 +153,7 @@ def targets(request):
     if request.method == "POST":
         if form.is_valid():
             services.company_target_set(actor=request.user, nps_target=form.cleaned_data["nps_target"])
-            messages.success(request, "Company target saved.")
+            messages.success(request, _("Company target saved."))
             return redirect("dashboard")
-        return render(request, "core/form_page.html", {"form": form, "title": "Company NPS target"}, status=400)
-    return render(request, "core/form_page.html", {"form": form, "title": "Company NPS target"})
+        return render(request, "core/form_page.html", {"form": form, "title": _("Company NPS target")}, status=400)
+    return render(request, "core/form_page.html", {"form": form, "title": _("Company NPS target")})

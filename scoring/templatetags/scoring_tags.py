@@ -1,4 +1,6 @@
 from django import template
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
 
 from scoring.nps import round_half_away
 
@@ -45,7 +47,11 @@ def duration(value):
     hours = value.total_seconds() / 3600
     if hours < 0:
         return "—"
-    return f"{hours:.0f} h" if hours < 48 else f"{hours / 24:.1f} d"
+    if hours < 48:
+        # Translators: a short duration in hours, e.g. "3 h".
+        return _("%(hours)s h") % {"hours": number_format(hours, 0)}
+    # Translators: a short duration in days, e.g. "2.5 d".
+    return _("%(days)s d") % {"days": number_format(hours / 24, 1)}
 
 
 @register.filter

@@ -12,6 +12,12 @@
     return node ? JSON.parse(node.textContent) : null;
   }
 
+  // The page's language: dates and numbers on the charts follow it, not the browser's.
+  const locale = document.documentElement.lang || undefined;
+  // Words on the charts, translated by the page (json_script "chart-labels").
+  const words = Object.assign({ nps: "NPS", margin: "95 % margin", too_few: "too few answers", answers: "Answers",
+                                score: "Score" }, data("chart-labels") || {});
+
   function draw(id, config) {
     const canvas = document.getElementById(id);
     if (charts[id]) {
@@ -23,10 +29,10 @@
   }
 
   function label(iso, count) {
-    // Short dates: "3 Mar" for days and weeks, "Mar 2026" for months.
+    // Short dates in the page's language: "3 Mar" for days and weeks, "Mar 2026" for months.
     const date = new Date(iso + "T00:00:00");
     const monthly = count > 1 && trendStep() >= 28;
-    return date.toLocaleDateString(undefined, monthly ? { month: "short", year: "numeric" } : { day: "numeric", month: "short" });
+    return date.toLocaleDateString(locale, monthly ? { month: "short", year: "numeric" } : { day: "numeric", month: "short" });
   }
 
   function trendStep() {
@@ -49,9 +55,9 @@
         datasets: [
           { label: "upper", data: trend.map((p) => (p.nps === null ? null : Math.min(100, p.nps + p.margin))),
             borderWidth: 0, pointRadius: 0, pointHitRadius: 0, fill: false },
-          { label: "95 % margin", data: trend.map((p) => (p.nps === null ? null : Math.max(-100, p.nps - p.margin))),
+          { label: words.margin, data: trend.map((p) => (p.nps === null ? null : Math.max(-100, p.nps - p.margin))),
             borderWidth: 0, pointRadius: 0, pointHitRadius: 0, fill: "-1", backgroundColor: band },
-          { label: "NPS", data: trend.map((p) => p.nps), borderColor: green, borderWidth: 2.5, tension: 0.3,
+          { label: words.nps, data: trend.map((p) => p.nps), borderColor: green, borderWidth: 2.5, tension: 0.3,
             spanGaps: true, pointBorderColor: green, pointBorderWidth: 2,
             // A hollow point: too few answers in that bucket to read much into it.
             pointBackgroundColor: trend.map((p) => (p.too_few ? "#fff" : green)),
@@ -64,18 +70,18 @@
         scales: {
           y: { suggestedMin: Math.max(-100, Math.floor((low - 5) / 10) * 10),
                suggestedMax: Math.min(100, Math.ceil((high + 5) / 10) * 10),
-               title: { display: true, text: "NPS" },
+               title: { display: true, text: words.nps },
                grid: { color: (ctx) => (ctx.tick.value === 0 ? "rgba(0,0,0,0.35)" : "rgba(0,0,0,0.06)") } },
           x: { grid: { display: false }, ticks: { maxRotation: 0, autoSkip: true, autoSkipPadding: 12 } },
         },
         plugins: {
           legend: { labels: { filter: (item) => item.text !== "upper", boxWidth: 14 } },
           tooltip: {
-            filter: (item) => item.dataset.label === "NPS",
+            filter: (item) => item.dataset.label === words.nps,
             callbacks: {
-              title: (items) => trend[items[0].dataIndex].label,
-              label: (ctx) => `NPS ${signed(ctx.parsed.y)} ± ${Math.round(trend[ctx.dataIndex].margin)}`,
-              afterLabel: (ctx) => `n = ${trend[ctx.dataIndex].n}${trend[ctx.dataIndex].too_few ? " (too few answers)" : ""}`,
+              title: (items) => new Date(trend[items[0].dataIndex].label + "T00:00:00").toLocaleDateString(locale, { dateStyle: "medium" }),
+              label: (ctx) => `${words.nps} ${signed(ctx.parsed.y)} ± ${Math.round(trend[ctx.dataIndex].margin)}`,
+              afterLabel: (ctx) => `n = ${trend[ctx.dataIndex].n}${trend[ctx.dataIndex].too_few ? ` (${words.too_few})` : ""}`,
             },
           },
         },
@@ -87,9 +93,9 @@
     draw("distribution-chart", {
       type: "bar",
       data: { labels: distribution.map((_, i) => String(i)),
-              datasets: [{ label: "Answers", data: distribution, backgroundColor: distribution.map((_, i) => barColour(i)) }] },
+              datasets: [{ label: words.answers, data: distribution, backgroundColor: distribution.map((_, i) => barColour(i)) }] },
       options: { maintainAspectRatio: false, animation: false, plugins: { legend: { display: false } },
-                 scales: { x: { title: { display: true, text: "Score" }, grid: { display: false } },
+                 scales: { x: { title: { display: true, text: words.score }, grid: { display: false } },
                            y: { beginAtZero: true, ticks: { precision: 0 } } } },
     });
   }
