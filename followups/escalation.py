@@ -8,10 +8,12 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import DateTimeField, DurationField, ExpressionWrapper, F, Q
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 import webhooks.events
 from core.roles import ADMIN
 from followups import emails
+from followups.history import said
 from followups.models import FollowUp, FollowUpEvent
 
 User = get_user_model()
@@ -57,10 +59,10 @@ def escalate_case(case: FollowUp, *, level: int) -> bool:
             return False
         case.escalation_level = level
         recipients = recipients_for(case, level)
-        FollowUpEvent.objects.create(
-            followup=case, kind=FollowUpEvent.Kind.ESCALATED,
-            text=f"Overdue: escalated to {', '.join(r.get_username() for r in recipients) or 'nobody'} (level {level}).",
-            data={"level": level, "to": [r.pk for r in recipients]})
+        line = said(gettext_noop("Overdue: escalated to %(to)s (level %(level)s)."), level=level,
+                    to=", ".join(r.get_username() for r in recipients) or None)
+        FollowUpEvent.objects.create(followup=case, kind=FollowUpEvent.Kind.ESCALATED, text=line["text"],
+                                     data={"level": level, "to": [r.pk for r in recipients], "i18n": line["i18n"]})
         for recipient in recipients:
             emails.send_escalation(followup=case, level=level, recipient=recipient)
         webhooks.events.emit("followup.escalated", case)

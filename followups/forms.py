@@ -2,6 +2,7 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from followups.models import FollowUp, RootCauseTag, RoutingRule, SLAPolicy
 from scoring.nps import category_for
@@ -10,14 +11,18 @@ from surveys.models import Campaign, Category, Contact, Response, Touchpoint
 User = get_user_model()
 
 
+ATTEMPT_CHANNELS = [("phone", _("Phone")), ("email", _("E-mail")), ("meeting", _("Meeting"))]
+ATTEMPT_RESULTS = [("reached", _("Reached")), ("voicemail", _("Voicemail")), ("no_answer", _("No answer"))]
+
+
 class AttemptForm(forms.Form):
-    channel = forms.ChoiceField(choices=[("phone", "Phone"), ("email", "E-mail"), ("meeting", "Meeting")])
-    result = forms.ChoiceField(choices=[("reached", "Reached"), ("voicemail", "Voicemail"), ("no_answer", "No answer")])
-    note = forms.CharField(required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 2}))
+    channel = forms.ChoiceField(label=_("Channel"), choices=ATTEMPT_CHANNELS)
+    result = forms.ChoiceField(label=_("Result"), choices=ATTEMPT_RESULTS)
+    note = forms.CharField(label=_("Note"), required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class NoteForm(forms.Form):
-    text = forms.CharField(label="Note", max_length=5000, widget=forms.Textarea(attrs={"rows": 2}))
+    text = forms.CharField(label=_("Note"), max_length=5000, widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class TagsForm(forms.Form):
@@ -26,22 +31,22 @@ class TagsForm(forms.Form):
 
 
 class StatusForm(forms.Form):
-    status = forms.ChoiceField(choices=FollowUp.Status.choices)
+    status = forms.ChoiceField(label=_("Status"), choices=FollowUp.Status.choices)
     summary = forms.CharField(required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 2}),
-                              label="Resolution summary (required to resolve)")
-    reason = forms.CharField(required=False, max_length=200, label="Reason (required to close without contact)")
-    outcome = forms.CharField(required=False, max_length=200)
+                              label=_("Resolution summary (required to resolve)"))
+    reason = forms.CharField(required=False, max_length=200, label=_("Reason (required to close without contact)"))
+    outcome = forms.CharField(label=_("Outcome"), required=False, max_length=200)
 
 
 class ReplyForm(forms.Form):
-    subject = forms.CharField(max_length=200)
-    body = forms.CharField(label="Message", max_length=10000, widget=forms.Textarea(attrs={"rows": 5}),
-                           help_text="Sent from the company address; the customer's answer comes back to you.")
+    subject = forms.CharField(label=_("Subject"), max_length=200)
+    body = forms.CharField(label=_("Message"), max_length=10000, widget=forms.Textarea(attrs={"rows": 5}),
+                           help_text=_("Sent from the company address; the customer's answer comes back to you."))
 
 
 class ReassignForm(forms.Form):
-    owner = forms.ModelChoiceField(queryset=User.objects.none(), label="New owner")
-    reason = forms.CharField(max_length=500)
+    owner = forms.ModelChoiceField(queryset=User.objects.none(), label=_("New owner"))
+    reason = forms.CharField(label=_("Reason"), max_length=500)
 
     def __init__(self, *args, candidates=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -50,7 +55,7 @@ class ReassignForm(forms.Form):
 
 
 class BulkReassignForm(ReassignForm):
-    followups = forms.ModelMultipleChoiceField(queryset=FollowUp.objects.none())
+    followups = forms.ModelMultipleChoiceField(label=_("Cases"), queryset=FollowUp.objects.none())
 
     def __init__(self, *args, visible=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -58,7 +63,7 @@ class BulkReassignForm(ReassignForm):
 
 
 class RoutingRuleForm(forms.ModelForm):
-    categories = forms.MultipleChoiceField(choices=Category.choices, required=False,
+    categories = forms.MultipleChoiceField(label=_("Categories"), choices=Category.choices, required=False,
                                            widget=forms.CheckboxSelectMultiple)
 
     class Meta:
@@ -71,41 +76,41 @@ class RoutingRuleForm(forms.ModelForm):
         low, high = data.get("score_min"), data.get("score_max")
         for name, value in (("score_min", low), ("score_max", high)):
             if value is not None and not 0 <= value <= 10:
-                self.add_error(name, "Scores run from 0 to 10.")
+                self.add_error(name, _("Scores run from 0 to 10."))
         if low is not None and high is not None and low > high:
-            self.add_error("score_max", "The highest score cannot be below the lowest.")
+            self.add_error("score_max", _("The highest score cannot be below the lowest."))
         target = data.get("target")
         if target == RoutingRule.Target.USER and not data.get("target_user"):
-            self.add_error("target_user", "Choose the user who gets these cases.")
+            self.add_error("target_user", _("Choose the user who gets these cases."))
         if target in (RoutingRule.Target.ROUND_ROBIN, RoutingRule.Target.TEAM_QUEUE) and not data.get("team"):
-            self.add_error("team", "Choose the team whose members (or queue) get these cases.")
+            self.add_error("team", _("Choose the team whose members (or queue) get these cases."))
         if bool(data.get("segment_key")) != bool(data.get("segment_value")):
-            self.add_error("segment_value", "Give both the segment attribute and its value, or neither.")
+            self.add_error("segment_value", _("Give both the segment attribute and its value, or neither."))
         return data
 
 
 class RoutingTestForm(forms.Form):
     """Either a stored answer by number, or a made-up one described by its fields."""
 
-    response = forms.IntegerField(label="Response number", min_value=1, required=False,
-                                  help_text="Or leave empty and describe an answer below.")
-    score = forms.IntegerField(min_value=0, max_value=10, required=False)
-    campaign = forms.ModelChoiceField(queryset=Campaign.objects.order_by("name"), required=False)
-    touchpoint = forms.ModelChoiceField(queryset=Touchpoint.objects.all(), required=False,
-                                        help_text="Defaults to the campaign's touchpoint.")
-    language = forms.ChoiceField(choices=[("", "—"), *settings.LANGUAGES], required=False)
-    segment_key = forms.CharField(max_length=80, required=False, label="Contact attribute")
-    segment_value = forms.CharField(max_length=200, required=False, label="Attribute value")
+    response = forms.IntegerField(label=_("Response number"), min_value=1, required=False,
+                                  help_text=_("Or leave empty and describe an answer below."))
+    score = forms.IntegerField(label=_("Score"), min_value=0, max_value=10, required=False)
+    campaign = forms.ModelChoiceField(label=_("Campaign"), queryset=Campaign.objects.order_by("name"), required=False)
+    touchpoint = forms.ModelChoiceField(label=_("Touchpoint"), queryset=Touchpoint.objects.all(), required=False,
+                                        help_text=_("Defaults to the campaign's touchpoint."))
+    language = forms.ChoiceField(label=_("Language"), choices=[("", "—"), *settings.LANGUAGES], required=False)
+    segment_key = forms.CharField(max_length=80, required=False, label=_("Contact attribute"))
+    segment_value = forms.CharField(max_length=200, required=False, label=_("Attribute value"))
     account_owner = forms.ModelChoiceField(queryset=User.objects.filter(is_active=True).order_by("username"),
-                                           required=False, label="The contact's account owner")
-    at_risk = forms.BooleanField(required=False, label="The customer's score dropped since their last answer")
+                                           required=False, label=_("The contact's account owner"))
+    at_risk = forms.BooleanField(required=False, label=_("The customer's score dropped since their last answer"))
 
     def clean(self):
         data = super().clean()
         if data.get("response") is None and data.get("score") is None and not self.errors:
-            raise forms.ValidationError("Give a response number, or a score for a made-up answer.")
+            raise forms.ValidationError(_("Give a response number, or a score for a made-up answer."))
         if data.get("segment_value") and not data.get("segment_key"):
-            self.add_error("segment_key", "Name the attribute the value belongs to.")
+            self.add_error("segment_key", _("Name the attribute the value belongs to."))
         return data
 
     def made_up_response(self) -> Response:
@@ -127,7 +132,7 @@ class SLAForm(forms.ModelForm):
     def clean_hours(self):
         hours = self.cleaned_data["hours"]
         if not 1 <= hours <= 24 * 60:
-            raise forms.ValidationError("Between 1 hour and 60 days.")
+            raise forms.ValidationError(_("Between 1 hour and 60 days."))
         return hours
 
 
@@ -147,12 +152,13 @@ class ImprovementForm(forms.ModelForm):
         widgets = {"description_en": forms.Textarea(attrs={"rows": 3}),
                    "description_nl": forms.Textarea(attrs={"rows": 3}),
                    "internal_notes": forms.Textarea(attrs={"rows": 2}), "tags": forms.CheckboxSelectMultiple}
-        help_texts = {"resurvey_campaign": "Optional: invite the customers who asked to answer again in this campaign.",
-                      "keywords": "Comma-separated words; comments containing them are suggested for linking."}
+        help_texts = {"resurvey_campaign": _("Optional: invite the customers who asked to answer again in this "
+                                             "campaign."),
+                      "keywords": _("Comma-separated words; comments containing them are suggested for linking.")}
 
 
 class LinkForm(forms.Form):
-    improvement = forms.ModelChoiceField(queryset=None, label="Improvement")
+    improvement = forms.ModelChoiceField(queryset=None, label=_("Improvement"))
     responses = forms.CharField(widget=forms.MultipleHiddenInput, required=False)
 
     def __init__(self, *args, **kwargs):

@@ -1,6 +1,8 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.roles import admin_required, agent_required
@@ -23,9 +25,9 @@ def improvement_edit(request, pk: int | None = None):
     form = ImprovementForm(request.POST or None, instance=improvement)
     if request.method == "POST" and form.is_valid():
         improvement = svc.improvement_save(form=form, actor=request.user)
-        messages.success(request, "Improvement saved.")
+        messages.success(request, _("Improvement saved."))
         return redirect("improvement_detail", pk=improvement.pk)
-    return render(request, "core/form_page.html", {"form": form, "title": improvement.title or "New improvement"},
+    return render(request, "core/form_page.html", {"form": form, "title": improvement.title or _("New improvement")},
                   status=400 if request.method == "POST" else 200)
 
 
@@ -69,7 +71,8 @@ def improvement_link(request, pk: int):
     improvement = get_object_or_404(Improvement, pk=pk)
     try:
         count = svc.improvement_link(improvement=improvement, response_ids=_linked_ids(request), actor=request.user)
-        messages.success(request, f"Linked {count} answers.")
+        messages.success(request, ngettext("Linked %(count)s answer.", "Linked %(count)s answers.", count)
+                         % {"count": count})
     except ValidationError as error:
         messages.error(request, error.messages[0])
     return _redirect_back(request, "improvement_detail", pk=pk)
@@ -82,7 +85,9 @@ def comments_link_improvement(request):
     improvement = get_object_or_404(Improvement, pk=request.POST.get("improvement") or 0)
     try:
         count = svc.improvement_link(improvement=improvement, response_ids=_linked_ids(request), actor=request.user)
-        messages.success(request, f"Linked {count} answers to “{improvement.title}”.")
+        messages.success(request, ngettext("Linked %(count)s answer to “%(title)s”.",
+                                           "Linked %(count)s answers to “%(title)s”.", count)
+                         % {"count": count, "title": improvement.title})
     except ValidationError as error:
         messages.error(request, error.messages[0])
     return _redirect_back(request, "improvement_list")
@@ -95,7 +100,7 @@ def followup_link_improvement(request, pk: int):
     improvement = get_object_or_404(Improvement, pk=request.POST.get("improvement") or 0)
     try:
         svc.improvement_link(improvement=improvement, response_ids=[case.response_id], actor=request.user)
-        messages.success(request, f"Linked to “{improvement.title}”.")
+        messages.success(request, _("Linked to “%(title)s”.") % {"title": improvement.title})
     except ValidationError as error:
         messages.error(request, error.messages[0])
     return redirect("followup_detail", pk=case.pk)
@@ -120,7 +125,7 @@ def improvement_status(request, pk: int):
         svc.improvement_transition(improvement=improvement, to=request.POST.get("status", ""), actor=request.user,
                                    reason=request.POST.get("reason", ""))
     except (ValidationError, ValueError) as error:
-        messages.error(request, error.messages[0] if isinstance(error, ValidationError) else "Unknown status.")
+        messages.error(request, error.messages[0] if isinstance(error, ValidationError) else _("Unknown status."))
     return redirect("improvement_detail", pk=pk)
 
 
@@ -136,7 +141,9 @@ def improvement_ship(request, pk: int):
         except ValidationError as error:
             messages.error(request, error.messages[0])
         else:
-            messages.success(request, f"Shipped. {queued} customers will be told, once each.")
+            messages.success(request, ngettext("Shipped. %(count)s customer will be told, once.",
+                                               "Shipped. %(count)s customers will be told, once each.", queued)
+                             % {"count": queued})
             return redirect("improvement_detail", pk=pk)
     preview = None
     if recipients:

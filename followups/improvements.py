@@ -7,11 +7,14 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 import webhooks.events
 from core.audit import audit_log
 from core.mail import render_email, send_once
 from core.queue import enqueue_on_commit
+from followups.history import said
 from followups.models import FollowUp, FollowUpEvent, Improvement, ImprovementLink, ImprovementNotice
 from scoring.nps import NpsResult, nps_from_counts
 from surveys.models import Category, Contact, Invitation, Response
@@ -26,16 +29,17 @@ ALLOWED = {I.PLANNED: {I.IN_PROGRESS, I.SHIPPED, I.DROPPED}, I.IN_PROGRESS: {I.P
 def improvement_link(*, improvement: Improvement, response_ids, actor) -> int:
     """Link responses to an improvement (idempotent); note it on their follow-up cases."""
     if improvement.status in (I.SHIPPED, I.DROPPED):
-        raise ValidationError("Feedback can only be linked to a planned or in-progress improvement.")
+        raise ValidationError(_("Feedback can only be linked to a planned or in-progress improvement."))
     ids = list(Response.objects.filter(pk__in=list(response_ids)).values_list("pk", flat=True))
     with transaction.atomic():
         existing = set(improvement.links.filter(response_id__in=ids).values_list("response_id", flat=True))
         new = [i for i in ids if i not in existing]
         ImprovementLink.objects.bulk_create([ImprovementLink(improvement=improvement, response_id=i, linked_by=actor)
                                              for i in new], ignore_conflicts=True)
+        line = said(gettext_noop("Linked to improvement “%(title)s”."), title=improvement.title)
         FollowUpEvent.objects.bulk_create([
-            FollowUpEvent(followup=case, actor=actor, kind=FollowUpEvent.Kind.LINKED,
-                          text=f"Linked to improvement “{improvement.title}”.", data={"improvement": improvement.pk})
+            FollowUpEvent(followup=case, actor=actor, kind=FollowUpEvent.Kind.LINKED, text=line["text"],
+                          data={"improvement": improvement.pk, "i18n": line["i18n"]})
             for case in FollowUp.objects.filter(response_id__in=new)])
         if new:
             audit_log(actor=actor, action="improvement.linked", target=improvement, data={"responses": new})
@@ -44,7 +48,7 @@ def improvement_link(*, improvement: Improvement, response_ids, actor) -> int:
 
 def improvement_unlink(*, improvement: Improvement, response_id: int, actor) -> None:
     if improvement.status == I.SHIPPED:
-        raise ValidationError("A shipped improvement's links are kept as they were when customers were told.")
+        raise ValidationError(_("A shipped improvement's links are kept as they were when customers were told."))
     improvement.links.filter(response_id=response_id).delete()
     audit_log(actor=actor, action="improvement.unlinked", target=improvement, data={"response": response_id})
 
@@ -74,14 +78,14 @@ def recipients(improvement: Improvement):
 
 def improvement_transition(*, improvement: Improvement, to: str, actor, reason: str = "") -> Improvement:
     if to == I.SHIPPED:
-        raise ValidationError("Use “Mark shipped” to ship, so the customers who asked are told.")
+        raise ValidationError(_("Use “Mark shipped” to ship, so the customers who asked are told."))
     with transaction.atomic():
         locked = Improvement.objects.select_for_update().get(pk=improvement.pk)
         if to not in ALLOWED[locked.status]:
-            raise ValidationError(f"A {locked.get_status_display().lower()} improvement cannot become "
-                                  f"{I(to).label.lower()}.")
+            raise ValidationError(_("A %(status)s improvement cannot become %(to)s.")
+                                  % {"status": locked.get_status_display().lower(), "to": I(to).label.lower()})
         if to == I.DROPPED and not reason.strip():
-            raise ValidationError("Dropping an improvement needs a reason.")
+            raise ValidationError(_("Dropping an improvement needs a reason."))
         locked.status = to
         locked.dropped_reason = reason.strip() if to == I.DROPPED else locked.dropped_reason
         locked.save(update_fields=["status", "dropped_reason"])
@@ -98,9 +102,9 @@ def improvement_ship(*, improvement: Improvement, actor, exclude_contact_ids=())
     with transaction.atomic():
         locked = Improvement.objects.select_for_update().get(pk=improvement.pk)
         if locked.status not in (I.PLANNED, I.IN_PROGRESS):
-            raise ValidationError("Only a planned or in-progress improvement can be shipped.")
+            raise ValidationError(_("Only a planned or in-progress improvement can be shipped."))
         if not (locked.description_en or locked.description_nl):
-            raise ValidationError("Write the customer-facing description before shipping.")
+            raise ValidationError(_("Write the customer-facing description before shipping."))
         locked.status, locked.shipped_at = I.SHIPPED, timezone.now()
         locked.save(update_fields=["status", "shipped_at"])
         notices = [ImprovementNotice(improvement=locked, contact=c,
@@ -212,3 +216,4 @@ def notice_progress(improvement: Improvement) -> dict:
     done = total - counts.get(ImprovementNotice.Status.QUEUED, 0)
     return {"counts": counts, "total": total, "percent": round(100 * done / total) if total else 100,
             "done": counts.get(ImprovementNotice.Status.QUEUED, 0) == 0}
+

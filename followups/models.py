@@ -2,6 +2,8 @@
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from surveys.models import Category
 
@@ -9,12 +11,15 @@ from surveys.models import Category
 class RootCauseTag(models.Model):
     """The configurable root-cause taxonomy (seeded: process, product, price, reputation, emotional)."""
 
-    name = models.CharField(max_length=80, unique=True)
-    slug = models.SlugField(max_length=80, unique=True)
-    active = models.BooleanField(default=True)
+    name = models.CharField(_("name"), max_length=80, unique=True)
+    slug = models.SlugField(_("slug"), max_length=80, unique=True,
+                            help_text=_("A short code for the root cause: letters, digits, hyphens."))
+    active = models.BooleanField(_("active"), default=True)
 
     class Meta:
         ordering = ["name"]
+        verbose_name = _("root cause")
+        verbose_name_plural = _("root causes")
 
     def __str__(self):
         return self.name
@@ -22,51 +27,71 @@ class RootCauseTag(models.Model):
 
 class RoutingRule(models.Model):
     class Target(models.TextChoices):
-        ACCOUNT_OWNER = "account_owner", "The contact's account owner"
-        USER = "user", "A named user"
-        ROUND_ROBIN = "round_robin", "Round-robin within a team"
-        TEAM_QUEUE = "team_queue", "The team's shared queue"
+        ACCOUNT_OWNER = "account_owner", _("The contact's account owner")
+        USER = "user", _("A named user")
+        ROUND_ROBIN = "round_robin", _("Round-robin within a team")
+        TEAM_QUEUE = "team_queue", _("The team's shared queue")
 
-    name = models.CharField(max_length=200)
-    order = models.PositiveIntegerField(default=0, db_index=True)
-    active = models.BooleanField(default=True)
+    name = models.CharField(_("name"), max_length=200)
+    order = models.PositiveIntegerField(_("order"), default=0, db_index=True)
+    active = models.BooleanField(_("active"), default=True)
     # Conditions; an empty condition matches everything.
-    campaign = models.ForeignKey("surveys.Campaign", null=True, blank=True, on_delete=models.CASCADE)
-    touchpoint = models.ForeignKey("surveys.Touchpoint", null=True, blank=True, on_delete=models.CASCADE)
-    categories = models.JSONField(default=list, blank=True)  # ["detractor", "passive"]
-    score_min = models.PositiveSmallIntegerField(null=True, blank=True)
-    score_max = models.PositiveSmallIntegerField(null=True, blank=True)
-    language = models.CharField(max_length=8, blank=True)
-    segment_key = models.CharField(max_length=80, blank=True)
-    segment_value = models.CharField(max_length=200, blank=True)
-    at_risk_only = models.BooleanField(default=False, help_text="Only answers whose score dropped since the "
-                                                                "customer's previous one (at risk).")
+    campaign = models.ForeignKey("surveys.Campaign", null=True, blank=True, on_delete=models.CASCADE,
+                                 verbose_name=_("campaign"))
+    touchpoint = models.ForeignKey("surveys.Touchpoint", null=True, blank=True, on_delete=models.CASCADE,
+                                   verbose_name=_("touchpoint"))
+    categories = models.JSONField(_("categories"), default=list, blank=True)  # ["detractor", "passive"]
+    score_min = models.PositiveSmallIntegerField(_("lowest score"), null=True, blank=True)
+    score_max = models.PositiveSmallIntegerField(_("highest score"), null=True, blank=True)
+    language = models.CharField(_("language"), max_length=8, blank=True)
+    segment_key = models.CharField(_("segment attribute"), max_length=80, blank=True)
+    segment_value = models.CharField(_("segment value"), max_length=200, blank=True)
+    at_risk_only = models.BooleanField(_("at risk only"), default=False,
+                                       help_text=_("Only answers whose score dropped since the customer's "
+                                                   "previous one (at risk)."))
     # Target.
-    target = models.CharField(max_length=20, choices=Target.choices)
+    target = models.CharField(_("goes to"), max_length=20, choices=Target.choices)
     target_user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                    related_name="+")
-    team = models.ForeignKey("core.Team", null=True, blank=True, on_delete=models.SET_NULL,
-                             help_text="The team that owns cases routed by this rule.")
+                                    related_name="+", verbose_name=_("named user"))
+    team = models.ForeignKey("core.Team", null=True, blank=True, on_delete=models.SET_NULL, verbose_name=_("team"),
+                             help_text=_("The team that owns cases routed by this rule."))
 
     class Meta:
         ordering = ["order", "id"]
+        verbose_name = _("routing rule")
+        verbose_name_plural = _("routing rules")
 
     def __str__(self):
         return self.name
+
+    @property
+    def category_names(self) -> list[str]:
+        """The categories the rule asks for, named in the active language (lower case)."""
+        return [str(Category(c).label).lower() if c in Category.values else c for c in self.categories]
 
 
 class RoundRobinState(models.Model):
     """Where round-robin left off for a team; kept in the database so it survives restarts."""
 
-    team = models.OneToOneField("core.Team", on_delete=models.CASCADE, related_name="round_robin")
+    team = models.OneToOneField("core.Team", on_delete=models.CASCADE, related_name="round_robin",
+                                verbose_name=_("team"))
     last_user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                  related_name="+")
+                                  related_name="+", verbose_name=_("last served"))
+
+    class Meta:
+        verbose_name = _("round-robin position")
+        verbose_name_plural = _("round-robin positions")
 
 
 class SLAPolicy(models.Model):
-    category = models.CharField(max_length=10, choices=Category.choices, unique=True)
-    hours = models.PositiveIntegerField()
-    business_hours = models.BooleanField(default=False, help_text="Count only business hours of the calendar.")
+    category = models.CharField(_("category"), max_length=10, choices=Category.choices, unique=True)
+    hours = models.PositiveIntegerField(_("hours"))
+    business_hours = models.BooleanField(_("business hours only"), default=False,
+                                         help_text=_("Count only business hours of the calendar."))
+
+    class Meta:
+        verbose_name = _("deadline")
+        verbose_name_plural = _("deadlines")
 
     def __str__(self):
         return f"{self.category}: {self.hours} h"
@@ -74,40 +99,45 @@ class SLAPolicy(models.Model):
 
 class FollowUp(models.Model):
     class Status(models.TextChoices):
-        NEW = "new", "New"
-        IN_PROGRESS = "in_progress", "In progress"
-        CONTACTED = "contacted", "Contacted"
-        RESOLVED = "resolved", "Resolved"
-        CLOSED = "closed", "Closed without contact"
+        NEW = "new", pgettext_lazy("follow-up status", "New")
+        IN_PROGRESS = "in_progress", pgettext_lazy("follow-up status", "In progress")
+        CONTACTED = "contacted", pgettext_lazy("follow-up status", "Contacted")
+        RESOLVED = "resolved", pgettext_lazy("follow-up status", "Resolved")
+        CLOSED = "closed", pgettext_lazy("follow-up status", "Closed without contact")
 
     OPEN_STATUSES = (Status.NEW, Status.IN_PROGRESS, Status.CONTACTED)
 
     # One case per response, enforced by the database.
-    response = models.OneToOneField("surveys.Response", on_delete=models.CASCADE, related_name="followup")
+    response = models.OneToOneField("surveys.Response", on_delete=models.CASCADE, related_name="followup",
+                                    verbose_name=_("response"))
     contact = models.ForeignKey("surveys.Contact", null=True, blank=True, on_delete=models.SET_NULL,
-                                related_name="followups")
-    category = models.CharField(max_length=10, choices=Category.choices)
+                                related_name="followups", verbose_name=_("contact"))
+    category = models.CharField(_("category"), max_length=10, choices=Category.choices)
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                              related_name="followups")
-    team = models.ForeignKey("core.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="followups")
-    routed_by = models.ForeignKey(RoutingRule, null=True, blank=True, on_delete=models.SET_NULL)
-    status = models.CharField(max_length=12, choices=Status.choices, default=Status.NEW, db_index=True)
-    due_at = models.DateTimeField(db_index=True)
-    escalation_level = models.PositiveSmallIntegerField(default=0)
-    at_risk = models.BooleanField(default=False)
-    first_contact_at = models.DateTimeField(null=True, blank=True)
-    closed_at = models.DateTimeField(null=True, blank=True)
-    closed_reason = models.CharField(max_length=200, blank=True)
-    resolution_summary = models.TextField(blank=True)
-    outcome = models.CharField(max_length=200, blank=True)
-    tags = models.ManyToManyField(RootCauseTag, blank=True, related_name="followups")
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-    updated_at = models.DateTimeField(auto_now=True)
+                              related_name="followups", verbose_name=_("owner"))
+    team = models.ForeignKey("core.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="followups",
+                             verbose_name=_("team"))
+    routed_by = models.ForeignKey(RoutingRule, null=True, blank=True, on_delete=models.SET_NULL,
+                                  verbose_name=_("routed by"))
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.NEW, db_index=True)
+    due_at = models.DateTimeField(_("due"), db_index=True)
+    escalation_level = models.PositiveSmallIntegerField(_("escalation level"), default=0)
+    at_risk = models.BooleanField(_("at risk"), default=False)
+    first_contact_at = models.DateTimeField(_("first contact"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    closed_reason = models.CharField(_("closed because"), max_length=200, blank=True)
+    resolution_summary = models.TextField(_("resolution summary"), blank=True)
+    outcome = models.CharField(_("outcome"), max_length=200, blank=True)
+    tags = models.ManyToManyField(RootCauseTag, blank=True, related_name="followups", verbose_name=_("root causes"))
+    created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
         ordering = ["due_at"]
         indexes = [models.Index(fields=["owner", "status", "due_at"], name="followup_owner_queue"),
                    models.Index(fields=["team", "status", "due_at"], name="followup_team_queue")]
+        verbose_name = _("follow-up")
+        verbose_name_plural = _("follow-ups")
 
     def __str__(self):
         return f"Follow-up #{self.pk} ({self.category})"
@@ -117,26 +147,30 @@ class FollowUpEvent(models.Model):
     """The case history: who did what, when."""
 
     class Kind(models.TextChoices):
-        CREATED = "created"
-        ROUTED = "routed"
-        STATUS = "status"
-        NOTE = "note"
-        ATTEMPT = "attempt"
-        REASSIGNED = "reassigned"
-        ESCALATED = "escalated"
-        TAGGED = "tagged"
-        REPLY = "reply"
-        LINKED = "linked"
+        CREATED = "created", pgettext_lazy("case event", "Created")
+        ROUTED = "routed", pgettext_lazy("case event", "Routed")
+        STATUS = "status", pgettext_lazy("case event", "Status")
+        NOTE = "note", pgettext_lazy("case event", "Note")
+        ATTEMPT = "attempt", pgettext_lazy("case event", "Contact attempt")
+        REASSIGNED = "reassigned", pgettext_lazy("case event", "Reassigned")
+        ESCALATED = "escalated", pgettext_lazy("case event", "Escalated")
+        TAGGED = "tagged", pgettext_lazy("case event", "Root causes")
+        REPLY = "reply", pgettext_lazy("case event", "Reply")
+        LINKED = "linked", pgettext_lazy("case event", "Linked")
 
-    followup = models.ForeignKey(FollowUp, on_delete=models.CASCADE, related_name="events")
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
-    kind = models.CharField(max_length=12, choices=Kind.choices)
-    text = models.TextField(blank=True)
-    data = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    followup = models.ForeignKey(FollowUp, on_delete=models.CASCADE, related_name="events",
+                                 verbose_name=_("follow-up"))
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                              verbose_name=_("by"))
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
+    text = models.TextField(_("text"), blank=True)
+    data = models.JSONField(_("details"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
         ordering = ["created_at", "id"]
+        verbose_name = _("case event")
+        verbose_name_plural = _("case events")
 
     def __str__(self):
         return f"{self.kind} on {self.followup_id}"
@@ -146,29 +180,34 @@ class Improvement(models.Model):
     """Something the company changed because customers asked ("you said, we did")."""
 
     class Status(models.TextChoices):
-        PLANNED = "planned", "Planned"
-        IN_PROGRESS = "in_progress", "In progress"
-        SHIPPED = "shipped", "Shipped"
-        DROPPED = "dropped", "Dropped"
+        PLANNED = "planned", pgettext_lazy("improvement status", "Planned")
+        IN_PROGRESS = "in_progress", pgettext_lazy("improvement status", "In progress")
+        SHIPPED = "shipped", pgettext_lazy("improvement status", "Shipped")
+        DROPPED = "dropped", pgettext_lazy("improvement status", "Dropped")
 
-    title = models.CharField(max_length=200)
-    description_en = models.TextField("Customer-facing description (English)", blank=True)
-    description_nl = models.TextField("Customer-facing description (Dutch)", blank=True)
-    internal_notes = models.TextField(blank=True)
-    keywords = models.CharField(max_length=300, blank=True, help_text="Comma-separated words to suggest matching comments.")
-    team = models.ForeignKey("core.Team", null=True, blank=True, on_delete=models.SET_NULL)
-    tags = models.ManyToManyField(RootCauseTag, blank=True, related_name="improvements")
-    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PLANNED, db_index=True)
-    dropped_reason = models.TextField(blank=True)
+    title = models.CharField(_("title"), max_length=200)
+    description_en = models.TextField(_("Customer-facing description (English)"), blank=True)
+    description_nl = models.TextField(_("Customer-facing description (Dutch)"), blank=True)
+    internal_notes = models.TextField(_("internal notes"), blank=True)
+    keywords = models.CharField(_("keywords"), max_length=300, blank=True,
+                                help_text=_("Comma-separated words to suggest matching comments."))
+    team = models.ForeignKey("core.Team", null=True, blank=True, on_delete=models.SET_NULL, verbose_name=_("team"))
+    tags = models.ManyToManyField(RootCauseTag, blank=True, related_name="improvements",
+                                  verbose_name=_("root causes"))
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.PLANNED,
+                              db_index=True)
+    dropped_reason = models.TextField(_("reason for dropping"), blank=True)
     resurvey_campaign = models.ForeignKey("surveys.Campaign", null=True, blank=True, on_delete=models.SET_NULL,
-                                          related_name="+")
-    shipped_at = models.DateTimeField(null=True, blank=True)
+                                          related_name="+", verbose_name=_("re-survey campaign"))
+    shipped_at = models.DateTimeField(_("shipped"), null=True, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
+                                   related_name="+", verbose_name=_("created by"))
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
         ordering = ["-created_at"]
+        verbose_name = _("improvement")
+        verbose_name_plural = _("improvements")
 
     def __str__(self):
         return self.title
@@ -182,16 +221,18 @@ class ImprovementLink(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["improvement", "response"], name="improvement_link_once")]
+        verbose_name = _("improvement link")
+        verbose_name_plural = _("improvement links")
 
 
 class ImprovementNotice(models.Model):
     """The "you said, we did" e-mail to one contact for one improvement: at most one each."""
 
     class Status(models.TextChoices):
-        QUEUED = "queued"
-        SENT = "sent"
-        EXCLUDED = "excluded"
-        FAILED = "failed"
+        QUEUED = "queued", pgettext_lazy("notice status", "queued")
+        SENT = "sent", pgettext_lazy("notice status", "sent")
+        EXCLUDED = "excluded", pgettext_lazy("notice status", "excluded")
+        FAILED = "failed", pgettext_lazy("notice status", "failed")
 
     improvement = models.ForeignKey(Improvement, on_delete=models.CASCADE, related_name="notices")
     contact = models.ForeignKey("surveys.Contact", on_delete=models.CASCADE, related_name="improvement_notices")
@@ -203,3 +244,5 @@ class ImprovementNotice(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["improvement", "contact"], name="improvement_notice_once")]
+        verbose_name = _("improvement notice")
+        verbose_name_plural = _("improvement notices")

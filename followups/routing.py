@@ -8,6 +8,7 @@ the position survives restarts.
 from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
+from django.utils.translation import gettext as _
 
 from followups.models import RoundRobinState, RoutingRule
 from surveys.models import Response
@@ -37,33 +38,39 @@ def rule_checks(rule: RoutingRule, response: Response, *, at_risk: bool = False)
     contact = response.contact
     checks = []
     if rule.campaign_id:
-        checks.append(Check("campaign", rule.campaign_id == response.campaign_id, f"campaign is {rule.campaign}"))
+        checks.append(Check("campaign", rule.campaign_id == response.campaign_id,
+                            _("campaign is %(campaign)s") % {"campaign": rule.campaign}))
     if rule.touchpoint_id:
         checks.append(Check("touchpoint", rule.touchpoint_id == response.touchpoint_id,
-                            f"touchpoint is {rule.touchpoint}"))
+                            _("touchpoint is %(touchpoint)s") % {"touchpoint": rule.touchpoint}))
     if rule.categories:
         checks.append(Check("category", response.category in rule.categories,
-                            f"category is one of {', '.join(rule.categories)}"))
+                            _("category is one of %(categories)s") % {"categories": ", ".join(rule.category_names)}))
     if rule.score_min is not None:
-        checks.append(Check("score", response.score >= rule.score_min, f"score ≥ {rule.score_min}"))
+        checks.append(Check("score", response.score >= rule.score_min,
+                            _("score ≥ %(score)s") % {"score": rule.score_min}))
     if rule.score_max is not None:
-        checks.append(Check("score", response.score <= rule.score_max, f"score ≤ {rule.score_max}"))
+        checks.append(Check("score", response.score <= rule.score_max,
+                            _("score ≤ %(score)s") % {"score": rule.score_max}))
     if rule.language:
-        checks.append(Check("language", response.language == rule.language, f"language is {rule.language}"))
+        checks.append(Check("language", response.language == rule.language,
+                            _("language is %(language)s") % {"language": rule.language}))
     if rule.segment_key:
         value = str((contact.attributes or {}).get(rule.segment_key, "")) if contact else ""
         checks.append(Check("segment", value.lower() == rule.segment_value.lower(),
-                            f"{rule.segment_key} is {rule.segment_value}"))
+                            _("%(attribute)s is %(value)s") % {"attribute": rule.segment_key,
+                                                                "value": rule.segment_value}))
     if rule.at_risk_only:
-        checks.append(Check("at risk", at_risk, "the customer's score dropped (at risk)"))
+        checks.append(Check("at risk", at_risk, _("the customer's score dropped (at risk)")))
     if rule.target == RoutingRule.Target.ACCOUNT_OWNER:
         # No owner: the rule does not apply and routing falls through to the next one.
         has_owner = bool(contact and contact.account_owner_id and contact.account_owner.is_active)
-        checks.append(Check("account owner", has_owner, "the contact has an active account owner"))
+        checks.append(Check("account owner", has_owner, _("the contact has an active account owner")))
     if rule.target == RoutingRule.Target.USER:
         # A named user who left (deactivated or deleted) must not silently collect cases.
         active = bool(rule.target_user_id and rule.target_user.is_active)
-        checks.append(Check("named user", active, f"{rule.target_user or 'the named user'} is active"))
+        checks.append(Check("named user", active, _("%(user)s is active") % {"user": rule.target_user}
+                            if rule.target_user else _("the named user is active")))
     return checks
 
 
@@ -94,7 +101,7 @@ def next_round_robin(team) -> User | None:
     members = list(team.members.filter(is_active=True).order_by("id"))
     if not members:
         return None
-    state, _ = RoundRobinState.objects.select_for_update().get_or_create(team=team)
+    state, _created = RoundRobinState.objects.select_for_update().get_or_create(team=team)
     following = [m for m in members if state.last_user_id is not None and m.pk > state.last_user_id]
     chosen = following[0] if following else members[0]
     state.last_user = chosen

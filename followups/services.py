@@ -8,12 +8,15 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 import webhooks.events
 from core.audit import audit_log
 from core.compiled import CompiledQuery, field_paths, instance_from_row
 from core.queue import enqueue_on_commit
 from followups import emails, queries, routing, sla
+from followups.history import said
 from followups.models import FollowUp, FollowUpEvent, RootCauseTag
 from surveys.models import Category, Invitation, Response
 
@@ -35,7 +38,7 @@ NOTIFY_TASK = "followups.tasks.notify_owner"
 REPLY_TASK = "followups.tasks.send_reply"
 SWEEP_AFTER = timedelta(seconds=60)  # younger work is still in the hands of its task
 logger = logging.getLogger(__name__)
-CLOSED_AS_PROMOTER = "The customer changed the score to promoter."
+CLOSED_AS_PROMOTER = gettext_noop("The customer changed the score to promoter.")  # stored in English, shown translated
 
 
 def _event(followup, kind, *, actor=None, text="", **data) -> FollowUpEvent:
@@ -162,14 +165,21 @@ def _open(response: Response) -> tuple[FollowUp, bool]:
     except IntegrityError:
         # Another worker opened it between our check and insert (possible only without the row lock).
         return FollowUp.objects.get(response=response), False
-    _event(followup, FollowUpEvent.Kind.CREATED, text="Case opened for a %s answer (score %s)."
-           % (response.get_category_display().lower(), response.score))
+    _event(followup, FollowUpEvent.Kind.CREATED, **said(gettext_noop("Case opened for a %(category)s answer "
+                                                                     "(score %(score)s)."),
+                                                        category=response.category, score=response.score))
     if rule is None:
-        _event(followup, FollowUpEvent.Kind.ROUTED, text="No routing rule matched: in the fallback queue.")
+        _event(followup, FollowUpEvent.Kind.ROUTED,
+               **said(gettext_noop("No routing rule matched: in the fallback queue.")))
     else:
-        who = owner.get_username() if owner else f"the {team} queue" if team else "the fallback queue"
-        _event(followup, FollowUpEvent.Kind.ROUTED, text=f"Routed to {who} by rule “{rule.name}”.",
-               rule=rule.pk, owner=owner.pk if owner else None)
+        if owner:
+            line = said(gettext_noop("Routed to %(who)s by rule “%(rule)s”."), who=owner.get_username(), rule=rule.name)
+        elif team:
+            line = said(gettext_noop("Routed to the %(team)s queue by rule “%(rule)s”."), team=str(team),
+                        rule=rule.name)
+        else:
+            line = said(gettext_noop("Routed to the fallback queue by rule “%(rule)s”."), rule=rule.name)
+        _event(followup, FollowUpEvent.Kind.ROUTED, **line, rule=rule.pk, owner=owner.pk if owner else None)
     webhooks.events.emit("followup.created", followup)
     return followup, True
 
@@ -189,7 +199,8 @@ def _sync_category(followup: FollowUp, response: Response) -> None:
     if followup.status in FollowUp.OPEN_STATUSES and wanted:
         followup.due_at = sla.due_at(followup.created_at, response.category)
     followup.save(update_fields=["category", "at_risk", "due_at", "updated_at"])
-    _event(followup, FollowUpEvent.Kind.STATUS, text=f"The customer changed the score to {response.score}.",
+    _event(followup, FollowUpEvent.Kind.STATUS,
+           **said(gettext_noop("The customer changed the score to %(score)s."), score=response.score),
            category_from=previous, category_to=response.category)
     if followup.status in FollowUp.OPEN_STATUSES and not wanted:
         followup_transition(followup=followup, to=S.CLOSED, actor=None, reason=CLOSED_AS_PROMOTER)
@@ -202,7 +213,8 @@ def response_details_added(*, response_id: int) -> None:
     """The respondent added their "why" after the case was opened: note it on the case."""
     followup = FollowUp.objects.filter(response_id=response_id).first()
     if followup is not None:
-        _event(followup, FollowUpEvent.Kind.NOTE, text="The customer added a comment to their answer.")
+        _event(followup, FollowUpEvent.Kind.NOTE,
+               **said(gettext_noop("The customer added a comment to their answer.")))
 
 
 # --- Work on a case -------------------------------------------------------------------------
@@ -216,12 +228,12 @@ def followup_transition(*, followup: FollowUp, to: str, actor, reason: str = "",
         case = FollowUp.objects.select_for_update().get(pk=followup.pk)
         if to != case.status:
             if to not in ALLOWED.get(case.status, set()):
-                raise ValidationError(
-                    f"A {case.get_status_display().lower()} case cannot become {S(to).label.lower()}.")
+                raise ValidationError(_("A %(status)s case cannot become %(to)s.")
+                                      % {"status": case.get_status_display().lower(), "to": S(to).label.lower()})
             if to == S.RESOLVED and not summary.strip():
-                raise ValidationError("Resolving a case needs a resolution summary.")
+                raise ValidationError(_("Resolving a case needs a resolution summary."))
             if to == S.CLOSED and not reason.strip():
-                raise ValidationError("Closing without contact needs a reason.")
+                raise ValidationError(_("Closing without contact needs a reason."))
         if outcome.strip() and outcome.strip()[:200] != case.outcome:
             followup_set_outcome(followup=case, actor=actor, outcome=outcome)
             case.refresh_from_db()
@@ -241,12 +253,12 @@ def followup_transition(*, followup: FollowUp, to: str, actor, reason: str = "",
         if case.owner_id is None and actor is not None:
             case.owner = actor
         case.save()
-        text = f"Status: {S(previous).label} → {S(to).label}."
+        parts = [(gettext_noop("Status: %(status_from)s → %(status_to)s."), {"status_from": previous, "status_to": to})]
         if reason:
-            text += f" Reason: {reason.strip()}"
+            parts.append((gettext_noop("Reason: %(reason)s"), {"reason": reason.strip()}))
         if summary:
-            text += f" Summary: {summary.strip()}"
-        _event(case, FollowUpEvent.Kind.STATUS, actor=actor, text=text, status_from=previous, status_to=to)
+            parts.append((gettext_noop("Summary: %(summary)s"), {"summary": summary.strip()}))
+        _event(case, FollowUpEvent.Kind.STATUS, actor=actor, **said(*parts), status_from=previous, status_to=to)
         audit_log(actor=actor, action="followup.status", target=case, data={"from": previous, "to": to})
         if to in (S.RESOLVED, S.CLOSED):
             webhooks.events.emit("followup.closed", case)
@@ -271,7 +283,7 @@ def followup_log_attempt(*, followup: FollowUp, actor, channel: str, result: str
 
 def followup_add_note(*, followup: FollowUp, actor, text: str) -> FollowUpEvent:
     if not text.strip():
-        raise ValidationError("A note cannot be empty.")
+        raise ValidationError(_("A note cannot be empty."))
     return _event(followup, FollowUpEvent.Kind.NOTE, actor=actor, text=text.strip())
 
 
@@ -282,25 +294,27 @@ def followup_set_tags(*, followup: FollowUp, actor, tags: list[RootCauseTag]) ->
         after = {t.name for t in tags}
         if before != after:
             _event(followup, FollowUpEvent.Kind.TAGGED, actor=actor,
-                   text="Root causes: " + (", ".join(sorted(after)) or "none"))
+                   **said(gettext_noop("Root causes: %(tags)s"), tags=sorted(after)))
             audit_log(actor=actor, action="followup.tags", target=followup, data={"tags": sorted(after)})
 
 
 def followup_assign(*, followup: FollowUp, actor, owner, reason: str = "", claim: bool = False) -> FollowUp:
     """Claim an unassigned case, or reassign one (a reason is required)."""
     if not claim and not reason.strip():
-        raise ValidationError("Reassigning a case needs a reason.")
+        raise ValidationError(_("Reassigning a case needs a reason."))
     with transaction.atomic():
         case = FollowUp.objects.select_for_update().get(pk=followup.pk)
         if claim and case.owner_id is not None:
-            raise ValidationError("Someone else has already claimed this case.")
+            raise ValidationError(_("Someone else has already claimed this case."))
         previous = case.owner
         case.owner = owner
         case.save(update_fields=["owner", "updated_at"])
         who = owner.get_username() if owner else "nobody"
-        text = f"Claimed by {who}." if claim else (
-            f"Reassigned from {previous.get_username() if previous else 'nobody'} to {who}. Reason: {reason.strip()}")
-        _event(case, FollowUpEvent.Kind.REASSIGNED, actor=actor, text=text,
+        line = said(gettext_noop("Claimed by %(who)s."), who=owner.get_username() if owner else None) if claim else \
+            said(gettext_noop("Reassigned from %(owner_from)s to %(owner_to)s. Reason: %(reason)s"),
+                 owner_from=previous.get_username() if previous else None,
+                 owner_to=owner.get_username() if owner else None, reason=reason.strip())
+        _event(case, FollowUpEvent.Kind.REASSIGNED, actor=actor, **line,
                owner_from=previous.pk if previous else None, owner_to=owner.pk if owner else None)
         audit_log(actor=actor, action="followup.claimed" if claim else "followup.reassigned", target=case,
                   data={"to": who, "reason": reason.strip()})
@@ -313,7 +327,8 @@ def followup_set_outcome(*, followup: FollowUp, actor, outcome: str) -> None:
     outcome = outcome.strip()[:200]
     with transaction.atomic():
         FollowUp.objects.filter(pk=followup.pk).update(outcome=outcome, updated_at=timezone.now())
-        _event(followup, FollowUpEvent.Kind.NOTE, actor=actor, text=f"Outcome: {outcome}")
+        _event(followup, FollowUpEvent.Kind.NOTE, actor=actor, **said(gettext_noop("Outcome: %(outcome)s"),
+                                                                      outcome=outcome))
         audit_log(actor=actor, action="followup.outcome", target=followup, data={"outcome": outcome})
 
 
@@ -321,12 +336,12 @@ def followup_reply(*, followup: FollowUp, actor, subject: str, body: str) -> Fol
     """Reply to the customer by e-mail from the case. Logged on the case now, sent after commit."""
     contact = followup.contact
     if contact is None:
-        raise ValidationError("This answer came through the anonymous link: there is nobody to reply to.")
+        raise ValidationError(_("This answer came through the anonymous link: there is nobody to reply to."))
     if not contact.can_be_emailed:
-        raise ValidationError("This customer cannot be e-mailed (opted out, unreachable or erased). Call instead.")
+        raise ValidationError(_("This customer cannot be e-mailed (opted out, unreachable or erased). Call instead."))
     subject, body = subject.strip(), body.strip()
     if not subject or not body:
-        raise ValidationError("A reply needs a subject and a message.")
+        raise ValidationError(_("A reply needs a subject and a message."))
     with transaction.atomic():
         event = _event(followup, FollowUpEvent.Kind.REPLY, actor=actor, text=body, subject=subject,
                        to=contact.email, sent=False)

@@ -6,6 +6,8 @@ from django.db import transaction
 from django.db.models import Max, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.audit import audit_log
@@ -64,14 +66,14 @@ def _assignable_users():
 @agent_required
 @require_GET
 def followup_mine(request):
-    return _list_page(request, FollowUp.objects.filter(owner=request.user), title="My follow-ups")
+    return _list_page(request, FollowUp.objects.filter(owner=request.user), title=_("My follow-ups"))
 
 
 @agent_required
 @require_GET
 def followup_queue(request):
     lead = is_lead(request.user)
-    return _list_page(request, queue_followups(request.user), title="Team queue", template_extra={
+    return _list_page(request, queue_followups(request.user), title=_("Team queue"), template_extra={
         "queue": True, "is_lead": lead, "bulk_form": BulkReassignForm(candidates=_assignable_users()) if lead else None})
 
 
@@ -81,7 +83,7 @@ def followup_claim(request, pk: int):
     case = followup_for_user(request.user, pk)
     try:
         services.followup_assign(followup=case, actor=request.user, owner=request.user, claim=True)
-        messages.success(request, f"You now own case #{case.pk}.")
+        messages.success(request, _("You now own case #%(pk)s.") % {"pk": case.pk})
     except ValidationError as error:
         messages.error(request, error.messages[0])
     return redirect("followup_detail", pk=case.pk)
@@ -92,17 +94,19 @@ def followup_claim(request, pk: int):
 def followup_bulk_reassign(request):
     user = request.user
     if not is_lead(user):
-        messages.error(request, "Only team leads and admins can reassign cases in bulk.")
+        messages.error(request, _("Only team leads and admins can reassign cases in bulk."))
         return redirect("followup_queue")
     form = BulkReassignForm(request.POST, visible=visible_followups(user), candidates=_assignable_users())
     if not form.is_valid():
-        messages.error(request, "Choose the cases, the new owner and give a reason.")
+        messages.error(request, _("Choose the cases, the new owner and give a reason."))
         return redirect("followup_queue")
     with transaction.atomic():
         for case in form.cleaned_data["followups"]:
             services.followup_assign(followup=case, actor=user, owner=form.cleaned_data["owner"],
                                      reason=form.cleaned_data["reason"])
-    messages.success(request, f"Reassigned {len(form.cleaned_data['followups'])} cases.")
+    count = len(form.cleaned_data["followups"])
+    messages.success(request, ngettext("Reassigned %(count)s case.", "Reassigned %(count)s cases.", count)
+                     % {"count": count})
     return redirect("followup_queue")
 
 
@@ -126,7 +130,7 @@ def followup_detail(request, pk: int):
     if request.method == "POST":
         action = request.POST.get("action", "")
         if action not in forms:
-            messages.error(request, "Unknown action.")
+            messages.error(request, _("Unknown action."))
             return redirect("followup_detail", pk=case.pk)
         form_class = type(forms[action])
         kwargs = {"candidates": _candidates(case)} if action == "reassign" else {}
@@ -138,7 +142,7 @@ def followup_detail(request, pk: int):
             except ValidationError as error:
                 form.add_error(None, error)
             else:
-                messages.success(request, "Saved.")
+                messages.success(request, _("Saved."))
                 return redirect("followup_detail", pk=case.pk)
         response = _detail(request, case, forms)
         response.status_code = 400
@@ -204,7 +208,7 @@ def routing_rule_edit(request, pk: int | None = None):
             rule.save()
             audit_log(actor=request.user, action="routing.created" if created else "routing.updated", target=rule,
                       data={k: str(v) for k, v in form.cleaned_data.items()})
-        messages.success(request, f"Saved rule “{rule.name}”.")
+        messages.success(request, _("Saved rule “%(name)s”.") % {"name": rule.name})
         return redirect("routing_rule_list")
     return render(request, "followups/routing_form.html", {"form": form, "rule": rule},
                   status=400 if request.method == "POST" else 200)
@@ -216,7 +220,7 @@ def routing_rule_delete(request, pk: int):
     rule = get_object_or_404(RoutingRule, pk=pk)
     audit_log(actor=request.user, action="routing.deleted", target=rule)
     rule.delete()
-    messages.success(request, "Rule deleted.")
+    messages.success(request, _("Rule deleted."))
     return redirect("routing_rule_list")
 
 
@@ -225,7 +229,8 @@ def _toggle_active(request, obj, *, audit_prefix: str) -> None:
     obj.active = not obj.active
     obj.save(update_fields=["active"])
     audit_log(actor=request.user, action=f"{audit_prefix}.{'activated' if obj.active else 'deactivated'}", target=obj)
-    messages.success(request, f"“{obj}” is now {'active' if obj.active else 'inactive'}.")
+    message = _("“%(name)s” is now active.") if obj.active else _("“%(name)s” is now inactive.")
+    messages.success(request, message % {"name": obj})
 
 
 @admin_required
@@ -264,7 +269,7 @@ def routing_test(request):
             response = Response.objects.select_related("campaign", "touchpoint", "contact__account_owner").filter(
                 pk=form.cleaned_data["response"]).first()
             if response is None:
-                form.add_error("response", "There is no response with that number.")
+                form.add_error("response", _("There is no response with that number."))
             else:
                 verdicts = routing.explain_routing(response)
         else:
@@ -292,9 +297,10 @@ def sla_settings(request):
                 form.save()
             audit_log(actor=request.user, action="sla.updated",
                       data={c: f.cleaned_data["hours"] for c, f in forms.items()})
-            messages.success(request, "Deadlines saved.")
+            messages.success(request, _("Deadlines saved."))
             return redirect("sla_settings")
-    return render(request, "followups/sla.html", {"forms": forms}, status=400 if request.method == "POST" else 200)
+    rows = [(category, Category(category).label, form) for category, form in forms.items()]
+    return render(request, "followups/sla.html", {"forms": rows}, status=400 if request.method == "POST" else 200)
 
 
 @admin_required
@@ -304,7 +310,7 @@ def tag_list(request):
     if request.method == "POST" and form.is_valid():
         tag = form.save()
         audit_log(actor=request.user, action="tag.created", target=tag)
-        messages.success(request, f"Added root cause “{tag.name}”.")
+        messages.success(request, _("Added root cause “%(name)s”.") % {"name": tag.name})
         return redirect("tag_list")
     return render(request, "followups/tags.html", {"form": form, "tags": RootCauseTag.objects.all()},
                   status=400 if request.method == "POST" else 200)
