@@ -7,6 +7,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, OperationalError, transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -112,9 +113,17 @@ def response_process(*, response_id: int) -> Processed:
 
 
 def responses_process(*, response_ids: list[int]) -> int:
-    """response_process for each id; one failing answer does not stop the others (the sweep retries it)."""
-    done = 0
+    """Process a batch of answers; returns how many were handled.
+
+    The first processing of a promoter answer that needs no case and reports to no webhook is the
+    same two writes for every such answer, so those are settled together; every other answer goes
+    through response_process on its own, and one failing answer does not stop the others (the sweep
+    retries it)."""
+    settled = _settle_quiet_answers(response_ids)
+    done = len(settled)
     for response_id in response_ids:
+        if response_id in settled:
+            continue
         try:
             response_process(response_id=response_id)
             done += 1
@@ -123,6 +132,29 @@ def responses_process(*, response_ids: list[int]) -> int:
         except Exception:
             logger.exception("Could not process response %s; the sweep will retry it.", response_id)
     return done
+
+
+def _settle_quiet_answers(response_ids: list[int]) -> set[int]:
+    """Mark processed, in three statements, the batch's new promoter answers that open no case.
+
+    The conditions sit in the locking query itself, so an answer changed meanwhile (no longer a
+    promoter, or already processed) is left to response_process."""
+    if not response_ids or webhooks.events.subscribed_endpoints("response.created"):
+        return set()
+    with transaction.atomic():
+        quiet = dict(Response.objects.select_for_update(of=("self",)).filter(
+            pk__in=response_ids, processed_at__isnull=True, category=Category.PROMOTER,
+            campaign__followup_promoters=False, followup__isnull=True).values_list("pk", "invitation_id"))
+        if not quiet:
+            return set()
+        invitations = [pk for pk in quiet.values() if pk is not None]
+        if invitations:
+            answered = Response.objects.filter(invitation_id=OuterRef("pk")).values("submitted_at")[:1]
+            Invitation.objects.filter(pk__in=invitations, answered_at__isnull=True).update(
+                status=Invitation.Status.ANSWERED, answered_at=Subquery(answered))
+        now = timezone.now()  # updated_at moves too, so the rollup recounts the invitations' days
+        Response.objects.filter(pk__in=list(quiet)).update(processed_at=now, updated_at=now)
+    return set(quiet)
 
 
 def sweep_lost_work(*, now=None, limit: int = 500) -> int:

@@ -98,3 +98,42 @@ def test_a_real_worker_dispatches_routes_and_alerts_the_owner(celery_worker, out
     assert wait_for(lambda: OutboxMessage.objects.filter(to=agent.email).count() == 5)
     assert wait_for(lambda: not Invitation.objects.exclude(status="answered").exists())
     assert handed_off() == []
+
+
+def test_a_batch_of_new_promoters_is_settled_in_a_fixed_number_of_queries(db, django_assert_max_num_queries):
+    from followups.services import responses_process
+
+    def batch(size):
+        made = []
+        for _ in range(size):
+            invitation = InvitationFactory()
+            made.append(Response.objects.create(campaign=invitation.campaign, contact=invitation.contact,
+                                                invitation=invitation, score=10, category="promoter",
+                                                kind="relational", channel="email", submitted_at=timezone.now()))
+        return made
+
+    small, large = batch(2), batch(20)
+    with django_assert_max_num_queries(8):
+        assert responses_process(response_ids=[r.pk for r in small]) == 2
+    with django_assert_max_num_queries(8):
+        assert responses_process(response_ids=[r.pk for r in large]) == 20
+    for response in small + large:
+        response.refresh_from_db()
+        response.invitation.refresh_from_db()
+        assert response.processed_at is not None and not FollowUp.objects.filter(response=response).exists()
+        assert (response.invitation.status, response.invitation.answered_at) == ("answered", response.submitted_at)
+
+
+def test_a_batch_mixes_settled_promoters_and_cases(db):
+    from followups.services import responses_process
+
+    invitations = [InvitationFactory() for _ in range(3)]
+    promoter_campaign = invitations[2].campaign
+    promoter_campaign.followup_promoters = True  # this campaign asks promoters for a review: a case
+    promoter_campaign.save()
+    rows = [Response.objects.create(campaign=i.campaign, contact=i.contact, invitation=i, score=s, category=c,
+                                    kind="relational", channel="email", submitted_at=timezone.now())
+            for i, s, c in zip(invitations, (10, 2, 9), ("promoter", "detractor", "promoter"))]
+    assert responses_process(response_ids=[r.pk for r in rows]) == 3
+    assert list(FollowUp.objects.order_by("response_id").values_list("response_id", flat=True)) == [rows[1].pk, rows[2].pk]
+    assert not Response.objects.filter(processed_at__isnull=True).exists()
