@@ -7,6 +7,7 @@ attributes), so NPS history and segment cuts stay right.
 from django.db import transaction
 from django.utils import timezone
 
+import webhooks.events
 from core.audit import audit_log
 from core.models import EmailDelivery, OutboxMessage
 from followups.models import FollowUp, FollowUpEvent, ImprovementNotice
@@ -74,6 +75,7 @@ def contact_erase(*, contact: Contact, actor) -> Contact:
         FollowUp.objects.filter(contact=contact).update(resolution_summary="", outcome="", closed_reason="")
         FollowUpEvent.objects.filter(followup__contact=contact, kind__in=_PERSONAL_EVENT_KINDS).update(text="", data={})
         OutboxMessage.objects.filter(to__iexact=old_email).delete()
+        webhooks.events.deliveries_forget_contact(contact_id=contact.pk)
         EmailDelivery.objects.filter(to__iexact=old_email).update(to=f"erased-{contact.pk}@invalid")
         contact.email = f"erased-{contact.pk}@invalid"
         contact.name = ""

@@ -49,10 +49,12 @@ def body_for(delivery: Delivery, data: dict) -> str:
     return json.dumps(envelope, cls=DjangoJSONEncoder, ensure_ascii=False, separators=(",", ":"))
 
 
-def deliveries_create(*, endpoint_ids: list[int], event: str, data: dict) -> list[Delivery]:
+def deliveries_create(*, endpoint_ids: list[int], event: str, data: dict, contact_id: int | None = None
+                      ) -> list[Delivery]:
     """A pending delivery per endpoint, sent after the surrounding transaction commits."""
     now = timezone.now()
-    deliveries = [Delivery(endpoint_id=pk, event=event, next_attempt_at=now, created_at=now) for pk in endpoint_ids]
+    deliveries = [Delivery(endpoint_id=pk, event=event, next_attempt_at=now, created_at=now, contact_id=contact_id)
+                  for pk in endpoint_ids]
     for delivery in deliveries:
         delivery.body = body_for(delivery, data)
     Delivery.objects.bulk_create(deliveries)
@@ -73,7 +75,14 @@ def emit(event: str, record) -> int:
         return 0
     try:
         with transaction.atomic():
-            return len(deliveries_create(endpoint_ids=endpoint_ids, event=event, data={key: build(record)}))
+            return len(deliveries_create(endpoint_ids=endpoint_ids, event=event, data={key: build(record)},
+                                         contact_id=getattr(record, "contact_id", None)))
     except Exception:
         logger.exception("Could not record webhook event %s for %r.", event, record)
         return 0
+
+
+def deliveries_forget_contact(*, contact_id: int) -> int:
+    """Privacy erasure: drop every delivery whose payload names the contact (sent or not: personal
+    data must not leave after erasure). Returns how many."""
+    return Delivery.objects.filter(contact_id=contact_id).delete()[1].get(Delivery._meta.label, 0)

@@ -56,6 +56,9 @@ class Delivery(models.Model):
     endpoint = models.ForeignKey(Endpoint, on_delete=models.CASCADE, related_name="deliveries")
     event = models.CharField(_("event"), max_length=40)
     body = models.TextField()
+    # The contact the payload names, if any (no foreign key: the log outlives nothing it points at),
+    # so erasing a contact also removes what the log holds about them.
+    contact_id = models.BigIntegerField(null=True, blank=True, db_index=True)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     # Six: the first try and the five waits of webhooks.delivery.RETRY_DELAYS. A re-send adds one.
