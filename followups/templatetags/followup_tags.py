@@ -1,6 +1,7 @@
 """Template filters of the follow-up pages: stored codes and lines named in the reader's language."""
 
 from django import template
+from django.utils.timesince import timesince
 from django.utils.translation import gettext
 
 from followups import history
@@ -35,3 +36,10 @@ def notice_status(code) -> str:
 def reason_text(reason) -> str:
     """A closing reason: one Kringloop gave itself is a message, shown translated; people's own as typed."""
     return gettext(reason) if reason else reason
+
+
+@register.filter
+def late_by(due, now=None) -> str:
+    """How late a deadline is, in its largest unit only ("1 week"): short enough for a table cell in
+    any language (naturaltime's "1 week, 5 days ago" crowded the queue in Dutch)."""
+    return timesince(due, now, depth=1)
