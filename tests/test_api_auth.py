@@ -10,6 +10,7 @@ from api.models import ApiToken
 from api.scopes import CONTACTS_READ, CONTACTS_WRITE, NPS_READ, SCOPES
 from api.services import token_revoke
 from core.models import AuditLog
+from surveys.models import Contact
 from tests.api_fixtures import api, api_as, token_for  # noqa: F401
 
 pytestmark = pytest.mark.django_db
@@ -106,8 +107,13 @@ def test_it_refuses_a_revoked_token(token_for, admin):
 
 
 def test_a_session_login_is_not_enough(client, admin):
+    """The API is exempt from CSRF only because a browser's cookies never authenticate it."""
     client.force_login(admin)
     assert client.get("/api/contacts/").status_code == 401
+    response = client.post("/api/contacts/upsert/", {"contacts": [{"email": "x@example.com"}]},
+                           content_type="application/json")
+    assert response.status_code == 401
+    assert not Contact.objects.exists()
 
 
 def test_only_a_hash_of_the_secret_is_stored(token_for):
