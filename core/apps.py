@@ -4,3 +4,10 @@ from django.apps import AppConfig
 class CoreConfig(AppConfig):
     name = "core"
     verbose_name = "Kringloop core"
+
+    def ready(self):
+        from django.contrib.auth.signals import user_logged_in
+
+        from core.i18n import on_login
+
+        user_logged_in.connect(on_login, dispatch_uid="kringloop-remember-language")

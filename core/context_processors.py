@@ -1,21 +1,21 @@
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
-from core.roles import ADMIN, AGENT, VIEWER, has_role, user_role
+from core.roles import ADMIN, AGENT, ROLE_LABELS, VIEWER, has_role, user_role
 
 # (label, url name, lowest role that may use it). Items whose page is not installed are left out.
 NAV_ITEMS = [
-    ("Dashboard", "dashboard", VIEWER),
-    ("Comments", "comment_list", VIEWER),
-    ("My follow-ups", "followup_mine", AGENT),
-    ("Team queue", "followup_queue", AGENT),
-    ("Improvements", "improvement_list", AGENT),
-    ("Campaigns", "campaign_list", ADMIN),
-    ("Contacts", "contact_list", ADMIN),
-    ("Routing", "routing_rule_list", ADMIN),
+    (_("Dashboard"), "dashboard", VIEWER),
+    (_("Comments"), "comment_list", VIEWER),
+    (_("My follow-ups"), "followup_mine", AGENT),
+    (_("Team queue"), "followup_queue", AGENT),
+    (_("Improvements"), "improvement_list", AGENT),
+    (_("Campaigns"), "campaign_list", ADMIN),
+    (_("Contacts"), "contact_list", ADMIN),
+    (_("Routing"), "routing_rule_list", ADMIN),
 ]
 # Administration pages, in the user menu to keep the bar short.
-ADMIN_MENU = [("Users and teams", "user_list"), ("Outbox", "outbox"), ("Audit log", "audit_log"),
+ADMIN_MENU = [(_("Users and teams"), "user_list"), (_("Outbox"), "outbox"), (_("Audit log"), "audit_log"),
               (_("Webhooks"), "webhook_endpoint_list"),
               (_("API tokens"), "api_token_list")]
 
@@ -23,7 +23,7 @@ ADMIN_MENU = [("Users and teams", "user_list"), ("Outbox", "outbox"), ("Audit lo
 def navigation(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
-        return {"nav_items": [], "admin_items": [], "user_role": None}
+        return {"nav_items": [], "admin_items": [], "user_role": None, "user_role_label": ""}
     items = []
     for label, name, role in NAV_ITEMS:
         if not has_role(user, role):
@@ -37,4 +37,6 @@ def navigation(request):
     if has_role(user, ADMIN):
         for label, name in ADMIN_MENU:
             admin_items.append({"label": label, "url": reverse(name), "active": request.path.startswith(reverse(name))})
-    return {"nav_items": items, "admin_items": admin_items, "user_role": user_role(user)}
+    role = user_role(user)
+    return {"nav_items": items, "admin_items": admin_items, "user_role": role,
+            "user_role_label": ROLE_LABELS.get(role, "")}

@@ -1,20 +1,21 @@
 from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
+from django.utils.translation import gettext_lazy as _
 
 from core.models import Team, UserProfile
-from core.roles import ROLES
+from core.roles import ROLE_LABELS, ROLES
 
 User = get_user_model()
-ROLE_CHOICES = [(r, r.capitalize()) for r in reversed(ROLES)]
+ROLE_CHOICES = [(r, ROLE_LABELS[r]) for r in reversed(ROLES)]
 
 
 class UserForm(forms.ModelForm):
-    role = forms.ChoiceField(choices=ROLE_CHOICES)
-    teams = forms.ModelMultipleChoiceField(queryset=Team.objects.all(), required=False,
+    role = forms.ChoiceField(label=_("Role"), choices=ROLE_CHOICES)
+    teams = forms.ModelMultipleChoiceField(queryset=Team.objects.all(), required=False, label=_("Teams"),
                                            widget=forms.CheckboxSelectMultiple)
-    password = forms.CharField(widget=forms.PasswordInput, required=False,
-                               help_text="Required for a new user; leave empty to keep the current one.")
+    password = forms.CharField(widget=forms.PasswordInput, required=False, label=_("Password"),
+                               help_text=_("Required for a new user; leave empty to keep the current one."))
 
     class Meta:
         model = User
@@ -23,7 +24,7 @@ class UserForm(forms.ModelForm):
     def clean_password(self):
         password = self.cleaned_data.get("password")
         if not self.instance.pk and not password:
-            raise forms.ValidationError("A new user needs a password.")
+            raise forms.ValidationError(_("A new user needs a password."))
         if password:
             validate_password(password, self.instance if self.instance.pk else None)
         return password
@@ -38,7 +39,7 @@ class TeamForm(forms.ModelForm):
     def clean_nps_target(self):
         target = self.cleaned_data.get("nps_target")
         if target is not None and not -100 <= target <= 100:
-            raise forms.ValidationError("An NPS target lies between -100 and 100.")
+            raise forms.ValidationError(_("An NPS target lies between -100 and 100."))
         return target
 
 

@@ -13,6 +13,7 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.views import LoginView
 from django.core.cache import cache
+from django.utils.translation import gettext_lazy as _
 
 from core.audit import audit_log
 from core.ratelimit import client_ip
@@ -61,7 +62,7 @@ def clear_failures(username: str, ip: str) -> None:
 class LockoutAuthenticationForm(AuthenticationForm):
     error_messages = {
         **AuthenticationForm.error_messages,
-        "locked": "Too many failed attempts. For your security, logging in is blocked for 15 minutes.",
+        "locked": _("Too many failed attempts. For your security, logging in is blocked for 15 minutes."),
     }
 
     def clean(self):

@@ -2,19 +2,25 @@
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Team(models.Model):
     """A group of staff that owns follow-ups and has an NPS target."""
 
-    name = models.CharField(max_length=100, unique=True)
+    name = models.CharField(_("name"), max_length=100, unique=True)
     lead = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                             related_name="led_teams")
-    members = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="teams")
-    nps_target = models.IntegerField(null=True, blank=True, help_text="NPS the team aims for (-100 to 100).")
+                             related_name="led_teams", verbose_name=_("team lead"))
+    members = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="teams",
+                                     verbose_name=_("members"))
+    nps_target = models.IntegerField(_("NPS target"), null=True, blank=True,
+                                     help_text=_("NPS the team aims for (-100 to 100)."))
 
     class Meta:
         ordering = ["name"]
+        verbose_name = _("team")
+        verbose_name_plural = _("teams")
 
     def __str__(self):
         return self.name
@@ -28,9 +34,9 @@ class EmailDelivery(models.Model):
     """
 
     class Status(models.TextChoices):
-        PENDING = "pending"
-        SENT = "sent"
-        FAILED = "failed"
+        PENDING = "pending", pgettext_lazy("e-mail status", "Pending")
+        SENT = "sent", pgettext_lazy("e-mail status", "Sent")
+        FAILED = "failed", pgettext_lazy("e-mail status", "Failed")
 
     key = models.CharField(max_length=200, unique=True)
     kind = models.CharField(max_length=50, db_index=True)
@@ -40,6 +46,10 @@ class EmailDelivery(models.Model):
     error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("e-mail delivery")
+        verbose_name_plural = _("e-mail deliveries")
 
     def __str__(self):
         return f"{self.kind} to {self.to} ({self.status})"
@@ -60,6 +70,8 @@ class OutboxMessage(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        verbose_name = _("outbox message")
+        verbose_name_plural = _("outbox messages")
 
     def __str__(self):
         return f"{self.subject} → {self.to}"
@@ -79,6 +91,8 @@ class AuditLog(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        verbose_name = _("audit log entry")
+        verbose_name_plural = _("audit log")
 
     def __str__(self):
         return f"{self.actor_name or 'system'} {self.action} {self.target_repr}"
@@ -88,8 +102,14 @@ class UserProfile(models.Model):
     """Per-user preferences staff set themselves."""
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile")
-    language = models.CharField(max_length=8, choices=settings.LANGUAGES, default="en")
-    weekly_digest = models.BooleanField(default=False, help_text="Receive the weekly NPS digest e-mail.")
+    language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES, default="en",
+                                help_text=_("The language of your pages and of the e-mails Kringloop sends you."))
+    weekly_digest = models.BooleanField(_("weekly digest"), default=False,
+                                        help_text=_("Receive the weekly NPS digest e-mail."))
+
+    class Meta:
+        verbose_name = _("user profile")
+        verbose_name_plural = _("user profiles")
 
     def __str__(self):
         return f"Profile of {self.user}"

@@ -9,11 +9,13 @@ from functools import wraps
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext_lazy as _
 
 ADMIN = "admin"
 AGENT = "agent"
 VIEWER = "viewer"
 ROLES = (VIEWER, AGENT, ADMIN)  # lowest first
+ROLE_LABELS = {ADMIN: _("Admin"), AGENT: _("Agent"), VIEWER: _("Viewer")}
 _RANK = {role: rank for rank, role in enumerate(ROLES, start=1)}
 
 

@@ -6,11 +6,13 @@ from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import translation
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from core import health
 from core.forms import ProfileForm, TeamForm, UserForm
+from core.i18n import remember_language
 from core.models import AuditLog, OutboxMessage, Team
 from core.roles import AGENT, admin_required, user_role
 from core.services import profile_for, team_save, user_save
@@ -57,11 +59,12 @@ def outbox_send_test(request):
 
     to = request.user.email
     if not to:
-        messages.error(request, "Your account has no e-mail address; set one first.")
+        messages.error(request, _("Your account has no e-mail address; set one first."))
         return redirect("outbox")
     key = f"test-email:{uuid.uuid4().hex}"
     transaction.on_commit(lambda: send_test_email.delay(to, request.user.get_username(), key))
-    messages.success(request, f"A test e-mail to {to} was queued; it appears here once the worker sends it.")
+    messages.success(request, _("A test e-mail to %(address)s was queued; it appears here once the worker sends it.")
+                     % {"address": to})
     return redirect("outbox")
 
 
@@ -104,9 +107,10 @@ def user_edit(request, pk: int | None = None):
     if request.method == "POST" and form.is_valid():
         user_save(actor=request.user, user=form.save(commit=False), role=form.cleaned_data["role"],
                   teams=form.cleaned_data["teams"], password=form.cleaned_data["password"])
-        messages.success(request, f"Saved user {user.username}.")
+        messages.success(request, _("Saved user %(username)s.") % {"username": user.username})
         return redirect("user_list")
-    return render(request, "core/form_page.html", {"form": form, "title": f"User {user.username}" if pk else "New user",
+    title = _("User %(username)s") % {"username": user.username} if pk else _("New user")
+    return render(request, "core/form_page.html", {"form": form, "title": title,
                                                    "back_url": reverse("user_list")},
                   status=400 if request.method == "POST" else 200)
 
@@ -118,9 +122,10 @@ def team_edit(request, pk: int | None = None):
     form = TeamForm(request.POST or None, instance=team)
     if request.method == "POST" and form.is_valid():
         team = team_save(actor=request.user, form=form)
-        messages.success(request, f"Saved team {team.name}.")
+        messages.success(request, _("Saved team %(team)s.") % {"team": team.name})
         return redirect("user_list")
-    return render(request, "core/form_page.html", {"form": form, "title": f"Team {team.name}" if pk else "New team",
+    title = _("Team %(team)s") % {"team": team.name} if pk else _("New team")
+    return render(request, "core/form_page.html", {"form": form, "title": title,
                                                    "back_url": reverse("user_list")},
                   status=400 if request.method == "POST" else 200)
 
@@ -131,12 +136,13 @@ def profile(request):
     form = ProfileForm(request.POST or None, instance=profile_for(request.user))
     if request.method == "POST" and form.is_valid():
         form.save()
+        # From now on in the chosen language: this page's message, and (through the session and
+        # core.i18n's middleware, which also sets the language cookie) every page after it.
+        remember_language(request, request.user, form.cleaned_data["language"])
         translation.activate(form.cleaned_data["language"])
-        response = redirect("profile")
-        response.set_cookie("django_language", form.cleaned_data["language"], samesite="Lax")
-        messages.success(request, "Preferences saved.")
-        return response
-    return render(request, "core/form_page.html", {"form": form, "title": "Your preferences"},
+        messages.success(request, _("Preferences saved."))
+        return redirect("profile")
+    return render(request, "core/form_page.html", {"form": form, "title": _("Your preferences")},
                   status=400 if request.method == "POST" else 200)
 
 
@@ -145,16 +151,16 @@ def _error(request, status: int, title: str, detail: str):
 
 
 def bad_request(request, exception=None):
-    return _error(request, 400, "Bad request", "The request could not be understood.")
+    return _error(request, 400, _("Bad request"), _("The request could not be understood."))
 
 
 def permission_denied(request, exception=None):
-    return _error(request, 403, "Not allowed", "Your role does not give access to this page.")
+    return _error(request, 403, _("Not allowed"), _("Your role does not give access to this page."))
 
 
 def page_not_found(request, exception=None):
-    return _error(request, 404, "Not found", "There is nothing here. The link may be mistyped or expired.")
+    return _error(request, 404, _("Not found"), _("There is nothing here. The link may be mistyped or expired."))
 
 
 def server_error(request):
-    return _error(request, 500, "Something went wrong", "The error has been logged. Please try again.")
+    return _error(request, 500, _("Something went wrong"), _("The error has been logged. Please try again."))
