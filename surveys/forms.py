@@ -3,7 +3,10 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.validators import MinValueValidator
 from django.forms import inlineformset_factory
+from django.utils.formats import date_format
+from django.utils.timezone import localtime
 from django.utils import translation
+from django.utils.translation import gettext_lazy as _
 
 from surveys import wording
 
@@ -17,18 +20,19 @@ def parse_segment(text: str) -> dict:
     for part in filter(None, (p.strip() for p in text.replace("\n", ",").split(","))):
         key, sep, value = part.partition("=")
         if not sep or not key.strip() or not value.strip():
-            raise forms.ValidationError(f"“{part}” is not attribute=value.")
+            raise forms.ValidationError(_("“%(part)s” is not attribute=value.") % {"part": part})
         if not key.strip().replace("_", "").replace("-", "").isalnum():
-            raise forms.ValidationError(f"“{key.strip()}” is not a valid attribute name.")
+            raise forms.ValidationError(_("“%(name)s” is not a valid attribute name.") % {"name": key.strip()})
         result[key.strip()] = value.strip()
     return result
 
 
 class CampaignForm(forms.ModelForm):
-    promoter_link = forms.URLField(required=False, assume_scheme="https", label="Promoter link",
-                                   help_text="Review or referral page shown to promoters on the thank-you page.")
-    segment = forms.CharField(required=False, label="Segment filter",
-                              help_text="Contacts whose attributes match, e.g. plan=pro, region=EU. Empty: all contacts.")
+    promoter_link = forms.URLField(required=False, assume_scheme="https", label=_("Promoter link"),
+                                   help_text=_("Review or referral page shown to promoters on the thank-you page."))
+    segment = forms.CharField(required=False, label=_("Segment filter"),
+                              help_text=_("Contacts whose attributes match, e.g. plan=pro, region=EU. "
+                                          "Empty: all contacts."))
 
     class Meta:
         model = Campaign
@@ -44,29 +48,31 @@ class CampaignForm(forms.ModelForm):
             "send_at": forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         }
         labels = {
-            "question": "NPS question", "why_question": "“Why” question", "email_subject": "E-mail subject",
-            "email_intro": "E-mail introduction", "thanks_promoter": "Thank-you text for promoters (9–10)",
-            "thanks_passive": "Thank-you text for passives (7–8)", "thanks_detractor": "Thank-you text for detractors (0–6)",
-            "followup_promoters": "Open a case for promoters too", "recurrence_days": "Repeat every (days)",
-            "spread_days": "Spread each sending over (days)", "reminder_after_days": "Reminder after (days)",
-            "quiet_period_days": "Quiet period (days)", "anonymous_link_enabled": "Public link (web, QR code, in-app)",
+            "question": _("NPS question"), "why_question": _("“Why” question"), "email_subject": _("E-mail subject"),
+            "email_intro": _("E-mail introduction"), "thanks_promoter": _("Thank-you text for promoters (9–10)"),
+            "thanks_passive": _("Thank-you text for passives (7–8)"),
+            "thanks_detractor": _("Thank-you text for detractors (0–6)"),
+            "followup_promoters": _("Open a case for promoters too"), "recurrence_days": _("Repeat every (days)"),
+            "spread_days": _("Spread each sending over (days)"), "reminder_after_days": _("Reminder after (days)"),
+            "quiet_period_days": _("Quiet period (days)"),
+            "anonymous_link_enabled": _("Public link (web, QR code, in-app)"),
         }
         help_texts = {
-            "question": "Leave empty for the standard NPS question. {company} is replaced by your company name.",
-            "why_question": "Leave empty for “What is the most important reason for your score?”",
-            "email_subject": "Leave empty for a friendly default in the respondent's language.",
-            "recurrence_days": "Relational campaigns only: send again every N days.",
-            "spread_days": "Spread each sending over this many days instead of all at once.",
-            "reminder_after_days": "One reminder to non-responders after N days; empty for none.",
-            "quiet_period_days": "Skip contacts surveyed by any campaign in the last N days.",
-            "send_at": "When to send; the Send button can also send now.",
+            "question": _("Leave empty for the standard NPS question. {company} is replaced by your company name."),
+            "why_question": _("Leave empty for “What is the most important reason for your score?”"),
+            "email_subject": _("Leave empty for a friendly default in the respondent's language."),
+            "recurrence_days": _("Relational campaigns only: send again every N days."),
+            "spread_days": _("Spread each sending over this many days instead of all at once."),
+            "reminder_after_days": _("One reminder to non-responders after N days; empty for none."),
+            "quiet_period_days": _("Skip contacts surveyed by any campaign in the last N days."),
+            "send_at": _("When to send; the Send button can also send now."),
         }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["segment"].initial = ", ".join(f"{k}={v}" for k, v in (self.instance.audience_filter or {}).items())
         self.fields["audience_list"].queryset = ContactList.objects.all()
-        self.fields["audience_list"].label = "Contact list"
+        self.fields["audience_list"].label = _("Contact list")
         if self.instance.pk is None:  # the product-wide defaults, set by the operator
             self.initial["quiet_period_days"] = settings.KRINGLOOP["QUIET_PERIOD_DAYS"]
             self.initial["reminder_after_days"] = settings.KRINGLOOP["REMINDER_AFTER_DAYS"]
@@ -91,22 +97,22 @@ class CampaignForm(forms.ModelForm):
         data = super().clean()
         relational = data.get("kind") == Campaign.Kind.RELATIONAL
         if data.get("recurrence_days") and not relational:
-            self.add_error("recurrence_days", "Only relational campaigns recur.")
+            self.add_error("recurrence_days", _("Only relational campaigns recur."))
         if data.get("spread_days") and not relational:
-            self.add_error("spread_days", "Only relational campaigns are spread over days; "
-                                          "transactional ones follow their event.")
+            self.add_error("spread_days", _("Only relational campaigns are spread over days; "
+                                            "transactional ones follow their event."))
         if data.get("spread_days") and data.get("recurrence_days") and data["spread_days"] >= data["recurrence_days"]:
-            self.add_error("spread_days", "Spread each sending over fewer days than the recurrence.")
+            self.add_error("spread_days", _("Spread each sending over fewer days than the recurrence."))
         if data.get("spread_days") is not None and data["spread_days"] > 90:
-            self.add_error("spread_days", "At most 90 days.")
+            self.add_error("spread_days", _("At most 90 days."))
         if data.get("kind") == Campaign.Kind.TRANSACTIONAL and not data.get("touchpoint"):
-            self.add_error("touchpoint", "A transactional campaign asks about an event: choose its touchpoint.")
+            self.add_error("touchpoint", _("A transactional campaign asks about an event: choose its touchpoint."))
         if data.get("quiet_period_days") is not None and data["quiet_period_days"] > 365:
-            self.add_error("quiet_period_days", "At most 365 days.")
+            self.add_error("quiet_period_days", _("At most 365 days."))
         for name in ("question", "why_question", "email_subject", "email_intro", "thanks_promoter", "thanks_passive",
                      "thanks_detractor"):
             if "{" in (data.get(name) or "").replace("{company}", ""):
-                self.add_error(name, "The only placeholder is {company}.")
+                self.add_error(name, _("The only placeholder is {company}."))
         return data
 
     def save(self, commit=True):
@@ -115,7 +121,7 @@ class CampaignForm(forms.ModelForm):
 
 
 class QuestionForm(forms.ModelForm):
-    choices_text = forms.CharField(required=False, label="Choices (one per line)",
+    choices_text = forms.CharField(required=False, label=_("Choices (one per line)"),
                                    widget=forms.Textarea(attrs={"rows": 3}))
 
     class Meta:
@@ -129,14 +135,14 @@ class QuestionForm(forms.ModelForm):
     def clean(self):
         data = super().clean()
         if self.instance.pk and "kind" in self.changed_data and self.instance.answers.exists():
-            self.add_error("kind", "This question already has answers; its kind cannot change. "
-                                   "Add a new question instead.")
+            self.add_error("kind", _("This question already has answers; its kind cannot change. "
+                                     "Add a new question instead."))
         choices = [c.strip() for c in (data.get("choices_text") or "").splitlines() if c.strip()]
         if data.get("kind") in (Question.Kind.SINGLE, Question.Kind.MULTIPLE) and len(choices) < 2 and \
                 not data.get("DELETE"):
-            self.add_error("choices_text", "A choice question needs at least two choices.")
+            self.add_error("choices_text", _("A choice question needs at least two choices."))
         if len(choices) > 20:
-            self.add_error("choices_text", "At most 20 choices.")
+            self.add_error("choices_text", _("At most 20 choices."))
         data["choices"] = choices
         return data
 
@@ -151,7 +157,7 @@ class BaseQuestionFormSet(forms.BaseInlineFormSet):
         for form in self.forms:
             if form.cleaned_data.get("DELETE") and form.instance.pk and form.instance.answers.exists():
                 raise forms.ValidationError(
-                    f"“{form.instance.text}” already has answers and cannot be deleted.")
+                    _("“%(question)s” already has answers and cannot be deleted.") % {"question": form.instance.text})
 
 
 QuestionFormSet = inlineformset_factory(Campaign, Question, form=QuestionForm, formset=BaseQuestionFormSet, extra=2,
@@ -159,10 +165,10 @@ QuestionFormSet = inlineformset_factory(Campaign, Question, form=QuestionForm, f
 
 
 class ContactForm(forms.ModelForm):
-    attributes_text = forms.CharField(required=False, label="Segment attributes",
-                                      help_text="attribute=value, separated by commas, e.g. plan=pro, region=EU")
-    opted_out = forms.BooleanField(required=False, label="Opted out: never e-mail this contact",
-                                   help_text="Only the contact can undo an opt-out.")
+    attributes_text = forms.CharField(required=False, label=_("Segment attributes"),
+                                      help_text=_("attribute=value, separated by commas, e.g. plan=pro, region=EU"))
+    opted_out = forms.BooleanField(required=False, label=_("Opted out: never e-mail this contact"),
+                                   help_text=_("Only the contact can undo an opt-out."))
 
     class Meta:
         model = Contact
@@ -172,19 +178,19 @@ class ContactForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["attributes_text"].initial = ", ".join(f"{k}={v}" for k, v in (self.instance.attributes or {}).items())
         self.fields["account_owner"].queryset = get_user_model().objects.filter(is_active=True).order_by("username")
-        self.fields["account_owner"].help_text = "The staff member who looks after this customer."
+        self.fields["account_owner"].help_text = _("The staff member who looks after this customer.")
         if self.instance.opted_out_at:
             self.fields["opted_out"].initial = True
             self.fields["opted_out"].disabled = True
-            self.fields["opted_out"].help_text = f"Since {self.instance.opted_out_at:%Y-%m-%d}. " \
-                                                 "Only the contact can undo an opt-out."
+            self.fields["opted_out"].help_text = _("Since %(date)s. Only the contact can undo an opt-out.") % {
+                "date": date_format(localtime(self.instance.opted_out_at), "SHORT_DATE_FORMAT")}
 
     def clean_email(self):
         email = self.cleaned_data["email"].strip().lower()
         # The database enforces this too; Django skips that constraint here because it also
         # depends on erased_at, which the form does not edit.
         if Contact.objects.filter(email__iexact=email, erased_at__isnull=True).exclude(pk=self.instance.pk).exists():
-            raise forms.ValidationError("Another contact has this e-mail address.")
+            raise forms.ValidationError(_("Another contact has this e-mail address."))
         return email
 
     def clean_attributes_text(self):
@@ -196,12 +202,12 @@ class ContactForm(forms.ModelForm):
 
 
 class UploadForm(forms.Form):
-    file = forms.FileField(label="CSV file")
+    file = forms.FileField(label=_("CSV file"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["file"].help_text = (f"UTF-8 CSV with a header row; up to {max_bytes() // (1024 * 1024)} MB. "
-                                         "Excel: Save as “CSV UTF-8”.")
+        self.fields["file"].help_text = _("UTF-8 CSV with a header row; up to %(size)s MB. "
+                                          "Excel: Save as “CSV UTF-8”.") % {"size": max_bytes() // (1024 * 1024)}
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
@@ -211,9 +217,9 @@ class UploadForm(forms.Form):
 
 
 class MappingForm(forms.Form):
-    match_on = forms.ChoiceField(choices=[("email", "E-mail address"), ("external_id", "External id")],
-                                 label="Match existing contacts on")
-    list_name = forms.CharField(required=False, max_length=200, label="Add imported contacts to a new list named")
+    match_on = forms.ChoiceField(choices=[("email", _("E-mail address")), ("external_id", _("External id"))],
+                                 label=_("Match existing contacts on"))
+    list_name = forms.CharField(required=False, max_length=200, label=_("Add imported contacts to a new list named"))
 
     def __init__(self, *args, headers, initial_mapping, **kwargs):
         super().__init__(*args, **kwargs)

@@ -19,6 +19,8 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, OperationalError, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core.audit import audit_log
 from surveys.models import Contact, ContactImport, ContactList
@@ -26,9 +28,11 @@ from surveys.models import Contact, ContactImport, ContactList
 User = get_user_model()
 
 FIELDS = {
-    "email": "E-mail", "name": "Name", "external_id": "External id", "company": "Company",
-    "language": "Language (en/nl)", "account_owner": "Account owner (username or e-mail)",
-    "opted_out": "Opted out (yes/no)", "attribute": "Segment attribute", "ignore": "Ignore",
+    "email": gettext_lazy("E-mail"), "name": gettext_lazy("Name"), "external_id": gettext_lazy("External id"),
+    "company": gettext_lazy("Company"), "language": gettext_lazy("Language (en/nl)"),
+    "account_owner": gettext_lazy("Account owner (username or e-mail)"),
+    "opted_out": gettext_lazy("Opted out (yes/no)"), "attribute": gettext_lazy("Segment attribute"),
+    "ignore": gettext_lazy("Ignore"),
 }
 GUESSES = {"email": "email", "e-mail": "email", "mail": "email", "email address": "email", "name": "name",
            "full name": "name", "naam": "name", "external_id": "external_id", "external id": "external_id",
@@ -51,20 +55,21 @@ def max_bytes() -> int:
 
 
 def too_large_message() -> str:
-    return f"The file is larger than {max_bytes() // (1024 * 1024)} MB; split it into parts and import each."
+    return _("The file is larger than %(size)s MB; split it into parts and import each.") % {
+        "size": max_bytes() // (1024 * 1024)}
 
 
 def _decode(raw: bytes) -> str:
     if not raw.strip():
-        raise ImportFileError("The file is empty.")
+        raise ImportFileError(_("The file is empty."))
     if b"\x00" in raw[:4096]:
-        raise ImportFileError("This is not a CSV text file (it contains binary data). Export it as CSV UTF-8.")
+        raise ImportFileError(_("This is not a CSV text file (it contains binary data). Export it as CSV UTF-8."))
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         raise ImportFileError(
-            f"The file is not UTF-8 text (a byte at position {error.start} cannot be read). "
-            "Save it as “CSV UTF-8” and upload it again.") from None
+            _("The file is not UTF-8 text (a byte at position %(position)s cannot be read). "
+              "Save it as “CSV UTF-8” and upload it again.") % {"position": error.start}) from None
 
 
 def _reader(text: str):
@@ -103,23 +108,25 @@ def parse_file(raw: bytes) -> ParsedFile:
                 lines.append(line)
             line = reader.line_num + 1
     except csv.Error as error:
-        raise ImportFileError(f"The file is not valid CSV (line {reader.line_num}): {error}.") from None
+        raise ImportFileError(_("The file is not valid CSV (line %(line)s): %(error)s.")
+                              % {"line": reader.line_num, "error": error}) from None
     if not rows:
-        raise ImportFileError("The file is empty.")
+        raise ImportFileError(_("The file is empty."))
     headers = [h.strip() for h in rows[0]]
     if any(_looks_like_email(h) for h in headers):
         example = next(h for h in headers if _looks_like_email(h))
         raise ImportFileError(
-            f"The first row holds a contact (“{example[:80]}”), not column names: the header row is missing. "
-            "Add a first row naming the columns, for example email,name,company.")
+            _("The first row holds a contact (“%(example)s”), not column names: the header row is missing. "
+              "Add a first row naming the columns, for example email,name,company.") % {"example": example[:80]})
     if any(not h for h in headers):
-        raise ImportFileError("The first row must name every column (a header row); some names are empty.")
+        raise ImportFileError(_("The first row must name every column (a header row); some names are empty."))
     lowered = [h.lower() for h in headers]
     duplicates = sorted({h for h in headers if lowered.count(h.lower()) > 1})
     if duplicates:
-        raise ImportFileError(f"Column names must be unique; these appear twice: {', '.join(duplicates)}.")
+        raise ImportFileError(_("Column names must be unique; these appear twice: %(columns)s.")
+                              % {"columns": ", ".join(duplicates)})
     if len(rows) < 2:
-        raise ImportFileError("The file has a header row but no contacts.")
+        raise ImportFileError(_("The file has a header row but no contacts."))
     return ParsedFile(headers=headers, rows=rows[1:], lines=lines[1:])
 
 
@@ -131,13 +138,14 @@ def check_mapping(mapping: dict[str, str], match_on: str) -> None:
     targets = [t for t in mapping.values() if t not in ("attribute", "ignore")]
     for target in set(targets):
         if targets.count(target) > 1:
-            raise ImportFileError(f"Two columns are mapped to {FIELDS[target]}; map each field once.")
+            raise ImportFileError(_("Two columns are mapped to %(field)s; map each field once.")
+                                  % {"field": FIELDS[target]})
     if match_on not in ("email", "external_id"):
-        raise ImportFileError("Match contacts on e-mail or on external id.")
+        raise ImportFileError(_("Match contacts on e-mail or on external id."))
     if "email" not in targets:
-        raise ImportFileError("Map one column to E-mail: every contact needs an address.")
+        raise ImportFileError(_("Map one column to E-mail: every contact needs an address."))
     if match_on == "external_id" and "external_id" not in targets:
-        raise ImportFileError("To match on external id, map a column to External id.")
+        raise ImportFileError(_("To match on external id, map a column to External id."))
 
 
 def unknown_columns(mapping: dict[str, str]) -> list[str]:
@@ -182,7 +190,7 @@ def _owners() -> dict[str, int]:
 def _check_row(row, line, index, mapping, match_on, seen: Seen, owners) -> tuple[dict | None, list[str]]:
     data, attributes, problems = {}, {}, []
     if len(row) > len(index):
-        problems.append(f"{len(row)} cells but only {len(index)} columns")
+        problems.append(_("%(cells)s cells but only %(columns)s columns") % {"cells": len(row), "columns": len(index)})
     for header, target in mapping.items():
         value = row[index[header]].strip() if index[header] < len(row) else ""
         if target == "ignore":
@@ -194,25 +202,28 @@ def _check_row(row, line, index, mapping, match_on, seen: Seen, owners) -> tuple
             data[target] = value
     email = data.get("email", "").lower()
     if len(email) > 254 or not _looks_like_email(email):
-        problems.append(f"“{email[:80] or '(empty)'}” is not a valid e-mail address")
+        problems.append(_("“%(email)s” is not a valid e-mail address") % {"email": email[:80] or _("(empty)")})
     external_id = data.get("external_id", "")
     if len(external_id) > 100:
-        problems.append("the external id is longer than 100 characters")
+        problems.append(_("the external id is longer than 100 characters"))
     if match_on == "external_id" and not external_id:
-        problems.append("no external id")
+        problems.append(_("no external id"))
     # Both keys are unique among contacts, so a repeat of either would collide.
-    for key, known, label in ((email, seen.emails, "e-mail"), (external_id, seen.external_ids, "external id")):
+    for key, known, problem in ((email, seen.emails, _("duplicate of line %(line)s (same e-mail)")),
+                                (external_id, seen.external_ids, _("duplicate of line %(line)s (same external id)"))):
         if key and key in known:
-            problems.append(f"duplicate of line {known[key]} (same {label})")
+            problems.append(problem % {"line": known[key]})
     language = data.get("language", "").lower()
     if language and language not in LANGUAGES:
-        problems.append(f"language “{language[:10]}” is not {' or '.join(sorted(LANGUAGES))}")
+        codes = sorted(LANGUAGES)
+        known = _("%(first)s or %(last)s") % {"first": ", ".join(codes[:-1]), "last": codes[-1]}
+        problems.append(_("language “%(language)s” is not %(languages)s") % {"language": language[:10], "languages": known})
     owner = data.get("account_owner", "")
     if owner and owner.lower() not in owners:
-        problems.append(f"no active user “{owner[:80]}” to be the account owner")
+        problems.append(_("no active user “%(owner)s” to be the account owner") % {"owner": owner[:80]})
     opted = data.get("opted_out", "").lower()
     if "opted_out" in data and opted not in TRUE | FALSE:
-        problems.append(f"opted out must be yes or no, not “{opted[:10]}”")
+        problems.append(_("opted out must be yes or no, not “%(value)s”") % {"value": opted[:10]})
     if problems:
         return None, problems
     seen.emails.setdefault(email, line)
@@ -246,10 +257,11 @@ def _conflicts(rows: list[dict], match_on: str) -> dict[int, str]:
         id_holder = by_external_id.get(row["external_id"]) if row["external_id"] else None
         if match_on == "email":
             if id_holder is not None and (email_holder is None or email_holder[0] != id_holder):
-                problems[row["line"]] = f"external id “{row['external_id'][:40]}” belongs to another contact"
+                problems[row["line"]] = _("external id “%(id)s” belongs to another contact") % {
+                    "id": row["external_id"][:40]}
         elif email_holder is not None and email_holder[0] != id_holder \
                 and (id_holder is not None or email_holder[1] is not None):
-            problems[row["line"]] = "the e-mail address belongs to another contact (with another external id)"
+            problems[row["line"]] = _("the e-mail address belongs to another contact (with another external id)")
     return problems
 
 
@@ -294,7 +306,7 @@ def import_prepare(*, import_record: ContactImport, mapping: dict, match_on: str
     parsed = parse_file(import_record.file.open("rb").read())
     unknown = set(mapping) - set(parsed.headers)
     if unknown:
-        raise ImportFileError(f"Unknown columns in the mapping: {', '.join(sorted(unknown))}.")
+        raise ImportFileError(_("Unknown columns in the mapping: %(columns)s.") % {"columns": ", ".join(sorted(unknown))})
     check_mapping(mapping, match_on)
     report = validate_file(parsed, mapping, match_on)
     with transaction.atomic():
@@ -395,7 +407,7 @@ def _upsert_chunk(rows: list[dict], record: ContactImport, report: RowReport) ->
                 with transaction.atomic():
                     c, u = _upsert([row], record.match_on, record.target_list_id)
             except IntegrityError:
-                report.add_error(row["line"], ["conflicts with another contact's e-mail or external id"])
+                report.add_error(row["line"], [_("conflicts with another contact's e-mail or external id")])
             else:
                 created, updated = created + c, updated + u
         return created, updated
@@ -436,7 +448,7 @@ def import_run(*, import_id: int) -> ContactImport:
     except Exception:
         ContactImport.objects.filter(pk=import_id).update(
             status=ContactImport.Status.FAILED, finished_at=timezone.now(),
-            error="An unexpected error stopped the import; the contacts imported so far are kept.")
+            error=_("An unexpected error stopped the import; the contacts imported so far are kept."))
         raise
     report.errors.sort(key=lambda e: e["row"])
     ContactImport.objects.filter(pk=import_id).update(

@@ -5,6 +5,7 @@ draft → scheduled → sending → active → paused → closed, plus the sensi
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from core.audit import audit_log
 from surveys.models import Campaign
@@ -43,9 +44,8 @@ def campaign_transition(*, campaign: Campaign, to: str, actor=None) -> Campaign:
             campaign.status = to
             return locked
         if not can_transition(locked.status, to):
-            raise ValidationError(
-                f"A {locked.get_status_display().lower()} campaign cannot become {S(to).label.lower()}."
-            )
+            raise ValidationError(_("A %(current)s campaign cannot become %(target)s.") % {
+                "current": locked.get_status_display().lower(), "target": S(to).label.lower()})
         previous = locked.status
         locked.status = to
         locked.save(update_fields=["status", "updated_at"])

@@ -6,6 +6,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 def new_token() -> str:
@@ -14,43 +16,47 @@ def new_token() -> str:
 
 
 class Category(models.TextChoices):
-    PROMOTER = "promoter", "Promoter"
-    PASSIVE = "passive", "Passive"
-    DETRACTOR = "detractor", "Detractor"
+    PROMOTER = "promoter", _("Promoter")
+    PASSIVE = "passive", pgettext_lazy("NPS category", "Passive")
+    DETRACTOR = "detractor", _("Detractor")
 
 
 class Touchpoint(models.Model):
     """A stage of the customer journey: sales, onboarding, support, billing, renewal …"""
 
-    name = models.CharField(max_length=80, unique=True)
-    slug = models.SlugField(max_length=80, unique=True)
-    order = models.PositiveSmallIntegerField(default=0)
+    name = models.CharField(_("name"), max_length=80, unique=True)
+    slug = models.SlugField(_("slug"), max_length=80, unique=True)
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
 
     class Meta:
         ordering = ["order", "name"]
+        verbose_name = _("touchpoint")
+        verbose_name_plural = _("touchpoints")
 
     def __str__(self):
         return self.name
 
 
 class Contact(models.Model):
-    email = models.EmailField(max_length=254)
-    name = models.CharField(max_length=200, blank=True)
-    external_id = models.CharField(max_length=100, null=True, blank=True)
-    company = models.CharField(max_length=200, blank=True)
+    email = models.EmailField(_("e-mail address"), max_length=254)
+    name = models.CharField(_("name"), max_length=200, blank=True)
+    external_id = models.CharField(_("external id"), max_length=100, null=True, blank=True)
+    company = models.CharField(_("company"), max_length=200, blank=True)
     # Segment attributes (plan, region, account size …), free-form keys set by imports.
-    attributes = models.JSONField(default=dict, blank=True)
-    language = models.CharField(max_length=8, choices=settings.LANGUAGES, default="en")
+    attributes = models.JSONField(_("segment attributes"), default=dict, blank=True)
+    language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES, default="en")
     account_owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                      related_name="owned_contacts")
-    opted_out_at = models.DateTimeField(null=True, blank=True)
-    undeliverable_at = models.DateTimeField(null=True, blank=True)
-    erased_at = models.DateTimeField(null=True, blank=True)
+                                      related_name="owned_contacts", verbose_name=_("account owner"))
+    opted_out_at = models.DateTimeField(_("opted out at"), null=True, blank=True)
+    undeliverable_at = models.DateTimeField(_("undeliverable since"), null=True, blank=True)
+    erased_at = models.DateTimeField(_("erased at"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["name", "email"]
+        verbose_name = _("contact")
+        verbose_name_plural = _("contacts")
         constraints = [
             models.UniqueConstraint(Lower("email"), name="contact_email_unique_ci", condition=Q(erased_at__isnull=True)),
             models.UniqueConstraint(fields=["external_id"], name="contact_external_id_unique",
@@ -68,12 +74,14 @@ class Contact(models.Model):
 class ContactList(models.Model):
     """A named audience, usually the result of one CSV import."""
 
-    name = models.CharField(max_length=200)
-    contacts = models.ManyToManyField(Contact, blank=True, related_name="lists")
+    name = models.CharField(_("name"), max_length=200)
+    contacts = models.ManyToManyField(Contact, blank=True, related_name="lists", verbose_name=_("contacts"))
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["-created_at"]
+        verbose_name = _("contact list")
+        verbose_name_plural = _("contact lists")
 
     def __str__(self):
         return self.name
@@ -81,11 +89,11 @@ class ContactList(models.Model):
 
 class ContactImport(models.Model):
     class Status(models.TextChoices):
-        UPLOADED = "uploaded"
-        MAPPED = "mapped"
-        RUNNING = "running"
-        DONE = "done"
-        FAILED = "failed"
+        UPLOADED = "uploaded", _("Uploaded")
+        MAPPED = "mapped", _("Checked")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", pgettext_lazy("import status", "Failed")
 
     file = models.FileField(upload_to="imports/")
     original_name = models.CharField(max_length=255)
@@ -104,60 +112,69 @@ class ContactImport(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
+    class Meta:
+        verbose_name = _("contact import")
+        verbose_name_plural = _("contact imports")
+
     def __str__(self):
         return f"Import {self.original_name} ({self.status})"
 
 
 class Campaign(models.Model):
     class Kind(models.TextChoices):
-        RELATIONAL = "relational", "Relational"
-        TRANSACTIONAL = "transactional", "Transactional"
+        RELATIONAL = "relational", _("Relational")
+        TRANSACTIONAL = "transactional", _("Transactional")
 
     class Channel(models.TextChoices):
-        EMAIL = "email", "E-mail"
-        WEB = "web", "Web link"
-        QR = "qr", "QR code"
-        IN_APP = "in_app", "In-app"
+        EMAIL = "email", _("E-mail")
+        WEB = "web", _("Web link")
+        QR = "qr", _("QR code")
+        IN_APP = "in_app", _("In-app")
 
     class Status(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        SCHEDULED = "scheduled", "Scheduled"
-        SENDING = "sending", "Sending"
-        ACTIVE = "active", "Active"
-        PAUSED = "paused", "Paused"
-        CLOSED = "closed", "Closed"
+        DRAFT = "draft", _("Draft")
+        SCHEDULED = "scheduled", _("Scheduled")
+        SENDING = "sending", _("Sending")
+        ACTIVE = "active", pgettext_lazy("campaign status", "Active")
+        PAUSED = "paused", _("Paused")
+        CLOSED = "closed", pgettext_lazy("campaign status", "Closed")
 
-    name = models.CharField(max_length=200)
-    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.RELATIONAL)
-    touchpoint = models.ForeignKey(Touchpoint, null=True, blank=True, on_delete=models.PROTECT)
-    team = models.ForeignKey("core.Team", null=True, blank=True, on_delete=models.SET_NULL,
-                             help_text="The team this campaign's results belong to.")
-    channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.EMAIL)
-    language = models.CharField(max_length=8, choices=settings.LANGUAGES, default="en")
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT, db_index=True)
+    name = models.CharField(_("name"), max_length=200)
+    kind = models.CharField(pgettext_lazy("campaign", "kind"), max_length=20, choices=Kind.choices,
+                            default=Kind.RELATIONAL)
+    touchpoint = models.ForeignKey(Touchpoint, null=True, blank=True, on_delete=models.PROTECT,
+                                   verbose_name=_("touchpoint"))
+    team = models.ForeignKey("core.Team", null=True, blank=True, on_delete=models.SET_NULL, verbose_name=_("team"),
+                             help_text=_("The team this campaign's results belong to."))
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices, default=Channel.EMAIL)
+    language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES, default="en")
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.DRAFT, db_index=True)
 
     # Wording. {company} is replaced by the company name.
-    email_subject = models.CharField(max_length=200, blank=True)
-    email_intro = models.TextField(blank=True)
-    question = models.CharField(max_length=300, blank=True)
-    why_question = models.CharField(max_length=300, blank=True)
-    thanks_promoter = models.TextField(blank=True)
-    thanks_passive = models.TextField(blank=True)
-    thanks_detractor = models.TextField(blank=True)
-    promoter_link = models.URLField(blank=True, help_text="Review or referral link shown to promoters.")
+    email_subject = models.CharField(_("e-mail subject"), max_length=200, blank=True)
+    email_intro = models.TextField(_("e-mail introduction"), blank=True)
+    question = models.CharField(_("NPS question"), max_length=300, blank=True)
+    why_question = models.CharField(_("“why” question"), max_length=300, blank=True)
+    thanks_promoter = models.TextField(_("thank-you text for promoters"), blank=True)
+    thanks_passive = models.TextField(_("thank-you text for passives"), blank=True)
+    thanks_detractor = models.TextField(_("thank-you text for detractors"), blank=True)
+    promoter_link = models.URLField(_("promoter link"), blank=True,
+                                    help_text=_("Review or referral link shown to promoters."))
 
     # Audience and schedule.
-    audience_list = models.ForeignKey(ContactList, null=True, blank=True, on_delete=models.SET_NULL)
-    audience_filter = models.JSONField(default=dict, blank=True)  # {"plan": "pro", "region": "EU"}
-    send_at = models.DateTimeField(null=True, blank=True)
-    recurrence_days = models.PositiveIntegerField(null=True, blank=True)
-    spread_days = models.PositiveIntegerField(default=0)
-    reminder_after_days = models.PositiveIntegerField(null=True, blank=True, default=5)
-    quiet_period_days = models.PositiveIntegerField(default=30)
+    audience_list = models.ForeignKey(ContactList, null=True, blank=True, on_delete=models.SET_NULL,
+                                      verbose_name=_("contact list"))
+    audience_filter = models.JSONField(_("segment filter"), default=dict, blank=True)  # {"plan": "pro", "region": "EU"}
+    send_at = models.DateTimeField(_("send at"), null=True, blank=True)
+    recurrence_days = models.PositiveIntegerField(_("repeat every (days)"), null=True, blank=True)
+    spread_days = models.PositiveIntegerField(_("spread each sending over (days)"), default=0)
+    reminder_after_days = models.PositiveIntegerField(_("reminder after (days)"), null=True, blank=True, default=5)
+    quiet_period_days = models.PositiveIntegerField(_("quiet period (days)"), default=30)
 
-    anonymous_link_enabled = models.BooleanField(default=False)
+    anonymous_link_enabled = models.BooleanField(_("public link"), default=False)
     anonymous_token = models.CharField(max_length=40, unique=True, default=new_token)
-    followup_promoters = models.BooleanField(default=False, help_text="Open a thank-and-ask-for-a-review case for promoters.")
+    followup_promoters = models.BooleanField(_("open a case for promoters too"), default=False,
+                                             help_text=_("Open a thank-and-ask-for-a-review case for promoters."))
 
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+")
@@ -166,6 +183,8 @@ class Campaign(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        verbose_name = _("campaign")
+        verbose_name_plural = _("campaigns")
 
     def __str__(self):
         return self.name
@@ -175,30 +194,33 @@ class Question(models.Model):
     """A driver question asked after the score."""
 
     class Kind(models.TextChoices):
-        CSAT = "csat", "Satisfaction (1–5)"
-        EFFORT = "effort", "Customer effort (1–7)"
-        SINGLE = "single", "Single choice"
-        MULTIPLE = "multiple", "Multiple choice"
-        TEXT = "text", "Short text"
+        CSAT = "csat", _("Satisfaction (1–5)")
+        EFFORT = "effort", _("Customer effort (1–7)")
+        SINGLE = "single", _("Single choice")
+        MULTIPLE = "multiple", _("Multiple choice")
+        TEXT = "text", _("Short text")
 
     class Driver(models.TextChoices):
-        PROCESS = "process", "Process"
-        PRODUCT = "product", "Product"
-        PRICE = "price", "Price"
-        REPUTATION = "reputation", "Reputation"
-        EMOTIONAL = "emotional", "Emotional engagement"
-        OTHER = "other", "Other"
+        PROCESS = "process", _("Process")
+        PRODUCT = "product", _("Product")
+        PRICE = "price", _("Price")
+        REPUTATION = "reputation", _("Reputation")
+        EMOTIONAL = "emotional", _("Emotional engagement")
+        OTHER = "other", pgettext_lazy("driver", "Other")
 
-    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="questions")
-    order = models.PositiveSmallIntegerField(default=0)
-    kind = models.CharField(max_length=10, choices=Kind.choices)
-    driver = models.CharField(max_length=12, choices=Driver.choices, default=Driver.OTHER)
-    text = models.CharField(max_length=300)
-    choices = models.JSONField(default=list, blank=True)
-    required = models.BooleanField(default=False)
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="questions",
+                                 verbose_name=_("campaign"))
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+    kind = models.CharField(pgettext_lazy("question", "kind"), max_length=10, choices=Kind.choices)
+    driver = models.CharField(_("driver"), max_length=12, choices=Driver.choices, default=Driver.OTHER)
+    text = models.CharField(_("question"), max_length=300)
+    choices = models.JSONField(_("choices"), default=list, blank=True)
+    required = models.BooleanField(pgettext_lazy("question", "required"), default=False)
 
     class Meta:
         ordering = ["order", "id"]
+        verbose_name = _("driver question")
+        verbose_name_plural = _("driver questions")
 
     def __str__(self):
         return self.text
@@ -223,6 +245,8 @@ class SendWave(models.Model):
     class Meta:
         ordering = ["-number"]
         constraints = [models.UniqueConstraint(fields=["campaign", "number"], name="wave_number_unique")]
+        verbose_name = _("sending wave")
+        verbose_name_plural = _("sending waves")
 
     def __str__(self):
         return f"{self.campaign} wave {self.number}"
@@ -230,12 +254,12 @@ class SendWave(models.Model):
 
 class Invitation(models.Model):
     class Status(models.TextChoices):
-        QUEUED = "queued", "Queued"
-        SENT = "sent", "Sent"
-        SKIPPED = "skipped", "Skipped"
-        FAILED = "failed", "Failed"
-        BOUNCED = "bounced", "Bounced"
-        ANSWERED = "answered", "Answered"
+        QUEUED = "queued", pgettext_lazy("invitation status", "Queued")
+        SENT = "sent", pgettext_lazy("invitation status", "Sent")
+        SKIPPED = "skipped", pgettext_lazy("invitation status", "Skipped")
+        FAILED = "failed", pgettext_lazy("invitation status", "Failed")
+        BOUNCED = "bounced", pgettext_lazy("invitation status", "Bounced")
+        ANSWERED = "answered", pgettext_lazy("invitation status", "Answered")
 
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="invitations")
     wave = models.ForeignKey(SendWave, null=True, blank=True, on_delete=models.CASCADE, related_name="invitations")
@@ -259,6 +283,8 @@ class Invitation(models.Model):
                                     condition=Q(wave__isnull=False)),
         ]
         indexes = [models.Index(fields=["contact", "sent_at"], name="invitation_contact_sent")]
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
 
     def __str__(self):
         return f"{self.campaign} → {self.contact}"
@@ -300,6 +326,8 @@ class Response(models.Model):
             models.Index(fields=["updated_at"], name="response_updated"),
             models.Index(fields=["contact", "submitted_at"], name="response_contact_time"),
         ]
+        verbose_name = _("response")
+        verbose_name_plural = _("responses")
 
     def __str__(self):
         return f"{self.score} ({self.category}) for {self.campaign}"
@@ -316,6 +344,8 @@ class Answer(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["response", "question"], name="answer_once_per_question")]
+        verbose_name = _("answer")
+        verbose_name_plural = _("answers")
 
     def __str__(self):
         return f"{self.question}: {self.number if self.number is not None else self.text}"

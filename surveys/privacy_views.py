@@ -3,6 +3,7 @@ import json
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from core.roles import admin_required
@@ -26,10 +27,10 @@ def contact_erase_confirm(request, pk: int):
     contact = get_object_or_404(Contact, pk=pk)
     if request.method == "POST":
         if request.POST.get("confirm", "").strip().lower() != contact.email.lower():
-            messages.error(request, "Type the contact's e-mail address exactly to confirm the erasure.")
+            messages.error(request, _("Type the contact's e-mail address exactly to confirm the erasure."))
             return render(request, "surveys/privacy/erase_confirm.html", {"contact": contact}, status=400)
         contact_erase(contact=contact, actor=request.user)
-        messages.success(request, "The contact's personal data was erased; their scores are kept anonymously.")
+        messages.success(request, _("The contact's personal data was erased; their scores are kept anonymously."))
         return redirect(_contact_page(contact.pk))
     return render(request, "surveys/privacy/erase_confirm.html", {"contact": contact})
 

@@ -15,6 +15,7 @@ invitation failed. No error may roll back a chunk whose messages went out.
 """
 
 import logging
+import re
 import smtplib
 from dataclasses import dataclass
 from datetime import timedelta
@@ -27,6 +28,8 @@ from django.db import connection, transaction
 from django.db.models import Count, Exists, Max, OuterRef, Q, Value
 from django.db.models.fields.json import KeyTransform
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from core.audit import audit_log
 from core.mail import message_id_of
@@ -51,8 +54,11 @@ CHUNK = 100
 # Longer than the longest retry backoff (surveys.tasks), so a batch waiting to retry is not doubled.
 STALLED_AFTER = timedelta(minutes=15)
 
-OPTED_OUT, UNDELIVERABLE, ERASED = "opted out", "undeliverable", "erased"
-CAMPAIGN_CLOSED = "campaign closed before it was sent"
+# Skip reasons are stored in English, as stable values, and translated where they are shown
+# (surveys.templatetags.sending_tags.skip_reason_label).
+OPTED_OUT, UNDELIVERABLE, ERASED = gettext_noop("opted out"), gettext_noop("undeliverable"), gettext_noop("erased")
+CAMPAIGN_CLOSED = gettext_noop("campaign closed before it was sent")
+QUIET_REASON = re.compile(r"^surveyed in the last (\d+) days$")
 
 
 def quiet_reason(days: int) -> str:
@@ -99,13 +105,13 @@ def campaign_send(*, campaign: Campaign, actor, when=None) -> SendWave:
     now = timezone.now()
     when = when or now
     if campaign.channel != Campaign.Channel.EMAIL:
-        raise ValidationError("Only e-mail campaigns send invitations; share the public link for other channels.")
+        raise ValidationError(_("Only e-mail campaigns send invitations; share the public link for other channels."))
     with transaction.atomic():
         locked = Campaign.objects.select_for_update().get(pk=campaign.pk)
         if locked.status == S.CLOSED:
-            raise ValidationError("A closed campaign cannot be sent.")
+            raise ValidationError(_("A closed campaign cannot be sent."))
         if locked.waves.filter(started_at__isnull=False, finished_at__isnull=True).exists():
-            raise ValidationError("This campaign is still sending; wait for it to finish, or pause it.")
+            raise ValidationError(_("This campaign is still sending; wait for it to finish, or pause it."))
         wave = locked.waves.filter(started_at__isnull=True, finished_at__isnull=True).first()
         if wave is not None:  # a wave not started yet (e.g. scheduled, then back to draft): move it
             wave.scheduled_for = when
@@ -236,7 +242,7 @@ def campaign_resume(*, campaign: Campaign, actor) -> Campaign:
         target = S.SENDING
     with transaction.atomic():
         if campaign.status != S.PAUSED:
-            raise ValidationError("Only a paused campaign can be resumed.")
+            raise ValidationError(_("Only a paused campaign can be resumed."))
         locked = campaign_transition(campaign=campaign, to=target, actor=actor)
         if target == S.SENDING and wave.started_at is None:
             enqueue_on_commit(START_TASK, wave.pk)

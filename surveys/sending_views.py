@@ -13,6 +13,9 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from core.roles import admin_required
@@ -24,14 +27,14 @@ PANEL = "surveys/_send_panel.html"
 
 
 class SendForm(forms.Form):
-    when = forms.DateTimeField(required=False, label="Send at (empty: now)",
+    when = forms.DateTimeField(required=False, label=gettext_lazy("Send at (empty: now)"),
                                widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
                                input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"])
 
     def clean_when(self):
         when = self.cleaned_data["when"]
         if when is not None and when < timezone.now() - timedelta(minutes=5):
-            raise ValidationError("That time has passed. Choose a later one, or leave it empty to send now.")
+            raise ValidationError(_("That time has passed. Choose a later one, or leave it empty to send now."))
         return when
 
 
@@ -46,7 +49,7 @@ def _refused(request, campaign: Campaign, error: str = "", form: SendForm | None
     if error:
         form.add_error(None, error)
     return render(request, "core/form_page.html", {
-        "form": form, "title": f"Send “{campaign.name}”", "back_url": reverse("campaign_detail", args=[campaign.pk])},
+        "form": form, "title": _("Send “%(name)s”") % {"name": campaign.name}, "back_url": reverse("campaign_detail", args=[campaign.pk])},
         status=400)
 
 
@@ -63,9 +66,10 @@ def campaign_send(request, pk: int):
     except ValidationError as error:
         return _refused(request, campaign, error.messages[0], form=form)
     if when and when > timezone.now():
-        text = f"Sending scheduled for {timezone.localtime(when):%Y-%m-%d %H:%M}."
+        text = _("Sending scheduled for %(when)s.") % {
+            "when": date_format(timezone.localtime(when), "SHORT_DATETIME_FORMAT")}
     else:
-        text = "Sending started."
+        text = _("Sending started.")
     return _done(request, campaign, text)
 
 
@@ -83,13 +87,13 @@ def _change(request, pk: int, service, done: str):
 @admin_required
 @require_POST
 def campaign_pause(request, pk: int):
-    return _change(request, pk, sending.campaign_pause, "Paused: nothing more is sent until you resume.")
+    return _change(request, pk, sending.campaign_pause, _("Paused: nothing more is sent until you resume."))
 
 
 @admin_required
 @require_POST
 def campaign_resume(request, pk: int):
-    return _change(request, pk, sending.campaign_resume, "Resumed.")
+    return _change(request, pk, sending.campaign_resume, _("Resumed."))
 
 
 @admin_required

@@ -2,6 +2,7 @@
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core.audit import audit_log
 from surveys.models import Campaign, Contact, ContactImport, Question, new_token
@@ -29,7 +30,7 @@ def campaign_duplicate(*, campaign: Campaign, actor) -> Campaign:
         questions = list(campaign.questions.all())
         copy = Campaign.objects.get(pk=campaign.pk)
         copy.pk = None
-        copy.name = f"{campaign.name} (copy)"[:200]
+        copy.name = (_("%(name)s (copy)") % {"name": campaign.name})[:200]
         copy.status = Campaign.Status.DRAFT
         copy.anonymous_token = new_token()
         copy.created_by = actor

@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import translation
 from django.utils.http import urlencode
+from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -40,14 +41,14 @@ def campaign_list(request):
 def campaign_edit(request, pk: int | None = None):
     campaign = get_object_or_404(Campaign, pk=pk) if pk else Campaign()
     if campaign.status == Campaign.Status.CLOSED:
-        messages.error(request, "A closed campaign cannot be edited; duplicate it instead.")
+        messages.error(request, _("A closed campaign cannot be edited; duplicate it instead."))
         return redirect("campaign_detail", pk=campaign.pk)
     form = CampaignForm(request.POST or None, instance=campaign)
     formset = QuestionFormSet(request.POST or None, instance=campaign, prefix="questions")
     if request.method == "POST":
         if form.is_valid() and formset.is_valid():
             campaign = services.campaign_save(form=form, formset=formset, actor=request.user)
-            messages.success(request, f"Saved “{campaign.name}”.")
+            messages.success(request, _("Saved “%(name)s”.") % {"name": campaign.name})
             return redirect("campaign_detail", pk=campaign.pk)
     return render(request, "surveys/campaign_form.html", {"form": form, "formset": formset, "campaign": campaign},
                   status=400 if request.method == "POST" else 200)
@@ -91,13 +92,13 @@ def campaign_status(request, pk: int):
     campaign = get_object_or_404(Campaign, pk=pk)
     target = request.POST.get("status", "")
     if target not in S.values:
-        messages.error(request, "Unknown status.")
+        messages.error(request, _("Unknown status."))
     elif lifecycle.can_transition(campaign.status, target) and target not in _button_targets(campaign):
-        messages.error(request, "Sending, scheduling and resuming are done with the buttons of the Send panel.")
+        messages.error(request, _("Sending, scheduling and resuming are done with the buttons of the Send panel."))
     else:
         try:
             lifecycle.campaign_transition(campaign=campaign, to=target, actor=request.user)
-            messages.success(request, f"The campaign is now {campaign.get_status_display().lower()}.")
+            messages.success(request, _("The campaign is now %(status)s.") % {"status": campaign.get_status_display().lower()})
         except ValidationError as error:
             messages.error(request, error.messages[0])
     return redirect("campaign_detail", pk=campaign.pk)
@@ -107,7 +108,7 @@ def campaign_status(request, pk: int):
 @require_POST
 def campaign_duplicate(request, pk: int):
     copy = services.campaign_duplicate(campaign=get_object_or_404(Campaign, pk=pk), actor=request.user)
-    messages.success(request, "Duplicated as a new draft.")
+    messages.success(request, _("Duplicated as a new draft."))
     return redirect("campaign_edit", pk=copy.pk)
 
 
@@ -129,7 +130,8 @@ def campaign_preview(request, pk: int):
     language = _preview_language(request, campaign)
     email = build_invitation_email(invitation=_preview_invitation(campaign, language), preview=True)
     return render(request, "surveys/campaign_preview.html", {
-        "campaign": campaign, "language": language, "language_name": dict(settings.LANGUAGES)[language],
+        "campaign": campaign, "language": language,
+        "language_name": translation.get_language_info(language)["name_translated"],
         "email": email, "languages": settings.LANGUAGES, "categories": list(PREVIEW_SCORES)})
 
 
@@ -213,7 +215,8 @@ def campaign_qr(request, pk: int):
     campaign = get_object_or_404(Campaign, pk=pk, anonymous_link_enabled=True)
     url = request.build_absolute_uri(reverse("survey_anonymous", args=[campaign.anonymous_token]))
     buffer = io.BytesIO()
-    segno.make(url, error="m").save(buffer, kind="svg", scale=8, border=4, title=f"Survey: {campaign.name}")
+    segno.make(url, error="m").save(buffer, kind="svg", scale=8, border=4,
+                                    title=_("Survey: %(name)s") % {"name": campaign.name})
     response = HttpResponse(buffer.getvalue(), content_type="image/svg+xml")
     if "download" in request.GET:
         response["Content-Disposition"] = f'attachment; filename="survey-{campaign.pk}-qr.svg"'
@@ -241,7 +244,7 @@ def contact_list(request):
     list_id = list_id if list_id.isdigit() else ""
     segment_filter = _segment_param(segment)
     if segment and segment_filter is None:
-        messages.warning(request, "Filter on a segment as attribute=value, for example plan=pro.")
+        messages.warning(request, _("Filter on a segment as attribute=value, for example plan=pro."))
     contacts = queries.contacts_search(q=q, segment=segment_filter, state=state,
                                        list_id=int(list_id) if list_id else None)
     page = Paginator(contacts, 50).get_page(request.GET.get("page"))
@@ -265,15 +268,15 @@ def contact_detail(request, pk: int):
 def contact_edit(request, pk: int | None = None):
     contact = get_object_or_404(Contact, pk=pk) if pk else Contact()
     if contact.erased_at:
-        messages.error(request, "An erased contact cannot be edited.")
+        messages.error(request, _("An erased contact cannot be edited."))
         return redirect("contact_detail", pk=contact.pk)
     form = ContactForm(request.POST or None, instance=contact)
     if request.method == "POST" and form.is_valid():
         contact = services.contact_save(form=form, actor=request.user)
-        messages.success(request, "Contact saved.")
+        messages.success(request, _("Contact saved."))
         return redirect("contact_detail", pk=contact.pk)
     return render(request, "core/form_page.html", {
-        "form": form, "title": f"Edit {contact}" if pk else "New contact",
+        "form": form, "title": _("Edit %(contact)s") % {"contact": contact} if pk else _("New contact"),
         "back_url": reverse("contact_detail", args=[pk]) if pk else reverse("contact_list")},
         status=400 if request.method == "POST" else 200)
 
@@ -327,12 +330,12 @@ def contact_import_detail(request, pk: int):
                 status = 400
             else:
                 if action == "import" and not report.valid:
-                    form.add_error(None, "No row can be imported; correct the file or the mapping first.")
+                    form.add_error(None, _("No row can be imported; correct the file or the mapping first."))
                     status = 400
                 elif action == "import":
                     import_confirm(import_record=record, actor=request.user,
                                    list_name=form.cleaned_data["list_name"])
-                    messages.success(request, "The import is running; you can leave this page.")
+                    messages.success(request, _("The import is running; you can leave this page."))
                     return redirect("contact_import_detail", pk=record.pk)
     return render(request, "surveys/import_detail.html", {
         "record": record, "form": form, "headers": parsed.headers, "preview": parsed.rows[:10],

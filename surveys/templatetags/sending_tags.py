@@ -3,6 +3,7 @@
 
 from django import template
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 
 from surveys import sending
 from surveys.lifecycle import can_transition
@@ -32,6 +33,16 @@ def send_panel_state(campaign: Campaign, progress_only: bool = False) -> dict:
             "audience_size": sending.audience(campaign).count() if campaign.channel == Campaign.Channel.EMAIL else 0,
         })
     return state
+
+
+@register.filter
+def skip_reason_label(reason: str) -> str:
+    """A stored skip reason (English, see surveys.sending) in the reader's language."""
+    quiet = sending.QUIET_REASON.match(reason or "")
+    if quiet:
+        days = int(quiet.group(1))
+        return ngettext("surveyed in the last %(days)s day", "surveyed in the last %(days)s days", days) % {"days": days}
+    return gettext(reason) if reason else ""
 
 
 def _poll_seconds(wave, progress) -> int:
