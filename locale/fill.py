@@ -3,8 +3,10 @@
     .venv/bin/python locale/fill.py            # makemessages, fill from locale/nl/pending-*.json, compile
 
 A pending file maps an English msgid to its Dutch text; for a plural entry the value is a
-two-item list [singular, plural]. Entries already translated in django.po are kept. The
-whole run holds a file lock, so several people (or helpers) can run it at once safely.
+two-item list [singular, plural]. An entry with a context (pgettext, {% translate "To" context
+"e-mail" %}) is looked up as "<context>\u0004<msgid>" first (gettext's own key), then by msgid
+alone. Entries already translated in django.po are kept. The whole run holds a file lock, so
+several people (or helpers) can run it at once safely.
 """
 
 import fcntl
@@ -62,7 +64,9 @@ def fill(text: str, pending: dict) -> tuple[str, list[str]]:
         if done:
             blocks.append("\n".join(keep))
             continue
-        value = pending.get(msgid)
+        context = _unquote(sections["msgctxt"]) if "msgctxt" in sections else None
+        value = pending.get(f"{context}\x04{msgid}") if context is not None else None
+        value = pending.get(msgid) if value is None else value
         if value is None:
             missing.append(msgid)
             blocks.append(block)
