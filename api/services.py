@@ -190,6 +190,27 @@ def _same_request(invitation: Invitation, campaign: Campaign, contact: Contact) 
     return Triggered(invitation=invitation, created=False)
 
 
+def trigger_replay(*, key: str, campaign: int | None = None, touchpoint: str = "", contact: int | None = None,
+                   email: str = "", external_id: str = "") -> Triggered | None:
+    """The invitation an earlier call with this key made (None if none did), answered as it is
+    whatever changed since (the campaign paused, a second campaign on the touchpoint). The same key
+    for another campaign or contact is a conflict."""
+    invitation = (Invitation.objects.select_related("campaign__touchpoint", "contact")
+                  .filter(trigger_key=key).first())
+    if invitation is None:
+        return None
+    made = invitation.campaign
+    same_campaign = made.pk == campaign if campaign is not None else (
+        made.touchpoint is not None and made.touchpoint.slug == touchpoint)
+    who = invitation.contact
+    same_contact = who.pk == contact if contact is not None else (
+        who.email.lower() == email.strip().lower() if email else who.external_id == external_id)
+    if not (same_campaign and same_contact):
+        raise Refused(_("This idempotency key was already used for another campaign or contact."), field="key",
+                      conflict=True)
+    return Triggered(invitation=invitation, created=False)
+
+
 def survey_trigger(*, campaign: Campaign, contact: Contact, key: str) -> Triggered:
     """Invite `contact` to the transactional `campaign` once per `key`, after the quiet period.
 

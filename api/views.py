@@ -143,6 +143,9 @@ class SurveyTrigger(APIView):
         data = trigger.validated_data
         key = _idempotency_key(request, data)
         try:
+            replay = services.trigger_replay(key=key, **{name: value for name, value in data.items() if name != "key"})
+            if replay is not None:
+                return Response(InvitationSerializer(replay.invitation).data, status=status.HTTP_200_OK)
             campaign = services.campaign_for_trigger(pk=data.get("campaign"), touchpoint=data.get("touchpoint", ""))
             contact = services.contact_lookup(pk=data.get("contact"), email=data.get("email", ""),
                                               external_id=data.get("external_id", ""))

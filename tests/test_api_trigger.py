@@ -102,6 +102,18 @@ def test_a_missing_or_conflicting_key_is_a_400(db, support, api, body, header):
     assert not Invitation.objects.exists()
 
 
+def test_a_replay_answers_the_same_even_after_the_campaign_was_paused(db, support, api):
+    ContactFactory(email="ann@example.com")
+    body = {"touchpoint": "support", "email": "ann@example.com", "key": "ticket-9"}
+    first = api.post(TRIGGER, body, format="json")
+    Campaign.objects.filter(pk=support.pk).update(status=Campaign.Status.PAUSED)
+    again = api.post(TRIGGER, body, format="json")
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.json()["id"] == first.json()["id"]
+    other = api.post(TRIGGER, {**body, "touchpoint": "billing"}, format="json")
+    assert other.status_code == 409
+
+
 def test_a_key_used_for_another_contact_is_a_409(db, support, api):
     _trigger(api, support, ContactFactory())
     response = _trigger(api, support, ContactFactory())
