@@ -76,7 +76,7 @@ def test_the_contact_page_shows_details_and_attributes(client, admin, agent):
                              opted_out_at=timezone.now())
     client.force_login(admin)
     html = client.get(f"/contacts/{contact.pk}/").content.decode()
-    for text in ("ann@example.com", "CRM-7", "Initech", "Nederlands", "arthur-agent", "<dt class=\"col-5\">plan</dt>",
+    for text in ("ann@example.com", "CRM-7", "Initech", "Dutch", "arthur-agent", "<dt class=\"col-12 col-sm-5\">plan</dt>",
                  "opted out"):
         assert text in html, text
 

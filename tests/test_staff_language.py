@@ -149,7 +149,7 @@ def test_the_campaign_page_and_send_panel_are_dutch(client, dutch_admin):
     client.force_login(dutch_admin)
     html = _html(client, f"/campaigns/{campaign.pk}/")
     for word in ("Verzenden", "Doelgroep: <strong>1</strong> contact", "Uitnodigingen versturen", "na 5 dagen",
-                 "30 dagen", "Openen voor antwoorden", "Concept", "Nog niet verzonden."):
+                 "30 dagen", "Openen voor antwoorden", "Concept", "Nog niet verzonden.", "E-mail · Engels"):
         assert word in html, word
     for word in ("Send invitations", "Open for answers", "Not sent yet", "after 5 days", "Draft<"):
         assert word not in html, word
