@@ -3,18 +3,13 @@
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
+from core.i18n import user_language
 from core.mail import absolute_url, render_email, send_once
-from core.models import UserProfile
 from followups.models import FollowUp, FollowUpEvent
 from surveys.models import Response
 from surveys.unsubscribe import unsubscribe_headers, unsubscribe_url
 
 User = get_user_model()
-
-
-def _language(user) -> str:
-    profile = UserProfile.objects.filter(user=user).only("language").first()
-    return profile.language if profile else "en"
 
 
 def _case_context(followup: FollowUp) -> dict:
@@ -40,7 +35,7 @@ def send_owner_alert(*, followup: FollowUp):
     if recipient is None or not recipient.email:
         return None
     message = render_email(template="followup_owner", context=_case_context(followup), to=recipient.email,
-                           language=_language(recipient))
+                           language=user_language(recipient))
     return send_once(key=owner_alert_key(followup.pk, recipient.pk), kind="followup_owner", message=message)
 
 
@@ -54,7 +49,7 @@ def send_escalation(*, followup: FollowUp, level: int, recipient) -> None:
         return
     context = {**_case_context(followup), "level": level, "recipient": recipient}
     message = render_email(template="followup_escalation", context=context, to=recipient.email,
-                           language=_language(recipient))
+                           language=user_language(recipient))
     send_once(key=f"followup-escalation:{followup.pk}:{level}:{recipient.pk}", kind="followup_escalation",
               message=message)
 
