@@ -101,11 +101,10 @@ def response_process(*, response_id: int) -> Processed:
         # and not processed again is found by the sweep.
         stamps = {"processed_at": timezone.now()}
         if response.invitation_id is not None and response.processed_at is None:
-            # The answer request wrote only the response; the invitation is marked answered here,
-            # and updated_at moves so the rollup recounts that invitation's day.
+            # The answer request wrote only the response; the invitation is marked answered here
+            # (reports already count it answered by its response: scoring.rollup.ANSWERED).
             Invitation.objects.filter(pk=response.invitation_id, answered_at__isnull=True).update(
                 status=Invitation.Status.ANSWERED, answered_at=response.submitted_at)
-            stamps["updated_at"] = stamps["processed_at"]
         Response.objects.filter(pk=response.pk).update(**stamps)
     if result.created:
         enqueue_on_commit(NOTIFY_TASK, result.followup.pk)
@@ -152,8 +151,7 @@ def _settle_quiet_answers(response_ids: list[int]) -> set[int]:
             answered = Response.objects.filter(invitation_id=OuterRef("pk")).values("submitted_at")[:1]
             Invitation.objects.filter(pk__in=invitations, answered_at__isnull=True).update(
                 status=Invitation.Status.ANSWERED, answered_at=Subquery(answered))
-        now = timezone.now()  # updated_at moves too, so the rollup recounts the invitations' days
-        Response.objects.filter(pk__in=list(quiet)).update(processed_at=now, updated_at=now)
+        Response.objects.filter(pk__in=list(quiet)).update(processed_at=timezone.now())
     return set(quiet)
 
 

@@ -429,7 +429,7 @@ def _invitations(filters: Filters, *, since: datetime):
 
 def _invitation_counts() -> dict:
     return {"delivered": Count("id", filter=~Q(status__in=[Invitation.Status.BOUNCED, Invitation.Status.FAILED])),
-            "answered": Count("id", filter=Q(status=Invitation.Status.ANSWERED))}
+            "answered": Count("id", filter=rollups.ANSWERED)}
 
 
 # --- Drivers ---------------------------------------------------------------------------------------

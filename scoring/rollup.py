@@ -30,6 +30,8 @@ from surveys.models import Answer, Contact, Invitation, Question, Response
 LATE_COMMIT_MARGIN = timedelta(minutes=5)
 LIVE_INVITATION_DAYS = 3  # today and the two days before: bounces still arrive, read live
 CONTACT_CHECK_EVERY = timedelta(seconds=30)
+# An invitation is answered once its response exists; the worker sets the status a moment later.
+ANSWERED = Q(status=Invitation.Status.ANSWERED) | Q(response__isnull=False)
 SEGMENT_KEYS = ("plan", "region", "size")  # segment keys with a rollup; other keys are cut live
 DIMENSIONS = ("kind", "campaign_id", "touchpoint_id", "team_id", "channel", "language")
 
@@ -158,7 +160,7 @@ def _count_invitations(days) -> None:
         day=local_day("sent_at"), kind=F("campaign__kind"), touchpoint_id=F("campaign__touchpoint_id"),
         team_id=F("campaign__team_id"), channel=F("campaign__channel"),
         delivered=Count("id", filter=~Q(status__in=[Invitation.Status.BOUNCED, Invitation.Status.FAILED])),
-        answered=Count("id", filter=Q(status=Invitation.Status.ANSWERED))).order_by(), "contact__attributes",
+        answered=Count("id", filter=ANSWERED)).order_by(), "contact__attributes",
         sums=("delivered", "answered"))
 
 

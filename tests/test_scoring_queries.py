@@ -179,6 +179,16 @@ def test_the_response_rate_is_answered_over_delivered(shop):
     assert queries.response_rate(march(segment="plan=pro"))["delivered"] == 5  # factory contacts are pro
 
 
+def test_an_answer_counts_for_the_response_rate_before_the_worker_marks_the_invitation(shop):
+    """The answer request writes only the response; the status follows from the worker."""
+    invitation = InvitationFactory(campaign=shop["support"], status="sent", sent_at=at("2026-03-12"))
+    ResponseFactory(campaign=shop["support"], contact=invitation.contact, invitation=invitation, score=9,
+                    submitted_at=at("2026-03-12", 13))
+    raw = queries.response_rate(march(language="en"))  # a language filter is cut live, not from the rollup
+    counted = queries.response_rate(march())  # settled days from the rollup
+    assert (raw["delivered"], raw["answered"]) == (counted["delivered"], counted["answered"]) == (1, 1)
+
+
 def test_the_response_rate_reads_the_last_days_live(db):
     from django.utils import timezone
 
