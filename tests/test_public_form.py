@@ -167,6 +167,7 @@ def test_a_forged_anonymous_key_is_a_404(client, db):
     assert client.get("/s/a1:forged:signature/why/").status_code == 404
 
 
+@freeze_time("2026-11-24 10:00:01", tick=True)  # the limit counts per clock minute: stay inside one
 def test_the_anonymous_link_is_rate_limited_per_client(client, db):
     from django.core.cache import cache
 
@@ -365,6 +366,7 @@ def test_a_closed_anonymous_link_is_a_410(client, db):
     assert Response.objects.count() == 0
 
 
+@freeze_time("2026-11-24 10:00:01", tick=True)  # the limit counts per clock minute: stay inside one
 def test_the_rate_limit_page_is_friendly_and_counts_per_client(client, db):
     from django.core.cache import cache
     from django.test import Client
@@ -382,6 +384,7 @@ def test_the_rate_limit_page_is_friendly_and_counts_per_client(client, db):
     cache.clear()
 
 
+@freeze_time("2026-11-24 10:00:01", tick=True)  # the limit counts per clock minute: stay inside one
 def test_behind_a_proxy_the_limit_counts_the_forwarded_address(client, db, settings):
     from django.core.cache import cache
 
