@@ -113,5 +113,30 @@ def outbox_backend(settings):
 
 
 @pytest.fixture
+def provider(settings, db):
+    """The simulated e-mail provider (tests/esp.py); its outbox. Requests db first: Django's test
+    set-up replaces mail.outbox, and this must hold the new one."""
+    from django.core import mail
+
+    from tests import esp
+
+    esp.FLAKY_SEEN.clear()
+    settings.EMAIL_BACKEND = "tests.esp.SimulatedProvider"
+    mail.outbox = []
+    return mail.outbox
+
+
+@pytest.fixture
+def broker():
+    """The real broker's default queue and the answer hand-off list, emptied; `broker(task)` lists
+    what was published since."""
+    from tests.helpers import empty_broker, published_tasks
+
+    empty_broker()
+    yield published_tasks
+    empty_broker()
+
+
+@pytest.fixture
 def anymail_backend(settings):
     settings.EMAIL_BACKEND = "anymail.backends.test.EmailBackend"

@@ -13,16 +13,9 @@ from followups.models import FollowUp, RoutingRule
 from followups.tasks import sweep_unrouted_responses
 from surveys.models import Invitation, Response
 from tests.factories import ContactFactory, InvitationFactory, RoutingRuleFactory
-from tests.helpers import empty_broker, handed_off, published_tasks, wait_for
+from tests.helpers import handed_off, published_tasks, wait_for
 
 BATCH_TASK = "followups.tasks.process_responses"
-
-
-@pytest.fixture
-def broker():
-    empty_broker()
-    yield
-    empty_broker()
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ import time
 from datetime import timedelta
 
 import pytest
-from django.core import mail
 from django.db import connection
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -17,26 +16,9 @@ from surveys import sending
 from surveys.models import Campaign, Invitation
 from tests.api_fixtures import api, api_as, token_for  # noqa: F401
 from tests.factories import CampaignFactory, ContactFactory, InvitationFactory, TouchpointFactory
-from tests.helpers import empty_broker, published_tasks, wait_for
+from tests.helpers import wait_for
 
 TRIGGER = "/api/surveys/trigger/"
-
-
-@pytest.fixture
-def provider(settings, db):
-    from tests import esp
-
-    esp.FLAKY_SEEN.clear()
-    settings.EMAIL_BACKEND = "tests.esp.SimulatedProvider"
-    mail.outbox = []
-    return mail.outbox
-
-
-@pytest.fixture
-def broker():
-    empty_broker()
-    yield published_tasks
-    empty_broker()
 
 
 @pytest.fixture

@@ -183,15 +183,6 @@ def test_the_anonymous_link_is_rate_limited_per_client(client, db):
 PROCESS = "followups.tasks.process_response"
 
 
-@pytest.fixture
-def broker():
-    from tests.helpers import empty_broker, published_tasks
-
-    empty_broker()
-    yield published_tasks
-    empty_broker()
-
-
 def test_no_get_anywhere_records_anything(client, invitation):
     for path in ("", "why/", "thanks/"):
         client.get(f"/s/{invitation.token}/{path}?score=9")

@@ -17,26 +17,7 @@ from surveys.models import Campaign, Contact, ContactList, Invitation, SendWave
 from surveys.sending import (campaign_send, reminders_due, send_batch, send_due_reminders, send_due_waves,
                              send_reminder_batch, wave_start)
 from tests.factories import CampaignFactory, ContactFactory, InvitationFactory
-from tests.helpers import empty_broker, published_tasks, wait_for
-
-
-@pytest.fixture
-def provider(settings, db):
-    """Requests db first: Django's test set-up replaces mail.outbox, and this must hold the new one."""
-    from tests import esp
-
-    esp.FLAKY_SEEN.clear()
-    settings.EMAIL_BACKEND = "tests.esp.SimulatedProvider"
-    mail.outbox = []
-    return mail.outbox
-
-
-@pytest.fixture
-def broker():
-    """The real broker's default queue, emptied; `broker(task)` lists what was published since."""
-    empty_broker()
-    yield published_tasks
-    empty_broker()
+from tests.helpers import wait_for
 
 
 @pytest.fixture
