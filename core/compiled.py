@@ -50,17 +50,25 @@ class CompiledQuery:
         return rows[0] if rows else None
 
 
-def field_paths(model, prefix: str = "") -> list:
-    """The concrete fields of `model` as (field, "prefix__attname") pairs, in model order."""
-    return [(field, f"{prefix}{field.attname}") for field in model._meta.concrete_fields]
+def field_paths(model, prefix: str = "") -> list[str]:
+    """The `values_list` paths of every concrete field of `model`, in model order."""
+    return [f"{prefix}{field.attname}" for field in model._meta.concrete_fields]
 
 
-def instance_from_row(model, fields: list, values, *, using: str = "default"):
-    """A full model instance from a slice of a CompiledQuery row, as the ORM would load it."""
+def instances_from_row(row, *models, using: str = "default") -> list:
+    """Model instances from a CompiledQuery row made of field_paths() runs, one per model in order,
+    as the ORM would load them; None for a model whose primary key is NULL (an outer join found none)."""
     connection = connections[using]
-    converted = []
-    for field, value in zip(fields, values):
-        if value is not None and hasattr(field, "from_db_value"):
-            value = field.from_db_value(value, None, connection)
-        converted.append(value)
-    return model.from_db(using, [f.attname for f in fields], converted)
+    instances, start = [], 0
+    for model in models:
+        fields = model._meta.concrete_fields
+        values = row[start:start + len(fields)]
+        start += len(fields)
+        if values[0] is None:
+            instances.append(None)
+            continue
+        converted = [field.from_db_value(value, None, connection)
+                     if value is not None and hasattr(field, "from_db_value") else value
+                     for field, value in zip(fields, values)]
+        instances.append(model.from_db(using, [field.attname for field in fields], converted))
+    return instances

@@ -73,7 +73,7 @@ def dispatch(ids: list[int], *, producer=None) -> int:
     published = 0
     for start in range(0, len(ids), BATCH):
         chunk = ids[start:start + BATCH]
-        if send_task_now(PROCESS_BATCH_TASK, chunk, **({"producer": producer} if producer else {})):
+        if send_task_now(PROCESS_BATCH_TASK, chunk, producer=producer):
             published += len(chunk)
     return published
 

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_noop
 
 import webhooks.events
 from core.audit import audit_log
-from core.compiled import CompiledQuery, field_paths, instance_from_row
+from core.compiled import CompiledQuery, field_paths, instances_from_row
 from core.queue import enqueue_on_commit
 from followups import emails, queries, routing, sla
 from followups.history import said
@@ -66,9 +66,8 @@ def contact_drop(*, response: Response) -> bool:
 
 # The row lock and what processing needs to decide, in one query compiled once (most answers
 # need nothing more: a promoter without a case costs this query and two updates).
-_RESPONSE_FIELDS = [field for field, _path in field_paths(Response)]
 _LOCK_RESPONSE = CompiledQuery(lambda pk: Response.objects.select_for_update(of=("self",)).filter(pk=pk).values_list(
-    *(path for _field, path in field_paths(Response)), "campaign__followup_promoters", "followup__id"), kinds=(int,))
+    *field_paths(Response), "campaign__followup_promoters", "followup__id"), kinds=(int,))
 
 
 @dataclass
@@ -87,7 +86,7 @@ def response_process(*, response_id: int) -> Processed:
         row = _LOCK_RESPONSE.first(response_id)
         if row is None:
             return Processed(None, False)
-        response = instance_from_row(Response, _RESPONSE_FIELDS, row[:-2])
+        [response] = instances_from_row(row[:-2], Response)
         followup_promoters, followup_id = row[-2:]
         if response.processed_at is None:  # its first processing: the answer is new to the webhooks
             webhooks.events.emit("response.created", response)

@@ -10,7 +10,7 @@ from datetime import datetime
 from django.db.models import Case, Count, F, FloatField, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Cast, Coalesce, Round
 
-from core.compiled import CompiledQuery, field_paths, instance_from_row
+from core.compiled import CompiledQuery, field_paths, instances_from_row
 from followups.models import FollowUp
 from surveys.models import Campaign, Contact, ContactList, Invitation, Response
 
@@ -92,12 +92,9 @@ def contact_timeline(*, contact: Contact) -> list[TimelineItem]:
 
 
 # --- The respondent's link ---------------------------------------------------------------------
-_INVITATION = field_paths(Invitation)
-_CAMPAIGN = field_paths(Campaign, "campaign__")
-_CONTACT = field_paths(Contact, "contact__")
-_RESPONSE = field_paths(Response, "response__")
 _BY_TOKEN = CompiledQuery(lambda token: Invitation.objects.filter(token=token).values_list(
-    *(path for _field, path in _INVITATION + _CAMPAIGN + _CONTACT + _RESPONSE)))
+    *field_paths(Invitation), *field_paths(Campaign, "campaign__"), *field_paths(Contact, "contact__"),
+    *field_paths(Response, "response__")))
 
 
 def invitation_by_token(token: str) -> Invitation | None:
@@ -106,17 +103,11 @@ def invitation_by_token(token: str) -> Invitation | None:
     row = _BY_TOKEN.first(token)
     if row is None:
         return None
-    parts, start = [], 0
-    for fields in (_INVITATION, _CAMPAIGN, _CONTACT, _RESPONSE):
-        parts.append(row[start:start + len(fields)])
-        start += len(fields)
-    invitation = instance_from_row(Invitation, [f for f, _p in _INVITATION], parts[0])
-    invitation.campaign = instance_from_row(Campaign, [f for f, _p in _CAMPAIGN], parts[1])
-    invitation.contact = instance_from_row(Contact, [f for f, _p in _CONTACT], parts[2])
-    if parts[3][0] is None:
+    invitation, invitation.campaign, invitation.contact, response = instances_from_row(
+        row, Invitation, Campaign, Contact, Response)
+    if response is None:
         invitation._state.fields_cache["response"] = None
     else:
-        response = instance_from_row(Response, [f for f, _p in _RESPONSE], parts[3])
         response._state.fields_cache["invitation"] = invitation
         invitation.response = response
     return invitation

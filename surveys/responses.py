@@ -24,7 +24,7 @@ from surveys import wording
 from surveys.lifecycle import ACCEPTS_ANSWERS
 from surveys.models import Answer, Campaign, Invitation, Question, Response
 
-PROCESS_TASK = "followups.tasks.process_response"
+PROCESS_TASK = handoff.PROCESS_TASK  # a changed answer is processed again, at once
 SCALES = {Question.Kind.CSAT: range(1, 6), Question.Kind.EFFORT: range(1, 8)}
 SHORT_TEXT_MAX = 500
 
