@@ -84,6 +84,14 @@ def outsider(db):
 
 
 @pytest.fixture
+def dutch_admin(db):
+    """An admin who reads Kringloop in Dutch."""
+    from tests.helpers import prefers
+
+    return prefers(UserFactory(username="dirk-beheer", role="admin"), "nl")
+
+
+@pytest.fixture
 def personas(admin, agent, agent_b, viewer, outsider):
     return {"admin": admin, "agent": agent, "agent_b": agent_b, "viewer": viewer, "outsider": outsider}
 

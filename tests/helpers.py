@@ -45,3 +45,11 @@ def handed_off() -> list[int]:
 
     with app.connection_for_write() as connection:
         return [int(v) for v in connection.default_channel.client.lrange(handoff.KEY, 0, -1)]
+
+
+def prefers(user, language: str):
+    """The staff member chooses `language` in their preferences (core.models.UserProfile)."""
+    from core.models import UserProfile
+
+    UserProfile.objects.update_or_create(user=user, defaults={"language": language})
+    return user

@@ -7,19 +7,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from freezegun import freeze_time
 
 from core.i18n import for_user, user_language
-from core.models import OutboxMessage, UserProfile
+from core.models import OutboxMessage
 from surveys.models import ContactImport, Invitation
-from tests.factories import CampaignFactory, ContactFactory, InvitationFactory, UserFactory
-
-
-def _prefers(user, language: str):
-    UserProfile.objects.update_or_create(user=user, defaults={"language": language})
-    return user
-
-
-@pytest.fixture
-def dutch_admin(db):
-    return _prefers(UserFactory(username="dirk-beheer", role="admin"), "nl")
+from tests.factories import CampaignFactory, ContactFactory, InvitationFactory
 
 
 def _html(client, url: str) -> str:

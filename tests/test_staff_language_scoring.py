@@ -13,28 +13,18 @@ from django.utils import timezone, translation
 from django.utils.formats import date_format
 from freezegun import freeze_time
 
-from core.models import UserProfile
 from followups.escalation import escalate_overdue
 from followups.models import FollowUp, Improvement, RoutingRule
 from followups.services import followup_transition, response_process
 from followups.tasks import notify_owner
 from tests.factories import (CampaignFactory, ContactFactory, FollowUpFactory, ResponseFactory,
                              RoutingRuleFactory, UserFactory)
-
-
-def _prefers(user, language: str):
-    UserProfile.objects.update_or_create(user=user, defaults={"language": language})
-    return user
-
-
-@pytest.fixture
-def dutch_admin(db):
-    return _prefers(UserFactory(username="dirk-beheer", role="admin"), "nl")
+from tests.helpers import prefers
 
 
 @pytest.fixture
 def dutch_agent(db, team_a):
-    user = _prefers(UserFactory(username="noor-agent", role="agent"), "nl")
+    user = prefers(UserFactory(username="noor-agent", role="agent"), "nl")
     team_a.members.add(user)
     return user
 
@@ -191,7 +181,7 @@ def test_the_export_speaks_the_readers_language(client, dutch_admin):
 
 # --- E-mails to staff ----------------------------------------------------------------------------
 def test_a_dutch_owner_gets_the_assignment_email_in_dutch(db, team_a):
-    owner = _prefers(UserFactory(username="noor-eigenaar", role="agent"), "nl")
+    owner = prefers(UserFactory(username="noor-eigenaar", role="agent"), "nl")
     RoutingRuleFactory(target=RoutingRule.Target.ACCOUNT_OWNER, team=team_a)
     case = response_process(response_id=ResponseFactory(
         score=1, comment="Kapot", contact=ContactFactory(name="Jan", account_owner=owner)).pk).followup
@@ -208,7 +198,7 @@ def test_a_dutch_owner_gets_the_assignment_email_in_dutch(db, team_a):
 
 
 def test_escalations_reach_each_recipient_in_their_own_language(db, team_a, admin):
-    dutch_lead = _prefers(UserFactory(username="lotte-leider", role="agent"), "nl")
+    dutch_lead = prefers(UserFactory(username="lotte-leider", role="agent"), "nl")
     team_a.lead = dutch_lead
     team_a.save()
     with freeze_time("2026-11-02 10:00"):
@@ -235,7 +225,7 @@ def test_escalations_reach_each_recipient_in_their_own_language(db, team_a, admi
 def test_a_dutch_lead_gets_the_weekly_digest_in_dutch(db, team_a):
     from scoring.digest import send_weekly_digests
 
-    lead = _prefers(UserFactory(username="lotte-leider", role="agent"), "nl")
+    lead = prefers(UserFactory(username="lotte-leider", role="agent"), "nl")
     team_a.lead = lead
     team_a.save()
     campaign = CampaignFactory(team=team_a, kind="transactional")

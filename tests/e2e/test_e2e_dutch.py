@@ -3,9 +3,9 @@
 import pytest
 from django.core.management import call_command
 
-from core.models import UserProfile
 from surveys.models import Campaign
 from tests.e2e.conftest import LAPTOP, PHONE, axe_violations, login, shot
+from tests.helpers import prefers
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -32,7 +32,7 @@ OVERFLOW = "document.documentElement.scrollWidth > window.innerWidth + 1"
 @pytest.fixture
 def dutch_site(live_server, admin):
     call_command("seed_demo", responses=200, contacts=60)
-    UserProfile.objects.update_or_create(user=admin, defaults={"language": "nl"})
+    prefers(admin, "nl")
     return live_server
 
 

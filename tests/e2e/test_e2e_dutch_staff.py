@@ -4,8 +4,8 @@ phone, without the longer Dutch words breaking the layout."""
 import pytest
 from django.core.management import call_command
 
-from core.models import UserProfile
 from tests.e2e.conftest import LAPTOP, PHONE, login, shot
+from tests.helpers import prefers
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -18,7 +18,7 @@ OVERFLOW = """() => [...document.querySelectorAll('main *')].filter(el => {
 
 @pytest.fixture
 def dutch_admin(admin):
-    UserProfile.objects.update_or_create(user=admin, defaults={"language": "nl"})
+    prefers(admin, "nl")
     return admin
 
 
