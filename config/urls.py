@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.urls import include, path
 
 urlpatterns = [
+    # The respondent's pages first: every answer resolves here without trying the staff patterns.
+    path("", include("surveys.urls_public")),
     path("", include("core.urls")),
     path("", include("surveys.urls")),
     path("", include("followups.urls")),

@@ -128,20 +128,25 @@ def survey_answer(request, token: str):
             request.GET = request.GET.copy()
             request.GET["score"] = str(response.score)  # changing an answer starts from the stored one
         return render_answer_page(request, campaign=campaign, invitation=invitation, preview=False)
-    form = ScoreForm(request.POST)
+    try:  # the service checks the score; the form is only built to show what was wrong
+        response_submit(invitation=invitation, score=request.POST.get("score", ""))
+    except CampaignClosed:
+        return _closed(request, campaign, language)
+    except AlreadyAnswered:
+        return _already(request, campaign, language)
+    except ValidationError as error:
+        return render_answer_page(request, campaign=campaign, invitation=invitation, status=400, preview=False,
+                                  form=_score_form_showing(request.POST, error))
+    return redirect("survey_details", token=token)
+
+
+def _score_form_showing(data, error: ValidationError) -> ScoreForm:
+    """The score form bound to what was posted, with the error (the form's own, in the respondent's
+    language when it finds one; else the service's)."""
+    form = ScoreForm(data)
     if form.is_valid():
-        try:
-            response_submit(invitation=invitation, score=form.cleaned_data["score"])
-        except CampaignClosed:
-            return _closed(request, campaign, language)
-        except AlreadyAnswered:
-            return _already(request, campaign, language)
-        except ValidationError as error:
-            form.add_error("score", error)
-        else:
-            return redirect("survey_details", token=token)
-    return render_answer_page(request, campaign=campaign, invitation=invitation, form=form, status=400,
-                              preview=False)
+        form.add_error("score", error)
+    return form
 
 
 def _too_many_answers(request, token: str):
@@ -163,18 +168,15 @@ def survey_anonymous(request, token: str):
         return _closed(request, campaign, language)
     if request.method == "GET":
         return render_answer_page(request, campaign=campaign, preview=False)
-    form = ScoreForm(request.POST)
-    if form.is_valid():
-        try:
-            response = response_submit_anonymous(campaign=campaign, score=form.cleaned_data["score"],
-                                                 language=language)
-        except CampaignClosed:
-            return _closed(request, campaign, language)
-        except ValidationError as error:
-            form.add_error("score", error)
-        else:
-            return redirect("survey_details", token=_anon_key(response))
-    return render_answer_page(request, campaign=campaign, form=form, status=400, preview=False)
+    try:
+        response = response_submit_anonymous(campaign=campaign, score=request.POST.get("score", ""),
+                                             language=language)
+    except CampaignClosed:
+        return _closed(request, campaign, language)
+    except ValidationError as error:
+        return render_answer_page(request, campaign=campaign, status=400, preview=False,
+                                  form=_score_form_showing(request.POST, error))
+    return redirect("survey_details", token=_anon_key(response))
 
 
 @require_http_methods(["GET", "POST"])

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core import handoff
+from core.compiled import CompiledInsert
 from core.queue import enqueue_on_commit
 from scoring.nps import category_for
 from surveys import wording
@@ -27,6 +28,7 @@ from surveys.models import Answer, Campaign, Invitation, Question, Response
 PROCESS_TASK = handoff.PROCESS_TASK  # a changed answer is processed again, at once
 SCALES = {Question.Kind.CSAT: range(1, 6), Question.Kind.EFFORT: range(1, 8)}
 SHORT_TEXT_MAX = 500
+_INSERT_RESPONSE = CompiledInsert(Response)
 
 
 class CampaignClosed(Exception):
@@ -93,7 +95,7 @@ def _response_create(*, invitation: Invitation, score: int, channel: str | None)
     """One INSERT, committed on its own: the answer is safe the moment it returns. Marking the
     invitation answered is the follow-up step's first job (followups.services.response_process)."""
     campaign, contact = invitation.campaign, invitation.contact
-    response = Response.objects.create(
+    response = _INSERT_RESPONSE.create(
         **_from_campaign(campaign), contact=contact, invitation=invitation, score=score,
         category=category_for(score), channel=channel or campaign.channel,
         language=wording.respondent_language(campaign, contact), submitted_at=timezone.now(),
