@@ -1,8 +1,8 @@
 """Routing: the first active rule whose conditions all hold decides who owns a new case.
 
 Pure matching (`rule_checks`, `explain_routing`) plus the effectful target resolution
-(`resolve_owner`), which for round-robin locks the team's RoundRobinState row so concurrent workers hand out cases fairly and
-the position survives restarts.
+(`resolve_owner`, or a `Router` for many cases at once), which for round-robin locks the team's
+RoundRobinState row so concurrent workers hand out cases fairly and the position survives restarts.
 """
 
 from dataclasses import dataclass, field
@@ -93,31 +93,57 @@ def explain_routing(response: Response, rules=None, *, at_risk: bool | None = No
 
 
 def first_match(response: Response) -> RoutingRule | None:
-    return next((verdict.rule for verdict in explain_routing(response) if verdict.matched), None)
-
-
-def next_round_robin(team) -> User | None:
-    """The next active member after the last one served. Call inside a transaction."""
-    members = list(team.members.filter(is_active=True).order_by("id"))
-    if not members:
-        return None
-    state, _created = RoundRobinState.objects.select_for_update().get_or_create(team=team)
-    following = [m for m in members if state.last_user_id is not None and m.pk > state.last_user_id]
-    chosen = following[0] if following else members[0]
-    state.last_user = chosen
-    state.save(update_fields=["last_user"])
-    return chosen
+    return Router().match(response)
 
 
 def resolve_owner(rule: RoutingRule | None, response: Response):
     """(owner or None, team or None) for a matched rule; (None, None) is the fallback queue."""
-    if rule is None:
-        return None, None
-    target = rule.target
-    if target == RoutingRule.Target.ACCOUNT_OWNER:
-        return response.contact.account_owner, rule.team
-    if target == RoutingRule.Target.USER:
-        return rule.target_user, rule.team
-    if target == RoutingRule.Target.ROUND_ROBIN and rule.team_id:
-        return next_round_robin(rule.team), rule.team
-    return None, rule.team
+    router = Router(rules=[])
+    result = router.resolve(rule, response)
+    router.finish()
+    return result
+
+
+class Router:
+    """Routes any number of new cases with the rules loaded once and each round-robin team's
+    position locked and read once, written back by `finish()`. Use inside one transaction."""
+
+    def __init__(self, rules=None):
+        self.rules = list(rules if rules is not None else active_rules())
+        self._rotations: dict[int, tuple[list, RoundRobinState | None]] = {}
+
+    def match(self, response: Response, *, at_risk: bool | None = None) -> RoutingRule | None:
+        return next((verdict.rule for verdict in explain_routing(response, self.rules, at_risk=at_risk)
+                     if verdict.matched), None)
+
+    def resolve(self, rule: RoutingRule | None, response: Response):
+        """(owner or None, team or None) for a matched rule; (None, None) is the fallback queue."""
+        if rule is None:
+            return None, None
+        target = rule.target
+        if target == RoutingRule.Target.ACCOUNT_OWNER:
+            return response.contact.account_owner, rule.team
+        if target == RoutingRule.Target.USER:
+            return rule.target_user, rule.team
+        if target == RoutingRule.Target.ROUND_ROBIN and rule.team_id:
+            return self.next_member(rule.team), rule.team
+        return None, rule.team
+
+    def next_member(self, team) -> User | None:
+        """The team's next active member after the last one served (the position is locked on first use)."""
+        if team.pk not in self._rotations:
+            members = list(team.members.filter(is_active=True).order_by("id"))
+            state = RoundRobinState.objects.select_for_update().get_or_create(team=team)[0] if members else None
+            self._rotations[team.pk] = (members, state)
+        members, state = self._rotations[team.pk]
+        if not members:
+            return None
+        following = [m for m in members if state.last_user_id is not None and m.pk > state.last_user_id]
+        state.last_user = following[0] if following else members[0]
+        return state.last_user
+
+    def finish(self) -> None:
+        """Store each round-robin team's new position."""
+        for _members, state in self._rotations.values():
+            if state is not None:
+                state.save(update_fields=["last_user"])

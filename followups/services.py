@@ -7,7 +7,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, OperationalError, transaction
-from django.db.models import OuterRef, Subquery
+from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -36,14 +36,21 @@ ALLOWED = {
 }
 UNHAPPY = (Category.DETRACTOR, Category.PASSIVE)
 NOTIFY_TASK = "followups.tasks.notify_owner"
+NOTIFY_MANY_TASK = "followups.tasks.notify_owners"
 REPLY_TASK = "followups.tasks.send_reply"
 SWEEP_AFTER = timedelta(seconds=60)  # younger work is still in the hands of its task
 logger = logging.getLogger(__name__)
 CLOSED_AS_PROMOTER = gettext_noop("The customer changed the score to promoter.")  # stored in English, shown translated
 
 
-def _event(followup, kind, *, actor=None, text="", **data) -> FollowUpEvent:
-    return FollowUpEvent.objects.create(followup=followup, actor=actor, kind=kind, text=text, data=data)
+def _unsaved_event(followup, kind, *, actor=None, text="", **data) -> FollowUpEvent:
+    return FollowUpEvent(followup=followup, actor=actor, kind=kind, text=text, data=data)
+
+
+def _event(followup, kind, **fields) -> FollowUpEvent:
+    event = _unsaved_event(followup, kind, **fields)
+    event.save()
+    return event
 
 
 def wants_followup(response: Response) -> bool:
@@ -58,10 +65,24 @@ def contact_drop(*, response: Response) -> bool:
         return False
     previous = (Response.objects.filter(contact_id=response.contact_id, submitted_at__lt=response.submitted_at)
                 .order_by("-submitted_at").values("score", "category").first())
-    if previous is None:
+    return bool(previous) and dropped(response, previous["score"], previous["category"])
+
+
+def dropped(response: Response, previous_score: int | None, previous_category: str | None) -> bool:
+    """Whether `response` is worse than the contact's previous answer (None: there was none)."""
+    if previous_category is None:
         return False
     rank = {Category.DETRACTOR: 0, Category.PASSIVE: 1, Category.PROMOTER: 2}
-    return rank[response.category] < rank[previous["category"]] or previous["score"] - response.score >= 3
+    return rank[response.category] < rank[previous_category] or previous_score - response.score >= 3
+
+
+def previous_answer() -> dict:
+    """Annotations giving a response its contact's previous answer: previous_score, previous_category
+    (what contact_drop looks up, for many responses in one query)."""
+    earlier = Response.objects.filter(contact_id=OuterRef("contact_id"), submitted_at__lt=OuterRef("submitted_at")
+                                      ).order_by("-submitted_at")
+    return {"previous_score": Subquery(earlier.values("score")[:1]),
+            "previous_category": Subquery(earlier.values("category")[:1])}
 
 
 # The row lock and what processing needs to decide, in one query compiled once (most answers
@@ -113,14 +134,18 @@ def response_process(*, response_id: int) -> Processed:
 def responses_process(*, response_ids: list[int]) -> int:
     """Process a batch of answers; returns how many were handled.
 
-    The first processing of a promoter answer that needs no case and reports to no webhook is the
-    same two writes for every such answer, so those are settled together; every other answer goes
-    through response_process on its own, and one failing answer does not stop the others (the sweep
-    retries it)."""
-    settled = _settle_quiet_answers(response_ids)
-    done = len(settled)
+    The first processing of an answer is the same few writes for every answer of a kind, so when
+    no webhook wants to hear of each one, new promoters that need no case are settled together and
+    new cases are opened together (a fixed number of statements per batch). Every other answer
+    goes through response_process on its own, and one failing answer does not stop the others
+    (the sweep retries it)."""
+    batched = set()
+    if response_ids and not _webhooks_listening():
+        batched = _settle_quiet_answers(response_ids)
+        batched |= _open_cases([pk for pk in response_ids if pk not in batched])
+    done = len(batched)
     for response_id in response_ids:
-        if response_id in settled:
+        if response_id in batched:
             continue
         try:
             response_process(response_id=response_id)
@@ -132,26 +157,70 @@ def responses_process(*, response_ids: list[int]) -> int:
     return done
 
 
-def _settle_quiet_answers(response_ids: list[int]) -> set[int]:
-    """Mark processed, in three statements, the batch's new promoter answers that open no case.
+def _webhooks_listening() -> bool:
+    return bool(webhooks.events.subscribed_endpoints("response.created")
+                or webhooks.events.subscribed_endpoints("followup.created"))
 
-    The conditions sit in the locking query itself, so an answer changed meanwhile (no longer a
-    promoter, or already processed) is left to response_process."""
-    if not response_ids or webhooks.events.subscribed_endpoints("response.created"):
+
+def _new_answers(response_ids: list[int]):
+    """The batch's answers never processed and without a case, locked (the conditions sit in the
+    locking query, so an answer changed or processed meanwhile is left to response_process)."""
+    return Response.objects.select_for_update(of=("self",)).filter(
+        pk__in=response_ids, processed_at__isnull=True, followup__isnull=True)
+
+
+def _mark_processed(answers: dict[int, int | None]) -> None:
+    """{response id: invitation id or None}: stamp the responses processed, their invitations answered."""
+    invitations = [pk for pk in answers.values() if pk is not None]
+    if invitations:
+        answered = Response.objects.filter(invitation_id=OuterRef("pk")).values("submitted_at")[:1]
+        Invitation.objects.filter(pk__in=invitations, answered_at__isnull=True).update(
+            status=Invitation.Status.ANSWERED, answered_at=Subquery(answered))
+    Response.objects.filter(pk__in=list(answers)).update(processed_at=timezone.now())
+
+
+def _settle_quiet_answers(response_ids: list[int]) -> set[int]:
+    """Mark processed, in three statements, the batch's new promoter answers that open no case."""
+    if not response_ids:
         return set()
     with transaction.atomic():
-        quiet = dict(Response.objects.select_for_update(of=("self",)).filter(
-            pk__in=response_ids, processed_at__isnull=True, category=Category.PROMOTER,
-            campaign__followup_promoters=False, followup__isnull=True).values_list("pk", "invitation_id"))
-        if not quiet:
-            return set()
-        invitations = [pk for pk in quiet.values() if pk is not None]
-        if invitations:
-            answered = Response.objects.filter(invitation_id=OuterRef("pk")).values("submitted_at")[:1]
-            Invitation.objects.filter(pk__in=invitations, answered_at__isnull=True).update(
-                status=Invitation.Status.ANSWERED, answered_at=Subquery(answered))
-        Response.objects.filter(pk__in=list(quiet)).update(processed_at=timezone.now())
+        quiet = dict(_new_answers(response_ids).filter(category=Category.PROMOTER, campaign__followup_promoters=False)
+                     .values_list("pk", "invitation_id"))
+        if quiet:
+            _mark_processed(quiet)
     return set(quiet)
+
+
+def _open_cases(response_ids: list[int]) -> set[int]:
+    """Open, route and record the cases of the batch's new answers that want one, in a fixed number
+    of statements: rules, deadlines and round-robin positions are read once, cases and their
+    history lines written with one INSERT each; one task alerts the owners."""
+    if not response_ids:
+        return set()
+    with transaction.atomic():
+        answers = list(_new_answers(response_ids).filter(
+            Q(category__in=UNHAPPY) | Q(category=Category.PROMOTER, campaign__followup_promoters=True))
+            .annotate(**previous_answer()).select_related("campaign", "contact__account_owner").order_by("pk"))
+        if not answers:
+            return set()
+        router, deadlines, now = routing.Router(), sla.policies(), timezone.now()
+        cases, lines = [], []
+        for response in answers:
+            at_risk = dropped(response, response.previous_score, response.previous_category)
+            rule = router.match(response, at_risk=at_risk)
+            owner, team = router.resolve(rule, response)
+            case = FollowUp(response=response, contact_id=response.contact_id, category=response.category, owner=owner,
+                            team=team, routed_by=rule, due_at=sla.due_at(now, response.category, known=deadlines),
+                            at_risk=at_risk)
+            cases.append(case)
+            lines.append(_opening_lines(response, rule, owner, team))
+        router.finish()
+        FollowUp.objects.bulk_create(cases)
+        FollowUpEvent.objects.bulk_create([_unsaved_event(case, kind, **fields)
+                                           for case, case_lines in zip(cases, lines) for kind, fields in case_lines])
+        _mark_processed({response.pk: response.invitation_id for response in answers})
+        enqueue_on_commit(NOTIFY_MANY_TASK, [case.pk for case in cases])
+    return {response.pk for response in answers}
 
 
 def sweep_lost_work(*, now=None, limit: int = 500) -> int:
@@ -194,23 +263,27 @@ def _open(response: Response) -> tuple[FollowUp, bool]:
     except IntegrityError:
         # Another worker opened it between our check and insert (possible only without the row lock).
         return FollowUp.objects.get(response=response), False
-    _event(followup, FollowUpEvent.Kind.CREATED, **said(gettext_noop("Case opened for a %(category)s answer "
-                                                                     "(score %(score)s)."),
-                                                        category=response.category, score=response.score))
-    if rule is None:
-        _event(followup, FollowUpEvent.Kind.ROUTED,
-               **said(gettext_noop("No routing rule matched: in the fallback queue.")))
-    else:
-        if owner:
-            line = said(gettext_noop("Routed to %(who)s by rule “%(rule)s”."), who=owner.get_username(), rule=rule.name)
-        elif team:
-            line = said(gettext_noop("Routed to the %(team)s queue by rule “%(rule)s”."), team=str(team),
-                        rule=rule.name)
-        else:
-            line = said(gettext_noop("Routed to the fallback queue by rule “%(rule)s”."), rule=rule.name)
-        _event(followup, FollowUpEvent.Kind.ROUTED, **line, rule=rule.pk, owner=owner.pk if owner else None)
+    for kind, data in _opening_lines(response, rule, owner, team):
+        _event(followup, kind, **data)
     webhooks.events.emit("followup.created", followup)
     return followup, True
+
+
+def _opening_lines(response: Response, rule, owner, team) -> list[tuple[str, dict]]:
+    """The history lines of a new case: (kind, event fields) for "opened" and "routed"."""
+    lines = [(FollowUpEvent.Kind.CREATED, said(gettext_noop("Case opened for a %(category)s answer (score %(score)s)."),
+                                                category=response.category, score=response.score))]
+    if rule is None:
+        lines.append((FollowUpEvent.Kind.ROUTED, said(gettext_noop("No routing rule matched: in the fallback queue."))))
+        return lines
+    if owner:
+        line = said(gettext_noop("Routed to %(who)s by rule “%(rule)s”."), who=owner.get_username(), rule=rule.name)
+    elif team:
+        line = said(gettext_noop("Routed to the %(team)s queue by rule “%(rule)s”."), team=str(team), rule=rule.name)
+    else:
+        line = said(gettext_noop("Routed to the fallback queue by rule “%(rule)s”."), rule=rule.name)
+    lines.append((FollowUpEvent.Kind.ROUTED, {**line, "rule": rule.pk, "owner": owner.pk if owner else None}))
+    return lines
 
 
 def _sync_category(followup: FollowUp, response: Response) -> None:

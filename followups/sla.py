@@ -48,9 +48,15 @@ def add_business_hours(start: datetime, hours: float, *, tz: ZoneInfo | None = N
         current = day_close
 
 
-def due_at(created: datetime, category: str) -> datetime:
-    """When a case of `category` opened at `created` must have been handled, per its SLA policy."""
-    policy = SLAPolicy.objects.filter(category=category).first()
+def policies() -> dict[str, SLAPolicy]:
+    """Every category's SLA policy, for working out many deadlines with one query."""
+    return {policy.category: policy for policy in SLAPolicy.objects.all()}
+
+
+def due_at(created: datetime, category: str, *, known: dict[str, SLAPolicy] | None = None) -> datetime:
+    """When a case of `category` opened at `created` must have been handled, per its SLA policy
+    (looked up in `known`, from policies(), when given)."""
+    policy = known.get(category) if known is not None else SLAPolicy.objects.filter(category=category).first()
     hours = policy.hours if policy else DEFAULT_HOURS.get(category, 168)
     if policy and policy.business_hours:
         return add_business_hours(created, hours)

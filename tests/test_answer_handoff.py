@@ -9,10 +9,10 @@ from django.utils import timezone
 
 from core import handoff
 from core.models import OutboxMessage
-from followups.models import FollowUp, RoutingRule
+from followups.models import FollowUp, RoundRobinState, RoutingRule
 from followups.tasks import sweep_unrouted_responses
 from surveys.models import Invitation, Response
-from tests.factories import ContactFactory, InvitationFactory, RoutingRuleFactory
+from tests.factories import ContactFactory, InvitationFactory, RoutingRuleFactory, UserFactory
 from tests.helpers import handed_off, published_tasks, wait_for
 
 BATCH_TASK = "followups.tasks.process_responses"
@@ -130,3 +130,77 @@ def test_a_batch_mixes_settled_promoters_and_cases(db):
     assert responses_process(response_ids=[r.pk for r in rows]) == 3
     assert list(FollowUp.objects.order_by("response_id").values_list("response_id", flat=True)) == [rows[1].pk, rows[2].pk]
     assert not Response.objects.filter(processed_at__isnull=True).exists()
+
+
+def _unhappy_batch(size, **contact_kwargs):
+    made = []
+    for i in range(size):
+        invitation = InvitationFactory(contact=ContactFactory(**contact_kwargs))
+        score = (2, 7)[i % 2]
+        made.append(Response.objects.create(campaign=invitation.campaign, contact=invitation.contact,
+                                            invitation=invitation, score=score,
+                                            category="detractor" if score < 7 else "passive", kind="relational",
+                                            channel="email", submitted_at=timezone.now()))
+    return made
+
+
+def test_a_batch_of_new_cases_is_opened_in_a_fixed_number_of_queries(db, team_a, django_assert_max_num_queries):
+    from followups.services import responses_process
+
+    members = [UserFactory(username=f"rr{i}", role="agent") for i in range(3)]
+    team_a.members.add(*members)
+    RoutingRuleFactory(target=RoutingRule.Target.ROUND_ROBIN, team=team_a)
+    small, large = _unhappy_batch(2), _unhappy_batch(20)
+    with django_assert_max_num_queries(20):
+        assert responses_process(response_ids=[r.pk for r in small]) == 2
+    with django_assert_max_num_queries(20):
+        assert responses_process(response_ids=[r.pk for r in large]) == 20
+    cases = list(FollowUp.objects.filter(response__in=small + large).order_by("response_id"))
+    # Round robin carries on across and within batches, as one answer at a time would.
+    assert [case.owner for case in cases] == (members * 8)[:22]
+    assert RoundRobinState.objects.get(team=team_a).last_user == members[(22 - 1) % 3]
+    for case, response in zip(cases, small + large):
+        response.refresh_from_db()
+        response.invitation.refresh_from_db()
+        assert case.category == response.category and case.team == team_a and case.routed_by is not None
+        assert case.due_at > case.created_at
+        assert [e.kind for e in case.events.order_by("pk")] == ["created", "routed"]
+        assert response.processed_at is not None
+        assert (response.invitation.status, response.invitation.answered_at) == ("answered", response.submitted_at)
+
+
+def test_a_batch_marks_a_customer_whose_score_dropped_at_risk(db):
+    from followups.services import responses_process
+
+    loyal = ContactFactory()
+    Response.objects.create(campaign=InvitationFactory().campaign, contact=loyal, score=10, category="promoter",
+                            kind="relational", channel="email", submitted_at=timezone.now() - timedelta(days=30),
+                            processed_at=timezone.now())
+    dropped, first_time = _unhappy_batch(1)[0], _unhappy_batch(1)[0]
+    dropped.contact = loyal
+    dropped.save()
+    assert responses_process(response_ids=[dropped.pk, first_time.pk]) == 2
+    assert FollowUp.objects.get(response=dropped).at_risk is True
+    assert FollowUp.objects.get(response=first_time).at_risk is False
+
+
+def test_a_batch_alerts_all_its_owners_with_one_task(db, agent, broker, django_capture_on_commit_callbacks):
+    from followups.services import responses_process
+
+    RoutingRuleFactory(target=RoutingRule.Target.ACCOUNT_OWNER)
+    rows = _unhappy_batch(3, account_owner=agent)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert responses_process(response_ids=[r.pk for r in rows]) == 3
+    cases = list(FollowUp.objects.filter(owner=agent).order_by("pk").values_list("pk", flat=True))
+    assert len(cases) == 3
+    assert broker("followups.tasks.notify_owners") == [("followups.tasks.notify_owners", [cases])]
+
+
+def test_a_batch_reprocessed_opens_nothing_twice(db):
+    from followups.services import responses_process
+
+    rows = _unhappy_batch(4)
+    assert responses_process(response_ids=[r.pk for r in rows]) == 4
+    assert responses_process(response_ids=[r.pk for r in rows]) == 4  # a duplicate delivery of the task
+    assert FollowUp.objects.filter(response__in=rows).count() == 4
+    assert all(FollowUp.objects.get(response=r).events.count() == 2 for r in rows)
