@@ -1,6 +1,7 @@
 """Staff read the product in the language they chose in their preferences (UserProfile.language).
 
-- `user_language(user)`: that language, or the site default (LANGUAGE_CODE).
+- `user_language(user)`: that language, or the site default (LANGUAGE_CODE); `user_languages(users)`
+  the same for many users in one query.
 - `for_user(user)`: a context manager rendering whatever happens inside it (an e-mail to that
   staff member, a message stored for them) in their language:
 
@@ -31,12 +32,18 @@ def _known(code: str | None) -> str | None:
 
 def user_language(user) -> str:
     """The language `user` chose, else the site default. One query (none without a user)."""
-    from core.models import UserProfile
-
     if user is None or not getattr(user, "pk", None):
         return settings.LANGUAGE_CODE
-    code = UserProfile.objects.filter(user_id=user.pk).values_list("language", flat=True).first()
-    return _known(code) or settings.LANGUAGE_CODE
+    return user_languages([user])[user.pk]
+
+
+def user_languages(users) -> dict[int, str]:
+    """`user_language` of each user, by primary key, in one query for all of them (a batch of e-mails)."""
+    from core.models import UserProfile
+
+    pks = {user.pk for user in users if user is not None and getattr(user, "pk", None)}
+    chosen = dict(UserProfile.objects.filter(user_id__in=pks).values_list("user_id", "language")) if pks else {}
+    return {pk: _known(chosen.get(pk)) or settings.LANGUAGE_CODE for pk in pks}
 
 
 @contextmanager

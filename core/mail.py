@@ -2,23 +2,29 @@
 
 - `render_email` builds a message from `templates/emails/<name>_subject.txt`, `_body.txt` and
   `_body.html`, in the recipient's language.
-- `send_once` sends a message at most once per idempotency key (EmailDelivery.key).
+- `send_once` sends a message at most once per idempotency key (EmailDelivery.key);
+  `send_many_once` does the same for a batch, in a few statements and over one connection.
 - `OutboxBackend` stores messages in the database instead of sending them (development, demo,
   load tests); admins read them at /outbox/.
 Each app keeps one function per e-mail kind in its own `emails.py`, built on these.
 """
 
+import logging
 import uuid
+from collections.abc import Iterable
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.mail.backends.base import BaseEmailBackend
-from django.db import transaction
+from django.db import DatabaseError, transaction
+from django.db.models import Case, Value, When
 from django.template import Context, engines
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from core.models import EmailDelivery, OutboxMessage
+
+logger = logging.getLogger(__name__)
 
 
 def render_text(template_name: str, context: dict) -> str:
@@ -57,25 +63,90 @@ def send_once(*, key: str, kind: str, message: EmailMultiAlternatives) -> EmailD
 
     The ledger row is locked for the duration of the send, so two workers running the same task
     at once send once: the second waits for the first and then sees status=sent. A provider error
-    rolls the row back and propagates, so the task can retry. With the outbox backend the stored
+    leaves the row pending and propagates, so the task can retry. With the outbox backend the stored
     message commits in the same transaction, which makes it exactly once; with an ESP a crash
     between the provider's acceptance and our commit could repeat one message on retry.
     """
+    deliveries, _sent = _send_keyed([(key, kind, message)])
+    return deliveries[key]
+
+
+def send_many_once(items: Iterable[tuple[str, str, EmailMultiAlternatives]]) -> list[EmailDelivery]:
+    """send_once for many (key, kind, message) at once; returns the ledger rows of those sent now.
+
+    Same guarantee, in a few statements: the missing ledger rows are inserted and all of them
+    locked in one transaction, in key order (two workers with overlapping batches wait for each
+    other instead of deadlocking; the second then finds the rows sent). The messages go out over
+    one backend connection. A message the provider refuses stays pending while the others are
+    recorded as sent and committed; then its error is raised, so the task retries and the retry
+    sends only what is still pending. A database error (the outbox backend) rolls the whole batch
+    back, its stored messages with it. With an ESP, a crash of the worker between the provider's
+    acceptance and our commit could repeat the batch's messages sent so far (one, with send_once).
+    """
+    return _send_keyed(items)[1]
+
+
+def _send_keyed(items) -> tuple[dict[str, EmailDelivery], list[EmailDelivery]]:
+    """(every key's ledger row, the rows sent by this call)."""
+    by_key: dict[str, tuple[str, EmailMultiAlternatives]] = {}
+    for key, kind, message in items:
+        by_key.setdefault(key, (kind, message))  # the same key twice in a batch is one e-mail
+    if not by_key:
+        return {}, []
+    keys = sorted(by_key)
+    errors: list[Exception] = []
     with transaction.atomic():
-        delivery, _ = EmailDelivery.objects.select_for_update().get_or_create(
-            key=key, defaults={"kind": kind, "to": message.to[0]}
-        )
-        if delivery.status == EmailDelivery.Status.SENT:
-            return delivery
-        # The key travels with the message, so duplicates can be counted on the receiving side.
-        message.extra_headers["X-Kringloop-Key"] = key
-        message.send()
-        delivery.status = EmailDelivery.Status.SENT
-        delivery.message_id = message_id_of(message)[:200]
-        delivery.sent_at = timezone.now()
-        delivery.error = ""
-        delivery.save(update_fields=["status", "message_id", "sent_at", "error"])
-    return delivery
+        # Inserting waits for another transaction inserting the same key, then skips it; the
+        # SELECT then locks every row, existing or new, until this transaction ends.
+        EmailDelivery.objects.bulk_create([EmailDelivery(key=key, kind=by_key[key][0], to=by_key[key][1].to[0])
+                                           for key in keys], ignore_conflicts=True)
+        deliveries = {row.key: row for row in EmailDelivery.objects.select_for_update().filter(key__in=keys)
+                      .order_by("key")}
+        pending = [deliveries[key] for key in keys if deliveries[key].status != EmailDelivery.Status.SENT]
+        sent = _send_pending(pending, {key: message for key, (_kind, message) in by_key.items()}, errors)
+        if sent:
+            now = timezone.now()
+            message_ids = {row.pk: message_id_of(by_key[row.key][1])[:200] for row in sent}
+            EmailDelivery.objects.filter(pk__in=message_ids).update(
+                status=EmailDelivery.Status.SENT, sent_at=now, error="",
+                message_id=Case(*[When(pk=pk, then=Value(mid)) for pk, mid in message_ids.items()])
+                if len(message_ids) > 1 else next(iter(message_ids.values())))
+            for row in sent:
+                row.status, row.message_id, row.sent_at, row.error = \
+                    EmailDelivery.Status.SENT, message_ids[row.pk], now, ""
+    if errors:
+        raise errors[0]  # after the commit: what did go out stays recorded as sent
+    return deliveries, sent
+
+
+def _send_pending(pending: list[EmailDelivery], messages: dict, errors: list) -> list[EmailDelivery]:
+    """Send the message of each pending row; the rows sent. Errors of the provider are appended
+    to `errors` and the rest is still sent; a database error propagates (the transaction is lost)."""
+    sent = []
+    if not pending:
+        return sent
+    connection = get_connection()
+    many = len(pending) > 1
+    if many:
+        connection.open()  # one SMTP session / HTTP session for the batch (a single send opens its own)
+    try:
+        for row in pending:
+            message = messages[row.key]
+            # The key travels with the message, so duplicates can be counted on the receiving side.
+            message.extra_headers["X-Kringloop-Key"] = row.key
+            try:
+                connection.send_messages([message])
+            except DatabaseError:
+                raise
+            except Exception as error:  # this one stays pending and is retried; the others go on
+                logger.warning("Could not send e-mail %s; it stays pending.", row.key, exc_info=True)
+                errors.append(error)
+                continue
+            sent.append(row)
+    finally:
+        if many:
+            connection.close()
+    return sent
 
 
 class OutboxBackend(BaseEmailBackend):

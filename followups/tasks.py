@@ -5,7 +5,6 @@ from celery import shared_task
 from django.db import OperationalError
 
 from followups import emails, escalation, services
-from followups.models import FollowUp
 
 # Transient: the database, the network, the SMTP server (OSError covers all three kinds) or the ESP.
 RETRY = {"autoretry_for": (OperationalError, OSError, AnymailAPIError), "retry_backoff": True,
@@ -30,10 +29,14 @@ def response_details_added(response_id: int) -> None:
 
 @shared_task(**RETRY)
 def notify_owner(followup_id: int) -> None:
-    followup = (FollowUp.objects.select_related("owner", "team__lead", "contact", "response__campaign")
-                .filter(pk=followup_id).first())
-    if followup is not None:
-        emails.send_owner_alert(followup=followup)
+    """One case's owner alert (messages queued before notify_owners existed)."""
+    emails.send_owner_alerts(followup_ids=[followup_id])
+
+
+@shared_task(**RETRY)
+def notify_owners(followup_ids: list[int]) -> int:
+    """The owner alerts of a batch of new cases; returns how many were sent. Safe to run twice."""
+    return emails.send_owner_alerts(followup_ids=followup_ids)
 
 
 @shared_task(**RETRY)
