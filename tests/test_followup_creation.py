@@ -143,7 +143,7 @@ def test_the_owner_email_shows_driver_answers_previous_scores_and_open_cases(db,
     notify_owner(case.pk)
     body = mailoutbox[-1].body
     assert "How easy was paying?: 6" in body
-    assert f"{earlier.submitted_at:%Y-%m-%d}: 9" in body
+    assert f"{timezone.localtime(earlier.submitted_at):%Y-%m-%d}: 9" in body  # the company's date, not UTC
     assert f"#{older_case.pk}" in body
     assert "Invoice wrong" in body and "At risk" in body
 
