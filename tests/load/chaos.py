@@ -103,6 +103,7 @@ def main() -> int:
         stack.start_web()
         stack.start_worker()
         stack.start_beat()
+        stack.supervise({"worker": stack.start_worker, "beat": stack.start_beat})
         faults = {"worker_killed": False, "redis_restarted": False}
         fault_lock = threading.Lock()
 
@@ -134,6 +135,7 @@ def main() -> int:
                   flush=True)
         time.sleep(3)  # let in-flight owner e-mails land before the final count
         figures = check(result.accepted)
+        figures["unplanned_restarts"] = dict(stack.restarts)  # processes that died on their own (see README)
         from django.db import connections
 
         connections.close_all()

@@ -10,6 +10,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from contextlib import contextmanager
@@ -67,6 +68,8 @@ class Stack:
         self.procs: dict[str, subprocess.Popen] = {}
         self.database_url = ""
         self.env: dict[str, str] = {}
+        self.restarts: dict[str, int] = {}
+        self._supervising = threading.Event()
 
     # --- set-up ---------------------------------------------------------------------------------
     def prepare(self) -> dict[str, str]:
@@ -131,6 +134,20 @@ class Stack:
         self._spawn("beat", [PYTHON, "-m", "celery", "-A", "config", "beat", "--loglevel", "WARNING",
                              "--schedule", str(self.logs / "celerybeat-schedule")])
 
+    def supervise(self, starters: dict, interval: float = 1.0) -> None:
+        """Start again any of these processes ({name: start function}) that exits on its own, as the
+        deployment's process supervisor does (README: Deploying). Stops with stop()."""
+        def watch():
+            while not self._supervising.wait(interval):
+                for name, start in starters.items():
+                    proc = self.procs.get(name)
+                    if proc is not None and proc.poll() is not None:
+                        print(f"[stack] {name} exited with {proc.returncode}; starting it again", flush=True)
+                        self.restarts[name] = self.restarts.get(name, 0) + 1
+                        start()
+
+        threading.Thread(target=watch, daemon=True).start()
+
     def kill(self, name: str, sig: int = signal.SIGKILL) -> None:
         proc = self.procs.pop(name, None)
         if proc and proc.poll() is None:
@@ -143,6 +160,7 @@ class Stack:
         self.start_redis()
 
     def stop(self) -> None:
+        self._supervising.set()
         for name in list(self.procs):
             proc = self.procs[name]
             if proc.poll() is None:
