@@ -113,10 +113,11 @@ class FollowUp(models.Model):
     contact = models.ForeignKey("surveys.Contact", null=True, blank=True, on_delete=models.SET_NULL,
                                 related_name="followups", verbose_name=_("contact"))
     category = models.CharField(_("category"), max_length=10, choices=Category.choices)
+    # owner and team lead the queue indexes below (Meta.indexes), which serve their lookups too.
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                              related_name="followups", verbose_name=_("owner"))
+                              related_name="followups", verbose_name=_("owner"), db_index=False)
     team = models.ForeignKey("core.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="followups",
-                             verbose_name=_("team"))
+                             verbose_name=_("team"), db_index=False)
     routed_by = models.ForeignKey(RoutingRule, null=True, blank=True, on_delete=models.SET_NULL,
                                   verbose_name=_("routed by"))
     status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.NEW, db_index=True)
