@@ -242,11 +242,10 @@ def sweep_lost_work(*, now=None, limit: int = 500) -> int:
         except Exception:
             logger.exception("Sweep could not send reply %s.", event_id)
     unsent = queries.followups_missing_owner_alert(created_from=before - timedelta(days=2), created_before=before)
-    for followup in unsent.select_related("owner", "team__lead", "contact", "response__campaign")[:limit]:
-        try:
-            emails.send_owner_alert(followup=followup)
-        except Exception:
-            logger.exception("Sweep could not send the owner alert of follow-up %s.", followup.pk)
+    try:  # a provider error leaves that one alert pending for the next sweep; the others are sent
+        emails.send_owner_alerts(followup_ids=list(unsent.values_list("pk", flat=True)[:limit]))
+    except Exception:
+        logger.exception("Sweep could not send every missing owner alert; it tries again next time.")
     return len(ids)
 
 

@@ -117,6 +117,23 @@ def test_the_sweep_sends_an_owner_alert_whose_task_was_lost(db, agent, team_a, m
     assert [m.to for m in mailoutbox] == [[agent.email]]
 
 
+def test_the_sweep_sends_the_lost_alerts_it_can_and_keeps_the_others_for_next_time(db, team_a, provider):
+    from core.models import EmailDelivery
+    from tests.factories import UserFactory
+
+    RoutingRuleFactory(target=RoutingRule.Target.ACCOUNT_OWNER, team=team_a)
+    owners = [UserFactory(username=name, email=f"{name}@staff.example.com") for name in ("down-ann", "bob", "cas")]
+    with freeze_time(timezone.now() - timedelta(minutes=5)):
+        for owner in owners:  # their notify tasks are never sent: no commit in this test
+            response_process(response_id=ResponseFactory(score=1, contact=ContactFactory(account_owner=owner)).pk)
+    sweep_unrouted_responses()  # the provider is down for the first owner's address
+    assert sorted(m.to[0] for m in provider) == sorted(owner.email for owner in owners)
+    sent = set(EmailDelivery.objects.filter(status="sent").values_list("to", flat=True))
+    assert sent == {owners[1].email, owners[2].email}
+    sweep_unrouted_responses()  # the next sweep tries only the one still missing
+    assert [m.to[0] for m in provider].count(owners[0].email) == 2 and len(provider) == 4
+
+
 def test_a_team_queue_case_alerts_the_team_lead(db, lead, team_a, mailoutbox):
     from followups.tasks import notify_owner
 
