@@ -64,8 +64,10 @@ def _language(campaign: Campaign, invitation: Invitation | None = None, response
 
 def _render(request, template, context, *, language: str, status=200):
     with translation.override(language):
-        return render(request, f"surveys/public/{template}", {
+        response = render(request, f"surveys/public/{template}", {
             "company_name": settings.COMPANY_NAME, "language": language, **context}, status=status)
+    response.headers["Content-Language"] = language  # the page's language, also for a logged-in staff member
+    return response
 
 
 # (title, text) of the message pages, translated when shown, in the respondent's language.

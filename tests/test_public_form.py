@@ -148,6 +148,18 @@ def test_a_dutch_contact_gets_the_dutch_form(client, db):
     assert "aanbevelen" in html
 
 
+def test_a_logged_in_staff_member_sees_a_respondent_page_in_the_respondents_language(client, db):
+    from tests.factories import UserFactory
+    from tests.helpers import prefers
+
+    staff = UserFactory(username="staff-en", role="admin")
+    prefers(staff, "en")
+    client.force_login(staff)
+    invitation = InvitationFactory(campaign=CampaignFactory(), contact__language="nl")
+    page = client.get(f"/s/{invitation.token}/")
+    assert page["Content-Language"] == "nl" and 'lang="nl"' in page.content.decode()
+
+
 def test_the_anonymous_link_records_an_answer_without_a_contact(client, db):
     campaign = CampaignFactory(anonymous_link_enabled=True)
     response = client.post(f"/a/{campaign.anonymous_token}/", {"score": 9})
