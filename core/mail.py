@@ -109,8 +109,7 @@ def _send_keyed(items) -> tuple[dict[str, EmailDelivery], list[EmailDelivery]]:
             message_ids = {row.pk: message_id_of(by_key[row.key][1])[:200] for row in sent}
             EmailDelivery.objects.filter(pk__in=message_ids).update(
                 status=EmailDelivery.Status.SENT, sent_at=now, error="",
-                message_id=Case(*[When(pk=pk, then=Value(mid)) for pk, mid in message_ids.items()])
-                if len(message_ids) > 1 else next(iter(message_ids.values())))
+                message_id=Case(*[When(pk=pk, then=Value(mid)) for pk, mid in message_ids.items()]))
             for row in sent:
                 row.status, row.message_id, row.sent_at, row.error = \
                     EmailDelivery.Status.SENT, message_ids[row.pk], now, ""

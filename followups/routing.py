@@ -1,8 +1,8 @@
 """Routing: the first active rule whose conditions all hold decides who owns a new case.
 
-Pure matching (`rule_checks`, `explain_routing`) plus the effectful target resolution
-(`resolve_owner`, or a `Router` for many cases at once), which for round-robin locks the team's
-RoundRobinState row so concurrent workers hand out cases fairly and the position survives restarts.
+Pure matching (`rule_checks`, `explain_routing`) plus the effectful target resolution (`Router`,
+for one case or many at once), which for round-robin locks the team's RoundRobinState row so
+concurrent workers hand out cases fairly and the position survives restarts.
 """
 
 from dataclasses import dataclass, field
@@ -90,18 +90,6 @@ def explain_routing(response: Response, rules=None, *, at_risk: bool | None = No
     if at_risk is None:
         at_risk = any(rule.at_risk_only for rule in rules) and contact_drop(response=response)
     return [RuleVerdict(rule, rule_checks(rule, response, at_risk=at_risk)) for rule in rules]
-
-
-def first_match(response: Response) -> RoutingRule | None:
-    return Router().match(response)
-
-
-def resolve_owner(rule: RoutingRule | None, response: Response):
-    """(owner or None, team or None) for a matched rule; (None, None) is the fallback queue."""
-    router = Router(rules=[])
-    result = router.resolve(rule, response)
-    router.finish()
-    return result
 
 
 class Router:

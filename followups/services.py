@@ -158,8 +158,7 @@ def responses_process(*, response_ids: list[int]) -> int:
 
 
 def _webhooks_listening() -> bool:
-    return bool(webhooks.events.subscribed_endpoints("response.created")
-                or webhooks.events.subscribed_endpoints("followup.created"))
+    return bool(webhooks.events.subscribed_endpoints("response.created", "followup.created"))
 
 
 def _new_answers(response_ids: list[int]):
@@ -206,14 +205,11 @@ def _open_cases(response_ids: list[int]) -> set[int]:
         router, deadlines, now = routing.Router(), sla.policies(), timezone.now()
         cases, lines = [], []
         for response in answers:
-            at_risk = dropped(response, response.previous_score, response.previous_category)
-            rule = router.match(response, at_risk=at_risk)
-            owner, team = router.resolve(rule, response)
-            case = FollowUp(response=response, contact_id=response.contact_id, category=response.category, owner=owner,
-                            team=team, routed_by=rule, due_at=sla.due_at(now, response.category, known=deadlines),
-                            at_risk=at_risk)
+            case, case_lines = _routed_case(
+                response, router, at_risk=dropped(response, response.previous_score, response.previous_category),
+                now=now, deadlines=deadlines)
             cases.append(case)
-            lines.append(_opening_lines(response, rule, owner, team))
+            lines.append(case_lines)
         router.finish()
         FollowUp.objects.bulk_create(cases)
         FollowUpEvent.objects.bulk_create([_unsaved_event(case, kind, **fields)
@@ -251,21 +247,31 @@ def sweep_lost_work(*, now=None, limit: int = 500) -> int:
 
 def _open(response: Response) -> tuple[FollowUp, bool]:
     """Create, route and record the case; (case, created)."""
-    rule = routing.first_match(response)
-    owner, team = routing.resolve_owner(rule, response)
-    now = timezone.now()
+    router = routing.Router()
+    followup, lines = _routed_case(response, router, at_risk=contact_drop(response=response), now=timezone.now())
+    router.finish()
     try:
         with transaction.atomic():
-            followup = FollowUp.objects.create(
-                response=response, contact=response.contact, category=response.category, owner=owner, team=team,
-                routed_by=rule, due_at=sla.due_at(now, response.category), at_risk=contact_drop(response=response))
+            followup.save(force_insert=True)
     except IntegrityError:
         # Another worker opened it between our check and insert (possible only without the row lock).
         return FollowUp.objects.get(response=response), False
-    for kind, data in _opening_lines(response, rule, owner, team):
+    for kind, data in lines:
         _event(followup, kind, **data)
     webhooks.events.emit("followup.created", followup)
     return followup, True
+
+
+def _routed_case(response: Response, router: routing.Router, *, at_risk: bool, now, deadlines=None
+                 ) -> tuple[FollowUp, list[tuple[str, dict]]]:
+    """The new, unsaved case of `response`, routed by `router`, and its history lines
+    (`deadlines`: sla.policies(), when many cases are opened at once)."""
+    rule = router.match(response, at_risk=at_risk)
+    owner, team = router.resolve(rule, response)
+    case = FollowUp(response=response, contact=response.contact, category=response.category, owner=owner,
+                    team=team, routed_by=rule, due_at=sla.due_at(now, response.category, known=deadlines),
+                    at_risk=at_risk)
+    return case, _opening_lines(response, rule, owner, team)
 
 
 def _opening_lines(response: Response, rule, owner, team) -> list[tuple[str, dict]]:
