@@ -2,6 +2,13 @@
 
 A GET never records anything (mail scanners follow links); answers are stored on POST. Tokens are
 unguessable; unknown, forged or cut-short ones get the plain 404 page, a closed campaign a 410.
+
+The personal link's pages (and the "why" page an anonymous answer continues on) need no CSRF token
+and set no cookie: the unguessable token in the URL is what lets a request answer, so a forged
+request would need the token, and whoever has it can answer anyway. Without the cookie, an answer
+also gets through from in-app mail browsers that drop cookies (where Django's check answered 403).
+The campaign's public link (/a/) is shared, so it keeps the CSRF check: another site cannot make
+its visitors' browsers answer through it.
 """
 
 from django.conf import settings
@@ -13,6 +20,7 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
 from core.ratelimit import rate_limit
@@ -112,9 +120,10 @@ def render_answer_page(request, *, campaign: Campaign, invitation: Invitation | 
         return _render(request, "answer.html", {
             "campaign": campaign, "form": form, "question": wording.nps_question(campaign), "preview": preview,
             "selected": str(form["score"].value() if form["score"].value() is not None else ""),
-            "scores": range(11)}, language=language, status=status)
+            "scores": range(11), "csrf": invitation is None}, language=language, status=status)
 
 
+@csrf_exempt  # the personal token authorises the answer (module docstring)
 @require_http_methods(["GET", "POST"])
 def survey_answer(request, token: str):
     invitation, response, campaign = _subject(token)
@@ -181,6 +190,7 @@ def survey_anonymous(request, token: str):
     return redirect("survey_details", token=_anon_key(response))
 
 
+@csrf_exempt  # the personal token or the anonymous answer's signed key authorises it (module docstring)
 @require_http_methods(["GET", "POST"])
 def survey_details(request, token: str):
     invitation, response, campaign = _subject(token)

@@ -81,9 +81,10 @@ def test_outsider_sees_no_staff_navigation(client, outsider):
     assert response.context["nav_items"] == []
 
 
-def test_the_one_click_unsubscribe_is_the_only_csrf_exemption():
+def test_only_token_authorised_public_pages_skip_the_csrf_check():
     # The REST API (api/) is exempt as DRF makes it: it ignores session cookies and accepts only a
-    # bearer token (tests/test_api_auth.py checks a logged-in session gets 401 there).
+    # bearer token (tests/test_api_auth.py checks a logged-in session gets 401 there). The others
+    # are authorised by the unguessable token in their URL, never by a cookie (surveys/public_views.py).
     exempt = sorted(entry.name for _route, entry in _patterns()
                     if getattr(entry.callback, "csrf_exempt", False) and not _route.startswith(("anymail/", "api/")))
-    assert exempt == ["unsubscribe"]
+    assert exempt == ["survey_answer", "survey_details", "unsubscribe"]

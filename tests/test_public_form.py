@@ -133,11 +133,33 @@ def test_the_form_works_without_javascript(client, invitation):
     assert 'type="radio" name="score"' in html and 'type="submit"' in html
 
 
-def test_the_form_needs_a_csrf_token(invitation):
+def test_the_personal_link_sets_no_cookie_and_answers_without_one(invitation):
+    # The token authorises the answer; an in-app mail browser that drops cookies still gets through.
     from django.test import Client
 
     strict = Client(enforce_csrf_checks=True)
-    assert strict.post(f"/s/{invitation.token}/", {"score": 5}).status_code == 403
+    page = strict.get(f"/s/{invitation.token}/")
+    assert page.status_code == 200 and not page.cookies
+    assert "csrfmiddlewaretoken" not in page.content.decode()
+    strict.cookies.clear()
+    answered = strict.post(f"/s/{invitation.token}/", {"score": 5})
+    assert answered.status_code == 302 and not answered.cookies
+    csat = invitation.campaign.questions.get(order=1)
+    details = strict.post(answered["Location"], {"comment": "Slow support", f"q{csat.pk}": "2"})
+    assert details.status_code == 302 and not details.cookies
+    assert Response.objects.get().comment == "Slow support"
+
+
+def test_the_public_campaign_link_still_needs_a_csrf_token(db):
+    # Shared by many: another site must not make its visitors' browsers answer through it.
+    from django.test import Client
+
+    campaign = CampaignFactory(anonymous_link_enabled=True, status="active")
+    strict = Client(enforce_csrf_checks=True)
+    page = strict.get(f"/a/{campaign.anonymous_token}/")
+    assert "csrfmiddlewaretoken" in page.content.decode()
+    strict.cookies.clear()
+    assert strict.post(f"/a/{campaign.anonymous_token}/", {"score": 5}).status_code == 403
     assert Response.objects.count() == 0
 
 

@@ -16,7 +16,6 @@ import threading
 import time
 from pathlib import Path
 
-from tests.load.client import CSRF_INPUT
 from tests.load.stack import Stack, running
 
 GOALS = {"seed_1m_s": ("<=", 60), "submit_ratio": (">=", 0.6), "submit_p99_ms": ("<=", 100),
@@ -47,6 +46,26 @@ def cpu_seconds(pids) -> float:
             total += int(fields[11]) + int(fields[12])  # utime, stime (clock ticks)
         except OSError:
             continue
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def postgres_cpu_seconds() -> float:
+    """CPU of the machine's PostgreSQL: every postgres process, plus the backends that have exited
+    (the postmaster reaps them, so their time is in its children's counters)."""
+    total = 0
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            head, rest = (proc / "stat").read_text().rsplit(")", 1)
+        except OSError:
+            continue
+        if not head.endswith("(postgres"):
+            continue
+        fields = rest.split()
+        total += int(fields[11]) + int(fields[12])
+        if int(fields[1]) == 1 or (proc / "cmdline").read_bytes().find(b"-D") >= 0:  # the postmaster
+            total += int(fields[13]) + int(fields[14])  # cutime, cstime
     return total / os.sysconf("SC_CLK_TCK")
 
 
@@ -105,11 +124,15 @@ def main() -> int:
     parser.add_argument("--redis-port", type=int, default=6491)
     parser.add_argument("--phases", default="submit,reads,followup,invites",
                         help="comma-separated phases to run after seeding (default: all)")
+    parser.add_argument("--worker-nice", type=int, default=10,
+                        help="CPU priority of the Celery worker below the web's (README: Deploying); 0 for equal")
+    parser.add_argument("--without-worker", action="store_true",
+                        help="diagnosis only: measure the answer POST with no worker processing the answers")
     args = parser.parse_args()
     phases = set(args.phases.split(","))
 
     stack = Stack(name="bench", web_port=args.port, redis_port=args.redis_port, web_workers=2, web_threads=8,
-                  worker_concurrency=2)
+                  worker_concurrency=2, worker_nice=args.worker_nice)
     env = stack.prepare()
     env.update({"ROOT_URLCONF": "tests.load.bench_urls", "EMAIL_BACKEND": "tests.esp.DiscardingTestBackend",
                 "INVITE_BATCH_SIZE": "1000"})
@@ -126,7 +149,7 @@ def main() -> int:
     from core.roles import assign_role
     from tests.load.seed_bulk import seed_bulk
 
-    figures = {}
+    figures = {"worker_nice": args.worker_nice}
     with running(stack):
         # --- Seeding ---------------------------------------------------------------------------
         t0 = time.perf_counter()
@@ -154,9 +177,10 @@ def main() -> int:
         session = client.cookies["sessionid"].value
 
         stack.start_web()
-        stack.start_worker()
+        if not args.without_worker:
+            stack.start_worker()
         web_master = stack.procs["web"].pid
-        worker_master = stack.procs["worker"].pid
+        worker_master = stack.procs["worker"].pid if "worker" in stack.procs else os.getpid()
 
         # --- Web throughput: baseline vs the public answer POST ----------------------------------
         def baseline(conn, i, state):
@@ -167,12 +191,13 @@ def main() -> int:
 
         def cpu_split():
             web, worker = children(web_master), children(worker_master) + [worker_master]
-            return cpu_seconds(web), cpu_seconds(worker), cpu_seconds([os.getpid()])
+            return (cpu_seconds(web), cpu_seconds(worker), cpu_seconds([os.getpid()]), postgres_cpu_seconds(),
+                    cpu_seconds([stack.procs["redis"].pid]))
 
         def per_request_cpu(before, requests, name):
             """Where each request's CPU went: web workers, Celery worker, the load generator."""
             after = cpu_split()
-            for label, b, a in zip(("web", "worker", "client"), before, after):
+            for label, b, a in zip(("web", "worker", "client", "postgres", "redis"), before, after):
                 figures[f"{name}_{label}_cpu_ms"] = round((a - b) * 1000 / max(requests, 1), 2)
 
         if "submit" in phases:
@@ -186,21 +211,12 @@ def main() -> int:
         token_lock = threading.Lock()
 
         def submit(conn, i, state):
-            if "csrf" not in state:  # one GET per client for the CSRF cookie and token, as a browser has
-                with token_lock:
-                    first = next(token_iter)
-                conn.request("GET", f"/s/{first}/")
-                response = conn.getresponse()
-                page = response.read().decode()
-                state["cookie"] = re.search(r"csrftoken=([^;]+)", response.headers.get("Set-Cookie", "")).group(1)
-                state["csrf"] = CSRF_INPUT.search(page).group(1)
-                return False  # the page view is not an answer: neither counted nor timed
+            """A respondent's answer POST, as the page's form sends it (the personal link needs no CSRF token)."""
             with token_lock:
                 token = next(token_iter)
             score = (3, 7, 9, 10, 10, 9)[i % 6]
-            body = f"csrfmiddlewaretoken={state['csrf']}&score={score}"
-            conn.request("POST", f"/s/{token}/", body=body, headers={
-                "Content-Type": "application/x-www-form-urlencoded", "Cookie": f"csrftoken={state['cookie']}",
+            conn.request("POST", f"/s/{token}/", body=f"score={score}", headers={
+                "Content-Type": "application/x-www-form-urlencoded",
                 "Referer": f"http://127.0.0.1:{args.port}/s/{token}/"})
             response = conn.getresponse()
             response.read()
@@ -277,8 +293,6 @@ def main() -> int:
             probe = tokens[-200:]
             conn = http.client.HTTPConnection("127.0.0.1", args.port, timeout=30)
             state = {}
-            token_iter = iter(probe[100:102])
-            submit(conn, 0, state)  # primes the client's CSRF cookie and token
             accepted = 0
             for token in probe[:100]:
                 token_iter = iter([token])

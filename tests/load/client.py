@@ -57,11 +57,8 @@ class Respondent:
         if status != 200:
             result.error(f"GET {status}")
             return
-        match = CSRF_INPUT.search(page.decode("utf-8", "replace"))
-        if not match:
-            result.error("no csrf token")
-            return
-        body = f"csrfmiddlewaretoken={match.group(1)}&score={score}"
+        match = CSRF_INPUT.search(page.decode("utf-8", "replace"))  # the personal link's form has none
+        body = (f"csrfmiddlewaretoken={match.group(1)}&" if match else "") + f"score={score}"
         started = time.perf_counter()
         status, _ = self._request("POST", f"/s/{token}/", body=body, headers={
             "Content-Type": "application/x-www-form-urlencoded", "Referer": f"http://127.0.0.1:{self.port}/s/{token}/"})

@@ -108,7 +108,7 @@ def seed_bulk(*, responses: int, contacts: int) -> dict:
                                       'region', (ARRAY['EU','NA','APAC'])[1 + (g / 3) %% 3],
                                       'size', (ARRAY['smb','mid','large'])[1 + (g / 9) %% 3]),
                    CASE WHEN g %% 4 = 0 THEN 'nl' ELSE 'en' END, NULL, NULL, NULL, NULL, now(), now()
-            FROM generate_series(%s, %s) AS g
+            FROM generate_series(%s::bigint, %s::bigint) AS g
         """, [first_contact, first_contact + contacts - 1])
         lo, hi = first_contact, first_contact + contacts - 1
         span = hi - lo + 1
@@ -117,10 +117,10 @@ def seed_bulk(*, responses: int, contacts: int) -> dict:
             INSERT INTO surveys_invitation (campaign_id, wave_id, contact_id, token, status, skip_reason,
                                             failure_reason, provider_message_id, send_after, sent_at, reminded_at,
                                             answered_at, created_at, trigger_key)
-            SELECT (ARRAY[%s, %s, %s])[1 + (CASE WHEN g %% 10 < 4 THEN 0 WHEN g %% 10 < 8 THEN 1 ELSE 2 END)],
-                   NULL, %s + (g::bigint * 7919) %% %s, substr(md5('bench' || g || random()::text), 1, 24), 'answered',
+            SELECT (ARRAY[%s, %s, %s]::bigint[])[1 + (CASE WHEN g %% 10 < 4 THEN 0 WHEN g %% 10 < 8 THEN 1 ELSE 2 END)],
+                   NULL, %s::bigint + (g::bigint * 7919) %% %s::bigint, substr(md5('bench' || g || random()::text), 1, 24), 'answered',
                    '', '', '', NULL, ts - interval '5 hours', NULL, ts, ts - interval '5 hours', NULL
-            FROM (SELECT g, now() - (random() * interval '365 days') AS ts FROM generate_series(1, %s) AS g) s
+            FROM (SELECT g, now() - (random() * interval '365 days') AS ts FROM generate_series(1, %s::int) AS g) s
         """, [*c_ids, lo, span, responses])
         timings["invitations_s"] = round(time.perf_counter() - started, 2)
         cur.execute("""
@@ -130,9 +130,9 @@ def seed_bulk(*, responses: int, contacts: int) -> dict:
             SELECT i.campaign_id, i.contact_id, i.id, s.score,
                    CASE WHEN s.score >= 9 THEN 'promoter' WHEN s.score >= 7 THEN 'passive' ELSE 'detractor' END,
                    CASE WHEN i.id %% 5 = 0 THEN 'Comment number ' || i.id ELSE '' END,
-                   CASE i.campaign_id WHEN %s THEN %s WHEN %s THEN %s ELSE %s END,
-                   CASE i.campaign_id WHEN %s THEN %s WHEN %s THEN %s ELSE %s END,
-                   CASE i.campaign_id WHEN %s THEN %s WHEN %s THEN %s ELSE %s END,
+                   CASE i.campaign_id WHEN %s::bigint THEN %s::text WHEN %s::bigint THEN %s::text ELSE %s::text END,
+                   CASE i.campaign_id WHEN %s::bigint THEN %s::bigint WHEN %s::bigint THEN %s::bigint ELSE %s::bigint END,
+                   CASE i.campaign_id WHEN %s::bigint THEN %s::bigint WHEN %s::bigint THEN %s::bigint ELSE %s::bigint END,
                    'email', CASE WHEN i.contact_id %% 4 = 0 THEN 'nl' ELSE 'en' END,
                    i.answered_at, i.answered_at, i.answered_at
             FROM surveys_invitation i
@@ -146,7 +146,7 @@ def seed_bulk(*, responses: int, contacts: int) -> dict:
         timings["responses_s"] = round(time.perf_counter() - started, 2)
         cur.execute("""
             INSERT INTO surveys_answer (response_id, question_id, number, text, choices)
-            SELECT r.id, %s, GREATEST(1, LEAST(5, 1 + r.score / 2)), '', '[]'::jsonb
+            SELECT r.id, %s::bigint, GREATEST(1, LEAST(5, 1 + r.score / 2)), '', '[]'::jsonb
             FROM surveys_response r WHERE r.campaign_id = %s AND r.id %% 2 = 0
         """, [question.pk, c_ids[1]])
         agent_ids = [a.pk for a in agents]
@@ -154,7 +154,7 @@ def seed_bulk(*, responses: int, contacts: int) -> dict:
             INSERT INTO followups_followup (response_id, contact_id, category, owner_id, team_id, routed_by_id, status,
                                             due_at, escalation_level, at_risk, first_contact_at, closed_at,
                                             closed_reason, resolution_summary, outcome, created_at, updated_at)
-            SELECT r.id, r.contact_id, r.category, (%s::bigint[])[1 + r.id %% %s], r.team_id, NULL,
+            SELECT r.id, r.contact_id, r.category, (%s::bigint[])[1 + r.id %% %s::int], r.team_id, NULL,
                    CASE WHEN r.submitted_at > now() - interval '14 days' THEN 'new' ELSE 'resolved' END,
                    r.submitted_at + CASE WHEN r.category = 'detractor' THEN interval '48 hours'
                                          ELSE interval '168 hours' END,

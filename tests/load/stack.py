@@ -55,13 +55,15 @@ class Stack:
     """The processes of one run. `env` is what every process (and the caller's Django) uses."""
 
     def __init__(self, *, name: str, web_port: int, redis_port: int, web_workers: int = 2, web_threads: int = 8,
-                 worker_concurrency: int = 2, logs: Path | None = None):
+                 worker_concurrency: int = 2, worker_nice: int = 10, logs: Path | None = None):
         self.name = name
         self.web_port = web_port
         self.redis_port = redis_port
         self.web_workers = web_workers
         self.web_threads = web_threads
         self.worker_concurrency = worker_concurrency
+        # The background worker yields the CPU to the web requests, as README "Deploying" recommends.
+        self.worker_nice = worker_nice
         self.logs = logs or ROOT / "artifacts" / name
         self.logs.mkdir(parents=True, exist_ok=True)
         self.redis_dir = self.logs / "redis"
@@ -126,9 +128,17 @@ class Stack:
         wait_http(f"http://127.0.0.1:{self.web_port}/healthz")
 
     def start_worker(self, name: str = "worker") -> None:
-        self._spawn(name, [PYTHON, "-m", "celery", "-A", "config", "worker", "--loglevel", "WARNING",
+        nice = ["nice", "-n", str(self.worker_nice)] if self.worker_nice else []
+        self._spawn(name, [*nice, PYTHON, "-m", "celery", "-A", "config", "worker", "--loglevel", "WARNING",
                            "--concurrency", str(self.worker_concurrency), "--hostname", f"{name}@%h",
                            "--without-gossip", "--without-mingle"])
+        if self.worker_nice:
+            # Linux shares CPU between sessions (autogroups) before nice counts, and the worker runs in a
+            # session of its own: its autogroup gets the same lower priority (best effort).
+            try:
+                Path(f"/proc/{self.procs[name].pid}/autogroup").write_text(str(self.worker_nice))
+            except OSError:
+                pass
 
     def start_beat(self) -> None:
         self._spawn("beat", [PYTHON, "-m", "celery", "-A", "config", "beat", "--loglevel", "WARNING",
