@@ -281,6 +281,8 @@ KRINGLOOP = {
     # New answers reach the worker through a Redis list and a dispatcher in each worker (core/handoff.py);
     # off: one Celery message per answer, published by the web request.
     "ANSWER_HANDOFF": env_bool("ANSWER_HANDOFF", True),
+    # How long the dispatcher lets answers gather after the first before it hands them on as one batch.
+    "ANSWER_GATHER_MS": env_int("ANSWER_GATHER_MS", 250, minimum=0),
     "WEBHOOK_PRIVATE_NETWORKS": env_bool("WEBHOOK_ALLOW_PRIVATE_NETWORKS", not PRODUCTION),
 }
 

@@ -24,7 +24,7 @@ logger = logging.getLogger(__name__)
 KEY = "kringloop:answers"
 PROCESS_TASK = "followups.tasks.process_response"
 PROCESS_BATCH_TASK = "followups.tasks.process_responses"
-BATCH = 50
+BATCH = 100  # ids per task
 
 _local = threading.local()
 
@@ -58,12 +58,19 @@ def hand_off(response_id: int) -> bool:
         return False
 
 
-def take(*, limit: int = 500, wait: float = 1.0, client=None) -> list[int]:
-    """Up to `limit` handed-off ids, waiting at most `wait` seconds for the first one."""
+def take(*, limit: int = 500, wait: float = 1.0, gather: float = 0.0, stop: threading.Event | None = None,
+         client=None) -> list[int]:
+    """Up to `limit` handed-off ids, waiting at most `wait` seconds for the first one and then
+    `gather` seconds for the answers that follow it. A batch costs the worker a fixed number of
+    statements and one task whatever its length, so during a burst of answers this turns many
+    small batches into a few long ones; a lone answer waits `gather` longer (the follow-up budget
+    is 2 s, README: Performance)."""
     client = client or _client()
     first = client.blpop([KEY], timeout=wait)
     if first is None:
         return []
+    if gather > 0:
+        (stop or threading.Event()).wait(gather)
     rest = client.lpop(KEY, limit - 1) or []
     return [int(first[1]), *(int(value) for value in rest)]
 
@@ -78,7 +85,7 @@ def dispatch(ids: list[int], *, producer=None) -> int:
     return published
 
 
-def dispatch_loop(stop: threading.Event, *, wait: float = 1.0) -> None:
+def dispatch_loop(stop: threading.Event, *, wait: float = 1.0, gather: float | None = None) -> None:
     """Run until `stop` is set: pop handed-off ids and publish them in batches. Survives Redis restarts.
 
     It publishes through a broker connection of its own, not the worker's (which its event loop owns)."""
@@ -86,12 +93,13 @@ def dispatch_loop(stop: threading.Event, *, wait: float = 1.0) -> None:
 
     from config.celery import app
 
+    gather = settings.KRINGLOOP["ANSWER_GATHER_MS"] / 1000 if gather is None else gather
     client = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2, socket_timeout=wait + 5)
     with app.connection_for_write() as connection:
         producer = app.amqp.Producer(connection, auto_declare=False)
         while not stop.is_set():
             try:
-                ids = take(wait=wait, client=client)
+                ids = take(wait=wait, gather=gather, stop=stop, client=client)
             except redis.RedisError:
                 logger.warning("Answer dispatcher cannot reach Redis; retrying.", exc_info=True)
                 stop.wait(1.0)

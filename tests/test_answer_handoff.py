@@ -41,6 +41,24 @@ def test_an_answer_is_handed_off_and_dispatched_as_one_batch_task(client, db, br
     assert handoff.take(wait=0.1) == []  # nothing twice
 
 
+def test_answers_arriving_within_the_gather_window_join_the_first_ones_batch(db, broker):
+    import threading
+
+    client = handoff._client()
+    client.rpush(handoff.KEY, 1)
+    later = threading.Timer(0.1, lambda: client.rpush(handoff.KEY, 2))
+    later.start()
+    assert handoff.take(wait=0.1, gather=0.5) == [1, 2]  # the second came 0.1 s after the first
+    later.join()
+
+    client.rpush(handoff.KEY, 3)
+    later = threading.Timer(0.3, lambda: client.rpush(handoff.KEY, 4))
+    later.start()
+    assert handoff.take(wait=0.1, gather=0) == [3]  # no window: the batch leaves at once
+    later.join()
+    assert handoff.take(wait=0.1) == [4]
+
+
 def test_the_batch_task_processes_every_answer_and_marks_the_invitations_answered(db, agent, team_a):
     from followups.tasks import process_responses
 

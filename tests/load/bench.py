@@ -124,6 +124,8 @@ def main() -> int:
     parser.add_argument("--redis-port", type=int, default=6491)
     parser.add_argument("--phases", default="submit,reads,followup,invites",
                         help="comma-separated phases to run after seeding (default: all)")
+    parser.add_argument("--web-workers", type=int, default=2, help="gunicorn processes")
+    parser.add_argument("--web-threads", type=int, default=8, help="threads per gunicorn process")
     parser.add_argument("--worker-nice", type=int, default=10,
                         help="CPU priority of the Celery worker below the web's (README: Deploying); 0 for equal")
     parser.add_argument("--without-worker", action="store_true",
@@ -131,8 +133,8 @@ def main() -> int:
     args = parser.parse_args()
     phases = set(args.phases.split(","))
 
-    stack = Stack(name="bench", web_port=args.port, redis_port=args.redis_port, web_workers=2, web_threads=8,
-                  worker_concurrency=2, worker_nice=args.worker_nice)
+    stack = Stack(name="bench", web_port=args.port, redis_port=args.redis_port, web_workers=args.web_workers,
+                  web_threads=args.web_threads, worker_concurrency=2, worker_nice=args.worker_nice)
     env = stack.prepare()
     env.update({"ROOT_URLCONF": "tests.load.bench_urls", "EMAIL_BACKEND": "tests.esp.DiscardingTestBackend",
                 "INVITE_BATCH_SIZE": "1000"})
@@ -206,6 +208,7 @@ def main() -> int:
             figures["baseline_rps"], done = hammer(args.port, clients=32, seconds=args.seconds,
                                                    make_request=baseline)
             per_request_cpu(before, len(done), "baseline")
+            figures["baseline_p99_ms"] = p(done, 99)
 
         token_iter = iter(tokens)
         token_lock = threading.Lock()
