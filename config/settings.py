@@ -129,7 +129,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Parameters travel apart from the SQL, so psycopg prepares a statement that a connection runs
     # often (the answer POST's lookup and insert, the worker's batch queries) and PostgreSQL plans it
     # once per connection instead of on every execution. README: Performance.
-    DATABASES["default"].setdefault("OPTIONS", {}).update({"server_side_binding": True, "prepare_threshold": 5})
+    # Behind a pooler that cannot keep prepared statements (PgBouncer in transaction mode before 1.21),
+    # set DB_PREPARED_STATEMENTS=false.
+    DATABASES["default"].setdefault("OPTIONS", {}).update({
+        "server_side_binding": True, "prepare_threshold": 5 if env_bool("DB_PREPARED_STATEMENTS", True) else None})
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The demo runs web, worker and beat as three processes on one SQLite file.
     DATABASES["default"]["OPTIONS"] = {"timeout": 30, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"}
