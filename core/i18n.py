@@ -42,7 +42,7 @@ def user_languages(users) -> dict[int, str]:
     from core.models import UserProfile
 
     pks = {user.pk for user in users if user is not None and getattr(user, "pk", None)}
-    chosen = dict(UserProfile.objects.filter(user_id__in=pks).values_list("user_id", "language")) if pks else {}
+    chosen = dict(UserProfile.objects.filter(user_id__any=pks).values_list("user_id", "language")) if pks else {}
     return {pk: _known(chosen.get(pk)) or settings.LANGUAGE_CODE for pk in pks}
 
 

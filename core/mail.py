@@ -100,7 +100,7 @@ def _send_keyed(items) -> tuple[dict[str, EmailDelivery], list[EmailDelivery]]:
         # SELECT then locks every row, existing or new, until this transaction ends.
         EmailDelivery.objects.bulk_create([EmailDelivery(key=key, kind=by_key[key][0], to=by_key[key][1].to[0])
                                            for key in keys], ignore_conflicts=True)
-        deliveries = {row.key: row for row in EmailDelivery.objects.select_for_update().filter(key__in=keys)
+        deliveries = {row.key: row for row in EmailDelivery.objects.select_for_update().filter(key__any=keys)
                       .order_by("key")}
         pending = [deliveries[key] for key in keys if deliveries[key].status != EmailDelivery.Status.SENT]
         sent = _send_pending(pending, {key: message for key, (_kind, message) in by_key.items()}, errors)

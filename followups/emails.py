@@ -36,7 +36,7 @@ def _case_contexts(followups: list[FollowUp]) -> dict[int, dict]:
         for case in _first_per_contact(FollowUp.objects.filter(status__in=FollowUp.OPEN_STATUSES), contact_ids,
                                        "due_at", "pk"):
             open_cases[case.contact_id].append(case)
-    for answer in (Answer.objects.filter(response_id__in={followup.response_id for followup in followups})
+    for answer in (Answer.objects.filter(response_id__any={followup.response_id for followup in followups})
                    .select_related("question").order_by("question__order", "question_id")):
         answers[answer.response_id].append(answer)
     return {followup.pk: {
@@ -53,7 +53,7 @@ def _first_per_contact(queryset, contact_ids: set[int], *order_by: str):
     if len(contact_ids) == 1:  # one case: a plain LIMIT, which costs half as much to build as the window
         return queryset.filter(contact_id__in=contact_ids).order_by(*order_by)[:SHOWN + 1]
     ordering = [F(name[1:]).desc() if name.startswith("-") else F(name).asc() for name in order_by]
-    return (queryset.filter(contact_id__in=contact_ids)
+    return (queryset.filter(contact_id__any=contact_ids)
             .annotate(place=Window(RowNumber(), partition_by=F("contact_id"), order_by=ordering))
             .filter(place__lte=SHOWN + 1).order_by("contact_id", *order_by))
 
@@ -74,7 +74,7 @@ def send_owner_alert(*, followup: FollowUp):
 def send_owner_alerts(*, followup_ids: list[int]) -> int:
     """send_owner_alert for many cases: a fixed number of queries whatever their number, the
     messages over one connection, each still once per case and recipient. Returns how many were sent."""
-    followups = list(FollowUp.objects.select_related(*CASE_RELATED).filter(pk__in=followup_ids).order_by("pk"))
+    followups = list(FollowUp.objects.select_related(*CASE_RELATED).filter(pk__any=followup_ids).order_by("pk"))
     return len(send_many_once(_owner_alerts(followups)))
 
 

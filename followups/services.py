@@ -165,7 +165,7 @@ def _new_answers(response_ids: list[int]):
     """The batch's answers never processed and without a case, locked (the conditions sit in the
     locking query, so an answer changed or processed meanwhile is left to response_process)."""
     return Response.objects.select_for_update(of=("self",)).filter(
-        pk__in=response_ids, processed_at__isnull=True, followup__isnull=True)
+        pk__any=response_ids, processed_at__isnull=True, followup__isnull=True)
 
 
 def _mark_processed(answers: dict[int, int | None]) -> None:
@@ -173,9 +173,9 @@ def _mark_processed(answers: dict[int, int | None]) -> None:
     invitations = [pk for pk in answers.values() if pk is not None]
     if invitations:
         answered = Response.objects.filter(invitation_id=OuterRef("pk")).values("submitted_at")[:1]
-        Invitation.objects.filter(pk__in=invitations, answered_at__isnull=True).update(
+        Invitation.objects.filter(pk__any=invitations, answered_at__isnull=True).update(
             status=Invitation.Status.ANSWERED, answered_at=Subquery(answered))
-    Response.objects.filter(pk__in=list(answers)).update(processed_at=timezone.now())
+    Response.objects.filter(pk__any=list(answers)).update(processed_at=timezone.now())
 
 
 def _settle_quiet_answers(response_ids: list[int]) -> set[int]:

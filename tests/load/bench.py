@@ -126,6 +126,7 @@ def main() -> int:
                         help="comma-separated phases to run after seeding (default: all)")
     parser.add_argument("--web-workers", type=int, default=2, help="gunicorn processes")
     parser.add_argument("--web-threads", type=int, default=8, help="threads per gunicorn process")
+    parser.add_argument("--worker-concurrency", type=int, default=2, help="Celery worker processes")
     parser.add_argument("--worker-nice", type=int, default=10,
                         help="CPU priority of the Celery worker below the web's (README: Deploying); 0 for equal")
     parser.add_argument("--without-worker", action="store_true",
@@ -134,7 +135,8 @@ def main() -> int:
     phases = set(args.phases.split(","))
 
     stack = Stack(name="bench", web_port=args.port, redis_port=args.redis_port, web_workers=args.web_workers,
-                  web_threads=args.web_threads, worker_concurrency=2, worker_nice=args.worker_nice)
+                  web_threads=args.web_threads, worker_concurrency=args.worker_concurrency,
+                  worker_nice=args.worker_nice)
     env = stack.prepare()
     env.update({"ROOT_URLCONF": "tests.load.bench_urls", "EMAIL_BACKEND": "tests.esp.DiscardingTestBackend",
                 "INVITE_BATCH_SIZE": "1000"})
