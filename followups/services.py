@@ -39,6 +39,7 @@ NOTIFY_TASK = "followups.tasks.notify_owner"
 NOTIFY_MANY_TASK = "followups.tasks.notify_owners"
 REPLY_TASK = "followups.tasks.send_reply"
 SWEEP_AFTER = timedelta(seconds=60)  # younger work is still in the hands of its task
+SWEEP_BATCH = 100  # answers per statement batch when the sweep processes lost work
 logger = logging.getLogger(__name__)
 CLOSED_AS_PROMOTER = gettext_noop("The customer changed the score to promoter.")  # stored in English, shown translated
 
@@ -219,7 +220,7 @@ def _open_cases(response_ids: list[int]) -> set[int]:
     return {response.pk for response in answers}
 
 
-def sweep_lost_work(*, now=None, limit: int = 500) -> int:
+def sweep_lost_work(*, now=None, limit: int = 5000) -> int:
     """Finish what lost tasks left undone: responses never processed (the broker was down at
     commit) or changed since (a re-answered score), replies to customers and owner alerts never sent. Everything it
     calls is idempotent, so overlapping with the tasks themselves is harmless. Bounded per run."""
@@ -227,11 +228,11 @@ def sweep_lost_work(*, now=None, limit: int = 500) -> int:
     before = now - SWEEP_AFTER
     edit_window = timedelta(days=settings.KRINGLOOP["ANSWER_EDIT_DAYS"] + 1)
     ids = queries.responses_to_process(before=before, changed_since=before - edit_window, limit=limit)
-    for response_id in ids:
-        try:
-            response_process(response_id=response_id)
-        except Exception:  # one bad row must not block the rest; it is retried on the next sweep
-            logger.exception("Sweep could not process response %s.", response_id)
+    for start in range(0, len(ids), SWEEP_BATCH):  # the batch path: after an outage, thousands a minute
+        try:  # responses_process keeps one bad row from blocking the rest; it is retried next sweep
+            responses_process(response_ids=ids[start:start + SWEEP_BATCH])
+        except Exception:  # the database went away mid-sweep: the next sweep takes it from here
+            logger.exception("Sweep could not process responses %s…", ids[start])
     for event_id in queries.replies_not_sent(created_from=before - timedelta(days=2), created_before=before)[:limit]:
         try:
             followup_reply_send(event_id=event_id)

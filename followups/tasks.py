@@ -45,7 +45,7 @@ def send_reply(event_id: int) -> None:
 
 
 @shared_task(acks_late=True)
-def sweep_unrouted_responses(limit: int = 500) -> int:
+def sweep_unrouted_responses(limit: int = 5000) -> int:
     """Every minute: responses whose task never ran or was lost, and owner alerts never sent."""
     return services.sweep_lost_work(limit=limit)
 

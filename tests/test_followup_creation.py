@@ -94,6 +94,27 @@ def test_the_sweep_routes_a_response_whose_task_was_never_sent(db):
     assert not FollowUp.objects.filter(response=fresh).exists()
 
 
+def test_the_sweep_processes_lost_answers_in_batches_whose_statements_do_not_grow(db):
+    """After an outage the sweep may find thousands of lost answers: it settles them in batches."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def lose(count):
+        old = timezone.now() - timedelta(minutes=5)
+        return [ResponseFactory(score=score, submitted_at=old) for score in ([1, 7, 10] * count)[:count]]
+
+    lose(6)
+    with CaptureQueriesContext(connection) as few:
+        assert sweep_unrouted_responses() == 6
+    lost = lose(60)
+    with CaptureQueriesContext(connection) as many:
+        assert sweep_unrouted_responses() == 60
+    assert len(many) == len(few)
+    assert FollowUp.objects.filter(response__in=lost).count() == 40  # the detractors and passives
+    assert not Response.objects.filter(processed_at__isnull=True).exists()
+    assert sweep_unrouted_responses() == 0
+
+
 def test_the_sweep_processes_a_changed_score_whose_task_was_lost(db):
     response = ResponseFactory(score=3, submitted_at=timezone.now() - timedelta(days=1))
     case = response_process(response_id=response.pk).followup

@@ -126,15 +126,18 @@ def main() -> int:
         print(f"[chaos] load done in {time.monotonic() - started:.1f} s: {len(result.accepted)} accepted, "
               f"errors {result.errors}", flush=True)
 
-        deadline = time.monotonic() + args.settle
+        load_done = time.monotonic()
+        deadline = load_done + args.settle
         figures = check(result.accepted)
         while time.monotonic() < deadline and figures["followups"] < figures["followups_expected"]:
             time.sleep(5)
             figures = check(result.accepted)
             print(f"[chaos] waiting for the sweep: {figures['followups']}/{figures['followups_expected']} follow-ups",
                   flush=True)
+        settled_s = round(time.monotonic() - load_done, 1)
         time.sleep(3)  # let in-flight owner e-mails land before the final count
         figures = check(result.accepted)
+        figures["settled_s"] = settled_s  # from the end of the load to every case opened
         figures["unplanned_restarts"] = dict(stack.restarts)  # processes that died on their own (see README)
         from django.db import connections
 
