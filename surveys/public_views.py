@@ -30,7 +30,8 @@ from surveys.models import Campaign, Invitation, Response
 from surveys.public_forms import DetailsForm, ScoreForm
 from surveys.queries import invitation_by_token
 from surveys.responses import (AlreadyAnswered, CampaignClosed, answer_value_for, can_still_edit,
-                               response_submit, response_submit_anonymous, response_update_details)
+                               response_submit, response_submit_anonymous, response_submit_first,
+                               response_update_details)
 
 ANON_SALT = "kringloop.anonymous-response"
 ANON_LIMIT = (20, 60)  # answers per client address per minute through public links
@@ -126,6 +127,9 @@ def render_answer_page(request, *, campaign: Campaign, invitation: Invitation | 
 @csrf_exempt  # the personal token authorises the answer (module docstring)
 @require_http_methods(["GET", "POST"])
 def survey_answer(request, token: str):
+    if request.method == "POST" and len(token) <= MAX_TOKEN and ":" not in token:
+        if response_submit_first(token=token, score=request.POST.get("score", "")) is not None:
+            return redirect("survey_details", token=token)  # the common case, in one statement
     invitation, response, campaign = _subject(token)
     if invitation is None:
         raise Http404

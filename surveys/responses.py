@@ -1,9 +1,11 @@
 """Recording answers: step one stores the score, step two the "why" and the driver answers.
 
 One response per invitation is a database guarantee (Response.invitation is one-to-one). The
-first answer is a single INSERT (no transaction around it, nothing else written on the request);
-when two POSTs on one link race, the loser's INSERT fails on that
-unique index and it changes the winner's response instead (under a row lock). Each new or changed
+first answer through a link is a single statement (response_submit_first: INSERT … SELECT from the
+link, nothing read before it and nothing else written on the request); anything else (a changed
+answer, a closed campaign, a bad score) goes the general way, which loads the link first. When two
+POSTs on one link race, the loser's INSERT stops on that unique index and it changes the winner's
+response instead (under a row lock). Each new or changed
 response is handed to the follow-up step on commit (core/handoff.py, then `followups.tasks.process_response(s)`,
 idempotent).
 """
@@ -23,7 +25,7 @@ from core.queue import enqueue_on_commit
 from scoring.nps import category_for
 from surveys import wording
 from surveys.lifecycle import ACCEPTS_ANSWERS
-from surveys.models import Answer, Campaign, Invitation, Question, Response
+from surveys.models import Answer, Campaign, Contact, Invitation, Question, Response
 
 PROCESS_TASK = handoff.PROCESS_TASK  # a changed answer is processed again, at once
 SCALES = {Question.Kind.CSAT: range(1, 6), Question.Kind.EFFORT: range(1, 8)}
@@ -89,6 +91,63 @@ def response_submit(*, invitation: Invitation, score, channel: str | None = None
         except IntegrityError:
             pass  # a simultaneous POST on the same link was first: change its response instead
     return _response_change(invitation=invitation, score=score, channel=channel)
+
+
+class _FirstAnswer:
+    """The common answer as one statement: INSERT … SELECT from the link's invitation, campaign and
+    contact, when the campaign accepts answers and the link has none yet (ON CONFLICT on the
+    one-to-one invitation). Its SQL is built once from the models' tables; the respondent's
+    language follows wording.respondent_language (a test holds the two together)."""
+
+    _sql: str | None = None
+
+    @classmethod
+    def sql(cls, connection) -> str:
+        if cls._sql is None:
+            q = connection.ops.quote_name
+            table = lambda model: q(model._meta.db_table)  # noqa: E731
+            values = {  # Response column -> SQL (i: invitation, c: campaign, p: contact)
+                "campaign_id": "c.id", "contact_id": "i.contact_id", "invitation_id": "i.id", "score": "%(score)s",
+                "category": "%(category)s", "comment": "''", "kind": "c.kind", "touchpoint_id": "c.touchpoint_id",
+                "team_id": "c.team_id", "channel": "c.channel",
+                "language": "CASE WHEN p.language = ANY(%(languages)s) THEN p.language "
+                            "WHEN c.language = ANY(%(languages)s) THEN c.language ELSE %(default_language)s END",
+                "submitted_at": "%(now)s", "updated_at": "%(now)s", "processed_at": "NULL"}
+            columns = [f.column for f in Response._meta.concrete_fields if not f.primary_key]
+            assert set(columns) == set(values), "Response gained a column: add it to the first-answer INSERT"
+            invitation = Invitation._meta
+            cls._sql = (
+                f"INSERT INTO {table(Response)} ({', '.join(q(c) for c in columns)}) "
+                f"SELECT {', '.join(values[c] for c in columns)} "
+                f"FROM {table(Invitation)} i JOIN {table(Campaign)} c ON c.id = i.{q(invitation.get_field('campaign').column)} "
+                f"JOIN {table(Contact)} p ON p.id = i.{q(invitation.get_field('contact').column)} "
+                f"WHERE i.{q(invitation.get_field('token').column)} = %(token)s "
+                f"AND c.{q(Campaign._meta.get_field('status').column)} = ANY(%(open)s) "
+                f"ON CONFLICT ({q(Response._meta.get_field('invitation').column)}) DO NOTHING RETURNING {table(Response)}.id")
+        return cls._sql
+
+
+def response_submit_first(*, token: str, score) -> int | None:
+    """The id of the response stored for this link's first answer, in one statement; None when the
+    score is not valid, the link is unknown or already answered, or the campaign is closed: the
+    caller then goes the general way (response_submit), which says which it was."""
+    connection = transaction.get_connection()
+    if connection.vendor != "postgresql":  # the SQLite demo: the general way only
+        return None
+    try:
+        score = clean_score(score)
+    except ValidationError:
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(_FirstAnswer.sql(connection), {
+            "token": token, "score": score, "category": category_for(score), "now": timezone.now(),
+            "open": list(ACCEPTS_ANSWERS), "languages": [code for code, _name in settings.LANGUAGES],
+            "default_language": settings.LANGUAGE_CODE})
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    transaction.on_commit(lambda: handoff.hand_off(row[0]))
+    return row[0]
 
 
 def _response_create(*, invitation: Invitation, score: int, channel: str | None) -> Submitted:

@@ -253,6 +253,33 @@ def test_the_response_copies_the_campaign_and_the_language(client, db):
     assert stored.invitation.answered_at == stored.submitted_at and stored.invitation.status == "answered"
 
 
+def test_a_first_answer_is_one_statement_and_the_others_take_the_general_way(client, invitation,
+                                                                           django_assert_num_queries):
+    with django_assert_num_queries(1):  # INSERT … SELECT: nothing else is read or written on the request
+        assert _answer(client, invitation, 3).status_code == 302
+    with freeze_time(timedelta(minutes=1), tick=True):
+        assert _answer(client, invitation, 4).status_code == 302  # already answered: changed, not doubled
+    assert list(Response.objects.values_list("invitation_id", "score")) == [(invitation.pk, 4)]
+    Campaign.objects.filter(pk=invitation.campaign_id).update(status=Campaign.Status.CLOSED)
+    assert _answer(client, InvitationFactory(campaign=invitation.campaign), 3).status_code == 410
+
+
+@pytest.mark.parametrize("contact_language, campaign_language, expected", [
+    ("nl", "en", "nl"), ("en", "nl", "en"), ("xx", "nl", "nl"), ("", "en", "en"), ("xx", "yy", "en")])
+def test_the_one_statement_answer_keeps_the_respondents_language_rule(db, contact_language, campaign_language,
+                                                                       expected):
+    from surveys import wording
+    from surveys.responses import response_submit_first
+
+    invitation = InvitationFactory(campaign=CampaignFactory(status=Campaign.Status.ACTIVE),
+                                   contact__language=contact_language)
+    Campaign.objects.filter(pk=invitation.campaign_id).update(language=campaign_language)
+    invitation.campaign.language = campaign_language
+    assert wording.respondent_language(invitation.campaign, invitation.contact) == expected
+    pk = response_submit_first(token=invitation.token, score="8")
+    assert Response.objects.get(pk=pk).language == expected
+
+
 def test_the_change_link_shows_the_stored_score(client, invitation):
     _answer(client, invitation, 4)
     html = client.get(f"/s/{invitation.token}/").content.decode()
