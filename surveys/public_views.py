@@ -11,12 +11,14 @@ The campaign's public link (/a/) is shared, so it keeps the CSRF check: another 
 its visitors' browsers answer through it.
 """
 
+import re
+
 from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
-from django.http import Http404
+from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -129,7 +131,7 @@ def render_answer_page(request, *, campaign: Campaign, invitation: Invitation | 
 def survey_answer(request, token: str):
     if request.method == "POST" and len(token) <= MAX_TOKEN and ":" not in token:
         if response_submit_first(token=token, score=request.POST.get("score", "")) is not None:
-            return redirect("survey_details", token=token)  # the common case, in one statement
+            return HttpResponseRedirect(_details_url(token))  # the common case, in one statement
     invitation, response, campaign = _subject(token)
     if invitation is None:
         raise Http404
@@ -153,6 +155,22 @@ def survey_answer(request, token: str):
         return render_answer_page(request, campaign=campaign, invitation=invitation, status=400, preview=False,
                                   form=_score_form_showing(request.POST, error))
     return redirect("survey_details", token=token)
+
+
+def _details_url(token: str) -> str:
+    """reverse("survey_details", token=token), without reversing on every answer: for a URL-safe
+    token (as new_token makes them) the URL around it is worked out once per script prefix."""
+    if not _URL_SAFE.fullmatch(token):
+        return reverse("survey_details", kwargs={"token": token})
+    prefix = get_script_prefix()
+    parts = _DETAILS_URL.get(prefix)
+    if parts is None:
+        parts = _DETAILS_URL[prefix] = reverse("survey_details", kwargs={"token": "~"}).split("~")
+    return token.join(parts)
+
+
+_DETAILS_URL: dict[str, list[str]] = {}
+_URL_SAFE = re.compile(r"[A-Za-z0-9_-]+")
 
 
 def _score_form_showing(data, error: ValidationError) -> ScoreForm:

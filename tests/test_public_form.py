@@ -264,6 +264,17 @@ def test_a_first_answer_is_one_statement_and_the_others_take_the_general_way(cli
     assert _answer(client, InvitationFactory(campaign=invitation.campaign), 3).status_code == 410
 
 
+def test_the_way_on_to_the_why_page_keeps_the_script_prefix_and_quotes_an_unusual_token(client, invitation):
+    from django.test.utils import override_script_prefix
+    from django.urls import reverse
+
+    with override_script_prefix("/nps/"):
+        assert _answer(client, invitation, 9)["Location"] == f"/nps/s/{invitation.token}/why/"
+    odd = InvitationFactory(campaign=invitation.campaign, token="odd token~1")
+    assert client.post(reverse("survey_answer", args=[odd.token]), {"score": 9})["Location"] == (
+        "/s/odd%20token~1/why/")
+
+
 @pytest.mark.parametrize("contact_language, campaign_language, expected", [
     ("nl", "en", "nl"), ("en", "nl", "en"), ("xx", "nl", "nl"), ("", "en", "en"), ("xx", "yy", "en")])
 def test_the_one_statement_answer_keeps_the_respondents_language_rule(db, contact_language, campaign_language,
