@@ -161,6 +161,7 @@ if _filesystem_broker:
         "data_folder_in": str(_broker_dir / "out"),
         "data_folder_out": str(_broker_dir / "out"),
         "processed_folder": str(_broker_dir / "processed"),
+        "control_folder": str(_broker_dir / "control"),  # else kombu makes ./control in the checkout
         "store_processed": False,
     }
 else:

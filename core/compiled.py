@@ -88,18 +88,42 @@ def field_paths(model, prefix: str = "") -> list[str]:
 
 def instances_from_row(row, *models, using: str = "default") -> list:
     """Model instances from a CompiledQuery row made of field_paths() runs, one per model in order,
-    as the ORM would load them; None for a model whose primary key is NULL (an outer join found none)."""
+    as the ORM would load them (the database backend's converters, then the field's: SQLite's
+    text datetimes become aware datetimes, as in a queryset); None for a model whose primary key
+    is NULL (an outer join found none)."""
     connection = connections[using]
     instances, start = [], 0
     for model in models:
-        fields = model._meta.concrete_fields
-        values = row[start:start + len(fields)]
-        start += len(fields)
+        converters = _converters(model, connection)
+        values = row[start:start + len(converters)]
+        start += len(converters)
         if values[0] is None:
             instances.append(None)
             continue
-        converted = [field.from_db_value(value, None, connection)
-                     if value is not None and hasattr(field, "from_db_value") else value
-                     for field, value in zip(fields, values)]
-        instances.append(model.from_db(using, [field.attname for field in fields], converted))
+        converted = []
+        for (functions, column), value in zip(converters, values):
+            for function in functions:
+                value = function(value, column, connection)
+            converted.append(value)
+        instances.append(model.from_db(using, _attnames(model), converted))
     return instances
+
+
+_CONVERTERS: dict[tuple, list] = {}
+
+
+def _converters(model, connection) -> list[tuple[list, object]]:
+    """(converter functions, column expression) per concrete field, as the ORM's compiler finds them."""
+    key = (model, connection.alias, connection.vendor)
+    found = _CONVERTERS.get(key)
+    if found is None:
+        found = []
+        for field in model._meta.concrete_fields:
+            column = field.get_col(model._meta.db_table)
+            found.append((connection.ops.get_db_converters(column) + column.get_db_converters(connection), column))
+        _CONVERTERS[key] = found
+    return found
+
+
+def _attnames(model) -> list[str]:
+    return [field.attname for field in model._meta.concrete_fields]

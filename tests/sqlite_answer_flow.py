@@ -1,0 +1,45 @@
+"""The respondent's flow and the follow-up step on SQLite, as `make demo` runs them.
+
+Run by tests/test_sqlite_demo.py in a process of its own (the test suite's database is
+PostgreSQL): `KRINGLOOP_ENV=development KRINGLOOP_DEMO_DIR=<tmp> python -m tests.sqlite_answer_flow`.
+Prints one JSON object.
+"""
+
+import json
+import os
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+
+def main() -> dict:
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test import Client
+
+    call_command("migrate", verbosity=0)
+    from followups.models import FollowUp
+    from followups.services import response_process
+    from surveys.models import Campaign, Contact, Invitation, Response
+
+    campaign = Campaign.objects.create(name="Demo check", status=Campaign.Status.ACTIVE)
+    invitation = Invitation.objects.create(campaign=campaign, contact=Contact.objects.create(email="c@demo.example"),
+                                           status=Invitation.Status.SENT)
+    client = Client()
+    answered = client.post(f"/s/{invitation.token}/", {"score": 3})
+    why = client.get(answered["Location"])
+    details = client.post(answered["Location"], {"comment": "Slow support"})
+    response = Response.objects.get(invitation=invitation)
+    response_process(response_id=response.pk)
+    invitation.refresh_from_db()
+    return {"vendor": connection.vendor, "answer_status": answered.status_code, "location": answered["Location"],
+            "why_status": why.status_code, "details_status": details.status_code,
+            "comment": Response.objects.get(pk=response.pk).comment,
+            "answered_at_is_submitted_at": invitation.answered_at == response.submitted_at,
+            "status": invitation.status, "case": FollowUp.objects.filter(response=response).exists()}
+
+
+if __name__ == "__main__":
+    print(json.dumps(main()))
