@@ -11,6 +11,7 @@ from datetime import timedelta
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from core.demo_text import COMMENTS
@@ -276,6 +277,9 @@ def _response_chunk(rng, size, now, campaigns, waves, questions, contacts, weigh
             channel=campaign.channel, language=language, submitted_at=submitted, processed_at=submitted,
         ))
     Response.objects.bulk_create(responses, batch_size=2000)
+    # auto_now stamped the seeding moment; an answer was last changed when it was given. Else the
+    # sweep would take every seeded answer for one changed since processing and open old cases.
+    Response.objects.filter(pk__in=[r.pk for r in responses]).update(updated_at=F("submitted_at"))
     answers = []
     for response, (key, *_rest) in zip(responses, meta):
         answers.extend(_answers_for(rng, response, questions[key]))

@@ -39,3 +39,19 @@ def test_every_response_carries_touchpoint_channel_and_a_score_in_range(db):
     for response in Response.objects.all()[:100]:
         expected = "promoter" if response.score >= 9 else "passive" if response.score >= 7 else "detractor"
         assert response.category == expected
+
+
+def test_the_sweep_finds_nothing_to_do_in_the_demo_data(db):
+    """Seeded answers count as processed: starting the demo must not open cases for old answers."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+    from freezegun import freeze_time
+
+    from followups.services import sweep_lost_work
+
+    call_command("seed_demo", responses=600, contacts=60)
+    cases = FollowUp.objects.count()
+    with freeze_time(timezone.now() + timedelta(minutes=5)):
+        assert sweep_lost_work() == 0
+    assert FollowUp.objects.count() == cases
