@@ -1,4 +1,5 @@
-"""The respondent's flow and the follow-up step on SQLite, as `make demo` runs them.
+"""The staff pages of the demo company, the respondent's flow and the follow-up step on SQLite,
+as `make demo` runs them.
 
 Run by tests/test_sqlite_demo.py in a process of its own (the test suite's database is
 PostgreSQL): `KRINGLOOP_ENV=development KRINGLOOP_DEMO_DIR=<tmp> python -m tests.sqlite_answer_flow`.
@@ -11,6 +12,14 @@ import os
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 
+# What an admin opens first in the demo; each must answer 200 on SQLite.
+STAFF_PAGES = ["dashboard", "dashboard_followup_health", "comment_list", "targets", "export_responses_csv",
+               "export_breakdown_csv", "campaign_list", "campaign_create", "contact_list", "contact_lists",
+               "contact_import", "followup_mine", "followup_queue", "tag_list", "routing_rule_list", "routing_test",
+               "sla_settings", "improvement_list", "improvement_create", "outbox", "audit_log", "user_list",
+               "webhook_endpoint_list", "profile"]
+
+
 def main() -> dict:
     import django
 
@@ -18,12 +27,23 @@ def main() -> dict:
     from django.core.management import call_command
     from django.db import connection
     from django.test import Client
+    from django.urls import reverse
 
     call_command("migrate", verbosity=0)
     from followups.models import FollowUp
     from followups.services import response_process
     from surveys.models import Campaign, Contact, Invitation, Response
 
+    call_command("seed_demo", responses=400, contacts=40, verbosity=0)
+    staff = Client()
+    assert staff.login(username="admin", password="demo")
+    pages = {}
+    for name in STAFF_PAGES:
+        pages[name] = staff.get(reverse(name)).status_code
+    case = FollowUp.objects.filter(owner__username="agent").order_by("-pk").first()
+    campaign_page = Campaign.objects.order_by("pk").first()
+    for name, args in (("followup_detail", [case.pk]), ("campaign_detail", [campaign_page.pk])):
+        pages[name] = staff.get(reverse(name, args=args)).status_code
     campaign = Campaign.objects.create(name="Demo check", status=Campaign.Status.ACTIVE)
     invitation = Invitation.objects.create(campaign=campaign, contact=Contact.objects.create(email="c@demo.example"),
                                            status=Invitation.Status.SENT)
@@ -34,7 +54,7 @@ def main() -> dict:
     response = Response.objects.get(invitation=invitation)
     response_process(response_id=response.pk)
     invitation.refresh_from_db()
-    return {"vendor": connection.vendor, "answer_status": answered.status_code, "location": answered["Location"],
+    return {"vendor": connection.vendor, "pages": pages, "answer_status": answered.status_code, "location": answered["Location"],
             "why_status": why.status_code, "details_status": details.status_code,
             "comment": Response.objects.get(pk=response.pk).comment,
             "answered_at_is_submitted_at": invitation.answered_at == response.submitted_at,
