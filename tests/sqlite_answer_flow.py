@@ -51,6 +51,10 @@ def main() -> dict:
     answered = client.post(f"/s/{invitation.token}/", {"score": 3})
     why = client.get(answered["Location"])
     details = client.post(answered["Location"], {"comment": "Slow support"})
+    campaign.anonymous_link_enabled = True
+    campaign.save()
+    anonymous = client.post(f"/a/{campaign.anonymous_token}/", {"score": 10})
+    pages["anonymous_why"] = client.get(anonymous["Location"]).status_code
     response = Response.objects.get(invitation=invitation)
     response_process(response_id=response.pk)
     invitation.refresh_from_db()
