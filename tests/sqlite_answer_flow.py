@@ -8,6 +8,7 @@ Prints one JSON object.
 
 import json
 import os
+from datetime import timedelta
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -28,10 +29,11 @@ def main() -> dict:
     from django.db import connection
     from django.test import Client
     from django.urls import reverse
+    from django.utils import timezone
 
     call_command("migrate", verbosity=0)
     from followups.models import FollowUp
-    from followups.services import response_process
+    from followups.services import response_process, sweep_lost_work
     from surveys.models import Campaign, Contact, Invitation, Response
 
     call_command("seed_demo", responses=400, contacts=40, verbosity=0)
@@ -57,12 +59,17 @@ def main() -> dict:
     pages["anonymous_why"] = client.get(anonymous["Location"]).status_code
     response = Response.objects.get(invitation=invitation)
     response_process(response_id=response.pk)
+    # An answer whose hand-off was lost: the sweep's batch path (ids as an IN list on SQLite).
+    lost = Response.objects.create(campaign=campaign, score=2, category="detractor", kind=campaign.kind,
+                                   channel="web", submitted_at=timezone.now() - timedelta(minutes=5))
+    swept = sweep_lost_work()
     invitation.refresh_from_db()
     return {"vendor": connection.vendor, "pages": pages, "answer_status": answered.status_code, "location": answered["Location"],
             "why_status": why.status_code, "details_status": details.status_code,
             "comment": Response.objects.get(pk=response.pk).comment,
             "answered_at_is_submitted_at": invitation.answered_at == response.submitted_at,
-            "status": invitation.status, "case": FollowUp.objects.filter(response=response).exists()}
+            "status": invitation.status, "case": FollowUp.objects.filter(response=response).exists(),
+            "swept": swept, "lost_case": FollowUp.objects.filter(response=lost).exists()}
 
 
 if __name__ == "__main__":

@@ -22,5 +22,6 @@ def test_the_staff_pages_the_respondent_and_the_follow_up_step_work_on_the_demos
     assert {name: status for name, status in result.pop("pages").items() if status != 200} == {}
     assert result == {"vendor": "sqlite", "answer_status": 302, "location": result["location"], "why_status": 200,
                       "details_status": 302, "comment": "Slow support", "answered_at_is_submitted_at": True,
-                      "status": "answered", "case": True}
+                      "status": "answered", "case": True, "swept": result["swept"], "lost_case": True}
+    assert result["swept"] >= 1
     assert result["location"].endswith("/why/")
