@@ -2,11 +2,14 @@
 
 from collections import defaultdict
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import EmailMultiAlternatives
 from django.db.models import F, Window
 from django.db.models.functions import RowNumber
 from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
 
 from core.i18n import user_language, user_languages
 from core.mail import absolute_url, render_email, send_many_once, send_once
@@ -112,6 +115,13 @@ def send_escalation(*, followup: FollowUp, level: int, recipient) -> None:
                            language=user_language(recipient))
     send_once(key=f"followup-escalation:{followup.pk}:{level}:{recipient.pk}", kind="followup_escalation",
               message=message)
+
+
+def default_reply_subject(followup: FollowUp) -> str:
+    """The subject a reply starts with, in the language the customer answered in (the agent may change it)."""
+    language = followup.response.language if followup.response.language in dict(settings.LANGUAGES) else None
+    with translation.override(language or settings.LANGUAGE_CODE):
+        return _("About your feedback to %(company)s") % {"company": settings.COMPANY_NAME}
 
 
 def send_customer_reply(*, event: FollowUpEvent):

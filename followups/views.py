@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from core.audit import audit_log
 from core.roles import ADMIN, AGENT, admin_required, agent_required
-from followups import routing, services
+from followups import emails, routing, services
 from followups.forms import (AttemptForm, BulkReassignForm, NoteForm, ReassignForm, ReplyForm, RoutingRuleForm,
                              RoutingTestForm, SLAForm, StatusForm, TagForm, TagsForm)
 from followups.models import FollowUp, Improvement, RootCauseTag, RoutingRule, SLAPolicy
@@ -125,7 +125,7 @@ def followup_detail(request, pk: int):
         "tags": TagsForm(prefix="tags", initial={"tags": list(case.tags.all())}),
         "status": StatusForm(prefix="status", initial={"status": case.status, "outcome": case.outcome}),
         "reassign": ReassignForm(prefix="reassign", candidates=_candidates(case)),
-        "reply": ReplyForm(prefix="reply"),
+        "reply": ReplyForm(prefix="reply", initial={"subject": emails.default_reply_subject(case)}),
     }
     if request.method == "POST":
         action = request.POST.get("action", "")

@@ -85,3 +85,15 @@ def test_the_sweep_sends_a_reply_whose_task_was_lost(agent, case, mailoutbox):
     sweep_unrouted_responses()
     sweep_unrouted_responses()
     assert [m.to for m in mailoutbox] == [[case.contact.email]]
+
+
+def test_the_reply_starts_with_a_subject_in_the_language_the_customer_answered_in(client, agent, case, settings):
+    from surveys.models import Response
+
+    client.force_login(agent)
+    Response.objects.filter(pk=case.response_id).update(language="nl")
+    page = client.get(f"/followups/{case.pk}/").content.decode()
+    assert f'value="Over uw feedback aan {settings.COMPANY_NAME}"' in page
+    english = FollowUpFactory(owner=agent, team=case.team, response=ResponseFactory(score=3, language="en"))
+    page = client.get(f"/followups/{english.pk}/").content.decode()
+    assert f'value="About your feedback to {settings.COMPANY_NAME}"' in page
