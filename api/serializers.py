@@ -33,7 +33,7 @@ class ContactSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Contact
-        fields = ["id", "email", "name", "external_id", "company", "language", "attributes", "account_owner",
+        fields = ["id", "email", "name", "external_id", "company", "phone", "language", "attributes", "account_owner",
                   "opted_out_at", "undeliverable_at", "created_at", "updated_at"]
         read_only_fields = fields
 
@@ -67,6 +67,8 @@ class ContactRowSerializer(serializers.Serializer):
     external_id = serializers.CharField(max_length=100, required=False, allow_blank=True, allow_null=True,
                                         help_text="Your system's id for the contact (unique).")
     company = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    phone = serializers.CharField(max_length=40, required=False, allow_blank=True,
+                                  help_text="For the callback: shown on the case as a number to call.")
     language = serializers.ChoiceField(choices=LANGUAGES, required=False, allow_blank=True)
     account_owner = serializers.CharField(max_length=254, required=False, allow_blank=True,
                                           help_text="Username or e-mail address of an active staff user.")

@@ -73,7 +73,7 @@ def token_revoke(*, token: ApiToken, actor) -> bool:
 
 
 # --- Contacts ----------------------------------------------------------------------------------
-FIELDS = ("email", "name", "external_id", "company", "language", "account_owner", "opted_out")
+FIELDS = ("email", "name", "external_id", "company", "phone", "language", "account_owner", "opted_out")
 # Column names for the contact fields that no attribute name can take (attribute names are printable).
 FIELD_COLUMNS = {name: f"\x00{name}" for name in FIELDS}
 

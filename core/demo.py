@@ -176,6 +176,7 @@ def _contacts(rng, count, people):
         batch.append(Contact(
             email=f"{first.lower()}.{last.lower().replace(' ', '')}.{i}@{rng.choice(COMPANIES).lower().replace(' ', '')}.example",
             name=f"{first} {last}", external_id=f"CRM-{10000 + i}", company=rng.choice(COMPANIES),
+            phone=f"+44 7700 900{i % 1000:03d}",  # Ofcom's range for fiction: nobody real is called
             attributes={"plan": plan, "region": _weighted(rng, REGIONS), "size": SIZES[plan]},
             language=language, account_owner=rng.choice(owners),
         ))

@@ -172,7 +172,7 @@ class ContactForm(forms.ModelForm):
 
     class Meta:
         model = Contact
-        fields = ["email", "name", "external_id", "company", "language", "account_owner"]
+        fields = ["email", "name", "external_id", "company", "phone", "language", "account_owner"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

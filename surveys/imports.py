@@ -29,7 +29,7 @@ User = get_user_model()
 
 FIELDS = {
     "email": gettext_lazy("E-mail"), "name": gettext_lazy("Name"), "external_id": gettext_lazy("External id"),
-    "company": gettext_lazy("Company"), "language": gettext_lazy("Language (en/nl)"),
+    "company": gettext_lazy("Company"), "phone": gettext_lazy("Phone"), "language": gettext_lazy("Language (en/nl)"),
     "account_owner": gettext_lazy("Account owner (username or e-mail)"),
     "opted_out": gettext_lazy("Opted out (yes/no)"), "attribute": gettext_lazy("Segment attribute"),
     "ignore": gettext_lazy("Ignore"),
@@ -37,7 +37,9 @@ FIELDS = {
 GUESSES = {"email": "email", "e-mail": "email", "mail": "email", "email address": "email", "name": "name",
            "full name": "name", "naam": "name", "external_id": "external_id", "external id": "external_id",
            "id": "external_id", "customer id": "external_id", "company": "company", "account": "company",
-           "bedrijf": "company", "language": "language", "taal": "language", "lang": "language",
+           "bedrijf": "company", "phone": "phone", "telephone": "phone", "phone number": "phone",
+           "mobile": "phone", "tel": "phone", "telefoon": "phone", "telefoonnummer": "phone", "mobiel": "phone",
+           "language": "language", "taal": "language", "lang": "language",
            "account_owner": "account_owner", "owner": "account_owner", "account owner": "account_owner",
            "opted_out": "opted_out", "opted out": "opted_out", "unsubscribed": "opted_out"}
 TRUE, FALSE = {"yes", "y", "true", "1", "ja"}, {"no", "n", "false", "0", "nee", ""}
@@ -231,7 +233,7 @@ def _check_row(row, line, index, mapping, match_on, seen: Seen, owners) -> tuple
         seen.external_ids.setdefault(external_id, line)
     return {
         "line": line, "email": email, "name": data.get("name", "")[:200], "external_id": external_id or None,
-        "company": data.get("company", "")[:200], "language": language or None,
+        "company": data.get("company", "")[:200], "phone": data.get("phone", "")[:40], "language": language or None,
         "account_owner_id": owners.get(owner.lower()) if owner else None,
         "opted_out": (opted in TRUE) if "opted_out" in data else None, "attributes": attributes,
     }, []
@@ -339,8 +341,8 @@ def import_confirm(*, import_record: ContactImport, actor, list_name: str = "") 
 
 def _apply(contact: Contact, row: dict, now) -> None:
     contact.email = row["email"]
-    for name in ("name", "company"):
-        if row[name]:
+    for name in ("name", "company", "phone"):
+        if row.get(name):  # an empty cell keeps what we have (rows checked before "phone" existed lack it)
             setattr(contact, name, row[name])
     if row["external_id"]:
         contact.external_id = row["external_id"]
@@ -356,7 +358,7 @@ def _apply(contact: Contact, row: dict, now) -> None:
     contact.updated_at = now
 
 
-UPDATED_FIELDS = ["email", "name", "company", "external_id", "language", "account_owner_id", "opted_out_at",
+UPDATED_FIELDS = ["email", "name", "company", "phone", "external_id", "language", "account_owner_id", "opted_out_at",
                   "attributes", "updated_at"]
 
 

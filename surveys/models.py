@@ -42,6 +42,7 @@ class Contact(models.Model):
     name = models.CharField(_("name"), max_length=200, blank=True)
     external_id = models.CharField(_("external id"), max_length=100, null=True, blank=True)
     company = models.CharField(_("company"), max_length=200, blank=True)
+    phone = models.CharField(_("phone"), max_length=40, blank=True)  # for the callback; shown as a tel: link
     # Segment attributes (plan, region, account size …), free-form keys set by imports.
     attributes = models.JSONField(_("segment attributes"), default=dict, blank=True)
     language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES, default="en")

@@ -29,7 +29,7 @@ def contact_export(*, contact: Contact, actor) -> dict:
     data = {
         "contact": {
             "id": contact.pk, "email": contact.email, "name": contact.name, "external_id": contact.external_id,
-            "company": contact.company, "attributes": contact.attributes, "language": contact.language,
+            "company": contact.company, "phone": contact.phone, "attributes": contact.attributes, "language": contact.language,
             "account_owner": contact.account_owner.get_username() if contact.account_owner else None,
             "opted_out_at": _iso(contact.opted_out_at), "undeliverable_at": _iso(contact.undeliverable_at),
             "erased_at": _iso(contact.erased_at), "created_at": _iso(contact.created_at),
@@ -81,6 +81,7 @@ def contact_erase(*, contact: Contact, actor) -> Contact:
         contact.name = ""
         contact.external_id = None
         contact.company = ""
+        contact.phone = ""
         contact.account_owner = None
         contact.erased_at = timezone.now()
         contact.opted_out_at = contact.opted_out_at or contact.erased_at

@@ -78,7 +78,7 @@ def test_upsert_creates_and_updates_by_email_and_counts_them(api):
     response = _upsert(api, [
         {"email": "KNOWN@example.com", "name": "Known Customer", "attributes": {"plan": "pro"}},
         {"email": "new@example.com", "name": "New", "company": "Acme", "language": "nl", "account_owner": "olga",
-         "external_id": "crm-7"},
+         "external_id": "crm-7", "phone": "+31 6 1234 5678"},
     ])
     assert response.status_code == 200, response.json()
     assert response.json() == {"created": 1, "updated": 1, "errors": []}
@@ -86,7 +86,8 @@ def test_upsert_creates_and_updates_by_email_and_counts_them(api):
     assert known.name == "Known Customer"
     assert known.attributes == {"plan": "pro", "region": "EU"}  # merged
     new = Contact.objects.get(email="new@example.com")
-    assert (new.company, new.language, new.account_owner, new.external_id) == ("Acme", "nl", owner, "crm-7")
+    assert (new.company, new.language, new.account_owner, new.external_id, new.phone) == (
+        "Acme", "nl", owner, "crm-7", "+31 6 1234 5678")
     assert AuditLog.objects.filter(action="contacts.upserted", data__created=1, data__updated=1).count() == 1
 
 

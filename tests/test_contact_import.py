@@ -285,3 +285,17 @@ def test_a_confirmation_with_nothing_to_import_creates_no_list(client, admin):
     assert response.status_code == 400 and "No row can be imported" in response.content.decode()
     record.refresh_from_db()
     assert record.status == "mapped" and not ContactList.objects.exists()
+
+
+def test_a_phone_column_is_recognised_and_kept_and_an_empty_cell_keeps_the_old_number(client, admin, db):
+    client.force_login(admin)
+    known = ContactFactory(email="dirk@example.com", phone="+31 20 000 0000")
+    content = b"email,Telefoon\nnew@example.com,+31 6 1111 2222\ndirk@example.com,\n"
+    _upload(client, content)
+    record = ContactImport.objects.latest("pk")
+    page = client.get(f"/contacts/import/{record.pk}/").content.decode()
+    assert '<option value="phone" selected>' in page  # the Dutch header is guessed
+    _check, done = _import(client, content, {"match_on": "email", "col_0": "email", "col_1": "phone"})
+    assert Contact.objects.get(email="new@example.com").phone == "+31 6 1111 2222"
+    known.refresh_from_db()
+    assert known.phone == "+31 20 000 0000"

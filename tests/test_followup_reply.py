@@ -97,3 +97,12 @@ def test_the_reply_starts_with_a_subject_in_the_language_the_customer_answered_i
     english = FollowUpFactory(owner=agent, team=case.team, response=ResponseFactory(score=3, language="en"))
     page = client.get(f"/followups/{english.pk}/").content.decode()
     assert f'value="About your feedback to {settings.COMPANY_NAME}"' in page
+
+
+def test_the_case_page_offers_the_customers_phone_as_a_link_to_call(client, agent, case):
+    from surveys.models import Contact
+
+    client.force_login(agent)
+    assert "tel:" not in client.get(f"/followups/{case.pk}/").content.decode()
+    Contact.objects.filter(pk=case.contact_id).update(phone="+31 6 1234 5678")
+    assert 'href="tel:+31612345678"' in client.get(f"/followups/{case.pk}/").content.decode()

@@ -12,7 +12,8 @@ from tests.factories import ContactFactory, ResponseFactory
 
 @pytest.fixture
 def customer(db):
-    contact = ContactFactory(email="jane@example.com", name="Jane Doe", external_id="CRM-1", company="Initech")
+    contact = ContactFactory(email="jane@example.com", name="Jane Doe", external_id="CRM-1", company="Initech",
+                             phone="+31 6 1234 5678")
     response = ResponseFactory(contact=contact, score=3, comment="Call me on 0612345678, I am furious")
     case = FollowUp.objects.create(response=response, contact=contact, category="detractor",
                                    due_at=response.submitted_at)
@@ -27,7 +28,7 @@ def test_admin_downloads_everything_about_a_contact(client, admin, customer):
     assert response.status_code == 200
     assert response["Content-Disposition"].startswith("attachment")
     data = json.loads(response.content)
-    assert data["contact"]["email"] == "jane@example.com"
+    assert data["contact"]["email"] == "jane@example.com" and data["contact"]["phone"] == "+31 6 1234 5678"
     assert data["responses"][0]["score"] == 3
     assert "furious" in data["responses"][0]["comment"]
     assert data["followups"][0]["history"][0]["text"] == "Jane's husband answered"
@@ -40,8 +41,8 @@ def test_erasure_removes_personal_data_and_keeps_the_score(client, admin, custom
     assert response.status_code == 302
     customer.refresh_from_db()
     assert customer.erased_at is not None and customer.opted_out_at is not None
-    assert (customer.email, customer.name, customer.external_id, customer.company) == (
-        f"erased-{customer.pk}@invalid", "", None, "")
+    assert (customer.email, customer.name, customer.external_id, customer.company, customer.phone) == (
+        f"erased-{customer.pk}@invalid", "", None, "", "")
     assert customer.attributes["plan"] == "pro"
     kept = Response.objects.get(contact=customer)
     assert kept.score == 3 and kept.category == "detractor" and kept.comment == ""
