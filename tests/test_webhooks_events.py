@@ -40,7 +40,7 @@ def others(db):
 
 def test_a_new_answer_is_reported_once_with_its_follow_up(everything, others, settings):
     settings.SITE_URL = "https://nps.example.com"
-    contact = ContactFactory(email="ann@example.com", external_id="crm-42", company="Ann BV")
+    contact = ContactFactory(email="ann@example.com", external_id="crm-42", company="Ann BV", phone="+31 6 1234 5678")
     response = ResponseFactory(contact=contact, score=3, comment="Too slow")
     services.response_process(response_id=response.pk)
     services.response_process(response_id=response.pk)  # a duplicate task: nothing new
@@ -58,6 +58,7 @@ def test_a_new_answer_is_reported_once_with_its_follow_up(everything, others, se
                                 "url": f"https://nps.example.com/campaigns/{response.campaign.pk}/"}
     assert data["touchpoint"]["name"] == response.touchpoint.name
     assert data["contact"]["email"] == "ann@example.com" and data["contact"]["external_id"] == "crm-42"
+    assert data["contact"]["phone"] == "+31 6 1234 5678"
     assert data["contact"]["url"] == f"https://nps.example.com/contacts/{contact.pk}/"
 
 

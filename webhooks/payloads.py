@@ -24,7 +24,8 @@ def contact_data(contact) -> dict | None:
     if contact is None:
         return None
     return {"id": contact.pk, "email": contact.email, "name": contact.name, "external_id": contact.external_id,
-            "company": contact.company, "language": contact.language, "url": _url("contact_detail", contact.pk)}
+            "company": contact.company, "phone": contact.phone, "language": contact.language,
+            "url": _url("contact_detail", contact.pk)}
 
 
 def response_data(response) -> dict:
