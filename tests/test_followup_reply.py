@@ -105,4 +105,6 @@ def test_the_case_page_offers_the_customers_phone_as_a_link_to_call(client, agen
     client.force_login(agent)
     assert "tel:" not in client.get(f"/followups/{case.pk}/").content.decode()
     Contact.objects.filter(pk=case.contact_id).update(phone="+31 6 1234 5678")
-    assert 'href="tel:+31612345678"' in client.get(f"/followups/{case.pk}/").content.decode()
+    page = client.get(f"/followups/{case.pk}/").content.decode()
+    assert page.count('href="tel:+31612345678"') == 2  # the customer card, and first thing on a phone
+    assert "Call Jan &lt;b&gt;de Vries&lt;/b&gt; · +31 6 1234 5678" in page
