@@ -68,6 +68,11 @@ class Contact(models.Model):
         return self.name or self.email
 
     @property
+    def tel_url(self) -> str:
+        """The phone number as a link to call it ("" without one): tel: with the spaces taken out."""
+        return f"tel:{self.phone.replace(' ', '')}" if self.phone else ""
+
+    @property
     def can_be_emailed(self) -> bool:
         return self.opted_out_at is None and self.undeliverable_at is None and self.erased_at is None
 
