@@ -6,11 +6,13 @@ PYTHON ?= python3
 PORT ?= 8000
 export PORT
 
-.PHONY: demo test install install-dev assets bench chaos e2e clean help messages
+.PHONY: demo test lint fmt install install-dev assets bench chaos e2e clean help messages
 
 help:
 	@echo "make demo   - install everything and run Kringloop on http://127.0.0.1:$(PORT) (SQLite, file broker, outbox)"
-	@echo "make test   - run the test suite against PostgreSQL and Redis on localhost"
+	@echo "make test   - lint, then run the test suite against PostgreSQL and Redis on localhost"
+	@echo "make lint   - ruff (lint and format check) and import-linter (the layers)"
+	@echo "make fmt    - fix what ruff can fix and format the tree"
 	@echo "make bench  - performance benchmark (PostgreSQL, Redis, gunicorn, Celery)"
 	@echo "make chaos  - fault-injection run (kills the worker and restarts Redis under load)"
 
@@ -35,8 +37,18 @@ demo: install
 	KRINGLOOP_ENV=development $(PY) manage.py seed_demo
 	KRINGLOOP_ENV=development $(PY) manage.py rundemo --port $(PORT)
 
-test: install-dev
+test: install-dev lint
 	KRINGLOOP_ENV=test $(PY) -m pytest $(PYTEST_ARGS)
+
+# Lint, format check and the layer contract (pyproject.toml); `make fmt` fixes what can be fixed.
+lint: install-dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
+
+fmt: install-dev
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
 
 bench: install-dev
 	$(PY) -m tests.load.bench $(BENCH_ARGS)

@@ -26,13 +26,17 @@ def token_list(request):
 def token_create(request):
     form = ApiTokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        token, secret = services.token_create(name=form.cleaned_data["name"], scopes=form.cleaned_data["scopes"],
-                                              actor=request.user)
+        token, secret = services.token_create(
+            name=form.cleaned_data["name"], scopes=form.cleaned_data["scopes"], actor=request.user
+        )
         # Rendered, not redirected: the secret is never stored, so this answer is the only place it appears.
         return render(request, "api/token_created.html", {"token": token, "secret": secret})
-    return render(request, "core/form_page.html", {"form": form, "title": _("New API token"),
-                                                   "back_url": reverse("api_token_list")},
-                  status=400 if request.method == "POST" else 200)
+    return render(
+        request,
+        "core/form_page.html",
+        {"form": form, "title": _("New API token"), "back_url": reverse("api_token_list")},
+        status=400 if request.method == "POST" else 200,
+    )
 
 
 @admin_required
@@ -40,6 +44,7 @@ def token_create(request):
 def token_revoke(request, pk: int):
     token = get_object_or_404(ApiToken, pk=pk)
     if services.token_revoke(token=token, actor=request.user):
-        messages.success(request, _("Revoked the token %(name)s; calls with it are refused from now on.")
-                         % {"name": token.name})
+        messages.success(
+            request, _("Revoked the token %(name)s; calls with it are refused from now on.") % {"name": token.name}
+        )
     return redirect("api_token_list")

@@ -76,19 +76,29 @@ class NpsQuery(StrictQuery):
     """The dashboard's filters, with the same names and meaning (scoring.queries.parse_filters)."""
 
     extra = set()
-    period = serializers.ChoiceField(choices=[*PERIODS, "custom"], default="90d",
-                                     help_text="The last 30, 90 or 365 days up to today, or custom (start, end).")
+    period = serializers.ChoiceField(
+        choices=[*PERIODS, "custom"],
+        default="90d",
+        help_text="The last 30, 90 or 365 days up to today, or custom (start, end).",
+    )
     start = serializers.DateField(required=False, help_text="With period=custom: the first day.")
     end = serializers.DateField(required=False, help_text="With period=custom: the last day (inclusive).")
-    kind = serializers.ChoiceField(choices=KINDS, default=Campaign.Kind.RELATIONAL,
-                                   help_text="Relational and transactional NPS are reported apart; all mixes them.")
+    kind = serializers.ChoiceField(
+        choices=KINDS,
+        default=Campaign.Kind.RELATIONAL,
+        help_text="Relational and transactional NPS are reported apart; all mixes them.",
+    )
     campaign = _id("Campaign id.")
     touchpoint = _id("Touchpoint id.")
     team = _id("Team id.")
     channel = serializers.ChoiceField(choices=Campaign.Channel.choices, required=False)
     language = serializers.ChoiceField(choices=LANGUAGES, required=False)
-    segment = serializers.CharField(max_length=300, required=False, trim_whitespace=False,
-                                    help_text="A segment attribute and its value: attribute=value (plan=pro).")
+    segment = serializers.CharField(
+        max_length=300,
+        required=False,
+        trim_whitespace=False,
+        help_text="A segment attribute and its value: attribute=value (plan=pro).",
+    )
 
     def validate_segment(self, value):
         key, _sep, text = value.partition("=")

@@ -16,13 +16,19 @@ class Cursor(CursorPagination):
         if raw in (None, ""):
             return self.page_size
         if not raw.isdigit() or not 1 <= int(raw) <= self.max_page_size:
-            raise ValidationError({self.page_size_query_param: [
-                _("Give a whole number from 1 to %(max)s.") % {"max": self.max_page_size}]})
+            raise ValidationError(
+                {
+                    self.page_size_query_param: [
+                        _("Give a whole number from 1 to %(max)s.") % {"max": self.max_page_size}
+                    ]
+                }
+            )
         return int(raw)
 
     def decode_cursor(self, request):
         try:
             return super().decode_cursor(request)
         except NotFound:
-            raise ValidationError({self.cursor_query_param: [
-                _("Invalid cursor: use the “next” or “previous” link of an earlier page.")]}) from None
+            raise ValidationError(
+                {self.cursor_query_param: [_("Invalid cursor: use the “next” or “previous” link of an earlier page.")]}
+            ) from None

@@ -42,7 +42,8 @@ def responses(params: dict):
 
 def response_detail():
     return Response.objects.prefetch_related(
-        Prefetch("answers", queryset=Answer.objects.select_related("question").order_by("question__order", "pk")))
+        Prefetch("answers", queryset=Answer.objects.select_related("question").order_by("question__order", "pk"))
+    )
 
 
 def followups(params: dict):
@@ -64,4 +65,5 @@ def followups(params: dict):
 
 def followup_detail():
     return FollowUp.objects.select_related("owner").prefetch_related(
-        "tags", Prefetch("events", queryset=FollowUpEvent.objects.select_related("actor")))
+        "tags", Prefetch("events", queryset=FollowUpEvent.objects.select_related("actor"))
+    )

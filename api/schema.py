@@ -12,8 +12,10 @@ from api.permissions import required_scope
 class ErrorSerializer(serializers.Serializer):
     detail = serializers.CharField(help_text="What went wrong, readable by a person.")
     errors = serializers.DictField(
-        required=False, child=serializers.JSONField(),
-        help_text="Invalid input only: the messages per field (`non_field_errors` for the request as a whole).")
+        required=False,
+        child=serializers.JSONField(),
+        help_text="Invalid input only: the messages per field (`non_field_errors` for the request as a whole).",
+    )
 
 
 ERRORS = {
@@ -38,15 +40,20 @@ class ApiAutoSchema(AutoSchema):
         if required_scope(self.view, self.method) is None:
             return responses  # the schema and docs themselves
         codes = ["401", "403", "429"]
-        if self.method in ("POST", "PUT", "PATCH") or self._is_list_view() or self.get_filter_backends() \
-                or getattr(self.view, "query_serializer", None):
+        if (
+            self.method in ("POST", "PUT", "PATCH")
+            or self._is_list_view()
+            or self.get_filter_backends()
+            or getattr(self.view, "query_serializer", None)
+        ):
             codes.insert(0, "400")
         if "{" in self.path:
             codes.append("404")
         for code in codes:
             if code not in responses:
                 responses[code] = self._get_response_for_code(
-                    OpenApiResponse(ErrorSerializer, description=ERRORS[code]), code, direction=direction)
+                    OpenApiResponse(ErrorSerializer, description=ERRORS[code]), code, direction=direction
+                )
         return dict(sorted(responses.items()))
 
 
@@ -55,9 +62,12 @@ class BearerTokenScheme(OpenApiAuthenticationExtension):
     name = "bearerToken"
 
     def get_security_definition(self, auto_schema):
-        return {"type": "http", "scheme": "bearer",
-                "description": "An API token (`kl_…`) created by an admin under API tokens. Each operation "
-                               "names the scope it needs."}
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "An API token (`kl_…`) created by an admin under API tokens. Each operation "
+            "names the scope it needs.",
+        }
 
 
 class ContactRowListField(OpenApiSerializerFieldExtension):
@@ -67,5 +77,9 @@ class ContactRowListField(OpenApiSerializerFieldExtension):
 
     def map_serializer_field(self, auto_schema, direction):
         component = auto_schema.resolve_serializer(self.target.child, direction)
-        return {"type": "array", "items": component.ref, "minItems": self.target.min_length or 1,
-                "maxItems": self.target.max_length}
+        return {
+            "type": "array",
+            "items": component.ref,
+            "minItems": self.target.min_length or 1,
+            "maxItems": self.target.max_length,
+        }

@@ -9,7 +9,7 @@ from followups.models import FollowUp, FollowUpEvent
 from scoring.queries import valid_key
 from surveys.models import Answer, Contact, Invitation, Response
 
-MAX_ID = 2 ** 63 - 1
+MAX_ID = 2**63 - 1
 MAX_ATTRIBUTES = 50
 LANGUAGES = [code for code, _name in settings.LANGUAGES]
 
@@ -17,8 +17,11 @@ LANGUAGES = [code for code, _name in settings.LANGUAGES]
 def flat_errors(detail, prefix: str = "") -> list[str]:
     """DRF's nested error detail as "field: message" lines."""
     if isinstance(detail, dict):
-        return [line for key, value in detail.items()
-                for line in flat_errors(value, key if key != "non_field_errors" else prefix)]
+        return [
+            line
+            for key, value in detail.items()
+            for line in flat_errors(value, key if key != "non_field_errors" else prefix)
+        ]
     if isinstance(detail, list):
         return [line for value in detail for line in flat_errors(value, prefix)]
     return [f"{prefix}: {detail}" if prefix else str(detail)]
@@ -26,15 +29,30 @@ def flat_errors(detail, prefix: str = "") -> list[str]:
 
 # --- Contacts ----------------------------------------------------------------------------------
 class ContactSerializer(serializers.ModelSerializer):
-    account_owner = serializers.SlugRelatedField(slug_field="username", read_only=True,
-                                                 help_text="Username of the staff member who owns the account.")
-    attributes = serializers.DictField(child=serializers.CharField(), read_only=True,
-                                       help_text="Segment attributes (plan, region …).")
+    account_owner = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, help_text="Username of the staff member who owns the account."
+    )
+    attributes = serializers.DictField(
+        child=serializers.CharField(), read_only=True, help_text="Segment attributes (plan, region …)."
+    )
 
     class Meta:
         model = Contact
-        fields = ["id", "email", "name", "external_id", "company", "phone", "language", "attributes", "account_owner",
-                  "opted_out_at", "undeliverable_at", "created_at", "updated_at"]
+        fields = [
+            "id",
+            "email",
+            "name",
+            "external_id",
+            "company",
+            "phone",
+            "language",
+            "attributes",
+            "account_owner",
+            "opted_out_at",
+            "undeliverable_at",
+            "created_at",
+            "updated_at",
+        ]
         read_only_fields = fields
 
 
@@ -51,7 +69,8 @@ class ContactRowList(serializers.ListSerializer):
         if len(data) > self.max_length:
             raise serializers.ValidationError(
                 _("At most %(max)s contacts per call; this one has %(count)s. Split it into several calls.")
-                % {"max": self.max_length, "count": len(data)})
+                % {"max": self.max_length, "count": len(data)}
+            )
         rows = []
         for item in data:
             try:
@@ -64,20 +83,36 @@ class ContactRowList(serializers.ListSerializer):
 class ContactRowSerializer(serializers.Serializer):
     email = serializers.EmailField(max_length=254)
     name = serializers.CharField(max_length=200, required=False, allow_blank=True)
-    external_id = serializers.CharField(max_length=100, required=False, allow_blank=True, allow_null=True,
-                                        help_text="Your system's id for the contact (unique).")
+    external_id = serializers.CharField(
+        max_length=100,
+        required=False,
+        allow_blank=True,
+        allow_null=True,
+        help_text="Your system's id for the contact (unique).",
+    )
     company = serializers.CharField(max_length=200, required=False, allow_blank=True)
-    phone = serializers.CharField(max_length=40, required=False, allow_blank=True,
-                                  help_text="For the callback: shown on the case as a number to call.")
+    phone = serializers.CharField(
+        max_length=40,
+        required=False,
+        allow_blank=True,
+        help_text="For the callback: shown on the case as a number to call.",
+    )
     language = serializers.ChoiceField(choices=LANGUAGES, required=False, allow_blank=True)
-    account_owner = serializers.CharField(max_length=254, required=False, allow_blank=True,
-                                          help_text="Username or e-mail address of an active staff user.")
+    account_owner = serializers.CharField(
+        max_length=254,
+        required=False,
+        allow_blank=True,
+        help_text="Username or e-mail address of an active staff user.",
+    )
     opted_out = serializers.BooleanField(
-        required=False, help_text="true opts the contact out; false never opts a contact back in.")
+        required=False, help_text="true opts the contact out; false never opts a contact back in."
+    )
     attributes = serializers.DictField(
-        child=serializers.CharField(max_length=200, allow_blank=True), required=False,
+        child=serializers.CharField(max_length=200, allow_blank=True),
+        required=False,
         help_text=f"Segment attributes, at most {MAX_ATTRIBUTES}; names of 1–80 printable characters. "
-                  "Merged into the stored ones.")
+        "Merged into the stored ones.",
+    )
 
     class Meta:
         list_serializer_class = ContactRowList
@@ -88,13 +123,17 @@ class ContactRowSerializer(serializers.Serializer):
         bad = [key for key in value if not valid_key(key)]
         if bad:
             raise serializers.ValidationError(
-                _("Invalid attribute name “%(name)s”: use 1–80 printable characters.") % {"name": bad[0][:80]})
+                _("Invalid attribute name “%(name)s”: use 1–80 printable characters.") % {"name": bad[0][:80]}
+            )
         return value
 
 
 class ContactUpsertSerializer(serializers.Serializer):
-    match_on = serializers.ChoiceField(choices=["email", "external_id"], default="email",
-                                       help_text="Find existing contacts by e-mail address or by external id.")
+    match_on = serializers.ChoiceField(
+        choices=["email", "external_id"],
+        default="email",
+        help_text="Find existing contacts by e-mail address or by external id.",
+    )
     contacts = ContactRowSerializer(many=True, max_length=1000, min_length=1)
 
 
@@ -111,17 +150,26 @@ class ContactUpsertResultSerializer(serializers.Serializer):
 
 # --- Triggered surveys -------------------------------------------------------------------------
 class TriggerSerializer(serializers.Serializer):
-    campaign = serializers.IntegerField(min_value=1, max_value=MAX_ID, required=False,
-                                        help_text="A transactional e-mail campaign that is sending or active.")
-    touchpoint = serializers.SlugField(max_length=80, required=False,
-                                       help_text="Instead of `campaign`: the touchpoint's slug, whose one active "
-                                                 "transactional e-mail campaign is used.")
+    campaign = serializers.IntegerField(
+        min_value=1,
+        max_value=MAX_ID,
+        required=False,
+        help_text="A transactional e-mail campaign that is sending or active.",
+    )
+    touchpoint = serializers.SlugField(
+        max_length=80,
+        required=False,
+        help_text="Instead of `campaign`: the touchpoint's slug, whose one active "
+        "transactional e-mail campaign is used.",
+    )
     contact = serializers.IntegerField(min_value=1, max_value=MAX_ID, required=False, help_text="Contact id.")
     email = serializers.EmailField(max_length=254, required=False, help_text="Instead of `contact`.")
     external_id = serializers.CharField(max_length=100, required=False, help_text="Instead of `contact`.")
-    key = serializers.CharField(max_length=200, required=False,
-                                help_text="Idempotency key (or the `Idempotency-Key` header): the same key "
-                                          "returns the same invitation.")
+    key = serializers.CharField(
+        max_length=200,
+        required=False,
+        help_text="Idempotency key (or the `Idempotency-Key` header): the same key returns the same invitation.",
+    )
 
     def validate_key(self, value):
         if not value.isprintable():
@@ -141,8 +189,7 @@ class InvitationSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Invitation
-        fields = ["id", "campaign", "contact", "key", "status", "skip_reason", "created_at", "sent_at",
-                  "answered_at"]
+        fields = ["id", "campaign", "contact", "key", "status", "skip_reason", "created_at", "sent_at", "answered_at"]
         read_only_fields = fields
 
 
@@ -162,8 +209,22 @@ class AnswerSerializer(serializers.ModelSerializer):
 class ResponseSerializer(serializers.ModelSerializer):
     class Meta:
         model = Response
-        fields = ["id", "campaign", "contact", "invitation", "score", "category", "comment", "kind", "touchpoint",
-                  "team", "channel", "language", "submitted_at", "updated_at"]
+        fields = [
+            "id",
+            "campaign",
+            "contact",
+            "invitation",
+            "score",
+            "category",
+            "comment",
+            "kind",
+            "touchpoint",
+            "team",
+            "channel",
+            "language",
+            "submitted_at",
+            "updated_at",
+        ]
         read_only_fields = fields
 
 
@@ -178,15 +239,32 @@ class ResponseDetailSerializer(ResponseSerializer):
 # --- Follow-ups --------------------------------------------------------------------------------
 class FollowUpSerializer(serializers.ModelSerializer):
     owner = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    tags = serializers.SlugRelatedField(slug_field="name", many=True, read_only=True,
-                                        help_text="Root-cause tags.")
+    tags = serializers.SlugRelatedField(slug_field="name", many=True, read_only=True, help_text="Root-cause tags.")
     overdue = serializers.SerializerMethodField()
 
     class Meta:
         model = FollowUp
-        fields = ["id", "response", "contact", "category", "status", "owner", "team", "due_at", "overdue",
-                  "escalation_level", "at_risk", "first_contact_at", "closed_at", "closed_reason",
-                  "resolution_summary", "outcome", "tags", "created_at", "updated_at"]
+        fields = [
+            "id",
+            "response",
+            "contact",
+            "category",
+            "status",
+            "owner",
+            "team",
+            "due_at",
+            "overdue",
+            "escalation_level",
+            "at_risk",
+            "first_contact_at",
+            "closed_at",
+            "closed_reason",
+            "resolution_summary",
+            "outcome",
+            "tags",
+            "created_at",
+            "updated_at",
+        ]
         read_only_fields = fields
 
     def get_overdue(self, case: FollowUp) -> bool:
@@ -196,8 +274,9 @@ class FollowUpSerializer(serializers.ModelSerializer):
 
 
 class FollowUpEventSerializer(serializers.ModelSerializer):
-    actor = serializers.SlugRelatedField(slug_field="username", read_only=True,
-                                         help_text="The staff member; null for the system and the API.")
+    actor = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, help_text="The staff member; null for the system and the API."
+    )
 
     class Meta:
         model = FollowUpEvent
@@ -214,14 +293,19 @@ class FollowUpDetailSerializer(FollowUpSerializer):
 
 
 class FollowUpUpdateSerializer(serializers.Serializer):
-    status = serializers.ChoiceField(choices=FollowUp.Status.choices, required=False,
-                                     help_text="new → in_progress → contacted → resolved, or closed from any "
-                                               "open status; resolved and closed cases can be reopened "
-                                               "(in_progress).")
-    reason = serializers.CharField(max_length=200, required=False, allow_blank=True,
-                                   help_text="Needed to close a case without contact.")
-    summary = serializers.CharField(max_length=5000, required=False, allow_blank=True,
-                                    help_text="Needed to resolve a case.")
+    status = serializers.ChoiceField(
+        choices=FollowUp.Status.choices,
+        required=False,
+        help_text="new → in_progress → contacted → resolved, or closed from any "
+        "open status; resolved and closed cases can be reopened "
+        "(in_progress).",
+    )
+    reason = serializers.CharField(
+        max_length=200, required=False, allow_blank=True, help_text="Needed to close a case without contact."
+    )
+    summary = serializers.CharField(
+        max_length=5000, required=False, allow_blank=True, help_text="Needed to resolve a case."
+    )
     outcome = serializers.CharField(max_length=200, required=False, allow_blank=True)
 
     def validate(self, attrs):
@@ -241,8 +325,9 @@ class NpsResultSerializer(serializers.Serializer):
     passives = serializers.IntegerField()
     detractors = serializers.IntegerField()
     nps = serializers.FloatField(allow_null=True, help_text="Exact NPS (−100 to 100); null without answers.")
-    nps_rounded = serializers.IntegerField(source="nps_display", allow_null=True,
-                                           help_text="As the dashboard shows it.")
+    nps_rounded = serializers.IntegerField(
+        source="nps_display", allow_null=True, help_text="As the dashboard shows it."
+    )
     margin = serializers.FloatField(allow_null=True, help_text="95 % margin of error, in NPS points.")
     too_few = serializers.BooleanField(help_text="Fewer answers than the minimum for a meaningful NPS.")
 
@@ -254,5 +339,4 @@ class NpsSummarySerializer(serializers.Serializer):
     current = NpsResultSerializer()
     previous = NpsResultSerializer(help_text="The period of the same length just before.")
     delta = serializers.FloatField(allow_null=True)
-    significant = serializers.BooleanField(help_text="The change is real at 95 % and both periods have enough "
-                                                     "answers.")
+    significant = serializers.BooleanField(help_text="The change is real at 95 % and both periods have enough answers.")

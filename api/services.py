@@ -53,9 +53,13 @@ def token_create(*, name: str, scopes: list[str], actor) -> tuple[ApiToken, str]
         prefix, raw = tokens.new_token()
         try:
             with transaction.atomic():
-                token = ApiToken.objects.create(name=name.strip()[:100], prefix=prefix,
-                                                secret_hash=tokens.secret_hash(raw),
-                                                scopes=sorted(set(scopes)), created_by=actor)
+                token = ApiToken.objects.create(
+                    name=name.strip()[:100],
+                    prefix=prefix,
+                    secret_hash=tokens.secret_hash(raw),
+                    scopes=sorted(set(scopes)),
+                    created_by=actor,
+                )
                 audit_log(actor=actor, action="api_token.created", target=token, data={"scopes": token.scopes})
             return token, raw
         except IntegrityError:
@@ -92,7 +96,7 @@ def _cells(row: dict) -> tuple[list[str], dict[str, str], list[str]]:
     values = {name: row.get(name) for name in FIELDS}
     values["opted_out"] = "yes" if values["opted_out"] is True else ""
     headers = [FIELD_COLUMNS[name] for name in FIELDS] + list(attributes)
-    mapping = {FIELD_COLUMNS[name]: name for name in FIELDS} | {key: "attribute" for key in attributes}
+    mapping = {FIELD_COLUMNS[name]: name for name in FIELDS} | dict.fromkeys(attributes, "attribute")
     cells = [str(values[name] or "") for name in FIELDS] + [str(value) for value in attributes.values()]
     return headers, mapping, cells
 
@@ -114,8 +118,9 @@ def contacts_upsert(*, rows: list[tuple[dict | None, list[str]]], match_on: str,
             report.add_error(line, problems)
             continue
         headers, mapping, cells = _cells(row)
-        clean, problems = imports._check_row(cells, line, {h: i for i, h in enumerate(headers)}, mapping,
-                                             match_on, seen, owners)
+        clean, problems = imports._check_row(
+            cells, line, {h: i for i, h in enumerate(headers)}, mapping, match_on, seen, owners
+        )
         if problems:
             report.add_error(line, problems)
         else:
@@ -128,8 +133,12 @@ def contacts_upsert(*, rows: list[tuple[dict | None, list[str]]], match_on: str,
     target = SimpleNamespace(match_on=match_on, target_list_id=None)
     created, updated = imports._upsert_chunk(valid, target, report) if valid else (0, 0)
     report.errors.sort(key=lambda entry: entry["row"])
-    audit_log(actor=None, action="contacts.upserted", target=token,
-              data={"created": created, "updated": updated, "errors": report.error_count, "match_on": match_on})
+    audit_log(
+        actor=None,
+        action="contacts.upserted",
+        target=token,
+        data={"created": created, "updated": updated, "errors": report.error_count, "match_on": match_on},
+    )
     return UpsertResult(created=created, updated=updated, errors=report.errors)
 
 
@@ -157,14 +166,24 @@ def campaign_for_trigger(*, pk: int | None = None, touchpoint: str = "") -> Camp
         return campaign
     if not Touchpoint.objects.filter(slug=touchpoint).exists():
         raise Refused(_("No touchpoint with this slug."), field="touchpoint")
-    found = list(Campaign.objects.filter(touchpoint__slug=touchpoint, kind=Campaign.Kind.TRANSACTIONAL,
-                                         channel=Campaign.Channel.EMAIL, status__in=sending.SENDS)[:2])
+    found = list(
+        Campaign.objects.filter(
+            touchpoint__slug=touchpoint,
+            kind=Campaign.Kind.TRANSACTIONAL,
+            channel=Campaign.Channel.EMAIL,
+            status__in=sending.SENDS,
+        )[:2]
+    )
     if not found:
-        raise Refused(_("This touchpoint has no active transactional e-mail campaign."), field="touchpoint",
-                      conflict=True)
+        raise Refused(
+            _("This touchpoint has no active transactional e-mail campaign."), field="touchpoint", conflict=True
+        )
     if len(found) > 1:
-        raise Refused(_("This touchpoint has several active transactional campaigns; name one with “campaign”."),
-                      field="touchpoint", conflict=True)
+        raise Refused(
+            _("This touchpoint has several active transactional campaigns; name one with “campaign”."),
+            field="touchpoint",
+            conflict=True,
+        )
     return found[0]
 
 
@@ -185,29 +204,43 @@ def _recently_surveyed(contact_id: int, days: int, *, now, pending: bool, exclud
 
 def _same_request(invitation: Invitation, campaign: Campaign, contact: Contact) -> Triggered:
     if invitation.campaign_id != campaign.pk or invitation.contact_id != contact.pk:
-        raise Refused(_("This idempotency key was already used for another campaign or contact."), field="key",
-                      conflict=True)
+        raise Refused(
+            _("This idempotency key was already used for another campaign or contact."), field="key", conflict=True
+        )
     return Triggered(invitation=invitation, created=False)
 
 
-def trigger_replay(*, key: str, campaign: int | None = None, touchpoint: str = "", contact: int | None = None,
-                   email: str = "", external_id: str = "") -> Triggered | None:
+def trigger_replay(
+    *,
+    key: str,
+    campaign: int | None = None,
+    touchpoint: str = "",
+    contact: int | None = None,
+    email: str = "",
+    external_id: str = "",
+) -> Triggered | None:
     """The invitation an earlier call with this key made (None if none did), answered as it is
     whatever changed since (the campaign paused, a second campaign on the touchpoint). The same key
     for another campaign or contact is a conflict."""
-    invitation = (Invitation.objects.select_related("campaign__touchpoint", "contact")
-                  .filter(trigger_key=key).first())
+    invitation = Invitation.objects.select_related("campaign__touchpoint", "contact").filter(trigger_key=key).first()
     if invitation is None:
         return None
     made = invitation.campaign
-    same_campaign = made.pk == campaign if campaign is not None else (
-        made.touchpoint is not None and made.touchpoint.slug == touchpoint)
+    same_campaign = (
+        made.pk == campaign
+        if campaign is not None
+        else (made.touchpoint is not None and made.touchpoint.slug == touchpoint)
+    )
     who = invitation.contact
-    same_contact = who.pk == contact if contact is not None else (
-        who.email.lower() == email.strip().lower() if email else who.external_id == external_id)
+    same_contact = (
+        who.pk == contact
+        if contact is not None
+        else (who.email.lower() == email.strip().lower() if email else who.external_id == external_id)
+    )
     if not (same_campaign and same_contact):
-        raise Refused(_("This idempotency key was already used for another campaign or contact."), field="key",
-                      conflict=True)
+        raise Refused(
+            _("This idempotency key was already used for another campaign or contact."), field="key", conflict=True
+        )
     return Triggered(invitation=invitation, created=False)
 
 
@@ -223,13 +256,16 @@ def survey_trigger(*, campaign: Campaign, contact: Contact, key: str) -> Trigger
     if existing is not None:
         return _same_request(existing, campaign, contact)
     if campaign.kind != Campaign.Kind.TRANSACTIONAL:
-        raise Refused(_("Only transactional campaigns can be triggered; this one is relational."),
-                      field="campaign")
+        raise Refused(_("Only transactional campaigns can be triggered; this one is relational."), field="campaign")
     if campaign.channel != Campaign.Channel.EMAIL:
         raise Refused(_("Only e-mail campaigns send invitations."), field="campaign")
     if campaign.status not in sending.SENDS:
-        raise Refused(_("The campaign is %(status)s; activate it before triggering surveys.")
-                      % {"status": campaign.get_status_display().lower()}, field="campaign", conflict=True)
+        raise Refused(
+            _("The campaign is %(status)s; activate it before triggering surveys.")
+            % {"status": campaign.get_status_display().lower()},
+            field="campaign",
+            conflict=True,
+        )
     with transaction.atomic():
         # One trigger at a time per contact, so two calls with different keys cannot both pass
         # the quiet-period check.
@@ -239,14 +275,21 @@ def survey_trigger(*, campaign: Campaign, contact: Contact, key: str) -> Trigger
             return _same_request(existing, campaign, contact)
         now = timezone.now()
         reason = sending.skip_reason(contact)
-        if not reason and campaign.quiet_period_days and _recently_surveyed(
-                contact.pk, campaign.quiet_period_days, now=now, pending=True):
+        if (
+            not reason
+            and campaign.quiet_period_days
+            and _recently_surveyed(contact.pk, campaign.quiet_period_days, now=now, pending=True)
+        ):
             reason = sending.quiet_reason(campaign.quiet_period_days)
         try:
             with transaction.atomic():
-                invitation = Invitation.objects.create(campaign=campaign, contact=contact, trigger_key=key,
-                                                       status=Status.SKIPPED if reason else Status.QUEUED,
-                                                       skip_reason=reason)
+                invitation = Invitation.objects.create(
+                    campaign=campaign,
+                    contact=contact,
+                    trigger_key=key,
+                    status=Status.SKIPPED if reason else Status.QUEUED,
+                    skip_reason=reason,
+                )
         except IntegrityError:
             # The same key for another contact, committed since our check: that call won.
             existing = Invitation.objects.filter(trigger_key=key).first()
@@ -265,9 +308,12 @@ def trigger_send(*, invitation_id: int) -> str:
     The row stays locked while the message goes out, so a duplicate task waits, then finds it sent.
     """
     with transaction.atomic():
-        invitation = (Invitation.objects.select_for_update(skip_locked=True, of=("self",))
-                      .select_related("campaign", "contact")
-                      .filter(pk=invitation_id, wave__isnull=True).first())
+        invitation = (
+            Invitation.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("campaign", "contact")
+            .filter(pk=invitation_id, wave__isnull=True)
+            .first()
+        )
         if invitation is None:
             return ""
         if invitation.status != Status.QUEUED:
@@ -280,8 +326,13 @@ def trigger_send(*, invitation_id: int) -> str:
         now = timezone.now()
         # Checked again at send time: an opt-out, bounce or other survey since the trigger wins.
         reason = sending.skip_reason(invitation.contact)
-        if not reason and campaign.quiet_period_days and _recently_surveyed(
-                invitation.contact_id, campaign.quiet_period_days, now=now, pending=False, exclude=invitation.pk):
+        if (
+            not reason
+            and campaign.quiet_period_days
+            and _recently_surveyed(
+                invitation.contact_id, campaign.quiet_period_days, now=now, pending=False, exclude=invitation.pk
+            )
+        ):
             reason = sending.quiet_reason(campaign.quiet_period_days)
         if reason:
             return _skip(invitation, reason)
@@ -292,14 +343,16 @@ def trigger_send(*, invitation_id: int) -> str:
         except Exception as error:  # noqa: BLE001 - every error is classified, as in surveys.sending
             if sending.is_transient(error):
                 raise sending.TransientSendError(sending._describe(error)) from error
-            Invitation.objects.filter(pk=invitation.pk).update(status=Status.FAILED,
-                                                               failure_reason=sending._describe(error))
+            Invitation.objects.filter(pk=invitation.pk).update(
+                status=Status.FAILED, failure_reason=sending._describe(error)
+            )
             logger.warning("Triggered invitation %s failed: %s", invitation.pk, sending._describe(error))
             return Status.FAILED
         finally:
             connection.close()
         Invitation.objects.filter(pk=invitation.pk).update(
-            status=Status.SENT, sent_at=now, provider_message_id=sending.message_id_of(message)[:200])
+            status=Status.SENT, sent_at=now, provider_message_id=sending.message_id_of(message)[:200]
+        )
     return Status.SENT
 
 
@@ -311,7 +364,8 @@ def _skip(invitation: Invitation, reason: str) -> str:
 def trigger_give_up(*, invitation_id: int, reason: str) -> None:
     """After the last retry: the invitation failed (it is not tried again)."""
     Invitation.objects.filter(pk=invitation_id, wave__isnull=True, status=Status.QUEUED).update(
-        status=Status.FAILED, failure_reason=f"Gave up after repeated temporary errors: {reason}"[:1000])
+        status=Status.FAILED, failure_reason=f"Gave up after repeated temporary errors: {reason}"[:1000]
+    )
 
 
 SWEEP_AFTER = timedelta(minutes=15)  # longer than a send task's early retries take
@@ -322,9 +376,17 @@ def trigger_sweep(*, now=None, limit: int = 500) -> int:
     was down at commit), or their campaign was paused and is sending again. Sending twice is
     harmless (trigger_send sends only a queued row, under its lock)."""
     now = now or timezone.now()
-    ids = list(Invitation.objects.filter(wave__isnull=True, trigger_key__isnull=False, status=Status.QUEUED,
-                                         created_at__lt=now - SWEEP_AFTER, campaign__status__in=sending.SENDS)
-               .order_by("pk").values_list("pk", flat=True)[:limit])
+    ids = list(
+        Invitation.objects.filter(
+            wave__isnull=True,
+            trigger_key__isnull=False,
+            status=Status.QUEUED,
+            created_at__lt=now - SWEEP_AFTER,
+            campaign__status__in=sending.SENDS,
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)[:limit]
+    )
     with transaction.atomic():
         for pk in ids:
             enqueue_on_commit(SEND_TASK, pk)
@@ -332,14 +394,17 @@ def trigger_sweep(*, now=None, limit: int = 500) -> int:
 
 
 # --- Follow-ups --------------------------------------------------------------------------------
-def followup_update(*, followup: FollowUp, status: str = "", reason: str = "", summary: str = "",
-                    outcome: str = "") -> FollowUp:
+def followup_update(
+    *, followup: FollowUp, status: str = "", reason: str = "", summary: str = "", outcome: str = ""
+) -> FollowUp:
     """Change a case's status (and outcome) through followups.services, as staff do in the product.
     A transition the case's status does not allow is a conflict; a missing reason or summary is not."""
     to = status or followup.status
     if to != followup.status and to not in ALLOWED.get(followup.status, set()):
-        raise Refused(_("A %(current)s case cannot become %(to)s.")
-                      % {"current": followup.get_status_display().lower(),
-                         "to": FollowUp.Status(to).label.lower()}, field="status", conflict=True)
-    return followup_transition(followup=followup, to=to, actor=None, reason=reason, summary=summary,
-                               outcome=outcome)
+        raise Refused(
+            _("A %(current)s case cannot become %(to)s.")
+            % {"current": followup.get_status_display().lower(), "to": FollowUp.Status(to).label.lower()},
+            field="status",
+            conflict=True,
+        )
+    return followup_transition(followup=followup, to=to, actor=None, reason=reason, summary=summary, outcome=outcome)

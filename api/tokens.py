@@ -43,4 +43,5 @@ def token_touch(token: ApiToken) -> None:
     if token.last_used_at is not None and token.last_used_at >= now - TOUCH_EVERY:
         return  # recent enough: no write on every call
     ApiToken.objects.filter(pk=token.pk).filter(
-        Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - TOUCH_EVERY)).update(last_used_at=now)
+        Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - TOUCH_EVERY)
+    ).update(last_used_at=now)

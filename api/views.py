@@ -18,12 +18,30 @@ from api.errors import Conflict
 from api.filters import ContactQuery, FollowUpQuery, NpsQuery, ResponseQuery
 from api.pagination import Cursor
 from api.schema import ErrorSerializer
-from api.scopes import (CONTACTS_READ, CONTACTS_WRITE, FOLLOWUPS_READ, FOLLOWUPS_WRITE, NPS_READ, RESPONSES_READ,
-                        SURVEYS_TRIGGER)
-from api.serializers import (ContactSerializer, ContactUpsertResultSerializer, ContactUpsertSerializer,
-                             FollowUpDetailSerializer, FollowUpEventSerializer, FollowUpSerializer,
-                             FollowUpUpdateSerializer, InvitationSerializer, NoteSerializer, NpsSummarySerializer,
-                             ResponseDetailSerializer, ResponseSerializer, TriggerSerializer)
+from api.scopes import (
+    CONTACTS_READ,
+    CONTACTS_WRITE,
+    FOLLOWUPS_READ,
+    FOLLOWUPS_WRITE,
+    NPS_READ,
+    RESPONSES_READ,
+    SURVEYS_TRIGGER,
+)
+from api.serializers import (
+    ContactSerializer,
+    ContactUpsertResultSerializer,
+    ContactUpsertSerializer,
+    FollowUpDetailSerializer,
+    FollowUpEventSerializer,
+    FollowUpSerializer,
+    FollowUpUpdateSerializer,
+    InvitationSerializer,
+    NoteSerializer,
+    NpsSummarySerializer,
+    ResponseDetailSerializer,
+    ResponseSerializer,
+    TriggerSerializer,
+)
 from followups.services import followup_add_note
 from scoring.queries import nps_summary, parse_filters
 from surveys.unsubscribe import contact_opt_out
@@ -88,8 +106,9 @@ class ContactUpsert(APIView):
         More than 1,000 rows, or no list at all, is a 400 and stores nothing."""
         upsert = ContactUpsertSerializer(data=request.data)
         upsert.is_valid(raise_exception=True)
-        result = services.contacts_upsert(rows=upsert.validated_data["contacts"],
-                                          match_on=upsert.validated_data["match_on"], token=request.auth)
+        result = services.contacts_upsert(
+            rows=upsert.validated_data["contacts"], match_on=upsert.validated_data["match_on"], token=request.auth
+        )
         return Response(ContactUpsertResultSerializer(result).data)
 
 
@@ -123,14 +142,24 @@ class SurveyTrigger(APIView):
     required_scopes = {"POST": SURVEYS_TRIGGER}
 
     @extend_schema(
-        request=TriggerSerializer, tags=["surveys"],
-        parameters=[OpenApiParameter("Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER,
-                                     description="Instead of `key` in the body.")],
-        responses={201: OpenApiResponse(InvitationSerializer, description="A new invitation: queued, or skipped "
-                                                                          "with its reason."),
-                   200: OpenApiResponse(InvitationSerializer, description="This key was used before: the "
-                                                                          "invitation it made."),
-                   409: CONFLICT})
+        request=TriggerSerializer,
+        tags=["surveys"],
+        parameters=[
+            OpenApiParameter(
+                "Idempotency-Key",
+                OpenApiTypes.STR,
+                OpenApiParameter.HEADER,
+                description="Instead of `key` in the body.",
+            )
+        ],
+        responses={
+            201: OpenApiResponse(
+                InvitationSerializer, description="A new invitation: queued, or skipped with its reason."
+            ),
+            200: OpenApiResponse(InvitationSerializer, description="This key was used before: the invitation it made."),
+            409: CONFLICT,
+        },
+    )
     def post(self, request):
         """Survey one contact with a transactional campaign, after an event ("support ticket closed").
 
@@ -147,13 +176,16 @@ class SurveyTrigger(APIView):
             if replay is not None:
                 return Response(InvitationSerializer(replay.invitation).data, status=status.HTTP_200_OK)
             campaign = services.campaign_for_trigger(pk=data.get("campaign"), touchpoint=data.get("touchpoint", ""))
-            contact = services.contact_lookup(pk=data.get("contact"), email=data.get("email", ""),
-                                              external_id=data.get("external_id", ""))
+            contact = services.contact_lookup(
+                pk=data.get("contact"), email=data.get("email", ""), external_id=data.get("external_id", "")
+            )
             result = services.survey_trigger(campaign=campaign, contact=contact, key=key)
         except services.Refused as refusal:
             raise _refused(refusal) from None
-        return Response(InvitationSerializer(result.invitation).data,
-                        status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK)
+        return Response(
+            InvitationSerializer(result.invitation).data,
+            status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK,
+        )
 
 
 @extend_schema_view(get=extend_schema(tags=["surveys"]))
@@ -215,8 +247,9 @@ class FollowUpDetail(generics.RetrieveAPIView):
     def get_queryset(self):
         return queries.followup_detail()
 
-    @extend_schema(request=FollowUpUpdateSerializer, responses={200: FollowUpDetailSerializer, 409: CONFLICT},
-                   tags=["followups"])
+    @extend_schema(
+        request=FollowUpUpdateSerializer, responses={200: FollowUpDetailSerializer, 409: CONFLICT}, tags=["followups"]
+    )
     def patch(self, request, pk: int):
         """Change the status of a case, by the same rules as in the product: closing needs a
         `reason`, resolving a `summary`; a transition the status does not allow is a 409."""
@@ -256,6 +289,16 @@ class NpsSummary(APIView):
         if filters.errors:  # cannot happen after NpsQuery; a safety net, never a silent default
             raise ValidationError({"non_field_errors": [str(error) for error in filters.errors]})
         summary = nps_summary(filters)
-        return Response(NpsSummarySerializer({
-            "start": filters.start, "end": filters.end, "kind": filters.kind, "current": summary.current,
-            "previous": summary.previous, "delta": summary.delta, "significant": summary.significant}).data)
+        return Response(
+            NpsSummarySerializer(
+                {
+                    "start": filters.start,
+                    "end": filters.end,
+                    "kind": filters.kind,
+                    "current": summary.current,
+                    "previous": summary.previous,
+                    "delta": summary.delta,
+                    "significant": summary.significant,
+                }
+            ).data
+        )

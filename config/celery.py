@@ -1,7 +1,6 @@
 """The Celery app. Workers and beat: `celery -A config worker` / `celery -A config beat`."""
 
 import os
-
 import threading
 
 from celery import Celery, bootsteps
@@ -30,8 +29,9 @@ class AnswerDispatcher(bootsteps.StartStopStep):
         if not handoff.enabled():
             return
         self.stop_event.clear()
-        self.thread = threading.Thread(target=handoff.dispatch_loop, args=(self.stop_event,),
-                                       name="answer-dispatcher", daemon=True)
+        self.thread = threading.Thread(
+            target=handoff.dispatch_loop, args=(self.stop_event,), name="answer-dispatcher", daemon=True
+        )
         self.thread.start()
 
     def stop(self, worker):

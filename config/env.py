@@ -60,7 +60,5 @@ def env_list(name: str, default: list[str]) -> list[str]:
 def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
     value = os.environ.get(name, default).strip().lower()
     if value not in choices:
-        raise ImproperlyConfigured(
-            f"Environment variable {name}={value!r} must be one of: {', '.join(choices)}."
-        )
+        raise ImproperlyConfigured(f"Environment variable {name}={value!r} must be one of: {', '.join(choices)}.")
     return value

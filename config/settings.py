@@ -131,11 +131,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # once per connection instead of on every execution. README: Performance.
     # Behind a pooler that cannot keep prepared statements (PgBouncer in transaction mode before 1.21),
     # set DB_PREPARED_STATEMENTS=false.
-    DATABASES["default"].setdefault("OPTIONS", {}).update({
-        "server_side_binding": True, "prepare_threshold": 5 if env_bool("DB_PREPARED_STATEMENTS", True) else None})
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"server_side_binding": True, "prepare_threshold": 5 if env_bool("DB_PREPARED_STATEMENTS", True) else None}
+    )
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The demo runs web, worker and beat as three processes on one SQLite file.
-    DATABASES["default"]["OPTIONS"] = {"timeout": 30, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"}
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": 30,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL;",
+    }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -145,12 +150,21 @@ if PRODUCTION and not REDIS_URL:
     raise ImproperlyConfigured("REDIS_URL is required in production (the shared cache for rate limits).")
 
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
-                          "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "kringloop")}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "kringloop"),
+        }
+    }
 else:
     # Development without Redis: a cache on disk that the web server, worker and beat share.
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-                          "LOCATION": str(DEMO_DIR / "cache")}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(DEMO_DIR / "cache"),
+        }
+    }
 
 _filesystem_broker = not (env_str("CELERY_BROKER_URL", "") or REDIS_URL)
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL or "filesystem://")
@@ -185,14 +199,13 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0.1, "in
 # `core.mail.OutboxBackend` stores every message in the database; admins read it at /outbox/.
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "core.mail.OutboxBackend" if not PRODUCTION else "")
 if PRODUCTION and not EMAIL_BACKEND:
-    raise ImproperlyConfigured(
-        "EMAIL_BACKEND is required in production, e.g. anymail.backends.postmark.EmailBackend."
-    )
+    raise ImproperlyConfigured("EMAIL_BACKEND is required in production, e.g. anymail.backends.postmark.EmailBackend.")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Kringloop <nps@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # The ESP's tracking webhook is protected by HTTP basic auth with this "user:password".
 ANYMAIL = {
-    "WEBHOOK_SECRET": env_str("ANYMAIL_WEBHOOK_SECRET") if PRODUCTION
+    "WEBHOOK_SECRET": env_str("ANYMAIL_WEBHOOK_SECRET")
+    if PRODUCTION
     else env_str("ANYMAIL_WEBHOOK_SECRET", f"kringloop:{SECRET_KEY[:24]}"),
 }
 # ESP credentials (e.g. POSTMARK_SERVER_TOKEN) are read by anymail from ANYMAIL_<ESP>_* variables.
@@ -236,7 +249,8 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
-        if PRODUCTION else "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if PRODUCTION
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
 WHITENOISE_AUTOREFRESH = not PRODUCTION  # serve straight from the finders outside production
@@ -305,7 +319,7 @@ REST_FRAMEWORK = {
 SPECTACULAR_SETTINGS = {
     "TITLE": "Kringloop API",
     "DESCRIPTION": "Contacts, transactional surveys, responses, follow-ups and NPS. Every call needs "
-                   "`Authorization: Bearer <token>`; admins create tokens with scopes under API tokens.",
+    "`Authorization: Bearer <token>`; admins create tokens with scopes under API tokens.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",

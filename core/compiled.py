@@ -28,8 +28,10 @@ class CompiledQuery:
     def _compile(self, arity: int) -> tuple[str, list]:
         if arity != len(self._kinds):
             raise TypeError(f"expected {len(self._kinds)} parameters, got {arity}")
-        markers = [-(2 ** 62) - i if kind is int else f"\x1fcompiled-query-parameter-{i}\x1f"
-                   for i, kind in enumerate(self._kinds)]
+        markers = [
+            -(2**62) - i if kind is int else f"\x1fcompiled-query-parameter-{i}\x1f"
+            for i, kind in enumerate(self._kinds)
+        ]
         sql, params = self._build(*markers).query.sql_with_params()
         slots = [markers.index(p) if type(p) in (str, int) and p in markers else None for p in params]
         missing = set(range(arity)) - {s for s in slots if s is not None}
@@ -63,8 +65,10 @@ class CompiledInsert:
     def _compile(self, connection) -> str:
         quote = connection.ops.quote_name
         meta = self._model._meta
-        return (f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in self._fields)}) "
-                f"VALUES ({', '.join(['%s'] * len(self._fields))}) RETURNING {quote(meta.pk.column)}")
+        return (
+            f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in self._fields)}) "
+            f"VALUES ({', '.join(['%s'] * len(self._fields))}) RETURNING {quote(meta.pk.column)}"
+        )
 
     def create(self, **values):
         """Like `Model.objects.create(**values)` (no signals are sent: nothing here listens to them)."""
@@ -95,7 +99,7 @@ def instances_from_row(row, *models, using: str = "default") -> list:
     instances, start = [], 0
     for model in models:
         converters = _converters(model, connection)
-        values = row[start:start + len(converters)]
+        values = row[start : start + len(converters)]
         start += len(converters)
         if values[0] is None:
             instances.append(None)

@@ -15,9 +15,13 @@ NAV_ITEMS = [
     (_("Routing"), "routing_rule_list", ADMIN),
 ]
 # Administration pages, in the user menu to keep the bar short.
-ADMIN_MENU = [(_("Users and teams"), "user_list"), (_("Outbox"), "outbox"), (_("Audit log"), "audit_log"),
-              (_("Webhooks"), "webhook_endpoint_list"),
-              (_("API tokens"), "api_token_list")]
+ADMIN_MENU = [
+    (_("Users and teams"), "user_list"),
+    (_("Outbox"), "outbox"),
+    (_("Audit log"), "audit_log"),
+    (_("Webhooks"), "webhook_endpoint_list"),
+    (_("API tokens"), "api_token_list"),
+]
 
 
 def navigation(request):
@@ -38,5 +42,9 @@ def navigation(request):
         for label, name in ADMIN_MENU:
             admin_items.append({"label": label, "url": reverse(name), "active": request.path.startswith(reverse(name))})
     role = user_role(user)
-    return {"nav_items": items, "admin_items": admin_items, "user_role": role,
-            "user_role_label": ROLE_LABELS.get(role, "")}
+    return {
+        "nav_items": items,
+        "admin_items": admin_items,
+        "user_role": role,
+        "user_role_label": ROLE_LABELS.get(role, ""),
+    }

@@ -17,21 +17,103 @@ from django.utils import timezone
 from core.demo_text import COMMENTS
 from core.models import Team, UserProfile
 from core.roles import assign_role
-from followups.models import (FollowUp, FollowUpEvent, Improvement, ImprovementLink, ImprovementNotice, RootCauseTag,
-                              RoutingRule)
-from surveys.models import (Answer, Campaign, Category, Contact, ContactList, Invitation, Question, Response, SendWave,
-                            Touchpoint)
+from followups.models import (
+    FollowUp,
+    FollowUpEvent,
+    Improvement,
+    ImprovementLink,
+    ImprovementNotice,
+    RootCauseTag,
+    RoutingRule,
+)
+from surveys.models import (
+    Answer,
+    Campaign,
+    Category,
+    Contact,
+    ContactList,
+    Invitation,
+    Question,
+    Response,
+    SendWave,
+    Touchpoint,
+)
 
 User = get_user_model()
 MARKER_CAMPAIGN = "Quarterly relationship NPS"
 
-FIRST_NAMES = ["Anna", "Bram", "Chloe", "Daan", "Emma", "Finn", "Gijs", "Hanna", "Isa", "Jesse", "Julia", "Lars",
-               "Lotte", "Milan", "Noah", "Olivia", "Pieter", "Roos", "Sam", "Sophie", "Thomas", "Vera", "Willem",
-               "Yara", "Zoë", "Liam", "Mia", "Lucas", "Nora", "Ruben"]
-LAST_NAMES = ["de Vries", "Jansen", "Bakker", "Visser", "Smit", "Meijer", "Mulder", "de Boer", "Bos", "Peters",
-              "Hendriks", "Dekker", "Smith", "Brown", "Taylor", "Wilson", "Clarke", "Evans", "Walker", "Hughes"]
-COMPANIES = ["Northwind", "Globex", "Initech", "Umbrella", "Hooli", "Vandelay", "Stark", "Wayne", "Tyrell", "Acme Retail",
-             "Blue Harbor", "Polder Tech", "Zuidas Finance", "Maas Logistics", "Delta Foods", "Orbit Media"]
+FIRST_NAMES = [
+    "Anna",
+    "Bram",
+    "Chloe",
+    "Daan",
+    "Emma",
+    "Finn",
+    "Gijs",
+    "Hanna",
+    "Isa",
+    "Jesse",
+    "Julia",
+    "Lars",
+    "Lotte",
+    "Milan",
+    "Noah",
+    "Olivia",
+    "Pieter",
+    "Roos",
+    "Sam",
+    "Sophie",
+    "Thomas",
+    "Vera",
+    "Willem",
+    "Yara",
+    "Zoë",
+    "Liam",
+    "Mia",
+    "Lucas",
+    "Nora",
+    "Ruben",
+]
+LAST_NAMES = [
+    "de Vries",
+    "Jansen",
+    "Bakker",
+    "Visser",
+    "Smit",
+    "Meijer",
+    "Mulder",
+    "de Boer",
+    "Bos",
+    "Peters",
+    "Hendriks",
+    "Dekker",
+    "Smith",
+    "Brown",
+    "Taylor",
+    "Wilson",
+    "Clarke",
+    "Evans",
+    "Walker",
+    "Hughes",
+]
+COMPANIES = [
+    "Northwind",
+    "Globex",
+    "Initech",
+    "Umbrella",
+    "Hooli",
+    "Vandelay",
+    "Stark",
+    "Wayne",
+    "Tyrell",
+    "Acme Retail",
+    "Blue Harbor",
+    "Polder Tech",
+    "Zuidas Finance",
+    "Maas Logistics",
+    "Delta Foods",
+    "Orbit Media",
+]
 PLANS = [("starter", 0.45), ("pro", 0.4), ("enterprise", 0.15)]
 REGIONS = [("EU", 0.55), ("NA", 0.3), ("APAC", 0.15)]
 SIZES = {"starter": "smb", "pro": "mid", "enterprise": "large"}
@@ -76,7 +158,7 @@ def _shares(campaign_key: str, age_days: float, plan: str) -> tuple[float, float
         promoters, detractors = (0.38, 0.32) if age_days > 120 else (0.52, 0.16)
     elif campaign_key == "onboarding":
         # A dip in the middle of the year (a rushed release), then recovery.
-        dip = math.exp(-((age_days - 180) / 45) ** 2)
+        dip = math.exp(-(((age_days - 180) / 45) ** 2))
         promoters, detractors = 0.5 - 0.2 * dip, 0.18 + 0.2 * dip
     else:
         promoters, detractors = 0.42 + 0.06 * t, 0.22 - 0.04 * t
@@ -91,15 +173,22 @@ def _reference_data():
     """Touchpoints and root causes as the migrations seed them (they may have been flushed since)."""
     for order, name in enumerate(["Sales", "Onboarding", "Support", "Billing", "Renewal"]):
         Touchpoint.objects.get_or_create(slug=name.lower(), defaults={"name": name, "order": order})
-    for name, slug in (("Process", "process"), ("Product", "product"), ("Price", "price"),
-                       ("Reputation", "reputation"), ("Emotional engagement", "emotional")):
+    for name, slug in (
+        ("Process", "process"),
+        ("Product", "product"),
+        ("Price", "price"),
+        ("Reputation", "reputation"),
+        ("Emotional engagement", "emotional"),
+    ):
         RootCauseTag.objects.get_or_create(slug=slug, defaults={"name": name})
 
 
 def _users():
     def user(username, first, last, role, password="demo"):
-        u, created = User.objects.get_or_create(username=username, defaults={
-            "first_name": first, "last_name": last, "email": f"{username}@kringloop.example"})
+        u, created = User.objects.get_or_create(
+            username=username,
+            defaults={"first_name": first, "last_name": last, "email": f"{username}@kringloop.example"},
+        )
         if created:
             u.set_password(password)
             u.save()
@@ -120,8 +209,17 @@ def _users():
     support, _ = Team.objects.get_or_create(name="Support", defaults={"lead": sam, "nps_target": 30})
     success.members.add(lena, agent, mila)
     support.members.add(sam, joris, agent)
-    return {"admin": admin, "agent": agent, "viewer": viewer, "lena": lena, "sam": sam, "mila": mila,
-            "joris": joris, "success": success, "support": support}
+    return {
+        "admin": admin,
+        "agent": agent,
+        "viewer": viewer,
+        "lena": lena,
+        "sam": sam,
+        "mila": mila,
+        "joris": joris,
+        "success": success,
+        "support": support,
+    }
 
 
 def _campaigns(people, touchpoints):
@@ -133,35 +231,76 @@ def _campaigns(people, touchpoints):
     ]
     campaigns = {}
     for key, name, kind, touchpoint, team, recurrence in specs:
-        campaign, created = Campaign.objects.get_or_create(name=name, defaults={
-            "kind": kind, "touchpoint": touchpoint, "team": team, "status": Campaign.Status.ACTIVE,
-            "recurrence_days": recurrence, "spread_days": 7 if recurrence else 0,
-            "why_question": "What is the main reason for your score?",
-            "promoter_link": "https://www.example.com/review" if key == "relational" else "",
-            "anonymous_link_enabled": key == "relational", "created_by": people["admin"],
-        })
+        campaign, created = Campaign.objects.get_or_create(
+            name=name,
+            defaults={
+                "kind": kind,
+                "touchpoint": touchpoint,
+                "team": team,
+                "status": Campaign.Status.ACTIVE,
+                "recurrence_days": recurrence,
+                "spread_days": 7 if recurrence else 0,
+                "why_question": "What is the main reason for your score?",
+                "promoter_link": "https://www.example.com/review" if key == "relational" else "",
+                "anonymous_link_enabled": key == "relational",
+                "created_by": people["admin"],
+            },
+        )
         campaigns[key] = campaign
         if created:
             if key == "support":
-                Question.objects.bulk_create([
-                    Question(campaign=campaign, order=1, kind=Question.Kind.CSAT, driver=Question.Driver.PROCESS,
-                             text="How satisfied were you with the support you received?", required=False),
-                    Question(campaign=campaign, order=2, kind=Question.Kind.EFFORT, driver=Question.Driver.PROCESS,
-                             text="How easy was it to get your issue resolved?", required=False),
-                ])
+                Question.objects.bulk_create(
+                    [
+                        Question(
+                            campaign=campaign,
+                            order=1,
+                            kind=Question.Kind.CSAT,
+                            driver=Question.Driver.PROCESS,
+                            text="How satisfied were you with the support you received?",
+                            required=False,
+                        ),
+                        Question(
+                            campaign=campaign,
+                            order=2,
+                            kind=Question.Kind.EFFORT,
+                            driver=Question.Driver.PROCESS,
+                            text="How easy was it to get your issue resolved?",
+                            required=False,
+                        ),
+                    ]
+                )
             elif key == "relational":
-                Question.objects.bulk_create([
-                    Question(campaign=campaign, order=1, kind=Question.Kind.SINGLE, driver=Question.Driver.PRODUCT,
-                             text="What matters most to you in our service?",
-                             choices=["Product quality", "Price", "Customer service", "Ease of use"]),
-                    Question(campaign=campaign, order=2, kind=Question.Kind.CSAT, driver=Question.Driver.PRICE,
-                             text="How satisfied are you with the value for money?"),
-                ])
+                Question.objects.bulk_create(
+                    [
+                        Question(
+                            campaign=campaign,
+                            order=1,
+                            kind=Question.Kind.SINGLE,
+                            driver=Question.Driver.PRODUCT,
+                            text="What matters most to you in our service?",
+                            choices=["Product quality", "Price", "Customer service", "Ease of use"],
+                        ),
+                        Question(
+                            campaign=campaign,
+                            order=2,
+                            kind=Question.Kind.CSAT,
+                            driver=Question.Driver.PRICE,
+                            text="How satisfied are you with the value for money?",
+                        ),
+                    ]
+                )
             else:
-                Question.objects.bulk_create([
-                    Question(campaign=campaign, order=1, kind=Question.Kind.CSAT, driver=Question.Driver.PROCESS,
-                             text="How satisfied are you with your onboarding?"),
-                ])
+                Question.objects.bulk_create(
+                    [
+                        Question(
+                            campaign=campaign,
+                            order=1,
+                            kind=Question.Kind.CSAT,
+                            driver=Question.Driver.PROCESS,
+                            text="How satisfied are you with your onboarding?",
+                        ),
+                    ]
+                )
     return campaigns
 
 
@@ -173,17 +312,22 @@ def _contacts(rng, count, people):
         plan = _weighted(rng, PLANS)
         first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
         language = "nl" if rng.random() < 0.3 else "en"
-        batch.append(Contact(
-            email=f"{first.lower()}.{last.lower().replace(' ', '')}.{i}@{rng.choice(COMPANIES).lower().replace(' ', '')}.example",
-            name=f"{first} {last}", external_id=f"CRM-{10000 + i}", company=rng.choice(COMPANIES),
-            phone=f"+44 7700 900{i % 1000:03d}",  # Ofcom's range for fiction: nobody real is called
-            attributes={"plan": plan, "region": _weighted(rng, REGIONS), "size": SIZES[plan]},
-            language=language, account_owner=rng.choice(owners),
-        ))
+        batch.append(
+            Contact(
+                email=f"{first.lower()}.{last.lower().replace(' ', '')}.{i}@{rng.choice(COMPANIES).lower().replace(' ', '')}.example",  # noqa: E501
+                name=f"{first} {last}",
+                external_id=f"CRM-{10000 + i}",
+                company=rng.choice(COMPANIES),
+                phone=f"+44 7700 900{i % 1000:03d}",  # Ofcom's range for fiction: nobody real is called
+                attributes={"plan": plan, "region": _weighted(rng, REGIONS), "size": SIZES[plan]},
+                language=language,
+                account_owner=rng.choice(owners),
+            )
+        )
     Contact.objects.bulk_create(batch, batch_size=2000)
     contacts = list(Contact.objects.order_by("id")[:count])
     demo_list, _ = ContactList.objects.get_or_create(name="All customers (demo import)")
-    demo_list.contacts.add(*contacts[:min(len(contacts), 5000)])
+    demo_list.contacts.add(*contacts[: min(len(contacts), 5000)])
     for contact in rng.sample(contacts, max(1, len(contacts) // 60)):
         contact.opted_out_at = timezone.now() - timedelta(days=rng.randint(1, 200))
     Contact.objects.bulk_update([c for c in contacts if c.opted_out_at], ["opted_out_at"])
@@ -197,22 +341,31 @@ def _answers_for(rng, response, questions):
             continue  # optional question skipped
         if q.kind == Question.Kind.CSAT:
             base = 2 + response.score / 3.3
-            answers.append(Answer(response=response, question=q, number=max(1, min(5, round(base + rng.uniform(-1, 1))))))
+            answers.append(
+                Answer(response=response, question=q, number=max(1, min(5, round(base + rng.uniform(-1, 1)))))
+            )
         elif q.kind == Question.Kind.EFFORT:
             base = 1 + (10 - response.score) / 1.8
-            answers.append(Answer(response=response, question=q, number=max(1, min(7, round(base + rng.uniform(-1, 1))))))
+            answers.append(
+                Answer(response=response, question=q, number=max(1, min(7, round(base + rng.uniform(-1, 1)))))
+            )
         elif q.kind == Question.Kind.SINGLE:
             weights = [0.3, 0.25, 0.25, 0.2] if response.score >= 7 else [0.15, 0.45, 0.3, 0.1]
             answers.append(Answer(response=response, question=q, text=_weighted(rng, list(zip(q.choices, weights)))))
     return answers
 
 
-def seed_demo(*, responses: int = 5000, contacts: int = 500, seed: int = 42, followups: bool = True,
-              stdout=None) -> DemoResult:
+def seed_demo(
+    *, responses: int = 5000, contacts: int = 500, seed: int = 42, followups: bool = True, stdout=None
+) -> DemoResult:
     """Create the demo company. Returns created=False when the demo data is already there."""
     if Campaign.objects.filter(name=MARKER_CAMPAIGN).exists() and Response.objects.exists():
-        return DemoResult(created=False, contacts=Contact.objects.count(), responses=Response.objects.count(),
-                          followups=FollowUp.objects.count())
+        return DemoResult(
+            created=False,
+            contacts=Contact.objects.count(),
+            responses=Response.objects.count(),
+            followups=FollowUp.objects.count(),
+        )
     rng = random.Random(seed)
     now = timezone.now()
     with transaction.atomic():
@@ -222,9 +375,18 @@ def seed_demo(*, responses: int = 5000, contacts: int = 500, seed: int = 42, fol
         campaigns = _campaigns(people, touchpoints)
         all_contacts = _contacts(rng, contacts, people)
         questions = {key: list(c.questions.all()) for key, c in campaigns.items()}
-        waves = {key: SendWave.objects.get_or_create(campaign=c, number=1, defaults={
-            "scheduled_for": now - timedelta(days=365), "started_at": now - timedelta(days=365),
-            "finished_at": now - timedelta(days=364)})[0] for key, c in campaigns.items()}
+        waves = {
+            key: SendWave.objects.get_or_create(
+                campaign=c,
+                number=1,
+                defaults={
+                    "scheduled_for": now - timedelta(days=365),
+                    "started_at": now - timedelta(days=365),
+                    "finished_at": now - timedelta(days=364),
+                },
+            )[0]
+            for key, c in campaigns.items()
+        }
         _routing_rules(people, campaigns)
 
     weights = [("relational", 0.4), ("support", 0.4), ("onboarding", 0.2)]
@@ -257,26 +419,52 @@ def _response_chunk(rng, size, now, campaigns, waves, questions, contacts, weigh
         plan = contact.attributes.get("plan", "pro")
         score = _score(rng, *_shares(key, age_days, plan))
         sent = submitted - timedelta(hours=rng.randint(1, 72))
-        invitations.append(Invitation(campaign=campaign, wave=None, contact=contact, status=Invitation.Status.ANSWERED,
-                                      sent_at=sent, answered_at=submitted))
+        invitations.append(
+            Invitation(
+                campaign=campaign,
+                wave=None,
+                contact=contact,
+                status=Invitation.Status.ANSWERED,
+                sent_at=sent,
+                answered_at=submitted,
+            )
+        )
         meta.append((key, campaign, contact, score, submitted))
     # Delivered but unanswered invitations, so response rates are realistic (~35 %).
     unanswered = []
-    for key, campaign, contact, score, submitted in meta:
+    for _key, campaign, _contact, _s, submitted in meta:
         for _ in range(2 if rng.random() < 0.85 else 1):
-            unanswered.append(Invitation(campaign=campaign, contact=rng.choice(contacts), status=Invitation.Status.SENT,
-                                         sent_at=submitted - timedelta(hours=rng.randint(1, 500))))
+            unanswered.append(
+                Invitation(
+                    campaign=campaign,
+                    contact=rng.choice(contacts),
+                    status=Invitation.Status.SENT,
+                    sent_at=submitted - timedelta(hours=rng.randint(1, 500)),
+                )
+            )
     Invitation.objects.bulk_create(invitations, batch_size=2000)
     Invitation.objects.bulk_create(unanswered, batch_size=2000)
-    for invitation, (key, campaign, contact, score, submitted) in zip(invitations, meta):
+    for invitation, (_key, campaign, contact, score, submitted) in zip(invitations, meta):
         category = _category(score)
         language = contact.language
         comment = rng.choice(COMMENTS[language][category]) if rng.random() < 0.7 else ""
-        responses.append(Response(
-            campaign=campaign, contact=contact, invitation=invitation, score=score, category=category,
-            comment=comment, kind=campaign.kind, touchpoint=campaign.touchpoint, team=campaign.team,
-            channel=campaign.channel, language=language, submitted_at=submitted, processed_at=submitted,
-        ))
+        responses.append(
+            Response(
+                campaign=campaign,
+                contact=contact,
+                invitation=invitation,
+                score=score,
+                category=category,
+                comment=comment,
+                kind=campaign.kind,
+                touchpoint=campaign.touchpoint,
+                team=campaign.team,
+                channel=campaign.channel,
+                language=language,
+                submitted_at=submitted,
+                processed_at=submitted,
+            )
+        )
     Response.objects.bulk_create(responses, batch_size=2000)
     # auto_now stamped the seeding moment; an answer was last changed when it was given. Else the
     # sweep would take every seeded answer for one changed since processing and open old cases.
@@ -290,27 +478,59 @@ def _response_chunk(rng, size, now, campaigns, waves, questions, contacts, weigh
 def _routing_rules(people, campaigns):
     if RoutingRule.objects.exists():
         return
-    RoutingRule.objects.bulk_create([
-        RoutingRule(name="Support detractors: round-robin in Support", order=1, campaign=campaigns["support"],
-                    categories=["detractor"], target=RoutingRule.Target.ROUND_ROBIN, team=people["support"]),
-        RoutingRule(name="Support passives: Support queue", order=2, campaign=campaigns["support"],
-                    categories=["passive"], target=RoutingRule.Target.TEAM_QUEUE, team=people["support"]),
-        RoutingRule(name="Enterprise accounts: the account owner", order=3, segment_key="plan",
-                    segment_value="enterprise", target=RoutingRule.Target.ACCOUNT_OWNER, team=people["success"]),
-        RoutingRule(name="Everything else: round-robin in Customer Success", order=4,
-                    target=RoutingRule.Target.ROUND_ROBIN, team=people["success"]),
-    ])
+    RoutingRule.objects.bulk_create(
+        [
+            RoutingRule(
+                name="Support detractors: round-robin in Support",
+                order=1,
+                campaign=campaigns["support"],
+                categories=["detractor"],
+                target=RoutingRule.Target.ROUND_ROBIN,
+                team=people["support"],
+            ),
+            RoutingRule(
+                name="Support passives: Support queue",
+                order=2,
+                campaign=campaigns["support"],
+                categories=["passive"],
+                target=RoutingRule.Target.TEAM_QUEUE,
+                team=people["support"],
+            ),
+            RoutingRule(
+                name="Enterprise accounts: the account owner",
+                order=3,
+                segment_key="plan",
+                segment_value="enterprise",
+                target=RoutingRule.Target.ACCOUNT_OWNER,
+                team=people["success"],
+            ),
+            RoutingRule(
+                name="Everything else: round-robin in Customer Success",
+                order=4,
+                target=RoutingRule.Target.ROUND_ROBIN,
+                team=people["success"],
+            ),
+        ]
+    )
 
 
 def _followups(rng, now, people) -> int:
     """Cases for unhappy answers of the last 120 days, in every state; older ones resolved."""
     support, success = people["support"], people["success"]
-    owners = {support.pk: [people["sam"], people["joris"], people["agent"]],
-              success.pk: [people["lena"], people["mila"], people["agent"]]}
+    owners = {
+        support.pk: [people["sam"], people["joris"], people["agent"]],
+        success.pk: [people["lena"], people["mila"], people["agent"]],
+    }
     tags = list(RootCauseTag.objects.all())
-    unhappy = (Response.objects.filter(category__in=[Category.DETRACTOR, Category.PASSIVE],
-                                       submitted_at__gte=now - timedelta(days=120), followup__isnull=True)
-               .select_related("contact").order_by("submitted_at"))
+    unhappy = (
+        Response.objects.filter(
+            category__in=[Category.DETRACTOR, Category.PASSIVE],
+            submitted_at__gte=now - timedelta(days=120),
+            followup__isnull=True,
+        )
+        .select_related("contact")
+        .order_by("submitted_at")
+    )
     cases, tag_links, events = [], [], []
     for response in unhappy:
         team_id = response.team_id or success.pk
@@ -321,43 +541,75 @@ def _followups(rng, now, people) -> int:
         if age > 14:
             status = FollowUp.Status.RESOLVED if rng.random() < 0.85 else FollowUp.Status.CLOSED
         else:
-            status = _weighted(rng, [(FollowUp.Status.NEW, 0.35), (FollowUp.Status.IN_PROGRESS, 0.25),
-                                     (FollowUp.Status.CONTACTED, 0.2), (FollowUp.Status.RESOLVED, 0.2)])
+            status = _weighted(
+                rng,
+                [
+                    (FollowUp.Status.NEW, 0.35),
+                    (FollowUp.Status.IN_PROGRESS, 0.25),
+                    (FollowUp.Status.CONTACTED, 0.2),
+                    (FollowUp.Status.RESOLVED, 0.2),
+                ],
+            )
         first_contact = None
         if status in (FollowUp.Status.CONTACTED, FollowUp.Status.RESOLVED):
             first_contact = response.submitted_at + timedelta(hours=rng.uniform(2, hours * 1.3))
         closed = status in (FollowUp.Status.RESOLVED, FollowUp.Status.CLOSED)
-        cases.append(FollowUp(
-            response=response, contact=response.contact, category=response.category, owner=owner,
-            team_id=team_id, status=status, due_at=due,
-            escalation_level=1 if (not closed and due < now) else 0,
-            first_contact_at=first_contact,
-            closed_at=(first_contact or due) + timedelta(hours=rng.uniform(1, 48)) if closed else None,
-            closed_reason="No answer after three attempts" if status == FollowUp.Status.CLOSED else "",
-            resolution_summary="Called the customer, explained the fix and offered a credit." if status == FollowUp.Status.RESOLVED else "",
-            outcome="Customer satisfied" if status == FollowUp.Status.RESOLVED else "",
-        ))
+        cases.append(
+            FollowUp(
+                response=response,
+                contact=response.contact,
+                category=response.category,
+                owner=owner,
+                team_id=team_id,
+                status=status,
+                due_at=due,
+                escalation_level=1 if (not closed and due < now) else 0,
+                first_contact_at=first_contact,
+                closed_at=(first_contact or due) + timedelta(hours=rng.uniform(1, 48)) if closed else None,
+                closed_reason="No answer after three attempts" if status == FollowUp.Status.CLOSED else "",
+                resolution_summary="Called the customer, explained the fix and offered a credit."
+                if status == FollowUp.Status.RESOLVED
+                else "",
+                outcome="Customer satisfied" if status == FollowUp.Status.RESOLVED else "",
+            )
+        )
     FollowUp.objects.bulk_create(cases, batch_size=2000)
     # auto_now_add stamped the seeding moment; a case really opens when its answer arrives.
     from django.db.models import OuterRef, Subquery
 
     FollowUp.objects.filter(pk__in=[c.pk for c in cases]).update(
-        created_at=Subquery(Response.objects.filter(pk=OuterRef("response_id")).values("submitted_at")[:1]))
+        created_at=Subquery(Response.objects.filter(pk=OuterRef("response_id")).values("submitted_at")[:1])
+    )
     for case in cases:
         events.append(FollowUpEvent(followup=case, kind=FollowUpEvent.Kind.CREATED, text="Case opened"))
         if case.status != FollowUp.Status.NEW:
-            events.append(FollowUpEvent(followup=case, actor=case.owner, kind=FollowUpEvent.Kind.STATUS,
-                                        data={"to": case.status}, text=f"Status changed to {case.get_status_display()}"))
+            events.append(
+                FollowUpEvent(
+                    followup=case,
+                    actor=case.owner,
+                    kind=FollowUpEvent.Kind.STATUS,
+                    data={"to": case.status},
+                    text=f"Status changed to {case.get_status_display()}",
+                )
+            )
         if case.first_contact_at:
-            events.append(FollowUpEvent(followup=case, actor=case.owner, kind=FollowUpEvent.Kind.ATTEMPT,
-                                        data={"channel": "phone", "result": "reached"}, text="Called the customer."))
+            events.append(
+                FollowUpEvent(
+                    followup=case,
+                    actor=case.owner,
+                    kind=FollowUpEvent.Kind.ATTEMPT,
+                    data={"channel": "phone", "result": "reached"},
+                    text="Called the customer.",
+                )
+            )
         if case.status in (FollowUp.Status.RESOLVED, FollowUp.Status.CONTACTED) and tags:
             tag_links.append(FollowUp.tags.through(followup_id=case.pk, rootcausetag_id=rng.choice(tags).pk))
     FollowUpEvent.objects.bulk_create(events, batch_size=5000)
     FollowUp.tags.through.objects.bulk_create(tag_links, batch_size=5000, ignore_conflicts=True)
     # Event times follow the case, not the moment of seeding.
-    FollowUpEvent.objects.filter(followup__in=cases).update(created_at=Subquery(
-        FollowUp.objects.filter(pk=OuterRef("followup_id")).values("created_at")[:1]))
+    FollowUpEvent.objects.filter(followup__in=cases).update(
+        created_at=Subquery(FollowUp.objects.filter(pk=OuterRef("followup_id")).values("created_at")[:1])
+    )
     return len(cases)
 
 
@@ -367,30 +619,53 @@ def _improvements(rng, now, people):
     tags = {t.slug: t for t in RootCauseTag.objects.all()}
     shipped = Improvement.objects.create(
         title="Support replies within 4 hours",
-        description_en="You told us support took too long to answer. We doubled the support team and now answer every ticket within 4 working hours.",
-        description_nl="U vertelde ons dat support te traag reageerde. We hebben het supportteam verdubbeld en beantwoorden nu elk ticket binnen 4 werkuren.",
-        internal_notes="Hiring round Q2; new on-call rota.", keywords="support, wait, slow, traag, reply",
-        team=people["support"], status=Improvement.Status.SHIPPED, shipped_at=now - timedelta(days=120),
-        created_by=people["admin"])
+        description_en="You told us support took too long to answer. We doubled the support team and now answer every ticket within 4 working hours.",  # noqa: E501
+        description_nl="U vertelde ons dat support te traag reageerde. We hebben het supportteam verdubbeld en beantwoorden nu elk ticket binnen 4 werkuren.",  # noqa: E501
+        internal_notes="Hiring round Q2; new on-call rota.",
+        keywords="support, wait, slow, traag, reply",
+        team=people["support"],
+        status=Improvement.Status.SHIPPED,
+        shipped_at=now - timedelta(days=120),
+        created_by=people["admin"],
+    )
     shipped.tags.add(tags["process"])
     planned = Improvement.objects.create(
         title="Clearer invoices",
         description_en="Invoices now show each product line and the period it covers.",
         description_nl="Facturen tonen nu elke productregel en de periode waarop die betrekking heeft.",
-        keywords="invoice, billing, factuur", team=people["success"], status=Improvement.Status.IN_PROGRESS,
-        created_by=people["admin"])
+        keywords="invoice, billing, factuur",
+        team=people["success"],
+        status=Improvement.Status.IN_PROGRESS,
+        created_by=people["admin"],
+    )
     planned.tags.add(tags["price"])
-    for improvement, words, before in ((shipped, ["support", "Support"], True), (planned, ["invoice", "factur", "Billing", "billing"], False)):
+    for improvement, words, before in (
+        (shipped, ["support", "Support"], True),
+        (planned, ["invoice", "factur", "Billing", "billing"], False),
+    ):
         query = Response.objects.filter(category__in=[Category.DETRACTOR, Category.PASSIVE])
         if before:
             query = query.filter(submitted_at__lt=improvement.shipped_at)
-        matches = [r for r in query.exclude(comment="").only("id", "comment", "contact_id")[:3000]
-                   if any(w in r.comment for w in words)][:40]
+        matches = [
+            r
+            for r in query.exclude(comment="").only("id", "comment", "contact_id")[:3000]
+            if any(w in r.comment for w in words)
+        ][:40]
         ImprovementLink.objects.bulk_create(
             [ImprovementLink(improvement=improvement, response=r, linked_by=people["admin"]) for r in matches],
-            ignore_conflicts=True)
+            ignore_conflicts=True,
+        )
         if improvement.status == Improvement.Status.SHIPPED:
             contact_ids = {r.contact_id for r in matches if r.contact_id}
             ImprovementNotice.objects.bulk_create(
-                [ImprovementNotice(improvement=improvement, contact_id=cid, status=ImprovementNotice.Status.SENT,
-                                   sent_at=improvement.shipped_at) for cid in contact_ids], ignore_conflicts=True)
+                [
+                    ImprovementNotice(
+                        improvement=improvement,
+                        contact_id=cid,
+                        status=ImprovementNotice.Status.SENT,
+                        sent_at=improvement.shipped_at,
+                    )
+                    for cid in contact_ids
+                ],
+                ignore_conflicts=True,
+            )

@@ -12,10 +12,15 @@ ROLE_CHOICES = [(r, ROLE_LABELS[r]) for r in reversed(ROLES)]
 
 class UserForm(forms.ModelForm):
     role = forms.ChoiceField(label=_("Role"), choices=ROLE_CHOICES)
-    teams = forms.ModelMultipleChoiceField(queryset=Team.objects.all(), required=False, label=_("Teams"),
-                                           widget=forms.CheckboxSelectMultiple)
-    password = forms.CharField(widget=forms.PasswordInput, required=False, label=_("Password"),
-                               help_text=_("Required for a new user; leave empty to keep the current one."))
+    teams = forms.ModelMultipleChoiceField(
+        queryset=Team.objects.all(), required=False, label=_("Teams"), widget=forms.CheckboxSelectMultiple
+    )
+    password = forms.CharField(
+        widget=forms.PasswordInput,
+        required=False,
+        label=_("Password"),
+        help_text=_("Required for a new user; leave empty to keep the current one."),
+    )
 
     class Meta:
         model = User

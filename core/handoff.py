@@ -35,8 +35,9 @@ def _client():
 
     client = getattr(_local, "client", None)
     if client is None:
-        client = _local.client = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=0.5,
-                                                      socket_timeout=2, health_check_interval=30)
+        client = _local.client = redis.Redis.from_url(
+            settings.REDIS_URL, socket_connect_timeout=0.5, socket_timeout=2, health_check_interval=30
+        )
     return client
 
 
@@ -53,13 +54,15 @@ def hand_off(response_id: int) -> bool:
         return True
     except Exception:
         _local.client = None
-        logger.warning("Could not hand off response %s; the periodic sweep will process it.", response_id,
-                       exc_info=True)
+        logger.warning(
+            "Could not hand off response %s; the periodic sweep will process it.", response_id, exc_info=True
+        )
         return False
 
 
-def take(*, limit: int = 500, wait: float = 1.0, gather: float = 0.0, stop: threading.Event | None = None,
-         client=None) -> list[int]:
+def take(
+    *, limit: int = 500, wait: float = 1.0, gather: float = 0.0, stop: threading.Event | None = None, client=None
+) -> list[int]:
     """Up to `limit` handed-off ids, waiting at most `wait` seconds for the first one and then
     `gather` seconds for the answers that follow it. A batch costs the worker a fixed number of
     statements and one task whatever its length, so during a burst of answers this turns many
@@ -79,7 +82,7 @@ def dispatch(ids: list[int], *, producer=None) -> int:
     """Publish the ids as batch tasks; returns how many ids were published."""
     published = 0
     for start in range(0, len(ids), BATCH):
-        chunk = ids[start:start + BATCH]
+        chunk = ids[start : start + BATCH]
         if send_task_now(PROCESS_BATCH_TASK, chunk, producer=producer):
             published += len(chunk)
     return published

@@ -93,10 +93,19 @@ class UserLanguageMiddleware:
         # Read again: the request may have logged the user in or out, or changed the preference.
         user = getattr(request, "user", None)
         language = _session_language(request) if user is not None and user.is_authenticated else None
-        if language and request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME) != language \
-                and settings.LANGUAGE_COOKIE_NAME not in response.cookies:
-            response.set_cookie(settings.LANGUAGE_COOKIE_NAME, language, max_age=settings.LANGUAGE_COOKIE_AGE,
-                                path=settings.LANGUAGE_COOKIE_PATH, domain=settings.LANGUAGE_COOKIE_DOMAIN,
-                                secure=settings.LANGUAGE_COOKIE_SECURE, httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
-                                samesite=settings.LANGUAGE_COOKIE_SAMESITE or "Lax")
+        if (
+            language
+            and request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME) != language
+            and settings.LANGUAGE_COOKIE_NAME not in response.cookies
+        ):
+            response.set_cookie(
+                settings.LANGUAGE_COOKIE_NAME,
+                language,
+                max_age=settings.LANGUAGE_COOKIE_AGE,
+                path=settings.LANGUAGE_COOKIE_PATH,
+                domain=settings.LANGUAGE_COOKIE_DOMAIN,
+                secure=settings.LANGUAGE_COOKIE_SECURE,
+                httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+                samesite=settings.LANGUAGE_COOKIE_SAMESITE or "Lax",
+            )
         return response

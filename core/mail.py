@@ -37,15 +37,23 @@ def absolute_url(path: str) -> str:
     return f"{settings.SITE_URL}{path}"
 
 
-def render_email(*, template: str, context: dict, to: str, language: str | None = None,
-                 headers: dict | None = None, from_email: str | None = None) -> EmailMultiAlternatives:
+def render_email(
+    *,
+    template: str,
+    context: dict,
+    to: str,
+    language: str | None = None,
+    headers: dict | None = None,
+    from_email: str | None = None,
+) -> EmailMultiAlternatives:
     context = {"site_url": settings.SITE_URL, "company": settings.COMPANY_NAME, **context}
     with translation.override(language or settings.LANGUAGE_CODE):
         subject = " ".join(render_text(f"emails/{template}_subject.txt", context).split())
         text = render_text(f"emails/{template}_body.txt", context)
         html = render_to_string(f"emails/{template}_body.html", context)
-    message = EmailMultiAlternatives(subject=subject, body=text, from_email=from_email or settings.DEFAULT_FROM_EMAIL,
-                                     to=[to], headers=headers or {})
+    message = EmailMultiAlternatives(
+        subject=subject, body=text, from_email=from_email or settings.DEFAULT_FROM_EMAIL, to=[to], headers=headers or {}
+    )
     message.attach_alternative(html, "text/html")
     message.tags = [template]  # anymail reads .tags
     return message
@@ -98,21 +106,31 @@ def _send_keyed(items) -> tuple[dict[str, EmailDelivery], list[EmailDelivery]]:
     with transaction.atomic():
         # Inserting waits for another transaction inserting the same key, then skips it; the
         # SELECT then locks every row, existing or new, until this transaction ends.
-        EmailDelivery.objects.bulk_create([EmailDelivery(key=key, kind=by_key[key][0], to=by_key[key][1].to[0])
-                                           for key in keys], ignore_conflicts=True)
-        deliveries = {row.key: row for row in EmailDelivery.objects.select_for_update().filter(key__any=keys)
-                      .order_by("key")}
+        EmailDelivery.objects.bulk_create(
+            [EmailDelivery(key=key, kind=by_key[key][0], to=by_key[key][1].to[0]) for key in keys],
+            ignore_conflicts=True,
+        )
+        deliveries = {
+            row.key: row for row in EmailDelivery.objects.select_for_update().filter(key__any=keys).order_by("key")
+        }
         pending = [deliveries[key] for key in keys if deliveries[key].status != EmailDelivery.Status.SENT]
         sent = _send_pending(pending, {key: message for key, (_kind, message) in by_key.items()}, errors)
         if sent:
             now = timezone.now()
             message_ids = {row.pk: message_id_of(by_key[row.key][1])[:200] for row in sent}
             EmailDelivery.objects.filter(pk__in=message_ids).update(
-                status=EmailDelivery.Status.SENT, sent_at=now, error="",
-                message_id=Case(*[When(pk=pk, then=Value(mid)) for pk, mid in message_ids.items()]))
+                status=EmailDelivery.Status.SENT,
+                sent_at=now,
+                error="",
+                message_id=Case(*[When(pk=pk, then=Value(mid)) for pk, mid in message_ids.items()]),
+            )
             for row in sent:
-                row.status, row.message_id, row.sent_at, row.error = \
-                    EmailDelivery.Status.SENT, message_ids[row.pk], now, ""
+                row.status, row.message_id, row.sent_at, row.error = (
+                    EmailDelivery.Status.SENT,
+                    message_ids[row.pk],
+                    now,
+                    "",
+                )
     if errors:
         raise errors[0]  # after the commit: what did go out stays recorded as sent
     return deliveries, sent

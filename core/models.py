@@ -10,12 +10,20 @@ class Team(models.Model):
     """A group of staff that owns follow-ups and has an NPS target."""
 
     name = models.CharField(_("name"), max_length=100, unique=True)
-    lead = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                             related_name="led_teams", verbose_name=_("team lead"))
-    members = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="teams",
-                                     verbose_name=_("members"))
-    nps_target = models.IntegerField(_("NPS target"), null=True, blank=True,
-                                     help_text=_("NPS the team aims for (-100 to 100)."))
+    lead = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="led_teams",
+        verbose_name=_("team lead"),
+    )
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="teams", verbose_name=_("members")
+    )
+    nps_target = models.IntegerField(
+        _("NPS target"), null=True, blank=True, help_text=_("NPS the team aims for (-100 to 100).")
+    )
 
     class Meta:
         ordering = ["name"]
@@ -102,10 +110,16 @@ class UserProfile(models.Model):
     """Per-user preferences staff set themselves."""
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile")
-    language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES, default="en",
-                                help_text=_("The language of your pages and of the e-mails Kringloop sends you."))
-    weekly_digest = models.BooleanField(_("weekly digest"), default=False,
-                                        help_text=_("Receive the weekly NPS digest e-mail."))
+    language = models.CharField(
+        _("language"),
+        max_length=8,
+        choices=settings.LANGUAGES,
+        default="en",
+        help_text=_("The language of your pages and of the e-mails Kringloop sends you."),
+    )
+    weekly_digest = models.BooleanField(
+        _("weekly digest"), default=False, help_text=_("Receive the weekly NPS digest e-mail.")
+    )
 
     class Meta:
         verbose_name = _("user profile")

@@ -45,8 +45,9 @@ def allow(scope: str, ident: str, *, limit: int, window: int) -> bool:
 
 
 def too_many_requests(request, *, window: int) -> HttpResponse:
-    response = HttpResponse(_("Too many requests. Please try again in a minute."), status=429,
-                            content_type="text/plain; charset=utf-8")
+    response = HttpResponse(
+        _("Too many requests. Please try again in a minute."), status=429, content_type="text/plain; charset=utf-8"
+    )
     response["Retry-After"] = str(window)
     return response
 

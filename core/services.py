@@ -18,8 +18,12 @@ def user_save(*, actor, user, role: str, teams, password: str | None) -> User:
         assign_role(user, role)
         user.teams.set(teams)
         UserProfile.objects.get_or_create(user=user)
-        audit_log(actor=actor, action="user.created" if created else "user.updated", target=user,
-                  data={"role": role, "teams": [t.name for t in teams]})
+        audit_log(
+            actor=actor,
+            action="user.created" if created else "user.updated",
+            target=user,
+            data={"role": role, "teams": [t.name for t in teams]},
+        )
     return user
 
 

@@ -63,8 +63,10 @@ def outbox_send_test(request):
         return redirect("outbox")
     key = f"test-email:{uuid.uuid4().hex}"
     transaction.on_commit(lambda: send_test_email.delay(to, request.user.get_username(), key))
-    messages.success(request, _("A test e-mail to %(address)s was queued; it appears here once the worker sends it.")
-                     % {"address": to})
+    messages.success(
+        request,
+        _("A test e-mail to %(address)s was queued; it appears here once the worker sends it.") % {"address": to},
+    )
     return redirect("outbox")
 
 
@@ -87,8 +89,11 @@ def audit_log_list(request):
     page = Paginator(entries, 50).get_page(request.GET.get("page"))
     actions = AuditLog.objects.order_by().values_list("action", flat=True).distinct()
     query = "&".join(f"{k}={v}" for k, v in (("action", action), ("actor", actor)) if v)
-    return render(request, "core/audit_log.html", {"page": page, "actions": sorted(set(actions)), "action": action,
-                                                   "actor": actor, "query": query})
+    return render(
+        request,
+        "core/audit_log.html",
+        {"page": page, "actions": sorted(set(actions)), "action": action, "actor": actor, "query": query},
+    )
 
 
 @admin_required
@@ -105,14 +110,22 @@ def user_edit(request, pk: int | None = None):
     initial = {"role": (user_role(user) if pk else None) or "viewer", "teams": list(user.teams.all()) if pk else []}
     form = UserForm(request.POST or None, instance=user, initial=initial)
     if request.method == "POST" and form.is_valid():
-        user_save(actor=request.user, user=form.save(commit=False), role=form.cleaned_data["role"],
-                  teams=form.cleaned_data["teams"], password=form.cleaned_data["password"])
+        user_save(
+            actor=request.user,
+            user=form.save(commit=False),
+            role=form.cleaned_data["role"],
+            teams=form.cleaned_data["teams"],
+            password=form.cleaned_data["password"],
+        )
         messages.success(request, _("Saved user %(username)s.") % {"username": user.username})
         return redirect("user_list")
     title = _("User %(username)s") % {"username": user.username} if pk else _("New user")
-    return render(request, "core/form_page.html", {"form": form, "title": title,
-                                                   "back_url": reverse("user_list")},
-                  status=400 if request.method == "POST" else 200)
+    return render(
+        request,
+        "core/form_page.html",
+        {"form": form, "title": title, "back_url": reverse("user_list")},
+        status=400 if request.method == "POST" else 200,
+    )
 
 
 @admin_required
@@ -125,9 +138,12 @@ def team_edit(request, pk: int | None = None):
         messages.success(request, _("Saved team %(team)s.") % {"team": team.name})
         return redirect("user_list")
     title = _("Team %(team)s") % {"team": team.name} if pk else _("New team")
-    return render(request, "core/form_page.html", {"form": form, "title": title,
-                                                   "back_url": reverse("user_list")},
-                  status=400 if request.method == "POST" else 200)
+    return render(
+        request,
+        "core/form_page.html",
+        {"form": form, "title": title, "back_url": reverse("user_list")},
+        status=400 if request.method == "POST" else 200,
+    )
 
 
 @login_required
@@ -142,8 +158,12 @@ def profile(request):
         translation.activate(form.cleaned_data["language"])
         messages.success(request, _("Preferences saved."))
         return redirect("profile")
-    return render(request, "core/form_page.html", {"form": form, "title": _("Your preferences")},
-                  status=400 if request.method == "POST" else 200)
+    return render(
+        request,
+        "core/form_page.html",
+        {"form": form, "title": _("Your preferences")},
+        status=400 if request.method == "POST" else 200,
+    )
 
 
 def _error(request, status: int, title: str, detail: str):

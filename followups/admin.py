@@ -48,7 +48,21 @@ class FollowUpAdmin(admin.ModelAdmin):
     list_filter = ["status", "category", "team", "escalation_level", "at_risk"]
     search_fields = ["contact__email", "contact__name"]
     date_hierarchy = "created_at"
-    readonly_fields = ["response", "contact", "category", "owner", "team", "routed_by", "status", "due_at",
-                       "escalation_level", "first_contact_at", "closed_at", "closed_reason", "resolution_summary",
-                       "created_at", "updated_at"]
+    readonly_fields = [
+        "response",
+        "contact",
+        "category",
+        "owner",
+        "team",
+        "routed_by",
+        "status",
+        "due_at",
+        "escalation_level",
+        "first_contact_at",
+        "closed_at",
+        "closed_reason",
+        "resolution_summary",
+        "created_at",
+        "updated_at",
+    ]
     inlines = [FollowUpEventInline]

@@ -33,32 +33,45 @@ def _case_contexts(followups: list[FollowUp]) -> dict[int, dict]:
     history, open_cases, answers = defaultdict(list), defaultdict(list), defaultdict(list)
     if contact_ids:
         # One more per contact than shown: the case's own answer, or the case itself, is left out below.
-        for response in _first_per_contact(Response.objects.select_related("campaign"), contact_ids,
-                                           "-submitted_at", "-pk"):
+        for response in _first_per_contact(
+            Response.objects.select_related("campaign"), contact_ids, "-submitted_at", "-pk"
+        ):
             history[response.contact_id].append(response)
-        for case in _first_per_contact(FollowUp.objects.filter(status__in=FollowUp.OPEN_STATUSES), contact_ids,
-                                       "due_at", "pk"):
+        for case in _first_per_contact(
+            FollowUp.objects.filter(status__in=FollowUp.OPEN_STATUSES), contact_ids, "due_at", "pk"
+        ):
             open_cases[case.contact_id].append(case)
-    for answer in (Answer.objects.filter(response_id__any={followup.response_id for followup in followups})
-                   .select_related("question").order_by("question__order", "question_id")):
+    for answer in (
+        Answer.objects.filter(response_id__any={followup.response_id for followup in followups})
+        .select_related("question")
+        .order_by("question__order", "question_id")
+    ):
         answers[answer.response_id].append(answer)
-    return {followup.pk: {
-        "followup": followup, "response": followup.response, "contact": followup.contact,
-        "answers": answers[followup.response_id],
-        "history": [r for r in history[followup.contact_id] if r.pk != followup.response_id][:SHOWN],
-        "open_cases": [c for c in open_cases[followup.contact_id] if c.pk != followup.pk][:SHOWN],
-        "case_url": absolute_url(reverse("followup_detail", args=[followup.pk])),
-    } for followup in followups}
+    return {
+        followup.pk: {
+            "followup": followup,
+            "response": followup.response,
+            "contact": followup.contact,
+            "answers": answers[followup.response_id],
+            "history": [r for r in history[followup.contact_id] if r.pk != followup.response_id][:SHOWN],
+            "open_cases": [c for c in open_cases[followup.contact_id] if c.pk != followup.pk][:SHOWN],
+            "case_url": absolute_url(reverse("followup_detail", args=[followup.pk])),
+        }
+        for followup in followups
+    }
 
 
 def _first_per_contact(queryset, contact_ids: set[int], *order_by: str):
     """The first SHOWN + 1 rows of each contact in `order_by` order, grouped by contact."""
     if len(contact_ids) == 1:  # one case: a plain LIMIT, which costs half as much to build as the window
-        return queryset.filter(contact_id__in=contact_ids).order_by(*order_by)[:SHOWN + 1]
+        return queryset.filter(contact_id__in=contact_ids).order_by(*order_by)[: SHOWN + 1]
     ordering = [F(name[1:]).desc() if name.startswith("-") else F(name).asc() for name in order_by]
-    return (queryset.filter(contact_id__any=contact_ids)
-            .annotate(place=Window(RowNumber(), partition_by=F("contact_id"), order_by=ordering))
-            .filter(place__lte=SHOWN + 1).order_by("contact_id", *order_by))
+    return (
+        queryset.filter(contact_id__any=contact_ids)
+        .annotate(place=Window(RowNumber(), partition_by=F("contact_id"), order_by=ordering))
+        .filter(place__lte=SHOWN + 1)
+        .order_by("contact_id", *order_by)
+    )
 
 
 def _case_context(followup: FollowUp) -> dict:
@@ -96,8 +109,12 @@ def _owner_alerts(followups: list[FollowUp]) -> list[tuple[str, str, EmailMultiA
     items = []
     for followup in cases:
         recipient = recipients[followup.pk]
-        message = render_email(template="followup_owner", context=contexts[followup.pk], to=recipient.email,
-                               language=languages[recipient.pk])
+        message = render_email(
+            template="followup_owner",
+            context=contexts[followup.pk],
+            to=recipient.email,
+            language=languages[recipient.pk],
+        )
         items.append((owner_alert_key(followup.pk, recipient.pk), "followup_owner", message))
     return items
 
@@ -111,10 +128,12 @@ def send_escalation(*, followup: FollowUp, level: int, recipient) -> None:
     if not recipient.email:
         return
     context = {**_case_context(followup), "level": level, "recipient": recipient}
-    message = render_email(template="followup_escalation", context=context, to=recipient.email,
-                           language=user_language(recipient))
-    send_once(key=f"followup-escalation:{followup.pk}:{level}:{recipient.pk}", kind="followup_escalation",
-              message=message)
+    message = render_email(
+        template="followup_escalation", context=context, to=recipient.email, language=user_language(recipient)
+    )
+    send_once(
+        key=f"followup-escalation:{followup.pk}:{level}:{recipient.pk}", kind="followup_escalation", message=message
+    )
 
 
 def default_reply_subject(followup: FollowUp) -> str:
@@ -132,8 +151,17 @@ def send_customer_reply(*, event: FollowUpEvent):
     if sender is not None and sender.email:
         headers["Reply-To"] = sender.email
     sender_name = (sender.get_full_name() or sender.get_username()) if sender is not None else ""
-    message = render_email(template="followup_reply", to=contact.email, headers=headers,
-                           language=contact.language if contact.language in ("en", "nl") else "en",
-                           context={"contact": contact, "subject": event.data.get("subject", ""), "body": event.text,
-                                    "sender": sender_name, "unsubscribe_url": unsubscribe_url(contact)})
+    message = render_email(
+        template="followup_reply",
+        to=contact.email,
+        headers=headers,
+        language=contact.language if contact.language in ("en", "nl") else "en",
+        context={
+            "contact": contact,
+            "subject": event.data.get("subject", ""),
+            "body": event.text,
+            "sender": sender_name,
+            "unsubscribe_url": unsubscribe_url(contact),
+        },
+    )
     return send_once(key=f"followup-reply:{event.pk}", kind="followup_reply", message=message)

@@ -22,12 +22,17 @@ logger = logging.getLogger(__name__)
 # Level 2 is due when the case is late by its whole SLA again: due + (due − created).
 SECOND_DEADLINE = ExpressionWrapper(
     F("due_at") + ExpressionWrapper(F("due_at") - F("created_at"), output_field=DurationField()),
-    output_field=DateTimeField())
+    output_field=DateTimeField(),
+)
 
 
 def admins():
-    return list(User.objects.filter(is_active=True).filter(Q(groups__name=ADMIN) | Q(is_superuser=True))
-                .distinct().order_by("pk"))
+    return list(
+        User.objects.filter(is_active=True)
+        .filter(Q(groups__name=ADMIN) | Q(is_superuser=True))
+        .distinct()
+        .order_by("pk")
+    )
 
 
 def recipients_for(case: FollowUp, level: int) -> list:
@@ -39,10 +44,13 @@ def recipients_for(case: FollowUp, level: int) -> list:
 def due_for_escalation(*, now):
     """Open cases whose next escalation level is due, selected in SQL so a backlog of cases that
     already reached level 1 cannot crowd out newly overdue ones."""
-    return (FollowUp.objects.filter(status__in=FollowUp.OPEN_STATUSES, due_at__lt=now)
-            .alias(second_deadline=SECOND_DEADLINE)
-            .filter(Q(escalation_level=0) | Q(escalation_level=1, second_deadline__lte=now))
-            .select_related("team__lead", "owner", "response__campaign", "contact").order_by("due_at"))
+    return (
+        FollowUp.objects.filter(status__in=FollowUp.OPEN_STATUSES, due_at__lt=now)
+        .alias(second_deadline=SECOND_DEADLINE)
+        .filter(Q(escalation_level=0) | Q(escalation_level=1, second_deadline__lte=now))
+        .select_related("team__lead", "owner", "response__campaign", "contact")
+        .order_by("due_at")
+    )
 
 
 def escalate_case(case: FollowUp, *, level: int) -> bool:
@@ -53,16 +61,24 @@ def escalate_case(case: FollowUp, *, level: int) -> bool:
     waits on the row lock and then matches nothing, so each level is recorded and sent once.
     """
     with transaction.atomic():
-        raised = FollowUp.objects.filter(pk=case.pk, escalation_level=level - 1,
-                                         status__in=FollowUp.OPEN_STATUSES).update(escalation_level=level)
+        raised = FollowUp.objects.filter(
+            pk=case.pk, escalation_level=level - 1, status__in=FollowUp.OPEN_STATUSES
+        ).update(escalation_level=level)
         if not raised:
             return False
         case.escalation_level = level
         recipients = recipients_for(case, level)
-        line = said(gettext_noop("Overdue: escalated to %(to)s (level %(level)s)."), level=level,
-                    to=", ".join(r.get_username() for r in recipients) or None)
-        FollowUpEvent.objects.create(followup=case, kind=FollowUpEvent.Kind.ESCALATED, text=line["text"],
-                                     data={"level": level, "to": [r.pk for r in recipients], "i18n": line["i18n"]})
+        line = said(
+            gettext_noop("Overdue: escalated to %(to)s (level %(level)s)."),
+            level=level,
+            to=", ".join(r.get_username() for r in recipients) or None,
+        )
+        FollowUpEvent.objects.create(
+            followup=case,
+            kind=FollowUpEvent.Kind.ESCALATED,
+            text=line["text"],
+            data={"level": level, "to": [r.pk for r in recipients], "i18n": line["i18n"]},
+        )
         for recipient in recipients:
             emails.send_escalation(followup=case, level=level, recipient=recipient)
         webhooks.events.emit("followup.escalated", case)

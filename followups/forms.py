@@ -26,22 +26,31 @@ class NoteForm(forms.Form):
 
 
 class TagsForm(forms.Form):
-    tags = forms.ModelMultipleChoiceField(queryset=RootCauseTag.objects.filter(active=True), required=False,
-                                          widget=forms.CheckboxSelectMultiple, label="")
+    tags = forms.ModelMultipleChoiceField(
+        queryset=RootCauseTag.objects.filter(active=True), required=False, widget=forms.CheckboxSelectMultiple, label=""
+    )
 
 
 class StatusForm(forms.Form):
     status = forms.ChoiceField(label=_("Status"), choices=FollowUp.Status.choices)
-    summary = forms.CharField(required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 2}),
-                              label=_("Resolution summary (required to resolve)"))
+    summary = forms.CharField(
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label=_("Resolution summary (required to resolve)"),
+    )
     reason = forms.CharField(required=False, max_length=200, label=_("Reason (required to close without contact)"))
     outcome = forms.CharField(label=_("Outcome"), required=False, max_length=200)
 
 
 class ReplyForm(forms.Form):
     subject = forms.CharField(label=_("Subject"), max_length=200)
-    body = forms.CharField(label=_("Message"), max_length=10000, widget=forms.Textarea(attrs={"rows": 5}),
-                           help_text=_("Sent from the company address; the customer's answer comes back to you."))
+    body = forms.CharField(
+        label=_("Message"),
+        max_length=10000,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text=_("Sent from the company address; the customer's answer comes back to you."),
+    )
 
 
 class ReassignForm(forms.Form):
@@ -63,13 +72,28 @@ class BulkReassignForm(ReassignForm):
 
 
 class RoutingRuleForm(forms.ModelForm):
-    categories = forms.MultipleChoiceField(label=_("Categories"), choices=Category.choices, required=False,
-                                           widget=forms.CheckboxSelectMultiple)
+    categories = forms.MultipleChoiceField(
+        label=_("Categories"), choices=Category.choices, required=False, widget=forms.CheckboxSelectMultiple
+    )
 
     class Meta:
         model = RoutingRule
-        fields = ["name", "active", "campaign", "touchpoint", "categories", "score_min", "score_max", "language",
-                  "segment_key", "segment_value", "at_risk_only", "target", "target_user", "team"]
+        fields = [
+            "name",
+            "active",
+            "campaign",
+            "touchpoint",
+            "categories",
+            "score_min",
+            "score_max",
+            "language",
+            "segment_key",
+            "segment_value",
+            "at_risk_only",
+            "target",
+            "target_user",
+            "team",
+        ]
 
     def clean(self):
         data = super().clean()
@@ -92,17 +116,28 @@ class RoutingRuleForm(forms.ModelForm):
 class RoutingTestForm(forms.Form):
     """Either a stored answer by number, or a made-up one described by its fields."""
 
-    response = forms.IntegerField(label=_("Response number"), min_value=1, required=False,
-                                  help_text=_("Or leave empty and describe an answer below."))
+    response = forms.IntegerField(
+        label=_("Response number"),
+        min_value=1,
+        required=False,
+        help_text=_("Or leave empty and describe an answer below."),
+    )
     score = forms.IntegerField(label=_("Score"), min_value=0, max_value=10, required=False)
     campaign = forms.ModelChoiceField(label=_("Campaign"), queryset=Campaign.objects.order_by("name"), required=False)
-    touchpoint = forms.ModelChoiceField(label=_("Touchpoint"), queryset=Touchpoint.objects.all(), required=False,
-                                        help_text=_("Defaults to the campaign's touchpoint."))
+    touchpoint = forms.ModelChoiceField(
+        label=_("Touchpoint"),
+        queryset=Touchpoint.objects.all(),
+        required=False,
+        help_text=_("Defaults to the campaign's touchpoint."),
+    )
     language = forms.ChoiceField(label=_("Language"), choices=[("", "—"), *settings.LANGUAGES], required=False)
     segment_key = forms.CharField(max_length=80, required=False, label=_("Contact attribute"))
     segment_value = forms.CharField(max_length=200, required=False, label=_("Attribute value"))
-    account_owner = forms.ModelChoiceField(queryset=User.objects.filter(is_active=True).order_by("username"),
-                                           required=False, label=_("The contact's account owner"))
+    account_owner = forms.ModelChoiceField(
+        queryset=User.objects.filter(is_active=True).order_by("username"),
+        required=False,
+        label=_("The contact's account owner"),
+    )
     at_risk = forms.BooleanField(required=False, label=_("The customer's score dropped since their last answer"))
 
     def clean(self):
@@ -117,11 +152,20 @@ class RoutingTestForm(forms.Form):
         """An unsaved answer built from the fields, for routing.explain_routing."""
         data = self.cleaned_data
         campaign, touchpoint = data.get("campaign"), data.get("touchpoint")
-        contact = Contact(email="test@example.invalid", account_owner=data.get("account_owner"),
-                          attributes={data["segment_key"]: data["segment_value"]} if data.get("segment_key") else {})
-        return Response(campaign=campaign, touchpoint=touchpoint or (campaign.touchpoint if campaign else None),
-                        score=data["score"], category=category_for(data["score"]), contact=contact,
-                        language=data.get("language") or "", submitted_at=timezone.now())
+        contact = Contact(
+            email="test@example.invalid",
+            account_owner=data.get("account_owner"),
+            attributes={data["segment_key"]: data["segment_value"]} if data.get("segment_key") else {},
+        )
+        return Response(
+            campaign=campaign,
+            touchpoint=touchpoint or (campaign.touchpoint if campaign else None),
+            score=data["score"],
+            category=category_for(data["score"]),
+            contact=contact,
+            language=data.get("language") or "",
+            submitted_at=timezone.now(),
+        )
 
 
 class SLAForm(forms.ModelForm):
@@ -147,14 +191,26 @@ class ImprovementForm(forms.ModelForm):
         from followups.models import Improvement
 
         model = Improvement
-        fields = ["title", "description_en", "description_nl", "internal_notes", "keywords", "team", "tags",
-                  "resurvey_campaign"]
-        widgets = {"description_en": forms.Textarea(attrs={"rows": 3}),
-                   "description_nl": forms.Textarea(attrs={"rows": 3}),
-                   "internal_notes": forms.Textarea(attrs={"rows": 2}), "tags": forms.CheckboxSelectMultiple}
-        help_texts = {"resurvey_campaign": _("Optional: invite the customers who asked to answer again in this "
-                                             "campaign."),
-                      "keywords": _("Comma-separated words; comments containing them are suggested for linking.")}
+        fields = [
+            "title",
+            "description_en",
+            "description_nl",
+            "internal_notes",
+            "keywords",
+            "team",
+            "tags",
+            "resurvey_campaign",
+        ]
+        widgets = {
+            "description_en": forms.Textarea(attrs={"rows": 3}),
+            "description_nl": forms.Textarea(attrs={"rows": 3}),
+            "internal_notes": forms.Textarea(attrs={"rows": 2}),
+            "tags": forms.CheckboxSelectMultiple,
+        }
+        help_texts = {
+            "resurvey_campaign": _("Optional: invite the customers who asked to answer again in this campaign."),
+            "keywords": _("Comma-separated words; comments containing them are suggested for linking."),
+        }
 
 
 class LinkForm(forms.Form):

@@ -27,8 +27,12 @@ def improvement_edit(request, pk: int | None = None):
         improvement = svc.improvement_save(form=form, actor=request.user)
         messages.success(request, _("Improvement saved."))
         return redirect("improvement_detail", pk=improvement.pk)
-    return render(request, "core/form_page.html", {"form": form, "title": improvement.title or _("New improvement")},
-                  status=400 if request.method == "POST" else 200)
+    return render(
+        request,
+        "core/form_page.html",
+        {"form": form, "title": improvement.title or _("New improvement")},
+        status=400 if request.method == "POST" else 200,
+    )
 
 
 @agent_required
@@ -36,21 +40,32 @@ def improvement_edit(request, pk: int | None = None):
 def improvement_detail(request, pk: int):
     improvement = get_object_or_404(Improvement.objects.select_related("team", "resurvey_campaign"), pk=pk)
     links = improvement.links.select_related("response__contact", "response__campaign").order_by(
-        "-response__submitted_at")
-    return render(request, "followups/improvement_detail.html", {
-        "improvement": improvement, "links": links, "suggestions": svc.suggestions(improvement)
-        if improvement.status in ("planned", "in_progress") else [],
-        "recipients": svc.recipients(improvement), "change": svc.before_after(improvement),
-        "progress": svc.notice_progress(improvement),
-        "notices": improvement.notices.select_related("contact").order_by("contact__name")[:500]})
+        "-response__submitted_at"
+    )
+    return render(
+        request,
+        "followups/improvement_detail.html",
+        {
+            "improvement": improvement,
+            "links": links,
+            "suggestions": svc.suggestions(improvement) if improvement.status in ("planned", "in_progress") else [],
+            "recipients": svc.recipients(improvement),
+            "change": svc.before_after(improvement),
+            "progress": svc.notice_progress(improvement),
+            "notices": improvement.notices.select_related("contact").order_by("contact__name")[:500],
+        },
+    )
 
 
 @agent_required
 @require_GET
 def improvement_progress(request, pk: int):
     improvement = get_object_or_404(Improvement, pk=pk)
-    return render(request, "followups/_notice_progress.html", {"improvement": improvement,
-                                                               "progress": svc.notice_progress(improvement)})
+    return render(
+        request,
+        "followups/_notice_progress.html",
+        {"improvement": improvement, "progress": svc.notice_progress(improvement)},
+    )
 
 
 def _redirect_back(request, *fallback, **kwargs):
@@ -71,8 +86,9 @@ def improvement_link(request, pk: int):
     improvement = get_object_or_404(Improvement, pk=pk)
     try:
         count = svc.improvement_link(improvement=improvement, response_ids=_linked_ids(request), actor=request.user)
-        messages.success(request, ngettext("Linked %(count)s answer.", "Linked %(count)s answers.", count)
-                         % {"count": count})
+        messages.success(
+            request, ngettext("Linked %(count)s answer.", "Linked %(count)s answers.", count) % {"count": count}
+        )
     except ValidationError as error:
         messages.error(request, error.messages[0])
     return _redirect_back(request, "improvement_detail", pk=pk)
@@ -85,9 +101,11 @@ def comments_link_improvement(request):
     improvement = get_object_or_404(Improvement, pk=request.POST.get("improvement") or 0)
     try:
         count = svc.improvement_link(improvement=improvement, response_ids=_linked_ids(request), actor=request.user)
-        messages.success(request, ngettext("Linked %(count)s answer to “%(title)s”.",
-                                           "Linked %(count)s answers to “%(title)s”.", count)
-                         % {"count": count, "title": improvement.title})
+        messages.success(
+            request,
+            ngettext("Linked %(count)s answer to “%(title)s”.", "Linked %(count)s answers to “%(title)s”.", count)
+            % {"count": count, "title": improvement.title},
+        )
     except ValidationError as error:
         messages.error(request, error.messages[0])
     return _redirect_back(request, "improvement_list")
@@ -122,8 +140,12 @@ def improvement_unlink(request, pk: int, response_id: int):
 def improvement_status(request, pk: int):
     improvement = get_object_or_404(Improvement, pk=pk)
     try:
-        svc.improvement_transition(improvement=improvement, to=request.POST.get("status", ""), actor=request.user,
-                                   reason=request.POST.get("reason", ""))
+        svc.improvement_transition(
+            improvement=improvement,
+            to=request.POST.get("status", ""),
+            actor=request.user,
+            reason=request.POST.get("reason", ""),
+        )
     except (ValidationError, ValueError) as error:
         messages.error(request, error.messages[0] if isinstance(error, ValidationError) else _("Unknown status."))
     return redirect("improvement_detail", pk=pk)
@@ -141,20 +163,43 @@ def improvement_ship(request, pk: int):
         except ValidationError as error:
             messages.error(request, error.messages[0])
         else:
-            messages.success(request, ngettext("Shipped. %(count)s customer will be told, once.",
-                                               "Shipped. %(count)s customers will be told, once each.", queued)
-                             % {"count": queued})
+            messages.success(
+                request,
+                ngettext(
+                    "Shipped. %(count)s customer will be told, once.",
+                    "Shipped. %(count)s customers will be told, once each.",
+                    queued,
+                )
+                % {"count": queued},
+            )
             return redirect("improvement_detail", pk=pk)
     preview = None
     if recipients:
         from core.mail import render_email
 
         sample = recipients[0]
-        description = (improvement.description_nl if sample.language == "nl" else improvement.description_en) or \
-            improvement.description_en
-        preview = render_email(template="improvement_notice", to=sample.email, language=sample.language, context={
-            "contact": sample, "improvement": improvement, "description": description,
-            "quote": svc._quote(improvement, sample), "survey_url": "#" if improvement.resurvey_campaign else ""})
-    return render(request, "followups/improvement_ship.html", {
-        "improvement": improvement, "recipients": recipients,
-        "preview_html": preview.alternatives[0][0] if preview else "", "preview": preview})
+        description = (
+            improvement.description_nl if sample.language == "nl" else improvement.description_en
+        ) or improvement.description_en
+        preview = render_email(
+            template="improvement_notice",
+            to=sample.email,
+            language=sample.language,
+            context={
+                "contact": sample,
+                "improvement": improvement,
+                "description": description,
+                "quote": svc._quote(improvement, sample),
+                "survey_url": "#" if improvement.resurvey_campaign else "",
+            },
+        )
+    return render(
+        request,
+        "followups/improvement_ship.html",
+        {
+            "improvement": improvement,
+            "recipients": recipients,
+            "preview_html": preview.alternatives[0][0] if preview else "",
+            "preview": preview,
+        },
+    )

@@ -21,9 +21,13 @@ from surveys.models import Category, Contact, Invitation, Response
 from surveys.unsubscribe import unsubscribe_headers
 
 SEND_TASK = "followups.tasks.send_improvement_notice"
-I = Improvement.Status
-ALLOWED = {I.PLANNED: {I.IN_PROGRESS, I.SHIPPED, I.DROPPED}, I.IN_PROGRESS: {I.PLANNED, I.SHIPPED, I.DROPPED},
-           I.SHIPPED: set(), I.DROPPED: {I.PLANNED}}
+I = Improvement.Status  # noqa: E741
+ALLOWED = {
+    I.PLANNED: {I.IN_PROGRESS, I.SHIPPED, I.DROPPED},
+    I.IN_PROGRESS: {I.PLANNED, I.SHIPPED, I.DROPPED},
+    I.SHIPPED: set(),
+    I.DROPPED: {I.PLANNED},
+}
 
 
 def improvement_link(*, improvement: Improvement, response_ids, actor) -> int:
@@ -34,13 +38,23 @@ def improvement_link(*, improvement: Improvement, response_ids, actor) -> int:
     with transaction.atomic():
         existing = set(improvement.links.filter(response_id__in=ids).values_list("response_id", flat=True))
         new = [i for i in ids if i not in existing]
-        ImprovementLink.objects.bulk_create([ImprovementLink(improvement=improvement, response_id=i, linked_by=actor)
-                                             for i in new], ignore_conflicts=True)
+        ImprovementLink.objects.bulk_create(
+            [ImprovementLink(improvement=improvement, response_id=i, linked_by=actor) for i in new],
+            ignore_conflicts=True,
+        )
         line = said(gettext_noop("Linked to improvement “%(title)s”."), title=improvement.title)
-        FollowUpEvent.objects.bulk_create([
-            FollowUpEvent(followup=case, actor=actor, kind=FollowUpEvent.Kind.LINKED, text=line["text"],
-                          data={"improvement": improvement.pk, "i18n": line["i18n"]})
-            for case in FollowUp.objects.filter(response_id__in=new)])
+        FollowUpEvent.objects.bulk_create(
+            [
+                FollowUpEvent(
+                    followup=case,
+                    actor=actor,
+                    kind=FollowUpEvent.Kind.LINKED,
+                    text=line["text"],
+                    data={"improvement": improvement.pk, "i18n": line["i18n"]},
+                )
+                for case in FollowUp.objects.filter(response_id__in=new)
+            ]
+        )
         if new:
             audit_log(actor=actor, action="improvement.linked", target=improvement, data={"responses": new})
     return len(new)
@@ -64,16 +78,28 @@ def suggestions(improvement: Improvement, *, limit: int = 30):
         condition |= Q(comment__icontains=word)
     if not condition:
         return Response.objects.none()
-    return (Response.objects.filter(condition, category__in=[Category.DETRACTOR, Category.PASSIVE])
-            .exclude(improvement_links__improvement=improvement).exclude(contact__erased_at__isnull=False)
-            .select_related("contact", "campaign").distinct().order_by("-submitted_at")[:limit])
+    return (
+        Response.objects.filter(condition, category__in=[Category.DETRACTOR, Category.PASSIVE])
+        .exclude(improvement_links__improvement=improvement)
+        .exclude(contact__erased_at__isnull=False)
+        .select_related("contact", "campaign")
+        .distinct()
+        .order_by("-submitted_at")[:limit]
+    )
 
 
 def recipients(improvement: Improvement):
     """Contacts to tell: linked, not opted out, not undeliverable, not erased; one each."""
-    return (Contact.objects.filter(responses__improvement_links__improvement=improvement,
-                                   opted_out_at__isnull=True, undeliverable_at__isnull=True, erased_at__isnull=True)
-            .distinct().order_by("name", "email"))
+    return (
+        Contact.objects.filter(
+            responses__improvement_links__improvement=improvement,
+            opted_out_at__isnull=True,
+            undeliverable_at__isnull=True,
+            erased_at__isnull=True,
+        )
+        .distinct()
+        .order_by("name", "email")
+    )
 
 
 def improvement_transition(*, improvement: Improvement, to: str, actor, reason: str = "") -> Improvement:
@@ -82,8 +108,10 @@ def improvement_transition(*, improvement: Improvement, to: str, actor, reason: 
     with transaction.atomic():
         locked = Improvement.objects.select_for_update().get(pk=improvement.pk)
         if to not in ALLOWED[locked.status]:
-            raise ValidationError(_("A %(status)s improvement cannot become %(to)s.")
-                                  % {"status": locked.get_status_display().lower(), "to": I(to).label.lower()})
+            raise ValidationError(
+                _("A %(status)s improvement cannot become %(to)s.")
+                % {"status": locked.get_status_display().lower(), "to": I(to).label.lower()}
+            )
         if to == I.DROPPED and not reason.strip():
             raise ValidationError(_("Dropping an improvement needs a reason."))
         locked.status = to
@@ -107,22 +135,36 @@ def improvement_ship(*, improvement: Improvement, actor, exclude_contact_ids=())
             raise ValidationError(_("Write the customer-facing description before shipping."))
         locked.status, locked.shipped_at = I.SHIPPED, timezone.now()
         locked.save(update_fields=["status", "shipped_at"])
-        notices = [ImprovementNotice(improvement=locked, contact=c,
-                                     status=ImprovementNotice.Status.EXCLUDED if c.pk in exclude
-                                     else ImprovementNotice.Status.QUEUED) for c in recipients(locked)]
+        notices = [
+            ImprovementNotice(
+                improvement=locked,
+                contact=c,
+                status=ImprovementNotice.Status.EXCLUDED if c.pk in exclude else ImprovementNotice.Status.QUEUED,
+            )
+            for c in recipients(locked)
+        ]
         ImprovementNotice.objects.bulk_create(notices, ignore_conflicts=True)
         queued = list(locked.notices.filter(status=ImprovementNotice.Status.QUEUED).values_list("pk", flat=True))
         for notice_id in queued:
             enqueue_on_commit(SEND_TASK, notice_id)
-        audit_log(actor=actor, action="improvement.shipped", target=locked,
-                  data={"queued": len(queued), "excluded": sorted(exclude)})
+        audit_log(
+            actor=actor,
+            action="improvement.shipped",
+            target=locked,
+            data={"queued": len(queued), "excluded": sorted(exclude)},
+        )
         webhooks.events.emit("improvement.shipped", locked)
     return len(queued)
 
 
 def _quote(improvement, contact) -> str:
-    linked = (Response.objects.filter(contact=contact, improvement_links__improvement=improvement)
-              .exclude(comment="").order_by("-submitted_at").values_list("comment", flat=True).first())
+    linked = (
+        Response.objects.filter(contact=contact, improvement_links__improvement=improvement)
+        .exclude(comment="")
+        .order_by("-submitted_at")
+        .values_list("comment", flat=True)
+        .first()
+    )
     if not linked:
         return ""
     return linked if len(linked) <= 160 else linked[:157].rsplit(" ", 1)[0] + "…"
@@ -130,14 +172,18 @@ def _quote(improvement, contact) -> str:
 
 def notice_send(*, notice_id: int) -> bool:
     """Send one notice, exactly once: the ledger key and the notice status both guard it."""
-    notice = (ImprovementNotice.objects.select_related("improvement__resurvey_campaign", "contact")
-              .filter(pk=notice_id).first())
+    notice = (
+        ImprovementNotice.objects.select_related("improvement__resurvey_campaign", "contact")
+        .filter(pk=notice_id)
+        .first()
+    )
     if notice is None or notice.status != ImprovementNotice.Status.QUEUED:
         return False
     contact, improvement = notice.contact, notice.improvement
     if not contact.can_be_emailed:
-        ImprovementNotice.objects.filter(pk=notice.pk).update(status=ImprovementNotice.Status.EXCLUDED,
-                                                              error="opted out before sending")
+        ImprovementNotice.objects.filter(pk=notice.pk).update(
+            status=ImprovementNotice.Status.EXCLUDED, error="opted out before sending"
+        )
         return False
     language = contact.language if contact.language in ("en", "nl") else "en"
     survey_url = ""
@@ -145,21 +191,35 @@ def notice_send(*, notice_id: int) -> bool:
     if campaign is not None:
         invitation = notice.resurvey_invitation
         if invitation is None:
-            invitation = Invitation.objects.create(campaign=campaign, contact=contact, status=Invitation.Status.SENT,
-                                                   sent_at=timezone.now())
+            invitation = Invitation.objects.create(
+                campaign=campaign, contact=contact, status=Invitation.Status.SENT, sent_at=timezone.now()
+            )
             ImprovementNotice.objects.filter(pk=notice.pk).update(resurvey_invitation=invitation)
         from surveys.emails import survey_url as url_for
 
         survey_url = url_for(invitation)
-    description = (improvement.description_nl if language == "nl" else improvement.description_en) or \
-        improvement.description_en or improvement.description_nl
-    message = render_email(template="improvement_notice", to=contact.email, language=language,
-                           headers=unsubscribe_headers(contact), context={
-                               "contact": contact, "improvement": improvement, "description": description,
-                               "quote": _quote(improvement, contact), "survey_url": survey_url})
+    description = (
+        (improvement.description_nl if language == "nl" else improvement.description_en)
+        or improvement.description_en
+        or improvement.description_nl
+    )
+    message = render_email(
+        template="improvement_notice",
+        to=contact.email,
+        language=language,
+        headers=unsubscribe_headers(contact),
+        context={
+            "contact": contact,
+            "improvement": improvement,
+            "description": description,
+            "quote": _quote(improvement, contact),
+            "survey_url": survey_url,
+        },
+    )
     send_once(key=f"improvement:{improvement.pk}:{contact.pk}", kind="improvement_notice", message=message)
     ImprovementNotice.objects.filter(pk=notice.pk, status=ImprovementNotice.Status.QUEUED).update(
-        status=ImprovementNotice.Status.SENT, sent_at=timezone.now())
+        status=ImprovementNotice.Status.SENT, sent_at=timezone.now()
+    )
     return True
 
 
@@ -176,24 +236,26 @@ def before_after(improvement: Improvement) -> BeforeAfter | None:
     contact_ids = improvement.links.values("response__contact_id")
     linked = Response.objects.filter(improvement_links__improvement=improvement)
     after = Response.objects.filter(contact_id__in=contact_ids, submitted_at__gt=improvement.shipped_at)
-    counts = {"promoters": Count("id", filter=Q(category=Category.PROMOTER)),
-              "passives": Count("id", filter=Q(category=Category.PASSIVE)),
-              "detractors": Count("id", filter=Q(category=Category.DETRACTOR))}
-    return BeforeAfter(before=nps_from_counts(**linked.aggregate(**counts)),
-                       after=nps_from_counts(**after.aggregate(**counts)))
+    counts = {
+        "promoters": Count("id", filter=Q(category=Category.PROMOTER)),
+        "passives": Count("id", filter=Q(category=Category.PASSIVE)),
+        "detractors": Count("id", filter=Q(category=Category.DETRACTOR)),
+    }
+    return BeforeAfter(
+        before=nps_from_counts(**linked.aggregate(**counts)), after=nps_from_counts(**after.aggregate(**counts))
+    )
 
 
 def improvement_rows():
     """Every improvement with how many customers asked, were told and answered again."""
-    improvements = (Improvement.objects.select_related("team")
-                    .annotate(asked=Count("links__response__contact", distinct=True),
-                              told=Count("notices", filter=Q(notices__status=ImprovementNotice.Status.SENT),
-                                         distinct=True)))
+    improvements = Improvement.objects.select_related("team").annotate(
+        asked=Count("links__response__contact", distinct=True),
+        told=Count("notices", filter=Q(notices__status=ImprovementNotice.Status.SENT), distinct=True),
+    )
     rows = []
     for improvement in improvements:
         change = before_after(improvement)
-        rows.append({"improvement": improvement, "change": change,
-                     "reanswered": change.after.n if change else 0})
+        rows.append({"improvement": improvement, "change": change, "reanswered": change.after.n if change else 0})
     return rows
 
 
@@ -205,8 +267,7 @@ def improvement_save(*, form, actor) -> Improvement:
             improvement.created_by = actor
         improvement.save()
         form.save_m2m()
-        audit_log(actor=actor, action="improvement.created" if created else "improvement.updated",
-                  target=improvement)
+        audit_log(actor=actor, action="improvement.created" if created else "improvement.updated", target=improvement)
     return improvement
 
 
@@ -214,6 +275,9 @@ def notice_progress(improvement: Improvement) -> dict:
     counts = dict(improvement.notices.values_list("status").annotate(n=Count("id")))
     total = sum(counts.values())
     done = total - counts.get(ImprovementNotice.Status.QUEUED, 0)
-    return {"counts": counts, "total": total, "percent": round(100 * done / total) if total else 100,
-            "done": counts.get(ImprovementNotice.Status.QUEUED, 0) == 0}
-
+    return {
+        "counts": counts,
+        "total": total,
+        "percent": round(100 * done / total) if total else 100,
+        "done": counts.get(ImprovementNotice.Status.QUEUED, 0) == 0,
+    }

@@ -12,8 +12,9 @@ class RootCauseTag(models.Model):
     """The configurable root-cause taxonomy (seeded: process, product, price, reputation, emotional)."""
 
     name = models.CharField(_("name"), max_length=80, unique=True)
-    slug = models.SlugField(_("slug"), max_length=80, unique=True,
-                            help_text=_("A short code for the root cause: letters, digits, hyphens."))
+    slug = models.SlugField(
+        _("slug"), max_length=80, unique=True, help_text=_("A short code for the root cause: letters, digits, hyphens.")
+    )
     active = models.BooleanField(_("active"), default=True)
 
     class Meta:
@@ -36,25 +37,41 @@ class RoutingRule(models.Model):
     order = models.PositiveIntegerField(_("order"), default=0, db_index=True)
     active = models.BooleanField(_("active"), default=True)
     # Conditions; an empty condition matches everything.
-    campaign = models.ForeignKey("surveys.Campaign", null=True, blank=True, on_delete=models.CASCADE,
-                                 verbose_name=_("campaign"))
-    touchpoint = models.ForeignKey("surveys.Touchpoint", null=True, blank=True, on_delete=models.CASCADE,
-                                   verbose_name=_("touchpoint"))
+    campaign = models.ForeignKey(
+        "surveys.Campaign", null=True, blank=True, on_delete=models.CASCADE, verbose_name=_("campaign")
+    )
+    touchpoint = models.ForeignKey(
+        "surveys.Touchpoint", null=True, blank=True, on_delete=models.CASCADE, verbose_name=_("touchpoint")
+    )
     categories = models.JSONField(_("categories"), default=list, blank=True)  # ["detractor", "passive"]
     score_min = models.PositiveSmallIntegerField(_("lowest score"), null=True, blank=True)
     score_max = models.PositiveSmallIntegerField(_("highest score"), null=True, blank=True)
     language = models.CharField(_("language"), max_length=8, blank=True)
     segment_key = models.CharField(_("segment attribute"), max_length=80, blank=True)
     segment_value = models.CharField(_("segment value"), max_length=200, blank=True)
-    at_risk_only = models.BooleanField(_("at risk only"), default=False,
-                                       help_text=_("Only answers whose score dropped since the customer's "
-                                                   "previous one (at risk)."))
+    at_risk_only = models.BooleanField(
+        _("at risk only"),
+        default=False,
+        help_text=_("Only answers whose score dropped since the customer's previous one (at risk)."),
+    )
     # Target.
     target = models.CharField(_("goes to"), max_length=20, choices=Target.choices)
-    target_user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                    related_name="+", verbose_name=_("named user"))
-    team = models.ForeignKey("core.Team", null=True, blank=True, on_delete=models.SET_NULL, verbose_name=_("team"),
-                             help_text=_("The team that owns cases routed by this rule."))
+    target_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("named user"),
+    )
+    team = models.ForeignKey(
+        "core.Team",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        verbose_name=_("team"),
+        help_text=_("The team that owns cases routed by this rule."),
+    )
 
     class Meta:
         ordering = ["order", "id"]
@@ -73,10 +90,17 @@ class RoutingRule(models.Model):
 class RoundRobinState(models.Model):
     """Where round-robin left off for a team; kept in the database so it survives restarts."""
 
-    team = models.OneToOneField("core.Team", on_delete=models.CASCADE, related_name="round_robin",
-                                verbose_name=_("team"))
-    last_user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                  related_name="+", verbose_name=_("last served"))
+    team = models.OneToOneField(
+        "core.Team", on_delete=models.CASCADE, related_name="round_robin", verbose_name=_("team")
+    )
+    last_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("last served"),
+    )
 
     class Meta:
         verbose_name = _("round-robin position")
@@ -86,8 +110,9 @@ class RoundRobinState(models.Model):
 class SLAPolicy(models.Model):
     category = models.CharField(_("category"), max_length=10, choices=Category.choices, unique=True)
     hours = models.PositiveIntegerField(_("hours"))
-    business_hours = models.BooleanField(_("business hours only"), default=False,
-                                         help_text=_("Count only business hours of the calendar."))
+    business_hours = models.BooleanField(
+        _("business hours only"), default=False, help_text=_("Count only business hours of the calendar.")
+    )
 
     class Meta:
         verbose_name = _("deadline")
@@ -108,18 +133,40 @@ class FollowUp(models.Model):
     OPEN_STATUSES = (Status.NEW, Status.IN_PROGRESS, Status.CONTACTED)
 
     # One case per response, enforced by the database.
-    response = models.OneToOneField("surveys.Response", on_delete=models.CASCADE, related_name="followup",
-                                    verbose_name=_("response"))
-    contact = models.ForeignKey("surveys.Contact", null=True, blank=True, on_delete=models.SET_NULL,
-                                related_name="followups", verbose_name=_("contact"))
+    response = models.OneToOneField(
+        "surveys.Response", on_delete=models.CASCADE, related_name="followup", verbose_name=_("response")
+    )
+    contact = models.ForeignKey(
+        "surveys.Contact",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="followups",
+        verbose_name=_("contact"),
+    )
     category = models.CharField(_("category"), max_length=10, choices=Category.choices)
     # owner and team lead the queue indexes below (Meta.indexes), which serve their lookups too.
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                              related_name="followups", verbose_name=_("owner"), db_index=False)
-    team = models.ForeignKey("core.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="followups",
-                             verbose_name=_("team"), db_index=False)
-    routed_by = models.ForeignKey(RoutingRule, null=True, blank=True, on_delete=models.SET_NULL,
-                                  verbose_name=_("routed by"))
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="followups",
+        verbose_name=_("owner"),
+        db_index=False,
+    )
+    team = models.ForeignKey(
+        "core.Team",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="followups",
+        verbose_name=_("team"),
+        db_index=False,
+    )
+    routed_by = models.ForeignKey(
+        RoutingRule, null=True, blank=True, on_delete=models.SET_NULL, verbose_name=_("routed by")
+    )
     status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.NEW, db_index=True)
     due_at = models.DateTimeField(_("due"), db_index=True)
     escalation_level = models.PositiveSmallIntegerField(_("escalation level"), default=0)
@@ -135,8 +182,10 @@ class FollowUp(models.Model):
 
     class Meta:
         ordering = ["due_at"]
-        indexes = [models.Index(fields=["owner", "status", "due_at"], name="followup_owner_queue"),
-                   models.Index(fields=["team", "status", "due_at"], name="followup_team_queue")]
+        indexes = [
+            models.Index(fields=["owner", "status", "due_at"], name="followup_owner_queue"),
+            models.Index(fields=["team", "status", "due_at"], name="followup_team_queue"),
+        ]
         verbose_name = _("follow-up")
         verbose_name_plural = _("follow-ups")
 
@@ -159,10 +208,10 @@ class FollowUpEvent(models.Model):
         REPLY = "reply", pgettext_lazy("case event", "Reply")
         LINKED = "linked", pgettext_lazy("case event", "Linked")
 
-    followup = models.ForeignKey(FollowUp, on_delete=models.CASCADE, related_name="events",
-                                 verbose_name=_("follow-up"))
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                              verbose_name=_("by"))
+    followup = models.ForeignKey(FollowUp, on_delete=models.CASCADE, related_name="events", verbose_name=_("follow-up"))
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, verbose_name=_("by")
+    )
     kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
     text = models.TextField(_("text"), blank=True)
     data = models.JSONField(_("details"), default=dict, blank=True)
@@ -190,19 +239,30 @@ class Improvement(models.Model):
     description_en = models.TextField(_("Customer-facing description (English)"), blank=True)
     description_nl = models.TextField(_("Customer-facing description (Dutch)"), blank=True)
     internal_notes = models.TextField(_("internal notes"), blank=True)
-    keywords = models.CharField(_("keywords"), max_length=300, blank=True,
-                                help_text=_("Comma-separated words to suggest matching comments."))
+    keywords = models.CharField(
+        _("keywords"), max_length=300, blank=True, help_text=_("Comma-separated words to suggest matching comments.")
+    )
     team = models.ForeignKey("core.Team", null=True, blank=True, on_delete=models.SET_NULL, verbose_name=_("team"))
-    tags = models.ManyToManyField(RootCauseTag, blank=True, related_name="improvements",
-                                  verbose_name=_("root causes"))
-    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.PLANNED,
-                              db_index=True)
+    tags = models.ManyToManyField(RootCauseTag, blank=True, related_name="improvements", verbose_name=_("root causes"))
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.PLANNED, db_index=True)
     dropped_reason = models.TextField(_("reason for dropping"), blank=True)
-    resurvey_campaign = models.ForeignKey("surveys.Campaign", null=True, blank=True, on_delete=models.SET_NULL,
-                                          related_name="+", verbose_name=_("re-survey campaign"))
+    resurvey_campaign = models.ForeignKey(
+        "surveys.Campaign",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("re-survey campaign"),
+    )
     shipped_at = models.DateTimeField(_("shipped"), null=True, blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+", verbose_name=_("created by"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
@@ -239,8 +299,9 @@ class ImprovementNotice(models.Model):
     contact = models.ForeignKey("surveys.Contact", on_delete=models.CASCADE, related_name="improvement_notices")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     error = models.TextField(blank=True)
-    resurvey_invitation = models.ForeignKey("surveys.Invitation", null=True, blank=True, on_delete=models.SET_NULL,
-                                            related_name="+")
+    resurvey_invitation = models.ForeignKey(
+        "surveys.Invitation", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -1,7 +1,18 @@
 """Reads for the follow-up pages and the dashboard's SLA panel."""
 
-from django.db.models import (Aggregate, Avg, CharField, Count, DurationField, Exists, ExpressionWrapper, F,
-                              OuterRef, Q, Value)
+from django.db.models import (
+    Aggregate,
+    Avg,
+    CharField,
+    Count,
+    DurationField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    Value,
+)
 from django.db.models.functions import Cast, Coalesce, Concat
 from django.utils import timezone
 
@@ -9,7 +20,6 @@ from core.models import EmailDelivery
 from core.roles import ADMIN, has_role
 from followups.models import FollowUp, FollowUpEvent
 from surveys.models import Response
-
 
 # Cases no routing rule matched: no owner, no team. Admins and team leads work them.
 FALLBACK_QUEUE = Q(owner__isnull=True, team__isnull=True)
@@ -48,8 +58,11 @@ def followup_for_user(user, pk: int) -> FollowUp:
     from django.shortcuts import get_object_or_404
 
     return get_object_or_404(
-        visible_followups(user).select_related("response__campaign", "response__touchpoint", "contact", "owner",
-                                               "team", "routed_by"), pk=pk)
+        visible_followups(user).select_related(
+            "response__campaign", "response__touchpoint", "contact", "owner", "team", "routed_by"
+        ),
+        pk=pk,
+    )
 
 
 def queue_rows(qs):
@@ -60,32 +73,51 @@ def responses_to_process(*, before, changed_since, limit: int) -> list[int]:
     """Responses the follow-up step has not (yet) seen: never processed, or changed after it ran
     (a re-answered score whose task was lost). Only those older than `before`, so work in flight
     is left to its task; oldest first, at most `limit` of each kind."""
-    never = (Response.objects.filter(processed_at__isnull=True, submitted_at__lt=before)
-             .order_by("submitted_at").values_list("pk", flat=True)[:limit])
-    changed = (Response.objects.filter(updated_at__gte=changed_since, updated_at__lt=before,
-                                       processed_at__lt=F("updated_at"))
-               .order_by("updated_at").values_list("pk", flat=True)[:limit])
+    never = (
+        Response.objects.filter(processed_at__isnull=True, submitted_at__lt=before)
+        .order_by("submitted_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    changed = (
+        Response.objects.filter(updated_at__gte=changed_since, updated_at__lt=before, processed_at__lt=F("updated_at"))
+        .order_by("updated_at")
+        .values_list("pk", flat=True)[:limit]
+    )
     return list(never) + list(changed)
 
 
 def replies_not_sent(*, created_from, created_before):
     """Ids of replies to customers still waiting for their e-mail (the task was lost)."""
-    return (FollowUpEvent.objects.filter(kind=FollowUpEvent.Kind.REPLY, data__sent=False,
-                                         created_at__gte=created_from, created_at__lt=created_before)
-            .order_by("created_at").values_list("pk", flat=True))
+    return (
+        FollowUpEvent.objects.filter(
+            kind=FollowUpEvent.Kind.REPLY, data__sent=False, created_at__gte=created_from, created_at__lt=created_before
+        )
+        .order_by("created_at")
+        .values_list("pk", flat=True)
+    )
 
 
 def followups_missing_owner_alert(*, created_from, created_before):
     """Open cases whose owner (or, for a team queue, team lead) has no sent alert: the e-mail task
     was lost. The key mirrors followups.emails.owner_alert_key."""
     recipient = Coalesce("owner_id", "team__lead_id")
-    key = Concat(Value("followup-owner:"), Cast("pk", CharField()), Value(":"), Cast(recipient, CharField()),
-                 output_field=CharField())
+    key = Concat(
+        Value("followup-owner:"),
+        Cast("pk", CharField()),
+        Value(":"),
+        Cast(recipient, CharField()),
+        output_field=CharField(),
+    )
     sent = EmailDelivery.objects.filter(key=OuterRef("alert_key"), status=EmailDelivery.Status.SENT)
-    return (FollowUp.objects.filter(created_at__gte=created_from, created_at__lt=created_before,
-                                    status__in=FollowUp.OPEN_STATUSES)
-            .alias(recipient_id=recipient, alert_key=key).filter(recipient_id__isnull=False)
-            .filter(~Exists(sent)).order_by("created_at"))
+    return (
+        FollowUp.objects.filter(
+            created_at__gte=created_from, created_at__lt=created_before, status__in=FollowUp.OPEN_STATUSES
+        )
+        .alias(recipient_id=recipient, alert_key=key)
+        .filter(recipient_id__isnull=False)
+        .filter(~Exists(sent))
+        .order_by("created_at")
+    )
 
 
 class Median(Aggregate):
@@ -136,8 +168,9 @@ def sla_health(*, since=None, team_ids=None):
         "closed": Count("id", filter=Q(closed_at__isnull=False)),
         "closed_in_sla": Count("id", filter=Q(closed_at__isnull=False, closed_at__lte=F("due_at"))),
         "avg_first_contact": Avg(first_contact, filter=Q(first_contact_at__isnull=False)),
-        "median_first_contact": Median(first_contact, filter=Q(first_contact_at__isnull=False),
-                                       output_field=DurationField()),
+        "median_first_contact": Median(
+            first_contact, filter=Q(first_contact_at__isnull=False), output_field=DurationField()
+        ),
     }
     overall = qs.aggregate(**aggregates)
     by_team = list(qs.values("team__name").annotate(**aggregates).order_by("team__name"))

@@ -38,28 +38,54 @@ def rule_checks(rule: RoutingRule, response: Response, *, at_risk: bool = False)
     contact = response.contact
     checks = []
     if rule.campaign_id:
-        checks.append(Check("campaign", rule.campaign_id == response.campaign_id,
-                            _("campaign is %(campaign)s") % {"campaign": rule.campaign}))
+        checks.append(
+            Check(
+                "campaign",
+                rule.campaign_id == response.campaign_id,
+                _("campaign is %(campaign)s") % {"campaign": rule.campaign},
+            )
+        )
     if rule.touchpoint_id:
-        checks.append(Check("touchpoint", rule.touchpoint_id == response.touchpoint_id,
-                            _("touchpoint is %(touchpoint)s") % {"touchpoint": rule.touchpoint}))
+        checks.append(
+            Check(
+                "touchpoint",
+                rule.touchpoint_id == response.touchpoint_id,
+                _("touchpoint is %(touchpoint)s") % {"touchpoint": rule.touchpoint},
+            )
+        )
     if rule.categories:
-        checks.append(Check("category", response.category in rule.categories,
-                            _("category is one of %(categories)s") % {"categories": ", ".join(rule.category_names)}))
+        checks.append(
+            Check(
+                "category",
+                response.category in rule.categories,
+                _("category is one of %(categories)s") % {"categories": ", ".join(rule.category_names)},
+            )
+        )
     if rule.score_min is not None:
-        checks.append(Check("score", response.score >= rule.score_min,
-                            _("score ≥ %(score)s") % {"score": rule.score_min}))
+        checks.append(
+            Check("score", response.score >= rule.score_min, _("score ≥ %(score)s") % {"score": rule.score_min})
+        )
     if rule.score_max is not None:
-        checks.append(Check("score", response.score <= rule.score_max,
-                            _("score ≤ %(score)s") % {"score": rule.score_max}))
+        checks.append(
+            Check("score", response.score <= rule.score_max, _("score ≤ %(score)s") % {"score": rule.score_max})
+        )
     if rule.language:
-        checks.append(Check("language", response.language == rule.language,
-                            _("language is %(language)s") % {"language": rule.language}))
+        checks.append(
+            Check(
+                "language",
+                response.language == rule.language,
+                _("language is %(language)s") % {"language": rule.language},
+            )
+        )
     if rule.segment_key:
         value = str((contact.attributes or {}).get(rule.segment_key, "")) if contact else ""
-        checks.append(Check("segment", value.lower() == rule.segment_value.lower(),
-                            _("%(attribute)s is %(value)s") % {"attribute": rule.segment_key,
-                                                                "value": rule.segment_value}))
+        checks.append(
+            Check(
+                "segment",
+                value.lower() == rule.segment_value.lower(),
+                _("%(attribute)s is %(value)s") % {"attribute": rule.segment_key, "value": rule.segment_value},
+            )
+        )
     if rule.at_risk_only:
         checks.append(Check("at risk", at_risk, _("the customer's score dropped (at risk)")))
     if rule.target == RoutingRule.Target.ACCOUNT_OWNER:
@@ -69,8 +95,15 @@ def rule_checks(rule: RoutingRule, response: Response, *, at_risk: bool = False)
     if rule.target == RoutingRule.Target.USER:
         # A named user who left (deactivated or deleted) must not silently collect cases.
         active = bool(rule.target_user_id and rule.target_user.is_active)
-        checks.append(Check("named user", active, _("%(user)s is active") % {"user": rule.target_user}
-                            if rule.target_user else _("the named user is active")))
+        checks.append(
+            Check(
+                "named user",
+                active,
+                _("%(user)s is active") % {"user": rule.target_user}
+                if rule.target_user
+                else _("the named user is active"),
+            )
+        )
     return checks
 
 
@@ -101,8 +134,10 @@ class Router:
         self._rotations: dict[int, tuple[list, RoundRobinState | None]] = {}
 
     def match(self, response: Response, *, at_risk: bool | None = None) -> RoutingRule | None:
-        return next((verdict.rule for verdict in explain_routing(response, self.rules, at_risk=at_risk)
-                     if verdict.matched), None)
+        return next(
+            (verdict.rule for verdict in explain_routing(response, self.rules, at_risk=at_risk) if verdict.matched),
+            None,
+        )
 
     def resolve(self, rule: RoutingRule | None, response: Response):
         """(owner or None, team or None) for a matched rule; (None, None) is the fallback queue."""

@@ -56,16 +56,23 @@ def _event(followup, kind, **fields) -> FollowUpEvent:
 
 def wants_followup(response: Response) -> bool:
     """Detractors and passives always; promoters when their campaign asks for a "thank and ask for a review" case."""
-    return response.category in UNHAPPY or (response.category == Category.PROMOTER and response.campaign_id is not None
-                                            and response.campaign.followup_promoters)
+    return response.category in UNHAPPY or (
+        response.category == Category.PROMOTER
+        and response.campaign_id is not None
+        and response.campaign.followup_promoters
+    )
 
 
 def contact_drop(*, response: Response) -> bool:
     """True when this answer is worse than the contact's previous one: a lower category or 3+ points."""
     if response.contact_id is None:
         return False
-    previous = (Response.objects.filter(contact_id=response.contact_id, submitted_at__lt=response.submitted_at)
-                .order_by("-submitted_at").values("score", "category").first())
+    previous = (
+        Response.objects.filter(contact_id=response.contact_id, submitted_at__lt=response.submitted_at)
+        .order_by("-submitted_at")
+        .values("score", "category")
+        .first()
+    )
     return bool(previous) and dropped(response, previous["score"], previous["category"])
 
 
@@ -80,16 +87,25 @@ def dropped(response: Response, previous_score: int | None, previous_category: s
 def previous_answer() -> dict:
     """Annotations giving a response its contact's previous answer: previous_score, previous_category
     (what contact_drop looks up, for many responses in one query)."""
-    earlier = Response.objects.filter(contact_id=OuterRef("contact_id"), submitted_at__lt=OuterRef("submitted_at")
-                                      ).order_by("-submitted_at")
-    return {"previous_score": Subquery(earlier.values("score")[:1]),
-            "previous_category": Subquery(earlier.values("category")[:1])}
+    earlier = Response.objects.filter(
+        contact_id=OuterRef("contact_id"), submitted_at__lt=OuterRef("submitted_at")
+    ).order_by("-submitted_at")
+    return {
+        "previous_score": Subquery(earlier.values("score")[:1]),
+        "previous_category": Subquery(earlier.values("category")[:1]),
+    }
 
 
 # The row lock and what processing needs to decide, in one query compiled once (most answers
 # need nothing more: a promoter without a case costs this query and two updates).
-_LOCK_RESPONSE = CompiledQuery(lambda pk: Response.objects.select_for_update(of=("self",)).filter(pk=pk).values_list(
-    *field_paths(Response), "campaign__followup_promoters", "followup__id"), kinds=(int,))
+_LOCK_RESPONSE = CompiledQuery(
+    lambda pk: (
+        Response.objects.select_for_update(of=("self",))
+        .filter(pk=pk)
+        .values_list(*field_paths(Response), "campaign__followup_promoters", "followup__id")
+    ),
+    kinds=(int,),
+)
 
 
 @dataclass
@@ -125,7 +141,8 @@ def response_process(*, response_id: int) -> Processed:
             # The answer request wrote only the response; the invitation is marked answered here
             # (reports already count it answered by its response: scoring.rollup.ANSWERED).
             Invitation.objects.filter(pk=response.invitation_id, answered_at__isnull=True).update(
-                status=Invitation.Status.ANSWERED, answered_at=response.submitted_at)
+                status=Invitation.Status.ANSWERED, answered_at=response.submitted_at
+            )
         Response.objects.filter(pk=response.pk).update(**stamps)
     if result.created:
         enqueue_on_commit(NOTIFY_TASK, result.followup.pk)
@@ -166,7 +183,8 @@ def _new_answers(response_ids: list[int]):
     """The batch's answers never processed and without a case, locked (the conditions sit in the
     locking query, so an answer changed or processed meanwhile is left to response_process)."""
     return Response.objects.select_for_update(of=("self",)).filter(
-        pk__any=response_ids, processed_at__isnull=True, followup__isnull=True)
+        pk__any=response_ids, processed_at__isnull=True, followup__isnull=True
+    )
 
 
 def _mark_processed(answers: dict[int, int | None]) -> None:
@@ -175,7 +193,8 @@ def _mark_processed(answers: dict[int, int | None]) -> None:
     if invitations:
         answered = Response.objects.filter(invitation_id=OuterRef("pk")).values("submitted_at")[:1]
         Invitation.objects.filter(pk__any=invitations, answered_at__isnull=True).update(
-            status=Invitation.Status.ANSWERED, answered_at=Subquery(answered))
+            status=Invitation.Status.ANSWERED, answered_at=Subquery(answered)
+        )
     Response.objects.filter(pk__any=list(answers)).update(processed_at=timezone.now())
 
 
@@ -184,8 +203,11 @@ def _settle_quiet_answers(response_ids: list[int]) -> set[int]:
     if not response_ids:
         return set()
     with transaction.atomic():
-        quiet = dict(_new_answers(response_ids).filter(category=Category.PROMOTER, campaign__followup_promoters=False)
-                     .values_list("pk", "invitation_id"))
+        quiet = dict(
+            _new_answers(response_ids)
+            .filter(category=Category.PROMOTER, campaign__followup_promoters=False)
+            .values_list("pk", "invitation_id")
+        )
         if quiet:
             _mark_processed(quiet)
     return set(quiet)
@@ -198,23 +220,36 @@ def _open_cases(response_ids: list[int]) -> set[int]:
     if not response_ids:
         return set()
     with transaction.atomic():
-        answers = list(_new_answers(response_ids).filter(
-            Q(category__in=UNHAPPY) | Q(category=Category.PROMOTER, campaign__followup_promoters=True))
-            .annotate(**previous_answer()).select_related("campaign", "contact__account_owner").order_by("pk"))
+        answers = list(
+            _new_answers(response_ids)
+            .filter(Q(category__in=UNHAPPY) | Q(category=Category.PROMOTER, campaign__followup_promoters=True))
+            .annotate(**previous_answer())
+            .select_related("campaign", "contact__account_owner")
+            .order_by("pk")
+        )
         if not answers:
             return set()
         router, deadlines, now = routing.Router(), sla.policies(), timezone.now()
         cases, lines = [], []
         for response in answers:
             case, case_lines = _routed_case(
-                response, router, at_risk=dropped(response, response.previous_score, response.previous_category),
-                now=now, deadlines=deadlines)
+                response,
+                router,
+                at_risk=dropped(response, response.previous_score, response.previous_category),
+                now=now,
+                deadlines=deadlines,
+            )
             cases.append(case)
             lines.append(case_lines)
         router.finish()
         FollowUp.objects.bulk_create(cases)
-        FollowUpEvent.objects.bulk_create([_unsaved_event(case, kind, **fields)
-                                           for case, case_lines in zip(cases, lines) for kind, fields in case_lines])
+        FollowUpEvent.objects.bulk_create(
+            [
+                _unsaved_event(case, kind, **fields)
+                for case, case_lines in zip(cases, lines)
+                for kind, fields in case_lines
+            ]
+        )
         _mark_processed({response.pk: response.invitation_id for response in answers})
         enqueue_on_commit(NOTIFY_MANY_TASK, [case.pk for case in cases])
     return {response.pk for response in answers}
@@ -230,7 +265,7 @@ def sweep_lost_work(*, now=None, limit: int = 5000) -> int:
     ids = queries.responses_to_process(before=before, changed_since=before - edit_window, limit=limit)
     for start in range(0, len(ids), SWEEP_BATCH):  # the batch path: after an outage, thousands a minute
         try:  # responses_process keeps one bad row from blocking the rest; it is retried next sweep
-            responses_process(response_ids=ids[start:start + SWEEP_BATCH])
+            responses_process(response_ids=ids[start : start + SWEEP_BATCH])
         except Exception:  # the database went away mid-sweep: the next sweep takes it from here
             logger.exception("Sweep could not process responses %s…", ids[start])
     for event_id in queries.replies_not_sent(created_from=before - timedelta(days=2), created_before=before)[:limit]:
@@ -263,22 +298,38 @@ def _open(response: Response) -> tuple[FollowUp, bool]:
     return followup, True
 
 
-def _routed_case(response: Response, router: routing.Router, *, at_risk: bool, now, deadlines=None
-                 ) -> tuple[FollowUp, list[tuple[str, dict]]]:
+def _routed_case(
+    response: Response, router: routing.Router, *, at_risk: bool, now, deadlines=None
+) -> tuple[FollowUp, list[tuple[str, dict]]]:
     """The new, unsaved case of `response`, routed by `router`, and its history lines
     (`deadlines`: sla.policies(), when many cases are opened at once)."""
     rule = router.match(response, at_risk=at_risk)
     owner, team = router.resolve(rule, response)
-    case = FollowUp(response=response, contact=response.contact, category=response.category, owner=owner,
-                    team=team, routed_by=rule, due_at=sla.due_at(now, response.category, known=deadlines),
-                    at_risk=at_risk)
+    case = FollowUp(
+        response=response,
+        contact=response.contact,
+        category=response.category,
+        owner=owner,
+        team=team,
+        routed_by=rule,
+        due_at=sla.due_at(now, response.category, known=deadlines),
+        at_risk=at_risk,
+    )
     return case, _opening_lines(response, rule, owner, team)
 
 
 def _opening_lines(response: Response, rule, owner, team) -> list[tuple[str, dict]]:
     """The history lines of a new case: (kind, event fields) for "opened" and "routed"."""
-    lines = [(FollowUpEvent.Kind.CREATED, said(gettext_noop("Case opened for a %(category)s answer (score %(score)s)."),
-                                                category=response.category, score=response.score))]
+    lines = [
+        (
+            FollowUpEvent.Kind.CREATED,
+            said(
+                gettext_noop("Case opened for a %(category)s answer (score %(score)s)."),
+                category=response.category,
+                score=response.score,
+            ),
+        )
+    ]
     if rule is None:
         lines.append((FollowUpEvent.Kind.ROUTED, said(gettext_noop("No routing rule matched: in the fallback queue."))))
         return lines
@@ -307,9 +358,13 @@ def _sync_category(followup: FollowUp, response: Response) -> None:
     if followup.status in FollowUp.OPEN_STATUSES and wanted:
         followup.due_at = sla.due_at(followup.created_at, response.category)
     followup.save(update_fields=["category", "at_risk", "due_at", "updated_at"])
-    _event(followup, FollowUpEvent.Kind.STATUS,
-           **said(gettext_noop("The customer changed the score to %(score)s."), score=response.score),
-           category_from=previous, category_to=response.category)
+    _event(
+        followup,
+        FollowUpEvent.Kind.STATUS,
+        **said(gettext_noop("The customer changed the score to %(score)s."), score=response.score),
+        category_from=previous,
+        category_to=response.category,
+    )
     if followup.status in FollowUp.OPEN_STATUSES and not wanted:
         followup_transition(followup=followup, to=S.CLOSED, actor=None, reason=CLOSED_AS_PROMOTER)
     elif followup.status == S.CLOSED and followup.closed_reason == CLOSED_AS_PROMOTER and wanted:
@@ -321,13 +376,13 @@ def response_details_added(*, response_id: int) -> None:
     """The respondent added their "why" after the case was opened: note it on the case."""
     followup = FollowUp.objects.filter(response_id=response_id).first()
     if followup is not None:
-        _event(followup, FollowUpEvent.Kind.NOTE,
-               **said(gettext_noop("The customer added a comment to their answer.")))
+        _event(followup, FollowUpEvent.Kind.NOTE, **said(gettext_noop("The customer added a comment to their answer.")))
 
 
 # --- Work on a case -------------------------------------------------------------------------
-def followup_transition(*, followup: FollowUp, to: str, actor, reason: str = "", summary: str = "",
-                        outcome: str = "") -> FollowUp:
+def followup_transition(
+    *, followup: FollowUp, to: str, actor, reason: str = "", summary: str = "", outcome: str = ""
+) -> FollowUp:
     """Change a case's status: only the transitions in ALLOWED; closing needs a reason, resolving a summary.
 
     An `outcome` given along is stored too (also when the status stays the same).
@@ -336,8 +391,10 @@ def followup_transition(*, followup: FollowUp, to: str, actor, reason: str = "",
         case = FollowUp.objects.select_for_update().get(pk=followup.pk)
         if to != case.status:
             if to not in ALLOWED.get(case.status, set()):
-                raise ValidationError(_("A %(status)s case cannot become %(to)s.")
-                                      % {"status": case.get_status_display().lower(), "to": S(to).label.lower()})
+                raise ValidationError(
+                    _("A %(status)s case cannot become %(to)s.")
+                    % {"status": case.get_status_display().lower(), "to": S(to).label.lower()}
+                )
             if to == S.RESOLVED and not summary.strip():
                 raise ValidationError(_("Resolving a case needs a resolution summary."))
             if to == S.CLOSED and not reason.strip():
@@ -401,8 +458,12 @@ def followup_set_tags(*, followup: FollowUp, actor, tags: list[RootCauseTag]) ->
         followup.tags.set(tags)
         after = {t.name for t in tags}
         if before != after:
-            _event(followup, FollowUpEvent.Kind.TAGGED, actor=actor,
-                   **said(gettext_noop("Root causes: %(tags)s"), tags=sorted(after)))
+            _event(
+                followup,
+                FollowUpEvent.Kind.TAGGED,
+                actor=actor,
+                **said(gettext_noop("Root causes: %(tags)s"), tags=sorted(after)),
+            )
             audit_log(actor=actor, action="followup.tags", target=followup, data={"tags": sorted(after)})
 
 
@@ -418,14 +479,30 @@ def followup_assign(*, followup: FollowUp, actor, owner, reason: str = "", claim
         case.owner = owner
         case.save(update_fields=["owner", "updated_at"])
         who = owner.get_username() if owner else "nobody"
-        line = said(gettext_noop("Claimed by %(who)s."), who=owner.get_username() if owner else None) if claim else \
-            said(gettext_noop("Reassigned from %(owner_from)s to %(owner_to)s. Reason: %(reason)s"),
-                 owner_from=previous.get_username() if previous else None,
-                 owner_to=owner.get_username() if owner else None, reason=reason.strip())
-        _event(case, FollowUpEvent.Kind.REASSIGNED, actor=actor, **line,
-               owner_from=previous.pk if previous else None, owner_to=owner.pk if owner else None)
-        audit_log(actor=actor, action="followup.claimed" if claim else "followup.reassigned", target=case,
-                  data={"to": who, "reason": reason.strip()})
+        line = (
+            said(gettext_noop("Claimed by %(who)s."), who=owner.get_username() if owner else None)
+            if claim
+            else said(
+                gettext_noop("Reassigned from %(owner_from)s to %(owner_to)s. Reason: %(reason)s"),
+                owner_from=previous.get_username() if previous else None,
+                owner_to=owner.get_username() if owner else None,
+                reason=reason.strip(),
+            )
+        )
+        _event(
+            case,
+            FollowUpEvent.Kind.REASSIGNED,
+            actor=actor,
+            **line,
+            owner_from=previous.pk if previous else None,
+            owner_to=owner.pk if owner else None,
+        )
+        audit_log(
+            actor=actor,
+            action="followup.claimed" if claim else "followup.reassigned",
+            target=case,
+            data={"to": who, "reason": reason.strip()},
+        )
     if not claim and owner is not None and owner != actor:
         enqueue_on_commit(NOTIFY_TASK, case.pk)
     return case
@@ -435,8 +512,12 @@ def followup_set_outcome(*, followup: FollowUp, actor, outcome: str) -> None:
     outcome = outcome.strip()[:200]
     with transaction.atomic():
         FollowUp.objects.filter(pk=followup.pk).update(outcome=outcome, updated_at=timezone.now())
-        _event(followup, FollowUpEvent.Kind.NOTE, actor=actor, **said(gettext_noop("Outcome: %(outcome)s"),
-                                                                      outcome=outcome))
+        _event(
+            followup,
+            FollowUpEvent.Kind.NOTE,
+            actor=actor,
+            **said(gettext_noop("Outcome: %(outcome)s"), outcome=outcome),
+        )
         audit_log(actor=actor, action="followup.outcome", target=followup, data={"outcome": outcome})
 
 
@@ -451,8 +532,9 @@ def followup_reply(*, followup: FollowUp, actor, subject: str, body: str) -> Fol
     if not subject or not body:
         raise ValidationError(_("A reply needs a subject and a message."))
     with transaction.atomic():
-        event = _event(followup, FollowUpEvent.Kind.REPLY, actor=actor, text=body, subject=subject,
-                       to=contact.email, sent=False)
+        event = _event(
+            followup, FollowUpEvent.Kind.REPLY, actor=actor, text=body, subject=subject, to=contact.email, sent=False
+        )
         audit_log(actor=actor, action="followup.replied", target=followup, data={"subject": subject})
     enqueue_on_commit(REPLY_TASK, event.pk)
     return event
@@ -460,8 +542,11 @@ def followup_reply(*, followup: FollowUp, actor, subject: str, body: str) -> Fol
 
 def followup_reply_send(*, event_id: int) -> bool:
     """Send a logged reply (once); a contact who opted out meanwhile gets nothing, noted on the case."""
-    event = (FollowUpEvent.objects.select_related("followup__contact", "actor")
-             .filter(pk=event_id, kind=FollowUpEvent.Kind.REPLY).first())
+    event = (
+        FollowUpEvent.objects.select_related("followup__contact", "actor")
+        .filter(pk=event_id, kind=FollowUpEvent.Kind.REPLY)
+        .first()
+    )
     if event is None or event.data.get("sent") is not False:
         return False
     contact = event.followup.contact

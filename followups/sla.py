@@ -17,11 +17,14 @@ def business_calendar() -> tuple[time, time, set[int]]:
         start, end = (time.fromisoformat(part.strip()) for part in hours.split("-"))
         weekdays = {int(d) for d in days.split(",") if d.strip()}
     except ValueError:
-        raise ValueError(f"BUSINESS_HOURS must look like 09:00-17:00 and BUSINESS_DAYS like 1,2,3,4,5 "
-                         f"(got {hours!r} and {days!r}).") from None
+        raise ValueError(
+            f"BUSINESS_HOURS must look like 09:00-17:00 and BUSINESS_DAYS like 1,2,3,4,5 (got {hours!r} and {days!r})."
+        ) from None
     if start >= end or not weekdays or not weekdays <= set(range(1, 8)):
-        raise ValueError(f"The business calendar has no open hours (BUSINESS_HOURS={hours!r}, "
-                         f"BUSINESS_DAYS={days!r}; weekdays run 1 = Monday to 7 = Sunday).")
+        raise ValueError(
+            f"The business calendar has no open hours (BUSINESS_HOURS={hours!r}, "
+            f"BUSINESS_DAYS={days!r}; weekdays run 1 = Monday to 7 = Sunday)."
+        )
     return start, end, weekdays
 
 
@@ -36,8 +39,9 @@ def add_business_hours(start: datetime, hours: float, *, tz: ZoneInfo | None = N
         day_open = current.replace(hour=open_at.hour, minute=open_at.minute, second=0, microsecond=0)
         day_close = current.replace(hour=close_at.hour, minute=close_at.minute, second=0, microsecond=0)
         if current.isoweekday() not in days or current >= day_close:
-            current = (current + timedelta(days=1)).replace(hour=open_at.hour, minute=open_at.minute, second=0,
-                                                            microsecond=0)
+            current = (current + timedelta(days=1)).replace(
+                hour=open_at.hour, minute=open_at.minute, second=0, microsecond=0
+            )
             continue
         if current < day_open:
             current = day_open

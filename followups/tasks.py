@@ -7,8 +7,13 @@ from django.db import OperationalError
 from followups import emails, escalation, services
 
 # Transient: the database, the network, the SMTP server (OSError covers all three kinds) or the ESP.
-RETRY = {"autoretry_for": (OperationalError, OSError, AnymailAPIError), "retry_backoff": True,
-         "retry_backoff_max": 300, "max_retries": 8, "acks_late": True}
+RETRY = {
+    "autoretry_for": (OperationalError, OSError, AnymailAPIError),
+    "retry_backoff": True,
+    "retry_backoff_max": 300,
+    "max_retries": 8,
+    "acks_late": True,
+}
 
 
 @shared_task(**RETRY)

@@ -25,8 +25,11 @@ urlpatterns = [
     path("improvements/<int:pk>/", improvement_views.improvement_detail, name="improvement_detail"),
     path("improvements/<int:pk>/edit/", improvement_views.improvement_edit, name="improvement_edit"),
     path("improvements/<int:pk>/link/", improvement_views.improvement_link, name="improvement_link"),
-    path("improvements/<int:pk>/unlink/<int:response_id>/", improvement_views.improvement_unlink,
-         name="improvement_unlink"),
+    path(
+        "improvements/<int:pk>/unlink/<int:response_id>/",
+        improvement_views.improvement_unlink,
+        name="improvement_unlink",
+    ),
     path("improvements/<int:pk>/status/", improvement_views.improvement_status, name="improvement_status"),
     path("improvements/<int:pk>/ship/", improvement_views.improvement_ship, name="improvement_ship"),
     path("improvements/<int:pk>/progress/", improvement_views.improvement_progress, name="improvement_progress"),

@@ -13,8 +13,19 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from core.audit import audit_log
 from core.roles import ADMIN, AGENT, admin_required, agent_required
 from followups import emails, routing, services
-from followups.forms import (AttemptForm, BulkReassignForm, NoteForm, ReassignForm, ReplyForm, RoutingRuleForm,
-                             RoutingTestForm, SLAForm, StatusForm, TagForm, TagsForm)
+from followups.forms import (
+    AttemptForm,
+    BulkReassignForm,
+    NoteForm,
+    ReassignForm,
+    ReplyForm,
+    RoutingRuleForm,
+    RoutingTestForm,
+    SLAForm,
+    StatusForm,
+    TagForm,
+    TagsForm,
+)
 from followups.models import FollowUp, Improvement, RootCauseTag, RoutingRule, SLAPolicy
 from followups.queries import followup_for_user, is_lead, queue_followups, queue_rows, visible_followups
 from surveys.models import Campaign, Category, Response, Touchpoint
@@ -50,10 +61,18 @@ def _list_page(request, qs, *, title, template_extra=None):
     page = Paginator(queue_rows(_filtered(request, qs)), 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    context = {"page": page, "title": title, "now": timezone.now(), "statuses": FollowUp.Status.choices,
-               "categories": Category.choices, "filters": request.GET, "query": query.urlencode(),
-               "campaigns": Campaign.objects.filter(pk__in=qs.values("response__campaign_id")).order_by("name"),
-               "touchpoints": Touchpoint.objects.all(), **(template_extra or {})}
+    context = {
+        "page": page,
+        "title": title,
+        "now": timezone.now(),
+        "statuses": FollowUp.Status.choices,
+        "categories": Category.choices,
+        "filters": request.GET,
+        "query": query.urlencode(),
+        "campaigns": Campaign.objects.filter(pk__in=qs.values("response__campaign_id")).order_by("name"),
+        "touchpoints": Touchpoint.objects.all(),
+        **(template_extra or {}),
+    }
     template = "followups/_case_table.html" if request.htmx else "followups/list.html"
     return render(request, template, context)
 
@@ -73,8 +92,16 @@ def followup_mine(request):
 @require_GET
 def followup_queue(request):
     lead = is_lead(request.user)
-    return _list_page(request, queue_followups(request.user), title=_("Team queue"), template_extra={
-        "queue": True, "is_lead": lead, "bulk_form": BulkReassignForm(candidates=_assignable_users()) if lead else None})
+    return _list_page(
+        request,
+        queue_followups(request.user),
+        title=_("Team queue"),
+        template_extra={
+            "queue": True,
+            "is_lead": lead,
+            "bulk_form": BulkReassignForm(candidates=_assignable_users()) if lead else None,
+        },
+    )
 
 
 @agent_required
@@ -102,11 +129,13 @@ def followup_bulk_reassign(request):
         return redirect("followup_queue")
     with transaction.atomic():
         for case in form.cleaned_data["followups"]:
-            services.followup_assign(followup=case, actor=user, owner=form.cleaned_data["owner"],
-                                     reason=form.cleaned_data["reason"])
+            services.followup_assign(
+                followup=case, actor=user, owner=form.cleaned_data["owner"], reason=form.cleaned_data["reason"]
+            )
     count = len(form.cleaned_data["followups"])
-    messages.success(request, ngettext("Reassigned %(count)s case.", "Reassigned %(count)s cases.", count)
-                     % {"count": count})
+    messages.success(
+        request, ngettext("Reassigned %(count)s case.", "Reassigned %(count)s cases.", count) % {"count": count}
+    )
     return redirect("followup_queue")
 
 
@@ -121,7 +150,8 @@ def _candidates(case):
 def followup_detail(request, pk: int):
     case = followup_for_user(request.user, pk)
     forms = {
-        "attempt": AttemptForm(prefix="attempt"), "note": NoteForm(prefix="note"),
+        "attempt": AttemptForm(prefix="attempt"),
+        "note": NoteForm(prefix="note"),
         "tags": TagsForm(prefix="tags", initial={"tags": list(case.tags.all())}),
         "status": StatusForm(prefix="status", initial={"status": case.status, "outcome": case.outcome}),
         "reassign": ReassignForm(prefix="reassign", candidates=_candidates(case)),
@@ -152,15 +182,22 @@ def followup_detail(request, pk: int):
 
 def _apply(action, case, data, actor):
     if action == "attempt":
-        services.followup_log_attempt(followup=case, actor=actor, channel=data["channel"], result=data["result"],
-                                      note=data["note"])
+        services.followup_log_attempt(
+            followup=case, actor=actor, channel=data["channel"], result=data["result"], note=data["note"]
+        )
     elif action == "note":
         services.followup_add_note(followup=case, actor=actor, text=data["text"])
     elif action == "tags":
         services.followup_set_tags(followup=case, actor=actor, tags=list(data["tags"]))
     elif action == "status":
-        services.followup_transition(followup=case, to=data["status"], actor=actor, reason=data["reason"],
-                                     summary=data["summary"], outcome=data["outcome"])
+        services.followup_transition(
+            followup=case,
+            to=data["status"],
+            actor=actor,
+            reason=data["reason"],
+            summary=data["summary"],
+            outcome=data["outcome"],
+        )
     elif action == "reassign":
         services.followup_assign(followup=case, actor=actor, owner=data["owner"], reason=data["reason"])
     elif action == "reply":
@@ -171,19 +208,30 @@ def _detail(request, case, forms):
     response = case.response
     timeline = []
     if case.contact_id:
-        for r in Response.objects.filter(contact_id=case.contact_id).select_related("campaign").order_by("submitted_at"):
+        for r in (
+            Response.objects.filter(contact_id=case.contact_id).select_related("campaign").order_by("submitted_at")
+        ):
             timeline.append({"at": r.submitted_at, "kind": "response", "obj": r, "current": r.pk == response.pk})
         for f in FollowUp.objects.filter(contact_id=case.contact_id).exclude(pk=case.pk):
             timeline.append({"at": f.created_at, "kind": "followup", "obj": f})
         timeline.sort(key=lambda item: item["at"])
-    return render(request, "followups/detail.html", {
-        "case": case, "response": response, "forms": forms, "now": timezone.now(),
-        "answers": response.answers.select_related("question").order_by("question__order"),
-        "events": case.events.select_related("actor"), "timeline": timeline,
-        "improvements": case.response.improvement_links.select_related("improvement"),
-        "open_improvements": Improvement.objects.filter(status__in=[Improvement.Status.PLANNED,
-                                                                    Improvement.Status.IN_PROGRESS]),
-    })
+    return render(
+        request,
+        "followups/detail.html",
+        {
+            "case": case,
+            "response": response,
+            "forms": forms,
+            "now": timezone.now(),
+            "answers": response.answers.select_related("question").order_by("question__order"),
+            "events": case.events.select_related("actor"),
+            "timeline": timeline,
+            "improvements": case.response.improvement_links.select_related("improvement"),
+            "open_improvements": Improvement.objects.filter(
+                status__in=[Improvement.Status.PLANNED, Improvement.Status.IN_PROGRESS]
+            ),
+        },
+    )
 
 
 # --- Routing rules (admins) -----------------------------------------------------------------
@@ -206,12 +254,20 @@ def routing_rule_edit(request, pk: int | None = None):
             if created:
                 rule.order = (RoutingRule.objects.aggregate(m=Max("order"))["m"] or 0) + 1
             rule.save()
-            audit_log(actor=request.user, action="routing.created" if created else "routing.updated", target=rule,
-                      data={k: str(v) for k, v in form.cleaned_data.items()})
+            audit_log(
+                actor=request.user,
+                action="routing.created" if created else "routing.updated",
+                target=rule,
+                data={k: str(v) for k, v in form.cleaned_data.items()},
+            )
         messages.success(request, _("Saved rule “%(name)s”.") % {"name": rule.name})
         return redirect("routing_rule_list")
-    return render(request, "followups/routing_form.html", {"form": form, "rule": rule},
-                  status=400 if request.method == "POST" else 200)
+    return render(
+        request,
+        "followups/routing_form.html",
+        {"form": form, "rule": rule},
+        status=400 if request.method == "POST" else 200,
+    )
 
 
 @admin_required
@@ -266,8 +322,11 @@ def routing_test(request):
     verdicts, response, chosen = None, None, None
     if form.is_valid():
         if form.cleaned_data["response"] is not None:
-            response = Response.objects.select_related("campaign", "touchpoint", "contact__account_owner").filter(
-                pk=form.cleaned_data["response"]).first()
+            response = (
+                Response.objects.select_related("campaign", "touchpoint", "contact__account_owner")
+                .filter(pk=form.cleaned_data["response"])
+                .first()
+            )
             if response is None:
                 form.add_error("response", _("There is no response with that number."))
             else:
@@ -277,26 +336,41 @@ def routing_test(request):
             verdicts = routing.explain_routing(response, at_risk=form.cleaned_data["at_risk"])
     if verdicts is not None:
         chosen = next((v for v in verdicts if v.matched), None)
-    recent = Response.objects.filter(category__in=[Category.DETRACTOR, Category.PASSIVE]).select_related(
-        "campaign", "contact").order_by("-submitted_at")[:10]
-    return render(request, "followups/routing_test.html", {
-        "form": form, "verdicts": verdicts, "response": response, "chosen": chosen, "recent": recent,
-        "opens_case": response is not None and verdicts is not None and services.wants_followup(response),
-    }, status=400 if form.errors else 200)
+    recent = (
+        Response.objects.filter(category__in=[Category.DETRACTOR, Category.PASSIVE])
+        .select_related("campaign", "contact")
+        .order_by("-submitted_at")[:10]
+    )
+    return render(
+        request,
+        "followups/routing_test.html",
+        {
+            "form": form,
+            "verdicts": verdicts,
+            "response": response,
+            "chosen": chosen,
+            "recent": recent,
+            "opens_case": response is not None and verdicts is not None and services.wants_followup(response),
+        },
+        status=400 if form.errors else 200,
+    )
 
 
 @admin_required
 @require_http_methods(["GET", "POST"])
 def sla_settings(request):
     policies = {p.category: p for p in SLAPolicy.objects.all()}
-    forms = {c: SLAForm(request.POST or None, prefix=c, instance=policies.get(c) or SLAPolicy(category=c, hours=48))
-             for c in Category.values}
+    forms = {
+        c: SLAForm(request.POST or None, prefix=c, instance=policies.get(c) or SLAPolicy(category=c, hours=48))
+        for c in Category.values
+    }
     if request.method == "POST":
         if all(f.is_valid() for f in forms.values()):
-            for category, form in forms.items():
+            for _category, form in forms.items():
                 form.save()
-            audit_log(actor=request.user, action="sla.updated",
-                      data={c: f.cleaned_data["hours"] for c, f in forms.items()})
+            audit_log(
+                actor=request.user, action="sla.updated", data={c: f.cleaned_data["hours"] for c, f in forms.items()}
+            )
             messages.success(request, _("Deadlines saved."))
             return redirect("sla_settings")
     rows = [(category, Category(category).label, form) for category, form in forms.items()]
@@ -312,8 +386,12 @@ def tag_list(request):
         audit_log(actor=request.user, action="tag.created", target=tag)
         messages.success(request, _("Added root cause “%(name)s”.") % {"name": tag.name})
         return redirect("tag_list")
-    return render(request, "followups/tags.html", {"form": form, "tags": RootCauseTag.objects.all()},
-                  status=400 if request.method == "POST" else 200)
+    return render(
+        request,
+        "followups/tags.html",
+        {"form": form, "tags": RootCauseTag.objects.all()},
+        status=400 if request.method == "POST" else 200,
+    )
 
 
 @admin_required

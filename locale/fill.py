@@ -22,7 +22,7 @@ PO = ROOT / "locale" / "nl" / "LC_MESSAGES" / "django.po"
 
 
 def _unquote(lines):
-    return "".join(json.loads(line[line.index('"'):]) for line in lines)
+    return "".join(json.loads(line[line.index('"') :]) for line in lines)
 
 
 def _quote(text: str) -> str:
@@ -40,15 +40,15 @@ def fill(text: str, pending: dict) -> tuple[str, list[str]]:
     blocks, missing = [], []
     for block in text.split("\n\n"):
         lines = block.split("\n")
-        keep = [l for l in lines if not (l.startswith("#,") and "fuzzy" in l and "msgid" not in l)]
+        keep = [ln for ln in lines if not (ln.startswith("#,") and "fuzzy" in ln and "msgid" not in ln)]
         fuzzy = len(keep) != len(lines)
-        body = [l for l in keep if l and not l.startswith("#")]
-        if not body or not any(l.startswith("msgid ") for l in body):
+        body = [ln for ln in keep if ln and not ln.startswith("#")]
+        if not body or not any(ln.startswith("msgid ") for ln in body):
             blocks.append(block)
             continue
         sections, current = {}, None
         for line in body:
-            m = re.match(r'^(msgctxt|msgid_plural|msgid|msgstr(?:\[\d\])?) ', line)
+            m = re.match(r"^(msgctxt|msgid_plural|msgid|msgstr(?:\[\d\])?) ", line)
             if m:
                 current = m.group(1)
                 sections[current] = [line]
@@ -71,8 +71,8 @@ def fill(text: str, pending: dict) -> tuple[str, list[str]]:
             missing.append(msgid)
             blocks.append(block)
             continue
-        head = [l for l in keep if l.startswith("#")]
-        out = head + [l for k in sections if not k.startswith("msgstr") for l in sections[k]]
+        head = [ln for ln in keep if ln.startswith("#")]
+        out = head + [ln for k in sections if not k.startswith("msgstr") for ln in sections[k]]
         if plural:
             one, many = (value, value) if isinstance(value, str) else value
             out += [f"msgstr[0] {_quote(one)}", f"msgstr[1] {_quote(many)}"]
@@ -87,12 +87,27 @@ def main() -> int:
     python = sys.executable
     with open("/tmp/kringloop-catalogue.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        subprocess.run([python, "manage.py", "makemessages", "-l", "nl", "--ignore=.venv", "--ignore=node_modules",
-                        "--ignore=tests", "--no-obsolete"], cwd=ROOT, env=env, check=True)
+        subprocess.run(
+            [
+                python,
+                "manage.py",
+                "makemessages",
+                "-l",
+                "nl",
+                "--ignore=.venv",
+                "--ignore=node_modules",
+                "--ignore=tests",
+                "--no-obsolete",
+            ],
+            cwd=ROOT,
+            env=env,
+            check=True,
+        )
         text, missing = fill(PO.read_text(encoding="utf-8"), _pending())
         PO.write_text(text, encoding="utf-8")
-        subprocess.run([python, "manage.py", "compilemessages", "-l", "nl"], cwd=ROOT, env=env, check=True,
-                       capture_output=True)
+        subprocess.run(
+            [python, "manage.py", "compilemessages", "-l", "nl"], cwd=ROOT, env=env, check=True, capture_output=True
+        )
     for msgid in missing:
         print(f"untranslated: {msgid!r}")
     print(f"{len(missing)} untranslated")

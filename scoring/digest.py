@@ -43,8 +43,7 @@ def is_digest_time(now) -> bool:
 def recipients():
     lead_ids = Team.objects.exclude(lead=None).values("lead_id")
     opted = UserProfile.objects.filter(weekly_digest=True).values("user_id")
-    return (User.objects.filter(Q(pk__in=lead_ids) | Q(pk__in=opted), is_active=True).exclude(email="")
-            .order_by("pk"))
+    return User.objects.filter(Q(pk__in=lead_ids) | Q(pk__in=opted), is_active=True).exclude(email="").order_by("pk")
 
 
 def digest_context(user, start: date, end: date) -> dict:
@@ -54,8 +53,9 @@ def digest_context(user, start: date, end: date) -> dict:
     for team in teams or [None]:
         # Relational and transactional NPS are different questions: reported apart, never mixed.
         for kind, label in Campaign.Kind.choices:
-            change = queries.nps_summary(queries.Filters(start=start, end=end, kind=kind, period="custom",
-                                                         team=team.pk if team else None))
+            change = queries.nps_summary(
+                queries.Filters(start=start, end=end, kind=kind, period="custom", team=team.pk if team else None)
+            )
             if change.current.n or change.previous.n:
                 rows.append({"team": team, "kind": label, "change": change})
     scope = Q(team_id__in=[t.pk for t in teams]) if teams else Q()
@@ -66,12 +66,17 @@ def digest_context(user, start: date, end: date) -> dict:
     worst = list(commented.filter(category=Category.DETRACTOR).order_by("score", "-submitted_at")[:3])
     overdue = FollowUp.objects.filter(scope, status__in=FollowUp.OPEN_STATUSES, due_at__lt=timezone.now())
     return {
-        "user": user, "start": start, "end": end, "teams": teams, "rows": rows,
+        "user": user,
+        "start": start,
+        "end": end,
+        "teams": teams,
+        "rows": rows,
         "new_detractors": answers.filter(category=Category.DETRACTOR).count(),
-        "overdue": overdue.count(), "best": best, "worst": worst,
+        "overdue": overdue.count(),
+        "best": best,
+        "worst": worst,
         "dashboard_url": absolute_url(reverse("dashboard")),
-        "detractors_url": absolute_url(f"{reverse('comment_list')}?"
-                                       f"{week.as_query(category=Category.DETRACTOR)}"),
+        "detractors_url": absolute_url(f"{reverse('comment_list')}?{week.as_query(category=Category.DETRACTOR)}"),
     }
 
 

@@ -17,8 +17,23 @@ from surveys.models import Answer
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 SEGMENT_COLUMNS = ("plan", "region", "size")
-HEADER = ["submitted_at", "campaign", "kind", "touchpoint", "channel", "team", "language", "contact_email",
-          "contact_name", "company", *SEGMENT_COLUMNS, "score", "category", "comment", "driver_answers"]
+HEADER = [
+    "submitted_at",
+    "campaign",
+    "kind",
+    "touchpoint",
+    "channel",
+    "team",
+    "language",
+    "contact_email",
+    "contact_name",
+    "company",
+    *SEGMENT_COLUMNS,
+    "score",
+    "category",
+    "comment",
+    "driver_answers",
+]
 CHUNK = 2000
 # Column names in the reader's language; HEADER's keys stay the same in every language (English).
 COLUMN_LABELS = {
@@ -71,8 +86,11 @@ def _chunks(iterable, size):
 
 def _driver_answers(response_ids) -> dict[int, str]:
     answers: dict[int, list] = {}
-    for a in (Answer.objects.filter(response_id__in=response_ids).select_related("question")
-              .order_by("question__order", "question_id")):
+    for a in (
+        Answer.objects.filter(response_id__in=response_ids)
+        .select_related("question")
+        .order_by("question__order", "question_id")
+    ):
         value = a.number if a.number is not None else (", ".join(map(str, a.choices)) if a.choices else a.text)
         answers.setdefault(a.response_id, []).append(f"{a.question.text}: {value}")
     return {pk: " | ".join(parts) for pk, parts in answers.items()}
@@ -81,19 +99,36 @@ def _driver_answers(response_ids) -> dict[int, str]:
 def rows(filters):
     """The export's rows, neutralised. The responses are read with a server-side cursor and their
     driver answers fetched once per chunk, so memory stays flat however many rows there are."""
-    qs = (queries.responses(filters, with_category=True, with_search=True)
-          .select_related("campaign", "touchpoint", "team", "contact").order_by("submitted_at", "id"))
+    qs = (
+        queries.responses(filters, with_category=True, with_search=True)
+        .select_related("campaign", "touchpoint", "team", "contact")
+        .order_by("submitted_at", "id")
+    )
     for chunk in _chunks(qs.iterator(chunk_size=CHUNK), CHUNK):
         drivers = _driver_answers([r.pk for r in chunk])
         for r in chunk:
             c = r.contact
             attrs = c.attributes if c is not None and isinstance(c.attributes, dict) else {}
-            yield [neutralise(v) for v in (
-                timezone.localtime(r.submitted_at).strftime("%Y-%m-%d %H:%M"), r.campaign.name, r.kind,
-                r.touchpoint.name if r.touchpoint else "", r.channel, r.team.name if r.team else "", r.language,
-                c.email if c else "", c.name if c else "", c.company if c else "",
-                *(str(attrs.get(key, "")) for key in SEGMENT_COLUMNS), r.score, r.category, r.comment,
-                drivers.get(r.pk, ""))]
+            yield [
+                neutralise(v)
+                for v in (
+                    timezone.localtime(r.submitted_at).strftime("%Y-%m-%d %H:%M"),
+                    r.campaign.name,
+                    r.kind,
+                    r.touchpoint.name if r.touchpoint else "",
+                    r.channel,
+                    r.team.name if r.team else "",
+                    r.language,
+                    c.email if c else "",
+                    c.name if c else "",
+                    c.company if c else "",
+                    *(str(attrs.get(key, "")) for key in SEGMENT_COLUMNS),
+                    r.score,
+                    r.category,
+                    r.comment,
+                    drivers.get(r.pk, ""),
+                )
+            ]
 
 
 class _Echo:
@@ -138,7 +173,7 @@ def responses_xlsx(user, filters) -> FileResponse:
                 cell.data_type = "s"  # text stays text, whatever it looks like
             cells.append(cell)
         sheet.append(cells)
-    output = tempfile.TemporaryFile()
+    output = tempfile.TemporaryFile()  # noqa: SIM115
     workbook.save(output)
     output.seek(0)
     response = FileResponse(output, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
@@ -153,18 +188,33 @@ def breakdown_csv(user, filters, dimension: str) -> HttpResponse:
     elif queries.valid_key(dimension):
         table = queries.nps_by_segment(filters, dimension)
     else:
-        return HttpResponseBadRequest(_("Choose what to break down by: campaign, touchpoint, team, channel, "
-                                        "language or a segment attribute."), content_type="text/plain")
+        return HttpResponseBadRequest(
+            _("Choose what to break down by: campaign, touchpoint, team, channel, language or a segment attribute."),
+            content_type="text/plain",
+        )
     audit_log(actor=user, action="export.breakdown", data={"by": dimension, "filters": filters.as_query()})
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow([neutralise(str(COLUMN_LABELS.get(dimension, dimension))),
-                     *header(("n", "promoters", "passives", "detractors", "nps", "margin", "too_few"))])
+    writer.writerow(
+        [
+            neutralise(str(COLUMN_LABELS.get(dimension, dimension))),
+            *header(("n", "promoters", "passives", "detractors", "nps", "margin", "too_few")),
+        ]
+    )
     for row in table:
         r = row["result"]
-        writer.writerow([neutralise(str(row["label"])), r.n, r.promoters, r.passives, r.detractors,
-                         f"{r.nps:.2f}" if r.nps is not None else "", f"{r.margin:.2f}" if r.margin is not None else "",
-                         _("yes") if r.too_few else _("no")])
+        writer.writerow(
+            [
+                neutralise(str(row["label"])),
+                r.n,
+                r.promoters,
+                r.passives,
+                r.detractors,
+                f"{r.nps:.2f}" if r.nps is not None else "",
+                f"{r.margin:.2f}" if r.margin is not None else "",
+                _("yes") if r.too_few else _("no"),
+            ]
+        )
     response = HttpResponse("\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8")
     name = slugify(dimension) or "segment"
     response["Content-Disposition"] = f'attachment; filename="nps-by-{name}-{filters.start}-{filters.end}.csv"'

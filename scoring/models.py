@@ -14,8 +14,9 @@ from django.utils.translation import gettext_lazy as _
 class DigestDelivery(models.Model):
     """The weekly digest sent to one recipient for one week: the unique pair makes it once."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+",
-                             verbose_name=_("user"))
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("user")
+    )
     week_start = models.DateField(_("week starting"))
     sent_at = models.DateTimeField(_("sent"), auto_now_add=True)
 
@@ -145,8 +146,11 @@ class LatestScore(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["contact_id", "kind"], name="latestscore_contact_kind")]
-        indexes = [models.Index(fields=["submitted_at"], name="latestscore_dropped_time",
-                                condition=Q(prev_score__isnull=False))]
+        indexes = [
+            models.Index(
+                fields=["submitted_at"], name="latestscore_dropped_time", condition=Q(prev_score__isnull=False)
+            )
+        ]
 
 
 class RollupState(models.Model):

@@ -81,8 +81,9 @@ def nps_from_counts(*, promoters: int, passives: int, detractors: int, min_n: in
         from django.conf import settings
 
         min_n = settings.KRINGLOOP["MIN_RESPONSES"]
-    return NpsResult(n=promoters + passives + detractors, promoters=promoters, passives=passives,
-                     detractors=detractors, min_n=min_n)
+    return NpsResult(
+        n=promoters + passives + detractors, promoters=promoters, passives=passives, detractors=detractors, min_n=min_n
+    )
 
 
 @dataclass(frozen=True)

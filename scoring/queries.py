@@ -18,8 +18,8 @@ from django.core.cache import cache
 from django.db import connection
 from django.db.models import Count, F, Q, Sum, Window
 from django.db.models.fields.json import KeyTextTransform
-from django.db.models.lookups import Exact
 from django.db.models.functions import Coalesce, Lag, TruncDay, TruncMonth, TruncQuarter, TruncWeek
+from django.db.models.lookups import Exact
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -30,10 +30,15 @@ from surveys.models import Answer, Campaign, Category, Contact, Invitation, Ques
 
 PERIODS = {"30d": 30, "90d": 90, "365d": 365}
 BUCKETS = {"day": TruncDay, "week": TruncWeek, "month": TruncMonth, "quarter": TruncQuarter}
-DIMENSIONS = {"campaign": ("campaign_id", "campaign__name"), "touchpoint": ("touchpoint_id", "touchpoint__name"),
-              "team": ("team_id", "team__name"), "channel": ("channel", "channel"),
-              "language": ("language", "language")}
+DIMENSIONS = {
+    "campaign": ("campaign_id", "campaign__name"),
+    "touchpoint": ("touchpoint_id", "touchpoint__name"),
+    "team": ("team_id", "team__name"),
+    "channel": ("channel", "channel"),
+    "language": ("language", "language"),
+}
 SEGMENT_KEYS = rollups.SEGMENT_KEYS
+EVERYTHING = Q()  # a filter that keeps every row
 KINDS = (Campaign.Kind.RELATIONAL, Campaign.Kind.TRANSACTIONAL, "all")
 
 
@@ -77,10 +82,18 @@ class Filters:
         return "day" if self.days <= 31 else "week" if self.days <= 120 else "month"
 
     def as_query(self, **overrides) -> str:
-        values = {"period": self.period, "kind": self.kind, "campaign": self.campaign or "",
-                  "touchpoint": self.touchpoint or "", "team": self.team or "", "channel": self.channel,
-                  "language": self.language, "segment": f"{self.segment_key}={self.segment_value}"
-                  if self.segment_key else "", "category": self.category, "q": self.search}
+        values = {
+            "period": self.period,
+            "kind": self.kind,
+            "campaign": self.campaign or "",
+            "touchpoint": self.touchpoint or "",
+            "team": self.team or "",
+            "channel": self.channel,
+            "language": self.language,
+            "segment": f"{self.segment_key}={self.segment_value}" if self.segment_key else "",
+            "category": self.category,
+            "q": self.search,
+        }
         if self.period == "custom":
             values.update({"start": self.start.isoformat(), "end": self.end.isoformat()})
         values.update(overrides)
@@ -89,9 +102,14 @@ class Filters:
 
 def _ignored(name: str) -> str:
     """The notice for a filter value that makes no sense (ignored, never an error page)."""
-    messages = {"campaign": _("Ignored an invalid campaign."), "touchpoint": _("Ignored an invalid touchpoint."),
-                "team": _("Ignored an invalid team."), "channel": _("Ignored an invalid channel."),
-                "language": _("Ignored an invalid language."), "category": _("Ignored an invalid category.")}
+    messages = {
+        "campaign": _("Ignored an invalid campaign."),
+        "touchpoint": _("Ignored an invalid touchpoint."),
+        "team": _("Ignored an invalid team."),
+        "channel": _("Ignored an invalid channel."),
+        "language": _("Ignored an invalid language."),
+        "category": _("Ignored an invalid category."),
+    }
     return messages[name]
 
 
@@ -100,7 +118,7 @@ def _int(raw, errors, name):
         return None
     try:
         value = int(raw)
-        if not 0 < value < 2 ** 63:
+        if not 0 < value < 2**63:
             raise ValueError
         return value
     except (TypeError, ValueError):
@@ -147,15 +165,20 @@ def parse_filters(params) -> Filters:
         errors.append(_("Ignored an invalid segment filter (use attribute=value)."))
         key = value = ""
     return Filters(
-        start=start, end=end, kind=kind, period=period,
+        start=start,
+        end=end,
+        kind=kind,
+        period=period,
         campaign=_int(params.get("campaign"), errors, "campaign"),
         touchpoint=_int(params.get("touchpoint"), errors, "touchpoint"),
         team=_int(params.get("team"), errors, "team"),
         channel=_choice(params.get("channel"), Campaign.Channel.values, errors, "channel"),
         language=_choice(params.get("language"), [code for code, _name in settings.LANGUAGES], errors, "language"),
-        segment_key=key.strip(), segment_value=value.strip()[:200],
+        segment_key=key.strip(),
+        segment_value=value.strip()[:200],
         category=_choice(params.get("category"), Category.values, errors, "category"),
-        search=params.get("q", "").strip()[:200], errors=tuple(errors),
+        search=params.get("q", "").strip()[:200],
+        errors=tuple(errors),
     )
 
 
@@ -241,16 +264,20 @@ def rollup(filters: Filters, *, period: bool = True):
     return qs
 
 
-def _n_counts(within: Q = Q()) -> dict:
-    return {"promoters": Coalesce(Sum("n", filter=within & Q(score__gte=9)), 0),
-            "passives": Coalesce(Sum("n", filter=within & Q(score__in=[7, 8])), 0),
-            "detractors": Coalesce(Sum("n", filter=within & Q(score__lte=6)), 0)}
+def _n_counts(within: Q = EVERYTHING) -> dict:
+    return {
+        "promoters": Coalesce(Sum("n", filter=within & Q(score__gte=9)), 0),
+        "passives": Coalesce(Sum("n", filter=within & Q(score__in=[7, 8])), 0),
+        "detractors": Coalesce(Sum("n", filter=within & Q(score__lte=6)), 0),
+    }
 
 
-def _row_counts(within: Q = Q(), path: str = "") -> dict:
-    return {"promoters": Count("id", filter=within & Q(**{f"{path}category": Category.PROMOTER})),
-            "passives": Count("id", filter=within & Q(**{f"{path}category": Category.PASSIVE})),
-            "detractors": Count("id", filter=within & Q(**{f"{path}category": Category.DETRACTOR}))}
+def _row_counts(within: Q = EVERYTHING, path: str = "") -> dict:
+    return {
+        "promoters": Count("id", filter=within & Q(**{f"{path}category": Category.PROMOTER})),
+        "passives": Count("id", filter=within & Q(**{f"{path}category": Category.PASSIVE})),
+        "detractors": Count("id", filter=within & Q(**{f"{path}category": Category.DETRACTOR})),
+    }
 
 
 ROLLUP_COUNTS = _n_counts()
@@ -258,8 +285,12 @@ COUNTS = _row_counts()
 
 
 def _result(row) -> NpsResult:
-    return nps_from_counts(promoters=row["promoters"], passives=row["passives"], detractors=row["detractors"],
-                           min_n=settings.KRINGLOOP["MIN_RESPONSES"])
+    return nps_from_counts(
+        promoters=row["promoters"],
+        passives=row["passives"],
+        detractors=row["detractors"],
+        min_n=settings.KRINGLOOP["MIN_RESPONSES"],
+    )
 
 
 # --- NPS panels ------------------------------------------------------------------------------------
@@ -271,8 +302,9 @@ def nps_summary(filters: Filters) -> NpsChange:
         now_q = Q(day__gte=filters.start)
         row = qs.aggregate(**_n_counts(now_q), **{f"p_{k}": v for k, v in _n_counts(~now_q).items()})
     else:
-        qs = responses(filters, period=False).filter(submitted_at__gte=previous.start_dt,
-                                                     submitted_at__lt=filters.end_dt)
+        qs = responses(filters, period=False).filter(
+            submitted_at__gte=previous.start_dt, submitted_at__lt=filters.end_dt
+        )
         now_q = Q(submitted_at__gte=filters.start_dt)
         row = qs.aggregate(**_row_counts(now_q), **{f"p_{k}": v for k, v in _row_counts(~now_q).items()})
     before = {"promoters": row["p_promoters"], "passives": row["p_passives"], "detractors": row["p_detractors"]}
@@ -290,7 +322,7 @@ def trend_bucket(filters: Filters, answers: int, requested: str = "") -> str:
     needed = settings.KRINGLOOP["MIN_RESPONSES"]
     order = list(BUCKET_DAYS)
     bucket = filters.bucket()
-    for coarser in order[order.index(bucket) + 1:]:
+    for coarser in order[order.index(bucket) + 1 :]:
         points = max(filters.days / BUCKET_DAYS[bucket], 1)
         if answers / points >= needed or filters.days / BUCKET_DAYS[coarser] < 3:
             break
@@ -302,8 +334,13 @@ def nps_by_period(filters: Filters, bucket: str | None = None) -> list[dict]:
     """NPS per day, week (Monday), month or quarter, in the configured time zone."""
     bucket = bucket if bucket in BUCKETS else filters.bucket()
     if uses_rollup(filters):
-        rows = (rollup(filters).annotate(period=BUCKETS[bucket]("day")).values("period")
-                .annotate(**ROLLUP_COUNTS).order_by("period"))
+        rows = (
+            rollup(filters)
+            .annotate(period=BUCKETS[bucket]("day"))
+            .values("period")
+            .annotate(**ROLLUP_COUNTS)
+            .order_by("period")
+        )
     else:
         trunc = BUCKETS[bucket]("submitted_at", tzinfo=_tz())
         rows = responses(filters).annotate(period=trunc).values("period").annotate(**COUNTS).order_by("period")
@@ -342,24 +379,33 @@ def nps_by_segment(filters: Filters, key: str) -> list[dict]:
         return []
     if key in SEGMENT_KEYS and filters.segment_key in ("", key):
         _ensure_fresh()
-        qs = DailySegmentScore.objects.filter(_dimension_q(filters), key=key, day__gte=filters.start,
-                                              day__lte=filters.end)
+        qs = DailySegmentScore.objects.filter(
+            _dimension_q(filters), key=key, day__gte=filters.start, day__lte=filters.end
+        )
         if filters.segment_key:
             qs = qs.filter(value=filters.segment_value)
         rows = qs.values(segment=F("value")).annotate(**ROLLUP_COUNTS).order_by("segment")
     else:
-        rows = (responses(filters).annotate(segment=KeyTextTransform(key, "contact__attributes"))
-                .values("segment").annotate(**COUNTS).order_by("segment"))
+        rows = (
+            responses(filters)
+            .annotate(segment=KeyTextTransform(key, "contact__attributes"))
+            .values("segment")
+            .annotate(**COUNTS)
+            .order_by("segment")
+        )
     return [{"key": row["segment"], "label": row["segment"] or "(none)", "result": _result(row)} for row in rows]
 
 
 def segment_keys() -> list[str]:
     """Attribute names present on contacts (rolled-up ones first); cached for ten minutes."""
+
     def present():
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
-                cursor.execute(f"SELECT DISTINCT jsonb_object_keys(attributes) FROM {Contact._meta.db_table} "
-                               "WHERE jsonb_typeof(attributes) = 'object' LIMIT 200")
+                cursor.execute(
+                    f"SELECT DISTINCT jsonb_object_keys(attributes) FROM {Contact._meta.db_table} "
+                    "WHERE jsonb_typeof(attributes) = 'object' LIMIT 200"
+                )
                 return sorted(row[0] for row in cursor.fetchall())
         keys = set()
         for attributes in Contact.objects.exclude(attributes={}).values_list("attributes", flat=True)[:5000]:
@@ -391,8 +437,11 @@ def response_rate(filters: Filters) -> dict:
         row = {"delivered": 0, "answered": 0}
         if filters.start < live:
             settled = DailyInvitations.objects.filter(
-                _dimension_q(replace(filters, language="")), _segment_rollup_q(filters), day__gte=filters.start,
-                day__lte=min(filters.end, live - timedelta(days=1)))
+                _dimension_q(replace(filters, language="")),
+                _segment_rollup_q(filters),
+                day__gte=filters.start,
+                day__lte=min(filters.end, live - timedelta(days=1)),
+            )
             row = settled.aggregate(delivered=Coalesce(Sum("delivered"), 0), answered=Coalesce(Sum("answered"), 0))
         if filters.end >= live:
             since = max(filters.start_dt, datetime.combine(live, time.min, tzinfo=_tz()))
@@ -428,8 +477,10 @@ def _invitations(filters: Filters, *, since: datetime):
 
 
 def _invitation_counts() -> dict:
-    return {"delivered": Count("id", filter=~Q(status__in=[Invitation.Status.BOUNCED, Invitation.Status.FAILED])),
-            "answered": Count("id", filter=rollups.ANSWERED)}
+    return {
+        "delivered": Count("id", filter=~Q(status__in=[Invitation.Status.BOUNCED, Invitation.Status.FAILED])),
+        "answered": Count("id", filter=rollups.ANSWERED),
+    }
 
 
 # --- Drivers ---------------------------------------------------------------------------------------
@@ -438,36 +489,59 @@ def driver_results(filters: Filters) -> list[dict]:
     answer, so a team sees which answer pulls the score down."""
     if uses_rollup(filters):
         _ensure_fresh()
-        rows = list(DailyDriverAnswer.objects.filter(_dimension_q(filters), _segment_rollup_q(filters),
-                                                     day__gte=filters.start, day__lte=filters.end)
-                    .values("question_id", "number", "value").annotate(**ROLLUP_COUNTS).order_by())
+        rows = list(
+            DailyDriverAnswer.objects.filter(
+                _dimension_q(filters), _segment_rollup_q(filters), day__gte=filters.start, day__lte=filters.end
+            )
+            .values("question_id", "number", "value")
+            .annotate(**ROLLUP_COUNTS)
+            .order_by()
+        )
     else:
-        rows = _raw_driver_rows(Answer.objects.filter(
-            _dimension_q(filters, "response__") & _segment_q(filters, "response__"),
-            response__submitted_at__gte=filters.start_dt, response__submitted_at__lt=filters.end_dt))
+        rows = _raw_driver_rows(
+            Answer.objects.filter(
+                _dimension_q(filters, "response__") & _segment_q(filters, "response__"),
+                response__submitted_at__gte=filters.start_dt,
+                response__submitted_at__lt=filters.end_dt,
+            )
+        )
     questions = Question.objects.filter(pk__in={row["question_id"] for row in rows}).select_related("campaign")
     grouped: dict[int, list] = {}
     for row in rows:
         grouped.setdefault(row["question_id"], []).append(row)
     panels = []
     for question in sorted(questions, key=lambda q: (q.campaign.name, q.order, q.pk)):
-        answers = [{"label": str(row["number"]) if row["number"] is not None else row["value"],
-                    "number": row["number"], "result": _result(row)} for row in grouped[question.pk]]
+        answers = [
+            {
+                "label": str(row["number"]) if row["number"] is not None else row["value"],
+                "number": row["number"],
+                "result": _result(row),
+            }
+            for row in grouped[question.pk]
+        ]
         numeric = [a for a in answers if a["number"] is not None]
         total = sum(a["result"].n for a in numeric)
         average = sum(a["number"] * a["result"].n for a in numeric) / total if total else None
         answers.sort(key=lambda a: (a["number"] is None, a["number"] or 0, str(a["label"])))
         pulls_down = _pulls_down_most(answers)
-        panels.append({"question": question, "average": average, "answers": answers, "pulls_down": pulls_down,
-                       "scale": 7 if question.kind == Question.Kind.EFFORT else 5})
+        panels.append(
+            {
+                "question": question,
+                "average": average,
+                "answers": answers,
+                "pulls_down": pulls_down,
+                "scale": 7 if question.kind == Question.Kind.EFFORT else 5,
+            }
+        )
     return panels
 
 
 def _pulls_down_most(answers: list[dict]):
     """The answer that costs the question's NPS the most: its share of respondents times how far
     its NPS lies below the question's overall NPS. None when no answer pulls it down."""
-    overall = nps_from_counts(**{k: sum(getattr(a["result"], k) for a in answers)
-                                 for k in ("promoters", "passives", "detractors")})
+    overall = nps_from_counts(
+        **{k: sum(getattr(a["result"], k) for a in answers) for k in ("promoters", "passives", "detractors")}
+    )
     if len(answers) < 2 or overall.nps is None:
         return None
     cost = {a["label"]: a["result"].n * (a["result"].nps - overall.nps) for a in answers if a["result"].n}
@@ -481,13 +555,17 @@ def _raw_driver_rows(answers) -> list[dict]:
     numeric = answers.filter(question__kind__in=[Question.Kind.CSAT, Question.Kind.EFFORT], number__isnull=False)
     rows = [{**row, "value": ""} for row in numeric.values("question_id", "number").annotate(**counts).order_by()]
     single = answers.filter(question__kind=Question.Kind.SINGLE).exclude(text="")
-    rows += [{**row, "number": None} for row in single.values("question_id", value=F("text"))
-             .annotate(**counts).order_by()]
+    rows += [
+        {**row, "number": None} for row in single.values("question_id", value=F("text")).annotate(**counts).order_by()
+    ]
     multiple = Question.objects.filter(kind=Question.Kind.MULTIPLE, answers__in=answers).distinct()
     for question in multiple.only("pk", "choices"):
         per_option = _option_counts(answers.filter(question=question), question.choices)
-        rows += [{"question_id": question.pk, "number": None, "value": option, **counts}
-                 for option, counts in zip(question.choices, per_option) if sum(counts.values())]
+        rows += [
+            {"question_id": question.pk, "number": None, "value": option, **counts}
+            for option, counts in zip(question.choices, per_option)
+            if sum(counts.values())
+        ]
     return rows
 
 
@@ -498,8 +576,9 @@ def _option_counts(answers, options) -> list[dict]:
         for name, count in _row_counts(rollups.contains_option(option), "response__").items():
             aggregates[f"o{i}_{name}"] = count
     row = answers.aggregate(**aggregates) if aggregates else {}
-    return [{name: row[f"o{i}_{name}"] for name in ("promoters", "passives", "detractors")}
-            for i in range(len(options))]
+    return [
+        {name: row[f"o{i}_{name}"] for name in ("promoters", "passives", "detractors")} for i in range(len(options))
+    ]
 
 
 # --- Comments, customers -----------------------------------------------------------------------------
@@ -511,24 +590,38 @@ def latest_comments(filters: Filters, *, category: str | None = None, limit: int
 
 
 def comment_list(filters: Filters):
-    return (responses(filters, with_category=True, with_search=True).exclude(comment="")
-            .select_related("campaign", "touchpoint", "contact").order_by("-submitted_at", "-id"))
+    return (
+        responses(filters, with_category=True, with_search=True)
+        .exclude(comment="")
+        .select_related("campaign", "touchpoint", "contact")
+        .order_by("-submitted_at", "-id")
+    )
 
 
 def dropped() -> Q:
     """A latest answer a category or 3+ points below the customer's previous one."""
-    return (Q(prev_score__gte=F("score") + 3)
-            | Q(prev_category=Category.PROMOTER, category__in=[Category.PASSIVE, Category.DETRACTOR])
-            | Q(prev_category=Category.PASSIVE, category=Category.DETRACTOR))
+    return (
+        Q(prev_score__gte=F("score") + 3)
+        | Q(prev_category=Category.PROMOTER, category__in=[Category.PASSIVE, Category.DETRACTOR])
+        | Q(prev_category=Category.PASSIVE, category=Category.DETRACTOR)
+    )
 
 
 def at_risk(filters: Filters, *, limit: int = 10) -> list[LatestScore]:
     """Customers whose latest answer (per survey type), given in the period, dropped a category or
     3+ points from their previous one. Newest first."""
     _ensure_fresh()
-    qs = (LatestScore.objects.filter(dropped(), _dimension_q(filters), prev_score__isnull=False,
-                                     submitted_at__gte=filters.start_dt, submitted_at__lt=filters.end_dt)
-          .select_related("response__contact", "response__campaign").order_by("-submitted_at"))
+    qs = (
+        LatestScore.objects.filter(
+            dropped(),
+            _dimension_q(filters),
+            prev_score__isnull=False,
+            submitted_at__gte=filters.start_dt,
+            submitted_at__lt=filters.end_dt,
+        )
+        .select_related("response__contact", "response__campaign")
+        .order_by("-submitted_at")
+    )
     if filters.segment_key:
         qs = qs.filter(_segment_q(filters, attributes="attributes"))
     rows = list(qs.filter(response__contact_id__isnull=False)[:limit])  # a deleted contact leaves NULL
@@ -541,13 +634,19 @@ def at_risk(filters: Filters, *, limit: int = 10) -> list[LatestScore]:
 def contact_history(contact_id: int) -> list[Response]:
     """A contact's answers, oldest first, each with the change from the previous one of its kind."""
     previous = Window(Lag("score"), partition_by=[F("kind")], order_by=[F("submitted_at").asc(), F("id").asc()])
-    return list(Response.objects.filter(contact_id=contact_id).annotate(prev_score=previous)
-                .select_related("campaign", "touchpoint").order_by("submitted_at", "id"))
+    return list(
+        Response.objects.filter(contact_id=contact_id)
+        .annotate(prev_score=previous)
+        .select_related("campaign", "touchpoint")
+        .order_by("submitted_at", "id")
+    )
 
 
 def team_targets(filters: Filters, by_team: list[dict] | None = None) -> list[dict]:
     from core.models import Team
 
     results = {row["key"]: row["result"] for row in (by_team if by_team is not None else nps_by(filters, "team"))}
-    return [{"team": team, "result": results.get(team.pk)}
-            for team in Team.objects.exclude(nps_target=None).order_by("name")]
+    return [
+        {"team": team, "result": results.get(team.pk)}
+        for team in Team.objects.exclude(nps_target=None).order_by("name")
+    ]

@@ -23,8 +23,7 @@ from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Lag, RowNumber, TruncDate
 from django.utils import timezone
 
-from scoring.models import (DailyDriverAnswer, DailyInvitations, DailyScore, DailySegmentScore, LatestScore,
-                            RollupState)
+from scoring.models import DailyDriverAnswer, DailyInvitations, DailyScore, DailySegmentScore, LatestScore, RollupState
 from surveys.models import Answer, Contact, Invitation, Question, Response
 
 LATE_COMMIT_MARGIN = timedelta(minutes=5)
@@ -72,8 +71,9 @@ def _insert_from(model, qs) -> None:
     picked = ", ".join(f"src.{quote(name)}" for name in names)
     sql, params = query.sql_with_params()
     with connection.cursor() as cursor:
-        cursor.execute(f"INSERT INTO {quote(model._meta.db_table)} ({columns}) SELECT {picked} FROM ({sql}) src",
-                       params)
+        cursor.execute(
+            f"INSERT INTO {quote(model._meta.db_table)} ({columns}) SELECT {picked} FROM ({sql}) src", params
+        )
 
 
 def _responses(days):
@@ -83,12 +83,22 @@ def _responses(days):
 
 def _count_scores(days) -> None:
     _delete(DailyScore, days)
-    _insert_from(DailyScore, _responses(days).values(*DIMENSIONS, "score").annotate(
-        day=local_day("submitted_at"), n=Count("id")).order_by())
+    _insert_from(
+        DailyScore,
+        _responses(days).values(*DIMENSIONS, "score").annotate(day=local_day("submitted_at"), n=Count("id")).order_by(),
+    )
 
 
-def _insert_by_segment(model, qs, path: str, *, sums: tuple = ("n",), views=("", *SEGMENT_KEYS),
-                       key_field: str = "segment_key", value_field: str = "segment_value") -> None:
+def _insert_by_segment(
+    model,
+    qs,
+    path: str,
+    *,
+    sums: tuple = ("n",),
+    views=("", *SEGMENT_KEYS),
+    key_field: str = "segment_key",
+    value_field: str = "segment_value",
+) -> None:
     """Insert `qs`'s groups once per segment view in one statement: "" (everything) and each key.
 
     The groups are counted once, by every rolled-up attribute at the same time, and then summed
@@ -97,8 +107,9 @@ def _insert_by_segment(model, qs, path: str, *, sums: tuple = ("n",), views=("",
     """
     seg = {f"seg_{key}": KeyTextTransform(key, path) for key in SEGMENT_KEYS}
     inner = qs.annotate(**seg, **{name: qs.query.annotations[name] for name in sums})
-    columns = [name for name in (*qs.query.values_select, *qs.query.annotation_select)
-               if name not in sums and name not in seg]
+    columns = [
+        name for name in (*qs.query.values_select, *qs.query.annotation_select) if name not in sums and name not in seg
+    ]
     quote = connection.ops.quote_name
     group = ", ".join(f"g.{quote(c)}" for c in columns)
     totals = ", ".join(f"SUM(g.{quote(name)})" for name in sums)
@@ -111,15 +122,23 @@ def _insert_by_segment(model, qs, path: str, *, sums: tuple = ("n",), views=("",
     names = [*columns, key_field, value_field, *sums]
     target = ", ".join(quote(model._meta.get_field(name).column) for name in names)
     with connection.cursor() as cursor:
-        cursor.execute(f"WITH g AS ({inner_sql}) INSERT INTO {quote(model._meta.db_table)} ({target}) "
-                       + " UNION ALL ".join(selects), [*inner_params, *params])
+        cursor.execute(
+            f"WITH g AS ({inner_sql}) INSERT INTO {quote(model._meta.db_table)} ({target}) "
+            + " UNION ALL ".join(selects),
+            [*inner_params, *params],
+        )
 
 
 def _count_segments(days) -> None:
     _delete(DailySegmentScore, days)
-    _insert_by_segment(DailySegmentScore, _responses(days).values(*DIMENSIONS, "score").annotate(
-        day=local_day("submitted_at"), n=Count("id")).order_by(), "contact__attributes",
-        views=SEGMENT_KEYS, key_field="key", value_field="value")
+    _insert_by_segment(
+        DailySegmentScore,
+        _responses(days).values(*DIMENSIONS, "score").annotate(day=local_day("submitted_at"), n=Count("id")).order_by(),
+        "contact__attributes",
+        views=SEGMENT_KEYS,
+        key_field="key",
+        value_field="value",
+    )
 
 
 def contains_option(option: str) -> Q:
@@ -131,24 +150,39 @@ def contains_option(option: str) -> Q:
 
 def _count_drivers(days) -> None:
     _delete(DailyDriverAnswer, days)
-    answers = Answer.objects.all() if days is None else Answer.objects.filter(
-        response__in=_responses(days).values("id"))  # a semi-join the planner can drive by the days
-    common = {"day": local_day("response__submitted_at"),
-              **{name: F(f"response__{name}") for name in (*DIMENSIONS, "score")}}
+    answers = (
+        Answer.objects.all() if days is None else Answer.objects.filter(response__in=_responses(days).values("id"))
+    )  # a semi-join the planner can drive by the days
+    common = {
+        "day": local_day("response__submitted_at"),
+        **{name: F(f"response__{name}") for name in (*DIMENSIONS, "score")},
+    }
     path = "response__contact__attributes"
     numeric = answers.filter(question__kind__in=[Question.Kind.CSAT, Question.Kind.EFFORT], number__isnull=False)
-    _insert_by_segment(DailyDriverAnswer, numeric.values("question_id", "number").annotate(
-        **common, value=Value(""), n=Count("id")).order_by(), path)
+    _insert_by_segment(
+        DailyDriverAnswer,
+        numeric.values("question_id", "number").annotate(**common, value=Value(""), n=Count("id")).order_by(),
+        path,
+    )
     single = answers.filter(question__kind=Question.Kind.SINGLE).exclude(text="")
-    _insert_by_segment(DailyDriverAnswer, single.values("question_id").annotate(
-        **common, value=F("text"), n=Count("id")).order_by(), path)
+    _insert_by_segment(
+        DailyDriverAnswer,
+        single.values("question_id").annotate(**common, value=F("text"), n=Count("id")).order_by(),
+        path,
+    )
     # A multiple-choice answer counts once per option chosen: one grouped query per option.
-    for question in Question.objects.filter(kind=Question.Kind.MULTIPLE, answers__in=answers).distinct().only(
-            "pk", "choices"):
+    for question in (
+        Question.objects.filter(kind=Question.Kind.MULTIPLE, answers__in=answers).distinct().only("pk", "choices")
+    ):
         for option in question.choices:
-            _insert_by_segment(DailyDriverAnswer, answers.filter(contains_option(option), question_id=question.pk)
-                               .values("question_id").annotate(**common, value=Value(str(option)[:300]),
-                                                               n=Count("id")).order_by(), path)
+            _insert_by_segment(
+                DailyDriverAnswer,
+                answers.filter(contains_option(option), question_id=question.pk)
+                .values("question_id")
+                .annotate(**common, value=Value(str(option)[:300]), n=Count("id"))
+                .order_by(),
+                path,
+            )
 
 
 def _count_invitations(days) -> None:
@@ -156,12 +190,22 @@ def _count_invitations(days) -> None:
     sent = Invitation.objects.filter(sent_at__isnull=False)
     if days is not None:
         sent = sent.filter(within_days("sent_at", days))
-    _insert_by_segment(DailyInvitations, sent.values("campaign_id").annotate(
-        day=local_day("sent_at"), kind=F("campaign__kind"), touchpoint_id=F("campaign__touchpoint_id"),
-        team_id=F("campaign__team_id"), channel=F("campaign__channel"),
-        delivered=Count("id", filter=~Q(status__in=[Invitation.Status.BOUNCED, Invitation.Status.FAILED])),
-        answered=Count("id", filter=ANSWERED)).order_by(), "contact__attributes",
-        sums=("delivered", "answered"))
+    _insert_by_segment(
+        DailyInvitations,
+        sent.values("campaign_id")
+        .annotate(
+            day=local_day("sent_at"),
+            kind=F("campaign__kind"),
+            touchpoint_id=F("campaign__touchpoint_id"),
+            team_id=F("campaign__team_id"),
+            channel=F("campaign__channel"),
+            delivered=Count("id", filter=~Q(status__in=[Invitation.Status.BOUNCED, Invitation.Status.FAILED])),
+            answered=Count("id", filter=ANSWERED),
+        )
+        .order_by(),
+        "contact__attributes",
+        sums=("delivered", "answered"),
+    )
 
 
 def _count_latest(contact_ids) -> None:
@@ -174,15 +218,32 @@ def _count_latest(contact_ids) -> None:
         answers = Response.objects.filter(contact_id__in=contact_ids)
     partition = [F("contact_id"), F("kind")]
     oldest_first = [F("submitted_at").asc(), F("id").asc()]
-    _insert_from(LatestScore, answers.alias(
-        newest_first=Window(RowNumber(), partition_by=partition,
-                            order_by=[F("submitted_at").desc(), F("id").desc()]),
-    ).annotate(
-        response_id=F("id"), attributes=F("contact__attributes"),
-        prev_score=Window(Lag("score"), partition_by=partition, order_by=oldest_first),
-        prev_category=Window(Lag("category"), partition_by=partition, order_by=oldest_first),
-    ).filter(newest_first=1).values("contact_id", *DIMENSIONS, "submitted_at", "score", "category", "response_id",
-                                    "attributes", "prev_score", "prev_category"))
+    _insert_from(
+        LatestScore,
+        answers.alias(
+            newest_first=Window(
+                RowNumber(), partition_by=partition, order_by=[F("submitted_at").desc(), F("id").desc()]
+            ),
+        )
+        .annotate(
+            response_id=F("id"),
+            attributes=F("contact__attributes"),
+            prev_score=Window(Lag("score"), partition_by=partition, order_by=oldest_first),
+            prev_category=Window(Lag("category"), partition_by=partition, order_by=oldest_first),
+        )
+        .filter(newest_first=1)
+        .values(
+            "contact_id",
+            *DIMENSIONS,
+            "submitted_at",
+            "score",
+            "category",
+            "response_id",
+            "attributes",
+            "prev_score",
+            "prev_category",
+        ),
+    )
 
 
 def _tune_for_bulk() -> None:
@@ -244,7 +305,7 @@ def _changed(qs, field_name: str, mark, seen: int):
 
 
 def _bounded(values, limit):
-    values = set(values[:limit + 1])
+    values = set(values[: limit + 1])
     return ALL if len(values) > limit else values
 
 
@@ -268,29 +329,60 @@ def _pending(state: RollupState, now: datetime) -> Work:
     changed = _changed(Response.objects.all(), "updated_at", state.watermark, state.watermark_seen)
     if changed is not None:
         work.marks["watermark"] = _mark(Response.objects.all(), "updated_at")
-        work.add("days", _bounded(changed.annotate(d=local_day("submitted_at")).values_list("d", flat=True)
-                                  .distinct().order_by(), FULL_RECOUNT_DAYS))
-        work.add("contacts", _bounded(changed.exclude(contact_id=None).values_list("contact_id", flat=True)
-                                      .distinct().order_by(), FULL_RECOUNT_CONTACTS))
-        work.add("invitation_days", changed.exclude(invitation__sent_at=None)
-                 .annotate(d=local_day("invitation__sent_at")).values_list("d", flat=True).distinct().order_by())
+        work.add(
+            "days",
+            _bounded(
+                changed.annotate(d=local_day("submitted_at")).values_list("d", flat=True).distinct().order_by(),
+                FULL_RECOUNT_DAYS,
+            ),
+        )
+        work.add(
+            "contacts",
+            _bounded(
+                changed.exclude(contact_id=None).values_list("contact_id", flat=True).distinct().order_by(),
+                FULL_RECOUNT_CONTACTS,
+            ),
+        )
+        work.add(
+            "invitation_days",
+            changed.exclude(invitation__sent_at=None)
+            .annotate(d=local_day("invitation__sent_at"))
+            .values_list("d", flat=True)
+            .distinct()
+            .order_by(),
+        )
     if state.contacts_checked_at is None or now - state.contacts_checked_at >= CONTACT_CHECK_EVERY:
         work.marks["contacts_checked_at"] = (now,)
         changed = _changed(Contact.objects.all(), "updated_at", state.contacts_mark, state.contacts_seen)
         if changed is not None:
             work.marks["contacts_mark"] = _mark(Contact.objects.all(), "updated_at")
             answers = Response.objects.filter(contact_id__in=changed.values("pk"))
-            work.add("days", _bounded(answers.annotate(d=local_day("submitted_at")).values_list("d", flat=True)
-                                      .distinct().order_by(), FULL_RECOUNT_DAYS))
+            work.add(
+                "days",
+                _bounded(
+                    answers.annotate(d=local_day("submitted_at")).values_list("d", flat=True).distinct().order_by(),
+                    FULL_RECOUNT_DAYS,
+                ),
+            )
             work.add("contacts", _bounded(changed.values_list("pk", flat=True).order_by(), FULL_RECOUNT_CONTACTS))
             sent = Invitation.objects.filter(contact_id__in=changed.values("pk"), sent_at__isnull=False)
-            work.add("invitation_days", _bounded(sent.annotate(d=local_day("sent_at")).values_list("d", flat=True)
-                                                 .distinct().order_by(), FULL_RECOUNT_DAYS))
+            work.add(
+                "invitation_days",
+                _bounded(
+                    sent.annotate(d=local_day("sent_at")).values_list("d", flat=True).distinct().order_by(),
+                    FULL_RECOUNT_DAYS,
+                ),
+            )
     changed = _changed(Invitation.objects.all(), "sent_at", state.invitations_mark, state.invitations_seen)
     if changed is not None:
         work.marks["invitations_mark"] = _mark(Invitation.objects.all(), "sent_at")
-        work.add("invitation_days", _bounded(changed.annotate(d=local_day("sent_at")).values_list("d", flat=True)
-                                             .distinct().order_by(), FULL_RECOUNT_DAYS))
+        work.add(
+            "invitation_days",
+            _bounded(
+                changed.annotate(d=local_day("sent_at")).values_list("d", flat=True).distinct().order_by(),
+                FULL_RECOUNT_DAYS,
+            ),
+        )
     frozen_through = live_from(timezone.localdate(now)) - timedelta(days=1)
     if state.invitations_frozen_through is not None and state.invitations_frozen_through < frozen_through:
         # Days that just left the live window are counted once more, with their late bounces.
@@ -311,10 +403,13 @@ def _recount(work: Work) -> None:
         _count_invitations(work.invitation_days)
 
 
-FIELDS = {"watermark": ("watermark", "watermark_seen"), "contacts_mark": ("contacts_mark", "contacts_seen"),
-          "invitations_mark": ("invitations_mark", "invitations_seen"),
-          "contacts_checked_at": ("contacts_checked_at",),
-          "invitations_frozen_through": ("invitations_frozen_through",)}
+FIELDS = {
+    "watermark": ("watermark", "watermark_seen"),
+    "contacts_mark": ("contacts_mark", "contacts_seen"),
+    "invitations_mark": ("invitations_mark", "invitations_seen"),
+    "contacts_checked_at": ("contacts_checked_at",),
+    "invitations_frozen_through": ("invitations_frozen_through",),
+}
 
 
 def _save_marks(state: RollupState, marks: dict) -> None:
@@ -327,11 +422,13 @@ def _save_marks(state: RollupState, marks: dict) -> None:
 
 
 def _all_marks(now: datetime) -> dict:
-    return {"watermark": _mark(Response.objects.all(), "updated_at"),
-            "contacts_mark": _mark(Contact.objects.all(), "updated_at"),
-            "invitations_mark": _mark(Invitation.objects.all(), "sent_at"),
-            "contacts_checked_at": (now,),
-            "invitations_frozen_through": (live_from(timezone.localdate(now)) - timedelta(days=1),)}
+    return {
+        "watermark": _mark(Response.objects.all(), "updated_at"),
+        "contacts_mark": _mark(Contact.objects.all(), "updated_at"),
+        "invitations_mark": _mark(Invitation.objects.all(), "sent_at"),
+        "contacts_checked_at": (now,),
+        "invitations_frozen_through": (live_from(timezone.localdate(now)) - timedelta(days=1),),
+    }
 
 
 def refresh_rollup(*, full: bool = False) -> int:

@@ -15,8 +15,9 @@ def company_target_set(*, actor, nps_target: int | None) -> CompanySettings:
         before = company.nps_target
         company.nps_target = nps_target
         company.save()
-        audit_log(actor=actor, action="target.company", target=company,
-                  data={"before": before, "nps_target": nps_target})
+        audit_log(
+            actor=actor, action="target.company", target=company, data={"before": before, "nps_target": nps_target}
+        )
     return company
 
 

@@ -7,8 +7,13 @@ from django.db import OperationalError
 from scoring import digest, rollup
 
 
-@shared_task(autoretry_for=(OperationalError, OSError, AnymailAPIError, digest.DigestsFailed), retry_backoff=True,
-             retry_backoff_max=600, max_retries=6, acks_late=True)
+@shared_task(
+    autoretry_for=(OperationalError, OSError, AnymailAPIError, digest.DigestsFailed),
+    retry_backoff=True,
+    retry_backoff_max=600,
+    max_retries=6,
+    acks_late=True,
+)
 def send_weekly_digests() -> int:
     """Beat runs this hourly at :05; it sends only on Monday morning, once per recipient per week."""
     return digest.send_weekly_digests()

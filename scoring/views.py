@@ -16,21 +16,35 @@ from surveys.models import Campaign, Category, Contact, Touchpoint
 SORTS = ("name", "-name", "n", "-n", "nps", "-nps")
 SORT_COLUMNS = (("name", gettext_lazy("Name")), ("n", "n"), ("nps", "NPS"))
 KIND_CHOICES = (*Campaign.Kind.choices, ("all", gettext_lazy("Both (mixed)")))
-BUCKET_LABELS = {"day": gettext_lazy("day"), "week": gettext_lazy("week"), "month": gettext_lazy("month"),
-                 "quarter": gettext_lazy("quarter")}
+BUCKET_LABELS = {
+    "day": gettext_lazy("day"),
+    "week": gettext_lazy("week"),
+    "month": gettext_lazy("month"),
+    "quarter": gettext_lazy("quarter"),
+}
 
 
 def chart_labels() -> dict:
     """The words dashboard.js puts on the charts, in the reader's language."""
-    return {"nps": "NPS", "margin": _("95 % margin"), "too_few": _("too few answers"), "answers": _("Answers"),
-            "score": _("Score")}
+    return {
+        "nps": "NPS",
+        "margin": _("95 % margin"),
+        "too_few": _("too few answers"),
+        "answers": _("Answers"),
+        "score": _("Score"),
+    }
 
 
 def _options():
-    return {"campaigns": Campaign.objects.only("pk", "name", "kind").order_by("kind", "name"),
-            "touchpoints": Touchpoint.objects.all(), "teams": Team.objects.order_by("name"),
-            "channels": Campaign.Channel.choices, "categories": Category.choices, "kind_choices": KIND_CHOICES,
-            "sort_columns": SORT_COLUMNS}
+    return {
+        "campaigns": Campaign.objects.only("pk", "name", "kind").order_by("kind", "name"),
+        "touchpoints": Touchpoint.objects.all(),
+        "teams": Team.objects.order_by("name"),
+        "channels": Campaign.Channel.choices,
+        "categories": Category.choices,
+        "kind_choices": KIND_CHOICES,
+        "sort_columns": SORT_COLUMNS,
+    }
 
 
 def _sorted(rows, sort: str):
@@ -39,8 +53,9 @@ def _sorted(rows, sort: str):
     if field == "n":
         return sorted(rows, key=lambda r: r["result"].n, reverse=descending)
     if field == "nps":
-        scored = sorted((r for r in rows if r["result"].nps is not None), key=lambda r: r["result"].nps,
-                        reverse=descending)
+        scored = sorted(
+            (r for r in rows if r["result"].nps is not None), key=lambda r: r["result"].nps, reverse=descending
+        )
         return scored + [r for r in rows if r["result"].nps is None]
     return sorted(rows, key=lambda r: str(r["label"]).lower(), reverse=descending)
 
@@ -61,24 +76,40 @@ def dashboard(request):
         bucket = queries.trend_bucket(filters, summary.current.n, request.GET.get("bucket", ""))
         trend = queries.nps_by_period(filters, bucket)
         context = {
-            "filters": filters, "summary": summary, "rate": queries.response_rate(filters),
-            "trend_data": [{"label": row["period"].isoformat(), "nps": row["result"].nps,
-                            "margin": row["result"].margin, "n": row["result"].n,
-                            "too_few": row["result"].too_few} for row in trend],
-            "bucket": bucket, "bucket_label": BUCKET_LABELS[bucket],
+            "filters": filters,
+            "summary": summary,
+            "rate": queries.response_rate(filters),
+            "trend_data": [
+                {
+                    "label": row["period"].isoformat(),
+                    "nps": row["result"].nps,
+                    "margin": row["result"].margin,
+                    "n": row["result"].n,
+                    "too_few": row["result"].too_few,
+                }
+                for row in trend
+            ],
+            "bucket": bucket,
+            "bucket_label": BUCKET_LABELS[bucket],
             "buckets": [(b, BUCKET_LABELS[b]) for b in queries.BUCKETS],
-            "distribution": queries.score_distribution(filters), "chart_labels": chart_labels(),
+            "distribution": queries.score_distribution(filters),
+            "chart_labels": chart_labels(),
             "kind_label": dict(KIND_CHOICES).get(filters.kind, filters.kind),
             "by_touchpoint": _sorted(queries.nps_by(filters, "touchpoint"), sort),
             "by_team": _sorted(by_team, sort),
             "by_segment": _sorted(queries.nps_by_segment(filters, segment_key), sort),
-            "segment_key": segment_key, "segment_keys": queries.segment_keys(),
+            "segment_key": segment_key,
+            "segment_keys": queries.segment_keys(),
             "drivers": queries.driver_results(filters),
             "praise": queries.latest_comments(filters, category=Category.PROMOTER),
             "complaints": queries.latest_comments(filters, category=Category.DETRACTOR),
             "at_risk": queries.at_risk(filters, limit=8),
-            "targets": queries.team_targets(filters, by_team), "company_target": services.company_target(),
-            "query": filters.as_query(), "sort": sort, "notices": notices, **_options(),
+            "targets": queries.team_targets(filters, by_team),
+            "company_target": services.company_target(),
+            "query": filters.as_query(),
+            "sort": sort,
+            "notices": notices,
+            **_options(),
         }
     if segment_key not in context["segment_keys"]:
         context["segment_keys"].append(segment_key)
@@ -96,11 +127,12 @@ def followup_health(request):
 
     filters = queries.parse_filters(request.GET)
     context = {
-        "filters": filters, "sla": sla_health(since=filters.start_dt, team_ids=[filters.team] if filters.team else None),
+        "filters": filters,
+        "sla": sla_health(since=filters.start_dt, team_ids=[filters.team] if filters.team else None),
         "recovery": detractor_recovery(since=filters.start_dt, until=filters.end_dt),
-        "loops_closed": ImprovementNotice.objects.filter(status=ImprovementNotice.Status.SENT,
-                                                         sent_at__gte=filters.start_dt,
-                                                         sent_at__lt=filters.end_dt).count(),
+        "loops_closed": ImprovementNotice.objects.filter(
+            status=ImprovementNotice.Status.SENT, sent_at__gte=filters.start_dt, sent_at__lt=filters.end_dt
+        ).count(),
     }
     return render(request, "scoring/_followup_health.html", context)
 
@@ -112,20 +144,31 @@ def comment_list(request):
 
     filters = queries.parse_filters(request.GET)
     page = Paginator(queries.comment_list(filters), 25).get_page(request.GET.get("page"))
-    improvements = (Improvement.objects.filter(status__in=["planned", "in_progress"])
-                    if has_role(request.user, AGENT) else [])
+    improvements = (
+        Improvement.objects.filter(status__in=["planned", "in_progress"]) if has_role(request.user, AGENT) else []
+    )
     template = "scoring/_comment_table.html" if request.htmx else "scoring/comments.html"
-    return render(request, template, {"filters": filters, "page": page, "query": filters.as_query(),
-                                      "kind_label": dict(KIND_CHOICES).get(filters.kind, filters.kind),
-                                      "improvements": improvements, **_options()})
+    return render(
+        request,
+        template,
+        {
+            "filters": filters,
+            "page": page,
+            "query": filters.as_query(),
+            "kind_label": dict(KIND_CHOICES).get(filters.kind, filters.kind),
+            "improvements": improvements,
+            **_options(),
+        },
+    )
 
 
 @viewer_required
 @require_GET
 def contact_score_history(request, pk: int):
     contact = get_object_or_404(Contact, pk=pk)
-    return render(request, "scoring/_contact_history.html",
-                  {"contact": contact, "history": queries.contact_history(contact.pk)})
+    return render(
+        request, "scoring/_contact_history.html", {"contact": contact, "history": queries.contact_history(contact.pk)}
+    )
 
 
 @viewer_required
@@ -143,7 +186,9 @@ def export_responses_xlsx(request):
 @viewer_required
 @require_GET
 def export_breakdown_csv(request):
-    return exports.breakdown_csv(request.user, queries.parse_filters(request.GET), request.GET.get("by") or "touchpoint")
+    return exports.breakdown_csv(
+        request.user, queries.parse_filters(request.GET), request.GET.get("by") or "touchpoint"
+    )
 
 
 @admin_required

@@ -4,8 +4,18 @@ so status is read-only here."""
 
 from django.contrib import admin
 
-from surveys.models import (Answer, Campaign, Contact, ContactImport, ContactList, Invitation, Question, Response,
-                            SendWave, Touchpoint)
+from surveys.models import (
+    Answer,
+    Campaign,
+    Contact,
+    ContactImport,
+    ContactList,
+    Invitation,
+    Question,
+    Response,
+    SendWave,
+    Touchpoint,
+)
 
 
 @admin.register(Touchpoint)
@@ -32,8 +42,17 @@ class CampaignAdmin(admin.ModelAdmin):
 
 @admin.register(Contact)
 class ContactAdmin(admin.ModelAdmin):
-    list_display = ["email", "name", "external_id", "company", "language", "account_owner", "opted_out_at",
-                    "undeliverable_at", "erased_at"]
+    list_display = [
+        "email",
+        "name",
+        "external_id",
+        "company",
+        "language",
+        "account_owner",
+        "opted_out_at",
+        "undeliverable_at",
+        "erased_at",
+    ]
     list_filter = ["language"]
     search_fields = ["email", "name", "external_id", "company"]
     raw_id_fields = ["account_owner"]
@@ -49,8 +68,17 @@ class ContactListAdmin(admin.ModelAdmin):
 
 @admin.register(ContactImport)
 class ContactImportAdmin(admin.ModelAdmin):
-    list_display = ["original_name", "status", "total_rows", "processed_rows", "created_count", "updated_count",
-                    "error_count", "created_by", "created_at"]
+    list_display = [
+        "original_name",
+        "status",
+        "total_rows",
+        "processed_rows",
+        "created_count",
+        "updated_count",
+        "error_count",
+        "created_by",
+        "created_at",
+    ]
     list_filter = ["status"]
     readonly_fields = [f.name for f in ContactImport._meta.fields]
 

@@ -16,8 +16,7 @@ from surveys import wording
 from surveys.models import Invitation
 from surveys.unsubscribe import unsubscribe_headers, unsubscribe_token
 
-__all__ = ["InvitationRenderer", "build_invitation_email", "build_reminder_email", "survey_url",
-           "unsubscribe_headers"]
+__all__ = ["InvitationRenderer", "build_invitation_email", "build_reminder_email", "survey_url", "unsubscribe_headers"]
 
 # Placeholders let one rendering serve a whole batch: only the links and the name differ.
 TOKEN, UNSUB, NAME = "__KL_TOKEN__", "__KL_UNSUB__", "__KL_NAME__"
@@ -26,10 +25,14 @@ TOKEN, UNSUB, NAME = "__KL_TOKEN__", "__KL_UNSUB__", "__KL_NAME__"
 def _context(campaign, *, reminder: bool, named: bool) -> dict:
     base = absolute_url(reverse("survey_answer", args=[TOKEN]))
     return {
-        "campaign": campaign, "reminder": reminder, "name": NAME if named else "",
-        "question": wording.nps_question(campaign), "intro": wording.email_intro(campaign),
+        "campaign": campaign,
+        "reminder": reminder,
+        "name": NAME if named else "",
+        "question": wording.nps_question(campaign),
+        "intro": wording.email_intro(campaign),
         "scale": [{"score": n, "url": f"{base}?score={n}"} for n in range(11)],
-        "answer_url": base, "unsubscribe_url": absolute_url(reverse("unsubscribe", args=[UNSUB])),
+        "answer_url": base,
+        "unsubscribe_url": absolute_url(reverse("unsubscribe", args=[UNSUB])),
     }
 
 
@@ -49,8 +52,12 @@ class InvitationRenderer:
             with translation.override(language):
                 context = _context(self.campaign, reminder=self.reminder, named=named)
                 context["subject"] = wording.email_subject(self.campaign)
-            message = render_email(template="reminder" if self.reminder else "invitation", context=context,
-                                   to="placeholder@example.com", language=language)
+            message = render_email(
+                template="reminder" if self.reminder else "invitation",
+                context=context,
+                to="placeholder@example.com",
+                language=language,
+            )
             self._parts[language, named] = (message.subject, message.body, message.alternatives[0][0])
         return self._parts[language, named]
 
@@ -63,10 +70,13 @@ class InvitationRenderer:
         def fill(part: str, name: str) -> str:
             return part.replace(TOKEN, invitation.token).replace(UNSUB, token).replace(NAME, name)
 
-        message = EmailMultiAlternatives(subject=subject, body=fill(text, first_name),
-                                         from_email=settings.DEFAULT_FROM_EMAIL, to=[contact.email],
-                                         headers=unsubscribe_headers(
-                                             contact, url=self._unsubscribe_url.replace(UNSUB, token)))
+        message = EmailMultiAlternatives(
+            subject=subject,
+            body=fill(text, first_name),
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            to=[contact.email],
+            headers=unsubscribe_headers(contact, url=self._unsubscribe_url.replace(UNSUB, token)),
+        )
         message.attach_alternative(fill(html, escape(first_name)), "text/html")
         kind = "reminder" if self.reminder else "invitation"
         message.tags = [kind]  # anymail passes tags and metadata to the provider

@@ -3,19 +3,18 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.validators import MinValueValidator
 from django.forms import inlineformset_factory
+from django.utils import translation
 from django.utils.formats import date_format
 from django.utils.timezone import localtime
-from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from surveys import wording
-
 from surveys.imports import FIELDS, max_bytes, too_large_message
 from surveys.models import Campaign, Contact, ContactList, Question
 
 
 def parse_segment(text: str) -> dict:
-    """"plan=pro, region=EU" → {"plan": "pro", "region": "EU"}."""
+    """ "plan=pro, region=EU" → {"plan": "pro", "region": "EU"}."""
     result = {}
     for part in filter(None, (p.strip() for p in text.replace("\n", ",").split(","))):
         key, sep, value = part.partition("=")
@@ -28,18 +27,44 @@ def parse_segment(text: str) -> dict:
 
 
 class CampaignForm(forms.ModelForm):
-    promoter_link = forms.URLField(required=False, assume_scheme="https", label=_("Promoter link"),
-                                   help_text=_("Review or referral page shown to promoters on the thank-you page."))
-    segment = forms.CharField(required=False, label=_("Segment filter"),
-                              help_text=_("Contacts whose attributes match, e.g. plan=pro, region=EU. "
-                                          "Empty: all contacts."))
+    promoter_link = forms.URLField(
+        required=False,
+        assume_scheme="https",
+        label=_("Promoter link"),
+        help_text=_("Review or referral page shown to promoters on the thank-you page."),
+    )
+    segment = forms.CharField(
+        required=False,
+        label=_("Segment filter"),
+        help_text=_("Contacts whose attributes match, e.g. plan=pro, region=EU. Empty: all contacts."),
+    )
 
     class Meta:
         model = Campaign
-        fields = ["name", "kind", "touchpoint", "team", "channel", "language", "email_subject", "email_intro",
-                  "question", "why_question", "thanks_promoter", "thanks_passive", "thanks_detractor",
-                  "promoter_link", "followup_promoters", "audience_list", "send_at", "recurrence_days",
-                  "spread_days", "reminder_after_days", "quiet_period_days", "anonymous_link_enabled"]
+        fields = [
+            "name",
+            "kind",
+            "touchpoint",
+            "team",
+            "channel",
+            "language",
+            "email_subject",
+            "email_intro",
+            "question",
+            "why_question",
+            "thanks_promoter",
+            "thanks_passive",
+            "thanks_detractor",
+            "promoter_link",
+            "followup_promoters",
+            "audience_list",
+            "send_at",
+            "recurrence_days",
+            "spread_days",
+            "reminder_after_days",
+            "quiet_period_days",
+            "anonymous_link_enabled",
+        ]
         widgets = {
             "email_intro": forms.Textarea(attrs={"rows": 2}),
             "thanks_promoter": forms.Textarea(attrs={"rows": 2}),
@@ -48,12 +73,17 @@ class CampaignForm(forms.ModelForm):
             "send_at": forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         }
         labels = {
-            "question": _("NPS question"), "why_question": _("“Why” question"), "email_subject": _("E-mail subject"),
-            "email_intro": _("E-mail introduction"), "thanks_promoter": _("Thank-you text for promoters (9–10)"),
+            "question": _("NPS question"),
+            "why_question": _("“Why” question"),
+            "email_subject": _("E-mail subject"),
+            "email_intro": _("E-mail introduction"),
+            "thanks_promoter": _("Thank-you text for promoters (9–10)"),
             "thanks_passive": _("Thank-you text for passives (7–8)"),
             "thanks_detractor": _("Thank-you text for detractors (0–6)"),
-            "followup_promoters": _("Open a case for promoters too"), "recurrence_days": _("Repeat every (days)"),
-            "spread_days": _("Spread each sending over (days)"), "reminder_after_days": _("Reminder after (days)"),
+            "followup_promoters": _("Open a case for promoters too"),
+            "recurrence_days": _("Repeat every (days)"),
+            "spread_days": _("Spread each sending over (days)"),
+            "reminder_after_days": _("Reminder after (days)"),
             "quiet_period_days": _("Quiet period (days)"),
             "anonymous_link_enabled": _("Public link (web, QR code, in-app)"),
         }
@@ -99,8 +129,10 @@ class CampaignForm(forms.ModelForm):
         if data.get("recurrence_days") and not relational:
             self.add_error("recurrence_days", _("Only relational campaigns recur."))
         if data.get("spread_days") and not relational:
-            self.add_error("spread_days", _("Only relational campaigns are spread over days; "
-                                            "transactional ones follow their event."))
+            self.add_error(
+                "spread_days",
+                _("Only relational campaigns are spread over days; transactional ones follow their event."),
+            )
         if data.get("spread_days") and data.get("recurrence_days") and data["spread_days"] >= data["recurrence_days"]:
             self.add_error("spread_days", _("Spread each sending over fewer days than the recurrence."))
         if data.get("spread_days") is not None and data["spread_days"] > 90:
@@ -109,8 +141,15 @@ class CampaignForm(forms.ModelForm):
             self.add_error("touchpoint", _("A transactional campaign asks about an event: choose its touchpoint."))
         if data.get("quiet_period_days") is not None and data["quiet_period_days"] > 365:
             self.add_error("quiet_period_days", _("At most 365 days."))
-        for name in ("question", "why_question", "email_subject", "email_intro", "thanks_promoter", "thanks_passive",
-                     "thanks_detractor"):
+        for name in (
+            "question",
+            "why_question",
+            "email_subject",
+            "email_intro",
+            "thanks_promoter",
+            "thanks_passive",
+            "thanks_detractor",
+        ):
             if "{" in (data.get(name) or "").replace("{company}", ""):
                 self.add_error(name, _("The only placeholder is {company}."))
         return data
@@ -121,8 +160,9 @@ class CampaignForm(forms.ModelForm):
 
 
 class QuestionForm(forms.ModelForm):
-    choices_text = forms.CharField(required=False, label=_("Choices (one per line)"),
-                                   widget=forms.Textarea(attrs={"rows": 3}))
+    choices_text = forms.CharField(
+        required=False, label=_("Choices (one per line)"), widget=forms.Textarea(attrs={"rows": 3})
+    )
 
     class Meta:
         model = Question
@@ -135,11 +175,15 @@ class QuestionForm(forms.ModelForm):
     def clean(self):
         data = super().clean()
         if self.instance.pk and "kind" in self.changed_data and self.instance.answers.exists():
-            self.add_error("kind", _("This question already has answers; its kind cannot change. "
-                                     "Add a new question instead."))
+            self.add_error(
+                "kind", _("This question already has answers; its kind cannot change. Add a new question instead.")
+            )
         choices = [c.strip() for c in (data.get("choices_text") or "").splitlines() if c.strip()]
-        if data.get("kind") in (Question.Kind.SINGLE, Question.Kind.MULTIPLE) and len(choices) < 2 and \
-                not data.get("DELETE"):
+        if (
+            data.get("kind") in (Question.Kind.SINGLE, Question.Kind.MULTIPLE)
+            and len(choices) < 2
+            and not data.get("DELETE")
+        ):
             self.add_error("choices_text", _("A choice question needs at least two choices."))
         if len(choices) > 20:
             self.add_error("choices_text", _("At most 20 choices."))
@@ -157,18 +201,33 @@ class BaseQuestionFormSet(forms.BaseInlineFormSet):
         for form in self.forms:
             if form.cleaned_data.get("DELETE") and form.instance.pk and form.instance.answers.exists():
                 raise forms.ValidationError(
-                    _("“%(question)s” already has answers and cannot be deleted.") % {"question": form.instance.text})
+                    _("“%(question)s” already has answers and cannot be deleted.") % {"question": form.instance.text}
+                )
 
 
-QuestionFormSet = inlineformset_factory(Campaign, Question, form=QuestionForm, formset=BaseQuestionFormSet, extra=2,
-                                        max_num=10, validate_max=True, can_delete=True)
+QuestionFormSet = inlineformset_factory(
+    Campaign,
+    Question,
+    form=QuestionForm,
+    formset=BaseQuestionFormSet,
+    extra=2,
+    max_num=10,
+    validate_max=True,
+    can_delete=True,
+)
 
 
 class ContactForm(forms.ModelForm):
-    attributes_text = forms.CharField(required=False, label=_("Segment attributes"),
-                                      help_text=_("attribute=value, separated by commas, e.g. plan=pro, region=EU"))
-    opted_out = forms.BooleanField(required=False, label=_("Opted out: never e-mail this contact"),
-                                   help_text=_("Only the contact can undo an opt-out."))
+    attributes_text = forms.CharField(
+        required=False,
+        label=_("Segment attributes"),
+        help_text=_("attribute=value, separated by commas, e.g. plan=pro, region=EU"),
+    )
+    opted_out = forms.BooleanField(
+        required=False,
+        label=_("Opted out: never e-mail this contact"),
+        help_text=_("Only the contact can undo an opt-out."),
+    )
 
     class Meta:
         model = Contact
@@ -176,14 +235,17 @@ class ContactForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["attributes_text"].initial = ", ".join(f"{k}={v}" for k, v in (self.instance.attributes or {}).items())
+        self.fields["attributes_text"].initial = ", ".join(
+            f"{k}={v}" for k, v in (self.instance.attributes or {}).items()
+        )
         self.fields["account_owner"].queryset = get_user_model().objects.filter(is_active=True).order_by("username")
         self.fields["account_owner"].help_text = _("The staff member who looks after this customer.")
         if self.instance.opted_out_at:
             self.fields["opted_out"].initial = True
             self.fields["opted_out"].disabled = True
             self.fields["opted_out"].help_text = _("Since %(date)s. Only the contact can undo an opt-out.") % {
-                "date": date_format(localtime(self.instance.opted_out_at), "SHORT_DATE_FORMAT")}
+                "date": date_format(localtime(self.instance.opted_out_at), "SHORT_DATE_FORMAT")
+            }
 
     def clean_email(self):
         email = self.cleaned_data["email"].strip().lower()
@@ -206,8 +268,9 @@ class UploadForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["file"].help_text = _("UTF-8 CSV with a header row; up to %(size)s MB. "
-                                          "Excel: Save as “CSV UTF-8”.") % {"size": max_bytes() // (1024 * 1024)}
+        self.fields["file"].help_text = _(
+            "UTF-8 CSV with a header row; up to %(size)s MB. Excel: Save as “CSV UTF-8”."
+        ) % {"size": max_bytes() // (1024 * 1024)}
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
@@ -217,16 +280,19 @@ class UploadForm(forms.Form):
 
 
 class MappingForm(forms.Form):
-    match_on = forms.ChoiceField(choices=[("email", _("E-mail address")), ("external_id", _("External id"))],
-                                 label=_("Match existing contacts on"))
+    match_on = forms.ChoiceField(
+        choices=[("email", _("E-mail address")), ("external_id", _("External id"))],
+        label=_("Match existing contacts on"),
+    )
     list_name = forms.CharField(required=False, max_length=200, label=_("Add imported contacts to a new list named"))
 
     def __init__(self, *args, headers, initial_mapping, **kwargs):
         super().__init__(*args, **kwargs)
         self.headers = headers
         for i, header in enumerate(headers):
-            self.fields[f"col_{i}"] = forms.ChoiceField(choices=list(FIELDS.items()), label=header,
-                                                        initial=initial_mapping.get(header, "attribute"))
+            self.fields[f"col_{i}"] = forms.ChoiceField(
+                choices=list(FIELDS.items()), label=header, initial=initial_mapping.get(header, "attribute")
+            )
 
     def mapping(self) -> dict[str, str]:
         return {h: self.cleaned_data[f"col_{i}"] for i, h in enumerate(self.headers)}

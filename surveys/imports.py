@@ -28,20 +28,50 @@ from surveys.models import Contact, ContactImport, ContactList
 User = get_user_model()
 
 FIELDS = {
-    "email": gettext_lazy("E-mail"), "name": gettext_lazy("Name"), "external_id": gettext_lazy("External id"),
-    "company": gettext_lazy("Company"), "phone": gettext_lazy("Phone"), "language": gettext_lazy("Language (en/nl)"),
+    "email": gettext_lazy("E-mail"),
+    "name": gettext_lazy("Name"),
+    "external_id": gettext_lazy("External id"),
+    "company": gettext_lazy("Company"),
+    "phone": gettext_lazy("Phone"),
+    "language": gettext_lazy("Language (en/nl)"),
     "account_owner": gettext_lazy("Account owner (username or e-mail)"),
-    "opted_out": gettext_lazy("Opted out (yes/no)"), "attribute": gettext_lazy("Segment attribute"),
+    "opted_out": gettext_lazy("Opted out (yes/no)"),
+    "attribute": gettext_lazy("Segment attribute"),
     "ignore": gettext_lazy("Ignore"),
 }
-GUESSES = {"email": "email", "e-mail": "email", "mail": "email", "email address": "email", "name": "name",
-           "full name": "name", "naam": "name", "external_id": "external_id", "external id": "external_id",
-           "id": "external_id", "customer id": "external_id", "company": "company", "account": "company",
-           "bedrijf": "company", "phone": "phone", "telephone": "phone", "phone number": "phone",
-           "mobile": "phone", "tel": "phone", "telefoon": "phone", "telefoonnummer": "phone", "mobiel": "phone",
-           "language": "language", "taal": "language", "lang": "language",
-           "account_owner": "account_owner", "owner": "account_owner", "account owner": "account_owner",
-           "opted_out": "opted_out", "opted out": "opted_out", "unsubscribed": "opted_out"}
+GUESSES = {
+    "email": "email",
+    "e-mail": "email",
+    "mail": "email",
+    "email address": "email",
+    "name": "name",
+    "full name": "name",
+    "naam": "name",
+    "external_id": "external_id",
+    "external id": "external_id",
+    "id": "external_id",
+    "customer id": "external_id",
+    "company": "company",
+    "account": "company",
+    "bedrijf": "company",
+    "phone": "phone",
+    "telephone": "phone",
+    "phone number": "phone",
+    "mobile": "phone",
+    "tel": "phone",
+    "telefoon": "phone",
+    "telefoonnummer": "phone",
+    "mobiel": "phone",
+    "language": "language",
+    "taal": "language",
+    "lang": "language",
+    "account_owner": "account_owner",
+    "owner": "account_owner",
+    "account owner": "account_owner",
+    "opted_out": "opted_out",
+    "opted out": "opted_out",
+    "unsubscribed": "opted_out",
+}
 TRUE, FALSE = {"yes", "y", "true", "1", "ja"}, {"no", "n", "false", "0", "nee", ""}
 CHUNK = 1000
 REPORT_LIMIT = 1000
@@ -58,7 +88,8 @@ def max_bytes() -> int:
 
 def too_large_message() -> str:
     return _("The file is larger than %(size)s MB; split it into parts and import each.") % {
-        "size": max_bytes() // (1024 * 1024)}
+        "size": max_bytes() // (1024 * 1024)
+    }
 
 
 def _decode(raw: bytes) -> str:
@@ -70,8 +101,12 @@ def _decode(raw: bytes) -> str:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         raise ImportFileError(
-            _("The file is not UTF-8 text (a byte at position %(position)s cannot be read). "
-              "Save it as “CSV UTF-8” and upload it again.") % {"position": error.start}) from None
+            _(
+                "The file is not UTF-8 text (a byte at position %(position)s cannot be read). "
+                "Save it as “CSV UTF-8” and upload it again."
+            )
+            % {"position": error.start}
+        ) from None
 
 
 def _reader(text: str):
@@ -110,23 +145,29 @@ def parse_file(raw: bytes) -> ParsedFile:
                 lines.append(line)
             line = reader.line_num + 1
     except csv.Error as error:
-        raise ImportFileError(_("The file is not valid CSV (line %(line)s): %(error)s.")
-                              % {"line": reader.line_num, "error": error}) from None
+        raise ImportFileError(
+            _("The file is not valid CSV (line %(line)s): %(error)s.") % {"line": reader.line_num, "error": error}
+        ) from None
     if not rows:
         raise ImportFileError(_("The file is empty."))
     headers = [h.strip() for h in rows[0]]
     if any(_looks_like_email(h) for h in headers):
         example = next(h for h in headers if _looks_like_email(h))
         raise ImportFileError(
-            _("The first row holds a contact (“%(example)s”), not column names: the header row is missing. "
-              "Add a first row naming the columns, for example email,name,company.") % {"example": example[:80]})
+            _(
+                "The first row holds a contact (“%(example)s”), not column names: the header row is missing. "
+                "Add a first row naming the columns, for example email,name,company."
+            )
+            % {"example": example[:80]}
+        )
     if any(not h for h in headers):
         raise ImportFileError(_("The first row must name every column (a header row); some names are empty."))
     lowered = [h.lower() for h in headers]
     duplicates = sorted({h for h in headers if lowered.count(h.lower()) > 1})
     if duplicates:
-        raise ImportFileError(_("Column names must be unique; these appear twice: %(columns)s.")
-                              % {"columns": ", ".join(duplicates)})
+        raise ImportFileError(
+            _("Column names must be unique; these appear twice: %(columns)s.") % {"columns": ", ".join(duplicates)}
+        )
     if len(rows) < 2:
         raise ImportFileError(_("The file has a header row but no contacts."))
     return ParsedFile(headers=headers, rows=rows[1:], lines=lines[1:])
@@ -140,8 +181,9 @@ def check_mapping(mapping: dict[str, str], match_on: str) -> None:
     targets = [t for t in mapping.values() if t not in ("attribute", "ignore")]
     for target in set(targets):
         if targets.count(target) > 1:
-            raise ImportFileError(_("Two columns are mapped to %(field)s; map each field once.")
-                                  % {"field": FIELDS[target]})
+            raise ImportFileError(
+                _("Two columns are mapped to %(field)s; map each field once.") % {"field": FIELDS[target]}
+            )
     if match_on not in ("email", "external_id"):
         raise ImportFileError(_("Match contacts on e-mail or on external id."))
     if "email" not in targets:
@@ -176,6 +218,7 @@ class RowReport:
 @dataclass
 class Seen:
     """Keys already met earlier in the file (across chunks): a second row with one is a duplicate."""
+
     emails: dict[str, int] = field(default_factory=dict)
     external_ids: dict[str, int] = field(default_factory=dict)
 
@@ -211,15 +254,19 @@ def _check_row(row, line, index, mapping, match_on, seen: Seen, owners) -> tuple
     if match_on == "external_id" and not external_id:
         problems.append(_("no external id"))
     # Both keys are unique among contacts, so a repeat of either would collide.
-    for key, known, problem in ((email, seen.emails, _("duplicate of line %(line)s (same e-mail)")),
-                                (external_id, seen.external_ids, _("duplicate of line %(line)s (same external id)"))):
+    for key, known, problem in (
+        (email, seen.emails, _("duplicate of line %(line)s (same e-mail)")),
+        (external_id, seen.external_ids, _("duplicate of line %(line)s (same external id)")),
+    ):
         if key and key in known:
             problems.append(problem % {"line": known[key]})
     language = data.get("language", "").lower()
     if language and language not in LANGUAGES:
         codes = sorted(LANGUAGES)
         known = _("%(first)s or %(last)s") % {"first": ", ".join(codes[:-1]), "last": codes[-1]}
-        problems.append(_("language “%(language)s” is not %(languages)s") % {"language": language[:10], "languages": known})
+        problems.append(
+            _("language “%(language)s” is not %(languages)s") % {"language": language[:10], "languages": known}
+        )
     owner = data.get("account_owner", "")
     if owner and owner.lower() not in owners:
         problems.append(_("no active user “%(owner)s” to be the account owner") % {"owner": owner[:80]})
@@ -232,10 +279,16 @@ def _check_row(row, line, index, mapping, match_on, seen: Seen, owners) -> tuple
     if external_id:
         seen.external_ids.setdefault(external_id, line)
     return {
-        "line": line, "email": email, "name": data.get("name", "")[:200], "external_id": external_id or None,
-        "company": data.get("company", "")[:200], "phone": data.get("phone", "")[:40], "language": language or None,
+        "line": line,
+        "email": email,
+        "name": data.get("name", "")[:200],
+        "external_id": external_id or None,
+        "company": data.get("company", "")[:200],
+        "phone": data.get("phone", "")[:40],
+        "language": language or None,
         "account_owner_id": owners.get(owner.lower()) if owner else None,
-        "opted_out": (opted in TRUE) if "opted_out" in data else None, "attributes": attributes,
+        "opted_out": (opted in TRUE) if "opted_out" in data else None,
+        "attributes": attributes,
     }, []
 
 
@@ -249,10 +302,17 @@ def _conflicts(rows: list[dict], match_on: str) -> dict[int, str]:
     """
     if not rows:
         return {}
-    by_email = {e: (pk, external_id) for pk, e, external_id in Contact.objects.annotate(e=Lower("email")).filter(
-        e__in=[r["email"] for r in rows], erased_at__isnull=True).values_list("pk", "e", "external_id")}
-    by_external_id = dict(Contact.objects.filter(
-        external_id__in=[r["external_id"] for r in rows if r["external_id"]]).values_list("external_id", "pk"))
+    by_email = {
+        e: (pk, external_id)
+        for pk, e, external_id in Contact.objects.annotate(e=Lower("email"))
+        .filter(e__in=[r["email"] for r in rows], erased_at__isnull=True)
+        .values_list("pk", "e", "external_id")
+    }
+    by_external_id = dict(
+        Contact.objects.filter(external_id__in=[r["external_id"] for r in rows if r["external_id"]]).values_list(
+            "external_id", "pk"
+        )
+    )
     problems = {}
     for row in rows:
         email_holder = by_email.get(row["email"])
@@ -260,15 +320,27 @@ def _conflicts(rows: list[dict], match_on: str) -> dict[int, str]:
         if match_on == "email":
             if id_holder is not None and (email_holder is None or email_holder[0] != id_holder):
                 problems[row["line"]] = _("external id “%(id)s” belongs to another contact") % {
-                    "id": row["external_id"][:40]}
-        elif email_holder is not None and email_holder[0] != id_holder \
-                and (id_holder is not None or email_holder[1] is not None):
+                    "id": row["external_id"][:40]
+                }
+        elif (
+            email_holder is not None
+            and email_holder[0] != id_holder
+            and (id_holder is not None or email_holder[1] is not None)
+        ):
             problems[row["line"]] = _("the e-mail address belongs to another contact (with another external id)")
     return problems
 
 
-def validate_rows(parsed: ParsedFile, mapping, match_on, *, start: int = 0, stop: int | None = None,
-                  seen: Seen | None = None, owners: dict | None = None) -> RowReport:
+def validate_rows(
+    parsed: ParsedFile,
+    mapping,
+    match_on,
+    *,
+    start: int = 0,
+    stop: int | None = None,
+    seen: Seen | None = None,
+    owners: dict | None = None,
+) -> RowReport:
     """Check rows [start:stop] of the file, on their own and against the stored contacts.
 
     Valid rows come back as clean contact dicts; errors name the row's line in the file."""
@@ -308,7 +380,9 @@ def import_prepare(*, import_record: ContactImport, mapping: dict, match_on: str
     parsed = parse_file(import_record.file.open("rb").read())
     unknown = set(mapping) - set(parsed.headers)
     if unknown:
-        raise ImportFileError(_("Unknown columns in the mapping: %(columns)s.") % {"columns": ", ".join(sorted(unknown))})
+        raise ImportFileError(
+            _("Unknown columns in the mapping: %(columns)s.") % {"columns": ", ".join(sorted(unknown))}
+        )
     check_mapping(mapping, match_on)
     report = validate_file(parsed, mapping, match_on)
     with transaction.atomic():
@@ -333,8 +407,12 @@ def import_confirm(*, import_record: ContactImport, actor, list_name: str = "") 
         record.status = ContactImport.Status.RUNNING
         record.target_list = ContactList.objects.create(name=list_name[:200]) if list_name else None
         record.save(update_fields=["status", "target_list"])
-        audit_log(actor=actor, action="contacts.import_started", target=record,
-                  data={"rows": record.total_rows, "match_on": record.match_on, "list": record.target_list_id})
+        audit_log(
+            actor=actor,
+            action="contacts.import_started",
+            target=record,
+            data={"rows": record.total_rows, "match_on": record.match_on, "list": record.target_list_id},
+        )
         enqueue_on_commit("surveys.tasks_import.run_contact_import", record.pk)
     import_record.status, import_record.target_list = record.status, record.target_list
 
@@ -358,28 +436,44 @@ def _apply(contact: Contact, row: dict, now) -> None:
     contact.updated_at = now
 
 
-UPDATED_FIELDS = ["email", "name", "company", "phone", "external_id", "language", "account_owner_id", "opted_out_at",
-                  "attributes", "updated_at"]
+UPDATED_FIELDS = [
+    "email",
+    "name",
+    "company",
+    "phone",
+    "external_id",
+    "language",
+    "account_owner_id",
+    "opted_out_at",
+    "attributes",
+    "updated_at",
+]
 
 
 def _upsert(rows: list[dict], match_on: str, target_list_id: int | None) -> tuple[int, int]:
     """Create or update the contacts of one chunk of valid rows: a few queries for the whole chunk."""
     now = timezone.now()
-    by_email = {c.e: c for c in Contact.objects.annotate(e=Lower("email")).filter(
-        e__in=[r["email"] for r in rows], erased_at__isnull=True)}
+    by_email = {
+        c.e: c
+        for c in Contact.objects.annotate(e=Lower("email")).filter(
+            e__in=[r["email"] for r in rows], erased_at__isnull=True
+        )
+    }
     if match_on == "email":
         existing = by_email
     else:
-        existing = {c.external_id: c for c in Contact.objects.filter(
-            external_id__in=[r["external_id"] for r in rows])}
+        existing = {c.external_id: c for c in Contact.objects.filter(external_id__in=[r["external_id"] for r in rows])}
     new, changed = [], []
     for row in rows:
         if match_on == "email":
             contact = existing.get(row["email"])
         else:  # the contact with this id, else one with this address and no id yet
             contact = existing.get(row["external_id"])
-            if contact is None and by_email.get(row["email"]) is not None \
-                    and by_email[row["email"]].external_id is None:
+            if (
+                contact is None
+                and by_email.get(row["email"]) is not None
+                and by_email[row["email"]].external_id is None
+            ):
                 contact = by_email[row["email"]]
         if contact is None:
             contact = Contact(email=row["email"], attributes={})
@@ -391,8 +485,11 @@ def _upsert(rows: list[dict], match_on: str, target_list_id: int | None) -> tupl
     Contact.objects.bulk_update(changed, UPDATED_FIELDS, batch_size=CHUNK)
     if target_list_id:
         through = ContactList.contacts.through
-        through.objects.bulk_create([through(contactlist_id=target_list_id, contact_id=c.pk) for c in new + changed],
-                                    ignore_conflicts=True, batch_size=CHUNK)
+        through.objects.bulk_create(
+            [through(contactlist_id=target_list_id, contact_id=c.pk) for c in new + changed],
+            ignore_conflicts=True,
+            batch_size=CHUNK,
+        )
     return len(new), len(changed)
 
 
@@ -423,8 +520,10 @@ def import_run(*, import_id: int) -> ContactImport:
     top, which only upserts what it already wrote."""
     with transaction.atomic():
         record = ContactImport.objects.select_for_update().get(pk=import_id)
-        if record.status not in (ContactImport.Status.MAPPED, ContactImport.Status.RUNNING) \
-                or record.finished_at is not None:
+        if (
+            record.status not in (ContactImport.Status.MAPPED, ContactImport.Status.RUNNING)
+            or record.finished_at is not None
+        ):
             return record
         record.status = ContactImport.Status.RUNNING
         record.processed_rows = record.created_count = record.updated_count = 0
@@ -434,30 +533,42 @@ def import_run(*, import_id: int) -> ContactImport:
         owners, seen, report = _owners(), Seen(), RowReport()
         created = updated = 0
         for start in range(0, len(parsed.rows), CHUNK):
-            part = validate_rows(parsed, record.mapping, record.match_on, start=start, stop=start + CHUNK,
-                                 seen=seen, owners=owners)
+            part = validate_rows(
+                parsed, record.mapping, record.match_on, start=start, stop=start + CHUNK, seen=seen, owners=owners
+            )
             report.merge(part)
             c, u = _upsert_chunk(part.valid, record, report)
             created, updated = created + c, updated + u
             ContactImport.objects.filter(pk=import_id).update(
-                processed_rows=min(start + CHUNK, len(parsed.rows)), created_count=created, updated_count=updated)
+                processed_rows=min(start + CHUNK, len(parsed.rows)), created_count=created, updated_count=updated
+            )
     except OperationalError:
         raise  # the database went away: the task retries, and the run starts again from the top
     except (ImportFileError, FileNotFoundError) as error:
-        ContactImport.objects.filter(pk=import_id).update(status=ContactImport.Status.FAILED, error=str(error),
-                                                          finished_at=timezone.now())
+        ContactImport.objects.filter(pk=import_id).update(
+            status=ContactImport.Status.FAILED, error=str(error), finished_at=timezone.now()
+        )
         raise ImportFileError(str(error)) from None
     except Exception:
         ContactImport.objects.filter(pk=import_id).update(
-            status=ContactImport.Status.FAILED, finished_at=timezone.now(),
-            error=_("An unexpected error stopped the import; the contacts imported so far are kept."))
+            status=ContactImport.Status.FAILED,
+            finished_at=timezone.now(),
+            error=_("An unexpected error stopped the import; the contacts imported so far are kept."),
+        )
         raise
     report.errors.sort(key=lambda e: e["row"])
     ContactImport.objects.filter(pk=import_id).update(
-        status=ContactImport.Status.DONE, finished_at=timezone.now(), total_rows=len(parsed.rows),
-        error_count=report.error_count, report=report.errors)
+        status=ContactImport.Status.DONE,
+        finished_at=timezone.now(),
+        total_rows=len(parsed.rows),
+        error_count=report.error_count,
+        report=report.errors,
+    )
     record.refresh_from_db()
-    audit_log(actor=record.created_by, action="contacts.imported", target=record,
-              data={"created": created, "updated": updated, "errors": record.error_count,
-                    "list": record.target_list_id})
+    audit_log(
+        actor=record.created_by,
+        action="contacts.imported",
+        target=record,
+        data={"created": created, "updated": updated, "errors": record.error_count, "list": record.target_list_id},
+    )
     return record

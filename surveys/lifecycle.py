@@ -44,8 +44,10 @@ def campaign_transition(*, campaign: Campaign, to: str, actor=None) -> Campaign:
             campaign.status = to
             return locked
         if not can_transition(locked.status, to):
-            raise ValidationError(_("A %(current)s campaign cannot become %(target)s.") % {
-                "current": locked.get_status_display().lower(), "target": S(to).label.lower()})
+            raise ValidationError(
+                _("A %(current)s campaign cannot become %(target)s.")
+                % {"current": locked.get_status_display().lower(), "target": S(to).label.lower()}
+            )
         previous = locked.status
         locked.status = to
         locked.save(update_fields=["status", "updated_at"])

@@ -46,8 +46,14 @@ class Contact(models.Model):
     # Segment attributes (plan, region, account size …), free-form keys set by imports.
     attributes = models.JSONField(_("segment attributes"), default=dict, blank=True)
     language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES, default="en")
-    account_owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                      related_name="owned_contacts", verbose_name=_("account owner"))
+    account_owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="owned_contacts",
+        verbose_name=_("account owner"),
+    )
     opted_out_at = models.DateTimeField(_("opted out at"), null=True, blank=True)
     undeliverable_at = models.DateTimeField(_("undeliverable since"), null=True, blank=True)
     erased_at = models.DateTimeField(_("erased at"), null=True, blank=True)
@@ -59,9 +65,12 @@ class Contact(models.Model):
         verbose_name = _("contact")
         verbose_name_plural = _("contacts")
         constraints = [
-            models.UniqueConstraint(Lower("email"), name="contact_email_unique_ci", condition=Q(erased_at__isnull=True)),
-            models.UniqueConstraint(fields=["external_id"], name="contact_external_id_unique",
-                                    condition=Q(external_id__isnull=False)),
+            models.UniqueConstraint(
+                Lower("email"), name="contact_email_unique_ci", condition=Q(erased_at__isnull=True)
+            ),
+            models.UniqueConstraint(
+                fields=["external_id"], name="contact_external_id_unique", condition=Q(external_id__isnull=False)
+            ),
         ]
 
     def __str__(self):
@@ -146,12 +155,20 @@ class Campaign(models.Model):
         CLOSED = "closed", pgettext_lazy("campaign status", "Closed")
 
     name = models.CharField(_("name"), max_length=200)
-    kind = models.CharField(pgettext_lazy("campaign", "kind"), max_length=20, choices=Kind.choices,
-                            default=Kind.RELATIONAL)
-    touchpoint = models.ForeignKey(Touchpoint, null=True, blank=True, on_delete=models.PROTECT,
-                                   verbose_name=_("touchpoint"))
-    team = models.ForeignKey("core.Team", null=True, blank=True, on_delete=models.SET_NULL, verbose_name=_("team"),
-                             help_text=_("The team this campaign's results belong to."))
+    kind = models.CharField(
+        pgettext_lazy("campaign", "kind"), max_length=20, choices=Kind.choices, default=Kind.RELATIONAL
+    )
+    touchpoint = models.ForeignKey(
+        Touchpoint, null=True, blank=True, on_delete=models.PROTECT, verbose_name=_("touchpoint")
+    )
+    team = models.ForeignKey(
+        "core.Team",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        verbose_name=_("team"),
+        help_text=_("The team this campaign's results belong to."),
+    )
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices, default=Channel.EMAIL)
     language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES, default="en")
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.DRAFT, db_index=True)
@@ -164,12 +181,14 @@ class Campaign(models.Model):
     thanks_promoter = models.TextField(_("thank-you text for promoters"), blank=True)
     thanks_passive = models.TextField(_("thank-you text for passives"), blank=True)
     thanks_detractor = models.TextField(_("thank-you text for detractors"), blank=True)
-    promoter_link = models.URLField(_("promoter link"), blank=True,
-                                    help_text=_("Review or referral link shown to promoters."))
+    promoter_link = models.URLField(
+        _("promoter link"), blank=True, help_text=_("Review or referral link shown to promoters.")
+    )
 
     # Audience and schedule.
-    audience_list = models.ForeignKey(ContactList, null=True, blank=True, on_delete=models.SET_NULL,
-                                      verbose_name=_("contact list"))
+    audience_list = models.ForeignKey(
+        ContactList, null=True, blank=True, on_delete=models.SET_NULL, verbose_name=_("contact list")
+    )
     audience_filter = models.JSONField(_("segment filter"), default=dict, blank=True)  # {"plan": "pro", "region": "EU"}
     send_at = models.DateTimeField(_("send at"), null=True, blank=True)
     recurrence_days = models.PositiveIntegerField(_("repeat every (days)"), null=True, blank=True)
@@ -179,11 +198,15 @@ class Campaign(models.Model):
 
     anonymous_link_enabled = models.BooleanField(_("public link"), default=False)
     anonymous_token = models.CharField(max_length=40, unique=True, default=new_token)
-    followup_promoters = models.BooleanField(_("open a case for promoters too"), default=False,
-                                             help_text=_("Open a thank-and-ask-for-a-review case for promoters."))
+    followup_promoters = models.BooleanField(
+        _("open a case for promoters too"),
+        default=False,
+        help_text=_("Open a thank-and-ask-for-a-review case for promoters."),
+    )
 
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -214,8 +237,9 @@ class Question(models.Model):
         EMOTIONAL = "emotional", _("Emotional engagement")
         OTHER = "other", pgettext_lazy("driver", "Other")
 
-    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="questions",
-                                 verbose_name=_("campaign"))
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="questions", verbose_name=_("campaign")
+    )
     order = models.PositiveSmallIntegerField(_("order"), default=0)
     kind = models.CharField(pgettext_lazy("question", "kind"), max_length=10, choices=Kind.choices)
     driver = models.CharField(_("driver"), max_length=12, choices=Driver.choices, default=Driver.OTHER)
@@ -269,8 +293,9 @@ class Invitation(models.Model):
 
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="invitations")
     wave = models.ForeignKey(SendWave, null=True, blank=True, on_delete=models.CASCADE, related_name="invitations")
-    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="invitations",
-                                db_index=False)  # leads the invitation_contact_sent index
+    contact = models.ForeignKey(
+        Contact, on_delete=models.CASCADE, related_name="invitations", db_index=False
+    )  # leads the invitation_contact_sent index
     token = models.CharField(max_length=40, unique=True, default=new_token)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED, db_index=True)
     skip_reason = models.CharField(max_length=100, blank=True)
@@ -286,8 +311,9 @@ class Invitation(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["wave", "contact"], name="invitation_once_per_wave",
-                                    condition=Q(wave__isnull=False)),
+            models.UniqueConstraint(
+                fields=["wave", "contact"], name="invitation_once_per_wave", condition=Q(wave__isnull=False)
+            ),
         ]
         indexes = [models.Index(fields=["contact", "sent_at"], name="invitation_contact_sent")]
         verbose_name = _("invitation")
@@ -304,10 +330,12 @@ class Response(models.Model):
     # The foreign keys below lead a composite index each (Meta.indexes), which serves their lookups,
     # so they skip a single-column index of their own: every answer writes fewer index entries.
     campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="responses", db_index=False)
-    contact = models.ForeignKey(Contact, null=True, blank=True, on_delete=models.SET_NULL, related_name="responses",
-                                db_index=False)
-    invitation = models.OneToOneField(Invitation, null=True, blank=True, on_delete=models.SET_NULL,
-                                      related_name="response")
+    contact = models.ForeignKey(
+        Contact, null=True, blank=True, on_delete=models.SET_NULL, related_name="responses", db_index=False
+    )
+    invitation = models.OneToOneField(
+        Invitation, null=True, blank=True, on_delete=models.SET_NULL, related_name="response"
+    )
     score = models.PositiveSmallIntegerField()
     category = models.CharField(max_length=10, choices=Category.choices)
     comment = models.TextField(blank=True)

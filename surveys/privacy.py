@@ -23,35 +23,68 @@ def _iso(value):
 
 def contact_export(*, contact: Contact, actor) -> dict:
     """Everything Kringloop holds about one contact, as JSON-ready data. The export is audit-logged."""
-    responses = (Response.objects.filter(contact=contact).select_related("campaign", "touchpoint")
-                 .prefetch_related("answers__question").order_by("submitted_at"))
-    followups = (FollowUp.objects.filter(contact=contact).prefetch_related("events", "tags").order_by("created_at"))
+    responses = (
+        Response.objects.filter(contact=contact)
+        .select_related("campaign", "touchpoint")
+        .prefetch_related("answers__question")
+        .order_by("submitted_at")
+    )
+    followups = FollowUp.objects.filter(contact=contact).prefetch_related("events", "tags").order_by("created_at")
     data = {
         "contact": {
-            "id": contact.pk, "email": contact.email, "name": contact.name, "external_id": contact.external_id,
-            "company": contact.company, "phone": contact.phone, "attributes": contact.attributes, "language": contact.language,
+            "id": contact.pk,
+            "email": contact.email,
+            "name": contact.name,
+            "external_id": contact.external_id,
+            "company": contact.company,
+            "phone": contact.phone,
+            "attributes": contact.attributes,
+            "language": contact.language,
             "account_owner": contact.account_owner.get_username() if contact.account_owner else None,
-            "opted_out_at": _iso(contact.opted_out_at), "undeliverable_at": _iso(contact.undeliverable_at),
-            "erased_at": _iso(contact.erased_at), "created_at": _iso(contact.created_at),
+            "opted_out_at": _iso(contact.opted_out_at),
+            "undeliverable_at": _iso(contact.undeliverable_at),
+            "erased_at": _iso(contact.erased_at),
+            "created_at": _iso(contact.created_at),
         },
         "invitations": [
-            {"campaign": i.campaign.name, "status": i.status, "sent_at": _iso(i.sent_at),
-             "reminded_at": _iso(i.reminded_at), "answered_at": _iso(i.answered_at)}
+            {
+                "campaign": i.campaign.name,
+                "status": i.status,
+                "sent_at": _iso(i.sent_at),
+                "reminded_at": _iso(i.reminded_at),
+                "answered_at": _iso(i.answered_at),
+            }
             for i in Invitation.objects.filter(contact=contact).select_related("campaign").order_by("created_at")
         ],
         "responses": [
-            {"campaign": r.campaign.name, "touchpoint": r.touchpoint.name if r.touchpoint else None,
-             "score": r.score, "category": r.category, "comment": r.comment, "channel": r.channel,
-             "language": r.language, "submitted_at": _iso(r.submitted_at),
-             "answers": [{"question": a.question.text, "number": a.number, "text": a.text, "choices": a.choices}
-                         for a in r.answers.all()]}
+            {
+                "campaign": r.campaign.name,
+                "touchpoint": r.touchpoint.name if r.touchpoint else None,
+                "score": r.score,
+                "category": r.category,
+                "comment": r.comment,
+                "channel": r.channel,
+                "language": r.language,
+                "submitted_at": _iso(r.submitted_at),
+                "answers": [
+                    {"question": a.question.text, "number": a.number, "text": a.text, "choices": a.choices}
+                    for a in r.answers.all()
+                ],
+            }
             for r in responses
         ],
         "followups": [
-            {"id": f.pk, "status": f.status, "category": f.category, "created_at": _iso(f.created_at),
-             "closed_at": _iso(f.closed_at), "outcome": f.outcome, "resolution_summary": f.resolution_summary,
-             "tags": [t.name for t in f.tags.all()],
-             "history": [{"kind": e.kind, "text": e.text, "at": _iso(e.created_at)} for e in f.events.all()]}
+            {
+                "id": f.pk,
+                "status": f.status,
+                "category": f.category,
+                "created_at": _iso(f.created_at),
+                "closed_at": _iso(f.closed_at),
+                "outcome": f.outcome,
+                "resolution_summary": f.resolution_summary,
+                "tags": [t.name for t in f.tags.all()],
+                "history": [{"kind": e.kind, "text": e.text, "at": _iso(e.created_at)} for e in f.events.all()],
+            }
             for f in followups
         ],
         "improvement_notices": [

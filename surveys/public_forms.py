@@ -12,9 +12,15 @@ COMMENT_TOO_LONG = _("Please keep your answer under %(limit_value)s characters (
 
 
 class ScoreForm(forms.Form):
-    score = forms.TypedChoiceField(choices=SCORE_CHOICES, coerce=int, widget=forms.RadioSelect,
-                                   error_messages={"required": _("Choose a score from 0 to 10."),
-                                                   "invalid_choice": _("Choose a score from 0 to 10.")})
+    score = forms.TypedChoiceField(
+        choices=SCORE_CHOICES,
+        coerce=int,
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": _("Choose a score from 0 to 10."),
+            "invalid_choice": _("Choose a score from 0 to 10."),
+        },
+    )
 
 
 def _question_field(question: Question) -> forms.Field:
@@ -22,20 +28,41 @@ def _question_field(question: Question) -> forms.Field:
     label = question.text
     if question.kind == Question.Kind.CSAT:
         choices = [(str(i), str(i)) for i in range(1, 6)]
-        return forms.TypedChoiceField(label=label, choices=choices, coerce=int, required=required,
-                                      widget=forms.RadioSelect(attrs={"class": "btn-check"}), empty_value=None)
+        return forms.TypedChoiceField(
+            label=label,
+            choices=choices,
+            coerce=int,
+            required=required,
+            widget=forms.RadioSelect(attrs={"class": "btn-check"}),
+            empty_value=None,
+        )
     if question.kind == Question.Kind.EFFORT:
         choices = [(str(i), str(i)) for i in range(1, 8)]
-        return forms.TypedChoiceField(label=label, choices=choices, coerce=int, required=required,
-                                      widget=forms.RadioSelect(attrs={"class": "btn-check"}), empty_value=None)
+        return forms.TypedChoiceField(
+            label=label,
+            choices=choices,
+            coerce=int,
+            required=required,
+            widget=forms.RadioSelect(attrs={"class": "btn-check"}),
+            empty_value=None,
+        )
     if question.kind == Question.Kind.SINGLE:
-        return forms.ChoiceField(label=label, choices=[(c, c) for c in question.choices], required=required,
-                                 widget=forms.RadioSelect(attrs={"class": "form-check-input"}))
+        return forms.ChoiceField(
+            label=label,
+            choices=[(c, c) for c in question.choices],
+            required=required,
+            widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
+        )
     if question.kind == Question.Kind.MULTIPLE:
-        return forms.MultipleChoiceField(label=label, choices=[(c, c) for c in question.choices], required=required,
-                                         widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}))
-    return forms.CharField(label=label, required=required, max_length=500,
-                           widget=forms.TextInput(attrs={"autocomplete": "off"}))
+        return forms.MultipleChoiceField(
+            label=label,
+            choices=[(c, c) for c in question.choices],
+            required=required,
+            widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
+        )
+    return forms.CharField(
+        label=label, required=required, max_length=500, widget=forms.TextInput(attrs={"autocomplete": "off"})
+    )
 
 
 class DetailsForm(forms.Form):

@@ -31,9 +31,16 @@ from surveys.lifecycle import ACCEPTS_ANSWERS
 from surveys.models import Campaign, Invitation, Response
 from surveys.public_forms import DetailsForm, ScoreForm
 from surveys.queries import invitation_by_token
-from surveys.responses import (AlreadyAnswered, CampaignClosed, answer_value_for, can_still_edit,
-                               response_submit, response_submit_anonymous, response_submit_first,
-                               response_update_details)
+from surveys.responses import (
+    AlreadyAnswered,
+    CampaignClosed,
+    answer_value_for,
+    can_still_edit,
+    response_submit,
+    response_submit_anonymous,
+    response_submit_first,
+    response_update_details,
+)
 
 ANON_SALT = "kringloop.anonymous-response"
 ANON_LIMIT = (20, 60)  # answers per client address per minute through public links
@@ -75,26 +82,37 @@ def _language(campaign: Campaign, invitation: Invitation | None = None, response
 
 def _render(request, template, context, *, language: str, status=200):
     with translation.override(language):
-        response = render(request, f"surveys/public/{template}", {
-            "company_name": settings.COMPANY_NAME, "language": language, **context}, status=status)
+        response = render(
+            request,
+            f"surveys/public/{template}",
+            {"company_name": settings.COMPANY_NAME, "language": language, **context},
+            status=status,
+        )
     response.headers["Content-Language"] = language  # the page's language, also for a logged-in staff member
     return response
 
 
 # (title, text) of the message pages, translated when shown, in the respondent's language.
-CLOSED = (gettext_noop("This survey has closed"),
-          gettext_noop("Thank you for wanting to answer. This survey no longer accepts answers."))
-ALREADY = (gettext_noop("You already answered"),
-           gettext_noop("Thank you, we have your answer. It can no longer be changed."))
-TOO_MANY = (gettext_noop("Too many answers"),
-            gettext_noop("We received many answers from your connection. Please try again in a minute."))
+CLOSED = (
+    gettext_noop("This survey has closed"),
+    gettext_noop("Thank you for wanting to answer. This survey no longer accepts answers."),
+)
+ALREADY = (
+    gettext_noop("You already answered"),
+    gettext_noop("Thank you, we have your answer. It can no longer be changed."),
+)
+TOO_MANY = (
+    gettext_noop("Too many answers"),
+    gettext_noop("We received many answers from your connection. Please try again in a minute."),
+)
 
 
 def _message(request, campaign, language: str, message: tuple[str, str], status: int):
     with translation.override(language):
         title, text = _(message[0]), _(message[1])
-    return _render(request, "message.html", {"title": title, "text": text, "campaign": campaign},
-                   language=language, status=status)
+    return _render(
+        request, "message.html", {"title": title, "text": text, "campaign": campaign}, language=language, status=status
+    )
 
 
 def _closed(request, campaign, language):
@@ -110,8 +128,15 @@ def _initial_score(request) -> str | None:
     return raw if raw in {str(i) for i in range(11)} else None
 
 
-def render_answer_page(request, *, campaign: Campaign, invitation: Invitation | None = None, preview: bool = True,
-                       form: ScoreForm | None = None, status: int = 200):
+def render_answer_page(
+    request,
+    *,
+    campaign: Campaign,
+    invitation: Invitation | None = None,
+    preview: bool = True,
+    form: ScoreForm | None = None,
+    status: int = 200,
+):
     """The score page as the respondent sees it, in their language.
 
     With preview=True (the default, for the campaign preview) it writes nothing and its form posts
@@ -120,10 +145,21 @@ def render_answer_page(request, *, campaign: Campaign, invitation: Invitation | 
     language = _language(campaign, invitation)
     with translation.override(language):
         form = form or ScoreForm(initial={"score": _initial_score(request)})
-        return _render(request, "answer.html", {
-            "campaign": campaign, "form": form, "question": wording.nps_question(campaign), "preview": preview,
-            "selected": str(form["score"].value() if form["score"].value() is not None else ""),
-            "scores": range(11), "csrf": invitation is None}, language=language, status=status)
+        return _render(
+            request,
+            "answer.html",
+            {
+                "campaign": campaign,
+                "form": form,
+                "question": wording.nps_question(campaign),
+                "preview": preview,
+                "selected": str(form["score"].value() if form["score"].value() is not None else ""),
+                "scores": range(11),
+                "csrf": invitation is None,
+            },
+            language=language,
+            status=status,
+        )
 
 
 @csrf_exempt  # the personal token authorises the answer (module docstring)
@@ -152,8 +188,14 @@ def survey_answer(request, token: str):
     except AlreadyAnswered:
         return _already(request, campaign, language)
     except ValidationError as error:
-        return render_answer_page(request, campaign=campaign, invitation=invitation, status=400, preview=False,
-                                  form=_score_form_showing(request.POST, error))
+        return render_answer_page(
+            request,
+            campaign=campaign,
+            invitation=invitation,
+            status=400,
+            preview=False,
+            form=_score_form_showing(request.POST, error),
+        )
     return redirect("survey_details", token=token)
 
 
@@ -202,13 +244,13 @@ def survey_anonymous(request, token: str):
     if request.method == "GET":
         return render_answer_page(request, campaign=campaign, preview=False)
     try:
-        response = response_submit_anonymous(campaign=campaign, score=request.POST.get("score", ""),
-                                             language=language)
+        response = response_submit_anonymous(campaign=campaign, score=request.POST.get("score", ""), language=language)
     except CampaignClosed:
         return _closed(request, campaign, language)
     except ValidationError as error:
-        return render_answer_page(request, campaign=campaign, status=400, preview=False,
-                                  form=_score_form_showing(request.POST, error))
+        return render_answer_page(
+            request, campaign=campaign, status=400, preview=False, form=_score_form_showing(request.POST, error)
+        )
     return redirect("survey_details", token=_anon_key(response))
 
 
@@ -231,8 +273,9 @@ def survey_details(request, token: str):
             form = DetailsForm(request.POST, **kwargs)
             if form.is_valid():
                 try:
-                    response_update_details(response=response, comment=form.cleaned_data["comment"],
-                                            answers=form.answers())
+                    response_update_details(
+                        response=response, comment=form.cleaned_data["comment"], answers=form.answers()
+                    )
                 except CampaignClosed:
                     return _closed(request, campaign, language)
                 except AlreadyAnswered:
@@ -247,10 +290,19 @@ def survey_details(request, token: str):
             initial = {"comment": response.comment}
             initial.update({f"q{q.pk}": answer_value_for(q, stored.get(q.pk)) for q in questions})
             form = DetailsForm(initial=initial, **kwargs)
-        return _render(request, "details.html", {
-            "campaign": campaign, "form": form, "response": response, "token": token,
-            "change_url": reverse("survey_answer", args=[token]) if invitation else ""},
-            language=language, status=status)
+        return _render(
+            request,
+            "details.html",
+            {
+                "campaign": campaign,
+                "form": form,
+                "response": response,
+                "token": token,
+                "change_url": reverse("survey_answer", args=[token]) if invitation else "",
+            },
+            language=language,
+            status=status,
+        )
 
 
 @require_GET
@@ -260,8 +312,15 @@ def survey_thanks(request, token: str):
         return redirect("survey_answer", token=token)
     language = _language(campaign, invitation, response)
     with translation.override(language):
-        return _render(request, "thanks.html", {
-            "campaign": campaign, "response": response, "text": wording.thanks_text(campaign, response.category),
-            "promoter_link": campaign.promoter_link if response.category == "promoter" else "",
-            "change_url": reverse("survey_answer", args=[token]) if invitation and can_still_edit(response) else ""},
-            language=language)
+        return _render(
+            request,
+            "thanks.html",
+            {
+                "campaign": campaign,
+                "response": response,
+                "text": wording.thanks_text(campaign, response.category),
+                "promoter_link": campaign.promoter_link if response.category == "promoter" else "",
+                "change_url": reverse("survey_answer", args=[token]) if invitation and can_still_edit(response) else "",
+            },
+            language=language,
+        )

@@ -16,8 +16,10 @@ from surveys.models import Campaign, Contact, ContactList, Invitation, Response
 
 
 def _count_per_campaign(queryset) -> Subquery:
-    return Subquery(queryset.filter(campaign=OuterRef("pk")).order_by().values("campaign")
-                    .annotate(n=Count("pk")).values("n"), output_field=IntegerField())
+    return Subquery(
+        queryset.filter(campaign=OuterRef("pk")).order_by().values("campaign").annotate(n=Count("pk")).values("n"),
+        output_field=IntegerField(),
+    )
 
 
 def campaigns_with_counts() -> QuerySet[Campaign]:
@@ -25,24 +27,36 @@ def campaigns_with_counts() -> QuerySet[Campaign]:
     and `response_rate` (a whole percentage of the invited who answered; None before any sending)."""
     invited = Coalesce(_count_per_campaign(Invitation.objects.filter(sent_at__isnull=False)), 0)
     answered_by_invitees = Coalesce(_count_per_campaign(Response.objects.filter(invitation__isnull=False)), 0)
-    return (Campaign.objects.select_related("touchpoint", "team")
-            .annotate(invited=invited, answered=Coalesce(_count_per_campaign(Response.objects.all()), 0),
-                      answered_by_invitees=answered_by_invitees)
-            .annotate(response_rate=Case(
+    return (
+        Campaign.objects.select_related("touchpoint", "team")
+        .annotate(
+            invited=invited,
+            answered=Coalesce(_count_per_campaign(Response.objects.all()), 0),
+            answered_by_invitees=answered_by_invitees,
+        )
+        .annotate(
+            response_rate=Case(
                 When(invited=0, then=Value(None)),
-                default=Cast(Round(Cast(F("answered_by_invitees"), FloatField()) * 100.0
-                                   / Cast(F("invited"), FloatField())), IntegerField()),
-                output_field=IntegerField())))
+                default=Cast(
+                    Round(Cast(F("answered_by_invitees"), FloatField()) * 100.0 / Cast(F("invited"), FloatField())),
+                    IntegerField(),
+                ),
+                output_field=IntegerField(),
+            )
+        )
+    )
 
 
-def contacts_search(*, q: str = "", segment: tuple[str, str] | None = None, state: str = "",
-                    list_id: int | None = None) -> QuerySet[Contact]:
+def contacts_search(
+    *, q: str = "", segment: tuple[str, str] | None = None, state: str = "", list_id: int | None = None
+) -> QuerySet[Contact]:
     """Contacts matching a free-text search (name, e-mail, company, external id), a segment
     attribute (key, value), a state (opted_out, undeliverable, emailable) and a list."""
     contacts = Contact.objects.select_related("account_owner")
     if q:
-        contacts = contacts.filter(Q(name__icontains=q) | Q(email__icontains=q) | Q(company__icontains=q)
-                                   | Q(external_id__iexact=q))
+        contacts = contacts.filter(
+            Q(name__icontains=q) | Q(email__icontains=q) | Q(company__icontains=q) | Q(external_id__iexact=q)
+        )
     if segment:
         key, value = segment
         contacts = contacts.filter(**{f"attributes__{key}": value})
@@ -58,8 +72,9 @@ def contacts_search(*, q: str = "", segment: tuple[str, str] | None = None, stat
 
 
 def contact_lists_with_counts() -> QuerySet[ContactList]:
-    return ContactList.objects.annotate(n=Count("contacts"), opted_out=Count(
-        "contacts", filter=Q(contacts__opted_out_at__isnull=False)))
+    return ContactList.objects.annotate(
+        n=Count("contacts"), opted_out=Count("contacts", filter=Q(contacts__opted_out_at__isnull=False))
+    )
 
 
 @dataclass
@@ -92,9 +107,14 @@ def contact_timeline(*, contact: Contact) -> list[TimelineItem]:
 
 
 # --- The respondent's link ---------------------------------------------------------------------
-_BY_TOKEN = CompiledQuery(lambda token: Invitation.objects.filter(token=token).values_list(
-    *field_paths(Invitation), *field_paths(Campaign, "campaign__"), *field_paths(Contact, "contact__"),
-    *field_paths(Response, "response__")))
+_BY_TOKEN = CompiledQuery(
+    lambda token: Invitation.objects.filter(token=token).values_list(
+        *field_paths(Invitation),
+        *field_paths(Campaign, "campaign__"),
+        *field_paths(Contact, "contact__"),
+        *field_paths(Response, "response__"),
+    )
+)
 
 
 def invitation_by_token(token: str) -> Invitation | None:
@@ -104,7 +124,8 @@ def invitation_by_token(token: str) -> Invitation | None:
     if row is None:
         return None
     invitation, invitation.campaign, invitation.contact, response = instances_from_row(
-        row, Invitation, Campaign, Contact, Response)
+        row, Invitation, Campaign, Contact, Response
+    )
     if response is None:
         invitation._state.fields_cache["response"] = None
     else:

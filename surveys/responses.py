@@ -67,8 +67,12 @@ def clean_score(raw) -> int:
 
 def _from_campaign(campaign: Campaign) -> dict:
     """What every response copies from its campaign, so reports filter on the response alone."""
-    return {"campaign": campaign, "kind": campaign.kind, "touchpoint_id": campaign.touchpoint_id,
-            "team_id": campaign.team_id}
+    return {
+        "campaign": campaign,
+        "kind": campaign.kind,
+        "touchpoint_id": campaign.touchpoint_id,
+        "team_id": campaign.team_id,
+    }
 
 
 @dataclass
@@ -107,23 +111,34 @@ class _FirstAnswer:
             q = connection.ops.quote_name
             table = lambda model: q(model._meta.db_table)  # noqa: E731
             values = {  # Response column -> SQL (i: invitation, c: campaign, p: contact)
-                "campaign_id": "c.id", "contact_id": "i.contact_id", "invitation_id": "i.id", "score": "%(score)s",
-                "category": "%(category)s", "comment": "''", "kind": "c.kind", "touchpoint_id": "c.touchpoint_id",
-                "team_id": "c.team_id", "channel": "c.channel",
+                "campaign_id": "c.id",
+                "contact_id": "i.contact_id",
+                "invitation_id": "i.id",
+                "score": "%(score)s",
+                "category": "%(category)s",
+                "comment": "''",
+                "kind": "c.kind",
+                "touchpoint_id": "c.touchpoint_id",
+                "team_id": "c.team_id",
+                "channel": "c.channel",
                 "language": "CASE WHEN p.language = ANY(%(languages)s) THEN p.language "
-                            "WHEN c.language = ANY(%(languages)s) THEN c.language ELSE %(default_language)s END",
-                "submitted_at": "%(now)s", "updated_at": "%(now)s", "processed_at": "NULL"}
+                "WHEN c.language = ANY(%(languages)s) THEN c.language ELSE %(default_language)s END",
+                "submitted_at": "%(now)s",
+                "updated_at": "%(now)s",
+                "processed_at": "NULL",
+            }
             columns = [f.column for f in Response._meta.concrete_fields if not f.primary_key]
             assert set(columns) == set(values), "Response gained a column: add it to the first-answer INSERT"
             invitation = Invitation._meta
             cls._sql = (
                 f"INSERT INTO {table(Response)} ({', '.join(q(c) for c in columns)}) "
                 f"SELECT {', '.join(values[c] for c in columns)} "
-                f"FROM {table(Invitation)} i JOIN {table(Campaign)} c ON c.id = i.{q(invitation.get_field('campaign').column)} "
+                f"FROM {table(Invitation)} i JOIN {table(Campaign)} c ON c.id = i.{q(invitation.get_field('campaign').column)} "  # noqa: E501
                 f"JOIN {table(Contact)} p ON p.id = i.{q(invitation.get_field('contact').column)} "
                 f"WHERE i.{q(invitation.get_field('token').column)} = %(token)s "
                 f"AND c.{q(Campaign._meta.get_field('status').column)} = ANY(%(open)s) "
-                f"ON CONFLICT ({q(Response._meta.get_field('invitation').column)}) DO NOTHING RETURNING {table(Response)}.id")
+                f"ON CONFLICT ({q(Response._meta.get_field('invitation').column)}) DO NOTHING RETURNING {table(Response)}.id"  # noqa: E501
+            )
         return cls._sql
 
 
@@ -139,10 +154,18 @@ def response_submit_first(*, token: str, score) -> int | None:
     except ValidationError:
         return None
     with connection.cursor() as cursor:
-        cursor.execute(_FirstAnswer.sql(connection), {
-            "token": token, "score": score, "category": category_for(score), "now": timezone.now(),
-            "open": list(ACCEPTS_ANSWERS), "languages": [code for code, _name in settings.LANGUAGES],
-            "default_language": settings.LANGUAGE_CODE})
+        cursor.execute(
+            _FirstAnswer.sql(connection),
+            {
+                "token": token,
+                "score": score,
+                "category": category_for(score),
+                "now": timezone.now(),
+                "open": list(ACCEPTS_ANSWERS),
+                "languages": [code for code, _name in settings.LANGUAGES],
+                "default_language": settings.LANGUAGE_CODE,
+            },
+        )
         row = cursor.fetchone()
     if row is None:
         return None
@@ -155,9 +178,14 @@ def _response_create(*, invitation: Invitation, score: int, channel: str | None)
     invitation answered is the follow-up step's first job (followups.services.response_process)."""
     campaign, contact = invitation.campaign, invitation.contact
     response = _INSERT_RESPONSE.create(
-        **_from_campaign(campaign), contact=contact, invitation=invitation, score=score,
-        category=category_for(score), channel=channel or campaign.channel,
-        language=wording.respondent_language(campaign, contact), submitted_at=timezone.now(),
+        **_from_campaign(campaign),
+        contact=contact,
+        invitation=invitation,
+        score=score,
+        category=category_for(score),
+        channel=channel or campaign.channel,
+        language=wording.respondent_language(campaign, contact),
+        submitted_at=timezone.now(),
     )
     transaction.on_commit(lambda: handoff.hand_off(response.pk))  # at once, unless a caller's transaction is open
     return Submitted(response, created=True)
@@ -185,9 +213,14 @@ def response_submit_anonymous(*, campaign: Campaign, score, language: str) -> Re
         if not Campaign.objects.filter(pk=campaign.pk, status__in=ACCEPTS_ANSWERS).exists():
             raise CampaignClosed()
         response = Response.objects.create(
-            **_from_campaign(campaign), contact=None, invitation=None, score=score, category=category_for(score),
+            **_from_campaign(campaign),
+            contact=None,
+            invitation=None,
+            score=score,
+            category=category_for(score),
             channel=Campaign.Channel.WEB if campaign.channel == Campaign.Channel.EMAIL else campaign.channel,
-            language=language, submitted_at=timezone.now(),
+            language=language,
+            submitted_at=timezone.now(),
         )
         transaction.on_commit(lambda: handoff.hand_off(response.pk))
     return response
@@ -213,8 +246,10 @@ def _clean_answer(question: Question, value: dict | None) -> dict | None:
     if question.kind == Question.Kind.SINGLE and text not in question.choices:
         raise ValidationError(_("Choose one of the options for “%(question)s”.") % {"question": question.text})
     if len(text) > SHORT_TEXT_MAX:
-        raise ValidationError(_("Please keep your answer to “%(question)s” under %(limit)s characters.")
-                              % {"question": question.text, "limit": SHORT_TEXT_MAX})
+        raise ValidationError(
+            _("Please keep your answer to “%(question)s” under %(limit)s characters.")
+            % {"question": question.text, "limit": SHORT_TEXT_MAX}
+        )
     return {"number": None, "text": text, "choices": []}
 
 

@@ -155,15 +155,35 @@ def wave_start(*, wave_id: int) -> int:
 
 def _invitation_rows(campaign: Campaign, wave: SendWave, *, now) -> list[Invitation]:
     if campaign.quiet_period_days:
-        recent = Exists(Invitation.objects.filter(
-            contact=OuterRef("pk"), sent_at__gte=now - timedelta(days=campaign.quiet_period_days)))
+        recent = Exists(
+            Invitation.objects.filter(
+                contact=OuterRef("pk"), sent_at__gte=now - timedelta(days=campaign.quiet_period_days)
+            )
+        )
     else:
         recent = Value(False)
-    members = audience(campaign).annotate(recent=recent).order_by("pk").values_list(
-        "pk", "erased_at", "opted_out_at", "undeliverable_at", "recent")
+    members = (
+        audience(campaign)
+        .annotate(recent=recent)
+        .order_by("pk")
+        .values_list("pk", "erased_at", "opted_out_at", "undeliverable_at", "recent")
+    )
     quiet = quiet_reason(campaign.quiet_period_days)
-    decided = [(pk, ERASED if erased else OPTED_OUT if opted_out else UNDELIVERABLE if undeliverable
-                else quiet if recent else "") for pk, erased, opted_out, undeliverable, recent in members]
+    decided = [
+        (
+            pk,
+            ERASED
+            if erased
+            else OPTED_OUT
+            if opted_out
+            else UNDELIVERABLE
+            if undeliverable
+            else quiet
+            if recent
+            else "",
+        )
+        for pk, erased, opted_out, undeliverable, recent in members
+    ]
     # Relational waves may be spread over days: each queued invitation gets its moment.
     spread = timedelta(days=campaign.spread_days or 0)
     to_send = sum(1 for _pk, reason in decided if not reason)
@@ -173,8 +193,16 @@ def _invitation_rows(campaign: Campaign, wave: SendWave, *, now) -> list[Invitat
         if not reason and spread:
             send_after = now + spread * (position / to_send)
             position += 1
-        rows.append(Invitation(campaign=campaign, wave=wave, contact_id=pk, send_after=send_after,
-                               status=Status.SKIPPED if reason else Status.QUEUED, skip_reason=reason))
+        rows.append(
+            Invitation(
+                campaign=campaign,
+                wave=wave,
+                contact_id=pk,
+                send_after=send_after,
+                status=Status.SKIPPED if reason else Status.QUEUED,
+                skip_reason=reason,
+            )
+        )
     return rows
 
 
@@ -186,7 +214,8 @@ def _queue_due(wave: SendWave, *, now, everything_due: bool) -> int:
     holding the wave's row lock. Queuing an invitation twice is harmless, only wasteful.
     """
     due = Invitation.objects.filter(wave_id=wave.pk, status=Status.QUEUED).filter(
-        Q(send_after__isnull=True) | Q(send_after__lte=now))
+        Q(send_after__isnull=True) | Q(send_after__lte=now)
+    )
     if not everything_due and wave.enqueued_until is not None:
         due = due.filter(send_after__gt=wave.enqueued_until)
     ids = list(due.order_by("pk").values_list("pk", flat=True))
@@ -195,7 +224,7 @@ def _queue_due(wave: SendWave, *, now, everything_due: bool) -> int:
         changes["active_at"] = now
         size = settings.KRINGLOOP["INVITE_BATCH_SIZE"]
         for start in range(0, len(ids), size):
-            enqueue_on_commit(BATCH_TASK, wave.pk, ids[start:start + size])
+            enqueue_on_commit(BATCH_TASK, wave.pk, ids[start : start + size])
     SendWave.objects.filter(pk=wave.pk).update(**changes)
     return len(ids)
 
@@ -203,8 +232,11 @@ def _queue_due(wave: SendWave, *, now, everything_due: bool) -> int:
 def wave_requeue(*, wave_id: int) -> int:
     """Queue every due, still-queued invitation of a wave again (after a pause or a lost task)."""
     with transaction.atomic():
-        wave = SendWave.objects.select_for_update().filter(pk=wave_id, started_at__isnull=False,
-                                                           finished_at__isnull=True).first()
+        wave = (
+            SendWave.objects.select_for_update()
+            .filter(pk=wave_id, started_at__isnull=False, finished_at__isnull=True)
+            .first()
+        )
         if wave is None:
             return 0
         return _queue_due(wave, now=timezone.now(), everything_due=True)
@@ -216,7 +248,8 @@ def wave_finish_if_done(wave_id: int) -> bool:
         return False
     with transaction.atomic():
         if not SendWave.objects.filter(pk=wave_id, started_at__isnull=False, finished_at__isnull=True).update(
-                finished_at=timezone.now()):
+            finished_at=timezone.now()
+        ):
             return False
         campaign = Campaign.objects.get(waves=wave_id)
         if campaign.status == S.SENDING:
@@ -255,7 +288,8 @@ def wave_cancel(*, wave_id: int) -> int:
     """The campaign was closed: what is still queued is skipped ("campaign closed") and the wave ends."""
     with transaction.atomic():
         skipped = Invitation.objects.filter(wave_id=wave_id, status=Status.QUEUED).update(
-            status=Status.SKIPPED, skip_reason=CAMPAIGN_CLOSED)
+            status=Status.SKIPPED, skip_reason=CAMPAIGN_CLOSED
+        )
         SendWave.objects.filter(pk=wave_id, finished_at__isnull=True).update(finished_at=timezone.now())
     return skipped
 
@@ -282,8 +316,13 @@ def wave_progress(wave: SendWave) -> dict:
     total = counts["total"]
     counts["percent"] = round(100 * (total - counts["queued"]) / total) if total else (100 if wave.started_at else 0)
     counts["done"] = wave.finished_at is not None or (wave.started_at is not None and counts["queued"] == 0)
-    counts["skip_reasons"] = list(Invitation.objects.filter(wave=wave, status=Status.SKIPPED).order_by()
-                                  .values("skip_reason").annotate(n=Count("pk")).order_by("-n", "skip_reason"))
+    counts["skip_reasons"] = list(
+        Invitation.objects.filter(wave=wave, status=Status.SKIPPED)
+        .order_by()
+        .values("skip_reason")
+        .annotate(n=Count("pk"))
+        .order_by("-n", "skip_reason")
+    )
     return counts
 
 
@@ -344,7 +383,7 @@ def send_batch(*, wave_id: int, invitation_ids: list[int]) -> BatchResult:
                 if status == S.CLOSED:
                     wave_cancel(wave_id=wave_id)
                 break
-            _send_chunk(wave, invitation_ids[start:start + CHUNK], renderer, connection, result)
+            _send_chunk(wave, invitation_ids[start : start + CHUNK], renderer, connection, result)
             if result.transient_error:
                 break
     finally:
@@ -361,9 +400,12 @@ def send_batch(*, wave_id: int, invitation_ids: list[int]) -> BatchResult:
 
 def _send_chunk(wave: SendWave, ids: list[int], renderer: InvitationRenderer, connection, result: BatchResult):
     with transaction.atomic():
-        rows = list(Invitation.objects.select_for_update(skip_locked=True, of=("self",))
-                    .filter(pk__in=ids, wave_id=wave.pk, status=Status.QUEUED)
-                    .select_related("contact").order_by("pk"))
+        rows = list(
+            Invitation.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(pk__in=ids, wave_id=wave.pk, status=Status.QUEUED)
+            .select_related("contact")
+            .order_by("pk")
+        )
         now = timezone.now()
         sent, failed, skipped = [], [], []
         for invitation in rows:
@@ -380,8 +422,9 @@ def _send_chunk(wave: SendWave, ids: list[int], renderer: InvitationRenderer, co
             except Exception as error:  # noqa: BLE001 - every error is classified; none may undo this chunk
                 if is_transient(error):
                     result.transient_error = _describe(error)
-                    logger.warning("Invitation %s: temporary error, retrying later (%s)", invitation.pk,
-                                   result.transient_error)
+                    logger.warning(
+                        "Invitation %s: temporary error, retrying later (%s)", invitation.pk, result.transient_error
+                    )
                     break  # the rest of the batch waits for the retry
                 invitation.status, invitation.failure_reason = Status.FAILED, _describe(error)
                 logger.warning("Invitation %s failed: %s", invitation.pk, invitation.failure_reason)
@@ -411,13 +454,15 @@ def _record_sent(rows: list[Invitation], now) -> None:
         cursor.execute(
             f"UPDATE {Invitation._meta.db_table} AS i SET status = %s, sent_at = %s, provider_message_id = v.mid "
             "FROM unnest(%s::bigint[], %s::text[]) AS v(id, mid) WHERE i.id = v.id",
-            [Status.SENT, now, [row.pk for row in rows], [row.provider_message_id for row in rows]])
+            [Status.SENT, now, [row.pk for row in rows], [row.provider_message_id for row in rows]],
+        )
 
 
 def batch_give_up(*, wave_id: int, invitation_ids: list[int], reason: str) -> int:
     """After the last retry: mark the batch's still-queued invitations failed, so the wave ends."""
     failed = Invitation.objects.filter(pk__in=invitation_ids, wave_id=wave_id, status=Status.QUEUED).update(
-        status=Status.FAILED, failure_reason=f"Gave up after repeated temporary errors: {reason}"[:1000])
+        status=Status.FAILED, failure_reason=f"Gave up after repeated temporary errors: {reason}"[:1000]
+    )
     logger.error("Wave %s: %s invitations failed after repeated temporary errors (%s)", wave_id, failed, reason)
     wave_finish_if_done(wave_id)
     return failed
@@ -429,21 +474,24 @@ def send_due_waves() -> int:
     time has come, queue spread-out invitations that became due, queue again the waves that
     stalled, end finished ones and those of closed campaigns. Returns the number of waves started."""
     now = timezone.now()
-    for campaign in Campaign.objects.filter(status=S.ACTIVE, kind=Campaign.Kind.RELATIONAL,
-                                            recurrence_days__isnull=False, recurrence_days__gt=0):
+    for campaign in Campaign.objects.filter(
+        status=S.ACTIVE, kind=Campaign.Kind.RELATIONAL, recurrence_days__isnull=False, recurrence_days__gt=0
+    ):
         last = current_wave(campaign)
         if last and last.finished_at and last.scheduled_for + timedelta(days=campaign.recurrence_days) <= now:
             _safely(campaign_send, campaign=campaign, actor=None, when=now)  # started just below
     started = 0
-    due_waves = SendWave.objects.filter(started_at__isnull=True, scheduled_for__lte=now,
-                                        campaign__status__in=[S.SCHEDULED, *SENDS])
+    due_waves = SendWave.objects.filter(
+        started_at__isnull=True, scheduled_for__lte=now, campaign__status__in=[S.SCHEDULED, *SENDS]
+    )
     for wave_id in due_waves.values_list("pk", flat=True):
         started += bool(_safely(wave_start, wave_id=wave_id))
     running = SendWave.objects.filter(started_at__isnull=False, finished_at__isnull=True, campaign__status__in=SENDS)
     for wave_id in running.values_list("pk", flat=True):
         _safely(_wave_tick, wave_id=wave_id, now=now)
     for wave_id in SendWave.objects.filter(finished_at__isnull=True, campaign__status=S.CLOSED).values_list(
-            "pk", flat=True):
+        "pk", flat=True
+    ):
         _safely(wave_cancel, wave_id=wave_id)
     return started
 
@@ -474,17 +522,30 @@ def reminders_due(*, now=None, limit: int = 50_000) -> list[int]:
     """Invitations sent at least `reminder_after_days` ago, not answered, failed or bounced, never
     reminded, to contacts who may still be e-mailed, of campaigns that are sending or active."""
     now = now or timezone.now()
-    delays = set(Campaign.objects.filter(status__in=SENDS, reminder_after_days__gte=1)
-                 .values_list("reminder_after_days", flat=True))
+    delays = set(
+        Campaign.objects.filter(status__in=SENDS, reminder_after_days__gte=1).values_list(
+            "reminder_after_days", flat=True
+        )
+    )
     if not delays:
         return []
     old_enough = Q()
     for days in delays:
         old_enough |= Q(campaign__reminder_after_days=days, sent_at__lte=now - timedelta(days=days))
-    return list(Invitation.objects.filter(old_enough, status=Status.SENT, reminded_at__isnull=True, response__isnull=True,
-                                          campaign__status__in=SENDS, contact__opted_out_at__isnull=True,
-                                          contact__undeliverable_at__isnull=True, contact__erased_at__isnull=True)
-                .order_by("pk").values_list("pk", flat=True)[:limit])
+    return list(
+        Invitation.objects.filter(
+            old_enough,
+            status=Status.SENT,
+            reminded_at__isnull=True,
+            response__isnull=True,
+            campaign__status__in=SENDS,
+            contact__opted_out_at__isnull=True,
+            contact__undeliverable_at__isnull=True,
+            contact__erased_at__isnull=True,
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)[:limit]
+    )
 
 
 def send_due_reminders() -> int:
@@ -493,7 +554,7 @@ def send_due_reminders() -> int:
     size = settings.KRINGLOOP["INVITE_BATCH_SIZE"]
     with transaction.atomic():
         for start in range(0, len(ids), size):
-            enqueue_on_commit(REMINDER_TASK, ids[start:start + size])
+            enqueue_on_commit(REMINDER_TASK, ids[start : start + size])
     return len(ids)
 
 
@@ -507,18 +568,27 @@ def send_reminder_batch(*, invitation_ids: list[int]) -> BatchResult:
     result = BatchResult()
     now = timezone.now()
     with transaction.atomic():
-        rows = list(Invitation.objects.select_for_update(skip_locked=True, of=("self",))
-                    .filter(pk__in=invitation_ids, status=Status.SENT, reminded_at__isnull=True,
-                            campaign__status__in=SENDS, campaign__reminder_after_days__gte=1)
-                    .select_related("contact", "campaign").order_by("pk"))
+        rows = list(
+            Invitation.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(
+                pk__in=invitation_ids,
+                status=Status.SENT,
+                reminded_at__isnull=True,
+                campaign__status__in=SENDS,
+                campaign__reminder_after_days__gte=1,
+            )
+            .select_related("contact", "campaign")
+            .order_by("pk")
+        )
         rows = [row for row in rows if not skip_reason(row.contact)]
         Invitation.objects.filter(pk__in=[row.pk for row in rows]).update(reminded_at=now)
     renderers: dict[int, InvitationRenderer] = {}
     connection = _open_connection(on_error=lambda: _release_reminders(rows))
     try:
         for index, invitation in enumerate(rows):
-            renderer = renderers.setdefault(invitation.campaign_id,
-                                            InvitationRenderer(invitation.campaign, reminder=True))
+            renderer = renderers.setdefault(
+                invitation.campaign_id, InvitationRenderer(invitation.campaign, reminder=True)
+            )
             try:
                 connection.send_messages([renderer.build(invitation)])
             except Exception as error:  # noqa: BLE001 - every error is classified
@@ -528,7 +598,9 @@ def send_reminder_batch(*, invitation_ids: list[int]) -> BatchResult:
                     break
                 # The reminder was refused; the claim stays, so it is not tried again.
                 result.failed += 1
-                Invitation.objects.filter(pk=invitation.pk).update(failure_reason=f"Reminder: {_describe(error)}"[:1000])
+                Invitation.objects.filter(pk=invitation.pk).update(
+                    failure_reason=f"Reminder: {_describe(error)}"[:1000]
+                )
                 continue
             result.sent += 1
     finally:

@@ -27,9 +27,12 @@ PANEL = "surveys/_send_panel.html"
 
 
 class SendForm(forms.Form):
-    when = forms.DateTimeField(required=False, label=gettext_lazy("Send at (empty: now)"),
-                               widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
-                               input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"])
+    when = forms.DateTimeField(
+        required=False,
+        label=gettext_lazy("Send at (empty: now)"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"],
+    )
 
     def clean_when(self):
         when = self.cleaned_data["when"]
@@ -48,9 +51,16 @@ def _refused(request, campaign: Campaign, error: str = "", form: SendForm | None
     form = form or SendForm()
     if error:
         form.add_error(None, error)
-    return render(request, "core/form_page.html", {
-        "form": form, "title": _("Send “%(name)s”") % {"name": campaign.name}, "back_url": reverse("campaign_detail", args=[campaign.pk])},
-        status=400)
+    return render(
+        request,
+        "core/form_page.html",
+        {
+            "form": form,
+            "title": _("Send “%(name)s”") % {"name": campaign.name},
+            "back_url": reverse("campaign_detail", args=[campaign.pk]),
+        },
+        status=400,
+    )
 
 
 @admin_required
@@ -67,7 +77,8 @@ def campaign_send(request, pk: int):
         return _refused(request, campaign, error.messages[0], form=form)
     if when and when > timezone.now():
         text = _("Sending scheduled for %(when)s.") % {
-            "when": date_format(timezone.localtime(when), "SHORT_DATETIME_FORMAT")}
+            "when": date_format(timezone.localtime(when), "SHORT_DATETIME_FORMAT")
+        }
     else:
         text = _("Sending started.")
     return _done(request, campaign, text)

@@ -20,8 +20,12 @@ def campaign_save(*, form, formset, actor) -> Campaign:
         for order, question in enumerate(campaign.questions.order_by("order", "id"), start=1):
             if question.order != order:
                 Question.objects.filter(pk=question.pk).update(order=order)
-        audit_log(actor=actor, action="campaign.created" if created else "campaign.updated", target=campaign,
-                  data={"changed": form.changed_data, "questions_changed": formset.has_changed()})
+        audit_log(
+            actor=actor,
+            action="campaign.created" if created else "campaign.updated",
+            target=campaign,
+            data={"changed": form.changed_data, "questions_changed": formset.has_changed()},
+        )
     return campaign
 
 
@@ -36,8 +40,20 @@ def campaign_duplicate(*, campaign: Campaign, actor) -> Campaign:
         copy.created_by = actor
         copy.send_at = None
         copy.save()
-        Question.objects.bulk_create([Question(campaign=copy, order=q.order, kind=q.kind, driver=q.driver, text=q.text,
-                                               choices=q.choices, required=q.required) for q in questions])
+        Question.objects.bulk_create(
+            [
+                Question(
+                    campaign=copy,
+                    order=q.order,
+                    kind=q.kind,
+                    driver=q.driver,
+                    text=q.text,
+                    choices=q.choices,
+                    required=q.required,
+                )
+                for q in questions
+            ]
+        )
         audit_log(actor=actor, action="campaign.duplicated", target=copy, data={"from": campaign.pk})
     return copy
 
@@ -53,8 +69,12 @@ def contact_save(*, form, actor) -> Contact:
             contact.opted_out_at = timezone.now()
         contact.save()
         changed = [name for name in form.changed_data if name != "opted_out" or opting_out]
-        audit_log(actor=actor, action="contact.created" if created else "contact.updated", target=contact,
-                  data={"changed": changed})
+        audit_log(
+            actor=actor,
+            action="contact.created" if created else "contact.updated",
+            target=contact,
+            data={"changed": changed},
+        )
         if opting_out:
             audit_log(actor=actor, action="contact.opted_out", target=contact, data={"by": "staff"})
     return contact

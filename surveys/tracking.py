@@ -18,8 +18,9 @@ BOUNCES = {"bounced", "rejected"}
 OPT_OUTS = {"complained", "unsubscribed"}
 
 
-def tracking_event_apply(*, event_type: str, message_id: str | None, recipient: str | None,
-                         description: str = "") -> str:
+def tracking_event_apply(
+    *, event_type: str, message_id: str | None, recipient: str | None, description: str = ""
+) -> str:
     """Apply one provider event. Returns what was done (for logging and tests). Idempotent."""
     if event_type not in BOUNCES | OPT_OUTS:
         return "ignored"
@@ -27,8 +28,7 @@ def tracking_event_apply(*, event_type: str, message_id: str | None, recipient: 
     with transaction.atomic():
         invitation = None
         if message_id:
-            invitation = (Invitation.objects.select_related("contact")
-                          .filter(provider_message_id=message_id).first())
+            invitation = Invitation.objects.select_related("contact").filter(provider_message_id=message_id).first()
         contact = invitation.contact if invitation else None
         if contact is None and recipient:
             contact = Contact.objects.filter(email__iexact=recipient, erased_at__isnull=True).first()
@@ -42,8 +42,12 @@ def tracking_event_apply(*, event_type: str, message_id: str | None, recipient: 
             # anymail's "bounced" is a permanent (hard) bounce; soft bounces arrive as "deferred".
             updated = Contact.objects.filter(pk=contact.pk, undeliverable_at__isnull=True).update(undeliverable_at=now)
             if updated:
-                audit_log(actor=None, action="contact.undeliverable", target=contact,
-                          data={"event": event_type, "message_id": message_id or ""})
+                audit_log(
+                    actor=None,
+                    action="contact.undeliverable",
+                    target=contact,
+                    data={"event": event_type, "message_id": message_id or ""},
+                )
             return "bounced"
         updated = Contact.objects.filter(pk=contact.pk, opted_out_at__isnull=True).update(opted_out_at=now)
         if updated:
@@ -52,6 +56,10 @@ def tracking_event_apply(*, event_type: str, message_id: str | None, recipient: 
 
 
 def on_tracking(sender, event, esp_name, **kwargs):
-    result = tracking_event_apply(event_type=event.event_type, message_id=event.message_id,
-                                  recipient=event.recipient, description=event.description or event.reject_reason or "")
+    result = tracking_event_apply(
+        event_type=event.event_type,
+        message_id=event.message_id,
+        recipient=event.recipient,
+        description=event.description or event.reject_reason or "",
+    )
     logger.info("%s tracking event %s for %s: %s", esp_name, event.event_type, event.recipient, result)

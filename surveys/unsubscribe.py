@@ -32,8 +32,10 @@ def unsubscribe_headers(contact: Contact, *, url: str | None = None) -> dict[str
     """RFC 2369 + RFC 8058 headers for every e-mail to a contact: mail providers show an
     "unsubscribe" button and POST `List-Unsubscribe=One-Click` to the link (no CSRF token).
     `url`: the contact's unsubscribe URL when the caller already has it."""
-    return {"List-Unsubscribe": f"<{url or unsubscribe_url(contact)}>",
-            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
+    return {
+        "List-Unsubscribe": f"<{url or unsubscribe_url(contact)}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    }
 
 
 def contact_opt_out(*, contact: Contact, via: str) -> bool:

@@ -21,14 +21,16 @@ TEMPLATE = "surveys/public/unsubscribe.html"
 
 def _page(request, context: dict, *, language: str, status: int = 200):
     with translation.override(language):
-        return render(request, TEMPLATE, {"company_name": settings.COMPANY_NAME, "language": language, **context},
-                      status=status)
+        return render(
+            request, TEMPLATE, {"company_name": settings.COMPANY_NAME, "language": language, **context}, status=status
+        )
 
 
 def _too_many(request, token: str):
     contact = contact_for_token(token)
-    return _page(request, {"limited": True}, language=contact.language if contact else settings.LANGUAGE_CODE,
-                 status=429)
+    return _page(
+        request, {"limited": True}, language=contact.language if contact else settings.LANGUAGE_CODE, status=429
+    )
 
 
 @csrf_exempt  # only for RFC 8058 one-click POSTs from mail providers; every other POST is CSRF-checked below

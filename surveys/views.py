@@ -50,8 +50,12 @@ def campaign_edit(request, pk: int | None = None):
             campaign = services.campaign_save(form=form, formset=formset, actor=request.user)
             messages.success(request, _("Saved “%(name)s”.") % {"name": campaign.name})
             return redirect("campaign_detail", pk=campaign.pk)
-    return render(request, "surveys/campaign_form.html", {"form": form, "formset": formset, "campaign": campaign},
-                  status=400 if request.method == "POST" else 200)
+    return render(
+        request,
+        "surveys/campaign_form.html",
+        {"form": form, "formset": formset, "campaign": campaign},
+        status=400 if request.method == "POST" else 200,
+    )
 
 
 @admin_required
@@ -60,14 +64,20 @@ def campaign_detail(request, pk: int):
     campaign = get_object_or_404(Campaign.objects.select_related("touchpoint", "team", "audience_list"), pk=pk)
     with translation.override(campaign.language):  # the wording as respondents read it
         nps_question, why_question = wording.nps_question(campaign), wording.why_question(campaign)
-    return render(request, "surveys/campaign_detail.html", {
-        "campaign": campaign, "questions": campaign.questions.all(),
-        "targets": [(target, S(target).label) for target in _button_targets(campaign)],
-        "anonymous_url": request.build_absolute_uri(reverse("survey_anonymous", args=[campaign.anonymous_token])),
-        "audience_size": sending.audience(campaign).count(),
-        "answered": campaign.responses.count(),
-        "nps_question": nps_question, "why_question": why_question,
-    })
+    return render(
+        request,
+        "surveys/campaign_detail.html",
+        {
+            "campaign": campaign,
+            "questions": campaign.questions.all(),
+            "targets": [(target, S(target).label) for target in _button_targets(campaign)],
+            "anonymous_url": request.build_absolute_uri(reverse("survey_anonymous", args=[campaign.anonymous_token])),
+            "audience_size": sending.audience(campaign).count(),
+            "answered": campaign.responses.count(),
+            "nps_question": nps_question,
+            "why_question": why_question,
+        },
+    )
 
 
 def _button_targets(campaign: Campaign) -> list[str]:
@@ -98,7 +108,9 @@ def campaign_status(request, pk: int):
     else:
         try:
             lifecycle.campaign_transition(campaign=campaign, to=target, actor=request.user)
-            messages.success(request, _("The campaign is now %(status)s.") % {"status": campaign.get_status_display().lower()})
+            messages.success(
+                request, _("The campaign is now %(status)s.") % {"status": campaign.get_status_display().lower()}
+            )
         except ValidationError as error:
             messages.error(request, error.messages[0])
     return redirect("campaign_detail", pk=campaign.pk)
@@ -129,10 +141,18 @@ def campaign_preview(request, pk: int):
     campaign = get_object_or_404(Campaign, pk=pk)
     language = _preview_language(request, campaign)
     email = build_invitation_email(invitation=_preview_invitation(campaign, language), preview=True)
-    return render(request, "surveys/campaign_preview.html", {
-        "campaign": campaign, "language": language,
-        "language_name": translation.get_language_info(language)["name_translated"],
-        "email": email, "languages": settings.LANGUAGES, "categories": list(PREVIEW_SCORES)})
+    return render(
+        request,
+        "surveys/campaign_preview.html",
+        {
+            "campaign": campaign,
+            "language": language,
+            "language_name": translation.get_language_info(language)["name_translated"],
+            "email": email,
+            "languages": settings.LANGUAGES,
+            "categories": list(PREVIEW_SCORES),
+        },
+    )
 
 
 @admin_required
@@ -141,8 +161,9 @@ def campaign_preview(request, pk: int):
 def campaign_preview_email(request, pk: int):
     """The invitation's HTML part exactly as sent, for the preview page's frame."""
     campaign = get_object_or_404(Campaign, pk=pk)
-    email = build_invitation_email(invitation=_preview_invitation(campaign, _preview_language(request, campaign)),
-                                   preview=True)
+    email = build_invitation_email(
+        invitation=_preview_invitation(campaign, _preview_language(request, campaign)), preview=True
+    )
     html = next((content for content, mimetype in email.alternatives if mimetype == "text/html"), None)
     if html is None:
         return HttpResponse(email.body, content_type="text/plain; charset=utf-8")
@@ -157,9 +178,12 @@ def campaign_preview_email(request, pk: int):
 @xframe_options_sameorigin
 def campaign_preview_form(request, pk: int):
     campaign = get_object_or_404(Campaign, pk=pk)
-    return render_answer_page(request, campaign=campaign,
-                              invitation=_preview_invitation(campaign, _preview_language(request, campaign)),
-                              preview=True)
+    return render_answer_page(
+        request,
+        campaign=campaign,
+        invitation=_preview_invitation(campaign, _preview_language(request, campaign)),
+        preview=True,
+    )
 
 
 PREVIEW_SCORES = {"promoter": 9, "passive": 8, "detractor": 3}
@@ -167,8 +191,13 @@ PREVIEW_SCORES = {"promoter": 9, "passive": 8, "detractor": 3}
 
 def _preview_response(campaign: Campaign, invitation: Invitation, category: str) -> Response:
     """An unsaved answer, for the second step and the thank-you page of the preview."""
-    return Response(campaign=campaign, invitation=invitation, contact=invitation.contact,
-                    score=PREVIEW_SCORES[category], category=category)
+    return Response(
+        campaign=campaign,
+        invitation=invitation,
+        contact=invitation.contact,
+        score=PREVIEW_SCORES[category],
+        category=category,
+    )
 
 
 @admin_required
@@ -185,10 +214,19 @@ def campaign_preview_details(request, pk: int):
         form = DetailsForm(request.POST or None, **kwargs)
         if request.method == "POST" and form.is_valid():
             return redirect(f"{reverse('campaign_preview_thanks', args=[pk])}?lang={language}&category=passive")
-        return render(request, "surveys/public/details.html", {
-            "campaign": campaign, "form": form, "response": _preview_response(campaign, invitation, "passive"),
-            "token": invitation.token, "change_url": "", "preview": True},
-            status=400 if request.method == "POST" else 200)
+        return render(
+            request,
+            "surveys/public/details.html",
+            {
+                "campaign": campaign,
+                "form": form,
+                "response": _preview_response(campaign, invitation, "passive"),
+                "token": invitation.token,
+                "change_url": "",
+                "preview": True,
+            },
+            status=400 if request.method == "POST" else 200,
+        )
 
 
 @admin_required
@@ -201,11 +239,18 @@ def campaign_preview_thanks(request, pk: int):
     category = request.GET.get("category", "")
     category = category if category in PREVIEW_SCORES else "promoter"
     with translation.override(language):
-        return render(request, "surveys/public/thanks.html", {
-            "campaign": campaign, "preview": True,
-            "response": _preview_response(campaign, _preview_invitation(campaign, language), category),
-            "text": wording.thanks_text(campaign, category),
-            "promoter_link": campaign.promoter_link if category == "promoter" else "", "change_url": ""})
+        return render(
+            request,
+            "surveys/public/thanks.html",
+            {
+                "campaign": campaign,
+                "preview": True,
+                "response": _preview_response(campaign, _preview_invitation(campaign, language), category),
+                "text": wording.thanks_text(campaign, category),
+                "promoter_link": campaign.promoter_link if category == "promoter" else "",
+                "change_url": "",
+            },
+        )
 
 
 @admin_required
@@ -215,8 +260,9 @@ def campaign_qr(request, pk: int):
     campaign = get_object_or_404(Campaign, pk=pk, anonymous_link_enabled=True)
     url = request.build_absolute_uri(reverse("survey_anonymous", args=[campaign.anonymous_token]))
     buffer = io.BytesIO()
-    segno.make(url, error="m").save(buffer, kind="svg", scale=8, border=4,
-                                    title=_("Survey: %(name)s") % {"name": campaign.name})
+    segno.make(url, error="m").save(
+        buffer, kind="svg", scale=8, border=4, title=_("Survey: %(name)s") % {"name": campaign.name}
+    )
     response = HttpResponse(buffer.getvalue(), content_type="image/svg+xml")
     if "download" in request.GET:
         response["Content-Disposition"] = f'attachment; filename="survey-{campaign.pk}-qr.svg"'
@@ -225,7 +271,7 @@ def campaign_qr(request, pk: int):
 
 # --- Contacts ---------------------------------------------------------------------------------
 def _segment_param(raw: str) -> tuple[str, str] | None:
-    """"plan=pro" from the contact list's filter box → ("plan", "pro"); anything else → None."""
+    """ "plan=pro" from the contact list's filter box → ("plan", "pro"); anything else → None."""
     key, sep, value = raw.partition("=")
     key, value = key.strip(), value.strip()
     if sep and key and value and key.replace("_", "").replace("-", "").isalnum():
@@ -245,22 +291,35 @@ def contact_list(request):
     segment_filter = _segment_param(segment)
     if segment and segment_filter is None:
         messages.warning(request, _("Filter on a segment as attribute=value, for example plan=pro."))
-    contacts = queries.contacts_search(q=q, segment=segment_filter, state=state,
-                                       list_id=int(list_id) if list_id else None)
+    contacts = queries.contacts_search(
+        q=q, segment=segment_filter, state=state, list_id=int(list_id) if list_id else None
+    )
     page = Paginator(contacts, 50).get_page(request.GET.get("page"))
-    query = urlencode([(k, v) for k, v in (("q", q), ("segment", segment), ("state", state), ("list", list_id))
-                       if v])
-    return render(request, "surveys/contact_list.html", {
-        "page": page, "q": q, "segment": segment, "state": state, "query": query, "list_id": list_id,
-        "lists": ContactList.objects.annotate(n=Count("contacts"))})
+    query = urlencode([(k, v) for k, v in (("q", q), ("segment", segment), ("state", state), ("list", list_id)) if v])
+    return render(
+        request,
+        "surveys/contact_list.html",
+        {
+            "page": page,
+            "q": q,
+            "segment": segment,
+            "state": state,
+            "query": query,
+            "list_id": list_id,
+            "lists": ContactList.objects.annotate(n=Count("contacts")),
+        },
+    )
 
 
 @admin_required
 @require_GET
 def contact_detail(request, pk: int):
     contact = get_object_or_404(Contact.objects.select_related("account_owner"), pk=pk)
-    return render(request, "surveys/contact_detail.html", {
-        "contact": contact, "timeline": queries.contact_timeline(contact=contact), "lists": contact.lists.all()})
+    return render(
+        request,
+        "surveys/contact_detail.html",
+        {"contact": contact, "timeline": queries.contact_timeline(contact=contact), "lists": contact.lists.all()},
+    )
 
 
 @admin_required
@@ -275,10 +334,16 @@ def contact_edit(request, pk: int | None = None):
         contact = services.contact_save(form=form, actor=request.user)
         messages.success(request, _("Contact saved."))
         return redirect("contact_detail", pk=contact.pk)
-    return render(request, "core/form_page.html", {
-        "form": form, "title": _("Edit %(contact)s") % {"contact": contact} if pk else _("New contact"),
-        "back_url": reverse("contact_detail", args=[pk]) if pk else reverse("contact_list")},
-        status=400 if request.method == "POST" else 200)
+    return render(
+        request,
+        "core/form_page.html",
+        {
+            "form": form,
+            "title": _("Edit %(contact)s") % {"contact": contact} if pk else _("New contact"),
+            "back_url": reverse("contact_detail", args=[pk]) if pk else reverse("contact_list"),
+        },
+        status=400 if request.method == "POST" else 200,
+    )
 
 
 @admin_required
@@ -296,8 +361,12 @@ def contact_import(request):
             record = services.import_start(upload=upload, actor=request.user)
             return redirect("contact_import_detail", pk=record.pk)
     recent = ContactImport.objects.order_by("-created_at")[:10]
-    return render(request, "surveys/import_upload.html", {"form": form, "recent": recent},
-                  status=400 if request.method == "POST" else 200)
+    return render(
+        request,
+        "surveys/import_upload.html",
+        {"form": form, "recent": recent},
+        status=400 if request.method == "POST" else 200,
+    )
 
 
 @admin_required
@@ -306,15 +375,19 @@ def contact_import_detail(request, pk: int):
     record = get_object_or_404(ContactImport, pk=pk)
     if record.status not in (ContactImport.Status.UPLOADED, ContactImport.Status.MAPPED):
         # Running or finished: only the progress and the report, no need to read the file again.
-        return render(request, "surveys/import_detail.html", {"record": record},
-                      status=409 if request.method == "POST" else 200)
+        return render(
+            request, "surveys/import_detail.html", {"record": record}, status=409 if request.method == "POST" else 200
+        )
     try:
         parsed = parse_file(record.file.open("rb").read())
     except (ImportFileError, FileNotFoundError) as error:
         return render(request, "surveys/import_detail.html", {"record": record, "file_error": str(error)}, status=400)
-    form = MappingForm(request.POST or None, headers=parsed.headers,
-                       initial_mapping=record.mapping or guess_mapping(parsed.headers),
-                       initial={"match_on": record.match_on})
+    form = MappingForm(
+        request.POST or None,
+        headers=parsed.headers,
+        initial_mapping=record.mapping or guess_mapping(parsed.headers),
+        initial={"match_on": record.match_on},
+    )
     report = None
     status = 200
     if request.method == "POST":
@@ -323,8 +396,9 @@ def contact_import_detail(request, pk: int):
             status = 400
         else:
             try:
-                report = import_prepare(import_record=record, mapping=form.mapping(),
-                                        match_on=form.cleaned_data["match_on"])
+                report = import_prepare(
+                    import_record=record, mapping=form.mapping(), match_on=form.cleaned_data["match_on"]
+                )
             except ImportFileError as error:
                 form.add_error(None, str(error))
                 status = 400
@@ -333,13 +407,22 @@ def contact_import_detail(request, pk: int):
                     form.add_error(None, _("No row can be imported; correct the file or the mapping first."))
                     status = 400
                 elif action == "import":
-                    import_confirm(import_record=record, actor=request.user,
-                                   list_name=form.cleaned_data["list_name"])
+                    import_confirm(import_record=record, actor=request.user, list_name=form.cleaned_data["list_name"])
                     messages.success(request, _("The import is running; you can leave this page."))
                     return redirect("contact_import_detail", pk=record.pk)
-    return render(request, "surveys/import_detail.html", {
-        "record": record, "form": form, "headers": parsed.headers, "preview": parsed.rows[:10],
-        "report": report, "row_count": len(parsed.rows)}, status=status)
+    return render(
+        request,
+        "surveys/import_detail.html",
+        {
+            "record": record,
+            "form": form,
+            "headers": parsed.headers,
+            "preview": parsed.rows[:10],
+            "report": report,
+            "row_count": len(parsed.rows),
+        },
+        status=status,
+    )
 
 
 @admin_required

@@ -11,7 +11,9 @@ def _fill(text: str) -> str:
 
 
 def nps_question(campaign: Campaign) -> str:
-    return _fill(campaign.question or _("How likely is it that you would recommend {company} to a friend or colleague?"))
+    return _fill(
+        campaign.question or _("How likely is it that you would recommend {company} to a friend or colleague?")
+    )
 
 
 def why_question(campaign: Campaign) -> str:
@@ -27,14 +29,19 @@ def email_intro(campaign: Campaign) -> str:
 
 
 def thanks_text(campaign: Campaign, category: str) -> str:
-    own = {"promoter": campaign.thanks_promoter, "passive": campaign.thanks_passive,
-           "detractor": campaign.thanks_detractor}.get(category, "")
+    own = {
+        "promoter": campaign.thanks_promoter,
+        "passive": campaign.thanks_passive,
+        "detractor": campaign.thanks_detractor,
+    }.get(category, "")
     if own:
         return _fill(own)
     defaults = {
         "promoter": _("Thank you! We are delighted you would recommend us."),
         "passive": _("Thank you for your feedback. We are working to earn a higher score from you."),
-        "detractor": _("Thank you for being honest with us. Someone from our team will contact you to make this right."),
+        "detractor": _(
+            "Thank you for being honest with us. Someone from our team will contact you to make this right."
+        ),
     }
     return defaults[category]
 

@@ -16,16 +16,23 @@ def _check_services():
     db = settings.DATABASES["default"]
     if db["ENGINE"].endswith("postgresql"):
         try:
-            psycopg.connect(host=db["HOST"] or "localhost", port=db["PORT"] or 5432, user=db["USER"],
-                            password=db["PASSWORD"] or None, dbname="postgres", connect_timeout=3).close()
+            psycopg.connect(
+                host=db["HOST"] or "localhost",
+                port=db["PORT"] or 5432,
+                user=db["USER"],
+                password=db["PASSWORD"] or None,
+                dbname="postgres",
+                connect_timeout=3,
+            ).close()
         except Exception as exc:
-            pytest.exit(f"PostgreSQL is not reachable at {db['HOST']}:{db['PORT']} ({exc}). "
-                        f"Start it or set DATABASE_URL.", returncode=3)
+            pytest.exit(
+                f"PostgreSQL is not reachable at {db['HOST']}:{db['PORT']} ({exc}). Start it or set DATABASE_URL.",
+                returncode=3,
+            )
     try:
         redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=3).ping()
     except Exception as exc:
-        pytest.exit(f"Redis is not reachable at {settings.REDIS_URL} ({exc}). Start it or set REDIS_URL.",
-                    returncode=3)
+        pytest.exit(f"Redis is not reachable at {settings.REDIS_URL} ({exc}). Start it or set REDIS_URL.", returncode=3)
 
 
 def pytest_sessionstart(session):
@@ -106,12 +113,12 @@ def celery_worker(transactional_db):
     from celery.contrib.testing.worker import start_worker
 
     from config.celery import app
-
     from tests.helpers import empty_broker
 
     empty_broker()  # tasks and handed-off answers left by tests without a worker
-    with start_worker(app, pool="threads", concurrency=2, perform_ping_check=False, shutdown_timeout=20,
-                      loglevel="WARNING") as worker:
+    with start_worker(
+        app, pool="threads", concurrency=2, perform_ping_check=False, shutdown_timeout=20, loglevel="WARNING"
+    ) as worker:
         yield worker
 
 

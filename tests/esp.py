@@ -29,7 +29,8 @@ class SimulatedProvider(AnymailTestBackend):
         recipient = message.to[0]
         if recipient.startswith("rejected"):
             message.anymail_test_response = {
-                "recipient_status": {recipient: AnymailRecipientStatus(message_id=None, status="rejected")}}
+                "recipient_status": {recipient: AnymailRecipientStatus(message_id=None, status="rejected")}
+            }
         elif recipient.startswith("flaky") and recipient not in FLAKY_SEEN:
             FLAKY_SEEN.add(recipient)
             message.anymail_test_response = api_error(503, "Service Unavailable")

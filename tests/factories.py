@@ -6,8 +6,7 @@ from django.utils import timezone
 
 from core.models import Team
 from core.roles import assign_role
-from surveys.models import Campaign, Contact, Invitation, Response, Touchpoint
-from surveys.models import Category
+from surveys.models import Campaign, Category, Contact, Invitation, Response, Touchpoint
 
 
 def category_for(score: int) -> str:

@@ -31,7 +31,6 @@ def published_tasks(task: str | None = None) -> list[tuple[str, list]]:
 
 def empty_broker() -> None:
     from config.celery import app
-
     from core import handoff
 
     with app.connection_for_write() as connection:

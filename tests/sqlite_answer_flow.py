@@ -14,11 +14,32 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 
 # What an admin opens first in the demo; each must answer 200 on SQLite.
-STAFF_PAGES = ["dashboard", "dashboard_followup_health", "comment_list", "targets", "export_responses_csv",
-               "export_breakdown_csv", "campaign_list", "campaign_create", "contact_list", "contact_lists",
-               "contact_import", "followup_mine", "followup_queue", "tag_list", "routing_rule_list", "routing_test",
-               "sla_settings", "improvement_list", "improvement_create", "outbox", "audit_log", "user_list",
-               "webhook_endpoint_list", "profile"]
+STAFF_PAGES = [
+    "dashboard",
+    "dashboard_followup_health",
+    "comment_list",
+    "targets",
+    "export_responses_csv",
+    "export_breakdown_csv",
+    "campaign_list",
+    "campaign_create",
+    "contact_list",
+    "contact_lists",
+    "contact_import",
+    "followup_mine",
+    "followup_queue",
+    "tag_list",
+    "routing_rule_list",
+    "routing_test",
+    "sla_settings",
+    "improvement_list",
+    "improvement_create",
+    "outbox",
+    "audit_log",
+    "user_list",
+    "webhook_endpoint_list",
+    "profile",
+]
 
 
 def main() -> dict:
@@ -47,8 +68,9 @@ def main() -> dict:
     for name, args in (("followup_detail", [case.pk]), ("campaign_detail", [campaign_page.pk])):
         pages[name] = staff.get(reverse(name, args=args)).status_code
     campaign = Campaign.objects.create(name="Demo check", status=Campaign.Status.ACTIVE)
-    invitation = Invitation.objects.create(campaign=campaign, contact=Contact.objects.create(email="c@demo.example"),
-                                           status=Invitation.Status.SENT)
+    invitation = Invitation.objects.create(
+        campaign=campaign, contact=Contact.objects.create(email="c@demo.example"), status=Invitation.Status.SENT
+    )
     client = Client()
     answered = client.post(f"/s/{invitation.token}/", {"score": 3})
     why = client.get(answered["Location"])
@@ -60,16 +82,30 @@ def main() -> dict:
     response = Response.objects.get(invitation=invitation)
     response_process(response_id=response.pk)
     # An answer whose hand-off was lost: the sweep's batch path (ids as an IN list on SQLite).
-    lost = Response.objects.create(campaign=campaign, score=2, category="detractor", kind=campaign.kind,
-                                   channel="web", submitted_at=timezone.now() - timedelta(minutes=5))
+    lost = Response.objects.create(
+        campaign=campaign,
+        score=2,
+        category="detractor",
+        kind=campaign.kind,
+        channel="web",
+        submitted_at=timezone.now() - timedelta(minutes=5),
+    )
     swept = sweep_lost_work()
     invitation.refresh_from_db()
-    return {"vendor": connection.vendor, "pages": pages, "answer_status": answered.status_code, "location": answered["Location"],
-            "why_status": why.status_code, "details_status": details.status_code,
-            "comment": Response.objects.get(pk=response.pk).comment,
-            "answered_at_is_submitted_at": invitation.answered_at == response.submitted_at,
-            "status": invitation.status, "case": FollowUp.objects.filter(response=response).exists(),
-            "swept": swept, "lost_case": FollowUp.objects.filter(response=lost).exists()}
+    return {
+        "vendor": connection.vendor,
+        "pages": pages,
+        "answer_status": answered.status_code,
+        "location": answered["Location"],
+        "why_status": why.status_code,
+        "details_status": details.status_code,
+        "comment": Response.objects.get(pk=response.pk).comment,
+        "answered_at_is_submitted_at": invitation.answered_at == response.submitted_at,
+        "status": invitation.status,
+        "case": FollowUp.objects.filter(response=response).exists(),
+        "swept": swept,
+        "lost_case": FollowUp.objects.filter(response=lost).exists(),
+    }
 
 
 if __name__ == "__main__":

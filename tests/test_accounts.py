@@ -26,8 +26,10 @@ def test_logout_is_a_post(client, agent):
 
 def test_password_change_page_works(client, agent):
     client.force_login(agent)
-    response = client.post("/password/", {"old_password": "pw-for-tests", "new_password1": "a-Longer-pass-42",
-                                          "new_password2": "a-Longer-pass-42"})
+    response = client.post(
+        "/password/",
+        {"old_password": "pw-for-tests", "new_password1": "a-Longer-pass-42", "new_password2": "a-Longer-pass-42"},
+    )
     assert response.status_code == 302
     agent.refresh_from_db()
     assert agent.check_password("a-Longer-pass-42")
@@ -35,8 +37,17 @@ def test_password_change_page_works(client, agent):
 
 def test_admin_creates_a_user_with_a_role_and_team(client, admin, team_a):
     client.force_login(admin)
-    response = client.post("/users/new/", {"username": "nina", "email": "nina@example.com", "role": "agent",
-                                           "teams": [team_a.pk], "password": "a-Longer-pass-42", "is_active": "on"})
+    response = client.post(
+        "/users/new/",
+        {
+            "username": "nina",
+            "email": "nina@example.com",
+            "role": "agent",
+            "teams": [team_a.pk],
+            "password": "a-Longer-pass-42",
+            "is_active": "on",
+        },
+    )
     assert response.status_code == 302
     nina = get_user_model().objects.get(username="nina")
     assert user_role(nina) == "agent"

@@ -23,6 +23,7 @@ def answer(django_capture_on_commit_callbacks):
     def post(client, invitation, score):
         with django_capture_on_commit_callbacks(execute=True):  # the test's transaction never commits
             return client.post(f"/s/{invitation.token}/", {"score": score})
+
     return post
 
 
@@ -63,10 +64,20 @@ def test_the_batch_task_processes_every_answer_and_marks_the_invitations_answere
     from followups.tasks import process_responses
 
     invitations = [InvitationFactory(contact=ContactFactory(account_owner=agent)) for _ in range(3)]
-    responses = [Response.objects.create(campaign=i.campaign, contact=i.contact, invitation=i, score=s,
-                                         category=c, kind="relational", channel="email", submitted_at=timezone.now())
-                 for i, s, c in zip(invitations, (1, 8, 9), ("detractor", "passive", "promoter"))]
-    assert process_responses([r.pk for r in responses] + [10 ** 9]) == 4  # an erased id is skipped quietly
+    responses = [
+        Response.objects.create(
+            campaign=i.campaign,
+            contact=i.contact,
+            invitation=i,
+            score=s,
+            category=c,
+            kind="relational",
+            channel="email",
+            submitted_at=timezone.now(),
+        )
+        for i, s, c in zip(invitations, (1, 8, 9), ("detractor", "passive", "promoter"))
+    ]
+    assert process_responses([r.pk for r in responses] + [10**9]) == 4  # an erased id is skipped quietly
     assert FollowUp.objects.filter(response__in=responses[:2]).count() == 2
     assert not FollowUp.objects.filter(response=responses[2]).exists()
     assert set(Invitation.objects.values_list("status", flat=True)) == {"answered"}
@@ -118,9 +129,18 @@ def test_a_batch_of_new_promoters_is_settled_in_a_fixed_number_of_queries(db, dj
         made = []
         for _ in range(size):
             invitation = InvitationFactory()
-            made.append(Response.objects.create(campaign=invitation.campaign, contact=invitation.contact,
-                                                invitation=invitation, score=10, category="promoter",
-                                                kind="relational", channel="email", submitted_at=timezone.now()))
+            made.append(
+                Response.objects.create(
+                    campaign=invitation.campaign,
+                    contact=invitation.contact,
+                    invitation=invitation,
+                    score=10,
+                    category="promoter",
+                    kind="relational",
+                    channel="email",
+                    submitted_at=timezone.now(),
+                )
+            )
         return made
 
     small, large = batch(2), batch(20)
@@ -142,11 +162,24 @@ def test_a_batch_mixes_settled_promoters_and_cases(db):
     promoter_campaign = invitations[2].campaign
     promoter_campaign.followup_promoters = True  # this campaign asks promoters for a review: a case
     promoter_campaign.save()
-    rows = [Response.objects.create(campaign=i.campaign, contact=i.contact, invitation=i, score=s, category=c,
-                                    kind="relational", channel="email", submitted_at=timezone.now())
-            for i, s, c in zip(invitations, (10, 2, 9), ("promoter", "detractor", "promoter"))]
+    rows = [
+        Response.objects.create(
+            campaign=i.campaign,
+            contact=i.contact,
+            invitation=i,
+            score=s,
+            category=c,
+            kind="relational",
+            channel="email",
+            submitted_at=timezone.now(),
+        )
+        for i, s, c in zip(invitations, (10, 2, 9), ("promoter", "detractor", "promoter"))
+    ]
     assert responses_process(response_ids=[r.pk for r in rows]) == 3
-    assert list(FollowUp.objects.order_by("response_id").values_list("response_id", flat=True)) == [rows[1].pk, rows[2].pk]
+    assert list(FollowUp.objects.order_by("response_id").values_list("response_id", flat=True)) == [
+        rows[1].pk,
+        rows[2].pk,
+    ]
     assert not Response.objects.filter(processed_at__isnull=True).exists()
 
 
@@ -155,10 +188,18 @@ def _unhappy_batch(size, **contact_kwargs):
     for i in range(size):
         invitation = InvitationFactory(contact=ContactFactory(**contact_kwargs))
         score = (2, 7)[i % 2]
-        made.append(Response.objects.create(campaign=invitation.campaign, contact=invitation.contact,
-                                            invitation=invitation, score=score,
-                                            category="detractor" if score < 7 else "passive", kind="relational",
-                                            channel="email", submitted_at=timezone.now()))
+        made.append(
+            Response.objects.create(
+                campaign=invitation.campaign,
+                contact=invitation.contact,
+                invitation=invitation,
+                score=score,
+                category="detractor" if score < 7 else "passive",
+                kind="relational",
+                channel="email",
+                submitted_at=timezone.now(),
+            )
+        )
     return made
 
 
@@ -191,9 +232,16 @@ def test_a_batch_marks_a_customer_whose_score_dropped_at_risk(db):
     from followups.services import responses_process
 
     loyal = ContactFactory()
-    Response.objects.create(campaign=InvitationFactory().campaign, contact=loyal, score=10, category="promoter",
-                            kind="relational", channel="email", submitted_at=timezone.now() - timedelta(days=30),
-                            processed_at=timezone.now())
+    Response.objects.create(
+        campaign=InvitationFactory().campaign,
+        contact=loyal,
+        score=10,
+        category="promoter",
+        kind="relational",
+        channel="email",
+        submitted_at=timezone.now() - timedelta(days=30),
+        processed_at=timezone.now(),
+    )
     dropped, first_time = _unhappy_batch(1)[0], _unhappy_batch(1)[0]
     dropped.contact = loyal
     dropped.save()

@@ -46,8 +46,7 @@ def test_the_operation_list_covers_every_api_route():
     assert routes == {"api/"}
     api_patterns = next(p for p in resolver.url_patterns if str(p.pattern) == "api/").url_patterns
     names = {p.name for p in api_patterns} - {"api_schema", "api_docs"}
-    covered = {p.name for p in api_patterns for _m, url, _s in OPERATIONS
-               if p.pattern.match(url.removeprefix("/api/"))}
+    covered = {p.name for p in api_patterns for _m, url, _s in OPERATIONS if p.pattern.match(url.removeprefix("/api/"))}
     assert names == covered
 
 
@@ -73,14 +72,17 @@ def test_a_token_with_the_scope_gets_past_the_check(api_as, method, url, scope):
     assert response.status_code not in (401, 403)
 
 
-@pytest.mark.parametrize("header", [
-    "Bearer kl_00000000_" + "A" * 43,  # well-formed, unknown
-    "Bearer not-a-token",
-    "Bearer",
-    "Bearer a b",
-    "Token kl_00000000_" + "A" * 43,  # another scheme: not ours
-    "Basic YWRtaW46ZGVtbw==",
-])
+@pytest.mark.parametrize(
+    "header",
+    [
+        "Bearer kl_00000000_" + "A" * 43,  # well-formed, unknown
+        "Bearer not-a-token",
+        "Bearer",
+        "Bearer a b",
+        "Token kl_00000000_" + "A" * 43,  # another scheme: not ours
+        "Basic YWRtaW46ZGVtbw==",
+    ],
+)
 def test_it_refuses_a_forged_or_malformed_token(header):
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=header)
@@ -111,8 +113,9 @@ def test_a_session_login_is_not_enough(client, admin):
     """The API is exempt from CSRF only because a browser's cookies never authenticate it."""
     client.force_login(admin)
     assert client.get("/api/contacts/").status_code == 401
-    response = client.post("/api/contacts/upsert/", {"contacts": [{"email": "x@example.com"}]},
-                           content_type="application/json")
+    response = client.post(
+        "/api/contacts/upsert/", {"contacts": [{"email": "x@example.com"}]}, content_type="application/json"
+    )
     assert response.status_code == 401
     assert not Contact.objects.exists()
 

@@ -39,11 +39,18 @@ def test_it_pages_with_a_cursor(api):
     assert third["next"] is None
 
 
-@pytest.mark.parametrize("query,field", [
-    ("cursor=garbage", "cursor"), ("page_size=0", "page_size"), ("page_size=abc", "page_size"),
-    ("page_size=1001", "page_size"), ("updated_since=yesterday", "updated_since"), ("opted_out=maybe", "opted_out"),
-    ("emial=a@example.com", "emial"),
-])
+@pytest.mark.parametrize(
+    "query,field",
+    [
+        ("cursor=garbage", "cursor"),
+        ("page_size=0", "page_size"),
+        ("page_size=abc", "page_size"),
+        ("page_size=1001", "page_size"),
+        ("updated_since=yesterday", "updated_since"),
+        ("opted_out=maybe", "opted_out"),
+        ("emial=a@example.com", "emial"),
+    ],
+)
 def test_a_bad_query_parameter_is_a_400_naming_it(api, query, field):
     response = api.get(f"/api/contacts/?{query}")
     assert response.status_code == 400
@@ -75,11 +82,21 @@ def test_it_reads_one_contact_and_404s_an_erased_one(api):
 def test_upsert_creates_and_updates_by_email_and_counts_them(api):
     owner = UserFactory(username="olga", role="agent")
     ContactFactory(email="known@example.com", name="Known", attributes={"plan": "free", "region": "EU"})
-    response = _upsert(api, [
-        {"email": "KNOWN@example.com", "name": "Known Customer", "attributes": {"plan": "pro"}},
-        {"email": "new@example.com", "name": "New", "company": "Acme", "language": "nl", "account_owner": "olga",
-         "external_id": "crm-7", "phone": "+31 6 1234 5678"},
-    ])
+    response = _upsert(
+        api,
+        [
+            {"email": "KNOWN@example.com", "name": "Known Customer", "attributes": {"plan": "pro"}},
+            {
+                "email": "new@example.com",
+                "name": "New",
+                "company": "Acme",
+                "language": "nl",
+                "account_owner": "olga",
+                "external_id": "crm-7",
+                "phone": "+31 6 1234 5678",
+            },
+        ],
+    )
     assert response.status_code == 200, response.json()
     assert response.json() == {"created": 1, "updated": 1, "errors": []}
     known = Contact.objects.get(email="known@example.com")
@@ -87,7 +104,12 @@ def test_upsert_creates_and_updates_by_email_and_counts_them(api):
     assert known.attributes == {"plan": "pro", "region": "EU"}  # merged
     new = Contact.objects.get(email="new@example.com")
     assert (new.company, new.language, new.account_owner, new.external_id, new.phone) == (
-        "Acme", "nl", owner, "crm-7", "+31 6 1234 5678")
+        "Acme",
+        "nl",
+        owner,
+        "crm-7",
+        "+31 6 1234 5678",
+    )
     assert AuditLog.objects.filter(action="contacts.upserted", data__created=1, data__updated=1).count() == 1
 
 
@@ -116,17 +138,20 @@ def test_upsert_can_opt_a_contact_out(api):
 
 def test_upsert_reports_bad_rows_by_position_and_stores_the_rest(api):
     ContactFactory(email="holder@example.com", external_id="taken")
-    response = _upsert(api, [
-        {"email": "good@example.com"},
-        {"email": "not-an-address"},
-        {"email": "dup@example.com"},
-        {"email": "DUP@example.com"},
-        {"email": "x@example.com", "external_id": "taken"},
-        {"email": "y@example.com", "language": "fr"},
-        {"email": "z@example.com", "account_owner": "nobody"},
-        {"email": "w@example.com", "attributes": {"bad\nname": "x"}},
-        "not an object",
-    ])
+    response = _upsert(
+        api,
+        [
+            {"email": "good@example.com"},
+            {"email": "not-an-address"},
+            {"email": "dup@example.com"},
+            {"email": "DUP@example.com"},
+            {"email": "x@example.com", "external_id": "taken"},
+            {"email": "y@example.com", "language": "fr"},
+            {"email": "z@example.com", "account_owner": "nobody"},
+            {"email": "w@example.com", "attributes": {"bad\nname": "x"}},
+            "not an object",
+        ],
+    )
     assert response.status_code == 200
     body = response.json()
     assert (body["created"], body["updated"]) == (2, 0)
@@ -138,8 +163,11 @@ def test_upsert_reports_bad_rows_by_position_and_stores_the_rest(api):
     assert "language" in errors[6]
     assert "nobody" in errors[7]
     assert "attribute" in errors[8].lower()
-    assert set(Contact.objects.values_list("email", flat=True)) == {"holder@example.com", "good@example.com",
-                                                                     "dup@example.com"}
+    assert set(Contact.objects.values_list("email", flat=True)) == {
+        "holder@example.com",
+        "good@example.com",
+        "dup@example.com",
+    }
 
 
 def test_upsert_of_1001_rows_is_refused_whole(api):
@@ -157,8 +185,9 @@ def test_upsert_of_1000_rows_is_accepted(api, django_assert_max_num_queries):
     assert response.json() == {"created": 1000, "updated": 0, "errors": []}
 
 
-@pytest.mark.parametrize("body", [{}, {"contacts": []}, {"contacts": "x"}, {"contacts": [{}], "match_on": "name"},
-                                  [1, 2]])
+@pytest.mark.parametrize(
+    "body", [{}, {"contacts": []}, {"contacts": "x"}, {"contacts": [{}], "match_on": "name"}, [1, 2]]
+)
 def test_upsert_without_a_list_of_contacts_is_a_400(api, body):
     response = api.post(UPSERT, body, format="json")
     assert response.status_code == 400

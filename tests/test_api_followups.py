@@ -40,8 +40,9 @@ def test_it_lists_cases_with_filters(api, agent, team_a):
     assert (row["owner"], row["overdue"], row["status"]) == (agent.username, True, "new")
 
 
-@pytest.mark.parametrize("query,field", [("status=done", "status"), ("overdue=often", "overdue"),
-                                         ("team=x", "team"), ("sort=due", "sort")])
+@pytest.mark.parametrize(
+    "query,field", [("status=done", "status"), ("overdue=often", "overdue"), ("team=x", "team"), ("sort=due", "sort")]
+)
 def test_a_bad_filter_is_a_400_naming_it(api, query, field):
     response = api.get(f"/api/followups/?{query}")
     assert response.status_code == 400
@@ -84,8 +85,7 @@ def test_closing_needs_a_reason_and_resolving_a_summary(api):
     response = _patch(api, case, status="resolved", summary="Refunded the fee", outcome="Kept the customer")
     assert response.status_code == 200
     case.refresh_from_db()
-    assert (case.status, case.resolution_summary, case.outcome) == ("resolved", "Refunded the fee",
-                                                                     "Kept the customer")
+    assert (case.status, case.resolution_summary, case.outcome) == ("resolved", "Refunded the fee", "Kept the customer")
     assert case.closed_at is not None
 
 
@@ -102,7 +102,10 @@ def test_a_note_is_added_to_the_history(api):
     response = api.post(f"/api/followups/{case.pk}/notes/", {"text": "  Customer called back  "}, format="json")
     assert response.status_code == 201
     assert (response.json()["kind"], response.json()["text"], response.json()["actor"]) == (
-        "note", "Customer called back", None)
+        "note",
+        "Customer called back",
+        None,
+    )
     assert FollowUpEvent.objects.filter(followup=case, kind="note").count() == 1
 
 

@@ -35,9 +35,15 @@ def data(db):
 def _queries(data):
     today = timezone.localdate()
     return [
-        "", "kind=transactional", "kind=all", f"kind=transactional&team={data['care'].pk}",
-        f"kind=transactional&touchpoint={data['support'].touchpoint_id}", f"kind=transactional&campaign={data['support'].pk}",
-        "kind=transactional&period=30d", "kind=all&period=365d", "kind=transactional&segment=plan=pro",
+        "",
+        "kind=transactional",
+        "kind=all",
+        f"kind=transactional&team={data['care'].pk}",
+        f"kind=transactional&touchpoint={data['support'].touchpoint_id}",
+        f"kind=transactional&campaign={data['support'].pk}",
+        "kind=transactional&period=30d",
+        "kind=all&period=365d",
+        "kind=transactional&segment=plan=pro",
         "kind=transactional&channel=email&language=en",
         f"kind=transactional&period=custom&start={(today - timedelta(days=5)).isoformat()}&end={today.isoformat()}",
     ]
@@ -53,7 +59,11 @@ def test_the_summary_equals_the_dashboard_for_every_filter_set(api, client, view
         for period, expected in (("current", dashboard.current), ("previous", dashboard.previous)):
             got = body[period]
             assert (got["n"], got["promoters"], got["passives"], got["detractors"]) == (
-                expected.n, expected.promoters, expected.passives, expected.detractors), (query, period)
+                expected.n,
+                expected.promoters,
+                expected.passives,
+                expected.detractors,
+            ), (query, period)
             assert got["nps"] == expected.nps and got["nps_rounded"] == expected.nps_display
             assert got["margin"] == expected.margin and got["too_few"] == expected.too_few
         assert body["delta"] == dashboard.delta and body["significant"] == dashboard.significant
@@ -76,16 +86,26 @@ def test_no_answers_give_nulls_not_errors(api, db):
     assert body["delta"] is None and body["significant"] is False
 
 
-@pytest.mark.parametrize("query,field", [
-    ("period=7d", "period"), ("kind=weekly", "kind"), ("team=abc", "team"), ("channel=fax", "channel"),
-    ("language=fr", "language"), ("segment=plan", "segment"), ("segment==pro", "segment"),
-    ("period=custom", "start"), ("start=2026-01-01", "period"),
-    ("period=custom&start=2026-02-01&end=2026-01-01", "end"),
-    ("period=custom&start=2000-01-01&end=2026-01-01", "end"),
-    ("period=custom&start=0001-01-01&end=0001-01-02", "start"),
-    ("period=custom&start=2026-13-01&end=2026-12-31", "start"),
-    ("category=detractor", "category"), ("cursor=abc", "cursor"),
-])
+@pytest.mark.parametrize(
+    "query,field",
+    [
+        ("period=7d", "period"),
+        ("kind=weekly", "kind"),
+        ("team=abc", "team"),
+        ("channel=fax", "channel"),
+        ("language=fr", "language"),
+        ("segment=plan", "segment"),
+        ("segment==pro", "segment"),
+        ("period=custom", "start"),
+        ("start=2026-01-01", "period"),
+        ("period=custom&start=2026-02-01&end=2026-01-01", "end"),
+        ("period=custom&start=2000-01-01&end=2026-01-01", "end"),
+        ("period=custom&start=0001-01-01&end=0001-01-02", "start"),
+        ("period=custom&start=2026-13-01&end=2026-12-31", "start"),
+        ("category=detractor", "category"),
+        ("cursor=abc", "cursor"),
+    ],
+)
 def test_a_bad_filter_is_a_400_naming_it(api, db, query, field):
     response = api.get(f"/api/nps/summary/?{query}")
     assert response.status_code == 400, response.json()

@@ -6,8 +6,14 @@ import pytest
 from django.utils import timezone
 
 from tests.api_fixtures import api, api_as, token_for  # noqa: F401
-from tests.factories import (AnswerFactory, CampaignFactory, QuestionFactory, ResponseFactory, TeamFactory,
-                             TouchpointFactory)
+from tests.factories import (
+    AnswerFactory,
+    CampaignFactory,
+    QuestionFactory,
+    ResponseFactory,
+    TeamFactory,
+    TouchpointFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -19,10 +25,13 @@ def answers(db):
     relational = CampaignFactory(kind="relational", touchpoint=TouchpointFactory(name="Renewal"))
     now = timezone.now()
     return {
-        "care": care, "support": support, "relational": relational,
+        "care": care,
+        "support": support,
+        "relational": relational,
         "happy": ResponseFactory(campaign=support, score=10, submitted_at=now - timedelta(days=1)),
-        "unhappy": ResponseFactory(campaign=support, score=2, comment="Slow <b>support</b>",
-                                   submitted_at=now - timedelta(days=5)),
+        "unhappy": ResponseFactory(
+            campaign=support, score=2, comment="Slow <b>support</b>", submitted_at=now - timedelta(days=5)
+        ),
         "old": ResponseFactory(campaign=relational, score=8, submitted_at=now - timedelta(days=40)),
     }
 
@@ -68,12 +77,19 @@ def test_the_cursor_walks_responses_with_equal_times(api):
     assert sorted(seen) == sorted(r.pk for r in made) and len(seen) == 5
 
 
-@pytest.mark.parametrize("query,field", [
-    ("category=angry", "category"), ("campaign=abc", "campaign"), ("campaign=0", "campaign"),
-    ("team=99999999999999999999", "team"), ("kind=weekly", "kind"), ("submitted_from=last-week", "submitted_from"),
-    ("submitted_from=2026-02-01T00:00:00Z&submitted_to=2026-01-01T00:00:00Z", "submitted_to"),
-    ("period=30d", "period"),
-])
+@pytest.mark.parametrize(
+    "query,field",
+    [
+        ("category=angry", "category"),
+        ("campaign=abc", "campaign"),
+        ("campaign=0", "campaign"),
+        ("team=99999999999999999999", "team"),
+        ("kind=weekly", "kind"),
+        ("submitted_from=last-week", "submitted_from"),
+        ("submitted_from=2026-02-01T00:00:00Z&submitted_to=2026-01-01T00:00:00Z", "submitted_to"),
+        ("period=30d", "period"),
+    ],
+)
 def test_a_bad_filter_is_a_400_naming_it(api, answers, query, field):
     response = api.get(f"/api/responses/?{query}")
     assert response.status_code == 400
@@ -86,8 +102,17 @@ def test_it_reads_one_response_with_its_comment_and_driver_answers(api, answers)
     AnswerFactory(response=unhappy, question=question, number=2)
     body = api.get(f"/api/responses/{unhappy.pk}/").json()
     assert (body["score"], body["category"], body["comment"]) == (2, "detractor", "Slow <b>support</b>")
-    assert body["answers"] == [{"question": question.pk, "question_text": "How quick?", "question_kind": "csat",
-                                "driver": "process", "number": 2, "text": "", "choices": []}]
+    assert body["answers"] == [
+        {
+            "question": question.pk,
+            "question_text": "How quick?",
+            "question_kind": "csat",
+            "driver": "process",
+            "number": 2,
+            "text": "",
+            "choices": [],
+        }
+    ]
     assert "answers" not in api.get("/api/responses/").json()["results"][0]
 
 

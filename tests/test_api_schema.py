@@ -5,18 +5,24 @@ from collections import defaultdict
 
 import pytest
 import schemathesis
-from hypothesis import given
-from hypothesis import strategies as st
-from schemathesis import GenerationMode
 import yaml
 from django.core.management import call_command
-from hypothesis import HealthCheck, settings as hypothesis_settings
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 from rest_framework.test import APIClient
+from schemathesis import GenerationMode
 
 from tests.api_fixtures import api, api_as, token_for  # noqa: F401
-from tests.factories import (AnswerFactory, CampaignFactory, ContactFactory, FollowUpFactory, QuestionFactory,
-                             ResponseFactory, TouchpointFactory)
-
+from tests.factories import (
+    AnswerFactory,
+    CampaignFactory,
+    ContactFactory,
+    FollowUpFactory,
+    QuestionFactory,
+    ResponseFactory,
+    TouchpointFactory,
+)
 
 EXAMPLES = 40  # per operation: 13 operations take about 30 s
 
@@ -27,8 +33,10 @@ def test_the_schema_is_valid_openapi_3_without_warnings(tmp_path):
     schema = yaml.safe_load(target.read_text())
     assert schema["openapi"].startswith("3.")
     assert schema["components"]["securitySchemes"]["bearerToken"] == {
-        "type": "http", "scheme": "bearer", "description": schema["components"]["securitySchemes"]["bearerToken"][
-            "description"]}
+        "type": "http",
+        "scheme": "bearer",
+        "description": schema["components"]["securitySchemes"]["bearerToken"]["description"],
+    }
 
 
 @pytest.mark.django_db
@@ -44,8 +52,9 @@ def test_every_operation_names_its_scope_and_its_errors():
             assert "404" in operation["responses"], (path, method)
         if method in ("post", "patch") and "requestBody" in operation:
             assert "400" in operation["responses"], (path, method)
-    lists = [op for path, item in schema["paths"].items() for op in item.values()
-             if op["operationId"].endswith("_list")]
+    lists = [
+        op for path, item in schema["paths"].items() for op in item.values() if op["operationId"].endswith("_list")
+    ]
     assert len(lists) == 3
     for operation in lists:
         names = {parameter["name"] for parameter in operation["parameters"]}
@@ -87,16 +96,23 @@ def api_schema(db, settings):
 @pytest.fixture
 def world(db, token_for):
     """Some of everything, so generated ids and bodies also meet real objects."""
-    support = CampaignFactory(kind="transactional", status="active", touchpoint=TouchpointFactory(name="Support"),
-                              quiet_period_days=0)
+    support = CampaignFactory(
+        kind="transactional", status="active", touchpoint=TouchpointFactory(name="Support"), quiet_period_days=0
+    )
     contacts = [ContactFactory(external_id=f"crm-{i}") for i in range(3)]
     question = QuestionFactory(campaign=support, kind="csat")
-    responses = [ResponseFactory(campaign=support, contact=contacts[i], score=score)
-                 for i, score in enumerate((2, 8, 10))]
+    responses = [
+        ResponseFactory(campaign=support, contact=contacts[i], score=score) for i, score in enumerate((2, 8, 10))
+    ]
     AnswerFactory(response=responses[0], question=question, number=2)
     cases = [FollowUpFactory(response=response) for response in responses[:2]]
-    return {"secret": token_for(), "contact": [c.pk for c in contacts], "campaign": [support.pk],
-            "response": [r.pk for r in responses], "followup": [c.pk for c in cases]}
+    return {
+        "secret": token_for(),
+        "contact": [c.pk for c in contacts],
+        "campaign": [support.pk],
+        "response": [r.pk for r in responses],
+        "followup": [c.pk for c in cases],
+    }
 
 
 REAL = {"/api/contacts/": "contact", "/api/responses/": "response", "/api/followups/": "followup"}
@@ -123,18 +139,29 @@ def test_no_generated_request_gets_a_server_error(api_schema, world):
     seen = defaultdict(set)
     assert len(operations) == 13
     for operation in operations:
-        strategy = st.one_of(operation.as_strategy(GenerationMode.POSITIVE),
-                             operation.as_strategy(GenerationMode.NEGATIVE))
+        strategy = st.one_of(
+            operation.as_strategy(GenerationMode.POSITIVE), operation.as_strategy(GenerationMode.NEGATIVE)
+        )
 
         @given(case=strategy)
-        @hypothesis_settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
-                             suppress_health_check=list(HealthCheck))
+        @hypothesis_settings(
+            max_examples=EXAMPLES,
+            deadline=None,
+            derandomize=True,
+            database=None,
+            suppress_health_check=list(HealthCheck),
+        )
         def no_server_error(case):
             _point_at_real_objects(case, world)
             response = case.call(headers=headers)
-            assert response.status_code < 500, (case.method, case.formatted_path, case.query, case.body,
-                                                response.text[:500])
-            seen[operation.path].add(response.status_code)
+            assert response.status_code < 500, (
+                case.method,
+                case.formatted_path,
+                case.query,
+                case.body,
+                response.text[:500],
+            )
+            seen[operation.path].add(response.status_code)  # noqa: B023
 
         no_server_error()
     # The token works (negative cases may drop it on purpose, so a 401 alone proves nothing).

@@ -23,8 +23,12 @@ TRIGGER = "/api/surveys/trigger/"
 
 @pytest.fixture
 def support(db):
-    return CampaignFactory(kind=Campaign.Kind.TRANSACTIONAL, status=Campaign.Status.ACTIVE, quiet_period_days=30,
-                           touchpoint=TouchpointFactory(name="Support", slug="support"))
+    return CampaignFactory(
+        kind=Campaign.Kind.TRANSACTIONAL,
+        status=Campaign.Status.ACTIVE,
+        quiet_period_days=30,
+        touchpoint=TouchpointFactory(name="Support", slug="support"),
+    )
 
 
 def _trigger(api, campaign, contact, key="ticket-1", **extra):
@@ -34,7 +38,8 @@ def _trigger(api, campaign, contact, key="ticket-1", **extra):
 # --- Through the real worker ----------------------------------------------------------------------
 @pytest.mark.worker
 def test_a_trigger_sends_one_email_through_the_worker_and_the_same_key_sends_nothing_more(
-        celery_worker, provider, support, api):
+    celery_worker, provider, support, api
+):
     contact = ContactFactory(email="ann@example.com")
     first = _trigger(api, support, contact)
     assert first.status_code == 201
@@ -52,8 +57,9 @@ def test_a_trigger_sends_one_email_through_the_worker_and_the_same_key_sends_not
 
 
 # --- Idempotency -----------------------------------------------------------------------------------
-def test_the_same_key_twice_makes_one_invitation_and_queues_one_send(db, support, api, broker,
-                                                                     django_capture_on_commit_callbacks):
+def test_the_same_key_twice_makes_one_invitation_and_queues_one_send(
+    db, support, api, broker, django_capture_on_commit_callbacks
+):
     contact = ContactFactory()
     with django_capture_on_commit_callbacks(execute=True):
         first = _trigger(api, support, contact)
@@ -133,8 +139,9 @@ def test_simultaneous_calls_with_one_key_make_one_invitation(support, token_for,
 
 
 # --- Who is not surveyed --------------------------------------------------------------------------
-def test_a_contact_surveyed_within_the_quiet_period_is_skipped(db, support, api, broker,
-                                                               django_capture_on_commit_callbacks):
+def test_a_contact_surveyed_within_the_quiet_period_is_skipped(
+    db, support, api, broker, django_capture_on_commit_callbacks
+):
     contact = ContactFactory()
     InvitationFactory(contact=contact, sent_at=timezone.now() - timedelta(days=3))  # another campaign
     with django_capture_on_commit_callbacks(execute=True):
@@ -166,8 +173,9 @@ def test_a_campaign_without_a_quiet_period_surveys_every_time(db, support, api):
 
 
 @pytest.mark.parametrize("state,reason", [("opted_out_at", "opted out"), ("undeliverable_at", "undeliverable")])
-def test_an_opted_out_or_undeliverable_contact_is_skipped(db, support, api, broker, state, reason,
-                                                          django_capture_on_commit_callbacks):
+def test_an_opted_out_or_undeliverable_contact_is_skipped(
+    db, support, api, broker, state, reason, django_capture_on_commit_callbacks
+):
     contact = ContactFactory(**{state: timezone.now()})
     with django_capture_on_commit_callbacks(execute=True):
         body = _trigger(api, support, contact).json()
@@ -216,7 +224,8 @@ def test_a_refused_address_fails_the_invitation(db, support, api, provider):
 
 
 def test_a_paused_campaign_keeps_the_invitation_until_the_sweep_after_resuming(
-        db, support, api, provider, broker, django_capture_on_commit_callbacks):
+    db, support, api, provider, broker, django_capture_on_commit_callbacks
+):
     invitation_id = _trigger(api, support, ContactFactory()).json()["id"]
     Campaign.objects.filter(pk=support.pk).update(status=Campaign.Status.PAUSED)
     assert trigger_send(invitation_id=invitation_id) == "queued"
@@ -255,16 +264,19 @@ def test_a_touchpoint_with_no_or_several_active_campaigns_is_a_409(db, support, 
     assert response.status_code == 409 and "several" in response.json()["detail"]
 
 
-@pytest.mark.parametrize("body,field", [
-    ({"touchpoint": "nowhere", "email": "ann@example.com"}, "touchpoint"),
-    ({"campaign": 999999, "email": "ann@example.com"}, "campaign"),
-    ({"touchpoint": "support", "email": "nobody@example.com"}, "email"),
-    ({"touchpoint": "support", "external_id": "none"}, "external_id"),
-    ({"touchpoint": "support"}, "non_field_errors"),
-    ({"email": "ann@example.com"}, "non_field_errors"),
-    ({"campaign": 1, "touchpoint": "support", "email": "ann@example.com"}, "non_field_errors"),
-    ({"campaign": "x", "email": "ann@example.com"}, "campaign"),
-])
+@pytest.mark.parametrize(
+    "body,field",
+    [
+        ({"touchpoint": "nowhere", "email": "ann@example.com"}, "touchpoint"),
+        ({"campaign": 999999, "email": "ann@example.com"}, "campaign"),
+        ({"touchpoint": "support", "email": "nobody@example.com"}, "email"),
+        ({"touchpoint": "support", "external_id": "none"}, "external_id"),
+        ({"touchpoint": "support"}, "non_field_errors"),
+        ({"email": "ann@example.com"}, "non_field_errors"),
+        ({"campaign": 1, "touchpoint": "support", "email": "ann@example.com"}, "non_field_errors"),
+        ({"campaign": "x", "email": "ann@example.com"}, "campaign"),
+    ],
+)
 def test_an_unknown_or_ambiguous_campaign_or_contact_is_a_400(db, support, api, body, field):
     ContactFactory(email="ann@example.com")
     response = api.post(TRIGGER, {"key": "k", **body}, format="json")

@@ -20,8 +20,12 @@ def invitation(db):
     return InvitationFactory(campaign=campaign)
 
 
-junk = st.one_of(st.text(max_size=300), st.integers(-10 ** 12, 10 ** 12).map(str), st.just(""),
-                 st.sampled_from(["0", "10", "5", "NaN", "1e3", "\x00", "٣", "10 ", " 7", "+3", "0x5", "5.0"]))
+junk = st.one_of(
+    st.text(max_size=300),
+    st.integers(-(10**12), 10**12).map(str),
+    st.just(""),
+    st.sampled_from(["0", "10", "5", "NaN", "1e3", "\x00", "٣", "10 ", " 7", "+3", "0x5", "5.0"]),
+)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -43,8 +47,9 @@ def test_the_why_step_survives_any_input(invitation, comment, csat, pick):
     client.post(f"/s/{invitation.token}/", {"score": "4"})
     csat_q, pick_q = invitation.campaign.questions.order_by("id")
     before = Response.objects.get(invitation=invitation).comment
-    response = client.post(f"/s/{invitation.token}/why/", {"comment": comment, f"q{csat_q.pk}": csat,
-                                                           f"q{pick_q.pk}": pick})
+    response = client.post(
+        f"/s/{invitation.token}/why/", {"comment": comment, f"q{csat_q.pk}": csat, f"q{pick_q.pk}": pick}
+    )
     assert response.status_code in (302, 400)
     if response.status_code == 400:
         assert Response.objects.get(invitation=invitation).comment == before
@@ -105,32 +110,40 @@ def test_the_improvement_page_escapes_linked_comments(client, admin, evil_world)
         assert EVIL not in html, url
 
 
-@pytest.mark.parametrize("url,data", [
-    ("/campaigns/new/", {"name": "", "kind": "nope", "quiet_period_days": "-5"}),
-    ("/routing/new/", {"name": "x", "target": "???", "score_min": "abc"}),
-    ("/routing/sla/", {"detractor-hours": "-1", "passive-hours": "x", "promoter-hours": ""}),
-    ("/users/new/", {"username": "", "role": "emperor"}),
-    ("/teams/new/", {"name": "", "nps_target": "a lot"}),
-    ("/contacts/new/", {"email": "not-an-email", "attributes_text": "=x"}),
-    ("/improvements/new/", {"title": ""}),
-    ("/dashboard/targets/", {"nps_target": "999"}),
-    ("/followups/tags/", {"name": "", "slug": "no spaces allowed"}),
-])
+@pytest.mark.parametrize(
+    "url,data",
+    [
+        ("/campaigns/new/", {"name": "", "kind": "nope", "quiet_period_days": "-5"}),
+        ("/routing/new/", {"name": "x", "target": "???", "score_min": "abc"}),
+        ("/routing/sla/", {"detractor-hours": "-1", "passive-hours": "x", "promoter-hours": ""}),
+        ("/users/new/", {"username": "", "role": "emperor"}),
+        ("/teams/new/", {"name": "", "nps_target": "a lot"}),
+        ("/contacts/new/", {"email": "not-an-email", "attributes_text": "=x"}),
+        ("/improvements/new/", {"title": ""}),
+        ("/dashboard/targets/", {"nps_target": "999"}),
+        ("/followups/tags/", {"name": "", "slug": "no spaces allowed"}),
+    ],
+)
 def test_every_staff_form_answers_invalid_values_with_a_400(client, admin, url, data):
     client.force_login(admin)
     response = client.post(url, data)
     assert response.status_code == 400, url
-    assert "is-invalid" in response.content.decode() or "invalid-feedback" in response.content.decode() \
+    assert (
+        "is-invalid" in response.content.decode()
+        or "invalid-feedback" in response.content.decode()
         or "errorlist" in response.content.decode()
+    )
 
 
 def test_case_forms_with_invalid_values_change_nothing(client, agent, team_a):
     case = FollowUpFactory(owner=agent, team=team_a)
     client.force_login(agent)
-    for data in ({"action": "attempt", "attempt-channel": "pigeon", "attempt-result": "maybe"},
-                 {"action": "status", "status-status": "exploded"},
-                 {"action": "reassign", "reassign-owner": "999999"},
-                 {"action": "nonsense"}):
+    for data in (
+        {"action": "attempt", "attempt-channel": "pigeon", "attempt-result": "maybe"},
+        {"action": "status", "status-status": "exploded"},
+        {"action": "reassign", "reassign-owner": "999999"},
+        {"action": "nonsense"},
+    ):
         response = client.post(f"/followups/{case.pk}/", data)
         assert response.status_code in (302, 400)
     case.refresh_from_db()

@@ -9,14 +9,24 @@ from tests.factories import CampaignFactory
 S = Campaign.Status
 
 
-@pytest.mark.parametrize("current,target", [(S.DRAFT, S.SCHEDULED), (S.SCHEDULED, S.SENDING), (S.SENDING, S.ACTIVE),
-                                            (S.ACTIVE, S.PAUSED), (S.PAUSED, S.ACTIVE), (S.ACTIVE, S.CLOSED)])
+@pytest.mark.parametrize(
+    "current,target",
+    [
+        (S.DRAFT, S.SCHEDULED),
+        (S.SCHEDULED, S.SENDING),
+        (S.SENDING, S.ACTIVE),
+        (S.ACTIVE, S.PAUSED),
+        (S.PAUSED, S.ACTIVE),
+        (S.ACTIVE, S.CLOSED),
+    ],
+)
 def test_it_allows_the_forward_path(current, target):
     assert can_transition(current, target)
 
 
-@pytest.mark.parametrize("current,target", [(S.CLOSED, S.ACTIVE), (S.CLOSED, S.DRAFT), (S.SENDING, S.DRAFT),
-                                            (S.ACTIVE, S.DRAFT)])
+@pytest.mark.parametrize(
+    "current,target", [(S.CLOSED, S.ACTIVE), (S.CLOSED, S.DRAFT), (S.SENDING, S.DRAFT), (S.ACTIVE, S.DRAFT)]
+)
 def test_it_refuses_going_back(current, target):
     assert not can_transition(current, target)
 

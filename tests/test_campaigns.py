@@ -6,18 +6,38 @@ import pytest
 
 from core.models import AuditLog, EmailDelivery, OutboxMessage
 from surveys.models import Answer, Campaign, Contact, Invitation, Question, Response
-from tests.factories import (CampaignFactory, ContactFactory, InvitationFactory, ResponseFactory, TouchpointFactory,
-                             UserFactory)
+from tests.factories import (
+    CampaignFactory,
+    ContactFactory,
+    InvitationFactory,
+    ResponseFactory,
+    TouchpointFactory,
+    UserFactory,
+)
 
 
 def _form(**overrides):
-    data = {"name": "Support survey", "kind": "transactional", "channel": "email", "language": "en",
-            "quiet_period_days": 30, "spread_days": 0, "reminder_after_days": 5, "segment": "plan=pro",
-            "questions-TOTAL_FORMS": "2", "questions-INITIAL_FORMS": "0", "questions-MIN_NUM_FORMS": "0",
-            "questions-MAX_NUM_FORMS": "10",
-            "questions-0-text": "How satisfied are you?", "questions-0-kind": "csat", "questions-0-driver": "process",
-            "questions-1-text": "What did you use?", "questions-1-kind": "multiple", "questions-1-driver": "product",
-            "questions-1-choices_text": "App\nWeb"}
+    data = {
+        "name": "Support survey",
+        "kind": "transactional",
+        "channel": "email",
+        "language": "en",
+        "quiet_period_days": 30,
+        "spread_days": 0,
+        "reminder_after_days": 5,
+        "segment": "plan=pro",
+        "questions-TOTAL_FORMS": "2",
+        "questions-INITIAL_FORMS": "0",
+        "questions-MIN_NUM_FORMS": "0",
+        "questions-MAX_NUM_FORMS": "10",
+        "questions-0-text": "How satisfied are you?",
+        "questions-0-kind": "csat",
+        "questions-0-driver": "process",
+        "questions-1-text": "What did you use?",
+        "questions-1-kind": "multiple",
+        "questions-1-driver": "product",
+        "questions-1-choices_text": "App\nWeb",
+    }
     data.update(overrides)
     return data
 
@@ -113,10 +133,10 @@ def test_the_list_counts_invitations_answers_and_rate_in_sql(client, admin, djan
     client.force_login(admin)
     with django_assert_max_num_queries(8):
         html = client.get("/campaigns/").content.decode()
-    row = html[html.index("Renewal pulse"):html.index("</tr>", html.index("Renewal pulse"))]
+    row = html[html.index("Renewal pulse") : html.index("</tr>", html.index("Renewal pulse"))]
     assert re.findall(r'<td class="text-end">([^<]*)</td>', row) == ["4", "2", "25 %"]
     assert "text-bg-success" in row and "Active" in row
-    draft = html[html.index("Fresh draft"):html.index("</tr>", html.index("Fresh draft"))]
+    draft = html[html.index("Fresh draft") : html.index("</tr>", html.index("Fresh draft"))]
     assert re.findall(r'<td class="text-end">([^<]*)</td>', draft) == ["0", "0", "—"]
     assert 'href="/campaigns/new/"' in html
 
@@ -150,14 +170,27 @@ def test_editing_changes_the_wording_and_is_audited(client, admin):
     campaign = CampaignFactory(status="active", kind="transactional")
     question = Question.objects.create(campaign=campaign, kind="csat", text="Old wording", order=1)
     client.force_login(admin)
-    data = _form(touchpoint=campaign.touchpoint.pk, name="Renamed", question="Would you recommend {company}?",
-                 **{"questions-TOTAL_FORMS": "1", "questions-INITIAL_FORMS": "1", "questions-0-id": question.pk,
-                    "questions-0-text": "New wording", "questions-0-kind": "csat", "questions-0-driver": "process"})
+    data = _form(
+        touchpoint=campaign.touchpoint.pk,
+        name="Renamed",
+        question="Would you recommend {company}?",
+        **{
+            "questions-TOTAL_FORMS": "1",
+            "questions-INITIAL_FORMS": "1",
+            "questions-0-id": question.pk,
+            "questions-0-text": "New wording",
+            "questions-0-kind": "csat",
+            "questions-0-driver": "process",
+        },
+    )
     response = client.post(f"/campaigns/{campaign.pk}/edit/", data)
     assert response.status_code == 302
     campaign.refresh_from_db()
-    assert (campaign.name, campaign.question, campaign.status) == ("Renamed", "Would you recommend {company}?",
-                                                                   "active")
+    assert (campaign.name, campaign.question, campaign.status) == (
+        "Renamed",
+        "Would you recommend {company}?",
+        "active",
+    )
     assert list(campaign.questions.values_list("text", flat=True)) == ["New wording"]
     entry = AuditLog.objects.get(action="campaign.updated")
     assert "name" in entry.data["changed"] and entry.data["questions_changed"] is True
@@ -175,9 +208,15 @@ def test_a_closed_campaign_cannot_be_edited(client, admin):
 def _with_one_question(campaign, question, **fields):
     """The edit form's data with the campaign's one existing question, as `fields` change it."""
     row = {"text": question.text, "kind": question.kind, "driver": question.driver, **fields}
-    return _form(touchpoint=campaign.touchpoint.pk, **{
-        "questions-TOTAL_FORMS": "1", "questions-INITIAL_FORMS": "1", "questions-0-id": question.pk,
-        **{f"questions-0-{name}": value for name, value in row.items()}})
+    return _form(
+        touchpoint=campaign.touchpoint.pk,
+        **{
+            "questions-TOTAL_FORMS": "1",
+            "questions-INITIAL_FORMS": "1",
+            "questions-0-id": question.pk,
+            **{f"questions-0-{name}": value for name, value in row.items()},
+        },
+    )
 
 
 def _answered_question(campaign, **fields):
@@ -218,14 +257,17 @@ def test_an_answered_question_keeps_its_kind(client, admin):
     assert question.kind == "csat"
 
 
-@pytest.mark.parametrize("overrides,field,message", [
-    ({"kind": "transactional", "touchpoint": ""}, "touchpoint", "choose its touchpoint"),
-    ({"kind": "transactional", "recurrence_days": "90"}, "recurrence_days", "Only relational campaigns recur"),
-    ({"kind": "transactional", "spread_days": "3"}, "spread_days", "Only relational campaigns are spread"),
-    ({"kind": "relational", "recurrence_days": "7", "spread_days": "10"}, "spread_days", "fewer days than"),
-    ({"reminder_after_days": "0"}, "reminder_after_days", "greater than or equal to 1"),
-    ({"question": "Would you recommend {brand}?"}, "question", "The only placeholder is {company}"),
-])
+@pytest.mark.parametrize(
+    "overrides,field,message",
+    [
+        ({"kind": "transactional", "touchpoint": ""}, "touchpoint", "choose its touchpoint"),
+        ({"kind": "transactional", "recurrence_days": "90"}, "recurrence_days", "Only relational campaigns recur"),
+        ({"kind": "transactional", "spread_days": "3"}, "spread_days", "Only relational campaigns are spread"),
+        ({"kind": "relational", "recurrence_days": "7", "spread_days": "10"}, "spread_days", "fewer days than"),
+        ({"reminder_after_days": "0"}, "reminder_after_days", "greater than or equal to 1"),
+        ({"question": "Would you recommend {brand}?"}, "question", "The only placeholder is {company}"),
+    ],
+)
 def test_it_explains_invalid_settings(client, admin, overrides, field, message):
     client.force_login(admin)
     data = _form(touchpoint=TouchpointFactory().pk)
@@ -238,8 +280,10 @@ def test_it_explains_invalid_settings(client, admin, overrides, field, message):
 
 def test_a_relational_campaign_recurs_spread_over_days(client, admin):
     client.force_login(admin)
-    client.post("/campaigns/new/", _form(kind="relational", recurrence_days="90", spread_days="14",
-                                         segment="plan=pro, region=EU"))
+    client.post(
+        "/campaigns/new/",
+        _form(kind="relational", recurrence_days="90", spread_days="14", segment="plan=pro, region=EU"),
+    )
     campaign = Campaign.objects.get()
     assert (campaign.recurrence_days, campaign.spread_days) == (90, 14)
     assert campaign.audience_filter == {"plan": "pro", "region": "EU"}
@@ -274,9 +318,18 @@ def test_a_paused_link_only_campaign_is_reopened_with_a_button(client, admin):
     assert campaign.status == "active"
 
 
-@pytest.mark.parametrize("current,target", [("draft", "scheduled"), ("draft", "sending"), ("paused", "active"),
-                                            ("paused", "sending"), ("scheduled", "draft"), ("sending", "active"),
-                                            ("sending", "paused")])
+@pytest.mark.parametrize(
+    "current,target",
+    [
+        ("draft", "scheduled"),
+        ("draft", "sending"),
+        ("paused", "active"),
+        ("paused", "sending"),
+        ("scheduled", "draft"),
+        ("sending", "active"),
+        ("sending", "paused"),
+    ],
+)
 def test_changes_that_need_the_sending_machinery_are_left_to_the_send_panel(client, admin, current, target):
     campaign = CampaignFactory(status=current)
     client.force_login(admin)
@@ -286,10 +339,17 @@ def test_changes_that_need_the_sending_machinery_are_left_to_the_send_panel(clie
     assert campaign.status == current and not AuditLog.objects.filter(action="campaign.status").exists()
 
 
-@pytest.mark.parametrize("current,channel,offered", [
-    ("draft", "email", {"active", "closed"}), ("active", "email", {"paused", "closed"}),
-    ("sending", "email", {"closed"}), ("paused", "email", {"closed"}), ("paused", "web", {"active", "closed"}),
-    ("closed", "email", set())])
+@pytest.mark.parametrize(
+    "current,channel,offered",
+    [
+        ("draft", "email", {"active", "closed"}),
+        ("active", "email", {"paused", "closed"}),
+        ("sending", "email", {"closed"}),
+        ("paused", "email", {"closed"}),
+        ("paused", "web", {"active", "closed"}),
+        ("closed", "email", set()),
+    ],
+)
 def test_the_detail_page_offers_only_allowed_status_changes(client, admin, current, channel, offered):
     campaign = CampaignFactory(status=current, channel=channel)
     client.force_login(admin)
@@ -359,10 +419,17 @@ def test_the_preview_walks_through_the_driver_questions_and_thanks_without_stori
 
 
 # --- Who may ----------------------------------------------------------------------------------------
-CAMPAIGN_URLS = ["/campaigns/{pk}/", "/campaigns/{pk}/edit/", "/campaigns/{pk}/preview/",
-                 "/campaigns/{pk}/preview/form/", "/campaigns/{pk}/preview/email/", "/campaigns/{pk}/preview/why/",
-                 "/campaigns/{pk}/preview/thanks/", "/campaigns/{pk}/qr.svg",
-                 "/campaigns/{pk}/progress/"]
+CAMPAIGN_URLS = [
+    "/campaigns/{pk}/",
+    "/campaigns/{pk}/edit/",
+    "/campaigns/{pk}/preview/",
+    "/campaigns/{pk}/preview/form/",
+    "/campaigns/{pk}/preview/email/",
+    "/campaigns/{pk}/preview/why/",
+    "/campaigns/{pk}/preview/thanks/",
+    "/campaigns/{pk}/qr.svg",
+    "/campaigns/{pk}/progress/",
+]
 CAMPAIGN_POSTS = ["/campaigns/{pk}/status/", "/campaigns/{pk}/duplicate/", "/campaigns/{pk}/edit/"]
 
 
@@ -390,6 +457,14 @@ def test_the_django_admin_lists_the_survey_records(client, db):
     ContactFactory()
     superuser = UserFactory(username="root", is_staff=True, is_superuser=True)
     client.force_login(superuser)
-    for model in ("campaign", "contact", "contactlist", "contactimport", "invitation", "response", "touchpoint",
-                  "sendwave"):
+    for model in (
+        "campaign",
+        "contact",
+        "contactlist",
+        "contactimport",
+        "invitation",
+        "response",
+        "touchpoint",
+        "sendwave",
+    ):
         assert client.get(f"/django-admin/surveys/{model}/").status_code == 200, model

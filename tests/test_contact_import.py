@@ -11,12 +11,14 @@ from surveys.models import Contact, ContactImport, ContactList
 from tests.factories import ContactFactory
 from tests.helpers import wait_for
 
-GOOD = ("email,name,external_id,plan,region,owner,language,opted_out\n"
-        "ann@example.com,Ann,X1,pro,EU,arthur-agent,nl,no\n"
-        "BOB@example.com,Bob,X2,starter,NA,,en,yes\n"
-        "not-an-email,Nope,X3,pro,EU,,en,no\n"
-        "ann@example.com,Ann again,X4,pro,EU,,en,no\n"
-        "carl@example.com,Carl,X5,=cmd|' /C calc'!A0,EU,ghost,xx,no\n")
+GOOD = (
+    "email,name,external_id,plan,region,owner,language,opted_out\n"
+    "ann@example.com,Ann,X1,pro,EU,arthur-agent,nl,no\n"
+    "BOB@example.com,Bob,X2,starter,NA,,en,yes\n"
+    "not-an-email,Nope,X3,pro,EU,,en,no\n"
+    "ann@example.com,Ann again,X4,pro,EU,,en,no\n"
+    "carl@example.com,Carl,X5,=cmd|' /C calc'!A0,EU,ghost,xx,no\n"
+)
 
 
 @pytest.fixture(autouse=True)
@@ -30,8 +32,17 @@ def _upload(client, content: bytes, name="contacts.csv"):
 
 
 def _mapping(**extra):
-    data = {"match_on": "email", "col_0": "email", "col_1": "name", "col_2": "external_id", "col_3": "attribute",
-            "col_4": "attribute", "col_5": "account_owner", "col_6": "language", "col_7": "opted_out"}
+    data = {
+        "match_on": "email",
+        "col_0": "email",
+        "col_1": "name",
+        "col_2": "external_id",
+        "col_3": "attribute",
+        "col_4": "attribute",
+        "col_5": "account_owner",
+        "col_6": "language",
+        "col_7": "opted_out",
+    }
     data.update(extra)
     return data
 
@@ -75,31 +86,38 @@ def test_the_import_upserts_by_email_with_segments_owner_and_opt_out(client, upl
     assert uploaded.status == "done" and uploaded.created_count == 1 and uploaded.updated_count == 1
     ann = Contact.objects.get(email="ann@example.com")
     assert (ann.name, ann.language, ann.account_owner, ann.attributes) == (
-        "Ann", "nl", agent, {"plan": "pro", "region": "EU"})
+        "Ann",
+        "nl",
+        agent,
+        {"plan": "pro", "region": "EU"},
+    )
     existing.refresh_from_db()
     assert existing.name == "Bob" and existing.opted_out_at is not None
     assert existing.attributes == {"size": "smb", "plan": "starter", "region": "NA"}
-    assert set(uploaded.target_list.contacts.values_list("email", flat=True)) == {"ann@example.com",
-                                                                                  "bob@example.com"}
+    assert set(uploaded.target_list.contacts.values_list("email", flat=True)) == {"ann@example.com", "bob@example.com"}
 
 
 def test_upsert_by_external_id(client, admin, db):
     ContactFactory(email="old@example.com", external_id="X9")
     client.force_login(admin)
-    _import(client, b"id,email\nX9,new@example.com\n", {"match_on": "external_id", "col_0": "external_id",
-                                                         "col_1": "email"})
+    _import(
+        client, b"id,email\nX9,new@example.com\n", {"match_on": "external_id", "col_0": "external_id", "col_1": "email"}
+    )
     assert list(Contact.objects.values_list("email", "external_id")) == [("new@example.com", "X9")]
 
 
-@pytest.mark.parametrize("content,message", [
-    (b"", "file is empty."),
-    (b"email,name\n", "no contacts"),
-    ("email,name\nann@example.com,Zoë\n".encode("utf-16"), "binary data"),
-    ("email,name\nann@example.com,Zo\xeb\n".encode("latin-1"), "not UTF-8"),
-    (b"email,email\na@example.com,b@example.com\n", "appear twice"),
-    (b"email,\na@example.com,x\n", "name every column"),
-    (b"\x89PNG\r\n\x1a\n\x00\x00\x00", "binary data"),
-])
+@pytest.mark.parametrize(
+    "content,message",
+    [
+        (b"", "file is empty."),
+        (b"email,name\n", "no contacts"),
+        ("email,name\nann@example.com,Zoë\n".encode("utf-16"), "binary data"),
+        ("email,name\nann@example.com,Zo\xeb\n".encode("latin-1"), "not UTF-8"),
+        (b"email,email\na@example.com,b@example.com\n", "appear twice"),
+        (b"email,\na@example.com,x\n", "name every column"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00", "binary data"),
+    ],
+)
 def test_a_broken_file_gets_a_clear_message_and_changes_nothing(client, admin, content, message):
     client.force_login(admin)
     response = _upload(client, content)
@@ -123,8 +141,17 @@ def test_a_100k_row_file_imports_in_the_background_with_progress(celery_worker, 
     _upload(client, f"email,name,plan\n{rows}\n".encode())
     record = ContactImport.objects.get()
     started = time.monotonic()
-    client.post(f"/contacts/import/{record.pk}/", {"match_on": "email", "col_0": "email", "col_1": "name",
-                                                   "col_2": "attribute", "action": "import", "list_name": "Big"})
+    client.post(
+        f"/contacts/import/{record.pk}/",
+        {
+            "match_on": "email",
+            "col_0": "email",
+            "col_1": "name",
+            "col_2": "attribute",
+            "action": "import",
+            "list_name": "Big",
+        },
+    )
     seen_progress = set()
 
     def finished():
@@ -166,8 +193,11 @@ def test_it_refuses_a_file_over_the_size_limit_before_reading_it(client, admin, 
 
 def test_it_stores_formula_looking_cells_as_text(client, admin):
     client.force_login(admin)
-    _import(client, b"email,name,company,note\nf@example.com,=1+1,@SUM(A1),-2+3\n",
-            {"match_on": "email", "col_0": "email", "col_1": "name", "col_2": "company", "col_3": "attribute"})
+    _import(
+        client,
+        b"email,name,company,note\nf@example.com,=1+1,@SUM(A1),-2+3\n",
+        {"match_on": "email", "col_0": "email", "col_1": "name", "col_2": "company", "col_3": "attribute"},
+    )
     contact = Contact.objects.get()
     assert (contact.name, contact.company, contact.attributes) == ("=1+1", "@SUM(A1)", {"note": "-2+3"})
 
@@ -176,20 +206,26 @@ def test_report_lines_are_the_lines_of_the_file(client, admin):
     client.force_login(admin)
     _upload(client, b"email,name\n\nok@example.com,Ok\n\n\nbroken,Bad\n")
     record = ContactImport.objects.get()
-    response = client.post(f"/contacts/import/{record.pk}/", {"match_on": "email", "col_0": "email",
-                                                              "col_1": "name", "action": "check"})
+    response = client.post(
+        f"/contacts/import/{record.pk}/", {"match_on": "email", "col_0": "email", "col_1": "name", "action": "check"}
+    )
     assert "<tr><td>6</td><td>“broken” is not a valid e-mail address</td></tr>" in response.content.decode()
 
 
 def test_a_row_taking_another_contacts_external_id_is_skipped_and_reported(client, admin):
     ContactFactory(email="holder@example.com", external_id="X1")
     client.force_login(admin)
-    check, record = _import(client, b"email,id\nnew@example.com,X1\nfine@example.com,X2\n",
-                            {"match_on": "email", "col_0": "email", "col_1": "external_id"})
+    check, record = _import(
+        client,
+        b"email,id\nnew@example.com,X1\nfine@example.com,X2\n",
+        {"match_on": "email", "col_0": "email", "col_1": "external_id"},
+    )
     assert "<tr><td>2</td><td>external id “X1” belongs to another contact</td></tr>" in check
     assert record.status == "done" and (record.created_count, record.error_count) == (1, 1)
-    assert set(Contact.objects.values_list("email", "external_id")) == {("holder@example.com", "X1"),
-                                                                        ("fine@example.com", "X2")}
+    assert set(Contact.objects.values_list("email", "external_id")) == {
+        ("holder@example.com", "X1"),
+        ("fine@example.com", "X2"),
+    }
 
 
 def test_matching_on_external_id_refuses_an_address_of_another_contact_and_adopts_one_without_id(client, admin):
@@ -197,8 +233,10 @@ def test_matching_on_external_id_refuses_an_address_of_another_contact_and_adopt
     adopted = ContactFactory(email="Loose@Example.com", external_id=None)
     client.force_login(admin)
     check, record = _import(
-        client, b"id,email\nX1,taken@example.com\nX2,loose@example.com\nX3,dup@example.com\nX4,DUP@example.com\n",
-        {"match_on": "external_id", "col_0": "external_id", "col_1": "email"})
+        client,
+        b"id,email\nX1,taken@example.com\nX2,loose@example.com\nX3,dup@example.com\nX4,DUP@example.com\n",
+        {"match_on": "external_id", "col_0": "external_id", "col_1": "email"},
+    )
     assert "the e-mail address belongs to another contact" in check
     assert "duplicate of line 4 (same e-mail)" in check
     assert (record.created_count, record.updated_count, record.error_count) == (1, 1, 2)
@@ -214,8 +252,10 @@ def test_a_row_that_collides_after_the_check_is_skipped_not_the_chunk(client, ad
     client.force_login(admin)
     _upload(client, b"email,id\na@example.com,X1\nb@example.com,X2\n")
     record = ContactImport.objects.get()
-    client.post(f"/contacts/import/{record.pk}/", {"match_on": "email", "col_0": "email", "col_1": "external_id",
-                                                   "action": "check"})
+    client.post(
+        f"/contacts/import/{record.pk}/",
+        {"match_on": "email", "col_0": "email", "col_1": "external_id", "action": "check"},
+    )
     record.refresh_from_db()
     checked = validate_rows(parse_file(record.file.open("rb").read()), record.mapping, record.match_on)
     ContactFactory(email="someone-else@example.com", external_id="X2")  # arrives after the check
@@ -280,8 +320,10 @@ def test_a_confirmation_with_nothing_to_import_creates_no_list(client, admin):
     client.force_login(admin)
     _upload(client, b"email,name\nnot-an-address,Nobody\n")
     record = ContactImport.objects.get()
-    response = client.post(f"/contacts/import/{record.pk}/", {"match_on": "email", "col_0": "email", "col_1": "name",
-                                                              "action": "import", "list_name": "Empty"})
+    response = client.post(
+        f"/contacts/import/{record.pk}/",
+        {"match_on": "email", "col_0": "email", "col_1": "name", "action": "import", "list_name": "Empty"},
+    )
     assert response.status_code == 400 and "No row can be imported" in response.content.decode()
     record.refresh_from_db()
     assert record.status == "mapped" and not ContactList.objects.exists()

@@ -8,8 +8,14 @@ from django.utils import timezone
 
 from core.models import AuditLog
 from surveys.models import Contact, ContactList
-from tests.factories import (CampaignFactory, ContactFactory, FollowUpFactory, InvitationFactory, ResponseFactory,
-                             UserFactory)
+from tests.factories import (
+    CampaignFactory,
+    ContactFactory,
+    FollowUpFactory,
+    InvitationFactory,
+    ResponseFactory,
+    UserFactory,
+)
 
 
 def _names(html: str) -> list[str]:
@@ -17,10 +23,16 @@ def _names(html: str) -> list[str]:
 
 
 # --- List -----------------------------------------------------------------------------------------
-@pytest.mark.parametrize("q,expected", [
-    ("ann", ["Ann Example"]), ("BOB@EXAMPLE", ["Bob Builder"]), ("globex", ["Bob Builder"]), ("CRM-7", ["Ann Example"]),
-    ("CRM", []),  # external ids match exactly, not by part
-])
+@pytest.mark.parametrize(
+    "q,expected",
+    [
+        ("ann", ["Ann Example"]),
+        ("BOB@EXAMPLE", ["Bob Builder"]),
+        ("globex", ["Bob Builder"]),
+        ("CRM-7", ["Ann Example"]),
+        ("CRM", []),  # external ids match exactly, not by part
+    ],
+)
 def test_it_searches_name_email_company_and_external_id(client, admin, q, expected):
     ContactFactory(name="Ann Example", email="ann@example.com", company="Initech", external_id="CRM-7")
     ContactFactory(name="Bob Builder", email="bob@example.com", company="Globex", external_id="CRM-8")
@@ -37,9 +49,11 @@ def test_it_filters_on_a_segment_attribute_state_and_list(client, admin):
     client.force_login(admin)
     assert _names(client.get("/contacts/", {"segment": "plan=pro"}).content.decode()) == ["Gone", "Pro EU"]
     assert _names(client.get("/contacts/", {"segment": "plan = pro", "state": "opted_out"}).content.decode()) == [
-        "Gone"]
+        "Gone"
+    ]
     assert _names(client.get("/contacts/", {"state": "emailable", "segment": "plan=pro"}).content.decode()) == [
-        "Pro EU"]
+        "Pro EU"
+    ]
     assert _names(client.get("/contacts/", {"list": listed.pk}).content.decode()) == ["Pro EU"]
     assert gone.pk
 
@@ -53,8 +67,9 @@ def test_a_malformed_segment_filter_is_explained_not_an_error(client, admin):
 
 
 def test_it_pages_fifty_at_a_time_keeping_the_filters(client, admin):
-    Contact.objects.bulk_create([Contact(email=f"c{i:03}@example.com", name=f"C {i:03}",
-                                         attributes={"tier": "a&b"}) for i in range(120)])
+    Contact.objects.bulk_create(
+        [Contact(email=f"c{i:03}@example.com", name=f"C {i:03}", attributes={"tier": "a&b"}) for i in range(120)]
+    )
     client.force_login(admin)
     first = client.get("/contacts/", {"segment": "tier=a&b"}).content.decode()
     assert len(_names(first)) == 50 and "120 contacts" in first and "Page 1 of 3" in first
@@ -71,13 +86,27 @@ def test_the_list_has_an_empty_state(client, admin):
 
 # --- Contact page ---------------------------------------------------------------------------------
 def test_the_contact_page_shows_details_and_attributes(client, admin, agent):
-    contact = ContactFactory(name="Ann Example", email="ann@example.com", external_id="CRM-7", company="Initech",
-                             language="nl", account_owner=agent, attributes={"plan": "pro"},
-                             opted_out_at=timezone.now())
+    contact = ContactFactory(
+        name="Ann Example",
+        email="ann@example.com",
+        external_id="CRM-7",
+        company="Initech",
+        language="nl",
+        account_owner=agent,
+        attributes={"plan": "pro"},
+        opted_out_at=timezone.now(),
+    )
     client.force_login(admin)
     html = client.get(f"/contacts/{contact.pk}/").content.decode()
-    for text in ("ann@example.com", "CRM-7", "Initech", "Dutch", "arthur-agent", "<dt class=\"col-12 col-sm-5\">plan</dt>",
-                 "opted out"):
+    for text in (
+        "ann@example.com",
+        "CRM-7",
+        "Initech",
+        "Dutch",
+        "arthur-agent",
+        '<dt class="col-12 col-sm-5">plan</dt>',
+        "opted out",
+    ):
         assert text in html, text
 
 
@@ -89,21 +118,30 @@ def test_the_timeline_lists_invitations_responses_and_cases_newest_first(client,
     InvitationFactory(campaign=old, contact=contact, sent_at=now - timedelta(days=60))
     ResponseFactory(campaign=old, contact=contact, score=9, submitted_at=now - timedelta(days=59))
     invitation = InvitationFactory(campaign=new, contact=contact, sent_at=now - timedelta(days=3))
-    response = ResponseFactory(campaign=new, contact=contact, invitation=invitation, score=3,
-                               submitted_at=now - timedelta(days=2))
+    response = ResponseFactory(
+        campaign=new, contact=contact, invitation=invitation, score=3, submitted_at=now - timedelta(days=2)
+    )
     case = FollowUpFactory(response=response)  # opened now
-    InvitationFactory(campaign=old, contact=contact, status="failed", sent_at=None,
-                      failure_reason="mailbox does not exist")
-    InvitationFactory(campaign=new, contact=contact, status="skipped", sent_at=None,
-                      skip_reason="surveyed in the last 30 days")
+    InvitationFactory(
+        campaign=old, contact=contact, status="failed", sent_at=None, failure_reason="mailbox does not exist"
+    )
+    InvitationFactory(
+        campaign=new, contact=contact, status="skipped", sent_at=None, skip_reason="surveyed in the last 30 days"
+    )
     InvitationFactory(campaign=new, status="failed", sent_at=None, failure_reason="someone else's bounce")
     ResponseFactory(campaign=new, score=0)  # someone else's answer
     client.force_login(admin)
     html = client.get(f"/contacts/{contact.pk}/").content.decode()
-    timeline = html[html.index("<h2 class=\"h5\">Timeline"):]
-    markers = ["Skipped for Support check: surveyed in the last 30 days", "mailbox does not exist",
-               f'href="/followups/{case.pk}/"', "3 · Detractor", "Invited to Support check", "9 · Promoter",
-               "Invited to Spring pulse"]
+    timeline = html[html.index('<h2 class="h5">Timeline') :]
+    markers = [
+        "Skipped for Support check: surveyed in the last 30 days",
+        "mailbox does not exist",
+        f'href="/followups/{case.pk}/"',
+        "3 · Detractor",
+        "Invited to Support check",
+        "9 · Promoter",
+        "Invited to Spring pulse",
+    ]
     positions = [timeline.index(marker) for marker in markers]
     assert positions == sorted(positions)
     assert "someone else" not in timeline and "0 · Detractor" not in timeline
@@ -125,9 +163,15 @@ def test_an_unknown_contact_is_a_404(client, admin):
 
 # --- Edit -----------------------------------------------------------------------------------------
 def _edit_data(contact, **overrides):
-    data = {"email": contact.email, "name": contact.name, "external_id": contact.external_id or "",
-            "company": contact.company, "language": contact.language, "account_owner": "",
-            "attributes_text": "plan=pro"}
+    data = {
+        "email": contact.email,
+        "name": contact.name,
+        "external_id": contact.external_id or "",
+        "company": contact.company,
+        "language": contact.language,
+        "account_owner": "",
+        "attributes_text": "plan=pro",
+    }
     data.update(overrides)
     return data
 
@@ -135,12 +179,24 @@ def _edit_data(contact, **overrides):
 def test_editing_a_contact_saves_and_audits(client, admin, agent):
     contact = ContactFactory(email="old@example.com")
     client.force_login(admin)
-    response = client.post(f"/contacts/{contact.pk}/edit/", _edit_data(
-        contact, email="New@Example.com", account_owner=agent.pk, language="nl", attributes_text="plan=ent, region=NA"))
+    response = client.post(
+        f"/contacts/{contact.pk}/edit/",
+        _edit_data(
+            contact,
+            email="New@Example.com",
+            account_owner=agent.pk,
+            language="nl",
+            attributes_text="plan=ent, region=NA",
+        ),
+    )
     assert response.status_code == 302
     contact.refresh_from_db()
     assert (contact.email, contact.account_owner, contact.language, contact.attributes) == (
-        "new@example.com", agent, "nl", {"plan": "ent", "region": "NA"})
+        "new@example.com",
+        agent,
+        "nl",
+        {"plan": "ent", "region": "NA"},
+    )
     assert contact.opted_out_at is None
     entry = AuditLog.objects.get(action="contact.updated")
     assert {"email", "account_owner", "language"} <= set(entry.data["changed"])
@@ -172,8 +228,17 @@ def test_an_import_saying_no_does_not_undo_an_opt_out(db):
     from surveys.imports import _upsert
 
     contact = ContactFactory(email="gone@example.com", opted_out_at=timezone.now())
-    row = {"line": 2, "email": "gone@example.com", "name": "", "external_id": None, "company": "", "language": None,
-           "account_owner_id": None, "opted_out": False, "attributes": {}}
+    row = {
+        "line": 2,
+        "email": "gone@example.com",
+        "name": "",
+        "external_id": None,
+        "company": "",
+        "language": None,
+        "account_owner_id": None,
+        "opted_out": False,
+        "attributes": {},
+    }
     _upsert([row], "email", None)
     contact.refresh_from_db()
     assert contact.opted_out_at is not None
@@ -201,8 +266,13 @@ def test_the_lists_page_counts_contacts_and_opt_outs(client, admin):
 def test_only_admins_open_contact_pages(client, personas, persona):
     contact = ContactFactory(name="Unchanged")
     client.force_login(personas[persona])
-    for url in ("/contacts/", "/contacts/lists/", "/contacts/new/", f"/contacts/{contact.pk}/",
-                f"/contacts/{contact.pk}/edit/"):
+    for url in (
+        "/contacts/",
+        "/contacts/lists/",
+        "/contacts/new/",
+        f"/contacts/{contact.pk}/",
+        f"/contacts/{contact.pk}/edit/",
+    ):
         assert client.get(url).status_code == 403, url
     assert client.post(f"/contacts/{contact.pk}/edit/", _edit_data(contact, name="Changed")).status_code == 403
     contact.refresh_from_db()

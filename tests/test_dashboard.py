@@ -9,8 +9,17 @@ from django.utils import timezone
 
 from core.models import AuditLog
 from scoring.models import CompanySettings
-from tests.factories import (AnswerFactory, CampaignFactory, ContactFactory, FollowUpFactory, InvitationFactory,
-                             QuestionFactory, ResponseFactory, TeamFactory, TouchpointFactory)
+from tests.factories import (
+    AnswerFactory,
+    CampaignFactory,
+    ContactFactory,
+    FollowUpFactory,
+    InvitationFactory,
+    QuestionFactory,
+    ResponseFactory,
+    TeamFactory,
+    TouchpointFactory,
+)
 
 
 @pytest.fixture
@@ -24,11 +33,21 @@ def data(db):
     pro, starter = ContactFactory(attributes={"plan": "pro"}), ContactFactory(attributes={"plan": "starter"})
     now = timezone.now()
     for score, contact in ((10, pro), (10, pro), (9, starter), (7, starter), (3, starter)):
-        ResponseFactory(campaign=support, score=score, contact=contact, submitted_at=now - timedelta(days=3),
-                        comment=f"Support said {score}")
+        ResponseFactory(
+            campaign=support,
+            score=score,
+            contact=contact,
+            submitted_at=now - timedelta(days=3),
+            comment=f"Support said {score}",
+        )
     for score in (2, 5, 9):
-        ResponseFactory(campaign=billing, score=score, contact=pro, submitted_at=now - timedelta(days=10),
-                        comment=f"Billing said {score}")
+        ResponseFactory(
+            campaign=billing,
+            score=score,
+            contact=pro,
+            submitted_at=now - timedelta(days=10),
+            comment=f"Billing said {score}",
+        )
     ResponseFactory(campaign=relational, score=10, submitted_at=now - timedelta(days=1))
     ResponseFactory(campaign=support, score=0, submitted_at=now - timedelta(days=200))
     return {"support": support, "billing": billing, "care": care, "money": money, "pro": pro}
@@ -59,15 +78,49 @@ def test_it_defaults_to_relational_and_never_mixes_silently(client, viewer, data
     assert "relational and transactional mixed" in html
 
 
-@pytest.mark.parametrize("params", [
-    "period=30d", "period=90d", "period=365d", "period=custom&start=2026-01-01&end=2026-02-01", "campaign=1",
-    "touchpoint=1", "team=1", "channel=web", "language=nl", "segment=plan=pro", "segment=tier=gold",
-    "kind=relational", "kind=transactional", "kind=all", "category=detractor", "q=slow", "by=region",
-    "by=tier&segment=plan=pro", "sort=nps", "sort=-n", "sort=-name",
-    # Bad values: ignored with a message, never a 500.
-    "period=nonsense", "campaign=abc", "team=-1", "touchpoint=99999999999999999999999", "segment=%27;drop",
-    "segment=plan", "period=custom&start=2026-13-45&end=x", "period=custom&start=2026-03-01&end=2020-01-01",
-    "kind=both", "channel=fax", "by=%3Cscript%3E", "by=%00", "segment=%3Cscript%3E=%3Cscript%3E", "sort=evil", "category=angry", "q=" + "x" * 5000])
+@pytest.mark.parametrize(
+    "params",
+    [
+        "period=30d",
+        "period=90d",
+        "period=365d",
+        "period=custom&start=2026-01-01&end=2026-02-01",
+        "campaign=1",
+        "touchpoint=1",
+        "team=1",
+        "channel=web",
+        "language=nl",
+        "segment=plan=pro",
+        "segment=tier=gold",
+        "kind=relational",
+        "kind=transactional",
+        "kind=all",
+        "category=detractor",
+        "q=slow",
+        "by=region",
+        "by=tier&segment=plan=pro",
+        "sort=nps",
+        "sort=-n",
+        "sort=-name",
+        # Bad values: ignored with a message, never a 500.
+        "period=nonsense",
+        "campaign=abc",
+        "team=-1",
+        "touchpoint=99999999999999999999999",
+        "segment=%27;drop",
+        "segment=plan",
+        "period=custom&start=2026-13-45&end=x",
+        "period=custom&start=2026-03-01&end=2020-01-01",
+        "kind=both",
+        "channel=fax",
+        "by=%3Cscript%3E",
+        "by=%00",
+        "segment=%3Cscript%3E=%3Cscript%3E",
+        "sort=evil",
+        "category=angry",
+        "q=" + "x" * 5000,
+    ],
+)
 def test_each_filter_renders_and_bad_values_never_500(client, viewer, data, params):
     client.force_login(viewer)
     response = client.get(f"/dashboard/?{params}")
@@ -107,8 +160,12 @@ def test_breakdown_rows_link_to_the_filtered_comments(client, viewer, data):
     assert f"/dashboard/comments/?period=90d&amp;kind=transactional&amp;team={data['care'].pk}" in html
     assert "/dashboard/comments/?period=90d&amp;kind=transactional&amp;segment=plan%3Dpro" in html
     comments = client.get("/dashboard/comments/?period=90d&kind=transactional&segment=plan=pro")
-    assert {r.comment for r in comments.context["page"]} == {"Support said 10", "Billing said 2",
-                                                             "Billing said 5", "Billing said 9"}
+    assert {r.comment for r in comments.context["page"]} == {
+        "Support said 10",
+        "Billing said 2",
+        "Billing said 5",
+        "Billing said 9",
+    }
 
 
 def test_htmx_gets_the_body_only_with_the_url_pushed(client, viewer, data):
@@ -137,9 +194,13 @@ def test_the_query_count_does_not_grow_with_the_data(client, viewer, data):
 
     def grow(count):
         for i in range(count):
-            response = ResponseFactory(campaign=data["support"], score=i % 11, comment=f"c{i}",
-                                       contact=ContactFactory(attributes={"plan": f"p{i % 3}"}),
-                                       submitted_at=timezone.now() - timedelta(days=i % 80))
+            response = ResponseFactory(
+                campaign=data["support"],
+                score=i % 11,
+                comment=f"c{i}",
+                contact=ContactFactory(attributes={"plan": f"p{i % 3}"}),
+                submitted_at=timezone.now() - timedelta(days=i % 80),
+            )
             AnswerFactory(response=response, question=question, text="ab"[i % 2])
             InvitationFactory(campaign=data["support"], status="answered", sent_at=response.submitted_at)
 
@@ -212,7 +273,9 @@ def test_only_admins_get_links_to_the_contact_page(client, admin, viewer, data):
 
 def test_the_at_risk_panel_names_the_customer(client, viewer, data):
     contact = ContactFactory(name="Dropping Dora")
-    ResponseFactory(campaign=data["support"], contact=contact, score=10, submitted_at=timezone.now() - timedelta(days=60))
+    ResponseFactory(
+        campaign=data["support"], contact=contact, score=10, submitted_at=timezone.now() - timedelta(days=60)
+    )
     ResponseFactory(campaign=data["support"], contact=contact, score=6, submitted_at=timezone.now() - timedelta(days=2))
     client.force_login(viewer)
     response = client.get("/dashboard/?kind=transactional")

@@ -13,7 +13,11 @@ def test_it_creates_the_demo_company_once(db):
     assert Campaign.objects.count() == 3
     assert Contact.objects.count() == 60
     assert Response.objects.count() == 600
-    assert {r.touchpoint.slug for r in Response.objects.select_related("touchpoint")} == {"renewal", "support", "onboarding"}
+    assert {r.touchpoint.slug for r in Response.objects.select_related("touchpoint")} == {
+        "renewal",
+        "support",
+        "onboarding",
+    }
     assert set(Response.objects.values_list("language", flat=True)) == {"en", "nl"}
     statuses = set(FollowUp.objects.values_list("status", flat=True))
     assert {"new", "in_progress", "contacted", "resolved", "closed"} <= statuses

@@ -25,8 +25,12 @@ def week(db, team_a):
         ResponseFactory(campaign=CampaignFactory(kind="relational"), score=9, comment="Other team's praise")
     with freeze_time("2026-11-11 12:00"):  # the week before
         ResponseFactory(campaign=campaign, score=10)
-    FollowUpFactory(response__campaign=campaign, response__submitted_at="2026-10-01T12:00:00Z", team=team_a,
-                    due_at="2026-11-20T12:00:00Z")
+    FollowUpFactory(
+        response__campaign=campaign,
+        response__submitted_at="2026-10-01T12:00:00Z",
+        team=team_a,
+        due_at="2026-11-20T12:00:00Z",
+    )
     return campaign
 
 
@@ -40,7 +44,9 @@ def test_it_sends_once_per_recipient_per_week_even_when_run_twice(lead, viewer, 
     assert sorted(m.to[0] for m in mailoutbox) == sorted([lead.email, viewer.email])
     assert DigestDelivery.objects.count() == 2
     assert set(EmailDelivery.objects.filter(kind="digest").values_list("key", flat=True)) == {
-        f"digest:{lead.pk}:2026-11-16", f"digest:{viewer.pk}:2026-11-16"}
+        f"digest:{lead.pk}:2026-11-16",
+        f"digest:{viewer.pk}:2026-11-16",
+    }
 
 
 def test_the_lead_reads_their_team_week(lead, week, mailoutbox):

@@ -10,24 +10,44 @@ from django.utils import timezone
 
 from core.models import AuditLog
 from scoring.exports import HEADER, neutralise
-from tests.factories import (AnswerFactory, CampaignFactory, ContactFactory, QuestionFactory, ResponseFactory,
-                             TeamFactory, TouchpointFactory)
+from tests.factories import (
+    AnswerFactory,
+    CampaignFactory,
+    ContactFactory,
+    QuestionFactory,
+    ResponseFactory,
+    TeamFactory,
+    TouchpointFactory,
+)
 
-DANGEROUS = ["=HYPERLINK(\"http://evil\")", "+1+2", "-2+3", "@SUM(A1)", "\t=1", "\r=1"]
+DANGEROUS = ['=HYPERLINK("http://evil")', "+1+2", "-2+3", "@SUM(A1)", "\t=1", "\r=1"]
 
 
 @pytest.fixture
 def campaign(db):
-    return CampaignFactory(name="Support", kind="transactional", touchpoint=TouchpointFactory(name="Support"),
-                           team=TeamFactory(name="Care"))
+    return CampaignFactory(
+        name="Support",
+        kind="transactional",
+        touchpoint=TouchpointFactory(name="Support"),
+        team=TeamFactory(name="Care"),
+    )
 
 
 @pytest.fixture
 def evil(campaign):
-    contact = ContactFactory(name="=cmd|' /C calc'!A0", email="bob@example.com", company="@Acme",
-                             attributes={"plan": "-pro", "region": "EU", "size": "+big"})
-    response = ResponseFactory(campaign=campaign, contact=contact, score=1, comment=DANGEROUS[0],
-                               submitted_at=timezone.now() - timedelta(days=1))
+    contact = ContactFactory(
+        name="=cmd|' /C calc'!A0",
+        email="bob@example.com",
+        company="@Acme",
+        attributes={"plan": "-pro", "region": "EU", "size": "+big"},
+    )
+    response = ResponseFactory(
+        campaign=campaign,
+        contact=contact,
+        score=1,
+        comment=DANGEROUS[0],
+        submitted_at=timezone.now() - timedelta(days=1),
+    )
     AnswerFactory(response=response, question=QuestionFactory(campaign=campaign, kind="csat", text="=Q"), number=2)
     for text in DANGEROUS[1:]:
         ResponseFactory(campaign=campaign, score=9, comment=text, submitted_at=timezone.now() - timedelta(days=2))
@@ -35,9 +55,22 @@ def evil(campaign):
     return response
 
 
-@pytest.mark.parametrize("value,expected", [("=SUM(A1)", "'=SUM(A1)"), ("+1", "'+1"), ("-2", "'-2"),
-                                            ("@cmd", "'@cmd"), ("\tx", "'\tx"), ("\rx", "'\rx"), ("fine", "fine"),
-                                            ("a=b", "a=b"), ("", ""), (7, 7), (None, None)])
+@pytest.mark.parametrize(
+    "value,expected",
+    [
+        ("=SUM(A1)", "'=SUM(A1)"),
+        ("+1", "'+1"),
+        ("-2", "'-2"),
+        ("@cmd", "'@cmd"),
+        ("\tx", "'\tx"),
+        ("\rx", "'\rx"),
+        ("fine", "fine"),
+        ("a=b", "a=b"),
+        ("", ""),
+        (7, 7),
+        (None, None),
+    ],
+)
 def test_it_neutralises_what_would_start_a_formula(value, expected):
     assert neutralise(value) == expected
 
@@ -60,13 +93,16 @@ def test_the_csv_export_streams_neutralised_rows_and_is_audited(client, viewer, 
     assert not any(_starts_formula(cell) for row in rows for cell in row)
     assert rows[1][HEADER.index("comment")] == "plain words"  # oldest first
     first = dict(zip(HEADER, next(row for row in rows if row[HEADER.index("score")] == "1")))
-    assert first["comment"] == "'=HYPERLINK(\"http://evil\")" and first["contact_name"] == "'=cmd|' /C calc'!A0"
+    assert first["comment"] == '\'=HYPERLINK("http://evil")' and first["contact_name"] == "'=cmd|' /C calc'!A0"
     assert (first["company"], first["plan"], first["size"], first["region"]) == ("'@Acme", "'-pro", "'+big", "EU")
-    assert (first["score"], first["category"], first["touchpoint"], first["team"]) == ("1", "detractor", "Support",
-                                                                                       "Care")
+    assert (first["score"], first["category"], first["touchpoint"], first["team"]) == (
+        "1",
+        "detractor",
+        "Support",
+        "Care",
+    )
     assert first["driver_answers"] == "'=Q: 2"
-    assert {row[HEADER.index("comment")] for row in rows[1:]} >= {"'+1+2", "'-2+3", "'@SUM(A1)", "'\t=1",
-                                                                   "plain words"}
+    assert {row[HEADER.index("comment")] for row in rows[1:]} >= {"'+1+2", "'-2+3", "'@SUM(A1)", "'\t=1", "plain words"}
     log = AuditLog.objects.get(action="export.responses", actor=viewer)
     assert log.data["format"] == "csv" and "kind=transactional" in log.data["filters"]
 
@@ -82,7 +118,7 @@ def test_the_xlsx_export_keeps_every_cell_text(client, viewer, evil):
     assert not any(_starts_formula(cell) for row in rows for cell in row)
     assert all(cell.data_type != "f" for row in sheet.iter_rows() for cell in row)
     comments = {row[HEADER.index("comment")] for row in rows[1:]}
-    assert "'=HYPERLINK(\"http://evil\")" in comments and "'-2+3" in comments
+    assert '\'=HYPERLINK("http://evil")' in comments and "'-2+3" in comments
     assert AuditLog.objects.filter(action="export.responses", data__format="xlsx").exists()
 
 
@@ -104,9 +140,12 @@ def test_the_breakdown_csv(client, viewer, evil, campaign):
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert rows[0] == ["touchpoint", "n", "promoters", "passives", "detractors", "nps", "margin", "too_few"]
     assert rows[1][:6] == ["Support", "7", "6", "0", "1", "71.43"] and rows[1][7] == "yes"
-    rows = list(csv.reader(io.StringIO(client.get("/dashboard/breakdown.csv?kind=transactional&by=plan")
-                                       .content.decode("utf-8-sig"))))
-    assert ["'-pro", "1"] == rows[2][:2] or ["'-pro", "1"] == rows[1][:2]
+    rows = list(
+        csv.reader(
+            io.StringIO(client.get("/dashboard/breakdown.csv?kind=transactional&by=plan").content.decode("utf-8-sig"))
+        )
+    )
+    assert rows[2][:2] == ["'-pro", "1"] or rows[1][:2] == ["'-pro", "1"]
     assert AuditLog.objects.filter(action="export.breakdown", data__by="plan").exists()
 
 

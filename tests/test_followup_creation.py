@@ -71,8 +71,9 @@ def test_changing_the_score_to_a_promoter_closes_the_open_case(db):
 
 
 @pytest.mark.worker
-def test_duplicate_deliveries_to_a_real_worker_make_one_case_and_one_email(celery_worker, outbox_backend, agent,
-                                                                          team_a):
+def test_duplicate_deliveries_to_a_real_worker_make_one_case_and_one_email(
+    celery_worker, outbox_backend, agent, team_a
+):
     from followups.tasks import process_response
 
     RoutingRuleFactory(target=RoutingRule.Target.ACCOUNT_OWNER, team=team_a)
@@ -118,9 +119,12 @@ def test_the_sweep_processes_lost_answers_in_batches_whose_statements_do_not_gro
 def test_the_sweep_processes_a_changed_score_whose_task_was_lost(db):
     response = ResponseFactory(score=3, submitted_at=timezone.now() - timedelta(days=1))
     case = response_process(response_id=response.pk).followup
-    Response.objects.filter(pk=response.pk).update(score=7, category="passive",
-                                                   updated_at=timezone.now() - timedelta(minutes=5),
-                                                   processed_at=timezone.now() - timedelta(minutes=6))
+    Response.objects.filter(pk=response.pk).update(
+        score=7,
+        category="passive",
+        updated_at=timezone.now() - timedelta(minutes=5),
+        processed_at=timezone.now() - timedelta(minutes=6),
+    )
     assert sweep_unrouted_responses() == 1
     case.refresh_from_db()
     assert case.category == "passive"
@@ -171,11 +175,11 @@ def test_the_owner_email_shows_driver_answers_previous_scores_and_open_cases(db,
     RoutingRuleFactory(target=RoutingRule.Target.ACCOUNT_OWNER, team=team_a)
     contact = ContactFactory(account_owner=agent)
     earlier = ResponseFactory(contact=contact, score=9, submitted_at=timezone.now() - timedelta(days=60))
-    older_case = response_process(response_id=ResponseFactory(
-        contact=contact, score=4, submitted_at=timezone.now() - timedelta(days=20)).pk).followup
+    older_case = response_process(
+        response_id=ResponseFactory(contact=contact, score=4, submitted_at=timezone.now() - timedelta(days=20)).pk
+    ).followup
     response = ResponseFactory(contact=contact, score=1, comment="Invoice wrong")  # 3 below the last: at risk
-    question = Question.objects.create(campaign=response.campaign, text="How easy was paying?", kind="effort",
-                                       order=1)
+    question = Question.objects.create(campaign=response.campaign, text="How easy was paying?", kind="effort", order=1)
     Answer.objects.create(response=response, question=question, number=6)
     case = response_process(response_id=response.pk).followup
     notify_owner(case.pk)
@@ -189,8 +193,9 @@ def test_the_owner_email_shows_driver_answers_previous_scores_and_open_cases(db,
 def test_a_campaign_can_ask_for_a_thank_you_case_for_promoters(db):
     from tests.factories import CampaignFactory
 
-    case = response_process(response_id=ResponseFactory(score=10, campaign=CampaignFactory(
-        followup_promoters=True)).pk).followup
+    case = response_process(
+        response_id=ResponseFactory(score=10, campaign=CampaignFactory(followup_promoters=True)).pk
+    ).followup
     assert case is not None and case.category == "promoter"
 
 
@@ -222,12 +227,15 @@ def test_a_case_closed_for_a_promoter_score_reopens_when_the_score_drops_again(d
     assert FollowUp.objects.filter(response=response).count() == 1
 
 
-@pytest.mark.parametrize("previous,now,dropped", [
-    (9, 8, True),  # promoter → passive: a worse category
-    (6, 3, True),  # three points down within the detractors
-    (6, 4, False),
-    (4, 6, False),
-])
+@pytest.mark.parametrize(
+    "previous,now,dropped",
+    [
+        (9, 8, True),  # promoter → passive: a worse category
+        (6, 3, True),  # three points down within the detractors
+        (6, 4, False),
+        (4, 6, False),
+    ],
+)
 def test_contact_drop(db, previous, now, dropped):
     from followups.services import contact_drop
 
@@ -270,8 +278,9 @@ def test_two_workers_processing_at_once_open_one_case(transactional_db, agent, t
 
 
 @pytest.mark.worker
-def test_a_submitted_answer_is_routed_by_the_worker_and_alerts_the_owner_once(celery_worker, outbox_backend,
-                                                                              agent, team_a):
+def test_a_submitted_answer_is_routed_by_the_worker_and_alerts_the_owner_once(
+    celery_worker, outbox_backend, agent, team_a
+):
     from core.queue import send_task_now
     from surveys.responses import response_submit
     from tests.factories import InvitationFactory

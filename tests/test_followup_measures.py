@@ -18,7 +18,8 @@ def _case(created, *, first_contact_hours=None, closed_hours=None, due_hours=48,
         case = FollowUpFactory(due_at=created + timedelta(hours=due_hours), **kwargs)
     FollowUp.objects.filter(pk=case.pk).update(
         first_contact_at=created + timedelta(hours=first_contact_hours) if first_contact_hours is not None else None,
-        closed_at=created + timedelta(hours=closed_hours) if closed_hours is not None else None)
+        closed_at=created + timedelta(hours=closed_hours) if closed_hours is not None else None,
+    )
     return case
 
 

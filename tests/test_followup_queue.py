@@ -5,7 +5,7 @@ from datetime import timedelta
 from django.utils import timezone
 
 from followups.models import FollowUp, FollowUpEvent
-from tests.factories import (CampaignFactory, FollowUpFactory, ResponseFactory, TouchpointFactory, UserFactory)
+from tests.factories import CampaignFactory, FollowUpFactory, ResponseFactory, TouchpointFactory, UserFactory
 
 S = FollowUp.Status
 
@@ -104,8 +104,8 @@ def test_the_claim_buttons_are_not_nested_in_the_bulk_form(client, lead, team_a)
     FollowUpFactory(owner=None, team=team_a)
     client.force_login(lead)
     html = client.get("/followups/queue/").content.decode()
-    bulk = html[html.index('<form id="bulk-reassign"'):]
-    bulk = bulk[:bulk.index("</form>")]
+    bulk = html[html.index('<form id="bulk-reassign"') :]
+    bulk = bulk[: bulk.index("</form>")]
     assert bulk.count("<form") == 1
     assert 'form="bulk-reassign"' in html  # the row checkboxes join the bulk form by its id
 
@@ -113,8 +113,9 @@ def test_the_claim_buttons_are_not_nested_in_the_bulk_form(client, lead, team_a)
 def test_a_lead_reassigns_in_bulk(client, lead, agent, team_a):
     cases = [FollowUpFactory(owner=None, team=team_a) for _ in range(3)]
     client.force_login(lead)
-    response = client.post("/followups/queue/reassign/", {"followups": [c.pk for c in cases], "owner": agent.pk,
-                                                          "reason": "Holiday cover"})
+    response = client.post(
+        "/followups/queue/reassign/", {"followups": [c.pk for c in cases], "owner": agent.pk, "reason": "Holiday cover"}
+    )
     assert response.status_code == 302
     assert FollowUp.objects.filter(owner=agent).count() == 3
     assert FollowUpEvent.objects.filter(kind="reassigned", text__contains="Holiday cover").count() == 3

@@ -20,8 +20,15 @@ def case(db, agent, team_a):
 
 
 def _reply(client, case, **data):
-    return client.post(f"/followups/{case.pk}/", {"action": "reply", "reply-subject": "Uw factuur",
-                                                  "reply-body": "We hebben het bedrag <b>terugbetaald</b>.", **data})
+    return client.post(
+        f"/followups/{case.pk}/",
+        {
+            "action": "reply",
+            "reply-subject": "Uw factuur",
+            "reply-body": "We hebben het bedrag <b>terugbetaald</b>.",
+            **data,
+        },
+    )
 
 
 def test_a_reply_is_sent_once_with_unsubscribe_headers_and_logged(client, agent, case, mailoutbox):

@@ -50,8 +50,10 @@ def test_an_anonymous_visitor_is_sent_to_login(client, case):
 
 def test_logging_a_reached_call_marks_the_case_contacted(client, agent, case):
     client.force_login(agent)
-    response = client.post(f"/followups/{case.pk}/", {"action": "attempt", "attempt-channel": "phone",
-                                                       "attempt-result": "reached", "attempt-note": "Spoke to Jan"})
+    response = client.post(
+        f"/followups/{case.pk}/",
+        {"action": "attempt", "attempt-channel": "phone", "attempt-result": "reached", "attempt-note": "Spoke to Jan"},
+    )
     assert response.status_code == 302
     case.refresh_from_db()
     assert case.status == S.CONTACTED and case.first_contact_at is not None
@@ -66,8 +68,10 @@ def test_resolving_needs_a_summary(client, agent, case):
     assert "needs a resolution summary" in response.content.decode()
     case.refresh_from_db()
     assert case.status == S.CONTACTED
-    client.post(f"/followups/{case.pk}/", {"action": "status", "status-status": "resolved",
-                                           "status-summary": "Refunded and apologised"})
+    client.post(
+        f"/followups/{case.pk}/",
+        {"action": "status", "status-status": "resolved", "status-summary": "Refunded and apologised"},
+    )
     case.refresh_from_db()
     assert case.status == S.RESOLVED and case.resolution_summary == "Refunded and apologised"
     assert AuditLog.objects.filter(action="followup.status", target_id=str(case.pk)).exists()
@@ -81,13 +85,16 @@ def test_closing_without_contact_needs_a_reason(agent, case):
     assert case.closed_reason == "Wrong number"
 
 
-@pytest.mark.parametrize("path,refused", [
-    ([], S.RESOLVED),  # new cannot be resolved: the customer was never reached
-    ([S.IN_PROGRESS], S.RESOLVED),
-    ([S.IN_PROGRESS], S.NEW),  # nothing goes back to new
-    ([S.CONTACTED, S.RESOLVED], S.CONTACTED),
-    ([S.CLOSED], S.RESOLVED),
-])
+@pytest.mark.parametrize(
+    "path,refused",
+    [
+        ([], S.RESOLVED),  # new cannot be resolved: the customer was never reached
+        ([S.IN_PROGRESS], S.RESOLVED),
+        ([S.IN_PROGRESS], S.NEW),  # nothing goes back to new
+        ([S.CONTACTED, S.RESOLVED], S.CONTACTED),
+        ([S.CLOSED], S.RESOLVED),
+    ],
+)
 def test_only_the_allowed_transitions(agent, case, path, refused):
     for status in path:
         followup_transition(followup=case, to=status, actor=agent, summary="done", reason="no answer")
@@ -116,8 +123,9 @@ def test_reopening_clears_the_closing_reason(agent, case):
 
 def test_the_outcome_is_saved_without_a_status_change(client, agent, case):
     client.force_login(agent)
-    response = client.post(f"/followups/{case.pk}/", {"action": "status", "status-status": "new",
-                                                       "status-outcome": "Discount offered"})
+    response = client.post(
+        f"/followups/{case.pk}/", {"action": "status", "status-status": "new", "status-outcome": "Discount offered"}
+    )
     assert response.status_code == 302
     case.refresh_from_db()
     assert case.outcome == "Discount offered" and case.status == S.NEW
@@ -134,8 +142,10 @@ def test_tags_and_reassignment_are_kept_in_the_history(client, agent, lead, case
     client.force_login(agent)
     tag = RootCauseTag.objects.get(slug="price")
     client.post(f"/followups/{case.pk}/", {"action": "tags", "tags-tags": [tag.pk]})
-    client.post(f"/followups/{case.pk}/", {"action": "reassign", "reassign-owner": lead.pk,
-                                           "reassign-reason": "Lena knows this account"})
+    client.post(
+        f"/followups/{case.pk}/",
+        {"action": "reassign", "reassign-owner": lead.pk, "reassign-reason": "Lena knows this account"},
+    )
     case.refresh_from_db()
     assert list(case.tags.all()) == [tag] and case.owner == lead
     kinds = list(case.events.values_list("kind", flat=True))
@@ -162,11 +172,15 @@ def test_the_case_page_shows_driver_answers_and_the_customer_timeline(client, ag
 
     contact = ContactFactory()
     first = ResponseFactory(contact=contact, score=9, submitted_at=timezone.now() - timedelta(days=200))
-    earlier_case = FollowUpFactory(owner=agent, team=team_a, response=ResponseFactory(
-        contact=contact, score=5, submitted_at=timezone.now() - timedelta(days=100)))
+    earlier_case = FollowUpFactory(
+        owner=agent,
+        team=team_a,
+        response=ResponseFactory(contact=contact, score=5, submitted_at=timezone.now() - timedelta(days=100)),
+    )
     case = FollowUpFactory(owner=agent, team=team_a, response=ResponseFactory(contact=contact, score=2))
-    question = Question.objects.create(campaign=case.response.campaign, text="Was the price fair?", kind="csat",
-                                       order=1)
+    question = Question.objects.create(
+        campaign=case.response.campaign, text="Was the price fair?", kind="csat", order=1
+    )
     Answer.objects.create(response=case.response, question=question, number=1)
     client.force_login(agent)
     page = client.get(f"/followups/{case.pk}/")

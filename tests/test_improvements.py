@@ -15,8 +15,12 @@ from tests.helpers import wait_for
 
 @pytest.fixture
 def improvement(db):
-    return Improvement.objects.create(title="Faster support", description_en="We now answer within 4 hours.",
-                                      description_nl="We antwoorden nu binnen 4 uur.", keywords="slow, wait")
+    return Improvement.objects.create(
+        title="Faster support",
+        description_en="We now answer within 4 hours.",
+        description_nl="We antwoorden nu binnen 4 uur.",
+        keywords="slow, wait",
+    )
 
 
 def _asked(improvement, actor, **contact_kwargs):

@@ -1,6 +1,7 @@
 """field__any: one array parameter instead of an IN list, so a batch query keeps one text."""
 
 import pytest
+
 from surveys.models import Contact
 from tests.factories import ContactFactory
 
@@ -10,7 +11,7 @@ def test_any_finds_the_same_rows_as_in_with_one_statement_text_for_every_length(
     contacts = [ContactFactory() for _ in range(4)]
     ids = [c.pk for c in contacts]
     two = Contact.objects.filter(pk__any=ids[:2]).values_list("pk", flat=True)
-    three = Contact.objects.filter(pk__any=ids[1:] + [10 ** 12]).values_list("pk", flat=True)
+    three = Contact.objects.filter(pk__any=ids[1:] + [10**12]).values_list("pk", flat=True)
     assert set(two) == set(ids[:2]) and set(three) == set(ids[1:])
     (sql_two, _), (sql_three, _) = two.query.sql_with_params(), three.query.sql_with_params()
     assert sql_two == sql_three and "= ANY(%s::bigint[])" in sql_two  # one text whatever the number of ids

@@ -9,8 +9,10 @@ from hypothesis import strategies as st
 from scoring.nps import NpsChange, category_for, nps_from_counts, round_half_away
 
 
-@pytest.mark.parametrize("score,category", [(0, "detractor"), (6, "detractor"), (7, "passive"), (8, "passive"),
-                                            (9, "promoter"), (10, "promoter")])
+@pytest.mark.parametrize(
+    "score,category",
+    [(0, "detractor"), (6, "detractor"), (7, "passive"), (8, "passive"), (9, "promoter"), (10, "promoter")],
+)
 def test_category_from_score(score, category):
     assert category_for(score) == category
 

@@ -24,8 +24,12 @@ from tests.helpers import wait_for
 
 def _case(*, contact=None, days_ago=0, **kwargs):
     """A new unhappy answer and its case (owner/team as given)."""
-    response = ResponseFactory(score=2, comment="Still broken", contact=contact or ContactFactory(),
-                               submitted_at=timezone.now() - timedelta(days=days_ago))
+    response = ResponseFactory(
+        score=2,
+        comment="Still broken",
+        contact=contact or ContactFactory(),
+        submitted_at=timezone.now() - timedelta(days=days_ago),
+    )
     return FollowUpFactory(response=response, **kwargs)
 
 
@@ -35,12 +39,17 @@ def _rich_contact(owner):
     contact = ContactFactory(name="Rita Rich", company="Rich BV")
     campaign = CampaignFactory(name="Support survey")
     for days in range(10, 17):
-        ResponseFactory(contact=contact, campaign=campaign, score=days - 8,
-                        submitted_at=timezone.now() - timedelta(days=days))
+        ResponseFactory(
+            contact=contact, campaign=campaign, score=days - 8, submitted_at=timezone.now() - timedelta(days=days)
+        )
     for days in range(7):
-        FollowUpFactory(response=ResponseFactory(contact=contact, campaign=campaign, score=4,
-                                                 submitted_at=timezone.now() - timedelta(days=20 + days)),
-                        owner=owner, due_at=timezone.now() + timedelta(days=3 + days))
+        FollowUpFactory(
+            response=ResponseFactory(
+                contact=contact, campaign=campaign, score=4, submitted_at=timezone.now() - timedelta(days=20 + days)
+            ),
+            owner=owner,
+            due_at=timezone.now() + timedelta(days=3 + days),
+        )
     first = _case(contact=contact, owner=owner, due_at=timezone.now() + timedelta(hours=5), at_risk=True)
     second = _case(contact=contact, owner=owner, days_ago=1, due_at=timezone.now() + timedelta(hours=1))
     late = _case(contact=contact, owner=owner, days_ago=40, due_at=timezone.now() + timedelta(days=30))
@@ -51,8 +60,15 @@ def _rich_contact(owner):
 
 
 def _parts(message):
-    return {"to": message.to, "from": message.from_email, "subject": message.subject, "body": message.body,
-            "html": message.alternatives[0][0], "headers": message.extra_headers, "tags": message.tags}
+    return {
+        "to": message.to,
+        "from": message.from_email,
+        "subject": message.subject,
+        "body": message.body,
+        "html": message.alternatives[0][0],
+        "headers": message.extra_headers,
+        "tags": message.tags,
+    }
 
 
 # --- Who gets what ---------------------------------------------------------------------------
@@ -67,11 +83,11 @@ def test_each_case_alerts_its_owner_or_its_team_lead_and_nobody_else(db, agent, 
     assert sorted(m.to[0] for m in mailoutbox) == sorted([agent.email, lead.email])
     assert set(EmailDelivery.objects.values_list("key", "kind", "status")) == {
         (owner_alert_key(owned.pk, agent.pk), "followup_owner", "sent"),
-        (owner_alert_key(queued.pk, lead.pk), "followup_owner", "sent")}
+        (owner_alert_key(queued.pk, lead.pk), "followup_owner", "sent"),
+    }
 
 
-def test_a_dutch_owner_gets_dutch_and_an_english_owner_english_in_the_same_batch(db, agent, dutch_admin,
-                                                                               mailoutbox):
+def test_a_dutch_owner_gets_dutch_and_an_english_owner_english_in_the_same_batch(db, agent, dutch_admin, mailoutbox):
     send_owner_alerts(followup_ids=[_case(owner=dutch_admin).pk, _case(owner=agent).pk])
     by_address = {m.to[0]: m for m in mailoutbox}
     dutch, english = by_address[dutch_admin.email], by_address[agent.email]
@@ -83,8 +99,14 @@ def test_a_dutch_owner_gets_dutch_and_an_english_owner_english_in_the_same_batch
 
 def test_the_batch_sends_exactly_what_send_owner_alert_sends(db, agent, dutch_admin, team_a, lead, mailoutbox):
     contact, first, second, late = _rich_contact(agent)
-    cases = [first, second, late, _case(owner=dutch_admin), _case(team=team_a), _case(contact=ContactFactory(name=""),
-                                                                                 owner=agent)]
+    cases = [
+        first,
+        second,
+        late,
+        _case(owner=dutch_admin),
+        _case(team=team_a),
+        _case(contact=ContactFactory(name=""), owner=agent),
+    ]
     related = ("owner", "team__lead", "contact", "response__campaign")
     for case in FollowUp.objects.select_related(*related).filter(pk__in=[c.pk for c in cases]):
         send_owner_alert(followup=case)
@@ -106,8 +128,9 @@ def test_each_case_of_a_customer_lists_their_other_answers_and_cases_not_itself(
         # What the e-mail showed when each case ran its own queries: the last five other answers...
         history = Response.objects.filter(contact=contact).exclude(pk=case.response_id).order_by("-submitted_at")[:5]
         shown = body.split("Previous scores:\n")[1].split("\n\n")[0].splitlines()
-        assert shown == [f"- {timezone.localtime(r.submitted_at):%Y-%m-%d}: {r.score} ({r.campaign.name})"
-                         for r in history]
+        assert shown == [
+            f"- {timezone.localtime(r.submitted_at):%Y-%m-%d}: {r.score} ({r.campaign.name})" for r in history
+        ]
         # ...and the first five other open cases by due date (the other new case among them).
         others = FollowUp.objects.filter(contact=contact, status__in=FollowUp.OPEN_STATUSES).exclude(pk=case.pk)
         listed = body.split("Other open cases:\n")[1].split("\n\n")[0].splitlines()
@@ -138,7 +161,8 @@ def test_a_case_already_alerted_on_its_own_is_not_alerted_again_by_the_batch(db,
     send_owner_alert(followup=FollowUp.objects.select_related("owner").get(pk=alone.pk))
     assert send_owner_alerts(followup_ids=[alone.pk, other.pk]) == 1
     assert sorted(m.extra_headers["X-Kringloop-Key"] for m in mailoutbox) == sorted(
-        [owner_alert_key(alone.pk, agent.pk), owner_alert_key(other.pk, agent.pk)])
+        [owner_alert_key(alone.pk, agent.pk), owner_alert_key(other.pk, agent.pk)]
+    )
 
 
 def test_a_reassigned_case_alerts_its_new_owner_once_too(db, agent, admin, mailoutbox):
@@ -166,8 +190,7 @@ def test_a_provider_outage_for_one_address_leaves_the_others_sent_and_that_one_f
         send_owner_alerts(followup_ids=ids)
     assert dict(EmailDelivery.objects.values_list("to", "status"))[flaky.email] == "sent"
     attempts = [m.to[0] for m in provider]
-    assert sorted(attempts) == sorted([fine[0].email, fine[1].email, down.email, down.email, flaky.email,
-                                       flaky.email])
+    assert sorted(attempts) == sorted([fine[0].email, fine[1].email, down.email, down.email, flaky.email, flaky.email])
     assert EmailDelivery.objects.get(to=down.email).status == "pending"
 
 
@@ -188,13 +211,15 @@ class SlowOutbox(OutboxBackend):
 
 
 @pytest.mark.parametrize("earlier_attempt", [False, True])
-def test_two_workers_running_the_same_batch_at_once_send_each_alert_once(transactional_db, settings, agent,
-                                                                         earlier_attempt):
+def test_two_workers_running_the_same_batch_at_once_send_each_alert_once(
+    transactional_db, settings, agent, earlier_attempt
+):
     settings.EMAIL_BACKEND = "tests.test_owner_alerts_batch.SlowOutbox"
     ids = [_case(owner=agent).pk for _ in range(6)]
     if earlier_attempt:  # a failed attempt left the ledger rows pending: only their lock keeps the workers apart
-        EmailDelivery.objects.bulk_create([EmailDelivery(key=owner_alert_key(pk, agent.pk), kind="followup_owner",
-                                                         to=agent.email) for pk in ids])
+        EmailDelivery.objects.bulk_create(
+            [EmailDelivery(key=owner_alert_key(pk, agent.pk), kind="followup_owner", to=agent.email) for pk in ids]
+        )
     start, sent = threading.Barrier(2), []
 
     def worker(batch):
@@ -219,8 +244,10 @@ def _queries_for(count, owner, team):
     for i in range(count):
         contact = ContactFactory()
         ResponseFactory(contact=contact, score=8, submitted_at=timezone.now() - timedelta(days=30))
-        FollowUpFactory(response=ResponseFactory(contact=contact, score=4,
-                                                 submitted_at=timezone.now() - timedelta(days=9)), owner=owner)
+        FollowUpFactory(
+            response=ResponseFactory(contact=contact, score=4, submitted_at=timezone.now() - timedelta(days=9)),
+            owner=owner,
+        )
         case = _case(contact=contact, **({"owner": owner} if i % 2 else {"team": team}))
         question = Question.objects.create(campaign=case.response.campaign, text="Why?", kind="text", order=1)
         Answer.objects.create(response=case.response, question=question, text="Slow")
@@ -230,8 +257,7 @@ def _queries_for(count, owner, team):
     return len(queries)
 
 
-def test_the_number_of_queries_does_not_grow_with_the_number_of_cases(db, agent, dutch_admin, lead, team_a,
-                                                                       mailoutbox):
+def test_the_number_of_queries_does_not_grow_with_the_number_of_cases(db, agent, dutch_admin, lead, team_a, mailoutbox):
     few = _queries_for(3, dutch_admin, team_a)
     many = _queries_for(30, agent, team_a)
     assert few == many <= 10
@@ -240,8 +266,9 @@ def test_the_number_of_queries_does_not_grow_with_the_number_of_cases(db, agent,
 
 # --- Through the real worker -----------------------------------------------------------------
 @pytest.mark.worker
-def test_notify_owners_sends_each_alert_once_even_if_delivered_twice(celery_worker, outbox_backend, agent, lead,
-                                                                     team_a):
+def test_notify_owners_sends_each_alert_once_even_if_delivered_twice(
+    celery_worker, outbox_backend, agent, lead, team_a
+):
     from core.queue import send_task_now
 
     ids = [_case(owner=agent).pk for _ in range(5)] + [_case(team=team_a).pk]

@@ -12,10 +12,21 @@ from core.roles import has_role
 
 # Views anyone may open, by URL name.
 PUBLIC = {
-    "login", "logout", "healthz", "password_change", "password_change_done", "profile", "home",
+    "login",
+    "logout",
+    "healthz",
+    "password_change",
+    "password_change_done",
+    "profile",
+    "home",
     # Respondent-facing pages, authenticated by their unguessable token.
-    "survey_answer", "survey_details", "survey_thanks", "survey_anonymous", "unsubscribe",
-    "anymail_webhook", "improvement_resurvey",
+    "survey_answer",
+    "survey_details",
+    "survey_thanks",
+    "survey_anonymous",
+    "unsubscribe",
+    "anymail_webhook",
+    "improvement_resurvey",
 }
 LOGIN_ONLY = {"password_change", "password_change_done", "profile", "home"}
 
@@ -24,7 +35,9 @@ def _patterns(resolver=None, prefix=""):
     resolver = resolver or get_resolver()
     for entry in resolver.url_patterns:
         if isinstance(entry, URLResolver):
-            if getattr(entry, "namespace", None) == "admin" or str(entry.pattern).startswith(("django-admin", "anymail")):
+            if getattr(entry, "namespace", None) == "admin" or str(entry.pattern).startswith(
+                ("django-admin", "anymail")
+            ):
                 continue
             yield from _patterns(entry, prefix + str(entry.pattern))
         elif isinstance(entry, URLPattern):
@@ -85,6 +98,9 @@ def test_only_token_authorised_public_pages_skip_the_csrf_check():
     # The REST API (api/) is exempt as DRF makes it: it ignores session cookies and accepts only a
     # bearer token (tests/test_api_auth.py checks a logged-in session gets 401 there). The others
     # are authorised by the unguessable token in their URL, never by a cookie (surveys/public_views.py).
-    exempt = sorted(entry.name for _route, entry in _patterns()
-                    if getattr(entry.callback, "csrf_exempt", False) and not _route.startswith(("anymail/", "api/")))
+    exempt = sorted(
+        entry.name
+        for _route, entry in _patterns()
+        if getattr(entry.callback, "csrf_exempt", False) and not _route.startswith(("anymail/", "api/"))
+    )
     assert exempt == ["survey_answer", "survey_details", "unsubscribe"]

@@ -12,11 +12,13 @@ from tests.factories import ContactFactory, ResponseFactory
 
 @pytest.fixture
 def customer(db):
-    contact = ContactFactory(email="jane@example.com", name="Jane Doe", external_id="CRM-1", company="Initech",
-                             phone="+31 6 1234 5678")
+    contact = ContactFactory(
+        email="jane@example.com", name="Jane Doe", external_id="CRM-1", company="Initech", phone="+31 6 1234 5678"
+    )
     response = ResponseFactory(contact=contact, score=3, comment="Call me on 0612345678, I am furious")
-    case = FollowUp.objects.create(response=response, contact=contact, category="detractor",
-                                   due_at=response.submitted_at)
+    case = FollowUp.objects.create(
+        response=response, contact=contact, category="detractor", due_at=response.submitted_at
+    )
     FollowUpEvent.objects.create(followup=case, kind=FollowUpEvent.Kind.NOTE, text="Jane's husband answered")
     OutboxMessage.objects.create(message_id="<m1>", from_email="x@y", to="jane@example.com", subject="s", body_text="b")
     return contact
@@ -42,7 +44,12 @@ def test_erasure_removes_personal_data_and_keeps_the_score(client, admin, custom
     customer.refresh_from_db()
     assert customer.erased_at is not None and customer.opted_out_at is not None
     assert (customer.email, customer.name, customer.external_id, customer.company, customer.phone) == (
-        f"erased-{customer.pk}@invalid", "", None, "", "")
+        f"erased-{customer.pk}@invalid",
+        "",
+        None,
+        "",
+        "",
+    )
     assert customer.attributes["plan"] == "pro"
     kept = Response.objects.get(contact=customer)
     assert kept.score == 3 and kept.category == "detractor" and kept.comment == ""

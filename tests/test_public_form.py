@@ -11,12 +11,15 @@ from tests.factories import CampaignFactory, InvitationFactory
 
 @pytest.fixture
 def invitation(db):
-    campaign = CampaignFactory(status=Campaign.Status.ACTIVE, why_question="Why that score?",
-                               promoter_link="https://reviews.example.com/acme")
-    Question.objects.create(campaign=campaign, order=1, kind=Question.Kind.CSAT, text="How satisfied are you?",
-                            required=True)
-    Question.objects.create(campaign=campaign, order=2, kind=Question.Kind.MULTIPLE, text="What did you use?",
-                            choices=["App", "Web"])
+    campaign = CampaignFactory(
+        status=Campaign.Status.ACTIVE, why_question="Why that score?", promoter_link="https://reviews.example.com/acme"
+    )
+    Question.objects.create(
+        campaign=campaign, order=1, kind=Question.Kind.CSAT, text="How satisfied are you?", required=True
+    )
+    Question.objects.create(
+        campaign=campaign, order=2, kind=Question.Kind.MULTIPLE, text="What did you use?", choices=["App", "Web"]
+    )
     return InvitationFactory(campaign=campaign, contact__language="en")
 
 
@@ -48,8 +51,9 @@ def test_the_post_records_the_score_and_moves_to_the_why(client, invitation):
 def test_step_two_stores_the_comment_and_driver_answers(client, invitation):
     _answer(client, invitation, 3)
     csat, multiple = invitation.campaign.questions.order_by("order")
-    response = client.post(f"/s/{invitation.token}/why/", {"comment": "Too slow", f"q{csat.pk}": "2",
-                                                          f"q{multiple.pk}": ["App", "Web"]})
+    response = client.post(
+        f"/s/{invitation.token}/why/", {"comment": "Too slow", f"q{csat.pk}": "2", f"q{multiple.pk}": ["App", "Web"]}
+    )
     assert response.status_code == 302
     stored = Response.objects.get()
     assert stored.comment == "Too slow"
@@ -245,7 +249,12 @@ def test_the_response_copies_the_campaign_and_the_language(client, db):
     _answer(client, invitation, 6)
     stored = Response.objects.get()
     assert (stored.kind, stored.team_id, stored.touchpoint_id, stored.channel, stored.language) == (
-        "transactional", campaign.team_id, campaign.touchpoint_id, "email", "nl")
+        "transactional",
+        campaign.team_id,
+        campaign.touchpoint_id,
+        "email",
+        "nl",
+    )
     from followups.services import response_process
 
     response_process(response_id=stored.pk)  # the worker marks the invitation answered
@@ -253,8 +262,9 @@ def test_the_response_copies_the_campaign_and_the_language(client, db):
     assert stored.invitation.answered_at == stored.submitted_at and stored.invitation.status == "answered"
 
 
-def test_a_first_answer_is_one_statement_and_the_others_take_the_general_way(client, invitation,
-                                                                           django_assert_num_queries):
+def test_a_first_answer_is_one_statement_and_the_others_take_the_general_way(
+    client, invitation, django_assert_num_queries
+):
     with django_assert_num_queries(1):  # INSERT … SELECT: nothing else is read or written on the request
         assert _answer(client, invitation, 3).status_code == 302
     with freeze_time(timedelta(minutes=1), tick=True):
@@ -272,18 +282,23 @@ def test_the_way_on_to_the_why_page_keeps_the_script_prefix_and_quotes_an_unusua
         assert _answer(client, invitation, 9)["Location"] == f"/nps/s/{invitation.token}/why/"
     odd = InvitationFactory(campaign=invitation.campaign, token="odd token~1")
     assert client.post(reverse("survey_answer", args=[odd.token]), {"score": 9})["Location"] == (
-        "/s/odd%20token~1/why/")
+        "/s/odd%20token~1/why/"
+    )
 
 
-@pytest.mark.parametrize("contact_language, campaign_language, expected", [
-    ("nl", "en", "nl"), ("en", "nl", "en"), ("xx", "nl", "nl"), ("", "en", "en"), ("xx", "yy", "en")])
-def test_the_one_statement_answer_keeps_the_respondents_language_rule(db, contact_language, campaign_language,
-                                                                       expected):
+@pytest.mark.parametrize(
+    "contact_language, campaign_language, expected",
+    [("nl", "en", "nl"), ("en", "nl", "en"), ("xx", "nl", "nl"), ("", "en", "en"), ("xx", "yy", "en")],
+)
+def test_the_one_statement_answer_keeps_the_respondents_language_rule(
+    db, contact_language, campaign_language, expected
+):
     from surveys import wording
     from surveys.responses import response_submit_first
 
-    invitation = InvitationFactory(campaign=CampaignFactory(status=Campaign.Status.ACTIVE),
-                                   contact__language=contact_language)
+    invitation = InvitationFactory(
+        campaign=CampaignFactory(status=Campaign.Status.ACTIVE), contact__language=contact_language
+    )
     Campaign.objects.filter(pk=invitation.campaign_id).update(language=campaign_language)
     invitation.campaign.language = campaign_language
     assert wording.respondent_language(invitation.campaign, invitation.contact) == expected
@@ -361,8 +376,9 @@ def test_a_dutch_contact_gets_dutch_thanks_and_messages(client, db):
     assert "gesloten" in client.get(f"/s/{invitation.token}/").content.decode()
 
 
-def test_each_new_or_changed_answer_is_handed_to_the_followups_once(client, invitation, broker,
-                                                                    django_capture_on_commit_callbacks):
+def test_each_new_or_changed_answer_is_handed_to_the_followups_once(
+    client, invitation, broker, django_capture_on_commit_callbacks
+):
     csat = invitation.campaign.questions.get(kind="csat")
     with django_capture_on_commit_callbacks(execute=True):
         _answer(client, invitation, 3)
@@ -392,7 +408,7 @@ def test_the_scale_is_eleven_labelled_radios_in_a_fieldset(client, invitation):
     html = client.get(f"/s/{invitation.token}/").content.decode()
     assert html.count('type="radio" name="score"') == 11
     for n in range(11):
-        assert f'<label class="btn score-btn' in html and f'for="score-{n}"' in html
+        assert '<label class="btn score-btn' in html and f'for="score-{n}"' in html
     assert "<fieldset>" in html and "<legend" in html
     assert "Not at all likely" in html and "Extremely likely" in html
 

@@ -11,8 +11,14 @@ from scoring import queries
 from scoring.models import DailyScore, DailySegmentScore, LatestScore, RollupState
 from scoring.rollup import LATE_COMMIT_MARGIN, refresh_rollup
 from surveys.models import Response
-from tests.factories import (AnswerFactory, CampaignFactory, ContactFactory, QuestionFactory, ResponseFactory,
-                             TouchpointFactory)
+from tests.factories import (
+    AnswerFactory,
+    CampaignFactory,
+    ContactFactory,
+    QuestionFactory,
+    ResponseFactory,
+    TouchpointFactory,
+)
 
 
 def _raw(filters):
@@ -27,24 +33,34 @@ def _panels(filters, segment_key="plan"):
         "months": [(r["period"], r["result"]) for r in queries.nps_by_period(filters, "month")],
         "touchpoints": [(r["label"], r["result"]) for r in queries.nps_by(filters, "touchpoint")],
         "segments": [(r["label"], r["result"]) for r in queries.nps_by_segment(filters, segment_key)],
-        "drivers": [(d["question"].pk, d["average"], [(a["label"], a["result"]) for a in d["answers"]])
-                    for d in queries.driver_results(filters)],
+        "drivers": [
+            (d["question"].pk, d["average"], [(a["label"], a["result"]) for a in d["answers"]])
+            for d in queries.driver_results(filters)
+        ],
     }
 
 
 @pytest.fixture
 def random_answers(db):
     rng = random.Random(3)
-    campaigns = [CampaignFactory(kind=k, touchpoint=TouchpointFactory(name=n))
-                 for k, n in (("transactional", "Support"), ("transactional", "Billing"), ("relational", "Renewal"))]
-    questions = [QuestionFactory(campaign=campaigns[0], kind="csat"),
-                 QuestionFactory(campaign=campaigns[0], kind="multiple", choices=["a", "b", "c"])]
+    campaigns = [
+        CampaignFactory(kind=k, touchpoint=TouchpointFactory(name=n))
+        for k, n in (("transactional", "Support"), ("transactional", "Billing"), ("relational", "Renewal"))
+    ]
+    questions = [
+        QuestionFactory(campaign=campaigns[0], kind="csat"),
+        QuestionFactory(campaign=campaigns[0], kind="multiple", choices=["a", "b", "c"]),
+    ]
     contacts = [ContactFactory(attributes={"plan": rng.choice(["pro", "free"]), "tier": "all"}) for _ in range(40)]
     now = timezone.now()
     for _ in range(300):
         campaign = rng.choice(campaigns)
-        response = ResponseFactory(campaign=campaign, score=rng.randint(0, 10), contact=rng.choice(contacts),
-                                   submitted_at=now - timedelta(days=rng.randint(0, 200), hours=rng.randint(0, 23)))
+        response = ResponseFactory(
+            campaign=campaign,
+            score=rng.randint(0, 10),
+            contact=rng.choice(contacts),
+            submitted_at=now - timedelta(days=rng.randint(0, 200), hours=rng.randint(0, 23)),
+        )
         if campaign == campaigns[0]:
             AnswerFactory(response=response, question=questions[0], number=rng.randint(1, 5))
             AnswerFactory(response=response, question=questions[1], choices=rng.sample(["a", "b", "c"], 2))
@@ -111,8 +127,12 @@ def test_a_full_rebuild_equals_the_incremental_counts(random_answers):
     refresh_rollup()
     ResponseFactory(campaign=random_answers[0], score=1, contact=ContactFactory())
     refresh_rollup()
-    incremental = (sorted(DailyScore.objects.values_list("day", "campaign_id", "score", "n")),
-                   sorted(LatestScore.objects.values_list("response_id", "prev_score")))
+    incremental = (
+        sorted(DailyScore.objects.values_list("day", "campaign_id", "score", "n")),
+        sorted(LatestScore.objects.values_list("response_id", "prev_score")),
+    )
     assert refresh_rollup(full=True) == -1
-    assert incremental == (sorted(DailyScore.objects.values_list("day", "campaign_id", "score", "n")),
-                           sorted(LatestScore.objects.values_list("response_id", "prev_score")))
+    assert incremental == (
+        sorted(DailyScore.objects.values_list("day", "campaign_id", "score", "n")),
+        sorted(LatestScore.objects.values_list("response_id", "prev_score")),
+    )

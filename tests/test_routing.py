@@ -11,12 +11,14 @@ from tests.factories import ContactFactory, ResponseFactory, RoutingRuleFactory,
 def route(request):
     """Route a new answer as a single task does (response_process) or as a batch does (responses_process,
     which opens every case of the batch together): both must route alike."""
+
     def answer(**response_kwargs) -> FollowUp | None:
         response = ResponseFactory(**response_kwargs)
         if request.param == "one by one":
             return response_process(response_id=response.pk).followup
         assert responses_process(response_ids=[response.pk]) == 1
         return FollowUp.objects.filter(response=response).first()
+
     return answer
 
 
@@ -44,8 +46,15 @@ def test_an_account_owner_rule_falls_through_when_the_contact_has_none(db, agent
 
 
 def test_the_named_user_rule_with_conditions(db, agent, admin, route):
-    rule = RoutingRuleFactory(target=RoutingRule.Target.USER, target_user=admin, categories=["detractor"],
-                              score_max=4, language="en", segment_key="plan", segment_value="pro")
+    rule = RoutingRuleFactory(
+        target=RoutingRule.Target.USER,
+        target_user=admin,
+        categories=["detractor"],
+        score_max=4,
+        language="en",
+        segment_key="plan",
+        segment_value="pro",
+    )
     case = route(score=3, language="en", contact=ContactFactory(attributes={"plan": "pro"}))
     assert case.owner == admin and case.routed_by == rule
     other = route(score=5, language="en", contact=ContactFactory(attributes={"plan": "pro"}))
@@ -68,8 +77,9 @@ def test_the_first_matching_rule_wins(db, team_a, team_b, route):
 
 
 def test_the_test_page_explains_each_rule(client, admin, team_a):
-    RoutingRuleFactory(order=1, name="Only passives", target=RoutingRule.Target.TEAM_QUEUE, team=team_a,
-                       categories=["passive"])
+    RoutingRuleFactory(
+        order=1, name="Only passives", target=RoutingRule.Target.TEAM_QUEUE, team=team_a, categories=["passive"]
+    )
     RoutingRuleFactory(order=2, name="The rest", target=RoutingRule.Target.TEAM_QUEUE, team=team_a)
     response = ResponseFactory(score=2)
     client.force_login(admin)
@@ -82,20 +92,25 @@ def test_the_test_page_explains_each_rule(client, admin, team_a):
 
 def test_admins_edit_and_reorder_rules(client, admin, team_a):
     client.force_login(admin)
-    response = client.post("/routing/new/", {"name": "Support", "active": "on", "target": "team_queue",
-                                              "team": team_a.pk, "categories": ["detractor"]})
+    response = client.post(
+        "/routing/new/",
+        {"name": "Support", "active": "on", "target": "team_queue", "team": team_a.pk, "categories": ["detractor"]},
+    )
     assert response.status_code == 302
     second = RoutingRuleFactory(name="Second", order=99)
     client.post(f"/routing/{second.pk}/move/", {"direction": "up"})
     assert list(RoutingRule.objects.order_by("order").values_list("name", flat=True)) == ["Second", "Support"]
 
 
-@pytest.mark.parametrize("data,error", [
-    ({"score_min": 8, "score_max": 3}, "cannot be below"),
-    ({"score_max": 11}, "0 to 10"),
-    ({"target": "user"}, "Choose the user"),
-    ({"target": "round_robin"}, "Choose the team"),
-])
+@pytest.mark.parametrize(
+    "data,error",
+    [
+        ({"score_min": 8, "score_max": 3}, "cannot be below"),
+        ({"score_max": 11}, "0 to 10"),
+        ({"target": "user"}, "Choose the user"),
+        ({"target": "round_robin"}, "Choose the team"),
+    ],
+)
 def test_invalid_rules_are_refused_with_a_message(client, admin, data, error):
     client.force_login(admin)
     response = client.post("/routing/new/", {"name": "Bad", "target": "team_queue", **data})
@@ -130,8 +145,14 @@ def test_campaign_and_touchpoint_conditions(db, team_a, team_b, route):
 
 
 def test_a_score_range_and_segment_are_compared_loosely_on_case(db, team_a, route):
-    RoutingRuleFactory(target=RoutingRule.Target.TEAM_QUEUE, team=team_a, score_min=5, score_max=6,
-                       segment_key="region", segment_value="eu")
+    RoutingRuleFactory(
+        target=RoutingRule.Target.TEAM_QUEUE,
+        team=team_a,
+        score_min=5,
+        score_max=6,
+        segment_key="region",
+        segment_value="eu",
+    )
     assert route(score=5, contact=ContactFactory(attributes={"region": "EU"})).team == team_a
     assert route(score=4, contact=ContactFactory(attributes={"region": "EU"})).team is None
     assert route(score=6, contact=ContactFactory(attributes={"region": "US"})).team is None
@@ -176,18 +197,24 @@ def test_explain_routing_names_the_failed_condition(db, team_a):
     from followups.routing import explain_routing
 
     rule = RoutingRuleFactory(target=RoutingRule.Target.TEAM_QUEUE, team=team_a, categories=["passive"], language="nl")
-    verdict, = explain_routing(ResponseFactory(score=7, language="en"))
+    (verdict,) = explain_routing(ResponseFactory(score=7, language="en"))
     assert verdict.rule == rule and not verdict.matched
     assert [(c.condition, c.ok) for c in verdict.checks] == [("category", True), ("language", False)]
 
 
 def test_the_test_page_routes_a_made_up_answer(client, admin, agent, team_a):
-    RoutingRuleFactory(order=1, name="Key accounts", target=RoutingRule.Target.ACCOUNT_OWNER, segment_key="plan",
-                       segment_value="enterprise")
+    RoutingRuleFactory(
+        order=1,
+        name="Key accounts",
+        target=RoutingRule.Target.ACCOUNT_OWNER,
+        segment_key="plan",
+        segment_value="enterprise",
+    )
     RoutingRuleFactory(order=2, name="Everyone else", target=RoutingRule.Target.TEAM_QUEUE, team=team_a)
     client.force_login(admin)
-    page = client.get("/routing/test/", {"score": 3, "segment_key": "plan", "segment_value": "enterprise",
-                                         "account_owner": agent.pk})
+    page = client.get(
+        "/routing/test/", {"score": 3, "segment_key": "plan", "segment_value": "enterprise", "account_owner": agent.pk}
+    )
     assert page.status_code == 200
     assert "routed by <strong>Key accounts</strong>" in page.content.decode()
     page = client.get("/routing/test/", {"score": 3, "segment_key": "plan", "segment_value": "enterprise"})

@@ -13,8 +13,12 @@ from tests.factories import CampaignFactory, ContactFactory, ResponseFactory
 def _answers(contact, campaign, *scores, last_days_ago=2):
     now = timezone.now()
     for i, score in enumerate(scores):
-        ResponseFactory(contact=contact, campaign=campaign, score=score,
-                        submitted_at=now - timedelta(days=last_days_ago + 30 * (len(scores) - 1 - i)))
+        ResponseFactory(
+            contact=contact,
+            campaign=campaign,
+            score=score,
+            submitted_at=now - timedelta(days=last_days_ago + 30 * (len(scores) - 1 - i)),
+        )
 
 
 @pytest.fixture
@@ -23,8 +27,10 @@ def support(db):
 
 
 def _risky(**params):
-    return {(row.response.contact.name, row.prev_score, row.score, row.dropped_category)
-            for row in queries.at_risk(queries.parse_filters({"kind": "transactional", **params}))}
+    return {
+        (row.response.contact.name, row.prev_score, row.score, row.dropped_category)
+        for row in queries.at_risk(queries.parse_filters({"kind": "transactional", **params}))
+    }
 
 
 def test_it_flags_a_drop_in_category(support):

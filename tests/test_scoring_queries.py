@@ -15,8 +15,16 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from scoring import queries
-from tests.factories import (AnswerFactory, CampaignFactory, ContactFactory, InvitationFactory, QuestionFactory,
-                             ResponseFactory, TeamFactory, TouchpointFactory)
+from tests.factories import (
+    AnswerFactory,
+    CampaignFactory,
+    ContactFactory,
+    InvitationFactory,
+    QuestionFactory,
+    ResponseFactory,
+    TeamFactory,
+    TouchpointFactory,
+)
 
 AMS = ZoneInfo("Europe/Amsterdam")
 
@@ -26,40 +34,73 @@ def at(day: str, hour: int = 12, minute: int = 0) -> datetime:
 
 
 def march(**params):
-    return queries.parse_filters({"period": "custom", "start": "2026-03-01", "end": "2026-03-31",
-                                  "kind": "transactional", **params})
+    return queries.parse_filters(
+        {"period": "custom", "start": "2026-03-01", "end": "2026-03-31", "kind": "transactional", **params}
+    )
 
 
 @pytest.fixture
 def shop(db):
     care, money = TeamFactory(name="Care"), TeamFactory(name="Money")
-    support = CampaignFactory(name="Support survey", kind="transactional", channel="email", team=care,
-                              touchpoint=TouchpointFactory(name="Support"))
-    billing = CampaignFactory(name="Billing survey", kind="transactional", channel="web", team=money,
-                              touchpoint=TouchpointFactory(name="Billing"))
+    support = CampaignFactory(
+        name="Support survey",
+        kind="transactional",
+        channel="email",
+        team=care,
+        touchpoint=TouchpointFactory(name="Support"),
+    )
+    billing = CampaignFactory(
+        name="Billing survey",
+        kind="transactional",
+        channel="web",
+        team=money,
+        touchpoint=TouchpointFactory(name="Billing"),
+    )
     relational = CampaignFactory(name="Yearly", kind="relational", touchpoint=TouchpointFactory(name="Renewal"))
     pro = ContactFactory(attributes={"plan": "pro", "region": "EU", "tier": "gold"})
     starter = ContactFactory(attributes={"plan": "starter", "region": "NA", "tier": "gold"})
     bare = ContactFactory(attributes={})
     answers = {}
     for name, campaign, score, contact, language, day in (
-            ("s10a", support, 10, pro, "en", "2026-03-03"), ("s10b", support, 10, pro, "nl", "2026-03-04"),
-            ("s9", support, 9, starter, "en", "2026-03-10"), ("s7", support, 7, starter, "en", "2026-03-11"),
-            ("s3", support, 3, bare, "en", "2026-03-20"),
-            ("b2", billing, 2, pro, "en", "2026-03-05"), ("b5", billing, 5, None, "nl", "2026-03-06"),
-            ("b9", billing, 9, starter, "en", "2026-03-25"),
-            ("r10", relational, 10, pro, "en", "2026-03-07"), ("r0", relational, 0, starter, "en", "2026-03-08"),
-            ("before", support, 0, pro, "en", "2026-02-10"), ("after", support, 10, pro, "en", "2026-04-05")):
-        answers[name] = ResponseFactory(campaign=campaign, score=score, contact=contact, language=language,
-                                        channel=campaign.channel, submitted_at=at(day),
-                                        comment=f"comment {name}")
-    return {"support": support, "billing": billing, "relational": relational, "care": care, "money": money,
-            "pro": pro, "starter": starter, "answers": answers}
+        ("s10a", support, 10, pro, "en", "2026-03-03"),
+        ("s10b", support, 10, pro, "nl", "2026-03-04"),
+        ("s9", support, 9, starter, "en", "2026-03-10"),
+        ("s7", support, 7, starter, "en", "2026-03-11"),
+        ("s3", support, 3, bare, "en", "2026-03-20"),
+        ("b2", billing, 2, pro, "en", "2026-03-05"),
+        ("b5", billing, 5, None, "nl", "2026-03-06"),
+        ("b9", billing, 9, starter, "en", "2026-03-25"),
+        ("r10", relational, 10, pro, "en", "2026-03-07"),
+        ("r0", relational, 0, starter, "en", "2026-03-08"),
+        ("before", support, 0, pro, "en", "2026-02-10"),
+        ("after", support, 10, pro, "en", "2026-04-05"),
+    ):
+        answers[name] = ResponseFactory(
+            campaign=campaign,
+            score=score,
+            contact=contact,
+            language=language,
+            channel=campaign.channel,
+            submitted_at=at(day),
+            comment=f"comment {name}",
+        )
+    return {
+        "support": support,
+        "billing": billing,
+        "relational": relational,
+        "care": care,
+        "money": money,
+        "pro": pro,
+        "starter": starter,
+        "answers": answers,
+    }
 
 
 def _table(rows):
-    return {row["label"]: (row["result"].n, row["result"].promoters, row["result"].passives,
-                           row["result"].detractors) for row in rows}
+    return {
+        row["label"]: (row["result"].n, row["result"].promoters, row["result"].passives, row["result"].detractors)
+        for row in rows
+    }
 
 
 def _nps(rows):
@@ -85,10 +126,14 @@ def test_it_compares_with_the_period_before(shop):
 
 def test_it_breaks_down_by_touchpoint_campaign_and_team(shop):
     assert _table(queries.nps_by(march(), "touchpoint")) == {"Support": (5, 3, 1, 1), "Billing": (3, 1, 0, 2)}
-    assert _nps(queries.nps_by(march(), "touchpoint")) == {"Support": pytest.approx(40.0),
-                                                            "Billing": pytest.approx(-100 / 3)}
-    assert _table(queries.nps_by(march(), "campaign")) == {"Support survey": (5, 3, 1, 1),
-                                                           "Billing survey": (3, 1, 0, 2)}
+    assert _nps(queries.nps_by(march(), "touchpoint")) == {
+        "Support": pytest.approx(40.0),
+        "Billing": pytest.approx(-100 / 3),
+    }
+    assert _table(queries.nps_by(march(), "campaign")) == {
+        "Support survey": (5, 3, 1, 1),
+        "Billing survey": (3, 1, 0, 2),
+    }
     assert _table(queries.nps_by(march(), "team")) == {"Care": (5, 3, 1, 1), "Money": (3, 1, 0, 2)}
 
 
@@ -141,8 +186,9 @@ def test_periods_are_bucketed_in_the_configured_time_zone(db):
     ResponseFactory(campaign=campaign, score=0, submitted_at=at("2026-03-02", 0, 30))
     ResponseFactory(campaign=campaign, score=9, submitted_at=at("2026-03-31", 23, 30))  # 21:30 UTC, summer time
     ResponseFactory(campaign=campaign, score=8, submitted_at=at("2026-04-01", 0, 30))
-    filters = queries.parse_filters({"period": "custom", "start": "2026-02-01", "end": "2026-04-30",
-                                     "kind": "transactional"})
+    filters = queries.parse_filters(
+        {"period": "custom", "start": "2026-02-01", "end": "2026-04-30", "kind": "transactional"}
+    )
     weeks = {row["period"]: row["result"].n for row in queries.nps_by_period(filters, "week")}
     assert weeks == {date(2026, 2, 23): 1, date(2026, 3, 2): 1, date(2026, 3, 30): 2}
     days = {row["period"]: row["result"].nps for row in queries.nps_by_period(filters, "day")}
@@ -151,8 +197,15 @@ def test_periods_are_bucketed_in_the_configured_time_zone(db):
     assert months == {date(2026, 3, 1): 3, date(2026, 4, 1): 1}
     quarters = {row["period"]: row["result"].n for row in queries.nps_by_period(filters, "quarter")}
     assert quarters == {date(2026, 1, 1): 3, date(2026, 4, 1): 1}
-    raw = queries.parse_filters({"period": "custom", "start": "2026-02-01", "end": "2026-04-30",
-                                 "kind": "transactional", "segment": "tier=none"})
+    raw = queries.parse_filters(
+        {
+            "period": "custom",
+            "start": "2026-02-01",
+            "end": "2026-04-30",
+            "kind": "transactional",
+            "segment": "tier=none",
+        }
+    )
     assert queries.nps_by_period(raw, "week") == []  # the live path takes the same filters
 
 
@@ -182,8 +235,13 @@ def test_the_response_rate_is_answered_over_delivered(shop):
 def test_an_answer_counts_for_the_response_rate_before_the_worker_marks_the_invitation(shop):
     """The answer request writes only the response; the status follows from the worker."""
     invitation = InvitationFactory(campaign=shop["support"], status="sent", sent_at=at("2026-03-12"))
-    ResponseFactory(campaign=shop["support"], contact=invitation.contact, invitation=invitation, score=9,
-                    submitted_at=at("2026-03-12", 13))
+    ResponseFactory(
+        campaign=shop["support"],
+        contact=invitation.contact,
+        invitation=invitation,
+        score=9,
+        submitted_at=at("2026-03-12", 13),
+    )
     raw = queries.response_rate(march(language="en"))  # a language filter is cut live, not from the rollup
     counted = queries.response_rate(march())  # settled days from the rollup
     assert (raw["delivered"], raw["answered"]) == (counted["delivered"], counted["answered"]) == (1, 1)
@@ -206,12 +264,17 @@ def drivers(shop):
     support, a = shop["support"], shop["answers"]
     csat = QuestionFactory(campaign=support, kind="csat", text="How satisfied were you?", order=1)
     speed = QuestionFactory(campaign=support, kind="single", text="How fast?", choices=["Fast", "Slow"], order=2)
-    topics = QuestionFactory(campaign=support, kind="multiple", text="What mattered?",
-                             choices=["Price", "Staff", "App"], order=3)
+    topics = QuestionFactory(
+        campaign=support, kind="multiple", text="What mattered?", choices=["Price", "Staff", "App"], order=3
+    )
     note = QuestionFactory(campaign=support, kind="text", text="Anything else?", order=4)
-    for name, number, chosen, picked in (("s10a", 5, "Fast", ["Staff", "App"]), ("s10b", 4, "Fast", ["Staff"]),
-                                         ("s9", 4, "Slow", []), ("s7", 3, "Slow", ["Price"]),
-                                         ("s3", 1, "Slow", ["Price", "App"])):
+    for name, number, chosen, picked in (
+        ("s10a", 5, "Fast", ["Staff", "App"]),
+        ("s10b", 4, "Fast", ["Staff"]),
+        ("s9", 4, "Slow", []),
+        ("s7", 3, "Slow", ["Price"]),
+        ("s3", 1, "Slow", ["Price", "App"]),
+    ):
         AnswerFactory(response=a[name], question=csat, number=number)
         AnswerFactory(response=a[name], question=speed, text=chosen)
         AnswerFactory(response=a[name], question=topics, choices=picked)
@@ -244,7 +307,9 @@ def test_driver_results_under_a_segment_filter_count_live(drivers):
     _, rows = _panel(results, drivers["topics"])
     assert rows == {"Price": (1, 0)}
     assert _panel(queries.driver_results(march(segment="tier=gold")), drivers["speed"])[1] == {
-        "Fast": (2, 100), "Slow": (2, 50)}
+        "Fast": (2, 100),
+        "Slow": (2, 50),
+    }
 
 
 def test_comments_filter_by_category_touchpoint_and_text(shop):
@@ -256,12 +321,28 @@ def test_comments_filter_by_category_touchpoint_and_text(shop):
 
 
 def test_bad_filter_values_are_ignored_and_reported(db):
-    filters = queries.parse_filters({"period": "custom", "start": "2026-13-45", "end": "x", "kind": "both",
-                                     "campaign": "abc", "team": "-3", "touchpoint": "99999999999999999999",
-                                     "segment": "plan", "channel": "fax", "category": "angry",
-                                     "language": "xx"})
+    filters = queries.parse_filters(
+        {
+            "period": "custom",
+            "start": "2026-13-45",
+            "end": "x",
+            "kind": "both",
+            "campaign": "abc",
+            "team": "-3",
+            "touchpoint": "99999999999999999999",
+            "segment": "plan",
+            "channel": "fax",
+            "category": "angry",
+            "language": "xx",
+        }
+    )
     assert (filters.period, filters.kind, filters.campaign, filters.team, filters.touchpoint) == (
-        "90d", "relational", None, None, None)
+        "90d",
+        "relational",
+        None,
+        None,
+        None,
+    )
     assert (filters.segment_key, filters.channel, filters.category, filters.language) == ("", "", "", "")
     assert len(filters.errors) == 9
     assert queries.parse_filters({"segment": "bad\x00key=1"}).segment_key == ""
@@ -272,8 +353,17 @@ def test_bad_filter_values_are_ignored_and_reported(db):
 
 
 def test_the_filters_round_trip_through_the_url(db):
-    filters = queries.parse_filters({"period": "custom", "start": "2026-03-01", "end": "2026-03-31",
-                                     "kind": "all", "team": "4", "segment": "plan=pro", "q": "slow"})
+    filters = queries.parse_filters(
+        {
+            "period": "custom",
+            "start": "2026-03-01",
+            "end": "2026-03-31",
+            "kind": "all",
+            "team": "4",
+            "segment": "plan=pro",
+            "q": "slow",
+        }
+    )
     from django.http import QueryDict
 
     assert queries.parse_filters(QueryDict(filters.as_query())) == filters

@@ -14,8 +14,15 @@ from freezegun import freeze_time
 
 from surveys import sending
 from surveys.models import Campaign, Contact, ContactList, Invitation, SendWave
-from surveys.sending import (campaign_send, reminders_due, send_batch, send_due_reminders, send_due_waves,
-                             send_reminder_batch, wave_start)
+from surveys.sending import (
+    campaign_send,
+    reminders_due,
+    send_batch,
+    send_due_reminders,
+    send_due_waves,
+    send_reminder_batch,
+    wave_start,
+)
 from tests.factories import CampaignFactory, ContactFactory, InvitationFactory
 from tests.helpers import wait_for
 
@@ -36,8 +43,9 @@ def _start(campaign, admin, **kwargs):
 
 
 def _send_all(wave):
-    return send_batch(wave_id=wave.pk, invitation_ids=list(Invitation.objects.filter(wave=wave)
-                                                           .values_list("pk", flat=True)))
+    return send_batch(
+        wave_id=wave.pk, invitation_ids=list(Invitation.objects.filter(wave=wave).values_list("pk", flat=True))
+    )
 
 
 # --- Through the real worker --------------------------------------------------------------------
@@ -55,13 +63,22 @@ def test_a_wave_sends_to_the_audience_and_counts_the_skips(celery_worker, provid
     wave = campaign_send(campaign=campaign, actor=admin)  # starts the wave through the worker on commit
 
     assert wait_for(lambda: SendWave.objects.filter(pk=wave.pk, finished_at__isnull=False).exists(), timeout=30)
-    assert _statuses(wave) == {"ann@example.com": "sent", "bob@example.com": "sent", "out@example.com": "skipped",
-                               "bounced@example.com": "skipped", "erased@example.com": "skipped",
-                               "recent@example.com": "skipped"}
+    assert _statuses(wave) == {
+        "ann@example.com": "sent",
+        "bob@example.com": "sent",
+        "out@example.com": "skipped",
+        "bounced@example.com": "skipped",
+        "erased@example.com": "skipped",
+        "recent@example.com": "skipped",
+    }
     assert sorted(m.to[0] for m in provider) == ["ann@example.com", "bob@example.com"]
     reasons = dict(Invitation.objects.filter(wave=wave, status="skipped").values_list("contact__email", "skip_reason"))
-    assert reasons == {"out@example.com": "opted out", "bounced@example.com": "undeliverable",
-                       "erased@example.com": "erased", "recent@example.com": "surveyed in the last 30 days"}
+    assert reasons == {
+        "out@example.com": "opted out",
+        "bounced@example.com": "undeliverable",
+        "erased@example.com": "erased",
+        "recent@example.com": "surveyed in the last 30 days",
+    }
     campaign.refresh_from_db()
     assert campaign.status == Campaign.Status.ACTIVE
     assert SendWave.objects.get(pk=wave.pk).total == 6
@@ -180,8 +197,9 @@ def test_a_preview_email_writes_nothing(campaign, django_assert_num_queries):
 
     contact = Contact(pk=0, email="jamie@example.com", name="Jamie", language="en")
     with django_assert_num_queries(0):
-        message = build_invitation_email(invitation=Invitation(campaign=campaign, contact=contact, token="preview"),
-                                         preview=True)
+        message = build_invitation_email(
+            invitation=Invitation(campaign=campaign, contact=contact, token="preview"), preview=True
+        )
     assert "/s/preview/?score=10" in message.body
 
 
@@ -210,8 +228,11 @@ def test_the_quiet_period_counts_invitations_from_any_campaign(campaign, provide
     InvitationFactory(contact=recent, sent_at=timezone.now() - timedelta(days=29))
     InvitationFactory(contact=never_sent, status="queued", sent_at=None)
     wave = _start(campaign, admin)
-    assert _statuses(wave) == {"old@example.com": "queued", "recent@example.com": "skipped",
-                               "queued-elsewhere@example.com": "queued"}
+    assert _statuses(wave) == {
+        "old@example.com": "queued",
+        "recent@example.com": "skipped",
+        "queued-elsewhere@example.com": "queued",
+    }
 
 
 def test_a_quiet_period_of_zero_skips_nobody(provider, admin):
@@ -272,8 +293,9 @@ def test_the_beat_ends_the_waves_of_closed_campaigns(campaign, admin):
 
     ContactFactory()
     wave = _start(campaign, admin)
-    scheduled = campaign_send(campaign=CampaignFactory(status=Campaign.Status.DRAFT), actor=admin,
-                              when=timezone.now() + timedelta(days=1))
+    scheduled = campaign_send(
+        campaign=CampaignFactory(status=Campaign.Status.DRAFT), actor=admin, when=timezone.now() + timedelta(days=1)
+    )
     campaign_transition(campaign=campaign, to=Campaign.Status.CLOSED, actor=admin)
     campaign_transition(campaign=scheduled.campaign, to=Campaign.Status.CLOSED, actor=admin)
     send_due_waves()
@@ -290,7 +312,9 @@ def test_a_closed_campaign_cannot_be_sent(admin, db):
     assert not SendWave.objects.exists()
 
 
-def test_a_spread_wave_queues_each_invitation_when_it_is_due(provider, admin, broker, django_capture_on_commit_callbacks):
+def test_a_spread_wave_queues_each_invitation_when_it_is_due(
+    provider, admin, broker, django_capture_on_commit_callbacks
+):
     campaign = CampaignFactory(status=Campaign.Status.DRAFT, spread_days=4)
     for i in range(4):
         ContactFactory(email=f"s{i}@example.com")
@@ -301,8 +325,7 @@ def test_a_spread_wave_queues_each_invitation_when_it_is_due(provider, admin, br
     send_batch(wave_id=wave.pk, invitation_ids=first[0][1][1])
     later = Invitation.objects.filter(wave=wave).order_by("send_after")
     assert [i.send_after.date() for i in later][-1] == (timezone.now() + timedelta(days=3)).date()
-    with freeze_time(timezone.now() + timedelta(days=2, minutes=1)), \
-            django_capture_on_commit_callbacks(execute=True):
+    with freeze_time(timezone.now() + timedelta(days=2, minutes=1)), django_capture_on_commit_callbacks(execute=True):
         send_due_waves()
         send_due_waves()  # a second beat queues nothing again
     batches = broker(sending.BATCH_TASK)[1:]
@@ -315,8 +338,10 @@ def test_a_stalled_wave_is_queued_again(campaign, provider, admin, broker, djang
     with django_capture_on_commit_callbacks(execute=True):
         send_due_waves()
     assert broker(sending.BATCH_TASK) == []  # still fresh: not stalled yet
-    with freeze_time(timezone.now() + sending.STALLED_AFTER + timedelta(minutes=1)), \
-            django_capture_on_commit_callbacks(execute=True):
+    with (
+        freeze_time(timezone.now() + sending.STALLED_AFTER + timedelta(minutes=1)),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
         send_due_waves()
     assert [args[0] for _task, args in broker(sending.BATCH_TASK)] == [wave.pk]
 
@@ -402,8 +427,9 @@ def test_an_opted_out_contact_is_never_emailed_even_if_queued_earlier(campaign, 
     assert Invitation.objects.get().skip_reason == "opted out"
 
 
-def test_a_paused_campaign_sends_nothing_until_resumed(campaign, provider, admin, broker,
-                                                       django_capture_on_commit_callbacks):
+def test_a_paused_campaign_sends_nothing_until_resumed(
+    campaign, provider, admin, broker, django_capture_on_commit_callbacks
+):
     ContactFactory()
     wave = _start(campaign, admin)
     sending.campaign_pause(campaign=campaign, actor=admin)
@@ -427,9 +453,10 @@ def test_one_reminder_only_to_those_who_did_not_answer(db, provider):
         InvitationFactory(campaign=campaign, contact__email="answered@example.com", status="answered")
         InvitationFactory(campaign=campaign, contact__email="failed@example.com", status="failed")
         InvitationFactory(campaign=campaign, contact__email="bounced@example.com", status="bounced")
-        InvitationFactory(campaign=campaign, contact__email="optout@example.com",
-                          contact__opted_out_at=timezone.now())
-        InvitationFactory(campaign=campaign, contact__email="gone@example.com", contact__undeliverable_at=timezone.now())
+        InvitationFactory(campaign=campaign, contact__email="optout@example.com", contact__opted_out_at=timezone.now())
+        InvitationFactory(
+            campaign=campaign, contact__email="gone@example.com", contact__undeliverable_at=timezone.now()
+        )
     InvitationFactory(campaign=campaign, contact__email="fresh@example.com")
     due = reminders_due()
     assert due == [waiting.pk]
@@ -461,8 +488,9 @@ def test_each_campaign_reminds_after_its_own_delay(db, provider):
 
 def test_a_reminder_refused_by_the_provider_is_not_tried_again(db, provider):
     with freeze_time(timezone.now() - timedelta(days=6)):
-        invitation = InvitationFactory(campaign=CampaignFactory(reminder_after_days=5),
-                                       contact__email="rejected@example.com")
+        invitation = InvitationFactory(
+            campaign=CampaignFactory(reminder_after_days=5), contact__email="rejected@example.com"
+        )
     assert send_reminder_batch(invitation_ids=[invitation.pk]).failed == 1
     assert reminders_due() == []
     assert "Reminder" in Invitation.objects.get().failure_reason
@@ -470,8 +498,9 @@ def test_a_reminder_refused_by_the_provider_is_not_tried_again(db, provider):
 
 def test_a_reminder_hit_by_an_outage_is_given_back_for_later(db, provider):
     with freeze_time(timezone.now() - timedelta(days=6)):
-        invitation = InvitationFactory(campaign=CampaignFactory(reminder_after_days=5),
-                                       contact__email="down@example.com")
+        invitation = InvitationFactory(
+            campaign=CampaignFactory(reminder_after_days=5), contact__email="down@example.com"
+        )
     with pytest.raises(sending.TransientSendError):
         send_reminder_batch(invitation_ids=[invitation.pk])
     assert reminders_due() == [invitation.pk]
@@ -496,8 +525,9 @@ def test_the_progress_partial_counts_and_polls_while_sending(client, admin, camp
     assert polled["HX-Refresh"] == "true"  # and the page reloads once, so its status badge follows
 
 
-def test_the_progress_counts_take_a_fixed_number_of_queries(client, admin, campaign, provider,
-                                                            django_assert_max_num_queries):
+def test_the_progress_counts_take_a_fixed_number_of_queries(
+    client, admin, campaign, provider, django_assert_max_num_queries
+):
     for _ in range(20):
         ContactFactory()
     _start(campaign, admin)

@@ -9,12 +9,31 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _django_setup(**env):
-    base = {k: v for k, v in os.environ.items() if k not in {"KRINGLOOP_ENV", "DEBUG", "SECRET_KEY", "DATABASE_URL",
-                                                             "ALLOWED_HOSTS", "REDIS_URL", "SITE_URL", "EMAIL_BACKEND",
-                                                             "DJANGO_ALLOW_ASYNC_UNSAFE"}}
+    base = {
+        k: v
+        for k, v in os.environ.items()
+        if k
+        not in {
+            "KRINGLOOP_ENV",
+            "DEBUG",
+            "SECRET_KEY",
+            "DATABASE_URL",
+            "ALLOWED_HOSTS",
+            "REDIS_URL",
+            "SITE_URL",
+            "EMAIL_BACKEND",
+            "DJANGO_ALLOW_ASYNC_UNSAFE",
+        }
+    }
     base.update(env)
-    return subprocess.run([sys.executable, "-c", "import django; django.setup()"], cwd=ROOT, env=base,
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"],
+        cwd=ROOT,
+        env=base,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 PRODUCTION = {
@@ -64,6 +83,12 @@ def test_production_refuses_debug():
 def test_production_passes_the_deploy_check():
     env = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE"}}
     env.update(PRODUCTION)
-    result = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stdout + result.stderr

@@ -16,16 +16,19 @@ def at(*args) -> datetime:
     return datetime(*args, tzinfo=AMS)
 
 
-@pytest.mark.parametrize("start,hours,expected", [
-    (at(2026, 11, 3, 10, 0), 2, at(2026, 11, 3, 12, 0)),  # within one Tuesday
-    (at(2026, 11, 3, 7, 30), 2, at(2026, 11, 3, 11, 0)),  # before opening: the clock starts at 09:00
-    (at(2026, 11, 3, 18, 0), 4, at(2026, 11, 4, 13, 0)),  # an evening answer counts from the next morning
-    (at(2026, 11, 3, 16, 0), 1, at(2026, 11, 3, 17, 0)),  # exactly at closing time
-    (at(2026, 11, 6, 16, 0), 2, at(2026, 11, 9, 10, 0)),  # Friday afternoon → Monday morning
-    (at(2026, 11, 7, 12, 0), 8, at(2026, 11, 9, 17, 0)),  # Saturday: a whole Monday
-    (at(2026, 11, 5, 15, 0), 16, at(2026, 11, 9, 15, 0)),  # Thursday 2 h + Friday 8 h + Monday 6 h
-    (at(2026, 11, 2, 9, 0), 48, at(2026, 11, 9, 17, 0)),  # 48 business hours = six working days
-])
+@pytest.mark.parametrize(
+    "start,hours,expected",
+    [
+        (at(2026, 11, 3, 10, 0), 2, at(2026, 11, 3, 12, 0)),  # within one Tuesday
+        (at(2026, 11, 3, 7, 30), 2, at(2026, 11, 3, 11, 0)),  # before opening: the clock starts at 09:00
+        (at(2026, 11, 3, 18, 0), 4, at(2026, 11, 4, 13, 0)),  # an evening answer counts from the next morning
+        (at(2026, 11, 3, 16, 0), 1, at(2026, 11, 3, 17, 0)),  # exactly at closing time
+        (at(2026, 11, 6, 16, 0), 2, at(2026, 11, 9, 10, 0)),  # Friday afternoon → Monday morning
+        (at(2026, 11, 7, 12, 0), 8, at(2026, 11, 9, 17, 0)),  # Saturday: a whole Monday
+        (at(2026, 11, 5, 15, 0), 16, at(2026, 11, 9, 15, 0)),  # Thursday 2 h + Friday 8 h + Monday 6 h
+        (at(2026, 11, 2, 9, 0), 48, at(2026, 11, 9, 17, 0)),  # 48 business hours = six working days
+    ],
+)
 def test_it_counts_only_business_hours(start, hours, expected):
     assert add_business_hours(start, hours, tz=AMS) == expected
 
@@ -47,8 +50,9 @@ def test_a_configured_calendar_is_followed(settings):
     assert add_business_hours(at(2026, 11, 2, 11, 0), 2, tz=AMS) == at(2026, 11, 4, 9, 30)
 
 
-@pytest.mark.parametrize("hours,days", [("17:00-09:00", "1,2,3"), ("09:00-17:00", ""), ("09:00-17:00", "8"),
-                                        ("nine to five", "1")])
+@pytest.mark.parametrize(
+    "hours,days", [("17:00-09:00", "1,2,3"), ("09:00-17:00", ""), ("09:00-17:00", "8"), ("nine to five", "1")]
+)
 def test_a_calendar_without_open_hours_is_refused_loudly(settings, hours, days):
     settings.KRINGLOOP = {**settings.KRINGLOOP, "BUSINESS_HOURS": hours, "BUSINESS_DAYS": days}
     with pytest.raises(ValueError):

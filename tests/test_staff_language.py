@@ -1,6 +1,7 @@
 """Staff read the product in the language of their preferences; respondents keep theirs."""
 
-from datetime import datetime, timezone as dt_timezone
+from datetime import UTC, datetime
+from datetime import timezone as dt_timezone
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -99,33 +100,63 @@ def test_the_campaign_preview_keeps_the_campaigns_language_inside_a_dutch_page(c
 
 # --- Staff pages have no English left for a Dutch reader -------------------------------------------
 PAGES = {
-    "/campaigns/": (["Campagnes", "Nieuwe campagne", "Soort", "Contactmoment", "Respons"],
-                    ["New campaign", "Response rate", "Touchpoint<"]),
-    "/campaigns/new/": (["Nieuwe campagne", "Enquête", "Uitnodigingsmail", "Bedankpagina", "Doelgroep en planning",
-                         "Vragen over drijfveren", "Campagne opslaan", "Annuleren", "Rustperiode (dagen)",
-                         "Relationeel", "Tevredenheid (1–5)", "Laat leeg voor de standaard NPS-vraag"],
-                        ["Save campaign", "Thank-you page", "Quiet period", "Relational", "Leave empty",
-                         "Driver questions"]),
-    "/contacts/": (["Contacten", "Nieuw contact", "CSV importeren", "Zoeken", "Afgemeld", "Onbestelbaar",
-                    "2 contacten", "afgemeld</span>"],
-                   ["New contact", "Import CSV", "Opted out", "Undeliverable", "2 contacts", "opted out<"]),
-    "/contacts/import/": (["Contacten importeren uit CSV", "CSV-bestand", "Uploaden en controleren",
-                           "Recente imports"],
-                          ["Upload and check", "Recent imports", "header row"]),
-    "/users/": (["Gebruikers en teams", "Nieuwe gebruiker", "Nieuw team", "Rol", "Beheerder", "Teamleider"],
-                ["New user", "New team", "Role<", ">Lead<", ">Members<"]),
-    "/outbox/": (["Postvak uit", "Stuur mij een testmail", "Onderwerp", "Wanneer"],
-                 ["Send me a test e-mail", "Subject<", "No e-mails yet", "Nothing here left"]),
+    "/campaigns/": (
+        ["Campagnes", "Nieuwe campagne", "Soort", "Contactmoment", "Respons"],
+        ["New campaign", "Response rate", "Touchpoint<"],
+    ),
+    "/campaigns/new/": (
+        [
+            "Nieuwe campagne",
+            "Enquête",
+            "Uitnodigingsmail",
+            "Bedankpagina",
+            "Doelgroep en planning",
+            "Vragen over drijfveren",
+            "Campagne opslaan",
+            "Annuleren",
+            "Rustperiode (dagen)",
+            "Relationeel",
+            "Tevredenheid (1–5)",
+            "Laat leeg voor de standaard NPS-vraag",
+        ],
+        ["Save campaign", "Thank-you page", "Quiet period", "Relational", "Leave empty", "Driver questions"],
+    ),
+    "/contacts/": (
+        [
+            "Contacten",
+            "Nieuw contact",
+            "CSV importeren",
+            "Zoeken",
+            "Afgemeld",
+            "Onbestelbaar",
+            "2 contacten",
+            "afgemeld</span>",
+        ],
+        ["New contact", "Import CSV", "Opted out", "Undeliverable", "2 contacts", "opted out<"],
+    ),
+    "/contacts/import/": (
+        ["Contacten importeren uit CSV", "CSV-bestand", "Uploaden en controleren", "Recente imports"],
+        ["Upload and check", "Recent imports", "header row"],
+    ),
+    "/users/": (
+        ["Gebruikers en teams", "Nieuwe gebruiker", "Nieuw team", "Rol", "Beheerder", "Teamleider"],
+        ["New user", "New team", "Role<", ">Lead<", ">Members<"],
+    ),
+    "/outbox/": (
+        ["Postvak uit", "Stuur mij een testmail", "Onderwerp", "Wanneer"],
+        ["Send me a test e-mail", "Subject<", "No e-mails yet", "Nothing here left"],
+    ),
 }
 
 
 @pytest.mark.parametrize("url", list(PAGES))
 def test_staff_pages_are_dutch_for_a_dutch_user(client, dutch_admin, url):
     ContactFactory(name="Anna", language="nl")
-    ContactFactory(name="Bob", opted_out_at=datetime(2025, 3, 1, tzinfo=dt_timezone.utc))
+    ContactFactory(name="Bob", opted_out_at=datetime(2025, 3, 1, tzinfo=UTC))
     CampaignFactory(name="Voorjaarspeiling")
-    OutboxMessage.objects.create(message_id="<m1@test>", from_email="a@example.com", to="b@example.com",
-                                 subject="Hallo", body_text="Hallo")
+    OutboxMessage.objects.create(
+        message_id="<m1@test>", from_email="a@example.com", to="b@example.com", subject="Hallo", body_text="Hallo"
+    )
     client.force_login(dutch_admin)
     html = _html(client, url)
     dutch, english = PAGES[url]
@@ -138,8 +169,17 @@ def test_the_campaign_page_and_send_panel_are_dutch(client, dutch_admin):
     ContactFactory()
     client.force_login(dutch_admin)
     html = _html(client, f"/campaigns/{campaign.pk}/")
-    for word in ("Verzenden", "Doelgroep: <strong>1</strong> contact", "Uitnodigingen versturen", "na 5 dagen",
-                 "30 dagen", "Openen voor antwoorden", "Concept", "Nog niet verzonden.", "E-mail · Engels"):
+    for word in (
+        "Verzenden",
+        "Doelgroep: <strong>1</strong> contact",
+        "Uitnodigingen versturen",
+        "na 5 dagen",
+        "30 dagen",
+        "Openen voor antwoorden",
+        "Concept",
+        "Nog niet verzonden.",
+        "E-mail · Engels",
+    ):
         assert word in html, word
     for word in ("Send invitations", "Open for answers", "Not sent yet", "after 5 days", "Draft<"):
         assert word not in html, word
@@ -147,9 +187,19 @@ def test_the_campaign_page_and_send_panel_are_dutch(client, dutch_admin):
 
 def test_form_errors_and_messages_are_dutch(client, dutch_admin):
     client.force_login(dutch_admin)
-    response = client.post("/campaigns/new/", {"name": "X", "kind": "transactional", "channel": "email",
-                                               "language": "en", "quiet_period_days": 400, "spread_days": 0,
-                                               "questions-TOTAL_FORMS": "0", "questions-INITIAL_FORMS": "0"})
+    response = client.post(
+        "/campaigns/new/",
+        {
+            "name": "X",
+            "kind": "transactional",
+            "channel": "email",
+            "language": "en",
+            "quiet_period_days": 400,
+            "spread_days": 0,
+            "questions-TOTAL_FORMS": "0",
+            "questions-INITIAL_FORMS": "0",
+        },
+    )
     html = response.content.decode()
     assert response.status_code == 400
     assert "Hoogstens 365 dagen." in html and "kies het contactmoment" in html
@@ -159,8 +209,9 @@ def test_form_errors_and_messages_are_dutch(client, dutch_admin):
 # --- Dates and numbers ---------------------------------------------------------------------------------
 def test_dates_follow_the_readers_language(client, admin, dutch_admin):
     with freeze_time("2025-03-14 09:30:00"):
-        OutboxMessage.objects.create(message_id="<m2@test>", from_email="a@example.com", to="b@example.com",
-                                     subject="Hallo", body_text="Hallo")
+        OutboxMessage.objects.create(
+            message_id="<m2@test>", from_email="a@example.com", to="b@example.com", subject="Hallo", body_text="Hallo"
+        )
     client.force_login(dutch_admin)
     assert "14-3-2025 10:30" in _html(client, "/outbox/")  # Europe/Amsterdam, Dutch short format
     client.force_login(admin)
@@ -170,22 +221,25 @@ def test_dates_follow_the_readers_language(client, admin, dutch_admin):
 # --- Stored texts and e-mails to staff ---------------------------------------------------------------
 def test_a_skip_reason_is_shown_in_the_readers_language(client, dutch_admin):
     contact = ContactFactory()
-    InvitationFactory(contact=contact, status=Invitation.Status.SKIPPED, sent_at=None,
-                      skip_reason="surveyed in the last 30 days")
+    InvitationFactory(
+        contact=contact, status=Invitation.Status.SKIPPED, sent_at=None, skip_reason="surveyed in the last 30 days"
+    )
     client.force_login(dutch_admin)
     assert "in de afgelopen 30 dagen ondervraagd" in _html(client, f"/contacts/{contact.pk}/")
 
 
-def test_the_import_report_is_written_in_the_language_of_the_admin_who_started_it(client, dutch_admin, settings,
-                                                                                   tmp_path):
+def test_the_import_report_is_written_in_the_language_of_the_admin_who_started_it(
+    client, dutch_admin, settings, tmp_path
+):
     from surveys.tasks_import import run_contact_import
 
     settings.MEDIA_ROOT = tmp_path
     client.force_login(dutch_admin)
     client.post("/contacts/import/", {"file": SimpleUploadedFile("c.csv", b"email,name\nok@example.com,A\nbroken,B\n")})
     record = ContactImport.objects.get()
-    client.post(f"/contacts/import/{record.pk}/", {"match_on": "email", "col_0": "email", "col_1": "name",
-                                                   "action": "import"})
+    client.post(
+        f"/contacts/import/{record.pk}/", {"match_on": "email", "col_0": "email", "col_1": "name", "action": "import"}
+    )
     run_contact_import(record.pk)  # as the worker would, with no language of its own
     record.refresh_from_db()
     assert record.report == [{"row": 3, "errors": ["‘broken’ is geen geldig e-mailadres"]}]

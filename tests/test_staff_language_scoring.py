@@ -17,8 +17,14 @@ from followups.escalation import escalate_overdue
 from followups.models import FollowUp, Improvement, RoutingRule
 from followups.services import followup_transition, response_process
 from followups.tasks import notify_owner
-from tests.factories import (CampaignFactory, ContactFactory, FollowUpFactory, ResponseFactory,
-                             RoutingRuleFactory, UserFactory)
+from tests.factories import (
+    CampaignFactory,
+    ContactFactory,
+    FollowUpFactory,
+    ResponseFactory,
+    RoutingRuleFactory,
+    UserFactory,
+)
 from tests.helpers import prefers
 
 
@@ -38,8 +44,9 @@ def _html(client, url: str) -> str:
 def _answers():
     campaign = CampaignFactory(name="Support survey")
     for score, comment in ((10, "Snel geholpen"), (9, ""), (8, ""), (2, "Te lang gewacht")):
-        ResponseFactory(campaign=campaign, score=score, comment=comment,
-                        submitted_at=timezone.now() - timedelta(days=3))
+        ResponseFactory(
+            campaign=campaign, score=score, comment=comment, submitted_at=timezone.now() - timedelta(days=3)
+        )
     return campaign
 
 
@@ -49,11 +56,23 @@ def test_the_dashboard_is_dutch_with_dutch_dates_and_chart_words(client, dutch_a
     client.force_login(dutch_admin)
     html = _html(client, "/dashboard/")
     assert '<html lang="nl">' in html
-    for dutch in ("NPS-dashboard", "Promotors · passieven · criticasters", "Per contactmoment",
-                  "Waar criticasters over klagen", "Laatste 90 dagen", "Filters wissen", "Stand van de opvolging"):
+    for dutch in (
+        "NPS-dashboard",
+        "Promotors · passieven · criticasters",
+        "Per contactmoment",
+        "Waar criticasters over klagen",
+        "Laatste 90 dagen",
+        "Filters wissen",
+        "Stand van de opvolging",
+    ):
         assert dutch in html, dutch
-    for english in ("NPS dashboard", "What detractors complain about", "By touchpoint", "Last 90 days",
-                    "Clear filters"):
+    for english in (
+        "NPS dashboard",
+        "What detractors complain about",
+        "By touchpoint",
+        "Last 90 days",
+        "Clear filters",
+    ):
         assert english not in html, english
     today = timezone.localdate()
     with translation.override("nl"):
@@ -93,9 +112,14 @@ def test_the_queue_and_a_case_page_are_dutch(client, dutch_agent, team_a):
     assert "Team queue" not in queue and ">Claim<" not in queue and "All open" not in queue
 
     page = _html(client, f"/followups/{case.pk}/")
-    for dutch in (f"Zaak #{case.pk}", "Aan de zaak werken", "Contactpoging vastleggen", "Geschiedenis van de zaak",
-                  "Zaak geopend voor een antwoord in de categorie criticaster (score 2).",
-                  "Doorgestuurd naar de wachtrij van Team A door regel “Alles naar team A”."):
+    for dutch in (
+        f"Zaak #{case.pk}",
+        "Aan de zaak werken",
+        "Contactpoging vastleggen",
+        "Geschiedenis van de zaak",
+        "Zaak geopend voor een antwoord in de categorie criticaster (score 2).",
+        "Doorgestuurd naar de wachtrij van Team A door regel “Alles naar team A”.",
+    ):
         assert dutch in page, dutch
     for english in ("Work the case", "Case history", "Case opened for", "Routed to"):
         assert english not in page, english
@@ -119,11 +143,13 @@ def test_a_status_change_reads_in_each_readers_language(client, dutch_agent, age
     case = FollowUpFactory(team=team_a)
     followup_transition(followup=case, to=FollowUp.Status.CLOSED, actor=agent, reason="Klant wil niet gebeld worden")
     client.force_login(dutch_agent)
-    assert "Status: Nieuw → Gesloten zonder contact. Reden: Klant wil niet gebeld worden" in \
-        _html(client, f"/followups/{case.pk}/")
+    assert "Status: Nieuw → Gesloten zonder contact. Reden: Klant wil niet gebeld worden" in _html(
+        client, f"/followups/{case.pk}/"
+    )
     client.force_login(agent)
-    assert "Status: New → Closed without contact. Reason: Klant wil niet gebeld worden" in \
-        _html(client, f"/followups/{case.pk}/")
+    assert "Status: New → Closed without contact. Reason: Klant wil niet gebeld worden" in _html(
+        client, f"/followups/{case.pk}/"
+    )
 
 
 def test_routing_deadlines_and_root_causes_are_dutch(client, dutch_admin):
@@ -171,8 +197,9 @@ def test_improvements_are_dutch(client, dutch_admin):
 def test_the_export_speaks_the_readers_language(client, dutch_admin):
     _answers()
     client.force_login(dutch_admin)
-    rows = list(csv.reader(io.StringIO(b"".join(client.get("/dashboard/export.csv").streaming_content)
-                                       .decode("utf-8-sig"))))
+    rows = list(
+        csv.reader(io.StringIO(b"".join(client.get("/dashboard/export.csv").streaming_content).decode("utf-8-sig")))
+    )
     assert rows[0][:3] == ["ingevuld_op", "campagne", "soort"] and "opmerking" in rows[0]
     breakdown = client.get("/dashboard/breakdown.csv?by=touchpoint").content.decode("utf-8-sig").splitlines()
     assert breakdown[0].startswith("contactmoment,n,promotors,passieven,criticasters,nps,marge,te_weinig")
@@ -183,8 +210,11 @@ def test_the_export_speaks_the_readers_language(client, dutch_admin):
 def test_a_dutch_owner_gets_the_assignment_email_in_dutch(db, team_a):
     owner = prefers(UserFactory(username="noor-eigenaar", role="agent"), "nl")
     RoutingRuleFactory(target=RoutingRule.Target.ACCOUNT_OWNER, team=team_a)
-    case = response_process(response_id=ResponseFactory(
-        score=1, comment="Kapot", contact=ContactFactory(name="Jan", account_owner=owner)).pk).followup
+    case = response_process(
+        response_id=ResponseFactory(
+            score=1, comment="Kapot", contact=ContactFactory(name="Jan", account_owner=owner)
+        ).pk
+    ).followup
     notify_owner(case.pk)
     [message] = mail.outbox
     assert message.to == [owner.email]

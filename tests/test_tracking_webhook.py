@@ -28,9 +28,19 @@ def sent_invitation(db):
 
 
 def test_it_marks_a_hard_bounce_on_the_invitation_and_the_contact(client, sent_invitation):
-    response = _post(client, {"RecordType": "Bounce", "Type": "HardBounce", "TypeCode": 1, "MessageID": "pm-123",
-                              "Email": "bounce@example.com", "Description": "Mailbox does not exist",
-                              "BouncedAt": "2026-11-20T10:00:00Z"}, **_auth())
+    response = _post(
+        client,
+        {
+            "RecordType": "Bounce",
+            "Type": "HardBounce",
+            "TypeCode": 1,
+            "MessageID": "pm-123",
+            "Email": "bounce@example.com",
+            "Description": "Mailbox does not exist",
+            "BouncedAt": "2026-11-20T10:00:00Z",
+        },
+        **_auth(),
+    )
     assert response.status_code == 200
     sent_invitation.refresh_from_db()
     sent_invitation.contact.refresh_from_db()
@@ -41,17 +51,32 @@ def test_it_marks_a_hard_bounce_on_the_invitation_and_the_contact(client, sent_i
 
 
 def test_a_complaint_opts_the_contact_out(client, sent_invitation):
-    response = _post(client, {"RecordType": "SpamComplaint", "MessageID": "pm-123", "Email": "bounce@example.com",
-                              "BouncedAt": "2026-11-20T10:00:00Z", "Type": "SpamComplaint", "TypeCode": 512},
-                     **_auth())
+    response = _post(
+        client,
+        {
+            "RecordType": "SpamComplaint",
+            "MessageID": "pm-123",
+            "Email": "bounce@example.com",
+            "BouncedAt": "2026-11-20T10:00:00Z",
+            "Type": "SpamComplaint",
+            "TypeCode": 512,
+        },
+        **_auth(),
+    )
     assert response.status_code == 200
     sent_invitation.contact.refresh_from_db()
     assert sent_invitation.contact.opted_out_at is not None
 
 
 def test_the_same_event_twice_changes_nothing_more(client, sent_invitation):
-    payload = {"RecordType": "Bounce", "Type": "HardBounce", "TypeCode": 1, "MessageID": "pm-123",
-               "Email": "bounce@example.com", "BouncedAt": "2026-11-20T10:00:00Z"}
+    payload = {
+        "RecordType": "Bounce",
+        "Type": "HardBounce",
+        "TypeCode": 1,
+        "MessageID": "pm-123",
+        "Email": "bounce@example.com",
+        "BouncedAt": "2026-11-20T10:00:00Z",
+    }
     _post(client, payload, **_auth())
     first = type(sent_invitation.contact).objects.get(pk=sent_invitation.contact.pk).undeliverable_at
     _post(client, payload, **_auth())
@@ -60,8 +85,9 @@ def test_the_same_event_twice_changes_nothing_more(client, sent_invitation):
 
 
 def test_it_refuses_a_post_without_the_webhook_secret(client, sent_invitation):
-    response = _post(client, {"RecordType": "Bounce", "Type": "HardBounce", "MessageID": "pm-123",
-                              "Email": "bounce@example.com"})
+    response = _post(
+        client, {"RecordType": "Bounce", "Type": "HardBounce", "MessageID": "pm-123", "Email": "bounce@example.com"}
+    )
     assert response.status_code in (400, 401, 403)
     sent_invitation.refresh_from_db()
     assert sent_invitation.status == Invitation.Status.SENT

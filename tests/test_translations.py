@@ -12,7 +12,9 @@ def _entries():
     for block in CATALOGUE.read_text(encoding="utf-8").split("\n\n"):
         lines = [line for line in block.splitlines() if not line.startswith("#")]
         text = "\n".join(lines)
-        msgid = "".join(re.findall(r'"(.*)"', text.split("msgstr")[0].split("msgid", 1)[-1])) if "msgid" in text else None
+        msgid = (
+            "".join(re.findall(r'"(.*)"', text.split("msgstr")[0].split("msgid", 1)[-1])) if "msgid" in text else None
+        )
         msgstr = "".join(re.findall(r'"(.*)"', text.split("msgstr", 1)[1])) if "msgstr" in text else None
         yield msgid, msgstr, any(line.startswith("#,") and "fuzzy" in line for line in block.splitlines())
 
@@ -32,11 +34,23 @@ def test_the_catalogue_covers_every_marked_string(tmp_path):
     before = {m for m, _, _ in _entries()}
     work = tmp_path / "locale"
     subprocess.run(["cp", "-r", str(root / "locale"), str(work)], check=True)
-    result = subprocess.run([sys.executable, "manage.py", "makemessages", "-l", "nl", "--ignore=.venv",
-                             "--ignore=node_modules", "--ignore=tests", "--no-obsolete"],
-                            cwd=root, capture_output=True, text=True,
-                            env={"KRINGLOOP_ENV": "development", "PATH": "/usr/bin:/bin",
-                                 "KRINGLOOP_DEMO_DIR": str(tmp_path / "demo")})
+    result = subprocess.run(
+        [
+            sys.executable,
+            "manage.py",
+            "makemessages",
+            "-l",
+            "nl",
+            "--ignore=.venv",
+            "--ignore=node_modules",
+            "--ignore=tests",
+            "--no-obsolete",
+        ],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        env={"KRINGLOOP_ENV": "development", "PATH": "/usr/bin:/bin", "KRINGLOOP_DEMO_DIR": str(tmp_path / "demo")},
+    )
     try:
         after = {m for m, _, _ in _entries()}
     finally:

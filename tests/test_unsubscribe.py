@@ -80,8 +80,7 @@ def test_an_unsubscribed_contact_is_never_emailed_again_by_any_campaign(client, 
     from freezegun import freeze_time
 
     from surveys.models import Campaign, Invitation
-    from surveys.sending import (campaign_send, reminders_due, send_batch, send_reminder_batch,
-                                 wave_start)
+    from surveys.sending import campaign_send, reminders_due, send_batch, send_reminder_batch, wave_start
     from tests.factories import CampaignFactory, InvitationFactory
 
     settings.EMAIL_BACKEND = "anymail.backends.test.EmailBackend"
@@ -93,12 +92,15 @@ def test_an_unsubscribed_contact_is_never_emailed_again_by_any_campaign(client, 
 
     assert earlier.pk not in reminders_due()  # no reminder for the old invitation
     assert send_reminder_batch(invitation_ids=[earlier.pk]).sent == 0
-    for campaign in (CampaignFactory(status=Campaign.Status.DRAFT),
-                     CampaignFactory(status=Campaign.Status.DRAFT, kind=Campaign.Kind.TRANSACTIONAL)):
+    for campaign in (
+        CampaignFactory(status=Campaign.Status.DRAFT),
+        CampaignFactory(status=Campaign.Status.DRAFT, kind=Campaign.Kind.TRANSACTIONAL),
+    ):
         wave = campaign_send(campaign=campaign, actor=admin)
         wave_start(wave_id=wave.pk)
-        send_batch(wave_id=wave.pk, invitation_ids=list(Invitation.objects.filter(wave=wave)
-                                                        .values_list("pk", flat=True)))
+        send_batch(
+            wave_id=wave.pk, invitation_ids=list(Invitation.objects.filter(wave=wave).values_list("pk", flat=True))
+        )
         assert Invitation.objects.get(wave=wave).skip_reason == "opted out"
     assert mail.outbox == []
 

@@ -12,7 +12,7 @@ from tests.factories import FollowUpFactory
 from tests.helpers import empty_broker, published_tasks, wait_for
 from tests.webhooks_support import Receiver, make_endpoint
 from webhooks import signing
-from webhooks.delivery import RETRY_DELAYS, delivery_attempt, deliveries_sweep
+from webhooks.delivery import RETRY_DELAYS, deliveries_sweep, delivery_attempt
 from webhooks.events import emit
 from webhooks.models import Delivery
 from webhooks.services import delivery_resend, endpoint_ping, endpoint_rotate_secret, endpoint_set_active
@@ -238,11 +238,16 @@ def test_the_sweep_requeues_only_deliveries_whose_task_was_lost(endpoint, receiv
     lost = _emit(endpoint)
     Delivery.objects.filter(pk=lost.pk).update(next_attempt_at=now - timedelta(minutes=5))
     emit("followup.closed", FollowUpFactory())  # just created: its task is on its way
-    waiting = Delivery.objects.create(endpoint=endpoint, event="followup.created", body="{}",
-                                      next_attempt_at=now + timedelta(minutes=10), attempts=1)
-    taken = Delivery.objects.create(endpoint=endpoint, event="followup.created", body="{}",
-                                    next_attempt_at=now - timedelta(minutes=5),
-                                    claimed_until=now + timedelta(seconds=30))
+    waiting = Delivery.objects.create(
+        endpoint=endpoint, event="followup.created", body="{}", next_attempt_at=now + timedelta(minutes=10), attempts=1
+    )
+    taken = Delivery.objects.create(
+        endpoint=endpoint,
+        event="followup.created",
+        body="{}",
+        next_attempt_at=now - timedelta(minutes=5),
+        claimed_until=now + timedelta(seconds=30),
+    )
     assert deliveries_sweep(now=now) == 1
     assert published_tasks("webhooks.tasks.deliver") == [("webhooks.tasks.deliver", [str(lost.pk)])]
     assert deliveries_sweep(now=now + timedelta(seconds=30)) == 0  # queued again only after a while
@@ -252,10 +257,12 @@ def test_the_sweep_requeues_only_deliveries_whose_task_was_lost(endpoint, receiv
 
 
 def test_the_sweep_forgets_finished_deliveries_after_thirty_days(endpoint):
-    old = Delivery.objects.create(endpoint=endpoint, event="ping", body="{}", status="delivered",
-                                  created_at=timezone.now() - timedelta(days=31))
-    recent = Delivery.objects.create(endpoint=endpoint, event="ping", body="{}", status="failed",
-                                     created_at=timezone.now() - timedelta(days=29))
+    old = Delivery.objects.create(
+        endpoint=endpoint, event="ping", body="{}", status="delivered", created_at=timezone.now() - timedelta(days=31)
+    )
+    recent = Delivery.objects.create(
+        endpoint=endpoint, event="ping", body="{}", status="failed", created_at=timezone.now() - timedelta(days=29)
+    )
     deliveries_sweep()
     assert list(Delivery.objects.values_list("pk", flat=True)) == [recent.pk]
     assert not Delivery.objects.filter(pk=old.pk).exists()

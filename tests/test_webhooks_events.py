@@ -34,8 +34,10 @@ def everything(db):
 @pytest.fixture
 def others(db):
     """An endpoint that wants answers only, and a disabled one that wants everything."""
-    return [make_endpoint(events=["response.created"], url="https://answers.example.com/"),
-            make_endpoint(events=list(EVENT_TYPES), active=False, url="https://off.example.com/")]
+    return [
+        make_endpoint(events=["response.created"], url="https://answers.example.com/"),
+        make_endpoint(events=list(EVENT_TYPES), active=False, url="https://off.example.com/"),
+    ]
 
 
 def test_a_new_answer_is_reported_once_with_its_follow_up(everything, others, settings):
@@ -54,8 +56,11 @@ def test_a_new_answer_is_reported_once_with_its_follow_up(everything, others, se
     assert payload["created"].endswith("Z")
     data = payload["data"]["response"]
     assert (data["id"], data["score"], data["category"], data["comment"]) == (response.pk, 3, "detractor", "Too slow")
-    assert data["campaign"] == {"id": response.campaign.pk, "name": response.campaign.name,
-                                "url": f"https://nps.example.com/campaigns/{response.campaign.pk}/"}
+    assert data["campaign"] == {
+        "id": response.campaign.pk,
+        "name": response.campaign.name,
+        "url": f"https://nps.example.com/campaigns/{response.campaign.pk}/",
+    }
     assert data["touchpoint"]["name"] == response.touchpoint.name
     assert data["contact"]["email"] == "ann@example.com" and data["contact"]["external_id"] == "crm-42"
     assert data["contact"]["phone"] == "+31 6 1234 5678"

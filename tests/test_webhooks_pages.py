@@ -13,9 +13,12 @@ from webhooks.delivery import delivery_attempt
 from webhooks.events import emit
 from webhooks.models import Delivery, DeliveryAttempt, Endpoint
 
-VALID = {"url": "https://crm.example.com/hooks/nps", "description": "CRM", "events": ["followup.created",
-                                                                                      "response.created"],
-         "active": "on"}
+VALID = {
+    "url": "https://crm.example.com/hooks/nps",
+    "description": "CRM",
+    "events": ["followup.created", "response.created"],
+    "active": "on",
+}
 
 
 @pytest.fixture
@@ -31,11 +34,22 @@ def delivery(endpoint):
 
 def _urls(endpoint, delivery):
     return {
-        "get": ["/webhooks/", "/webhooks/new/", f"/webhooks/{endpoint.pk}/", f"/webhooks/{endpoint.pk}/edit/",
-                f"/webhooks/deliveries/{delivery.pk}/"],
-        "post": [f"/webhooks/{endpoint.pk}/toggle/", f"/webhooks/{endpoint.pk}/delete/",
-                 f"/webhooks/{endpoint.pk}/rotate/", f"/webhooks/{endpoint.pk}/ping/",
-                 f"/webhooks/deliveries/{delivery.pk}/resend/", "/webhooks/new/", f"/webhooks/{endpoint.pk}/edit/"],
+        "get": [
+            "/webhooks/",
+            "/webhooks/new/",
+            f"/webhooks/{endpoint.pk}/",
+            f"/webhooks/{endpoint.pk}/edit/",
+            f"/webhooks/deliveries/{delivery.pk}/",
+        ],
+        "post": [
+            f"/webhooks/{endpoint.pk}/toggle/",
+            f"/webhooks/{endpoint.pk}/delete/",
+            f"/webhooks/{endpoint.pk}/rotate/",
+            f"/webhooks/{endpoint.pk}/ping/",
+            f"/webhooks/deliveries/{delivery.pk}/resend/",
+            "/webhooks/new/",
+            f"/webhooks/{endpoint.pk}/edit/",
+        ],
     }
 
 
@@ -77,14 +91,17 @@ def test_an_admin_registers_an_endpoint_and_sees_its_secret(client, admin):
     assert endpoint.secret not in str(entry.data)
 
 
-@pytest.mark.parametrize("data, field, message", [
-    ({**VALID, "url": "not a url"}, "url", "Enter a valid URL."),
-    ({**VALID, "url": "ftp://files.example.com/in"}, "url", "Enter a full http:// or https:// address."),
-    ({**VALID, "url": ""}, "url", "This field is required."),
-    ({**VALID, "url": "https://example.com/" + "x" * 500}, "url", "at most 500 characters"),
-    ({**VALID, "events": []}, "events", "Choose at least one event."),
-    ({**VALID, "events": ["invoice.paid"]}, "events", "Select a valid choice."),
-])
+@pytest.mark.parametrize(
+    "data, field, message",
+    [
+        ({**VALID, "url": "not a url"}, "url", "Enter a valid URL."),
+        ({**VALID, "url": "ftp://files.example.com/in"}, "url", "Enter a full http:// or https:// address."),
+        ({**VALID, "url": ""}, "url", "This field is required."),
+        ({**VALID, "url": "https://example.com/" + "x" * 500}, "url", "at most 500 characters"),
+        ({**VALID, "events": []}, "events", "Choose at least one event."),
+        ({**VALID, "events": ["invoice.paid"]}, "events", "Select a valid choice."),
+    ],
+)
 def test_bad_input_gives_form_errors(client, admin, data, field, message):
     client.force_login(admin)
     response = client.post("/webhooks/new/", data)
@@ -97,12 +114,14 @@ def test_production_requires_https_and_public_addresses(client, admin, settings)
     settings.PRODUCTION = True
     settings.KRINGLOOP = {**settings.KRINGLOOP, "WEBHOOK_PRIVATE_NETWORKS": False}
     client.force_login(admin)
-    for url, message in [("http://crm.example.com/hooks", "Use an https:// address"),
-                         ("https://127.0.0.1:8000/hooks", "this server itself"),
-                         ("https://localhost/hooks", "this server itself"),
-                         ("https://10.1.2.3/hooks", "private network"),
-                         ("https://[::1]/hooks", "this server itself"),
-                         ("https://169.254.169.254/latest/meta-data", "private network")]:
+    for url, message in [
+        ("http://crm.example.com/hooks", "Use an https:// address"),
+        ("https://127.0.0.1:8000/hooks", "this server itself"),
+        ("https://localhost/hooks", "this server itself"),
+        ("https://10.1.2.3/hooks", "private network"),
+        ("https://[::1]/hooks", "this server itself"),
+        ("https://169.254.169.254/latest/meta-data", "private network"),
+    ]:
         response = client.post("/webhooks/new/", {**VALID, "url": url})
         assert response.status_code == 400, url
         assert message in " ".join(response.context["form"].errors["url"]), url
@@ -117,8 +136,9 @@ def test_outside_production_http_and_localhost_are_fine(client, admin):
 
 def test_editing_is_audited(client, admin, endpoint):
     client.force_login(admin)
-    response = client.post(f"/webhooks/{endpoint.pk}/edit/", {**VALID, "description": "Helpdesk",
-                                                              "events": ["followup.closed"]})
+    response = client.post(
+        f"/webhooks/{endpoint.pk}/edit/", {**VALID, "description": "Helpdesk", "events": ["followup.closed"]}
+    )
     assert response.status_code == 302
     endpoint.refresh_from_db()
     assert endpoint.description == "Helpdesk" and endpoint.events == ["followup.closed"]
@@ -134,8 +154,11 @@ def test_disabling_cancels_what_is_waiting_and_enabling_again_works(client, admi
     client.post(f"/webhooks/{endpoint.pk}/toggle/")
     endpoint.refresh_from_db()
     assert endpoint.active
-    assert list(AuditLog.objects.filter(action__in=["webhook.disabled", "webhook.enabled"])
-                .order_by("id").values_list("action", flat=True)) == ["webhook.disabled", "webhook.enabled"]
+    assert list(
+        AuditLog.objects.filter(action__in=["webhook.disabled", "webhook.enabled"])
+        .order_by("id")
+        .values_list("action", flat=True)
+    ) == ["webhook.disabled", "webhook.enabled"]
 
 
 def test_deleting_removes_the_endpoint_and_its_log(client, admin, endpoint, delivery):
@@ -168,10 +191,17 @@ def test_a_test_ping_is_queued_and_shown(client, admin, endpoint):
 
 
 def test_the_log_and_a_delivery_show_status_attempts_headers_and_payload(client, admin, endpoint, delivery):
-    DeliveryAttempt.objects.create(delivery=delivery, number=1, url=endpoint.url, status_code=503,
-                                   request_headers={"Kringloop-Signature": "t=1,v1=abc"}, duration_ms=1234,
-                                   response_excerpt="<b>upstream down</b>", error="HTTP 503",
-                                   started_at=timezone.now())
+    DeliveryAttempt.objects.create(
+        delivery=delivery,
+        number=1,
+        url=endpoint.url,
+        status_code=503,
+        request_headers={"Kringloop-Signature": "t=1,v1=abc"},
+        duration_ms=1234,
+        response_excerpt="<b>upstream down</b>",
+        error="HTTP 503",
+        started_at=timezone.now(),
+    )
     Delivery.objects.filter(pk=delivery.pk).update(attempts=1, last_status_code=503, last_error="HTTP 503")
     client.force_login(admin)
     log = client.get(f"/webhooks/{endpoint.pk}/").content.decode()
@@ -191,7 +221,9 @@ def test_a_comment_in_a_payload_is_escaped(client, admin):
     assert "<script>alert" not in page and "&lt;script&gt;alert" in page
 
 
-def test_resend_from_the_page_makes_a_new_attempt(client, admin, endpoint, delivery, django_capture_on_commit_callbacks):
+def test_resend_from_the_page_makes_a_new_attempt(
+    client, admin, endpoint, delivery, django_capture_on_commit_callbacks
+):
     Delivery.objects.filter(pk=delivery.pk).update(status="failed", attempts=6, next_attempt_at=None)
     client.force_login(admin)
     with django_capture_on_commit_callbacks() as callbacks:

@@ -69,6 +69,11 @@ def test_the_readme_snippet_verifies_like_the_code():
     assert readme_verify(SECRET, BODY, header) and verify(SECRET, BODY, header)
     rotated = signature_header(["whsec_new", SECRET], BODY, now)
     assert readme_verify(SECRET, BODY, rotated) and readme_verify("whsec_new", BODY, rotated)
-    for body, header in [(BODY + b" ", header), (BODY, signature_header([SECRET], BODY, now - 301)),
-                         (BODY, header.replace("v1=", "v1=0")), (BODY, ""), (BODY, "t=x,v1=y")]:
+    for body, header in [  # noqa: B020
+        (BODY + b" ", header),
+        (BODY, signature_header([SECRET], BODY, now - 301)),
+        (BODY, header.replace("v1=", "v1=0")),
+        (BODY, ""),
+        (BODY, "t=x,v1=y"),
+    ]:
         assert not readme_verify(SECRET, body, header) and not verify(SECRET, body, header)

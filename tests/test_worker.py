@@ -21,8 +21,9 @@ def test_test_email_is_sent_once_by_the_worker_even_if_queued_twice(celery_worke
     assert EmailDelivery.objects.get(key="test-email:once").status == "sent"
 
 
-def test_admin_queues_a_test_email_from_the_outbox_page(client, admin, django_capture_on_commit_callbacks,
-                                                          outbox_backend, settings):
+def test_admin_queues_a_test_email_from_the_outbox_page(
+    client, admin, django_capture_on_commit_callbacks, outbox_backend, settings
+):
     settings.CELERY_TASK_ALWAYS_EAGER = True
     from config.celery import app
 

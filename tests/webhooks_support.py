@@ -54,8 +54,9 @@ class Receiver:
         self.server.server_close()
 
 
-def make_endpoint(*, url: str = "https://hooks.example.com/kringloop", events=("followup.created",), active=True,
-                  **fields):
+def make_endpoint(
+    *, url: str = "https://hooks.example.com/kringloop", events=("followup.created",), active=True, **fields
+):
     from webhooks.models import Endpoint
 
     return Endpoint.objects.create(url=url, events=list(events), active=active, **fields)

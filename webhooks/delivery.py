@@ -65,8 +65,9 @@ def retryable(status_code: int | None) -> bool:
 
 
 def signing_secrets(endpoint: Endpoint, now) -> list[str]:
-    keep_previous = endpoint.previous_secret and endpoint.previous_secret_expires_at \
-        and endpoint.previous_secret_expires_at > now
+    keep_previous = (
+        endpoint.previous_secret and endpoint.previous_secret_expires_at and endpoint.previous_secret_expires_at > now
+    )
     return [endpoint.secret, endpoint.previous_secret] if keep_previous else [endpoint.secret]
 
 
@@ -98,28 +99,45 @@ def post(url: str, body: bytes, headers: dict) -> Answer:
     except ValidationError as error:
         return Answer(error=f"Refused: {' '.join(error.messages)}", refused=True)
     try:
-        with requests.post(url, data=body, headers=headers, timeout=TIMEOUT, allow_redirects=False,
-                           stream=True) as answer:
+        with requests.post(
+            url, data=body, headers=headers, timeout=TIMEOUT, allow_redirects=False, stream=True
+        ) as answer:
             raw = answer.raw.read(READ_BYTES, decode_content=True) or b""
             text = raw.decode(answer.encoding or "utf-8", errors="replace")
-            return Answer(status_code=answer.status_code, excerpt=text[:EXCERPT_CHARS],
-                          retry_after=answer.headers.get("Retry-After"))
+            return Answer(
+                status_code=answer.status_code,
+                excerpt=text[:EXCERPT_CHARS],
+                retry_after=answer.headers.get("Retry-After"),
+            )
     except (requests.RequestException, urllib3.exceptions.HTTPError, OSError, ValueError) as error:
         return Answer(error=f"{type(error).__name__}: {error}"[:500])
 
 
 def _cancel_if_endpoint_inactive(delivery_id) -> None:
     """Events for a disabled endpoint are dropped; pings (an admin's explicit test) still go."""
-    (Delivery.objects.filter(pk=delivery_id, status=Delivery.Status.PENDING, endpoint__active=False)
-     .exclude(event=PING).update(status=Delivery.Status.CANCELLED, next_attempt_at=None,
-                                 last_error="The endpoint was disabled.", updated_at=timezone.now()))
+    (
+        Delivery.objects.filter(pk=delivery_id, status=Delivery.Status.PENDING, endpoint__active=False)
+        .exclude(event=PING)
+        .update(
+            status=Delivery.Status.CANCELLED,
+            next_attempt_at=None,
+            last_error="The endpoint was disabled.",
+            updated_at=timezone.now(),
+        )
+    )
 
 
 def _claim(delivery_id, now) -> Delivery | None:
-    claimed = (Delivery.objects.filter(pk=delivery_id, status=Delivery.Status.PENDING,
-                                       next_attempt_at__lte=now + EARLY, attempts__lt=F("max_attempts"))
-               .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
-               .update(claimed_until=now + LEASE, attempts=F("attempts") + 1))
+    claimed = (
+        Delivery.objects.filter(
+            pk=delivery_id,
+            status=Delivery.Status.PENDING,
+            next_attempt_at__lte=now + EARLY,
+            attempts__lt=F("max_attempts"),
+        )
+        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+        .update(claimed_until=now + LEASE, attempts=F("attempts") + 1)
+    )
     if not claimed:
         return None
     return Delivery.objects.select_related("endpoint").get(pk=delivery_id)
@@ -151,11 +169,25 @@ def delivery_attempt(*, delivery_id) -> Outcome:
     error = answer.error or ("" if ok or answer.status_code is None else f"HTTP {answer.status_code}")
     with transaction.atomic():
         DeliveryAttempt.objects.create(
-            delivery=delivery, number=number, url=endpoint.url, request_headers=headers,
-            status_code=answer.status_code, response_excerpt=answer.excerpt, error=error,
-            duration_ms=duration_ms, started_at=started, retry_at=retry_at)
-        changes = {"status": status, "claimed_until": None, "next_attempt_at": retry_at,
-                   "last_status_code": answer.status_code, "last_error": error[:500], "updated_at": finished}
+            delivery=delivery,
+            number=number,
+            url=endpoint.url,
+            request_headers=headers,
+            status_code=answer.status_code,
+            response_excerpt=answer.excerpt,
+            error=error,
+            duration_ms=duration_ms,
+            started_at=started,
+            retry_at=retry_at,
+        )
+        changes = {
+            "status": status,
+            "claimed_until": None,
+            "next_attempt_at": retry_at,
+            "last_status_code": answer.status_code,
+            "last_error": error[:500],
+            "updated_at": finished,
+        }
         if ok:
             changes["delivered_at"] = finished
         Delivery.objects.filter(pk=delivery.pk).update(**changes)
@@ -166,13 +198,16 @@ def deliveries_sweep(*, now=None, limit: int = 500) -> int:
     """Queue again the due deliveries whose task was lost (a broker restart, a killed worker), and
     forget deliveries older than KEEP_LOG. Bounded per run; idempotent like the task it queues."""
     now = now or timezone.now()
-    lost = list(Delivery.objects.filter(status=Delivery.Status.PENDING, next_attempt_at__lt=now - SWEEP_AFTER)
-                .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
-                .order_by("next_attempt_at").values_list("pk", flat=True)[:limit])
+    lost = list(
+        Delivery.objects.filter(status=Delivery.Status.PENDING, next_attempt_at__lt=now - SWEEP_AFTER)
+        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:limit]
+    )
     # Moved to now, so a backlog that keeps the task from running is queued again only every SWEEP_AFTER.
     Delivery.objects.filter(pk__in=lost, status=Delivery.Status.PENDING).update(next_attempt_at=now)
     for delivery_id in lost:
         send_task_now(DELIVER_TASK, str(delivery_id))
     old = Delivery.objects.filter(created_at__lt=now - KEEP_LOG).exclude(status=Delivery.Status.PENDING)
-    Delivery.objects.filter(pk__in=list(old.values_list("pk", flat=True)[:limit * 2])).delete()
+    Delivery.objects.filter(pk__in=list(old.values_list("pk", flat=True)[: limit * 2])).delete()
     return len(lost)

@@ -41,8 +41,11 @@ logger = logging.getLogger(__name__)
 def subscribed_endpoints(*events: str) -> list[int]:
     """Ids of the active endpoints that want any of `events`. One query; the table holds a handful of
     rows (filtered here rather than in SQL because SQLite, used by the demo, has no JSON containment)."""
-    return [pk for pk, wanted in Endpoint.objects.filter(active=True).values_list("pk", "events")
-            if any(event in wanted for event in events)]
+    return [
+        pk
+        for pk, wanted in Endpoint.objects.filter(active=True).values_list("pk", "events")
+        if any(event in wanted for event in events)
+    ]
 
 
 def body_for(delivery: Delivery, data: dict) -> str:
@@ -50,12 +53,15 @@ def body_for(delivery: Delivery, data: dict) -> str:
     return json.dumps(envelope, cls=DjangoJSONEncoder, ensure_ascii=False, separators=(",", ":"))
 
 
-def deliveries_create(*, endpoint_ids: list[int], event: str, data: dict, contact_id: int | None = None
-                      ) -> list[Delivery]:
+def deliveries_create(
+    *, endpoint_ids: list[int], event: str, data: dict, contact_id: int | None = None
+) -> list[Delivery]:
     """A pending delivery per endpoint, sent after the surrounding transaction commits."""
     now = timezone.now()
-    deliveries = [Delivery(endpoint_id=pk, event=event, next_attempt_at=now, created_at=now, contact_id=contact_id)
-                  for pk in endpoint_ids]
+    deliveries = [
+        Delivery(endpoint_id=pk, event=event, next_attempt_at=now, created_at=now, contact_id=contact_id)
+        for pk in endpoint_ids
+    ]
     for delivery in deliveries:
         delivery.body = body_for(delivery, data)
     Delivery.objects.bulk_create(deliveries)
@@ -76,8 +82,14 @@ def emit(event: str, record) -> int:
         return 0
     try:
         with transaction.atomic():
-            return len(deliveries_create(endpoint_ids=endpoint_ids, event=event, data={key: build(record)},
-                                         contact_id=getattr(record, "contact_id", None)))
+            return len(
+                deliveries_create(
+                    endpoint_ids=endpoint_ids,
+                    event=event,
+                    data={key: build(record)},
+                    contact_id=getattr(record, "contact_id", None),
+                )
+            )
     except Exception:
         logger.exception("Could not record webhook event %s for %r.", event, record)
         return 0

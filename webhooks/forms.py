@@ -8,12 +8,18 @@ from webhooks.models import Endpoint
 
 
 class EndpointForm(forms.ModelForm):
-    url = forms.URLField(label=_("URL"), max_length=500, assume_scheme="https",
-                         help_text=_("Kringloop POSTs each event as JSON to this address."))
+    url = forms.URLField(
+        label=_("URL"),
+        max_length=500,
+        assume_scheme="https",
+        help_text=_("Kringloop POSTs each event as JSON to this address."),
+    )
     events = forms.MultipleChoiceField(
-        label=_("Events"), widget=forms.CheckboxSelectMultiple,
+        label=_("Events"),
+        widget=forms.CheckboxSelectMultiple,
         choices=[(name, format_lazy("{} — {}", name, label)) for name, label in EVENT_TYPES.items()],
-        error_messages={"required": _("Choose at least one event.")})
+        error_messages={"required": _("Choose at least one event.")},
+    )
 
     class Meta:
         model = Endpoint

@@ -29,8 +29,9 @@ class Endpoint(models.Model):
     previous_secret = models.CharField(max_length=100, blank=True)
     previous_secret_expires_at = models.DateTimeField(null=True, blank=True)
     secret_rotated_at = models.DateTimeField(null=True, blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -79,8 +80,7 @@ class Delivery(models.Model):
         verbose_name_plural = _("webhook deliveries")
         indexes = [
             models.Index(fields=["endpoint", "-created_at"], name="webhook_delivery_log"),
-            models.Index(fields=["next_attempt_at"], name="webhook_delivery_due",
-                         condition=Q(status="pending")),
+            models.Index(fields=["next_attempt_at"], name="webhook_delivery_due", condition=Q(status="pending")),
         ]
 
     def __str__(self):

@@ -23,20 +23,33 @@ def _named(obj) -> dict | None:
 def contact_data(contact) -> dict | None:
     if contact is None:
         return None
-    return {"id": contact.pk, "email": contact.email, "name": contact.name, "external_id": contact.external_id,
-            "company": contact.company, "phone": contact.phone, "language": contact.language,
-            "url": _url("contact_detail", contact.pk)}
+    return {
+        "id": contact.pk,
+        "email": contact.email,
+        "name": contact.name,
+        "external_id": contact.external_id,
+        "company": contact.company,
+        "phone": contact.phone,
+        "language": contact.language,
+        "url": _url("contact_detail", contact.pk),
+    }
 
 
 def response_data(response) -> dict:
     campaign, touchpoint = response.campaign, response.touchpoint
     return {
-        "id": response.pk, "score": response.score, "category": response.category, "comment": response.comment,
-        "kind": response.kind, "channel": response.channel, "language": response.language,
+        "id": response.pk,
+        "score": response.score,
+        "category": response.category,
+        "comment": response.comment,
+        "kind": response.kind,
+        "channel": response.channel,
+        "language": response.language,
         "submitted_at": response.submitted_at,
         "campaign": {"id": campaign.pk, "name": campaign.name, "url": _url("campaign_detail", campaign.pk)},
-        "touchpoint": None if touchpoint is None else {"id": touchpoint.pk, "name": touchpoint.name,
-                                                       "slug": touchpoint.slug},
+        "touchpoint": None
+        if touchpoint is None
+        else {"id": touchpoint.pk, "name": touchpoint.name, "slug": touchpoint.slug},
         "team": _named(response.team),
         "contact": contact_data(response.contact),
     }
@@ -44,12 +57,20 @@ def response_data(response) -> dict:
 
 def followup_data(followup) -> dict:
     return {
-        "id": followup.pk, "status": followup.status, "category": followup.category,
-        "owner": _user(followup.owner), "team": _named(followup.team),
-        "due_at": followup.due_at, "escalation_level": followup.escalation_level, "at_risk": followup.at_risk,
-        "created_at": followup.created_at, "first_contact_at": followup.first_contact_at,
-        "closed_at": followup.closed_at, "closed_reason": followup.closed_reason,
-        "resolution_summary": followup.resolution_summary, "outcome": followup.outcome,
+        "id": followup.pk,
+        "status": followup.status,
+        "category": followup.category,
+        "owner": _user(followup.owner),
+        "team": _named(followup.team),
+        "due_at": followup.due_at,
+        "escalation_level": followup.escalation_level,
+        "at_risk": followup.at_risk,
+        "created_at": followup.created_at,
+        "first_contact_at": followup.first_contact_at,
+        "closed_at": followup.closed_at,
+        "closed_reason": followup.closed_reason,
+        "resolution_summary": followup.resolution_summary,
+        "outcome": followup.outcome,
         "root_causes": sorted(followup.tags.values_list("name", flat=True)),
         "url": _url("followup_detail", followup.pk),
         "response": response_data(followup.response),
@@ -58,9 +79,13 @@ def followup_data(followup) -> dict:
 
 def improvement_data(improvement) -> dict:
     return {
-        "id": improvement.pk, "title": improvement.title, "status": improvement.status,
-        "description_en": improvement.description_en, "description_nl": improvement.description_nl,
-        "team": _named(improvement.team), "shipped_at": improvement.shipped_at,
+        "id": improvement.pk,
+        "title": improvement.title,
+        "status": improvement.status,
+        "description_en": improvement.description_en,
+        "description_nl": improvement.description_nl,
+        "team": _named(improvement.team),
+        "shipped_at": improvement.shipped_at,
         "root_causes": sorted(improvement.tags.values_list("name", flat=True)),
         "linked_responses": improvement.links.count(),
         "customers_to_notify": improvement.notices.filter(status="queued").count(),

@@ -13,13 +13,20 @@ def endpoint_rows() -> list[Endpoint]:
     """Every endpoint with its latest delivery and how many failed or are retrying in the last day."""
     latest = Delivery.objects.filter(endpoint=OuterRef("pk")).order_by("-created_at")
     since = timezone.now() - timedelta(days=1)
-    rows = list(Endpoint.objects.annotate(
-        last_status=Subquery(latest.values("status")[:1]),
-        last_at=Subquery(latest.values("created_at")[:1]),
-        troubled=Count("deliveries", filter=Q(deliveries__created_at__gte=since) & (
-            Q(deliveries__status=Delivery.Status.FAILED) | Q(deliveries__status=Delivery.Status.PENDING,
-                                                             deliveries__attempts__gt=0))),
-    ).order_by("url", "id"))
+    rows = list(
+        Endpoint.objects.annotate(
+            last_status=Subquery(latest.values("status")[:1]),
+            last_at=Subquery(latest.values("created_at")[:1]),
+            troubled=Count(
+                "deliveries",
+                filter=Q(deliveries__created_at__gte=since)
+                & (
+                    Q(deliveries__status=Delivery.Status.FAILED)
+                    | Q(deliveries__status=Delivery.Status.PENDING, deliveries__attempts__gt=0)
+                ),
+            ),
+        ).order_by("url", "id")
+    )
     for row in rows:
         row.last_status_label = Delivery.Status(row.last_status).label if row.last_status else ""
     return rows

@@ -18,14 +18,25 @@ PREVIOUS_SECRET_VALID = timedelta(hours=24)  # after a rotation the old secret s
 
 
 def _summary(endpoint: Endpoint) -> dict:
-    return {"url": endpoint.url, "events": endpoint.events, "active": endpoint.active,
-            "description": endpoint.description}
+    return {
+        "url": endpoint.url,
+        "events": endpoint.events,
+        "active": endpoint.active,
+        "description": endpoint.description,
+    }
 
 
 def _cancel_pending(endpoint: Endpoint) -> int:
-    return (endpoint.deliveries.filter(status=Delivery.Status.PENDING).exclude(event=PING)
-            .update(status=Delivery.Status.CANCELLED, next_attempt_at=None,
-                    last_error="The endpoint was disabled.", updated_at=timezone.now()))
+    return (
+        endpoint.deliveries.filter(status=Delivery.Status.PENDING)
+        .exclude(event=PING)
+        .update(
+            status=Delivery.Status.CANCELLED,
+            next_attempt_at=None,
+            last_error="The endpoint was disabled.",
+            updated_at=timezone.now(),
+        )
+    )
 
 
 def endpoint_save(*, form, actor) -> Endpoint:
@@ -38,8 +49,12 @@ def endpoint_save(*, form, actor) -> Endpoint:
         endpoint.save()
         if not endpoint.active:
             _cancel_pending(endpoint)
-        audit_log(actor=actor, action="webhook.created" if created else "webhook.updated", target=endpoint,
-                  data={**_summary(endpoint), **({} if created else {"changed": sorted(form.changed_data)})})
+        audit_log(
+            actor=actor,
+            action="webhook.created" if created else "webhook.updated",
+            target=endpoint,
+            data={**_summary(endpoint), **({} if created else {"changed": sorted(form.changed_data)})},
+        )
     return endpoint
 
 
@@ -56,8 +71,12 @@ def endpoint_set_active(*, endpoint: Endpoint, active: bool, actor) -> Endpoint:
 def endpoint_delete(*, endpoint: Endpoint, actor) -> None:
     """Delete an endpoint with its delivery log (the audit log keeps what it was)."""
     with transaction.atomic():
-        audit_log(actor=actor, action="webhook.deleted", target=endpoint,
-                  data={**_summary(endpoint), "deliveries": endpoint.deliveries.count()})
+        audit_log(
+            actor=actor,
+            action="webhook.deleted",
+            target=endpoint,
+            data={**_summary(endpoint), "deliveries": endpoint.deliveries.count()},
+        )
         endpoint.delete()
 
 
@@ -69,17 +88,25 @@ def endpoint_rotate_secret(*, endpoint: Endpoint, actor) -> Endpoint:
         locked = Endpoint.objects.select_for_update().get(pk=endpoint.pk)
         locked.previous_secret, locked.previous_secret_expires_at = locked.secret, now + PREVIOUS_SECRET_VALID
         locked.secret, locked.secret_rotated_at = new_secret(), now
-        locked.save(update_fields=["secret", "previous_secret", "previous_secret_expires_at", "secret_rotated_at",
-                                   "updated_at"])
-        audit_log(actor=actor, action="webhook.secret_rotated", target=locked,
-                  data={"previous_valid_until": locked.previous_secret_expires_at.isoformat()})
+        locked.save(
+            update_fields=["secret", "previous_secret", "previous_secret_expires_at", "secret_rotated_at", "updated_at"]
+        )
+        audit_log(
+            actor=actor,
+            action="webhook.secret_rotated",
+            target=locked,
+            data={"previous_valid_until": locked.previous_secret_expires_at.isoformat()},
+        )
     return locked
 
 
 def endpoint_ping(*, endpoint: Endpoint, actor) -> Delivery:
     """Queue a `ping` event to the endpoint (also when it is disabled, to test it first)."""
-    data = {"message": "Test ping from Kringloop.", "endpoint": {"id": endpoint.pk, "url": endpoint.url},
-            "requested_by": actor.get_username() if getattr(actor, "is_authenticated", False) else None}
+    data = {
+        "message": "Test ping from Kringloop.",
+        "endpoint": {"id": endpoint.pk, "url": endpoint.url},
+        "requested_by": actor.get_username() if getattr(actor, "is_authenticated", False) else None,
+    }
     with transaction.atomic():
         [delivery] = deliveries_create(endpoint_ids=[endpoint.pk], event=PING, data=data)
         audit_log(actor=actor, action="webhook.pinged", target=endpoint, data={"delivery": str(delivery.pk)})
@@ -100,8 +127,12 @@ def delivery_resend(*, delivery: Delivery, actor) -> Delivery:
         if locked.status != Delivery.Status.PENDING:
             changes["max_attempts"] = F("attempts") + 1
         Delivery.objects.filter(pk=locked.pk).update(**changes)
-        audit_log(actor=actor, action="webhook.resent", target=locked.endpoint,
-                  data={"delivery": str(locked.pk), "event": locked.event, "was": locked.status})
+        audit_log(
+            actor=actor,
+            action="webhook.resent",
+            target=locked.endpoint,
+            data={"delivery": str(locked.pk), "event": locked.event, "was": locked.status},
+        )
         enqueue_on_commit(DELIVER_TASK, str(locked.pk))
     locked.refresh_from_db()
     return locked

@@ -31,8 +31,9 @@ def signature_header(secrets: list[str], body: bytes, timestamp: int) -> str:
     return ",".join([f"t={int(timestamp)}", *(f"v1={sign(s, body, timestamp)}" for s in secrets)])
 
 
-def verify(secret: str, body: bytes, header: str, *, tolerance: int = TOLERANCE_SECONDS,
-           now: float | None = None) -> bool:
+def verify(
+    secret: str, body: bytes, header: str, *, tolerance: int = TOLERANCE_SECONDS, now: float | None = None
+) -> bool:
     """True when `header` (the Kringloop-Signature value) signs `body` (the raw request bytes,
     before any JSON parsing) with `secret`, at a time within `tolerance` seconds of `now`."""
     timestamp, signatures = None, []

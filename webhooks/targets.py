@@ -61,5 +61,6 @@ def check_url(url: str, *, resolve: bool = True) -> None:
         literal = None
     addresses = [literal] if literal is not None else (_addresses(host) if resolve else [])
     if any(_not_public(a) for a in addresses):
-        raise ValidationError(_("This address is on a private network; webhooks go to public addresses only."),
-                              code="private")
+        raise ValidationError(
+            _("This address is on a private network; webhooks go to public addresses only."), code="private"
+        )

@@ -20,8 +20,9 @@ from webhooks.models import Delivery, Endpoint
 @admin_required
 @require_GET
 def endpoint_list(request):
-    return render(request, "webhooks/endpoint_list.html", {"endpoints": queries.endpoint_rows(),
-                                                           "event_types": EVENT_TYPES})
+    return render(
+        request, "webhooks/endpoint_list.html", {"endpoints": queries.endpoint_rows(), "event_types": EVENT_TYPES}
+    )
 
 
 @admin_required
@@ -37,8 +38,12 @@ def endpoint_edit(request, pk: int | None = None):
             return redirect(reverse("webhook_endpoint_detail", args=[endpoint.pk]) + "?secret=show")
         messages.success(request, _("Endpoint saved."))
         return redirect("webhook_endpoint_detail", pk=endpoint.pk)
-    return render(request, "webhooks/endpoint_form.html", {"form": form, "endpoint": endpoint},
-                  status=400 if request.method == "POST" else 200)
+    return render(
+        request,
+        "webhooks/endpoint_form.html",
+        {"form": form, "endpoint": endpoint},
+        status=400 if request.method == "POST" else 200,
+    )
 
 
 @admin_required
@@ -49,12 +54,25 @@ def endpoint_detail(request, pk: int):
     deliveries = queries.endpoint_deliveries(endpoint, status=status, event=event)
     page = Paginator(deliveries, 50).get_page(request.GET.get("page"))
     query = urlencode({k: v for k, v in (("status", status), ("event", event)) if v})
-    return render(request, "webhooks/endpoint_detail.html", {
-        "endpoint": endpoint, "page": page, "query": query, "status": status, "event": event,
-        "statuses": Delivery.Status.choices, "events": [*EVENT_TYPES, PING],
-        "show_secret": request.GET.get("secret") == "show",
-        "previous_until": endpoint.previous_secret_expires_at if endpoint.previous_secret
-        and endpoint.previous_secret_expires_at and endpoint.previous_secret_expires_at > timezone.now() else None})
+    return render(
+        request,
+        "webhooks/endpoint_detail.html",
+        {
+            "endpoint": endpoint,
+            "page": page,
+            "query": query,
+            "status": status,
+            "event": event,
+            "statuses": Delivery.Status.choices,
+            "events": [*EVENT_TYPES, PING],
+            "show_secret": request.GET.get("secret") == "show",
+            "previous_until": endpoint.previous_secret_expires_at
+            if endpoint.previous_secret
+            and endpoint.previous_secret_expires_at
+            and endpoint.previous_secret_expires_at > timezone.now()
+            else None,
+        },
+    )
 
 
 @admin_required
@@ -62,8 +80,12 @@ def endpoint_detail(request, pk: int):
 def endpoint_toggle(request, pk: int):
     endpoint = get_object_or_404(Endpoint, pk=pk)
     services.endpoint_set_active(endpoint=endpoint, active=not endpoint.active, actor=request.user)
-    messages.success(request, _("The endpoint is now enabled.") if endpoint.active
-                     else _("The endpoint is now disabled; deliveries still waiting were cancelled."))
+    messages.success(
+        request,
+        _("The endpoint is now enabled.")
+        if endpoint.active
+        else _("The endpoint is now disabled; deliveries still waiting were cancelled."),
+    )
     return redirect("webhook_endpoint_detail", pk=endpoint.pk)
 
 
@@ -81,8 +103,10 @@ def endpoint_delete(request, pk: int):
 def endpoint_rotate_secret(request, pk: int):
     endpoint = get_object_or_404(Endpoint, pk=pk)
     services.endpoint_rotate_secret(endpoint=endpoint, actor=request.user)
-    messages.success(request, _("New signing secret made. The old one keeps signing for 24 hours, so the "
-                                "receiving system can switch over."))
+    messages.success(
+        request,
+        _("New signing secret made. The old one keeps signing for 24 hours, so the receiving system can switch over."),
+    )
     return redirect(reverse("webhook_endpoint_detail", args=[endpoint.pk]) + "?secret=show")
 
 
@@ -99,9 +123,16 @@ def endpoint_ping(request, pk: int):
 @require_GET
 def delivery_detail(request, pk):
     delivery = get_object_or_404(Delivery.objects.select_related("endpoint"), pk=pk)
-    return render(request, "webhooks/delivery_detail.html", {
-        "delivery": delivery, "endpoint": delivery.endpoint, "body": queries.pretty_body(delivery),
-        "attempts": delivery.attempt_log.all()})
+    return render(
+        request,
+        "webhooks/delivery_detail.html",
+        {
+            "delivery": delivery,
+            "endpoint": delivery.endpoint,
+            "body": queries.pretty_body(delivery),
+            "attempts": delivery.attempt_log.all(),
+        },
+    )
 
 
 @admin_required

@@ -66,8 +66,9 @@ def score_points(history, width=240, height=60, pad=6):
     if not history:
         return ""
     step = (width - 2 * pad) / max(len(history) - 1, 1)
-    return " ".join(f"{pad + i * step:.1f},{pad + (10 - r.score) * (height - 2 * pad) / 10:.1f}"
-                    for i, r in enumerate(history))
+    return " ".join(
+        f"{pad + i * step:.1f},{pad + (10 - r.score) * (height - 2 * pad) / 10:.1f}" for i, r in enumerate(history)
+    )
 
 
 @register.filter

@@ -26,12 +26,16 @@ def send_panel_state(campaign: Campaign, progress_only: bool = False) -> dict:
         "poll_seconds": _poll_seconds(wave, progress),
     }
     if not progress_only:
-        state.update({
-            "can_send": campaign.channel == Campaign.Channel.EMAIL and campaign.status != S.CLOSED and not waiting,
-            "can_pause": can_transition(campaign.status, S.PAUSED) and campaign.status in (S.SCHEDULED, S.SENDING),
-            "can_resume": campaign.status == S.PAUSED,
-            "audience_size": sending.audience(campaign).count() if campaign.channel == Campaign.Channel.EMAIL else 0,
-        })
+        state.update(
+            {
+                "can_send": campaign.channel == Campaign.Channel.EMAIL and campaign.status != S.CLOSED and not waiting,
+                "can_pause": can_transition(campaign.status, S.PAUSED) and campaign.status in (S.SCHEDULED, S.SENDING),
+                "can_resume": campaign.status == S.PAUSED,
+                "audience_size": sending.audience(campaign).count()
+                if campaign.channel == Campaign.Channel.EMAIL
+                else 0,
+            }
+        )
     return state
 
 
@@ -41,7 +45,9 @@ def skip_reason_label(reason: str) -> str:
     quiet = sending.QUIET_REASON.match(reason or "")
     if quiet:
         days = int(quiet.group(1))
-        return ngettext("surveyed in the last %(days)s day", "surveyed in the last %(days)s days", days) % {"days": days}
+        return ngettext("surveyed in the last %(days)s day", "surveyed in the last %(days)s days", days) % {
+            "days": days
+        }
     return gettext(reason) if reason else ""
 
 

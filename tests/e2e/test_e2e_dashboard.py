@@ -1,5 +1,7 @@
 """A viewer reads the dashboard: filters by touchpoint without a reload, sees the trend, exports CSV."""
 
+from pathlib import Path
+
 import pytest
 from django.core.management import call_command
 
@@ -31,7 +33,7 @@ def test_a_viewer_filters_the_dashboard_and_exports(live_server, browser, viewer
 
     with page.expect_download() as download:
         page.click("#export-csv")
-    content = open(download.value.path(), encoding="utf-8-sig").read()
+    content = Path(download.value.path()).read_text(encoding="utf-8-sig")
     assert content.startswith("submitted_at,campaign")
     assert "Support ticket closed" in content and "Onboarding completed" not in content
 

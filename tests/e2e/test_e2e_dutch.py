@@ -43,9 +43,15 @@ def test_a_dutch_admin_reads_the_staff_pages_in_dutch_and_nothing_is_cut_off(dut
     page.set_default_timeout(15000)
     login(page, dutch_site, "alice-admin")
     campaign = Campaign.objects.filter(channel=Campaign.Channel.EMAIL).order_by("pk").first()
-    pages = {"campaigns": "/campaigns/", "campaign": f"/campaigns/{campaign.pk}/",
-             "campaign-form": f"/campaigns/{campaign.pk}/edit/", "contacts": "/contacts/",
-             "import": "/contacts/import/", "users": "/users/", "outbox": "/outbox/"}
+    pages = {
+        "campaigns": "/campaigns/",
+        "campaign": f"/campaigns/{campaign.pk}/",
+        "campaign-form": f"/campaigns/{campaign.pk}/edit/",
+        "contacts": "/contacts/",
+        "import": "/contacts/import/",
+        "users": "/users/",
+        "outbox": "/outbox/",
+    }
     for name, url in pages.items():
         page.goto(f"{dutch_site.url}{url}")
         assert page.locator("html").get_attribute("lang") == "nl", url

@@ -17,10 +17,12 @@ from tests.helpers import wait_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.worker]
 
-CSV = ("email,name,plan,language\n"
-       "dana@example.com,Dana Detractor,e2e,en\n"
-       "ursula@example.com,Ursula Unsubscribe,e2e,en\n"
-       "paul@example.com,Paul Promoter,e2e,en\n").encode()
+CSV = (
+    b"email,name,plan,language\n"
+    b"dana@example.com,Dana Detractor,e2e,en\n"
+    b"ursula@example.com,Ursula Unsubscribe,e2e,en\n"
+    b"paul@example.com,Paul Promoter,e2e,en\n"
+)
 
 
 @pytest.fixture
@@ -30,16 +32,16 @@ def world(settings, live_server, celery_worker, admin, agent, team_a):
     _reference_data()  # transactional tests flush what the migrations seeded
     settings.SITE_URL = live_server.url
     settings.EMAIL_BACKEND = "core.mail.OutboxBackend"
-    RoutingRule.objects.create(name="Everything to Arthur", order=1, target=RoutingRule.Target.USER,
-                               target_user=agent, team=team_a)
+    RoutingRule.objects.create(
+        name="Everything to Arthur", order=1, target=RoutingRule.Target.USER, target_user=agent, team=team_a
+    )
     return live_server
 
 
 def _admin_imports_and_sends(page, url):
     login(page, url, "alice-admin")
     page.goto(f"{url}/contacts/import/")
-    page.set_input_files("input[name=file]", files=[{"name": "customers.csv", "mimeType": "text/csv",
-                                                     "buffer": CSV}])
+    page.set_input_files("input[name=file]", files=[{"name": "customers.csv", "mimeType": "text/csv", "buffer": CSV}])
     page.click("button:has-text('Upload and check')")
     page.click("button:has-text('Check rows')")
     page.get_by_text("3 rows are ready to import").wait_for()
@@ -139,8 +141,10 @@ def test_the_whole_closed_loop(world, browser, laptop, admin, agent):
     assert "Dana Detractor" in laptop.content()
     shot(laptop, "4-ship-preview")
     laptop.click("button:has-text('Ship and tell them')")
-    assert wait_for(lambda: OutboxMessage.objects.filter(to="dana@example.com",
-                                                         subject__startswith="You said, we did").exists(), timeout=30)
+    assert wait_for(
+        lambda: OutboxMessage.objects.filter(to="dana@example.com", subject__startswith="You said, we did").exists(),
+        timeout=30,
+    )
     laptop.reload()
     shot(laptop, "4-shipped")
     assert OutboxMessage.objects.filter(to="dana@example.com", subject__startswith="You said, we did").count() == 1
@@ -153,8 +157,9 @@ def test_the_whole_closed_loop(world, browser, laptop, admin, agent):
     phone.click("button:has-text('Unsubscribe')")
     phone.get_by_text("You are unsubscribed").wait_for()
     assert Contact.objects.get(email="ursula@example.com").opted_out_at is not None
-    again = Campaign.objects.create(name="Second survey", kind="relational", status="draft",
-                                    audience_filter={"plan": "e2e"}, quiet_period_days=0)
+    again = Campaign.objects.create(
+        name="Second survey", kind="relational", status="draft", audience_filter={"plan": "e2e"}, quiet_period_days=0
+    )
     laptop.goto(f"{url}/campaigns/{again.pk}/")
     laptop.click("button:has-text('Send invitations')")
     laptop.get_by_text("finished").wait_for(timeout=30000)

@@ -18,10 +18,18 @@ from pathlib import Path
 
 from tests.load.stack import Stack, running
 
-GOALS = {"seed_1m_s": ("<=", 60), "submit_ratio": (">=", 0.6), "submit_p99_ms": ("<=", 100),
-         "dashboard_ms": ("<=", 300), "dashboard_ratio": ("<=", 1.0), "filtered_dashboard_ms": ("<=", 500),
-         "invites_per_s": (">=", 1000), "followup_p95_ms": ("<=", 2000), "web_rss_mb": ("<=", 150),
-         "worker_rss_mb": ("<=", 200)}
+GOALS = {
+    "seed_1m_s": ("<=", 60),
+    "submit_ratio": (">=", 0.6),
+    "submit_p99_ms": ("<=", 100),
+    "dashboard_ms": ("<=", 300),
+    "dashboard_ratio": ("<=", 1.0),
+    "filtered_dashboard_ms": ("<=", 500),
+    "invites_per_s": (">=", 1000),
+    "followup_p95_ms": ("<=", 2000),
+    "web_rss_mb": ("<=", 150),
+    "worker_rss_mb": ("<=", 200),
+}
 
 
 def peak_rss_mb(pids) -> float:
@@ -82,7 +90,7 @@ def children(pid: int) -> list[int]:
 def hammer(port: int, *, clients: int, seconds: float, make_request) -> tuple[float, list[float]]:
     """Run `make_request(conn, i)` from `clients` threads for `seconds`; returns (rps, latencies)."""
     latencies, lock = [], threading.Lock()
-    counter = iter(range(10 ** 9))
+    counter = iter(range(10**9))
     stop_at = time.monotonic() + seconds
     started = time.monotonic()
 
@@ -122,24 +130,45 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=20, help="duration of each load phase")
     parser.add_argument("--port", type=int, default=8411)
     parser.add_argument("--redis-port", type=int, default=6491)
-    parser.add_argument("--phases", default="submit,reads,followup,invites",
-                        help="comma-separated phases to run after seeding (default: all)")
+    parser.add_argument(
+        "--phases",
+        default="submit,reads,followup,invites",
+        help="comma-separated phases to run after seeding (default: all)",
+    )
     parser.add_argument("--web-workers", type=int, default=2, help="gunicorn processes")
     parser.add_argument("--web-threads", type=int, default=8, help="threads per gunicorn process")
     parser.add_argument("--worker-concurrency", type=int, default=2, help="Celery worker processes")
-    parser.add_argument("--worker-nice", type=int, default=10,
-                        help="CPU priority of the Celery worker below the web's (README: Deploying); 0 for equal")
-    parser.add_argument("--without-worker", action="store_true",
-                        help="diagnosis only: measure the answer POST with no worker processing the answers")
+    parser.add_argument(
+        "--worker-nice",
+        type=int,
+        default=10,
+        help="CPU priority of the Celery worker below the web's (README: Deploying); 0 for equal",
+    )
+    parser.add_argument(
+        "--without-worker",
+        action="store_true",
+        help="diagnosis only: measure the answer POST with no worker processing the answers",
+    )
     args = parser.parse_args()
     phases = set(args.phases.split(","))
 
-    stack = Stack(name="bench", web_port=args.port, redis_port=args.redis_port, web_workers=args.web_workers,
-                  web_threads=args.web_threads, worker_concurrency=args.worker_concurrency,
-                  worker_nice=args.worker_nice)
+    stack = Stack(
+        name="bench",
+        web_port=args.port,
+        redis_port=args.redis_port,
+        web_workers=args.web_workers,
+        web_threads=args.web_threads,
+        worker_concurrency=args.worker_concurrency,
+        worker_nice=args.worker_nice,
+    )
     env = stack.prepare()
-    env.update({"ROOT_URLCONF": "tests.load.bench_urls", "EMAIL_BACKEND": "tests.esp.DiscardingTestBackend",
-                "INVITE_BATCH_SIZE": "1000"})
+    env.update(
+        {
+            "ROOT_URLCONF": "tests.load.bench_urls",
+            "EMAIL_BACKEND": "tests.esp.DiscardingTestBackend",
+            "INVITE_BATCH_SIZE": "1000",
+        }
+    )
     stack.env = env
     os.environ.update(env)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -165,13 +194,21 @@ def main() -> int:
 
         # Open invitations for the submit test, fresh contacts for the invitation test.
         campaign = Campaign.objects.get(name="Bench Support")
-        contacts = Contact.objects.bulk_create([Contact(email=f"s{i}@submit.example", attributes={"bench": "submit"})
-                                               for i in range(60_000)], batch_size=5000)
-        tokens = [inv.token for inv in Invitation.objects.bulk_create(
-            [Invitation(campaign=campaign, contact=c, status=Invitation.Status.SENT) for c in contacts],
-            batch_size=5000)]
-        Contact.objects.bulk_create([Contact(email=f"i{i}@invite.example", attributes={"bench": "invite"})
-                                     for i in range(args.invites)], batch_size=5000)
+        contacts = Contact.objects.bulk_create(
+            [Contact(email=f"s{i}@submit.example", attributes={"bench": "submit"}) for i in range(60_000)],
+            batch_size=5000,
+        )
+        tokens = [
+            inv.token
+            for inv in Invitation.objects.bulk_create(
+                [Invitation(campaign=campaign, contact=c, status=Invitation.Status.SENT) for c in contacts],
+                batch_size=5000,
+            )
+        ]
+        Contact.objects.bulk_create(
+            [Contact(email=f"i{i}@invite.example", attributes={"bench": "invite"}) for i in range(args.invites)],
+            batch_size=5000,
+        )
         with connection.cursor() as cur:
             cur.execute("ANALYZE")
         viewer = get_user_model().objects.create_user("bench-viewer", "v@bench.example", "unused-" + str(time.time()))
@@ -195,8 +232,13 @@ def main() -> int:
 
         def cpu_split():
             web, worker = children(web_master), children(worker_master) + [worker_master]
-            return (cpu_seconds(web), cpu_seconds(worker), cpu_seconds([os.getpid()]), postgres_cpu_seconds(),
-                    cpu_seconds([stack.procs["redis"].pid]))
+            return (
+                cpu_seconds(web),
+                cpu_seconds(worker),
+                cpu_seconds([os.getpid()]),
+                postgres_cpu_seconds(),
+                cpu_seconds([stack.procs["redis"].pid]),
+            )
 
         def per_request_cpu(before, requests, name):
             """Where each request's CPU went: web workers, Celery worker, the load generator."""
@@ -207,8 +249,7 @@ def main() -> int:
         if "submit" in phases:
             hammer(args.port, clients=8, seconds=3, make_request=baseline)  # warm-up
             before = cpu_split()
-            figures["baseline_rps"], done = hammer(args.port, clients=32, seconds=args.seconds,
-                                                   make_request=baseline)
+            figures["baseline_rps"], done = hammer(args.port, clients=32, seconds=args.seconds, make_request=baseline)
             per_request_cpu(before, len(done), "baseline")
             figures["baseline_p99_ms"] = p(done, 99)
 
@@ -220,9 +261,15 @@ def main() -> int:
             with token_lock:
                 token = next(token_iter)
             score = (3, 7, 9, 10, 10, 9)[i % 6]
-            conn.request("POST", f"/s/{token}/", body=f"score={score}", headers={
-                "Content-Type": "application/x-www-form-urlencoded",
-                "Referer": f"http://127.0.0.1:{args.port}/s/{token}/"})
+            conn.request(
+                "POST",
+                f"/s/{token}/",
+                body=f"score={score}",
+                headers={
+                    "Content-Type": "application/x-www-form-urlencoded",
+                    "Referer": f"http://127.0.0.1:{args.port}/s/{token}/",
+                },
+            )
             response = conn.getresponse()
             response.read()
             return response.status == 302
@@ -244,8 +291,11 @@ def main() -> int:
 
             broker = redis.Redis(port=args.redis_port)
             deadline = time.monotonic() + limit
-            while time.monotonic() < deadline and (Response.objects.filter(processed_at__isnull=True).exists()
-                                                   or broker.llen("celery") or broker.llen("kringloop:answers")):
+            while time.monotonic() < deadline and (
+                Response.objects.filter(processed_at__isnull=True).exists()
+                or broker.llen("celery")
+                or broker.llen("kringloop:answers")
+            ):
                 time.sleep(1)
 
         if "reads" in phases:
@@ -286,7 +336,8 @@ def main() -> int:
             figures["dashboard_ratio"] = round(figures["dashboard_ms"] / figures["raw_sql_ms"], 2)
             figures["default_dashboard_ms"] = median_ms(lambda: page("/dashboard/"))
             figures["filtered_dashboard_ms"] = median_ms(
-                lambda: page(f"/dashboard/?period=365d&kind=all&segment=plan=pro&touchpoint={tp}"))
+                lambda: page(f"/dashboard/?period=365d&kind=all&segment=plan=pro&touchpoint={tp}")
+            )
 
         if "followup" in phases:
             # --- Follow-up latency: committed detractor answer → case routed and owner e-mailed ------
@@ -305,10 +356,18 @@ def main() -> int:
                 time.sleep(0.05)
             figures["followup_probe_accepted"] = accepted
             deadline = time.monotonic() + 60
-            while time.monotonic() < deadline and EmailDelivery.objects.filter(
-                    kind="followup_owner", sent_at__isnull=False,
-                    key__in=[f"followup-owner:{f.pk}:{f.owner_id}" for f in
-                             FollowUp.objects.filter(response__invitation__token__in=probe)]).count() < accepted:
+            while (
+                time.monotonic() < deadline
+                and EmailDelivery.objects.filter(
+                    kind="followup_owner",
+                    sent_at__isnull=False,
+                    key__in=[
+                        f"followup-owner:{f.pk}:{f.owner_id}"
+                        for f in FollowUp.objects.filter(response__invitation__token__in=probe)
+                    ],
+                ).count()
+                < accepted
+            ):
                 time.sleep(0.5)
             lags, routed = [], []
             for followup in FollowUp.objects.filter(response__invitation__token__in=probe).select_related("response"):
@@ -325,9 +384,14 @@ def main() -> int:
             from surveys.models import SendWave
             from surveys.sending import campaign_send
 
-            invite_campaign = Campaign.objects.create(name="Bench invitations", kind="relational", status="draft",
-                                                      audience_filter={"bench": "invite"}, quiet_period_days=0,
-                                                      reminder_after_days=None)
+            invite_campaign = Campaign.objects.create(
+                name="Bench invitations",
+                kind="relational",
+                status="draft",
+                audience_filter={"bench": "invite"},
+                quiet_period_days=0,
+                reminder_after_days=None,
+            )
             t0 = time.monotonic()
             wave = campaign_send(campaign=invite_campaign, actor=None)
             deadline = t0 + 900
@@ -345,14 +409,14 @@ def main() -> int:
         figures["worker_rss_mb"] = peak_rss_mb(children(worker_master) + [worker_master])
         connection.close()
 
-    print("\n%-24s %12s %10s" % ("figure", "value", "goal"))
+    print(f"\n{'figure':<24} {'value':>12} {'goal':>10}")
     for key, value in figures.items():
         goal = GOALS.get(key)
         mark = ""
         if goal and value is not None:
             ok = value <= goal[1] if goal[0] == "<=" else value >= goal[1]
             mark = "ok" if ok else "MISSED"
-        print("%-24s %12s %10s %s" % (key, value, f"{goal[0]} {goal[1]}" if goal else "", mark))
+        print(f"{key:<24} {value!s:>12} {(f'{goal[0]} {goal[1]}' if goal else ''):>10} {mark}")
     print(json.dumps(figures))
     return 0
 

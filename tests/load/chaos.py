@@ -38,20 +38,29 @@ def seed(count: int, rng: random.Random) -> list[tuple[str, int]]:
     team.members.add(*agents)
     team.lead = agents[0]
     team.save()
-    RoutingRule.objects.create(name="Everyone: round-robin in Care", order=1, target=RoutingRule.Target.ROUND_ROBIN,
-                               team=team)
-    campaign = Campaign.objects.create(name="Chaos", status=Campaign.Status.ACTIVE, kind=Campaign.Kind.TRANSACTIONAL,
-                                       touchpoint=Touchpoint.objects.get(slug="support"), team=team,
-                                       reminder_after_days=None)
+    RoutingRule.objects.create(
+        name="Everyone: round-robin in Care", order=1, target=RoutingRule.Target.ROUND_ROBIN, team=team
+    )
+    campaign = Campaign.objects.create(
+        name="Chaos",
+        status=Campaign.Status.ACTIVE,
+        kind=Campaign.Kind.TRANSACTIONAL,
+        touchpoint=Touchpoint.objects.get(slug="support"),
+        team=team,
+        reminder_after_days=None,
+    )
     contacts = Contact.objects.bulk_create(
-        [Contact(email=f"c{i}@chaos.example", name=f"Customer {i}") for i in range(count)], batch_size=2000)
+        [Contact(email=f"c{i}@chaos.example", name=f"Customer {i}") for i in range(count)], batch_size=2000
+    )
     now = timezone.now()
     invitations = Invitation.objects.bulk_create(
         [Invitation(campaign=campaign, contact=c, status=Invitation.Status.SENT, sent_at=now) for c in contacts],
-        batch_size=2000)
+        batch_size=2000,
+    )
     # A third unhappy (0–8), the rest promoters.
-    return [(inv.token, rng.choice(range(0, 9)) if i % 3 == 0 else rng.choice((9, 10)))
-            for i, inv in enumerate(invitations)]
+    return [
+        (inv.token, rng.choice(range(9)) if i % 3 == 0 else rng.choice((9, 10))) for i, inv in enumerate(invitations)
+    ]
 
 
 def check(accepted: set[str]) -> dict:
@@ -61,12 +70,13 @@ def check(accepted: set[str]) -> dict:
     from followups.models import FollowUp
     from surveys.models import Response
 
-    stored_tokens = set(Response.objects.filter(invitation__token__in=accepted)
-                        .values_list("invitation__token", flat=True))
+    stored_tokens = set(
+        Response.objects.filter(invitation__token__in=accepted).values_list("invitation__token", flat=True)
+    )
     unhappy = Response.objects.filter(category__in=["detractor", "passive"])
     owner_keys = [m.headers.get("X-Kringloop-Key", "") for m in OutboxMessage.objects.only("headers")]
     owner_keys = [k for k in owner_keys if k.startswith("followup-owner:")]
-    duplicate_followups = (FollowUp.objects.values("response_id").annotate(n=Count("id")).filter(n__gt=1).count())
+    duplicate_followups = FollowUp.objects.values("response_id").annotate(n=Count("id")).filter(n__gt=1).count()
     return {
         "accepted": len(accepted),
         "stored": len(stored_tokens),
@@ -121,10 +131,14 @@ def main() -> int:
                     stack.restart_redis()
 
         started = time.monotonic()
-        result = run_load(port=args.port, work=work, clients=args.clients, time_limit=args.time_limit,
-                          on_progress=on_progress)
-        print(f"[chaos] load done in {time.monotonic() - started:.1f} s: {len(result.accepted)} accepted, "
-              f"errors {result.errors}", flush=True)
+        result = run_load(
+            port=args.port, work=work, clients=args.clients, time_limit=args.time_limit, on_progress=on_progress
+        )
+        print(
+            f"[chaos] load done in {time.monotonic() - started:.1f} s: {len(result.accepted)} accepted, "
+            f"errors {result.errors}",
+            flush=True,
+        )
 
         load_done = time.monotonic()
         deadline = load_done + args.settle
@@ -132,8 +146,10 @@ def main() -> int:
         while time.monotonic() < deadline and figures["followups"] < figures["followups_expected"]:
             time.sleep(5)
             figures = check(result.accepted)
-            print(f"[chaos] waiting for the sweep: {figures['followups']}/{figures['followups_expected']} follow-ups",
-                  flush=True)
+            print(
+                f"[chaos] waiting for the sweep: {figures['followups']}/{figures['followups_expected']} follow-ups",
+                flush=True,
+            )
         settled_s = round(time.monotonic() - load_done, 1)
         time.sleep(3)  # let in-flight owner e-mails land before the final count
         figures = check(result.accepted)
@@ -143,9 +159,14 @@ def main() -> int:
 
         connections.close_all()
 
-    ok = (figures["lost"] == 0 and figures["duplicate_followups"] == 0 and figures["duplicate_owner_emails"] == 0
-          and figures["followups"] == figures["followups_expected"] and figures["accepted"] >= args.answers * 0.9
-          and all(faults.values()))
+    ok = (
+        figures["lost"] == 0
+        and figures["duplicate_followups"] == 0
+        and figures["duplicate_owner_emails"] == 0
+        and figures["followups"] == figures["followups_expected"]
+        and figures["accepted"] >= args.answers * 0.9
+        and all(faults.values())
+    )
     print(json.dumps(figures))
     return 0 if ok else 1
 

@@ -60,8 +60,15 @@ class Respondent:
         match = CSRF_INPUT.search(page.decode("utf-8", "replace"))  # the personal link's form has none
         body = (f"csrfmiddlewaretoken={match.group(1)}&" if match else "") + f"score={score}"
         started = time.perf_counter()
-        status, _ = self._request("POST", f"/s/{token}/", body=body, headers={
-            "Content-Type": "application/x-www-form-urlencoded", "Referer": f"http://127.0.0.1:{self.port}/s/{token}/"})
+        status, _ = self._request(
+            "POST",
+            f"/s/{token}/",
+            body=body,
+            headers={
+                "Content-Type": "application/x-www-form-urlencoded",
+                "Referer": f"http://127.0.0.1:{self.port}/s/{token}/",
+            },
+        )
         elapsed = (time.perf_counter() - started) * 1000
         with result.lock:
             result.latencies_ms.append(elapsed)
@@ -71,8 +78,7 @@ class Respondent:
             result.error(f"POST {status}")
 
 
-def run_load(*, port: int, work: list[tuple[str, int]], clients: int, time_limit: float,
-             on_progress=None) -> Result:
+def run_load(*, port: int, work: list[tuple[str, int]], clients: int, time_limit: float, on_progress=None) -> Result:
     """Answer each (token, score) once, from `clients` threads; stops when done or after `time_limit` s."""
     result = Result()
     jobs: queue.Queue = queue.Queue()

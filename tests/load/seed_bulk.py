@@ -23,7 +23,9 @@ def _base():
     success, _ = Team.objects.get_or_create(name="Success", defaults={"nps_target": 40})
     agents = []
     for i in range(6):
-        user, created = User.objects.get_or_create(username=f"bench-agent{i}", defaults={"email": f"a{i}@bench.example"})
+        user, created = User.objects.get_or_create(
+            username=f"bench-agent{i}", defaults={"email": f"a{i}@bench.example"}
+        )
         if created:
             user.set_unusable_password()
             user.save()
@@ -35,19 +37,36 @@ def _base():
     care.save()
     success.save()
     if not RoutingRule.objects.exists():
-        RoutingRule.objects.create(name="All: round-robin in Care", order=1, target=RoutingRule.Target.ROUND_ROBIN,
-                                   team=care)
+        RoutingRule.objects.create(
+            name="All: round-robin in Care", order=1, target=RoutingRule.Target.ROUND_ROBIN, team=care
+        )
     tp = {t.slug: t for t in Touchpoint.objects.all()}
     campaigns = []
-    for name, kind, slug, team in (("Relationship", "relational", "renewal", success),
-                                   ("Support", "transactional", "support", care),
-                                   ("Onboarding", "transactional", "onboarding", success)):
-        campaign, _ = Campaign.objects.get_or_create(name=f"Bench {name}", defaults={
-            "kind": kind, "touchpoint": tp[slug], "team": team, "status": Campaign.Status.ACTIVE,
-            "reminder_after_days": None})
+    for name, kind, slug, team in (
+        ("Relationship", "relational", "renewal", success),
+        ("Support", "transactional", "support", care),
+        ("Onboarding", "transactional", "onboarding", success),
+    ):
+        campaign, _ = Campaign.objects.get_or_create(
+            name=f"Bench {name}",
+            defaults={
+                "kind": kind,
+                "touchpoint": tp[slug],
+                "team": team,
+                "status": Campaign.Status.ACTIVE,
+                "reminder_after_days": None,
+            },
+        )
         campaigns.append(campaign)
-    question, _ = Question.objects.get_or_create(campaign=campaigns[1], order=1, defaults={
-        "kind": Question.Kind.CSAT, "driver": Question.Driver.PROCESS, "text": "How satisfied were you with support?"})
+    question, _ = Question.objects.get_or_create(
+        campaign=campaigns[1],
+        order=1,
+        defaults={
+            "kind": Question.Kind.CSAT,
+            "driver": Question.Driver.PROCESS,
+            "text": "How satisfied were you with support?",
+        },
+    )
     return campaigns, question, agents
 
 
@@ -61,25 +80,31 @@ def _drop_secondary_structures(cur) -> list[str]:
     maintaining it row by row, and foreign keys validate in one join instead of a trigger per row.
     """
     rebuild = []
-    cur.execute("""
+    cur.execute(
+        """
         SELECT c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid), c.contype
         FROM pg_constraint c
         WHERE c.conrelid::regclass::text = ANY(%s) AND c.contype IN ('f', 'u', 'c')
         ORDER BY c.contype DESC
-    """, [list(BULK_TABLES)])
+    """,
+        [list(BULK_TABLES)],
+    )
     constraints = cur.fetchall()
-    for table, name, definition, _kind in constraints:
+    for table, name, _definition, _kind in constraints:
         cur.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
-    cur.execute("""
+    cur.execute(
+        """
         SELECT tablename, indexname, indexdef FROM pg_indexes
         WHERE tablename = ANY(%s) AND indexname NOT IN (
             SELECT conname FROM pg_constraint WHERE contype = 'p')
-    """, [list(BULK_TABLES)])
-    for table, name, definition in cur.fetchall():
+    """,
+        [list(BULK_TABLES)],
+    )
+    for _table, name, definition in cur.fetchall():
         cur.execute(f'DROP INDEX "{name}"')
         rebuild.append(definition)
     # Unique and check constraints first (they bring their own indexes), foreign keys last.
-    for table, name, definition, kind in sorted(constraints, key=lambda c: c[3] == "f"):
+    for table, name, definition, _kind in sorted(constraints, key=lambda c: c[3] == "f"):
         rebuild.append(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
     return rebuild
 
@@ -100,7 +125,8 @@ def seed_bulk(*, responses: int, contacts: int) -> dict:
         rebuild = _drop_secondary_structures(cur)
         cur.execute("SELECT COALESCE(MAX(id), 0) FROM surveys_contact")
         first_contact = cur.fetchone()[0] + 1
-        cur.execute("""
+        cur.execute(
+            """
             INSERT INTO surveys_contact (email, name, external_id, company, attributes, language, account_owner_id,
                                          opted_out_at, undeliverable_at, erased_at, created_at, updated_at)
             SELECT 'c' || g || '@bench.example', 'Customer ' || g, 'EXT-' || g, 'Company ' || (g %% 700),
@@ -109,11 +135,14 @@ def seed_bulk(*, responses: int, contacts: int) -> dict:
                                       'size', (ARRAY['smb','mid','large'])[1 + (g / 9) %% 3]),
                    CASE WHEN g %% 4 = 0 THEN 'nl' ELSE 'en' END, NULL, NULL, NULL, NULL, now(), now()
             FROM generate_series(%s::bigint, %s::bigint) AS g
-        """, [first_contact, first_contact + contacts - 1])
+        """,
+            [first_contact, first_contact + contacts - 1],
+        )
         lo, hi = first_contact, first_contact + contacts - 1
         span = hi - lo + 1
         # One answered invitation per response, spread over the past 365 days; campaign by g % 10.
-        cur.execute("""
+        cur.execute(
+            """
             INSERT INTO surveys_invitation (campaign_id, wave_id, contact_id, token, status, skip_reason,
                                             failure_reason, provider_message_id, send_after, sent_at, reminded_at,
                                             answered_at, created_at, trigger_key)
@@ -121,9 +150,12 @@ def seed_bulk(*, responses: int, contacts: int) -> dict:
                    NULL, %s::bigint + (g::bigint * 7919) %% %s::bigint, substr(md5('bench' || g || random()::text), 1, 24), 'answered',
                    '', '', '', NULL, ts - interval '5 hours', NULL, ts, ts - interval '5 hours', NULL
             FROM (SELECT g, now() - (random() * interval '365 days') AS ts FROM generate_series(1, %s::int) AS g) s
-        """, [*c_ids, lo, span, responses])
+        """,
+            [*c_ids, lo, span, responses],
+        )
         timings["invitations_s"] = round(time.perf_counter() - started, 2)
-        cur.execute("""
+        cur.execute(
+            """
             INSERT INTO surveys_response (campaign_id, contact_id, invitation_id, score, category, comment, kind,
                                           touchpoint_id, team_id, channel, language, submitted_at, updated_at,
                                           processed_at)
@@ -140,17 +172,37 @@ def seed_bulk(*, responses: int, contacts: int) -> dict:
                                        AS score) s
             WHERE i.status = 'answered' AND i.id > (
                 SELECT COALESCE(MAX(invitation_id), 0) FROM surveys_response)
-        """, [c_ids[0], kinds[0], c_ids[1], kinds[1], kinds[2],
-              c_ids[0], tp_ids[0], c_ids[1], tp_ids[1], tp_ids[2],
-              c_ids[0], team_ids[0], c_ids[1], team_ids[1], team_ids[2]])
+        """,
+            [
+                c_ids[0],
+                kinds[0],
+                c_ids[1],
+                kinds[1],
+                kinds[2],
+                c_ids[0],
+                tp_ids[0],
+                c_ids[1],
+                tp_ids[1],
+                tp_ids[2],
+                c_ids[0],
+                team_ids[0],
+                c_ids[1],
+                team_ids[1],
+                team_ids[2],
+            ],
+        )
         timings["responses_s"] = round(time.perf_counter() - started, 2)
-        cur.execute("""
+        cur.execute(
+            """
             INSERT INTO surveys_answer (response_id, question_id, number, text, choices)
             SELECT r.id, %s::bigint, GREATEST(1, LEAST(5, 1 + r.score / 2)), '', '[]'::jsonb
             FROM surveys_response r WHERE r.campaign_id = %s AND r.id %% 2 = 0
-        """, [question.pk, c_ids[1]])
+        """,
+            [question.pk, c_ids[1]],
+        )
         agent_ids = [a.pk for a in agents]
-        cur.execute("""
+        cur.execute(
+            """
             INSERT INTO followups_followup (response_id, contact_id, category, owner_id, team_id, routed_by_id, status,
                                             due_at, escalation_level, at_risk, first_contact_at, closed_at,
                                             closed_reason, resolution_summary, outcome, created_at, updated_at)
@@ -167,7 +219,9 @@ def seed_bulk(*, responses: int, contacts: int) -> dict:
             FROM surveys_response r
             WHERE r.category IN ('detractor', 'passive') AND r.id > (
                 SELECT COALESCE(MAX(response_id), 0) FROM followups_followup)
-        """, [agent_ids, len(agent_ids)])
+        """,
+            [agent_ids, len(agent_ids)],
+        )
         timings["followups_s"] = round(time.perf_counter() - started, 2)
         for statement in rebuild:
             cur.execute(statement)

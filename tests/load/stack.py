@@ -54,8 +54,18 @@ def wait_http(url: str, timeout: float = 60) -> None:
 class Stack:
     """The processes of one run. `env` is what every process (and the caller's Django) uses."""
 
-    def __init__(self, *, name: str, web_port: int, redis_port: int, web_workers: int = 2, web_threads: int = 8,
-                 worker_concurrency: int = 2, worker_nice: int = 10, logs: Path | None = None):
+    def __init__(
+        self,
+        *,
+        name: str,
+        web_port: int,
+        redis_port: int,
+        web_workers: int = 2,
+        web_threads: int = 8,
+        worker_concurrency: int = 2,
+        worker_nice: int = 10,
+        logs: Path | None = None,
+    ):
         self.name = name
         self.web_port = web_port
         self.redis_port = redis_port
@@ -99,17 +109,31 @@ class Stack:
 
     # --- processes ------------------------------------------------------------------------------
     def _spawn(self, name: str, cmd: list[str]) -> subprocess.Popen:
-        log = open(self.logs / f"{name}.log", "ab")
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
-                                start_new_session=True)
+        log = open(self.logs / f"{name}.log", "ab")  # noqa: SIM115
+        proc = subprocess.Popen(
+            cmd, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
         self.procs[name] = proc
         return proc
 
     def start_redis(self) -> None:
         self.redis_dir.mkdir(parents=True, exist_ok=True)
-        self._spawn("redis", [shutil.which("redis-server") or "redis-server", "--port", str(self.redis_port),
-                              "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                              "--dir", str(self.redis_dir)])
+        self._spawn(
+            "redis",
+            [
+                shutil.which("redis-server") or "redis-server",
+                "--port",
+                str(self.redis_port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.redis_dir),
+            ],
+        )
         deadline = time.monotonic() + 20
         import redis
 
@@ -122,16 +146,51 @@ class Stack:
         raise RuntimeError("redis-server did not start")
 
     def start_web(self) -> None:
-        self._spawn("web", [PYTHON, "-m", "gunicorn", "config.wsgi", "--bind", f"127.0.0.1:{self.web_port}",
-                            "--workers", str(self.web_workers), "--threads", str(self.web_threads),
-                            "--worker-class", "gthread", "--timeout", "60", "--log-level", "warning"])
+        self._spawn(
+            "web",
+            [
+                PYTHON,
+                "-m",
+                "gunicorn",
+                "config.wsgi",
+                "--bind",
+                f"127.0.0.1:{self.web_port}",
+                "--workers",
+                str(self.web_workers),
+                "--threads",
+                str(self.web_threads),
+                "--worker-class",
+                "gthread",
+                "--timeout",
+                "60",
+                "--log-level",
+                "warning",
+            ],
+        )
         wait_http(f"http://127.0.0.1:{self.web_port}/healthz")
 
     def start_worker(self, name: str = "worker") -> None:
         nice = ["nice", "-n", str(self.worker_nice)] if self.worker_nice else []
-        self._spawn(name, [*nice, PYTHON, "-m", "celery", "-A", "config", "worker", "--loglevel", "WARNING",
-                           "--concurrency", str(self.worker_concurrency), "--hostname", f"{name}@%h",
-                           "--without-gossip", "--without-mingle"])
+        self._spawn(
+            name,
+            [
+                *nice,
+                PYTHON,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "worker",
+                "--loglevel",
+                "WARNING",
+                "--concurrency",
+                str(self.worker_concurrency),
+                "--hostname",
+                f"{name}@%h",
+                "--without-gossip",
+                "--without-mingle",
+            ],
+        )
         if self.worker_nice:
             # Linux shares CPU between sessions (autogroups) before nice counts, and the worker runs in a
             # session of its own: its autogroup gets the same lower priority (best effort).
@@ -141,12 +200,26 @@ class Stack:
                 pass
 
     def start_beat(self) -> None:
-        self._spawn("beat", [PYTHON, "-m", "celery", "-A", "config", "beat", "--loglevel", "WARNING",
-                             "--schedule", str(self.logs / "celerybeat-schedule")])
+        self._spawn(
+            "beat",
+            [
+                PYTHON,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "beat",
+                "--loglevel",
+                "WARNING",
+                "--schedule",
+                str(self.logs / "celerybeat-schedule"),
+            ],
+        )
 
     def supervise(self, starters: dict, interval: float = 1.0) -> None:
         """Start again any of these processes ({name: start function}) that exits on its own, as the
         deployment's process supervisor does (README: Deploying). Stops with stop()."""
+
         def watch():
             while not self._supervising.wait(interval):
                 for name, start in starters.items():
@@ -179,7 +252,7 @@ class Stack:
                 except ProcessLookupError:
                     pass
         deadline = time.monotonic() + 15
-        for name, proc in list(self.procs.items()):
+        for _name, proc in list(self.procs.items()):
             try:
                 proc.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:

@@ -22,20 +22,46 @@ class Command(BaseCommand):
         python = sys.executable
         commands = {
             "web": [python, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
-            "worker": [python, "-m", "celery", "-A", "config", "worker", "--loglevel", "INFO",
-                       "--pool", "threads", "--concurrency", "4", "--hostname", "demo@%h"],
-            "beat": [python, "-m", "celery", "-A", "config", "beat", "--loglevel", "INFO",
-                     "--schedule", str(settings.DEMO_DIR / "celerybeat-schedule")],
+            "worker": [
+                python,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "worker",
+                "--loglevel",
+                "INFO",
+                "--pool",
+                "threads",
+                "--concurrency",
+                "4",
+                "--hostname",
+                "demo@%h",
+            ],
+            "beat": [
+                python,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "beat",
+                "--loglevel",
+                "INFO",
+                "--schedule",
+                str(settings.DEMO_DIR / "celerybeat-schedule"),
+            ],
         }
         processes = {name: subprocess.Popen(cmd, cwd=settings.BASE_DIR) for name, cmd in commands.items()}
         url = f"http://127.0.0.1:{port}"
-        self.stdout.write(self.style.SUCCESS(
-            f"\nKringloop is running at {url}\n"
-            f"  Log in as admin / demo, agent / demo or viewer / demo (demo accounts only).\n"
-            f"  E-mails land in the outbox: {url}/outbox/\n"
-            f"  Database: {settings.DATABASES['default']['NAME']}   Broker: {settings.CELERY_BROKER_URL}\n"
-            f"  Press Ctrl-C to stop the web server, worker and beat.\n"
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"\nKringloop is running at {url}\n"
+                f"  Log in as admin / demo, agent / demo or viewer / demo (demo accounts only).\n"
+                f"  E-mails land in the outbox: {url}/outbox/\n"
+                f"  Database: {settings.DATABASES['default']['NAME']}   Broker: {settings.CELERY_BROKER_URL}\n"
+                f"  Press Ctrl-C to stop the web server, worker and beat.\n"
+            )
+        )
         stopping = False
 
         def stop(*_):

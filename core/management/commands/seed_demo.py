@@ -13,11 +13,15 @@ class Command(BaseCommand):
         parser.add_argument("--no-followups", action="store_true", help="Skip follow-ups and improvements.")
 
     def handle(self, *args, responses, contacts, seed, no_followups, **options):
-        result = seed_demo(responses=responses, contacts=contacts, seed=seed, followups=not no_followups,
-                           stdout=self.stdout)
+        result = seed_demo(
+            responses=responses, contacts=contacts, seed=seed, followups=not no_followups, stdout=self.stdout
+        )
         if not result.created:
             self.stdout.write(f"Demo data already present ({result.responses:,} responses); nothing to do.")
             return
-        self.stdout.write(self.style.SUCCESS(
-            f"Demo data created: {result.contacts:,} contacts, {result.responses:,} responses, "
-            f"{result.followups:,} follow-ups. Logins: admin / agent / viewer, password 'demo'."))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo data created: {result.contacts:,} contacts, {result.responses:,} responses, "
+                f"{result.followups:,} follow-ups. Logins: admin / agent / viewer, password 'demo'."
+            )
+        )

@@ -4,8 +4,10 @@ from scoring.rollup import refresh_rollup
 
 
 class Command(BaseCommand):
-    help = ("Bring the dashboard rollups up to date (--full: count everything again). Readers refresh on "
-            "their own; run this after a deploy or a bulk import so the first reader does not wait.")
+    help = (
+        "Bring the dashboard rollups up to date (--full: count everything again). Readers refresh on "
+        "their own; run this after a deploy or a bulk import so the first reader does not wait."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--full", action="store_true", help="recount everything, not only what changed")
