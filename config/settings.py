@@ -8,6 +8,7 @@
 Every variable is listed in README.md.
 """
 
+import os
 import secrets
 from pathlib import Path
 
@@ -209,7 +210,7 @@ ANYMAIL = {
     else env_str("ANYMAIL_WEBHOOK_SECRET", f"kringloop:{SECRET_KEY[:24]}"),
 }
 # ESP credentials (e.g. POSTMARK_SERVER_TOKEN) are read by anymail from ANYMAIL_<ESP>_* variables.
-for _key, _value in __import__("os").environ.items():
+for _key, _value in os.environ.items():
     if _key.startswith("ANYMAIL_") and _key != "ANYMAIL_WEBHOOK_SECRET":
         ANYMAIL[_key.removeprefix("ANYMAIL_")] = _value
 
@@ -272,7 +273,6 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 if PRODUCTION:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000, minimum=0)
@@ -282,6 +282,10 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 # How many reverse proxies in front of the app append to X-Forwarded-For; rate limits read the
 # client address from there (0: use REMOTE_ADDR, no proxy).
 TRUSTED_PROXY_HOPS = env_int("TRUSTED_PROXY_HOPS", 0, minimum=0)
+if TRUSTED_PROXY_HOPS:
+    # Only a proxy that sets X-Forwarded-Proto itself (and drops the client's) may say the request
+    # came over https; without one, any client could claim it.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # --- Product rules --------------------------------------------------------------------------
 KRINGLOOP = {

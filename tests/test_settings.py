@@ -8,7 +8,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _django_setup(**env):
+def _django_setup(code="import django; django.setup()", **env):
     base = {
         k: v
         for k, v in os.environ.items()
@@ -27,7 +27,7 @@ def _django_setup(**env):
     }
     base.update(env)
     return subprocess.run(
-        [sys.executable, "-c", "import django; django.setup()"],
+        [sys.executable, "-c", code],
         cwd=ROOT,
         env=base,
         capture_output=True,
@@ -72,6 +72,18 @@ def test_production_names_each_missing_required_value():
         result = _django_setup(**env)
         assert result.returncode != 0, name
         assert name in result.stderr, (name, result.stderr[-500:])
+
+
+PROXY_HEADER = "from django.conf import settings; print(getattr(settings, 'SECURE_PROXY_SSL_HEADER', None))"
+
+
+def test_production_trusts_x_forwarded_proto_only_behind_a_declared_proxy():
+    alone = _django_setup(PROXY_HEADER, **PRODUCTION)
+    assert alone.returncode == 0, alone.stderr
+    assert alone.stdout.strip() == "None"
+    behind = _django_setup(PROXY_HEADER, **PRODUCTION, TRUSTED_PROXY_HOPS="1")
+    assert behind.returncode == 0, behind.stderr
+    assert behind.stdout.strip() == "('HTTP_X_FORWARDED_PROTO', 'https')"
 
 
 def test_production_refuses_debug():
