@@ -15,7 +15,8 @@ from core.audit import audit_log
 from scoring import queries
 from surveys.models import Answer
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# Full-width forms too (U+FF1D, U+FF0B, U+FF0D, U+FF20): some spreadsheet locales evaluate them.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 SEGMENT_COLUMNS = ("plan", "region", "size")
 HEADER = [
     "submitted_at",

@@ -64,6 +64,11 @@ def evil(campaign):
         ("@cmd", "'@cmd"),
         ("\tx", "'\tx"),
         ("\rx", "'\rx"),
+        ("\nx", "'\nx"),
+        ("\uff1dSUM(A1)", "'\uff1dSUM(A1)"),  # full-width = + - @, evaluated by some spreadsheet locales
+        ("\uff0b1", "'\uff0b1"),
+        ("\uff0d2", "'\uff0d2"),
+        ("\uff20cmd", "'\uff20cmd"),
         ("fine", "fine"),
         ("a=b", "a=b"),
         ("", ""),
@@ -81,7 +86,9 @@ def _csv(response) -> list[list[str]]:
 
 
 def _starts_formula(cell) -> bool:
-    return isinstance(cell, str) and cell.startswith(("=", "+", "-", "@", "\t", "\r"))
+    return isinstance(cell, str) and cell.startswith(
+        ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+    )
 
 
 def test_the_csv_export_streams_neutralised_rows_and_is_audited(client, viewer, evil):
