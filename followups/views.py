@@ -161,7 +161,9 @@ def followup_detail(request, pk: int):
         action = request.POST.get("action", "")
         if action not in forms:
             messages.error(request, _("Unknown action."))
-            return redirect("followup_detail", pk=case.pk)
+            response = _detail(request, case, forms)
+            response.status_code = 400
+            return response
         form_class = type(forms[action])
         kwargs = {"candidates": _candidates(case)} if action == "reassign" else {}
         form = form_class(request.POST, prefix=action, **kwargs)

@@ -132,10 +132,14 @@ def test_the_outcome_is_saved_without_a_status_change(client, agent, case):
     assert case.events.filter(text="Outcome: Discount offered").exists()
 
 
-def test_an_unknown_status_is_refused_with_400(client, agent, case):
+def test_an_unknown_status_or_action_is_refused_with_400(client, agent, case):
     client.force_login(agent)
     assert client.post(f"/followups/{case.pk}/", {"action": "status", "status-status": "done"}).status_code == 400
-    assert client.post(f"/followups/{case.pk}/", {"action": "explode"}).status_code == 302
+    unknown = client.post(f"/followups/{case.pk}/", {"action": "explode"})
+    assert unknown.status_code == 400
+    assert "Unknown action." in unknown.content.decode()
+    case.refresh_from_db()
+    assert case.status == S.NEW
 
 
 def test_tags_and_reassignment_are_kept_in_the_history(client, agent, lead, case):
