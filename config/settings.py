@@ -93,7 +93,10 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "core.middleware.RespondentErrorPagesMiddleware",  # never Django's technical 404 on a customer's link
 ]
+# Paths customers reach from e-mails and QR codes: the survey, anonymous link and unsubscribe pages.
+RESPONDENT_PATH_PREFIXES = ("/s/", "/a/", "/u/")
 
 ROOT_URLCONF = env_str("ROOT_URLCONF", "config.urls")  # the benchmark adds its baseline view
 WSGI_APPLICATION = "config.wsgi.application"
