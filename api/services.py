@@ -20,10 +20,11 @@ from api import tokens
 from api.models import ApiToken
 from api.scopes import SCOPES
 from core.audit import audit_log
+from core.mail import message_id_of
 from core.queue import enqueue_on_commit
 from followups.models import FollowUp
 from followups.services import ALLOWED, followup_transition
-from surveys import imports, sending
+from surveys import delivery, imports, sending
 from surveys.emails import InvitationRenderer
 from surveys.models import Campaign, Contact, Invitation, Touchpoint
 
@@ -303,7 +304,7 @@ def survey_trigger(*, campaign: Campaign, contact: Contact, key: str) -> Trigger
 
 def trigger_send(*, invitation_id: int) -> str:
     """Send one triggered invitation if it is still queued; returns its status afterwards ("" if
-    another worker holds it). Raises sending.TransientSendError for the task to retry.
+    another worker holds it). Raises delivery.TransientSendError for the task to retry.
 
     The row stays locked while the message goes out, so a duplicate task waits, then finds it sent.
     """
@@ -337,21 +338,21 @@ def trigger_send(*, invitation_id: int) -> str:
         if reason:
             return _skip(invitation, reason)
         message = InvitationRenderer(campaign).build(invitation)
-        connection = sending._open_connection()
+        connection = delivery.open_connection()
         try:
             connection.send_messages([message])
-        except Exception as error:  # noqa: BLE001 - every error is classified, as in surveys.sending
-            if sending.is_transient(error):
-                raise sending.TransientSendError(sending._describe(error)) from error
+        except Exception as error:  # noqa: BLE001 - every error is classified, as in surveys.batches
+            if delivery.is_transient(error):
+                raise delivery.TransientSendError(delivery.describe_error(error)) from error
             Invitation.objects.filter(pk=invitation.pk).update(
-                status=Status.FAILED, failure_reason=sending._describe(error)
+                status=Status.FAILED, failure_reason=delivery.describe_error(error)
             )
-            logger.warning("Triggered invitation %s failed: %s", invitation.pk, sending._describe(error))
+            logger.warning("Triggered invitation %s failed: %s", invitation.pk, delivery.describe_error(error))
             return Status.FAILED
         finally:
             connection.close()
         Invitation.objects.filter(pk=invitation.pk).update(
-            status=Status.SENT, sent_at=now, provider_message_id=sending.message_id_of(message)[:200]
+            status=Status.SENT, sent_at=now, provider_message_id=message_id_of(message)[:200]
         )
     return Status.SENT
 

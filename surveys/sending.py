@@ -1,30 +1,22 @@
-"""Sending a campaign: waves, the audience, quiet-period skips, batches, reminders.
+"""Sending a campaign: the audience, quiet-period skips, waves and the beat that drives them.
 
 A wave is one sending of a campaign (the first, or a recurrence). Starting it writes one
 Invitation per audience member in bulk: the queued ones, and the skipped ones with their reason
 (opted out, undeliverable, erased, surveyed within the quiet period), so skips are counted.
-Queued invitations are handed to `surveys.tasks.send_invitation_batch` in batches.
+Queued invitations are handed to `surveys.tasks.send_invitation_batch` in batches
+(surveys.batches sends them); reminders are in surveys.reminders.
 
 Exactly once: invitations are unique per (wave, contact), so starting a wave twice creates nothing
-twice. A batch locks its rows with SELECT … FOR UPDATE SKIP LOCKED and only sends rows still
-queued, so a batch that runs twice (or on two workers at once) sends nothing twice. Rows are
-locked, sent and recorded a chunk at a time, so a lock is never held for a whole batch and a
-worker killed mid-batch can repeat at most one chunk. Every error of one message is caught and
-classified: temporary ones stop the batch for a retry with backoff, anything else marks that
-invitation failed. No error may roll back a chunk whose messages went out.
+twice.
 """
 
 import logging
 import re
-import smtplib
-from dataclasses import dataclass
 from datetime import timedelta
 
-from anymail.exceptions import AnymailAPIError, AnymailError, AnymailRecipientsRefused
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import get_connection
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Count, Exists, Max, OuterRef, Q, Value
 from django.db.models.fields.json import KeyTransform
 from django.utils import timezone
@@ -32,9 +24,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from core.audit import audit_log
-from core.mail import message_id_of
 from core.queue import enqueue_on_commit
-from surveys.emails import InvitationRenderer
 from surveys.lifecycle import campaign_transition
 from surveys.models import Campaign, Contact, Invitation, SendWave
 
@@ -44,12 +34,9 @@ S = Campaign.Status
 Status = Invitation.Status
 START_TASK = "surveys.tasks.start_wave"
 BATCH_TASK = "surveys.tasks.send_invitation_batch"
-REMINDER_TASK = "surveys.tasks.send_reminder_batch"
 
 # Invitations and reminders go out only while a campaign is sending or active (not when paused).
 SENDS = (S.SENDING, S.ACTIVE)
-# Rows locked, sent and recorded per transaction inside a batch.
-CHUNK = 100
 # A wave with due, queued invitations and no batch activity for this long is queued again.
 # Longer than the longest retry backoff (surveys.tasks), so a batch waiting to retry is not doubled.
 STALLED_AFTER = timedelta(minutes=15)
@@ -63,10 +50,6 @@ QUIET_REASON = re.compile(r"^surveyed in the last (\d+) days$")
 
 def quiet_reason(days: int) -> str:
     return f"surveyed in the last {days} days"
-
-
-class TransientSendError(Exception):
-    """The provider failed temporarily; the batch should be retried later."""
 
 
 # --- The audience -------------------------------------------------------------------------------
@@ -326,148 +309,6 @@ def wave_progress(wave: SendWave) -> dict:
     return counts
 
 
-# --- Batches ------------------------------------------------------------------------------------
-@dataclass
-class BatchResult:
-    sent: int = 0
-    failed: int = 0
-    skipped: int = 0
-    paused: bool = False
-    transient_error: str = ""
-
-
-def is_transient(error: Exception) -> bool:
-    """Will trying again later help? Provider outages, rate limits and network errors: yes.
-    Refused recipients, invalid addresses and other 4xx answers: no."""
-    if isinstance(error, AnymailRecipientsRefused):
-        return False
-    if isinstance(error, AnymailAPIError):
-        status = getattr(error, "status_code", None)
-        return status is None or status == 429 or status >= 500  # no status: a timeout or no connection
-    if isinstance(error, AnymailError):
-        return False  # invalid address, unsupported feature, unserialisable payload
-    if isinstance(error, smtplib.SMTPRecipientsRefused):
-        return all(400 <= code < 500 for code, _text in error.recipients.values())
-    if isinstance(error, smtplib.SMTPResponseException):
-        return 400 <= error.smtp_code < 500
-    return isinstance(error, (smtplib.SMTPServerDisconnected, ConnectionError, TimeoutError, OSError))
-
-
-def _describe(error: Exception) -> str:
-    try:
-        text = str(error)
-    except Exception:  # noqa: BLE001 - anymail's __str__ needs a response object that may be missing
-        text = " ".join(str(arg) for arg in error.args)
-    status = getattr(error, "status_code", None)
-    return f"{type(error).__name__}{f' ({status})' if status else ''}: {text}"[:1000]
-
-
-def send_batch(*, wave_id: int, invitation_ids: list[int]) -> BatchResult:
-    """Send the still-queued invitations among `invitation_ids`, a chunk per transaction.
-
-    Raises TransientSendError (after recording what did go out) when the provider failed
-    temporarily, so the task retries; the rows not yet sent stay queued for that retry.
-    """
-    result = BatchResult()
-    wave = SendWave.objects.select_related("campaign").filter(pk=wave_id).first()
-    if wave is None:
-        return result
-    renderer = InvitationRenderer(wave.campaign)
-    connection = _open_connection()
-    try:
-        for start in range(0, len(invitation_ids), CHUNK):
-            # Checked per chunk, so pausing a campaign stops a large wave within a chunk.
-            status = Campaign.objects.filter(pk=wave.campaign_id).values_list("status", flat=True).first()
-            if status not in SENDS:
-                result.paused = True  # the rows stay queued; resuming queues them again
-                if status == S.CLOSED:
-                    wave_cancel(wave_id=wave_id)
-                break
-            _send_chunk(wave, invitation_ids[start : start + CHUNK], renderer, connection, result)
-            if result.transient_error:
-                break
-    finally:
-        connection.close()
-    if result.sent or result.failed or result.skipped or result.transient_error:
-        # Alive (a retry is on its way too), so the beat does not queue these rows again.
-        SendWave.objects.filter(pk=wave_id).update(active_at=timezone.now())
-    if result.transient_error:
-        raise TransientSendError(result.transient_error)
-    if not result.paused:
-        wave_finish_if_done(wave_id)
-    return result
-
-
-def _send_chunk(wave: SendWave, ids: list[int], renderer: InvitationRenderer, connection, result: BatchResult):
-    with transaction.atomic():
-        rows = list(
-            Invitation.objects.select_for_update(skip_locked=True, of=("self",))
-            .filter(pk__in=ids, wave_id=wave.pk, status=Status.QUEUED)
-            .select_related("contact")
-            .order_by("pk")
-        )
-        now = timezone.now()
-        sent, failed, skipped = [], [], []
-        for invitation in rows:
-            invitation.campaign = wave.campaign
-            # Checked again at send time: an opt-out or bounce since the wave started wins.
-            reason = skip_reason(invitation.contact)
-            if reason:
-                invitation.status, invitation.skip_reason = Status.SKIPPED, reason
-                skipped.append(invitation)
-                continue
-            message = renderer.build(invitation)
-            try:
-                connection.send_messages([message])
-            except Exception as error:  # noqa: BLE001 - every error is classified; none may undo this chunk
-                if is_transient(error):
-                    result.transient_error = _describe(error)
-                    logger.warning(
-                        "Invitation %s: temporary error, retrying later (%s)", invitation.pk, result.transient_error
-                    )
-                    break  # the rest of the batch waits for the retry
-                invitation.status, invitation.failure_reason = Status.FAILED, _describe(error)
-                logger.warning("Invitation %s failed: %s", invitation.pk, invitation.failure_reason)
-                failed.append(invitation)
-                continue
-            invitation.status, invitation.sent_at = Status.SENT, now
-            invitation.provider_message_id = message_id_of(message)[:200]
-            sent.append(invitation)
-        if sent:
-            _record_sent(sent, now)
-        if failed:
-            Invitation.objects.bulk_update(failed, ["status", "failure_reason"])
-        if skipped:
-            Invitation.objects.bulk_update(skipped, ["status", "skip_reason"])
-    result.sent += len(sent)
-    result.failed += len(failed)
-    result.skipped += len(skipped)
-
-
-def _record_sent(rows: list[Invitation], now) -> None:
-    """Mark rows sent with their provider message ids. On PostgreSQL one UPDATE … FROM unnest():
-    Django's bulk_update builds a CASE per row, which cost more than the sending itself."""
-    if connection.vendor != "postgresql":
-        Invitation.objects.bulk_update(rows, ["status", "sent_at", "provider_message_id"])
-        return
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {Invitation._meta.db_table} AS i SET status = %s, sent_at = %s, provider_message_id = v.mid "
-            "FROM unnest(%s::bigint[], %s::text[]) AS v(id, mid) WHERE i.id = v.id",
-            [Status.SENT, now, [row.pk for row in rows], [row.provider_message_id for row in rows]],
-        )
-
-
-def batch_give_up(*, wave_id: int, invitation_ids: list[int], reason: str) -> int:
-    """After the last retry: mark the batch's still-queued invitations failed, so the wave ends."""
-    failed = Invitation.objects.filter(pk__in=invitation_ids, wave_id=wave_id, status=Status.QUEUED).update(
-        status=Status.FAILED, failure_reason=f"Gave up after repeated temporary errors: {reason}"[:1000]
-    )
-    logger.error("Wave %s: %s invitations failed after repeated temporary errors (%s)", wave_id, failed, reason)
-    wave_finish_if_done(wave_id)
-    return failed
-
-
 # --- The beat -----------------------------------------------------------------------------------
 def send_due_waves() -> int:
     """Every minute: create the next wave of recurring relational campaigns, start the waves whose
@@ -515,115 +356,3 @@ def _safely(function, **kwargs):
     except Exception:
         logger.exception("%s(%s) failed; the next beat tries again", function.__name__, kwargs)
     return None
-
-
-# --- Reminders ----------------------------------------------------------------------------------
-def reminders_due(*, now=None, limit: int = 50_000) -> list[int]:
-    """Invitations sent at least `reminder_after_days` ago, not answered, failed or bounced, never
-    reminded, to contacts who may still be e-mailed, of campaigns that are sending or active."""
-    now = now or timezone.now()
-    delays = set(
-        Campaign.objects.filter(status__in=SENDS, reminder_after_days__gte=1).values_list(
-            "reminder_after_days", flat=True
-        )
-    )
-    if not delays:
-        return []
-    old_enough = Q()
-    for days in delays:
-        old_enough |= Q(campaign__reminder_after_days=days, sent_at__lte=now - timedelta(days=days))
-    return list(
-        Invitation.objects.filter(
-            old_enough,
-            status=Status.SENT,
-            reminded_at__isnull=True,
-            response__isnull=True,
-            campaign__status__in=SENDS,
-            contact__opted_out_at__isnull=True,
-            contact__undeliverable_at__isnull=True,
-            contact__erased_at__isnull=True,
-        )
-        .order_by("pk")
-        .values_list("pk", flat=True)[:limit]
-    )
-
-
-def send_due_reminders() -> int:
-    """Every 15 minutes: queue reminder batches for the invitations due one. Returns how many."""
-    ids = reminders_due()
-    size = settings.KRINGLOOP["INVITE_BATCH_SIZE"]
-    with transaction.atomic():
-        for start in range(0, len(ids), size):
-            enqueue_on_commit(REMINDER_TASK, ids[start : start + size])
-    return len(ids)
-
-
-def send_reminder_batch(*, invitation_ids: list[int]) -> BatchResult:
-    """Send one reminder to each invitation among `invitation_ids` that still needs it.
-
-    The claim (reminded_at set by a conditional update) commits before anything is sent, so a
-    reminder goes out at most once even if this runs twice. A temporary provider error gives the
-    unsent claims back and raises TransientSendError, so the task retries them.
-    """
-    result = BatchResult()
-    now = timezone.now()
-    with transaction.atomic():
-        rows = list(
-            Invitation.objects.select_for_update(skip_locked=True, of=("self",))
-            .filter(
-                pk__in=invitation_ids,
-                status=Status.SENT,
-                reminded_at__isnull=True,
-                campaign__status__in=SENDS,
-                campaign__reminder_after_days__gte=1,
-            )
-            .select_related("contact", "campaign")
-            .order_by("pk")
-        )
-        rows = [row for row in rows if not skip_reason(row.contact)]
-        Invitation.objects.filter(pk__in=[row.pk for row in rows]).update(reminded_at=now)
-    renderers: dict[int, InvitationRenderer] = {}
-    connection = _open_connection(on_error=lambda: _release_reminders(rows))
-    try:
-        for index, invitation in enumerate(rows):
-            renderer = renderers.setdefault(
-                invitation.campaign_id, InvitationRenderer(invitation.campaign, reminder=True)
-            )
-            try:
-                connection.send_messages([renderer.build(invitation)])
-            except Exception as error:  # noqa: BLE001 - every error is classified
-                if is_transient(error):
-                    result.transient_error = _describe(error)
-                    _release_reminders(rows[index:])
-                    break
-                # The reminder was refused; the claim stays, so it is not tried again.
-                result.failed += 1
-                Invitation.objects.filter(pk=invitation.pk).update(
-                    failure_reason=f"Reminder: {_describe(error)}"[:1000]
-                )
-                continue
-            result.sent += 1
-    finally:
-        connection.close()
-    if result.transient_error:
-        raise TransientSendError(result.transient_error)
-    return result
-
-
-def _release_reminders(rows: list[Invitation]) -> None:
-    Invitation.objects.filter(pk__in=[row.pk for row in rows]).update(reminded_at=None)
-
-
-def _open_connection(*, on_error=None):
-    """The mail connection for a batch. Failing to open it sends nothing: a temporary failure
-    becomes TransientSendError (the task retries), any other propagates."""
-    connection = get_connection()
-    try:
-        connection.open()
-    except Exception as error:
-        if on_error is not None:
-            on_error()
-        if is_transient(error):
-            raise TransientSendError(_describe(error)) from error
-        raise
-    return connection

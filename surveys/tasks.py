@@ -1,13 +1,15 @@
-"""Celery tasks of the surveys app: thin, id-taking, idempotent (the work is in surveys.sending)."""
+"""Celery tasks of the surveys app: thin, id-taking, idempotent (the work is in surveys.sending,
+surveys.batches and surveys.reminders)."""
 
 from celery import shared_task
 from celery.utils.time import get_exponential_backoff_interval
 from django.db import OperationalError
 
-from surveys import sending
+from surveys import batches, reminders, sending
+from surveys.delivery import TransientSendError
 
 # Worth retrying: the provider or the network failed for a while, or the database did.
-TRANSIENT = (sending.TransientSendError, OperationalError, ConnectionError, TimeoutError)
+TRANSIENT = (TransientSendError, OperationalError, ConnectionError, TimeoutError)
 MAX_RETRIES = 8  # 5 s, 10 s, 20 s … capped at 10 minutes: about half an hour in all
 
 
@@ -23,11 +25,11 @@ def start_wave(wave_id: int) -> int:
 @shared_task(bind=True, acks_late=True, max_retries=MAX_RETRIES)
 def send_invitation_batch(self, wave_id: int, invitation_ids: list[int]) -> int:
     try:
-        return sending.send_batch(wave_id=wave_id, invitation_ids=invitation_ids).sent
+        return batches.send_batch(wave_id=wave_id, invitation_ids=invitation_ids).sent
     except TRANSIENT as error:
         if self.request.retries >= self.max_retries:
             # Out of patience: fail what is left, with the reason, so the wave can finish.
-            sending.batch_give_up(wave_id=wave_id, invitation_ids=invitation_ids, reason=str(error))
+            batches.batch_give_up(wave_id=wave_id, invitation_ids=invitation_ids, reason=str(error))
             return 0
         raise self.retry(exc=error, countdown=_countdown(self.request.retries)) from error
 
@@ -35,7 +37,7 @@ def send_invitation_batch(self, wave_id: int, invitation_ids: list[int]) -> int:
 @shared_task(bind=True, acks_late=True, max_retries=MAX_RETRIES)
 def send_reminder_batch(self, invitation_ids: list[int]) -> int:
     try:
-        return sending.send_reminder_batch(invitation_ids=invitation_ids).sent
+        return reminders.send_reminder_batch(invitation_ids=invitation_ids).sent
     except TRANSIENT as error:
         if self.request.retries >= self.max_retries:
             return 0  # the claims were given back: the next reminder beat queues them again
@@ -49,4 +51,4 @@ def send_due_campaigns() -> int:
 
 @shared_task(acks_late=True)
 def send_due_reminders() -> int:
-    return sending.send_due_reminders()
+    return reminders.send_due_reminders()

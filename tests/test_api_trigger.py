@@ -12,7 +12,7 @@ from rest_framework.test import APIClient
 
 from api import services
 from api.services import SEND_TASK, trigger_send, trigger_sweep
-from surveys import sending
+from surveys.delivery import TransientSendError
 from surveys.models import Campaign, Invitation
 from tests.api_fixtures import api, api_as, token_for  # noqa: F401
 from tests.factories import CampaignFactory, ContactFactory, InvitationFactory, TouchpointFactory
@@ -211,7 +211,7 @@ def test_the_send_runs_once_even_if_the_task_runs_twice(db, support, api, provid
 
 def test_a_temporary_provider_error_is_raised_for_a_retry_then_sent(db, support, api, provider):
     invitation_id = _trigger(api, support, ContactFactory(email="flaky@example.com")).json()["id"]
-    with pytest.raises(sending.TransientSendError):
+    with pytest.raises(TransientSendError):
         trigger_send(invitation_id=invitation_id)
     assert Invitation.objects.get(pk=invitation_id).status == "queued"
     assert trigger_send(invitation_id=invitation_id) == "sent"

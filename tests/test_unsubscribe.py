@@ -79,8 +79,10 @@ def test_an_unsubscribed_contact_is_never_emailed_again_by_any_campaign(client, 
     from django.utils import timezone
     from freezegun import freeze_time
 
+    from surveys.batches import send_batch
     from surveys.models import Campaign, Invitation
-    from surveys.sending import campaign_send, reminders_due, send_batch, send_reminder_batch, wave_start
+    from surveys.reminders import reminders_due, send_reminder_batch
+    from surveys.sending import campaign_send, wave_start
     from tests.factories import CampaignFactory, InvitationFactory
 
     settings.EMAIL_BACKEND = "anymail.backends.test.EmailBackend"

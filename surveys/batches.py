@@ -1,0 +1,134 @@
+"""Sending a wave's invitations in batches, exactly once.
+
+A batch (`surveys.tasks.send_invitation_batch`, queued by surveys.sending) locks its rows with
+SELECT … FOR UPDATE SKIP LOCKED and only sends rows still queued, so a batch that runs twice (or
+on two workers at once) sends nothing twice. Rows are locked, sent and recorded a chunk at a
+time, so a lock is never held for a whole batch and a worker killed mid-batch can repeat at most
+one chunk. Every error of one message is caught and classified (surveys.delivery): temporary ones
+stop the batch for a retry with backoff, anything else marks that invitation failed. No error
+may roll back a chunk whose messages went out.
+"""
+
+import logging
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from core.mail import message_id_of
+from surveys.delivery import BatchResult, TransientSendError, describe_error, is_transient, open_connection
+from surveys.emails import InvitationRenderer
+from surveys.models import Campaign, Invitation, SendWave
+from surveys.sending import SENDS, skip_reason, wave_cancel, wave_finish_if_done
+
+logger = logging.getLogger(__name__)
+
+S = Campaign.Status
+Status = Invitation.Status
+# Rows locked, sent and recorded per transaction inside a batch.
+CHUNK = 100
+
+
+def send_batch(*, wave_id: int, invitation_ids: list[int]) -> BatchResult:
+    """Send the still-queued invitations among `invitation_ids`, a chunk per transaction.
+
+    Raises TransientSendError (after recording what did go out) when the provider failed
+    temporarily, so the task retries; the rows not yet sent stay queued for that retry.
+    """
+    result = BatchResult()
+    wave = SendWave.objects.select_related("campaign").filter(pk=wave_id).first()
+    if wave is None:
+        return result
+    renderer = InvitationRenderer(wave.campaign)
+    connection = open_connection()
+    try:
+        for start in range(0, len(invitation_ids), CHUNK):
+            # Checked per chunk, so pausing a campaign stops a large wave within a chunk.
+            status = Campaign.objects.filter(pk=wave.campaign_id).values_list("status", flat=True).first()
+            if status not in SENDS:
+                result.paused = True  # the rows stay queued; resuming queues them again
+                if status == S.CLOSED:
+                    wave_cancel(wave_id=wave_id)
+                break
+            _send_chunk(wave, invitation_ids[start : start + CHUNK], renderer, connection, result)
+            if result.transient_error:
+                break
+    finally:
+        connection.close()
+    if result.sent or result.failed or result.skipped or result.transient_error:
+        # Alive (a retry is on its way too), so the beat does not queue these rows again.
+        SendWave.objects.filter(pk=wave_id).update(active_at=timezone.now())
+    if result.transient_error:
+        raise TransientSendError(result.transient_error)
+    if not result.paused:
+        wave_finish_if_done(wave_id)
+    return result
+
+
+def _send_chunk(wave: SendWave, ids: list[int], renderer: InvitationRenderer, connection, result: BatchResult):
+    with transaction.atomic():
+        rows = list(
+            Invitation.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(pk__in=ids, wave_id=wave.pk, status=Status.QUEUED)
+            .select_related("contact")
+            .order_by("pk")
+        )
+        now = timezone.now()
+        sent, failed, skipped = [], [], []
+        for invitation in rows:
+            invitation.campaign = wave.campaign
+            # Checked again at send time: an opt-out or bounce since the wave started wins.
+            reason = skip_reason(invitation.contact)
+            if reason:
+                invitation.status, invitation.skip_reason = Status.SKIPPED, reason
+                skipped.append(invitation)
+                continue
+            message = renderer.build(invitation)
+            try:
+                connection.send_messages([message])
+            except Exception as error:  # noqa: BLE001 - every error is classified; none may undo this chunk
+                if is_transient(error):
+                    result.transient_error = describe_error(error)
+                    logger.warning(
+                        "Invitation %s: temporary error, retrying later (%s)", invitation.pk, result.transient_error
+                    )
+                    break  # the rest of the batch waits for the retry
+                invitation.status, invitation.failure_reason = Status.FAILED, describe_error(error)
+                logger.warning("Invitation %s failed: %s", invitation.pk, invitation.failure_reason)
+                failed.append(invitation)
+                continue
+            invitation.status, invitation.sent_at = Status.SENT, now
+            invitation.provider_message_id = message_id_of(message)[:200]
+            sent.append(invitation)
+        if sent:
+            _record_sent(sent, now)
+        if failed:
+            Invitation.objects.bulk_update(failed, ["status", "failure_reason"])
+        if skipped:
+            Invitation.objects.bulk_update(skipped, ["status", "skip_reason"])
+    result.sent += len(sent)
+    result.failed += len(failed)
+    result.skipped += len(skipped)
+
+
+def _record_sent(rows: list[Invitation], now) -> None:
+    """Mark rows sent with their provider message ids. On PostgreSQL one UPDATE … FROM unnest():
+    Django's bulk_update builds a CASE per row, which cost more than the sending itself."""
+    if connection.vendor != "postgresql":
+        Invitation.objects.bulk_update(rows, ["status", "sent_at", "provider_message_id"])
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {Invitation._meta.db_table} AS i SET status = %s, sent_at = %s, provider_message_id = v.mid "
+            "FROM unnest(%s::bigint[], %s::text[]) AS v(id, mid) WHERE i.id = v.id",
+            [Status.SENT, now, [row.pk for row in rows], [row.provider_message_id for row in rows]],
+        )
+
+
+def batch_give_up(*, wave_id: int, invitation_ids: list[int], reason: str) -> int:
+    """After the last retry: mark the batch's still-queued invitations failed, so the wave ends."""
+    failed = Invitation.objects.filter(pk__in=invitation_ids, wave_id=wave_id, status=Status.QUEUED).update(
+        status=Status.FAILED, failure_reason=f"Gave up after repeated temporary errors: {reason}"[:1000]
+    )
+    logger.error("Wave %s: %s invitations failed after repeated temporary errors (%s)", wave_id, failed, reason)
+    wave_finish_if_done(wave_id)
+    return failed
