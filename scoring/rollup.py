@@ -43,12 +43,48 @@ def local_day(field_name: str):
     return TruncDate(field_name, tzinfo=_tz())
 
 
-def within_days(field_name: str, days) -> Q:
-    """Rows whose `field_name` falls on one of `days` (local dates), as index-friendly ranges."""
+MAX_RANGES = 12  # a recount or a live count covers at most this many date ranges
+
+
+def day_ranges(days, limit: int = MAX_RANGES) -> list[tuple[date, date]]:
+    """`days` as ranges (first, last), consecutive days merged into one. Past `limit` ranges the
+    ranges with the smallest gaps between them are joined: a superset of the days, never a
+    condition that grows with the data (SQLite refuses an expression tree deeper than 1,000)."""
+    ranges: list[list[date]] = []
+    for day in sorted(set(days)):
+        if ranges and (day - ranges[-1][1]).days <= 1:
+            ranges[-1][1] = day
+        else:
+            ranges.append([day, day])
+    if len(ranges) > limit:
+        gaps = sorted(range(len(ranges) - 1), key=lambda i: ranges[i + 1][0] - ranges[i][1], reverse=True)
+        joined, first = [], 0
+        for i in sorted(gaps[: limit - 1]):  # keep the widest gaps, join across the others
+            joined.append([ranges[first][0], ranges[i][1]])
+            first = i + 1
+        joined.append([ranges[first][0], ranges[-1][1]])
+        ranges = joined
+    return [(first, last) for first, last in ranges]
+
+
+def within_days(field_name: str, ranges) -> Q:
+    """Rows whose datetime `field_name` falls within the local date ranges (index-friendly)."""
     condition = Q(pk__in=[])
-    for day in sorted(days):
-        start = datetime.combine(day, time.min, tzinfo=_tz())
-        condition |= Q(**{f"{field_name}__gte": start, f"{field_name}__lt": start + timedelta(days=1)})
+    for first, last in ranges:
+        condition |= Q(
+            **{
+                f"{field_name}__gte": datetime.combine(first, time.min, tzinfo=_tz()),
+                f"{field_name}__lt": datetime.combine(last + timedelta(days=1), time.min, tzinfo=_tz()),
+            }
+        )
+    return condition
+
+
+def on_days(ranges, field_name: str = "day") -> Q:
+    """Rollup rows whose date `field_name` falls within the ranges."""
+    condition = Q(pk__in=[])
+    for first, last in ranges:
+        condition |= Q(**{f"{field_name}__gte": first, f"{field_name}__lte": last})
     return condition
 
 
@@ -260,7 +296,7 @@ ROLLUPS = (DailyScore, DailySegmentScore, DailyDriverAnswer, DailyInvitations, L
 
 def _delete(model, days) -> None:
     if days is not None:
-        model.objects.filter(day__in=days).delete()
+        model.objects.filter(on_days(days)).delete()
     elif connection.vendor == "postgresql":
         with connection.cursor() as cursor:  # no dead rows left behind by a full recount
             # Foreign-key checks still pending in this transaction would block the TRUNCATE.
@@ -393,14 +429,16 @@ def _pending(state: RollupState, now: datetime) -> Work:
 
 
 def _recount(work: Work) -> None:
+    """Recount the days (as at most MAX_RANGES ranges) and contacts that changed."""
     if work.days != set():
-        _count_scores(work.days)
-        _count_segments(work.days)
-        _count_drivers(work.days)
+        days = ALL if work.days is ALL else day_ranges(work.days)
+        _count_scores(days)
+        _count_segments(days)
+        _count_drivers(days)
     if work.contacts != set():
         _count_latest(work.contacts)
     if work.invitation_days != set():
-        _count_invitations(work.invitation_days)
+        _count_invitations(ALL if work.invitation_days is ALL else day_ranges(work.invitation_days))
 
 
 FIELDS = {
