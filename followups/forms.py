@@ -212,14 +212,3 @@ class ImprovementForm(forms.ModelForm):
             "keywords": _("Comma-separated words; comments containing them are suggested for linking."),
         }
 
-
-class LinkForm(forms.Form):
-    improvement = forms.ModelChoiceField(queryset=None, label=_("Improvement"))
-    responses = forms.CharField(widget=forms.MultipleHiddenInput, required=False)
-
-    def __init__(self, *args, **kwargs):
-        from followups.models import Improvement
-
-        super().__init__(*args, **kwargs)
-        self.fields["improvement"].queryset = Improvement.objects.filter(status__in=["planned", "in_progress"])
-        self.fields["improvement"].widget.attrs["class"] = "form-select"
