@@ -211,4 +211,3 @@ class ImprovementForm(forms.ModelForm):
             "resurvey_campaign": _("Optional: invite the customers who asked to answer again in this campaign."),
             "keywords": _("Comma-separated words; comments containing them are suggested for linking."),
         }
-
