@@ -6,6 +6,8 @@ import threading
 from celery import Celery, bootsteps
 from celery.schedules import crontab
 
+from core import handoff
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 app = Celery("kringloop")
@@ -24,8 +26,6 @@ class AnswerDispatcher(bootsteps.StartStopStep):
         self.thread = None
 
     def start(self, worker):
-        from core import handoff
-
         if not handoff.enabled():
             return
         self.stop_event.clear()

@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "scoring",
     "webhooks",
     "api",
+    "demo",  # demo data and `make demo` (dev only; the top layer)
 ]
 
 MIDDLEWARE = [

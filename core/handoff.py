@@ -8,31 +8,45 @@ ids in batches and publishes one task per batch.
 
 Nothing depends on this hand-off for correctness: a response whose id is lost (Redis down, a
 worker killed between pop and publish) still has processed_at NULL and is found by the
-periodic sweep (followups.services.sweep_lost_work). Without Redis (the SQLite demo) the id
-goes straight to a per-answer Celery task instead.
+periodic sweep. Without Redis (the SQLite demo) the id goes straight to a per-answer Celery
+task instead.
+
+Which tasks process the answers is not core's business: the app that processes them names them
+with `set_consumer()` from its AppConfig.ready() (followups does). Until one does, hand_off()
+leaves the answer to that app's sweep.
 """
 
 import logging
 import threading
 
+import redis
+from celery import current_app
 from django.conf import settings
 
-from core.queue import send_task_now
+from core.queue import enqueue_on_commit, send_task_now
 
 logger = logging.getLogger(__name__)
 
 KEY = "kringloop:answers"
-PROCESS_TASK = "followups.tasks.process_response"
-PROCESS_BATCH_TASK = "followups.tasks.process_responses"
 BATCH = 100  # ids per task
 
 _local = threading.local()
+# The registered names of the tasks that process one answer id and a list of them (set_consumer).
+_consumer: dict[str, str] = {}
+
+
+def set_consumer(*, one: str, batch: str) -> None:
+    """Name the tasks that process handed-off answers: `one` takes a response id, `batch` a list."""
+    _consumer.update(one=one, batch=batch)
+
+
+def consumer() -> dict[str, str]:
+    """The registered task names ({"one": ..., "batch": ...}); empty while no app has set them."""
+    return dict(_consumer)
 
 
 def _client():
     """This thread's Redis client: connection kept, short timeouts so an outage never stalls a request."""
-    import redis
-
     client = getattr(_local, "client", None)
     if client is None:
         client = _local.client = redis.Redis.from_url(
@@ -47,8 +61,11 @@ def enabled() -> bool:
 
 def hand_off(response_id: int) -> bool:
     """Queue a committed response for processing. Never raises: the sweep is the safety net."""
+    if not _consumer:
+        logger.warning("No app processes handed-off answers; response %s waits for the sweep.", response_id)
+        return False
     if not enabled():
-        return send_task_now(PROCESS_TASK, response_id)
+        return send_task_now(_consumer["one"], response_id)
     try:
         _client().rpush(KEY, response_id)
         return True
@@ -58,6 +75,14 @@ def hand_off(response_id: int) -> bool:
             "Could not hand off response %s; the periodic sweep will process it.", response_id, exc_info=True
         )
         return False
+
+
+def process_again(response_id: int) -> None:
+    """Have a changed answer processed again, at once: one task, sent when the transaction commits."""
+    if _consumer:
+        enqueue_on_commit(_consumer["one"], response_id)
+    else:
+        logger.warning("No app processes answers; changed response %s waits for the sweep.", response_id)
 
 
 def take(
@@ -83,7 +108,7 @@ def dispatch(ids: list[int], *, producer=None) -> int:
     published = 0
     for start in range(0, len(ids), BATCH):
         chunk = ids[start : start + BATCH]
-        if send_task_now(PROCESS_BATCH_TASK, chunk, producer=producer):
+        if send_task_now(_consumer["batch"], chunk, producer=producer):
             published += len(chunk)
     return published
 
@@ -92,14 +117,13 @@ def dispatch_loop(stop: threading.Event, *, wait: float = 1.0, gather: float | N
     """Run until `stop` is set: pop handed-off ids and publish them in batches. Survives Redis restarts.
 
     It publishes through a broker connection of its own, not the worker's (which its event loop owns)."""
-    import redis
-
-    from config.celery import app
-
+    if not _consumer:
+        logger.warning("No app processes handed-off answers; the dispatcher does not start.")
+        return
     gather = settings.KRINGLOOP["ANSWER_GATHER_MS"] / 1000 if gather is None else gather
     client = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2, socket_timeout=wait + 5)
-    with app.connection_for_write() as connection:
-        producer = app.amqp.Producer(connection, auto_declare=False)
+    with current_app.connection_for_write() as connection:
+        producer = current_app.amqp.Producer(connection, auto_declare=False)
         while not stop.is_set():
             try:
                 ids = take(wait=wait, gather=gather, stop=stop, client=client)

@@ -1,5 +1,6 @@
 """Liveness of the services the product depends on."""
 
+from celery import current_app
 from django.db import connection
 
 
@@ -14,10 +15,8 @@ def database_ok() -> tuple[bool, str]:
 
 
 def broker_ok() -> tuple[bool, str]:
-    from config.celery import app
-
     try:
-        with app.connection_for_write() as conn:
+        with current_app.connection_for_write() as conn:
             conn.ensure_connection(max_retries=1, timeout=2)
         return True, "ok"
     except Exception as exc:

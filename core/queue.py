@@ -7,6 +7,7 @@ Response.processed_at). The caller's data is already committed, so nothing is lo
 
 import logging
 
+from celery import current_app
 from django.db import transaction
 
 logger = logging.getLogger(__name__)
@@ -14,10 +15,8 @@ logger = logging.getLogger(__name__)
 
 def send_task_now(name: str, *args, **options) -> bool:
     """Publish task `name` (by its registered name, so apps need not import each other's tasks)."""
-    from config.celery import app
-
     try:
-        app.send_task(name, args=list(args), **options)
+        current_app.send_task(name, args=list(args), **options)
         return True
     except Exception:  # broker unreachable: the sweep will pick the work up
         logger.warning("Could not enqueue %s%r; the periodic sweep will retry it.", name, args, exc_info=True)

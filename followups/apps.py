@@ -8,6 +8,11 @@ class FollowupsConfig(AppConfig):
     def ready(self):
         from django.db.backends.signals import connection_created
 
+        from core import handoff
+
+        # New answers handed off by the web (core/handoff.py) are processed by these tasks.
+        handoff.set_consumer(one="followups.tasks.process_response", batch="followups.tasks.process_responses")
+
         checks.register(check_business_calendar)
         connection_created.connect(register_sqlite_functions)
 

@@ -5,8 +5,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from followups.models import FollowUp, RootCauseTag, RoutingRule, SLAPolicy
-from scoring.nps import category_for
 from surveys.models import Campaign, Category, Contact, Response, Touchpoint
+from surveys.nps import category_for
 
 User = get_user_model()
 

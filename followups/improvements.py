@@ -16,8 +16,8 @@ from core.mail import render_email, send_once
 from core.queue import enqueue_on_commit
 from followups.history import said
 from followups.models import FollowUp, FollowUpEvent, Improvement, ImprovementLink, ImprovementNotice
-from scoring.nps import NpsResult, nps_from_counts
 from surveys.models import Category, Contact, Invitation, Response
+from surveys.nps import NpsResult, nps_from_counts
 from surveys.unsubscribe import unsubscribe_headers
 
 SEND_TASK = "followups.tasks.send_improvement_notice"

@@ -9,6 +9,8 @@ from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from surveys import nps
+
 
 def new_token() -> str:
     """An unguessable URL token: 18 random bytes = 144 bits, 24 characters."""
@@ -16,9 +18,11 @@ def new_token() -> str:
 
 
 class Category(models.TextChoices):
-    PROMOTER = "promoter", _("Promoter")
-    PASSIVE = "passive", pgettext_lazy("NPS category", "Passive")
-    DETRACTOR = "detractor", _("Detractor")
+    """A response's category; which score gets which is surveys.nps.category_for."""
+
+    PROMOTER = nps.PROMOTER, _("Promoter")
+    PASSIVE = nps.PASSIVE, pgettext_lazy("NPS category", "Passive")
+    DETRACTOR = nps.DETRACTOR, _("Detractor")
 
 
 class Touchpoint(models.Model):

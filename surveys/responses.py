@@ -21,13 +21,11 @@ from django.utils.translation import gettext as _
 
 from core import handoff
 from core.compiled import CompiledInsert
-from core.queue import enqueue_on_commit
-from scoring.nps import category_for
 from surveys import wording
 from surveys.lifecycle import ACCEPTS_ANSWERS
 from surveys.models import Answer, Campaign, Contact, Invitation, Question, Response
+from surveys.nps import category_for
 
-PROCESS_TASK = handoff.PROCESS_TASK  # a changed answer is processed again, at once
 SCALES = {Question.Kind.CSAT: range(1, 6), Question.Kind.EFFORT: range(1, 8)}
 SHORT_TEXT_MAX = 500
 _INSERT_RESPONSE = CompiledInsert(Response)
@@ -202,7 +200,7 @@ def _response_change(*, invitation: Invitation, score: int, channel: str | None)
         if existing.score != score:
             existing.score, existing.category = score, category_for(score)
             existing.save(update_fields=["score", "category", "updated_at"])
-            enqueue_on_commit(PROCESS_TASK, existing.pk)
+            handoff.process_again(existing.pk)
     return Submitted(existing, created=False)
 
 
@@ -287,7 +285,7 @@ def response_update_details(*, response: Response, comment: str, answers: dict[i
         if changed:
             response.comment, response.updated_at = comment, timezone.now()
             Response.objects.filter(pk=response.pk).update(comment=comment, updated_at=response.updated_at)
-            enqueue_on_commit(PROCESS_TASK, response.pk)
+            handoff.process_again(response.pk)
     return response
 
 

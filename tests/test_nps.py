@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from scoring.nps import NpsChange, category_for, nps_from_counts, round_half_away
+from surveys.nps import SCORE_RANGES, NpsChange, category_for, nps_from_counts, round_half_away
 
 
 @pytest.mark.parametrize(
@@ -15,6 +15,17 @@ from scoring.nps import NpsChange, category_for, nps_from_counts, round_half_awa
 )
 def test_category_from_score(score, category):
     assert category_for(score) == category
+
+
+def test_one_rule_for_the_category_of_a_score():
+    import scoring.nps
+    from surveys.models import Category
+
+    assert scoring.nps.category_for is category_for  # scoring re-exports the rule, it keeps no copy
+    assert {c.value for c in Category} == set(SCORE_RANGES)
+    for category, (low, high) in SCORE_RANGES.items():
+        assert {category_for(score) for score in range(low, high + 1)} == {category}
+    assert sorted(score for low, high in SCORE_RANGES.values() for score in range(low, high + 1)) == list(range(11))
 
 
 @pytest.mark.parametrize("bad", [-1, 11, 3.5, "7", None, True])

@@ -27,7 +27,7 @@ CSV = (
 
 @pytest.fixture
 def world(settings, live_server, celery_worker, admin, agent, team_a):
-    from core.demo import _reference_data
+    from demo.seed import _reference_data
 
     _reference_data()  # transactional tests flush what the migrations seeded
     settings.SITE_URL = live_server.url

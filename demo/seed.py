@@ -14,9 +14,9 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from core.demo_text import COMMENTS
 from core.models import Team, UserProfile
 from core.roles import assign_role
+from demo.text import COMMENTS
 from followups.models import (
     FollowUp,
     FollowUpEvent,
@@ -38,6 +38,7 @@ from surveys.models import (
     SendWave,
     Touchpoint,
 )
+from surveys.nps import DETRACTOR, category_for
 
 User = get_user_model()
 MARKER_CAMPAIGN = "Quarterly relationship NPS"
@@ -135,10 +136,6 @@ def _weighted(rng, pairs):
         if r <= acc:
             return value
     return pairs[-1][0]
-
-
-def _category(score: int) -> str:
-    return Category.PROMOTER if score >= 9 else Category.PASSIVE if score >= 7 else Category.DETRACTOR
 
 
 def _score(rng, promoter_share: float, detractor_share: float) -> int:
@@ -350,7 +347,7 @@ def _answers_for(rng, response, questions):
                 Answer(response=response, question=q, number=max(1, min(7, round(base + rng.uniform(-1, 1)))))
             )
         elif q.kind == Question.Kind.SINGLE:
-            weights = [0.3, 0.25, 0.25, 0.2] if response.score >= 7 else [0.15, 0.45, 0.3, 0.1]
+            weights = [0.3, 0.25, 0.25, 0.2] if category_for(response.score) != DETRACTOR else [0.15, 0.45, 0.3, 0.1]
             answers.append(Answer(response=response, question=q, text=_weighted(rng, list(zip(q.choices, weights)))))
     return answers
 
@@ -445,7 +442,7 @@ def _response_chunk(rng, size, now, campaigns, waves, questions, contacts, weigh
     Invitation.objects.bulk_create(invitations, batch_size=2000)
     Invitation.objects.bulk_create(unanswered, batch_size=2000)
     for invitation, (_key, campaign, contact, score, submitted) in zip(invitations, meta):
-        category = _category(score)
+        category = category_for(score)
         language = contact.language
         comment = rng.choice(COMMENTS[language][category]) if rng.random() < 0.7 else ""
         responses.append(
