@@ -1,6 +1,4 @@
-"""A request budget per token (API_RATE_LIMIT a minute), on the shared rate limiter of core.ratelimit."""
-
-import time
+"""A request budget per token (API_RATE_LIMIT in any 60 seconds), on the sliding-window limiter of core.ratelimit."""
 
 from django.conf import settings
 from rest_framework.throttling import BaseThrottle
@@ -12,11 +10,15 @@ WINDOW = 60
 
 
 class TokenRateThrottle(BaseThrottle):
+    retry_after = None
+
     def allow_request(self, request, view):
         token = request.auth
         if not isinstance(token, ApiToken):
             return True  # unauthenticated calls are refused before they cost anything
-        return ratelimit.allow("api", token.prefix, limit=settings.API_RATE_LIMIT, window=WINDOW)
+        decision = ratelimit.check("api", token.prefix, limit=settings.API_RATE_LIMIT, window=WINDOW)
+        self.retry_after = decision.retry_after
+        return decision.allowed
 
     def wait(self):
-        return WINDOW - time.time() % WINDOW
+        return self.retry_after
