@@ -29,7 +29,7 @@ def _named(key: str, value):
         return FollowUp.Status(value).label
     if key.startswith("category") and value in Category.values:
         return str(Category(value).label).lower()
-    if key == "reason":  # a reason Kringloop gave itself (services.CLOSED_AS_PROMOTER) is a message
+    if key == "reason":  # a reason Kringloop gave itself (processing.CLOSED_AS_PROMOTER) is a message
         return gettext(value) if value else value
     return value
 

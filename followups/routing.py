@@ -1,19 +1,71 @@
-"""Routing: the first active rule whose conditions all hold decides who owns a new case.
+"""Routing: whether an answer opens a case, and which rule decides who owns it.
 
-Pure matching (`rule_checks`, `explain_routing`) plus the effectful target resolution (`Router`,
-for one case or many at once), which for round-robin locks the team's RoundRobinState row so
-concurrent workers hand out cases fairly and the position survives restarts.
+`wants_followup` is the one rule for "does this answer need a case" (every path asks it). The
+first active rule whose conditions all hold decides the owner: pure matching (`rule_checks`,
+`explain_routing`) plus the effectful target resolution (`Router`, for one case or many at once),
+which for round-robin locks the team's RoundRobinState row so concurrent workers hand out cases
+fairly and the position survives restarts. A customer whose score dropped (`dropped`) is "at
+risk", a condition rules can ask for.
 """
 
 from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
+from django.db.models import OuterRef, Subquery
 from django.utils.translation import gettext as _
 
 from followups.models import RoundRobinState, RoutingRule
-from surveys.models import Response
+from surveys.models import Category, Response
 
 User = get_user_model()
+UNHAPPY = (Category.DETRACTOR, Category.PASSIVE)
+_RANK = {Category.DETRACTOR: 0, Category.PASSIVE: 1, Category.PROMOTER: 2}
+
+
+def wants_followup(response: Response) -> bool:
+    """Whether `response` needs a case: detractors and passives always; promoters when their
+    campaign asks for a "thank and ask for a review" case. (Reads response.campaign: load it along
+    when asking about many answers.)"""
+    if response.category in UNHAPPY:
+        return True
+    return (
+        response.category == Category.PROMOTER
+        and response.campaign_id is not None
+        and response.campaign.followup_promoters
+    )
+
+
+def dropped(response: Response, previous_score: int | None, previous_category: str | None) -> bool:
+    """Whether `response` is worse than the contact's previous answer (None: there was none):
+    a lower category, or 3 points or more."""
+    if previous_category is None:
+        return False
+    return _RANK[response.category] < _RANK[previous_category] or previous_score - response.score >= 3
+
+
+def previous_answer() -> dict:
+    """Annotations giving a response its contact's previous answer: previous_score, previous_category
+    (what `dropped` compares with, for many responses in one query)."""
+    earlier = Response.objects.filter(
+        contact_id=OuterRef("contact_id"), submitted_at__lt=OuterRef("submitted_at")
+    ).order_by("-submitted_at")
+    return {
+        "previous_score": Subquery(earlier.values("score")[:1]),
+        "previous_category": Subquery(earlier.values("category")[:1]),
+    }
+
+
+def contact_drop(*, response: Response) -> bool:
+    """`dropped` for one response, its contact's previous answer looked up (never for an anonymous one)."""
+    if response.contact_id is None:
+        return False
+    previous = (
+        Response.objects.filter(contact_id=response.contact_id, submitted_at__lt=response.submitted_at)
+        .order_by("-submitted_at")
+        .values("score", "category")
+        .first()
+    )
+    return bool(previous) and dropped(response, previous["score"], previous["category"])
 
 
 @dataclass
@@ -117,8 +169,6 @@ def explain_routing(response: Response, rules=None, *, at_risk: bool | None = No
     `at_risk` overrides the comparison with the customer's previous answer (for a made-up answer);
     left None it is looked up once, and only if some rule asks for it.
     """
-    from followups.services import contact_drop  # services imports this module
-
     rules = list(rules if rules is not None else active_rules())
     if at_risk is None:
         at_risk = any(rule.at_risk_only for rule in rules) and contact_drop(response=response)

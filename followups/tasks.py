@@ -4,7 +4,7 @@ from anymail.exceptions import AnymailAPIError
 from celery import shared_task
 from django.db import OperationalError
 
-from followups import emails, escalation, services
+from followups import emails, escalation, processing, services
 
 # Transient: the database, the network, the SMTP server (OSError covers all three kinds) or the ESP.
 RETRY = {
@@ -18,18 +18,18 @@ RETRY = {
 
 @shared_task(**RETRY)
 def process_response(response_id: int) -> None:
-    services.response_process(response_id=response_id)
+    processing.response_process(response_id=response_id)
 
 
 @shared_task(**RETRY)
 def process_responses(response_ids: list[int]) -> int:
     """A batch of answers handed off by the web (core/handoff.py); returns how many were processed."""
-    return services.responses_process(response_ids=response_ids)
+    return processing.responses_process(response_ids=response_ids)
 
 
 @shared_task(**RETRY)
 def response_details_added(response_id: int) -> None:
-    services.response_details_added(response_id=response_id)
+    processing.response_details_added(response_id=response_id)
 
 
 @shared_task(**RETRY)
@@ -52,7 +52,7 @@ def send_reply(event_id: int) -> None:
 @shared_task(acks_late=True)
 def sweep_unrouted_responses(limit: int = 5000) -> int:
     """Every minute: responses whose task never ran or was lost, and owner alerts never sent."""
-    return services.sweep_lost_work(limit=limit)
+    return processing.sweep_lost_work(limit=limit)
 
 
 @shared_task(acks_late=True)

@@ -352,7 +352,7 @@ def routing_test(request):
             "response": response,
             "chosen": chosen,
             "recent": recent,
-            "opens_case": response is not None and verdicts is not None and services.wants_followup(response),
+            "opens_case": response is not None and verdicts is not None and routing.wants_followup(response),
         },
         status=400 if form.errors else 200,
     )

@@ -173,7 +173,7 @@ def response_submit_first(*, token: str, score) -> int | None:
 
 def _response_create(*, invitation: Invitation, score: int, channel: str | None) -> Submitted:
     """One INSERT, committed on its own: the answer is safe the moment it returns. Marking the
-    invitation answered is the follow-up step's first job (followups.services.response_process)."""
+    invitation answered is the follow-up step's first job (followups.processing.response_process)."""
     campaign, contact = invitation.campaign, invitation.contact
     response = _INSERT_RESPONSE.create(
         **_from_campaign(campaign),

@@ -54,7 +54,7 @@ def main() -> dict:
 
     call_command("migrate", verbosity=0)
     from followups.models import FollowUp
-    from followups.services import response_process, sweep_lost_work
+    from followups.processing import response_process, sweep_lost_work
     from surveys.models import Campaign, Contact, Invitation, Response
 
     call_command("seed_demo", responses=400, contacts=40, verbosity=0)

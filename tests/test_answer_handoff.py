@@ -10,6 +10,7 @@ from django.utils import timezone
 from core import handoff
 from core.models import OutboxMessage
 from followups.models import FollowUp, RoundRobinState, RoutingRule
+from followups.processing import responses_process
 from followups.tasks import sweep_unrouted_responses
 from surveys.models import Invitation, Response
 from tests.factories import ContactFactory, InvitationFactory, RoutingRuleFactory, UserFactory
@@ -123,8 +124,6 @@ def test_a_real_worker_dispatches_routes_and_alerts_the_owner(celery_worker, out
 
 
 def test_a_batch_of_new_promoters_is_settled_in_a_fixed_number_of_queries(db, django_assert_max_num_queries):
-    from followups.services import responses_process
-
     def batch(size):
         made = []
         for _ in range(size):
@@ -156,8 +155,6 @@ def test_a_batch_of_new_promoters_is_settled_in_a_fixed_number_of_queries(db, dj
 
 
 def test_a_batch_mixes_settled_promoters_and_cases(db):
-    from followups.services import responses_process
-
     invitations = [InvitationFactory() for _ in range(3)]
     promoter_campaign = invitations[2].campaign
     promoter_campaign.followup_promoters = True  # this campaign asks promoters for a review: a case
@@ -204,8 +201,6 @@ def _unhappy_batch(size, **contact_kwargs):
 
 
 def test_a_batch_of_new_cases_is_opened_in_a_fixed_number_of_queries(db, team_a, django_assert_max_num_queries):
-    from followups.services import responses_process
-
     members = [UserFactory(username=f"rr{i}", role="agent") for i in range(3)]
     team_a.members.add(*members)
     RoutingRuleFactory(target=RoutingRule.Target.ROUND_ROBIN, team=team_a)
@@ -229,8 +224,6 @@ def test_a_batch_of_new_cases_is_opened_in_a_fixed_number_of_queries(db, team_a,
 
 
 def test_a_batch_marks_a_customer_whose_score_dropped_at_risk(db):
-    from followups.services import responses_process
-
     loyal = ContactFactory()
     Response.objects.create(
         campaign=InvitationFactory().campaign,
@@ -251,8 +244,6 @@ def test_a_batch_marks_a_customer_whose_score_dropped_at_risk(db):
 
 
 def test_a_batch_alerts_all_its_owners_with_one_task(db, agent, broker, django_capture_on_commit_callbacks):
-    from followups.services import responses_process
-
     RoutingRuleFactory(target=RoutingRule.Target.ACCOUNT_OWNER)
     rows = _unhappy_batch(3, account_owner=agent)
     with django_capture_on_commit_callbacks(execute=True):
@@ -263,8 +254,6 @@ def test_a_batch_alerts_all_its_owners_with_one_task(db, agent, broker, django_c
 
 
 def test_a_batch_reprocessed_opens_nothing_twice(db):
-    from followups.services import responses_process
-
     rows = _unhappy_batch(4)
     assert responses_process(response_ids=[r.pk for r in rows]) == 4
     assert responses_process(response_ids=[r.pk for r in rows]) == 4  # a duplicate delivery of the task

@@ -52,7 +52,7 @@ def test_the_sweep_finds_nothing_to_do_in_the_demo_data(db):
     from django.utils import timezone
     from freezegun import freeze_time
 
-    from followups.services import sweep_lost_work
+    from followups.processing import sweep_lost_work
 
     call_command("seed_demo", responses=600, contacts=60)
     cases = FollowUp.objects.count()

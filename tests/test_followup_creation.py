@@ -10,7 +10,7 @@ from freezegun import freeze_time
 
 from core.models import OutboxMessage
 from followups.models import FollowUp, RoutingRule
-from followups.services import response_process
+from followups.processing import response_process
 from followups.tasks import sweep_unrouted_responses
 from surveys.models import Response
 from tests.factories import ContactFactory, ResponseFactory, RoutingRuleFactory
@@ -237,7 +237,7 @@ def test_a_case_closed_for_a_promoter_score_reopens_when_the_score_drops_again(d
     ],
 )
 def test_contact_drop(db, previous, now, dropped):
-    from followups.services import contact_drop
+    from followups.routing import contact_drop
 
     contact = ContactFactory()
     ResponseFactory(contact=contact, score=previous, submitted_at=timezone.now() - timedelta(days=30))
@@ -245,7 +245,7 @@ def test_contact_drop(db, previous, now, dropped):
 
 
 def test_a_first_or_anonymous_answer_never_counts_as_a_drop(db):
-    from followups.services import contact_drop
+    from followups.routing import contact_drop
 
     assert contact_drop(response=ResponseFactory(score=0)) is False
     assert contact_drop(response=ResponseFactory(score=0, contact=None)) is False

@@ -272,7 +272,7 @@ def test_notify_owners_sends_each_alert_once_even_if_delivered_twice(
     from core.queue import send_task_now
 
     ids = [_case(owner=agent).pk for _ in range(5)] + [_case(team=team_a).pk]
-    # By name, as followups.services enqueues it; twice, as a redelivery would (two worker threads).
+    # By name, as followups.processing enqueues it; twice, as a redelivery would (two worker threads).
     send_task_now("followups.tasks.notify_owners", ids)
     send_task_now("followups.tasks.notify_owners", ids)
     assert wait_for(lambda: OutboxMessage.objects.count() >= 6)

@@ -255,7 +255,7 @@ def test_the_response_copies_the_campaign_and_the_language(client, db):
         "email",
         "nl",
     )
-    from followups.services import response_process
+    from followups.processing import response_process
 
     response_process(response_id=stored.pk)  # the worker marks the invitation answered
     stored.invitation.refresh_from_db()

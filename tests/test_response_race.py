@@ -6,7 +6,7 @@ import pytest
 from django.db import connection
 from django.test import Client
 
-from followups.services import response_process
+from followups.processing import response_process
 from surveys.models import Response
 from tests.factories import InvitationFactory
 

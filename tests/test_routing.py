@@ -3,7 +3,7 @@
 import pytest
 
 from followups.models import FollowUp, RoutingRule
-from followups.services import response_process, responses_process
+from followups.processing import response_process, responses_process
 from tests.factories import ContactFactory, ResponseFactory, RoutingRuleFactory, UserFactory
 
 

@@ -15,7 +15,8 @@ from freezegun import freeze_time
 
 from followups.escalation import escalate_overdue
 from followups.models import FollowUp, Improvement, RoutingRule
-from followups.services import followup_transition, response_process
+from followups.processing import response_process
+from followups.services import followup_transition
 from followups.tasks import notify_owner
 from tests.factories import (
     CampaignFactory,

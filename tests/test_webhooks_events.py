@@ -8,7 +8,7 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
-from followups import services
+from followups import processing, services
 from followups.escalation import escalate_case
 from followups.improvements import improvement_link, improvement_ship
 from followups.models import FollowUp, Improvement, RootCauseTag
@@ -44,8 +44,8 @@ def test_a_new_answer_is_reported_once_with_its_follow_up(everything, others, se
     settings.SITE_URL = "https://nps.example.com"
     contact = ContactFactory(email="ann@example.com", external_id="crm-42", company="Ann BV", phone="+31 6 1234 5678")
     response = ResponseFactory(contact=contact, score=3, comment="Too slow")
-    services.response_process(response_id=response.pk)
-    services.response_process(response_id=response.pk)  # a duplicate task: nothing new
+    processing.response_process(response_id=response.pk)
+    processing.response_process(response_id=response.pk)  # a duplicate task: nothing new
     assert _events(everything) == ["response.created", "followup.created"]
     assert _events(others[0]) == ["response.created"]
     assert _events(others[1]) == []
@@ -68,14 +68,14 @@ def test_a_new_answer_is_reported_once_with_its_follow_up(everything, others, se
 
 
 def test_a_promoter_without_a_case_is_reported_as_an_answer_only(everything):
-    services.response_process(response_id=ResponseFactory(score=10).pk)
+    processing.response_process(response_id=ResponseFactory(score=10).pk)
     assert _events(everything) == ["response.created"]
 
 
 def test_the_follow_up_payload_names_owner_status_deadline_and_link(everything, agent, team_a, settings):
     settings.SITE_URL = "https://nps.example.com"
     response = ResponseFactory(score=5)
-    services.response_process(response_id=response.pk)
+    processing.response_process(response_id=response.pk)
     case = FollowUp.objects.get(response=response)
     FollowUp.objects.filter(pk=case.pk).update(owner=agent, team=team_a)
     case.refresh_from_db()
@@ -123,7 +123,7 @@ def test_shipping_an_improvement_is_reported(everything, admin, mailoutbox):
 
 def test_an_endpoint_gets_only_what_it_subscribed_to(db):
     closing = make_endpoint(events=["followup.closed"])
-    services.response_process(response_id=ResponseFactory(score=1).pk)
+    processing.response_process(response_id=ResponseFactory(score=1).pk)
     assert _events(closing) == []
 
 
@@ -154,9 +154,43 @@ def test_erasing_a_contact_removes_the_deliveries_that_name_them(everything, adm
     from surveys.privacy import contact_erase
 
     ann, bob = ContactFactory(email="ann@example.com"), ContactFactory(email="bob@example.com")
-    services.response_process(response_id=ResponseFactory(contact=ann, score=2).pk)
-    services.response_process(response_id=ResponseFactory(contact=bob, score=2).pk)
+    processing.response_process(response_id=ResponseFactory(contact=ann, score=2).pk)
+    processing.response_process(response_id=ResponseFactory(contact=bob, score=2).pk)
     assert Delivery.objects.filter(contact_id=ann.pk).count() == 2  # the answer and its case
     contact_erase(contact=ann, actor=admin)
     assert not Delivery.objects.filter(body__contains="ann@example.com").exists()
     assert Delivery.objects.filter(body__contains="bob@example.com").count() == 2
+
+
+def _answers(*scores):
+    return [ResponseFactory(score=score) for score in scores]
+
+
+def test_a_batch_reports_each_new_answer_and_each_new_case_once(everything):
+    promoter, detractor, passive = _answers(10, 2, 8)
+    assert processing.responses_process(response_ids=[promoter.pk, detractor.pk, passive.pk]) == 3
+    assert processing.responses_process(response_ids=[promoter.pk, detractor.pk, passive.pk]) == 3  # redelivered
+    reported = {
+        (delivery.event, _payload(delivery)["data"].get("response", {}).get("id"))
+        for delivery in Delivery.objects.filter(event="response.created")
+    }
+    assert reported == {("response.created", r.pk) for r in (promoter, detractor, passive)}
+    cases = [_payload(d)["data"]["followup"] for d in Delivery.objects.filter(event="followup.created")]
+    assert sorted(case["response"]["id"] for case in cases) == [detractor.pk, passive.pk]
+    assert all(case["status"] == "new" and case["root_causes"] == [] for case in cases)
+    assert Delivery.objects.count() == 5
+
+
+def test_a_batch_with_subscribers_costs_the_same_statements_whatever_its_length(everything):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def statements(scores):
+        ids = [r.pk for r in _answers(*scores)]
+        with CaptureQueriesContext(connection) as queries:
+            processing.responses_process(response_ids=ids)
+        return len(queries)
+
+    assert statements([10, 2, 8]) == statements([10, 2, 8] * 10)
+    assert Delivery.objects.filter(event="response.created").count() == 33
+    assert Delivery.objects.filter(event="followup.created").count() == 22

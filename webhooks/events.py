@@ -57,13 +57,20 @@ def deliveries_create(
     *, endpoint_ids: list[int], event: str, data: dict, contact_id: int | None = None
 ) -> list[Delivery]:
     """A pending delivery per endpoint, sent after the surrounding transaction commits."""
-    now = timezone.now()
+    return _save(_unsaved(endpoint_ids, event, data, contact_id, timezone.now()))
+
+
+def _unsaved(endpoint_ids: list[int], event: str, data: dict, contact_id: int | None, now) -> list[Delivery]:
     deliveries = [
         Delivery(endpoint_id=pk, event=event, next_attempt_at=now, created_at=now, contact_id=contact_id)
         for pk in endpoint_ids
     ]
     for delivery in deliveries:
         delivery.body = body_for(delivery, data)
+    return deliveries
+
+
+def _save(deliveries: list[Delivery]) -> list[Delivery]:
     Delivery.objects.bulk_create(deliveries)
     for delivery in deliveries:
         enqueue_on_commit(DELIVER_TASK, str(delivery.pk))
@@ -76,22 +83,31 @@ def emit(event: str, record) -> int:
     A failure here is logged and swallowed (inside a savepoint): a broken webhook must never undo
     the answer, case or improvement it reports on.
     """
+    return emit_many(event, [record])
+
+
+def emit_many(event: str, records: list) -> int:
+    """`emit` for many records of one kind at once (a batch of answers or cases): one query for the
+    subscribers and one INSERT for all the deliveries, whatever the number of records."""
+    if not records:
+        return 0
     key, build = DATA[event]
     endpoint_ids = subscribed_endpoints(event)
     if not endpoint_ids:
         return 0
     try:
         with transaction.atomic():
-            return len(
-                deliveries_create(
-                    endpoint_ids=endpoint_ids,
-                    event=event,
-                    data={key: build(record)},
-                    contact_id=getattr(record, "contact_id", None),
+            now = timezone.now()
+            deliveries = [
+                delivery
+                for record in records
+                for delivery in _unsaved(
+                    endpoint_ids, event, {key: build(record)}, getattr(record, "contact_id", None), now
                 )
-            )
+            ]
+            return len(_save(deliveries))
     except Exception:
-        logger.exception("Could not record webhook event %s for %r.", event, record)
+        logger.exception("Could not record webhook event %s for %r.", event, records)
         return 0
 
 

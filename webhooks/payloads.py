@@ -71,7 +71,7 @@ def followup_data(followup) -> dict:
         "closed_reason": followup.closed_reason,
         "resolution_summary": followup.resolution_summary,
         "outcome": followup.outcome,
-        "root_causes": sorted(followup.tags.values_list("name", flat=True)),
+        "root_causes": sorted(tag.name for tag in followup.tags.all()),  # prefetched for a batch
         "url": _url("followup_detail", followup.pk),
         "response": response_data(followup.response),
     }

@@ -1,0 +1,252 @@
+"""Answers become cases. Every new or changed answer is processed here by one piece of code, for one
+answer (a task, a changed score) or a batch of them (the hand-off, the sweep) alike: a single
+answer is a batch of one.
+
+Processing an answer, once or any number of times, on any number of workers at once:
+- the first time, report it to the webhooks (response.created) and mark its invitation answered;
+- if it wants a case (routing.wants_followup) and has none: open it, route it, record its history,
+  report it (followup.created), and alert the owners with one task after commit;
+- if it has a case: follow a changed score (`_sync_category`);
+- stamp it processed: a response changed after that stamp is found again by the sweep.
+
+The batch's responses are locked first (in id order) and their cases read after the lock, so two
+workers given the same answers take turns and the second finds the work done; FollowUp.response
+is one-to-one besides. A batch costs a fixed number of statements whatever its length: rules,
+deadlines and round-robin positions are read once, cases, history lines and webhook deliveries
+written with one INSERT each. Only a changed score on an existing case costs statements of its own.
+"""
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import OperationalError, transaction
+from django.db.models import OuterRef, Subquery, prefetch_related_objects
+from django.utils import timezone
+from django.utils.translation import gettext_noop
+
+import webhooks.events
+from core.queue import enqueue_on_commit
+from followups import emails, queries, routing, sla
+from followups.history import said
+from followups.models import FollowUp, FollowUpEvent
+from followups.services import followup_reply_send, followup_transition, history_add, history_line
+from surveys.models import Invitation, Response
+
+S = FollowUp.Status
+NOTIFY_MANY_TASK = "followups.tasks.notify_owners"
+SWEEP_AFTER = timedelta(seconds=60)  # younger work is still in the hands of its task
+SWEEP_BATCH = 100  # answers per batch when the sweep processes lost work
+CLOSED_AS_PROMOTER = gettext_noop("The customer changed the score to promoter.")  # stored in English, shown translated
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Processed:
+    followup: FollowUp | None
+    created: bool
+
+
+def response_process(*, response_id: int) -> Processed:
+    """Process one answer (a batch of one); its case, and whether this run opened it."""
+    return _process([response_id]).get(response_id, Processed(None, False))
+
+
+def responses_process(*, response_ids: list[int]) -> int:
+    """Process a batch of answers; returns how many were handled.
+
+    One answer that cannot be processed (bad data, a bug) must not hold up the others: the batch
+    is then processed again one answer at a time, and the failing one is left for the sweep.
+    A database outage is raised instead: the task retries the whole batch."""
+    try:
+        _process(response_ids)
+        return len(response_ids)
+    except OperationalError:
+        raise
+    except Exception:
+        if len(response_ids) == 1:
+            logger.exception("Could not process response %s; the sweep will retry it.", response_ids[0])
+            return 0
+        logger.warning("A batch of %s answers failed; processing them one at a time.", len(response_ids))
+    done = 0
+    for response_id in response_ids:
+        try:
+            _process([response_id])
+            done += 1
+        except OperationalError:
+            raise
+        except Exception:
+            logger.exception("Could not process response %s; the sweep will retry it.", response_id)
+    return done
+
+
+def _process(response_ids: list[int]) -> dict[int, Processed]:
+    if not response_ids:
+        return {}
+    with transaction.atomic():
+        answers = list(
+            Response.objects.select_for_update(of=("self",))
+            .filter(pk__any=response_ids)
+            .select_related("campaign", "touchpoint", "team", "contact__account_owner")
+            .annotate(**routing.previous_answer())
+            .order_by("pk")
+        )
+        if not answers:
+            return {}
+        # Read after the lock: a case another worker opened meanwhile is seen here.
+        cases = {case.response_id: case for case in FollowUp.objects.filter(response_id__any=[r.pk for r in answers])}
+        new = [response for response in answers if response.processed_at is None]
+        webhooks.events.emit_many("response.created", new)
+        results = {}
+        for response in answers:
+            case = cases.get(response.pk)
+            if case is not None:
+                case.response = response
+                _sync_category(case, response)
+            results[response.pk] = Processed(case, False)
+        opened = _open_cases([r for r in answers if r.pk not in cases and routing.wants_followup(r)])
+        results.update({case.response_id: Processed(case, True) for case in opened})
+        prefetch_related_objects(opened, "tags")  # what the webhook payload lists: one query for the batch
+        webhooks.events.emit_many("followup.created", opened)
+        _mark_processed(answers, answered=[r.invitation_id for r in new if r.invitation_id is not None])
+        if opened:
+            enqueue_on_commit(NOTIFY_MANY_TASK, [case.pk for case in opened])
+    return results
+
+
+def _mark_processed(answers: list[Response], *, answered: list[int]) -> None:
+    """Stamp the answers processed, and the invitations of the new ones answered: the answer
+    request wrote only the response (reports already count it answered by its response:
+    scoring.rollup.ANSWERED). Stamped on every run: a response changed after this moment
+    (updated_at > processed_at) and not processed again is found by the sweep."""
+    if answered:
+        submitted = Response.objects.filter(invitation_id=OuterRef("pk")).values("submitted_at")[:1]
+        Invitation.objects.filter(pk__any=answered, answered_at__isnull=True).update(
+            status=Invitation.Status.ANSWERED, answered_at=Subquery(submitted)
+        )
+    Response.objects.filter(pk__any=[response.pk for response in answers]).update(processed_at=timezone.now())
+
+
+def _open_cases(answers: list[Response]) -> list[FollowUp]:
+    """Open, route and record the cases of `answers` (loaded with routing.previous_answer()):
+    rules, deadlines and round-robin positions read once, cases and history lines written with one
+    INSERT each."""
+    if not answers:
+        return []
+    router, deadlines, now = routing.Router(), sla.policies(), timezone.now()
+    cases, lines = [], []
+    for response in answers:
+        at_risk = routing.dropped(response, response.previous_score, response.previous_category)
+        rule = router.match(response, at_risk=at_risk)
+        owner, team = router.resolve(rule, response)
+        cases.append(
+            FollowUp(
+                response=response,
+                contact=response.contact,
+                category=response.category,
+                owner=owner,
+                team=team,
+                routed_by=rule,
+                due_at=sla.due_at(now, response.category, known=deadlines),
+                at_risk=at_risk,
+            )
+        )
+        lines.append(_opening_lines(response, rule, owner, team))
+    router.finish()
+    FollowUp.objects.bulk_create(cases)
+    FollowUpEvent.objects.bulk_create(
+        [history_line(case, kind, **fields) for case, case_lines in zip(cases, lines) for kind, fields in case_lines]
+    )
+    return cases
+
+
+def _opening_lines(response: Response, rule, owner, team) -> list[tuple[str, dict]]:
+    """The history lines of a new case: (kind, event fields) for "opened" and "routed"."""
+    lines = [
+        (
+            FollowUpEvent.Kind.CREATED,
+            said(
+                gettext_noop("Case opened for a %(category)s answer (score %(score)s)."),
+                category=response.category,
+                score=response.score,
+            ),
+        )
+    ]
+    if rule is None:
+        lines.append((FollowUpEvent.Kind.ROUTED, said(gettext_noop("No routing rule matched: in the fallback queue."))))
+        return lines
+    if owner:
+        line = said(gettext_noop("Routed to %(who)s by rule “%(rule)s”."), who=owner.get_username(), rule=rule.name)
+    elif team:
+        line = said(gettext_noop("Routed to the %(team)s queue by rule “%(rule)s”."), team=str(team), rule=rule.name)
+    else:
+        line = said(gettext_noop("Routed to the fallback queue by rule “%(rule)s”."), rule=rule.name)
+    lines.append((FollowUpEvent.Kind.ROUTED, {**line, "rule": rule.pk, "owner": owner.pk if owner else None}))
+    return lines
+
+
+def _sync_category(followup: FollowUp, response: Response) -> None:
+    """The respondent changed their score within the edit window: follow the new category.
+
+    An open case gets the new category and deadline, or is closed if no case is wanted any more
+    (a promoter now); a case closed for that reason is reopened when the answer turns unhappy again.
+    `response` is loaded with routing.previous_answer().
+    """
+    if followup.category == response.category:
+        return
+    previous = followup.category
+    wanted = routing.wants_followup(response)
+    followup.category = response.category
+    followup.at_risk = routing.dropped(response, response.previous_score, response.previous_category)
+    if followup.status in FollowUp.OPEN_STATUSES and wanted:
+        followup.due_at = sla.due_at(followup.created_at, response.category)
+    followup.save(update_fields=["category", "at_risk", "due_at", "updated_at"])
+    history_add(
+        followup,
+        FollowUpEvent.Kind.STATUS,
+        **said(gettext_noop("The customer changed the score to %(score)s."), score=response.score),
+        category_from=previous,
+        category_to=response.category,
+    )
+    if followup.status in FollowUp.OPEN_STATUSES and not wanted:
+        followup_transition(followup=followup, to=S.CLOSED, actor=None, reason=CLOSED_AS_PROMOTER)
+    elif followup.status == S.CLOSED and followup.closed_reason == CLOSED_AS_PROMOTER and wanted:
+        followup_transition(followup=followup, to=S.IN_PROGRESS, actor=None)
+        FollowUp.objects.filter(pk=followup.pk).update(due_at=sla.due_at(timezone.now(), response.category))
+
+
+def response_details_added(*, response_id: int) -> None:
+    """The respondent added their "why" after the case was opened: note it on the case."""
+    followup = FollowUp.objects.filter(response_id=response_id).first()
+    if followup is not None:
+        history_add(
+            followup, FollowUpEvent.Kind.NOTE, **said(gettext_noop("The customer added a comment to their answer."))
+        )
+
+
+def sweep_lost_work(*, now=None, limit: int = 5000) -> int:
+    """Finish what lost tasks left undone: responses never processed (the broker was down at
+    commit) or changed since (a re-answered score), replies to customers and owner alerts never
+    sent. Everything it calls is idempotent, so overlapping with the tasks themselves is harmless.
+    Bounded per run."""
+    now = now or timezone.now()
+    before = now - SWEEP_AFTER
+    edit_window = timedelta(days=settings.KRINGLOOP["ANSWER_EDIT_DAYS"] + 1)
+    ids = queries.responses_to_process(before=before, changed_since=before - edit_window, limit=limit)
+    for start in range(0, len(ids), SWEEP_BATCH):  # after an outage, thousands a minute
+        try:  # responses_process keeps one bad row from blocking the rest; it is retried next sweep
+            responses_process(response_ids=ids[start : start + SWEEP_BATCH])
+        except Exception:  # the database went away mid-sweep: the next sweep takes it from here
+            logger.exception("Sweep could not process responses %s…", ids[start])
+    for event_id in queries.replies_not_sent(created_from=before - timedelta(days=2), created_before=before)[:limit]:
+        try:
+            followup_reply_send(event_id=event_id)
+        except Exception:
+            logger.exception("Sweep could not send reply %s.", event_id)
+    unsent = queries.followups_missing_owner_alert(created_from=before - timedelta(days=2), created_before=before)
+    try:  # a provider error leaves that one alert pending for the next sweep; the others are sent
+        emails.send_owner_alerts(followup_ids=list(unsent.values_list("pk", flat=True)[:limit]))
+    except Exception:
+        logger.exception("Sweep could not send every missing owner alert; it tries again next time.")
+    return len(ids)
