@@ -166,6 +166,13 @@ def _send_pending(pending: list[EmailDelivery], messages: dict, errors: list) ->
     return sent
 
 
+def forget_address(email: str, *, replacement: str) -> None:
+    """Privacy erasure: the outbox copies sent to `email` go; the ledger keeps its rows (the
+    idempotency keys must stay) under `replacement` instead of the address."""
+    OutboxMessage.objects.filter(to__iexact=email).delete()
+    EmailDelivery.objects.filter(to__iexact=email).update(to=replacement)
+
+
 class OutboxBackend(BaseEmailBackend):
     """Stores each message as an OutboxMessage row. Behaves like an ESP that accepts everything."""
 

@@ -9,10 +9,15 @@ class FollowupsConfig(AppConfig):
         from django.db.backends.signals import connection_created
 
         from core import handoff
+        from followups import privacy
+        from followups.queries import contact_cases_timeline
+        from surveys.queries import add_timeline_source
 
         # New answers handed off by the web (core/handoff.py) are processed by these tasks.
         handoff.set_consumer(one="followups.tasks.process_response", batch="followups.tasks.process_responses")
 
+        privacy.register()
+        add_timeline_source(contact_cases_timeline)
         checks.register(check_business_calendar)
         connection_created.connect(register_sqlite_functions)
 

@@ -20,9 +20,16 @@ from core.models import EmailDelivery
 from core.roles import ADMIN, has_role
 from followups.models import FollowUp, FollowUpEvent
 from surveys.models import Response
+from surveys.queries import TimelineItem
 
 # Cases no routing rule matched: no owner, no team. Admins and team leads work them.
 FALLBACK_QUEUE = Q(owner__isnull=True, team__isnull=True)
+
+
+def contact_cases_timeline(contact):
+    """The contact's cases on their timeline (surveys.queries.contact_timeline; added in FollowupsConfig.ready())."""
+    cases = FollowUp.objects.filter(contact=contact).select_related("owner", "team")
+    return [TimelineItem(case.created_at, "followup", case) for case in cases]
 
 
 def is_lead(user) -> bool:

@@ -7,6 +7,8 @@ class SurveysConfig(AppConfig):
     def ready(self):
         from anymail.signals import tracking
 
+        from surveys import privacy
         from surveys.tracking import on_tracking
 
         tracking.connect(on_tracking, dispatch_uid="surveys.tracking")
+        privacy.register()

@@ -6,16 +6,16 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from core import privacy
 from core.roles import admin_required
 from surveys.models import Contact
-from surveys.privacy import contact_erase, contact_export
 
 
 @admin_required
 @require_GET
 def contact_export_json(request, pk: int):
     contact = get_object_or_404(Contact, pk=pk)
-    data = contact_export(contact=contact, actor=request.user)
+    data = privacy.export(contact, actor=request.user)
     response = HttpResponse(json.dumps(data, indent=2, ensure_ascii=False), content_type="application/json")
     response["Content-Disposition"] = f'attachment; filename="contact-{contact.pk}.json"'
     return response
@@ -29,7 +29,7 @@ def contact_erase_confirm(request, pk: int):
         if request.POST.get("confirm", "").strip().lower() != contact.email.lower():
             messages.error(request, _("Type the contact's e-mail address exactly to confirm the erasure."))
             return render(request, "surveys/privacy/erase_confirm.html", {"contact": contact}, status=400)
-        contact_erase(contact=contact, actor=request.user)
+        privacy.erase(contact, actor=request.user)
         messages.success(request, _("The contact's personal data was erased; their scores are kept anonymously."))
         return redirect(_contact_page(contact.pk))
     return render(request, "surveys/privacy/erase_confirm.html", {"contact": contact})

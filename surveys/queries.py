@@ -4,6 +4,7 @@ Counting happens in SQL. Each count is its own subquery: joining invitations and
 GROUP BY would multiply the rows and inflate both counts.
 """
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -11,7 +12,6 @@ from django.db.models import Case, Count, F, FloatField, IntegerField, OuterRef,
 from django.db.models.functions import Cast, Coalesce, Round
 
 from core.compiled import CompiledQuery, field_paths, instances_from_row
-from followups.models import FollowUp
 from surveys.models import Campaign, Contact, ContactList, Invitation, Response
 
 
@@ -80,13 +80,24 @@ def contact_lists_with_counts() -> QuerySet[ContactList]:
 @dataclass
 class TimelineItem:
     at: datetime
-    kind: str  # invitation | skipped | failed | response | followup
+    kind: str  # invitation | skipped | failed | response | followup (an app's source adds its own kind)
     obj: object
+
+
+# What the apps above surveys add to a contact's timeline (followups: its cases). Each app adds its
+# source from its AppConfig.ready(): a function contact -> TimelineItems, one query.
+_timeline_sources: list[Callable[[Contact], Iterable[TimelineItem]]] = []
+
+
+def add_timeline_source(source: Callable[[Contact], Iterable[TimelineItem]]) -> None:
+    if source not in _timeline_sources:
+        _timeline_sources.append(source)
 
 
 def contact_timeline(*, contact: Contact) -> list[TimelineItem]:
     """Everything that happened with this contact, newest first: invitations (sent, skipped or
-    failed), responses and follow-up cases. Three queries, however long the history."""
+    failed), responses, and what the other apps add (follow-up cases). One query per kind, however
+    long the history."""
     items = []
     invitations = Invitation.objects.filter(contact=contact).select_related("campaign")
     for invitation in invitations:
@@ -98,11 +109,11 @@ def contact_timeline(*, contact: Contact) -> list[TimelineItem]:
             items.append(TimelineItem(invitation.created_at, "failed", invitation))
     for response in Response.objects.filter(contact=contact).select_related("campaign", "touchpoint"):
         items.append(TimelineItem(response.submitted_at, "response", response))
-    for case in FollowUp.objects.filter(contact=contact).select_related("owner", "team"):
-        items.append(TimelineItem(case.created_at, "followup", case))
-    # Newest first; at the same instant a case is shown above the response that opened it.
-    order = {"followup": 0, "response": 1, "invitation": 2, "failed": 2, "skipped": 2}
-    items.sort(key=lambda item: (item.at, -order[item.kind]), reverse=True)
+    for source in _timeline_sources:
+        items.extend(source(contact))
+    # Newest first; at the same instant what an answer led to (a case) is shown above the answer.
+    order = {"response": 1, "invitation": 2, "failed": 2, "skipped": 2}
+    items.sort(key=lambda item: (item.at, -order.get(item.kind, 0)), reverse=True)
     return items
 
 

@@ -4,7 +4,8 @@ import json
 
 import pytest
 
-from core.models import AuditLog, OutboxMessage
+from core import privacy
+from core.models import AuditLog, EmailDelivery, OutboxMessage
 from followups.models import FollowUp, FollowUpEvent
 from surveys.models import Contact, Response
 from tests.factories import ContactFactory, ResponseFactory
@@ -66,9 +67,7 @@ def test_erasure_needs_the_typed_email_address(client, admin, customer):
 
 
 def test_an_erased_email_can_be_imported_again_as_a_new_contact(customer, admin):
-    from surveys.privacy import contact_erase
-
-    contact_erase(contact=customer, actor=admin)
+    privacy.erase(customer, actor=admin)
     assert Contact.objects.create(email="jane@example.com").pk != customer.pk
 
 
@@ -78,3 +77,49 @@ def test_only_admins_may_export_or_erase(client, personas, customer, persona):
     assert client.get(f"/contacts/{customer.pk}/export.json").status_code == 403
     assert client.post(f"/contacts/{customer.pk}/erase/", {"confirm": "jane@example.com"}).status_code == 403
     assert Contact.objects.get(pk=customer.pk).erased_at is None
+
+
+def test_each_app_contributes_its_own_part(customer, admin):
+    assert [part.name for part in privacy.parts()] == ["core", "surveys", "surveys.contact", "followups", "webhooks"]
+    data = privacy.export(customer, actor=admin)
+    # surveys' part (the contact, its invitations, its answers) and followups' (cases, notices).
+    assert list(data) == ["contact", "invitations", "responses", "followups", "improvement_notices"]
+    EmailDelivery.objects.create(key="k1", kind="test", to="Jane@Example.com")
+    erased = privacy.erase(customer, actor=admin)
+    assert erased.erased_at is not None  # surveys.contact, which runs last
+    assert Response.objects.get(contact=customer).comment == ""  # surveys
+    assert FollowUpEvent.objects.get(kind="note").text == ""  # followups
+    assert (
+        EmailDelivery.objects.get(key="k1").to == f"erased-{customer.pk}@invalid"
+    )  # core: the old address was still known
+    assert not OutboxMessage.objects.exists()  # core
+    # webhooks' part: tests/test_webhooks_events.py::test_erasing_a_contact_removes_the_deliveries_that_name_them
+
+
+def test_a_part_that_fails_erases_nothing(customer, admin):
+    calls = []
+
+    def fails(contact):
+        calls.append(contact.pk)
+        raise RuntimeError("this part cannot erase")
+
+    privacy.register("broken", erase=fails, order=privacy.LAST - 1)  # after surveys and followups, before the contact
+    try:
+        with pytest.raises(RuntimeError):
+            privacy.erase(customer, actor=admin)
+    finally:
+        privacy.unregister("broken")
+    assert calls == [customer.pk]
+    customer.refresh_from_db()
+    assert customer.erased_at is None and customer.email == "jane@example.com"
+    assert "furious" in Response.objects.get(contact=customer).comment  # one transaction: the earlier parts rolled back
+    assert FollowUpEvent.objects.get(kind="note").text == "Jane's husband answered"
+    assert OutboxMessage.objects.filter(to="jane@example.com").exists()
+    assert not AuditLog.objects.filter(action="contact.erased").exists()
+
+
+def test_erasing_twice_changes_nothing_the_second_time(customer, admin):
+    first = privacy.erase(customer, actor=admin)
+    second = privacy.erase(customer, actor=admin)
+    assert second.erased_at == first.erased_at
+    assert AuditLog.objects.filter(action="contact.erased").count() == 1

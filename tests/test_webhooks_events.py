@@ -151,13 +151,13 @@ def test_without_subscribers_an_event_costs_one_query(db, django_assert_num_quer
 
 
 def test_erasing_a_contact_removes_the_deliveries_that_name_them(everything, admin):
-    from surveys.privacy import contact_erase
+    from core import privacy
 
     ann, bob = ContactFactory(email="ann@example.com"), ContactFactory(email="bob@example.com")
     processing.response_process(response_id=ResponseFactory(contact=ann, score=2).pk)
     processing.response_process(response_id=ResponseFactory(contact=bob, score=2).pk)
     assert Delivery.objects.filter(contact_id=ann.pk).count() == 2  # the answer and its case
-    contact_erase(contact=ann, actor=admin)
+    privacy.erase(ann, actor=admin)
     assert not Delivery.objects.filter(body__contains="ann@example.com").exists()
     assert Delivery.objects.filter(body__contains="bob@example.com").count() == 2
 

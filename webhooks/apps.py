@@ -5,3 +5,10 @@ from django.utils.translation import gettext_lazy as _
 class WebhooksConfig(AppConfig):
     name = "webhooks"
     verbose_name = _("Webhooks")
+
+    def ready(self):
+        from core import privacy
+        from webhooks.events import deliveries_forget_contact
+
+        # Erasure: deliveries whose payload names the contact go (privacy's part of webhooks).
+        privacy.register("webhooks", erase=lambda contact: deliveries_forget_contact(contact_id=contact.pk))
