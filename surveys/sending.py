@@ -17,8 +17,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, Exists, Max, OuterRef, Q, Value
-from django.db.models.fields.json import KeyTransform
+from django.db.models import Exists, Max, OuterRef, Q, Value
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -27,6 +26,7 @@ from core.audit import audit_log
 from core.queue import enqueue_on_commit
 from surveys.lifecycle import campaign_transition
 from surveys.models import Campaign, Contact, Invitation, SendWave
+from surveys.sending_queries import audience, current_wave, send_refusal
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +42,7 @@ SENDS = (S.SENDING, S.ACTIVE)
 STALLED_AFTER = timedelta(minutes=15)
 
 # Skip reasons are stored in English, as stable values, and translated where they are shown
-# (surveys.templatetags.sending_tags.skip_reason_label).
+# (the skip_reason_label filter in surveys/templatetags/sending_tags.py).
 OPTED_OUT, UNDELIVERABLE, ERASED = gettext_noop("opted out"), gettext_noop("undeliverable"), gettext_noop("erased")
 CAMPAIGN_CLOSED = gettext_noop("campaign closed before it was sent")
 QUIET_REASON = re.compile(r"^surveyed in the last (\d+) days$")
@@ -52,21 +52,7 @@ def quiet_reason(days: int) -> str:
     return f"surveyed in the last {days} days"
 
 
-# --- The audience -------------------------------------------------------------------------------
-def audience(campaign: Campaign):
-    """The contacts a campaign is for: its list and/or its segment filter (all contacts if neither).
-
-    Filter keys are attribute names taken literally (a key containing "__" is not a lookup).
-    """
-    contacts = Contact.objects.all()
-    if campaign.audience_list_id:
-        contacts = contacts.filter(lists=campaign.audience_list_id)
-    for index, (key, value) in enumerate(sorted((campaign.audience_filter or {}).items())):
-        alias = f"segment_{index}"
-        contacts = contacts.alias(**{alias: KeyTransform(str(key), "attributes")}).filter(**{alias: value})
-    return contacts
-
-
+# --- Who may be e-mailed ------------------------------------------------------------------------
 def skip_reason(contact: Contact) -> str:
     """Why this contact must not be e-mailed now ("" if they may be)."""
     if contact.erased_at:
@@ -81,20 +67,20 @@ def skip_reason(contact: Contact) -> str:
 # --- Waves --------------------------------------------------------------------------------------
 def campaign_send(*, campaign: Campaign, actor, when=None) -> SendWave:
     """Create the next wave, to start now or at `when`; the campaign becomes sending or scheduled.
+    Refused (ValidationError with the reason) when `send_refusal` says the campaign cannot be sent.
 
     A wave due now is started by a task right after commit; a later one by the beat
     (`surveys.tasks.send_due_campaigns`, every minute).
     """
     now = timezone.now()
     when = when or now
-    if campaign.channel != Campaign.Channel.EMAIL:
-        raise ValidationError(_("Only e-mail campaigns send invitations; share the public link for other channels."))
     with transaction.atomic():
+        # The rule is checked on the locked row, so two clicks (or a click and the beat) cannot
+        # both start a wave.
         locked = Campaign.objects.select_for_update().get(pk=campaign.pk)
-        if locked.status == S.CLOSED:
-            raise ValidationError(_("A closed campaign cannot be sent."))
-        if locked.waves.filter(started_at__isnull=False, finished_at__isnull=True).exists():
-            raise ValidationError(_("This campaign is still sending; wait for it to finish, or pause it."))
+        refusal = send_refusal(locked)
+        if refusal:
+            raise ValidationError(refusal)
         wave = locked.waves.filter(started_at__isnull=True, finished_at__isnull=True).first()
         if wave is not None:  # a wave not started yet (e.g. scheduled, then back to draft): move it
             wave.scheduled_for = when
@@ -275,38 +261,6 @@ def wave_cancel(*, wave_id: int) -> int:
         )
         SendWave.objects.filter(pk=wave_id, finished_at__isnull=True).update(finished_at=timezone.now())
     return skipped
-
-
-def current_wave(campaign: Campaign) -> SendWave | None:
-    return campaign.waves.order_by("-number").first()
-
-
-def wave_progress(wave: SendWave) -> dict:
-    """Sent / skipped / failed / queued of the wave's total, counted in one SQL query, plus the
-    skips broken down by reason."""
-    counts = Invitation.objects.filter(wave=wave).aggregate(
-        total=Count("pk"),
-        sent=Count("pk", filter=Q(status__in=[Status.SENT, Status.ANSWERED, Status.BOUNCED])),
-        skipped=Count("pk", filter=Q(status=Status.SKIPPED)),
-        failed=Count("pk", filter=Q(status__in=[Status.FAILED, Status.BOUNCED])),
-        bounced=Count("pk", filter=Q(status=Status.BOUNCED)),
-        queued=Count("pk", filter=Q(status=Status.QUEUED)),
-        answered=Count("pk", filter=Q(status=Status.ANSWERED)),
-        waiting=Count("pk", filter=Q(status=Status.QUEUED, send_after__gt=timezone.now())),
-    )
-    # A bounce was sent, then failed: count it once, as failed.
-    counts["sent"] -= counts["bounced"]
-    total = counts["total"]
-    counts["percent"] = round(100 * (total - counts["queued"]) / total) if total else (100 if wave.started_at else 0)
-    counts["done"] = wave.finished_at is not None or (wave.started_at is not None and counts["queued"] == 0)
-    counts["skip_reasons"] = list(
-        Invitation.objects.filter(wave=wave, status=Status.SKIPPED)
-        .order_by()
-        .values("skip_reason")
-        .annotate(n=Count("pk"))
-        .order_by("-n", "skip_reason")
-    )
-    return counts
 
 
 # --- The beat -----------------------------------------------------------------------------------

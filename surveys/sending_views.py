@@ -1,6 +1,7 @@
 """Staff pages for sending a campaign: send now or later, pause and resume, the live progress.
 
-The panel (`surveys/_send_panel.html`) sits on the campaign page. Its forms are plain POSTs
+The panel (`surveys/_send_panel.html`) sits on the campaign page, drawn from
+`surveys.sending_queries.send_panel`, which also holds the rule for when Send is offered. Its forms are plain POSTs
 (back to the campaign page, or the form again with the message when the input was wrong); only
 the progress is live, polled with htmx until the wave is done.
 """
@@ -21,7 +22,7 @@ from django.views.decorators.http import require_GET, require_POST
 from core.roles import admin_required
 from surveys import sending
 from surveys.models import Campaign
-from surveys.templatetags.sending_tags import send_panel_state
+from surveys.sending_queries import send_panel
 
 PANEL = "surveys/_send_panel.html"
 
@@ -112,7 +113,7 @@ def campaign_resume(request, pk: int):
 def campaign_progress(request, pk: int):
     """The progress part of the panel, polled by htmx every 2 s until the wave is done."""
     campaign = get_object_or_404(Campaign, pk=pk)
-    panel = send_panel_state(campaign, progress_only=True)
+    panel = send_panel(campaign, progress_only=True)
     response = render(request, PANEL, {"campaign": campaign, "progress_only": True, "panel": panel})
     if request.htmx and not panel["polling"]:
         # Finished (or paused elsewhere): reload the page once, so its status and buttons follow.

@@ -18,13 +18,14 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.roles import admin_required
-from surveys import lifecycle, queries, sending, services, wording
+from surveys import lifecycle, queries, services, wording
 from surveys.emails import build_invitation_email
 from surveys.forms import CampaignForm, ContactForm, MappingForm, QuestionFormSet, UploadForm
 from surveys.imports import ImportFileError, guess_mapping, import_confirm, import_prepare, parse_file
 from surveys.models import Campaign, Contact, ContactImport, ContactList, Invitation, Response
 from surveys.public_forms import DetailsForm
 from surveys.public_views import render_answer_page
+from surveys.sending_queries import send_panel
 
 S = Campaign.Status
 
@@ -64,6 +65,7 @@ def campaign_detail(request, pk: int):
     campaign = get_object_or_404(Campaign.objects.select_related("touchpoint", "team", "audience_list"), pk=pk)
     with translation.override(campaign.language):  # the wording as respondents read it
         nps_question, why_question = wording.nps_question(campaign), wording.why_question(campaign)
+    panel = send_panel(campaign)
     return render(
         request,
         "surveys/campaign_detail.html",
@@ -72,7 +74,8 @@ def campaign_detail(request, pk: int):
             "questions": campaign.questions.all(),
             "targets": [(target, S(target).label) for target in _button_targets(campaign)],
             "anonymous_url": request.build_absolute_uri(reverse("survey_anonymous", args=[campaign.anonymous_token])),
-            "audience_size": sending.audience(campaign).count(),
+            "panel": panel,
+            "audience_size": panel["audience_size"],
             "answered": campaign.responses.count(),
             "nps_question": nps_question,
             "why_question": why_question,

@@ -10,9 +10,10 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from django.utils.html import escape
 from freezegun import freeze_time
 
-from surveys import sending
+from surveys import sending, sending_queries
 from surveys.batches import send_batch
 from surveys.models import Campaign, Contact, ContactList, Invitation, SendWave
 from surveys.sending import campaign_send, send_due_waves, wave_start
@@ -70,13 +71,13 @@ def test_the_audience_is_the_list_or_the_segment(admin, db):
     members.contacts.add(inside, ContactFactory(attributes={"plan": "free"}))
     by_list = CampaignFactory(audience_list=members)
     both = CampaignFactory(audience_list=members, audience_filter={"plan": "pro"})
-    assert sending.audience(by_list).count() == 2
-    assert list(sending.audience(both)) == [inside]
+    assert sending_queries.audience(by_list).count() == 2
+    assert list(sending_queries.audience(both)) == [inside]
 
 
 def test_a_segment_key_is_taken_literally(db):
     ContactFactory(attributes={"plan__contains": "x", "plan": "pro"})
-    assert sending.audience(CampaignFactory(audience_filter={"plan__contains": "x"})).count() == 1
+    assert sending_queries.audience(CampaignFactory(audience_filter={"plan__contains": "x"})).count() == 1
 
 
 def test_the_quiet_period_counts_invitations_from_any_campaign(campaign, provider, admin):
@@ -127,6 +128,7 @@ def test_a_second_wave_is_refused_while_one_is_sending(campaign, admin):
 
 
 def test_sending_again_before_a_scheduled_wave_started_moves_it(campaign, admin):
+    ContactFactory()
     later, sooner = timezone.now() + timedelta(days=2), timezone.now() + timedelta(hours=1)
     campaign_send(campaign=campaign, actor=admin, when=later)
     wave = campaign_send(campaign=campaign, actor=admin, when=sooner)
@@ -269,6 +271,7 @@ def test_the_progress_counts_take_a_fixed_number_of_queries(
 
 
 def test_admin_sends_now_from_the_campaign_page(client, admin, campaign):
+    ContactFactory()
     client.force_login(admin)
     response = client.post(f"/campaigns/{campaign.pk}/send/", {"when": ""})
     assert response.status_code == 302
@@ -278,6 +281,7 @@ def test_admin_sends_now_from_the_campaign_page(client, admin, campaign):
 
 
 def test_admin_schedules_a_send(client, admin, campaign):
+    ContactFactory()
     client.force_login(admin)
     when = timezone.localtime(timezone.now() + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
     response = client.post(f"/campaigns/{campaign.pk}/send/", {"when": when}, follow=True)
@@ -325,15 +329,160 @@ def test_only_admins_send_pause_or_watch(client, personas, campaign, persona):
     assert not SendWave.objects.exists()
 
 
-def test_the_send_panel_renders_with_only_the_campaign(rf, admin, campaign):
+def _draft_with_audience(campaign, admin):
+    ContactFactory()
+    return campaign
+
+
+def _draft_without_audience(campaign, admin):
+    return campaign
+
+
+def _draft_with_a_wave_left_from_a_schedule(campaign, admin):
+    from surveys.lifecycle import campaign_transition
+
+    ContactFactory()
+    campaign_send(campaign=campaign, actor=admin, when=timezone.now() + timedelta(days=1))
+    campaign_transition(campaign=campaign, to=Campaign.Status.DRAFT, actor=admin)
+    return campaign
+
+
+def _scheduled(campaign, admin):
+    ContactFactory()
+    campaign_send(campaign=campaign, actor=admin, when=timezone.now() + timedelta(days=1))
+    return campaign
+
+
+def _sending_not_started_yet(campaign, admin):
+    ContactFactory()
+    campaign_send(campaign=campaign, actor=admin)  # the start task runs after commit: not in this test
+    return campaign
+
+
+def _sending(campaign, admin):
+    ContactFactory()
+    start(campaign, admin)
+    return campaign
+
+
+def _paused_mid_wave(campaign, admin):
+    ContactFactory()
+    start(campaign, admin)
+    sending.campaign_pause(campaign=campaign, actor=admin)
+    return campaign
+
+
+def _paused_before_a_scheduled_wave(campaign, admin):
+    ContactFactory()
+    campaign_send(campaign=campaign, actor=admin, when=timezone.now() + timedelta(days=1))
+    sending.campaign_pause(campaign=campaign, actor=admin)
+    return campaign
+
+
+def _active_after_a_wave(campaign, admin):
+    ContactFactory()
+    send_all(start(campaign, admin))
+    return campaign
+
+
+def _active_with_nobody_left_in_the_audience(campaign, admin):
+    contact = ContactFactory()
+    send_all(start(campaign, admin))
+    Contact.objects.filter(pk=contact.pk).update(attributes={"plan": "enterprise"})  # out of the segment
+    return campaign
+
+
+def _active_without_sending(campaign, admin):
+    from surveys.lifecycle import campaign_transition
+
+    ContactFactory()
+    campaign_transition(campaign=campaign, to=Campaign.Status.ACTIVE, actor=admin)  # "Open for answers"
+    return campaign
+
+
+def _paused_after_a_wave(campaign, admin):
+    ContactFactory()
+    send_all(start(campaign, admin))
+    sending.campaign_pause(campaign=campaign, actor=admin)
+    return campaign
+
+
+def _closed(campaign, admin):
+    ContactFactory()
+    Campaign.objects.filter(pk=campaign.pk).update(status=Campaign.Status.CLOSED)
+    return campaign
+
+
+def _link_only(campaign, admin):
+    ContactFactory()
+    Campaign.objects.filter(pk=campaign.pk).update(channel=Campaign.Channel.WEB)
+    return campaign
+
+
+@pytest.mark.parametrize(
+    "state, allowed",
+    [
+        (_draft_with_audience, True),
+        (_draft_without_audience, False),
+        (_draft_with_a_wave_left_from_a_schedule, True),
+        (_scheduled, True),  # sending again moves the wave to the new time
+        (_sending_not_started_yet, False),
+        (_sending, False),
+        (_paused_mid_wave, False),
+        (_paused_before_a_scheduled_wave, False),
+        (_active_after_a_wave, True),
+        (_active_with_nobody_left_in_the_audience, False),
+        (_active_without_sending, True),
+        (_paused_after_a_wave, True),
+        (_closed, False),
+        (_link_only, False),
+    ],
+)
+def test_the_send_button_shows_exactly_when_the_send_endpoint_accepts(
+    client, admin, campaign, provider, state, allowed
+):
+    campaign = state(campaign, admin)
+    campaign.refresh_from_db()
+    refusal = sending_queries.send_refusal(campaign)
+    client.force_login(admin)
+    page = client.get(f"/campaigns/{campaign.pk}/").content.decode()
+    waves_before = list(SendWave.objects.filter(campaign=campaign).values_list("pk", "scheduled_for"))
+
+    response = client.post(f"/campaigns/{campaign.pk}/send/", {"when": ""})
+
+    assert ("Send invitations" in page) is allowed
+    assert (response.status_code == 302) is allowed
+    assert (refusal == "") is allowed
+    waves_after = list(SendWave.objects.filter(campaign=campaign).values_list("pk", "scheduled_for"))
+    if allowed:  # a new wave, or the one not started yet moved to now
+        assert waves_after != waves_before
+    else:
+        assert response.status_code == 400 and escape(refusal) in response.content.decode()
+        assert waves_after == waves_before
+
+
+def test_the_campaign_page_says_why_it_cannot_be_sent(client, admin, campaign):
+    client.force_login(admin)
+    html = client.get(f"/campaigns/{campaign.pk}/").content.decode()
+    assert "Send invitations" not in html
+    assert "Nobody to send to: the audience has no contacts." in html
+    ContactFactory()
+    html = client.get(f"/campaigns/{campaign.pk}/").content.decode()
+    assert "Send invitations" in html and "Nobody to send to" not in html
+
+
+def test_the_send_panel_template_runs_no_queries_of_its_own(admin, campaign, django_assert_num_queries):
+    """What the panel shows is decided by send_panel, in the view; the template only draws it."""
     from django.template.loader import render_to_string
 
     ContactFactory()
-    request = rf.get("/")
-    request.user = admin
-    html = render_to_string("surveys/_send_panel.html", {"campaign": campaign}, request=request)
-    assert "Send invitations" in html and "<strong>1</strong> contact" in html
-    assert "Not sent yet." in html
+    start(campaign, admin)
+    campaign = Campaign.objects.select_related("audience_list").get(pk=campaign.pk)
+    panel = sending_queries.send_panel(campaign)
+    with django_assert_num_queries(0):
+        html = render_to_string("surveys/_send_panel.html", {"campaign": campaign, "panel": panel})
+    assert "<strong>1</strong> contact" in html and "Pause sending" in html
+    assert "still sending" in html and "Send invitations" not in html
 
 
 def test_resuming_a_campaign_that_is_not_paused_says_why(client, admin, campaign):

@@ -1,0 +1,126 @@
+"""Reads about sending a campaign: its audience, its waves and their progress, and whether it may
+be sent now.
+
+`send_refusal` is the one rule for "may this campaign be sent?": the send service refuses with
+its answer, and the campaign page shows the Send button only when it has none, so the two cannot
+disagree. Nothing here writes.
+"""
+
+from django.db.models import Count, Q
+from django.db.models.fields.json import KeyTransform
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from surveys.models import Campaign, Contact, Invitation, SendWave
+
+S = Campaign.Status
+Status = Invitation.Status
+
+
+def audience(campaign: Campaign):
+    """The contacts a campaign is for: its list and/or its segment filter (all contacts if neither).
+
+    Filter keys are attribute names taken literally (a key containing "__" is not a lookup).
+    """
+    contacts = Contact.objects.all()
+    if campaign.audience_list_id:
+        contacts = contacts.filter(lists=campaign.audience_list_id)
+    for index, (key, value) in enumerate(sorted((campaign.audience_filter or {}).items())):
+        alias = f"segment_{index}"
+        contacts = contacts.alias(**{alias: KeyTransform(str(key), "attributes")}).filter(**{alias: value})
+    return contacts
+
+
+def current_wave(campaign: Campaign) -> SendWave | None:
+    return campaign.waves.order_by("-number").first()
+
+
+def wave_progress(wave: SendWave) -> dict:
+    """Sent / skipped / failed / queued of the wave's total, counted in one SQL query, plus the
+    skips broken down by reason."""
+    counts = Invitation.objects.filter(wave=wave).aggregate(
+        total=Count("pk"),
+        sent=Count("pk", filter=Q(status__in=[Status.SENT, Status.ANSWERED, Status.BOUNCED])),
+        skipped=Count("pk", filter=Q(status=Status.SKIPPED)),
+        failed=Count("pk", filter=Q(status__in=[Status.FAILED, Status.BOUNCED])),
+        bounced=Count("pk", filter=Q(status=Status.BOUNCED)),
+        queued=Count("pk", filter=Q(status=Status.QUEUED)),
+        answered=Count("pk", filter=Q(status=Status.ANSWERED)),
+        waiting=Count("pk", filter=Q(status=Status.QUEUED, send_after__gt=timezone.now())),
+    )
+    # A bounce was sent, then failed: count it once, as failed.
+    counts["sent"] -= counts["bounced"]
+    total = counts["total"]
+    counts["percent"] = round(100 * (total - counts["queued"]) / total) if total else (100 if wave.started_at else 0)
+    counts["done"] = wave.finished_at is not None or (wave.started_at is not None and counts["queued"] == 0)
+    counts["skip_reasons"] = list(
+        Invitation.objects.filter(wave=wave, status=Status.SKIPPED)
+        .order_by()
+        .values("skip_reason")
+        .annotate(n=Count("pk"))
+        .order_by("-n", "skip_reason")
+    )
+    return counts
+
+
+def send_refusal(campaign: Campaign, *, audience_size: int | None = None) -> str:
+    """Why `campaign` cannot be sent now, or "" when it can.
+
+    Sending creates the next wave, or moves one that has not started yet (a scheduled one, or one
+    left behind when the campaign went back to draft) to the new time. It is refused for a
+    campaign that does not send e-mail, is closed, is sending, is paused in the middle of a wave
+    (resume it instead), or has nobody in its audience. `audience_size` saves a count when the
+    caller has it already.
+    """
+    if campaign.channel != Campaign.Channel.EMAIL:
+        return _("Only e-mail campaigns send invitations; share the public link for other channels.")
+    if campaign.status == S.CLOSED:
+        return _("A closed campaign cannot be sent.")
+    unfinished = campaign.waves.filter(finished_at__isnull=True)
+    if campaign.status == S.PAUSED and unfinished.exists():
+        return _("This campaign is paused in the middle of a sending; resume it to go on.")
+    if campaign.status == S.SENDING or unfinished.filter(started_at__isnull=False).exists():
+        return _("This campaign is still sending; wait for it to finish, or pause it.")
+    if (audience(campaign).count() if audience_size is None else audience_size) == 0:
+        return _("Nobody to send to: the audience has no contacts. Import contacts, or change the list or segment.")
+    return ""
+
+
+def send_panel(campaign: Campaign, *, progress_only: bool = False) -> dict:
+    """What the campaign page's send panel shows (surveys/_send_panel.html): the current wave and
+    its progress, whether to keep polling and how often, and (unless `progress_only`, for the
+    polled part) the audience size and which actions are offered."""
+    wave = current_wave(campaign)
+    progress = wave_progress(wave) if wave else None
+    waiting = wave is not None and wave.finished_at is None
+    panel = {
+        "wave": wave,
+        "progress": progress,
+        # Poll while something can change: a wave that is scheduled or sending, unless paused.
+        "polling": waiting and not (progress and progress["done"]) and campaign.status in (S.SCHEDULED, S.SENDING),
+        "poll_seconds": _poll_seconds(wave, progress),
+    }
+    if not progress_only:
+        size = audience(campaign).count()
+        refusal = send_refusal(campaign, audience_size=size)
+        panel.update(
+            {
+                "audience_size": size,
+                "can_send": not refusal,
+                "send_refusal": refusal,
+                # Pausing an active campaign is a button of the page; the panel pauses a sending.
+                "can_pause": campaign.status in (S.SCHEDULED, S.SENDING),
+                "can_resume": campaign.status == S.PAUSED,
+            }
+        )
+    return panel
+
+
+def _poll_seconds(wave: SendWave | None, progress: dict | None) -> int:
+    """Every 2 s while invitations are going out; slower while the wave waits for its time or
+    only has spread-out invitations left for later."""
+    if wave is None or (wave.started_at is None and wave.scheduled_for > timezone.now()):
+        return 10
+    if progress and progress["queued"] and progress["queued"] == progress["waiting"]:
+        return 30
+    return 2
