@@ -40,6 +40,22 @@ def pytest_sessionstart(session):
         _check_services()
 
 
+def on_sqlite() -> bool:
+    return settings.DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3"
+
+
+def pytest_collection_modifyitems(config, items):
+    """`@pytest.mark.postgres("why")`: the test needs PostgreSQL; on SQLite (the demo's database) it is
+    skipped with that reason. Everything else runs on both."""
+    if not on_sqlite():
+        return
+    for item in items:
+        marker = item.get_closest_marker("postgres")
+        if marker is not None:
+            reason = marker.args[0] if marker.args else marker.kwargs.get("reason", "needs PostgreSQL")
+            item.add_marker(pytest.mark.skip(reason=f"PostgreSQL only: {reason}"))
+
+
 # --- Personas -------------------------------------------------------------------------------
 @pytest.fixture
 def team_a(db):

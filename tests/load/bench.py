@@ -128,6 +128,11 @@ def main() -> int:
     parser.add_argument("--responses", type=int, default=1_000_000)
     parser.add_argument("--invites", type=int, default=100_000)
     parser.add_argument("--seconds", type=float, default=20, help="duration of each load phase")
+    parser.add_argument(
+        "--open-invitations", type=int, default=60_000, help="sent invitations for the answer POSTs to use"
+    )
+    parser.add_argument("--name", default="bench", help="scratch database kringloop_NAME and logs in artifacts/NAME")
+    parser.add_argument("--logs", type=Path, default=None, help="folder for the logs (default: artifacts/NAME)")
     parser.add_argument("--port", type=int, default=8411)
     parser.add_argument("--redis-port", type=int, default=6491)
     parser.add_argument(
@@ -153,13 +158,14 @@ def main() -> int:
     phases = set(args.phases.split(","))
 
     stack = Stack(
-        name="bench",
+        name=args.name,
         web_port=args.port,
         redis_port=args.redis_port,
         web_workers=args.web_workers,
         web_threads=args.web_threads,
         worker_concurrency=args.worker_concurrency,
         worker_nice=args.worker_nice,
+        logs=args.logs,
     )
     env = stack.prepare()
     env.update(
@@ -195,7 +201,10 @@ def main() -> int:
         # Open invitations for the submit test, fresh contacts for the invitation test.
         campaign = Campaign.objects.get(name="Bench Support")
         contacts = Contact.objects.bulk_create(
-            [Contact(email=f"s{i}@submit.example", attributes={"bench": "submit"}) for i in range(60_000)],
+            [
+                Contact(email=f"s{i}@submit.example", attributes={"bench": "submit"})
+                for i in range(args.open_invitations + 200)
+            ],
             batch_size=5000,
         )
         tokens = [
@@ -253,13 +262,17 @@ def main() -> int:
             per_request_cpu(before, len(done), "baseline")
             figures["baseline_p99_ms"] = p(done, 99)
 
-        token_iter = iter(tokens)
+        probe = tokens[-200:]  # kept for the follow-up phase
+        token_iter = iter(tokens[:-200])
         token_lock = threading.Lock()
 
         def submit(conn, i, state):
             """A respondent's answer POST, as the page's form sends it (the personal link needs no CSRF token)."""
             with token_lock:
-                token = next(token_iter)
+                token = next(token_iter, None)
+            if token is None:  # every open invitation answered: this phase ran longer than --open-invitations
+                time.sleep(0.05)
+                return False
             score = (3, 7, 9, 10, 10, 9)[i % 6]
             conn.request(
                 "POST",
@@ -346,7 +359,6 @@ def main() -> int:
             from surveys.models import Response
 
             drain()  # let the submit phase's answers and e-mails drain first
-            probe = tokens[-200:]
             conn = http.client.HTTPConnection("127.0.0.1", args.port, timeout=30)
             state = {}
             accepted = 0

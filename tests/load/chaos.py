@@ -14,6 +14,7 @@ import random
 import sys
 import threading
 import time
+from pathlib import Path
 
 from tests.load.client import run_load
 from tests.load.stack import Stack, running
@@ -97,9 +98,13 @@ def main() -> int:
     parser.add_argument("--redis-port", type=int, default=6391)
     parser.add_argument("--time-limit", type=float, default=300, help="seconds the load may take at most")
     parser.add_argument("--settle", type=float, default=240, help="seconds to wait for the sweep at most")
+    parser.add_argument("--name", default="chaos", help="scratch database kringloop_NAME and logs in artifacts/NAME")
+    parser.add_argument("--logs", type=Path, default=None, help="folder for the logs (default: artifacts/NAME)")
     args = parser.parse_args()
 
-    stack = Stack(name="chaos", web_port=args.port, redis_port=args.redis_port, web_workers=2, web_threads=16)
+    stack = Stack(
+        name=args.name, web_port=args.port, redis_port=args.redis_port, web_workers=2, web_threads=16, logs=args.logs
+    )
     env = stack.prepare()
     os.environ.update(env)
     import django

@@ -127,9 +127,11 @@ def seed_bulk(*, responses: int, contacts: int) -> dict:
         first_contact = cur.fetchone()[0] + 1
         cur.execute(
             """
-            INSERT INTO surveys_contact (email, name, external_id, company, attributes, language, account_owner_id,
-                                         opted_out_at, undeliverable_at, erased_at, created_at, updated_at)
+            INSERT INTO surveys_contact (email, name, external_id, company, phone, attributes, language,
+                                         account_owner_id, opted_out_at, undeliverable_at, erased_at, created_at,
+                                         updated_at)
             SELECT 'c' || g || '@bench.example', 'Customer ' || g, 'EXT-' || g, 'Company ' || (g %% 700),
+                   CASE WHEN g %% 3 = 0 THEN '' ELSE '+44 7700 900' || lpad((g %% 1000)::text, 3, '0') END,
                    jsonb_build_object('plan', (ARRAY['starter','pro','enterprise'])[1 + g %% 3],
                                       'region', (ARRAY['EU','NA','APAC'])[1 + (g / 3) %% 3],
                                       'size', (ARRAY['smb','mid','large'])[1 + (g / 9) %% 3]),
