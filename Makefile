@@ -38,7 +38,7 @@ demo: install
 	KRINGLOOP_ENV=development $(PY) manage.py rundemo --port $(PORT)
 
 test: install-dev lint
-	KRINGLOOP_ENV=test $(PY) -m pytest $(PYTEST_ARGS)
+	KRINGLOOP_ENV=test KRINGLOOP_REQUIRE_BROWSER=1 $(PY) -m pytest $(PYTEST_ARGS)
 
 # Lint, format check and the layer contract (pyproject.toml); `make fmt` fixes what can be fixed.
 lint: install-dev

@@ -18,10 +18,15 @@ PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "i
 LAPTOP = {"viewport": {"width": 1366, "height": 900}}
 
 
+# Under CI and `make test` the browser tests must run: a missing Chromium fails them instead of skipping.
+BROWSER_REQUIRED = bool(os.environ.get("CI") or os.environ.get("KRINGLOOP_REQUIRE_BROWSER"))
+MISSING = f"Chromium not found at {CHROMIUM}: install Debian's chromium (apt-get install chromium; .ci/run does)"
+
+
 def pytest_collection_modifyitems(config, items):
-    if Path(CHROMIUM).exists():
+    if Path(CHROMIUM).exists() or BROWSER_REQUIRED:
         return
-    skip = pytest.mark.skip(reason=f"Chromium not found at {CHROMIUM}; .ci/run installs Debian's chromium")
+    skip = pytest.mark.skip(reason=f"{MISSING}; set CI or KRINGLOOP_REQUIRE_BROWSER=1 to fail instead")
     for item in items:
         if "e2e" in item.nodeid:
             item.add_marker(skip)
@@ -29,6 +34,8 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.fixture(scope="session")
 def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.fail(MISSING, pytrace=False)
     os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
     from playwright.sync_api import sync_playwright
 
