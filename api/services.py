@@ -8,7 +8,6 @@ in the product's pages.
 import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
-from types import SimpleNamespace
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -112,28 +111,13 @@ def contacts_upsert(*, rows: list[tuple[dict | None, list[str]]], match_on: str,
     """
     if len(rows) > UPSERT_MAX:
         raise ValidationError(_("At most %(max)s contacts per call.") % {"max": UPSERT_MAX})
-    report = imports.RowReport()
-    owners, seen, valid = imports._owners(), imports.Seen(), []
+    report, cells = imports.RowReport(), []
     for line, (row, problems) in enumerate(rows, start=1):
         if row is None:
             report.add_error(line, problems)
-            continue
-        headers, mapping, cells = _cells(row)
-        clean, problems = imports._check_row(
-            cells, line, {h: i for i, h in enumerate(headers)}, mapping, match_on, seen, owners
-        )
-        if problems:
-            report.add_error(line, problems)
         else:
-            valid.append(clean)
-    conflicts = imports._conflicts(valid, match_on)
-    for line, problem in conflicts.items():
-        report.add_error(line, [problem])
-    valid = [row for row in valid if row["line"] not in conflicts]
-    # The import's chunk writer, with its row-by-row retry on a collision; it reads only these two.
-    target = SimpleNamespace(match_on=match_on, target_list_id=None)
-    created, updated = imports._upsert_chunk(valid, target, report) if valid else (0, 0)
-    report.errors.sort(key=lambda entry: entry["row"])
+            cells.append((line, *_cells(row)))
+    created, updated = imports.upsert_rows(cells, match_on=match_on, report=report)
     audit_log(
         actor=None,
         action="contacts.upserted",

@@ -3,7 +3,7 @@
 from celery import shared_task
 
 from api import services
-from surveys.tasks import MAX_RETRIES, TRANSIENT, _countdown
+from surveys.tasks import MAX_RETRIES, TRANSIENT, retry_countdown
 
 
 @shared_task(bind=True, acks_late=True, max_retries=MAX_RETRIES)
@@ -14,7 +14,7 @@ def send_triggered_invitation(self, invitation_id: int) -> str:
         if self.request.retries >= self.max_retries:
             services.trigger_give_up(invitation_id=invitation_id, reason=str(error))
             return "failed"
-        raise self.retry(exc=error, countdown=_countdown(self.request.retries)) from error
+        raise self.retry(exc=error, countdown=retry_countdown(self.request.retries)) from error
 
 
 @shared_task(acks_late=True)

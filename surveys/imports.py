@@ -512,6 +512,30 @@ def _upsert_chunk(rows: list[dict], record: ContactImport, report: RowReport) ->
         return created, updated
 
 
+def upsert_rows(rows, *, match_on: str, report: RowReport) -> tuple[int, int]:
+    """Check and write contact rows that come from elsewhere than a file (the API's upsert), with
+    the file import's row checks and chunk writer, so both store the same things the same way.
+
+    `rows`: (line, headers, mapping, cells) each, the cells as a file row would hold them. Errors go
+    to `report` (sorted by line); the valid rows are written in one transaction, and a row that
+    collides with a change made meanwhile is reported and skipped. Returns (created, updated)."""
+    owners, seen, valid = _owners(), Seen(), []
+    for line, headers, mapping, cells in rows:
+        index = {header: i for i, header in enumerate(headers)}
+        clean, problems = _check_row(cells, line, index, mapping, match_on, seen, owners)
+        if problems:
+            report.add_error(line, problems)
+        else:
+            valid.append(clean)
+    conflicts = _conflicts(valid, match_on)
+    for line, problem in conflicts.items():
+        report.add_error(line, [problem])
+    valid = [row for row in valid if row["line"] not in conflicts]
+    created, updated = _upsert_chunk(valid, ContactImport(match_on=match_on), report) if valid else (0, 0)
+    report.errors.sort(key=lambda entry: entry["row"])
+    return created, updated
+
+
 def import_run(*, import_id: int) -> ContactImport:
     """Import the valid rows in chunks, updating progress after each. Rows are checked again (the
     contacts may have changed since the dry run), so the final report is what happened.

@@ -13,7 +13,7 @@ TRANSIENT = (TransientSendError, OperationalError, ConnectionError, TimeoutError
 MAX_RETRIES = 8  # 5 s, 10 s, 20 s … capped at 10 minutes: about half an hour in all
 
 
-def _countdown(retries: int) -> int:
+def retry_countdown(retries: int) -> int:
     return get_exponential_backoff_interval(factor=5, retries=retries, maximum=600, full_jitter=True)
 
 
@@ -31,7 +31,7 @@ def send_invitation_batch(self, wave_id: int, invitation_ids: list[int]) -> int:
             # Out of patience: fail what is left, with the reason, so the wave can finish.
             batches.batch_give_up(wave_id=wave_id, invitation_ids=invitation_ids, reason=str(error))
             return 0
-        raise self.retry(exc=error, countdown=_countdown(self.request.retries)) from error
+        raise self.retry(exc=error, countdown=retry_countdown(self.request.retries)) from error
 
 
 @shared_task(bind=True, acks_late=True, max_retries=MAX_RETRIES)
@@ -41,7 +41,7 @@ def send_reminder_batch(self, invitation_ids: list[int]) -> int:
     except TRANSIENT as error:
         if self.request.retries >= self.max_retries:
             return 0  # the claims were given back: the next reminder beat queues them again
-        raise self.retry(exc=error, countdown=_countdown(self.request.retries)) from error
+        raise self.retry(exc=error, countdown=retry_countdown(self.request.retries)) from error
 
 
 @shared_task(acks_late=True)
