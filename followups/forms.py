@@ -4,6 +4,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from followups import setup
 from followups.models import FollowUp, RootCauseTag, RoutingRule, SLAPolicy
 from surveys.models import Campaign, Category, Contact, Response, Touchpoint
 from surveys.nps import category_for
@@ -78,38 +79,13 @@ class RoutingRuleForm(forms.ModelForm):
 
     class Meta:
         model = RoutingRule
-        fields = [
-            "name",
-            "active",
-            "campaign",
-            "touchpoint",
-            "categories",
-            "score_min",
-            "score_max",
-            "language",
-            "segment_key",
-            "segment_value",
-            "at_risk_only",
-            "target",
-            "target_user",
-            "team",
-        ]
+        fields = list(setup.RULE_FIELDS)
 
     def clean(self):
         data = super().clean()
-        low, high = data.get("score_min"), data.get("score_max")
-        for name, value in (("score_min", low), ("score_max", high)):
-            if value is not None and not 0 <= value <= 10:
-                self.add_error(name, _("Scores run from 0 to 10."))
-        if low is not None and high is not None and low > high:
-            self.add_error("score_max", _("The highest score cannot be below the lowest."))
-        target = data.get("target")
-        if target == RoutingRule.Target.USER and not data.get("target_user"):
-            self.add_error("target_user", _("Choose the user who gets these cases."))
-        if target in (RoutingRule.Target.ROUND_ROBIN, RoutingRule.Target.TEAM_QUEUE) and not data.get("team"):
-            self.add_error("team", _("Choose the team whose members (or queue) get these cases."))
-        if bool(data.get("segment_key")) != bool(data.get("segment_value")):
-            self.add_error("segment_value", _("Give both the segment attribute and its value, or neither."))
+        for name, message in setup.routing_rule_problems(data).items():
+            if name not in self.errors:
+                self.add_error(name, message)
         return data
 
 
@@ -175,8 +151,9 @@ class SLAForm(forms.ModelForm):
 
     def clean_hours(self):
         hours = self.cleaned_data["hours"]
-        if not 1 <= hours <= 24 * 60:
-            raise forms.ValidationError(_("Between 1 hour and 60 days."))
+        problem = setup.sla_hours_problem(hours)
+        if problem:
+            raise forms.ValidationError(problem)
         return hours
 
 

@@ -3,16 +3,15 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Max, Q
+from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from core.audit import audit_log
 from core.roles import ADMIN, AGENT, admin_required, agent_required
-from followups import emails, routing, services
+from followups import emails, routing, services, setup
 from followups.forms import (
     AttemptForm,
     BulkReassignForm,
@@ -250,20 +249,13 @@ def routing_rule_edit(request, pk: int | None = None):
     rule = get_object_or_404(RoutingRule, pk=pk) if pk else RoutingRule()
     form = RoutingRuleForm(request.POST or None, instance=rule)
     if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            created = rule.pk is None
-            rule = form.save(commit=False)
-            if created:
-                rule.order = (RoutingRule.objects.aggregate(m=Max("order"))["m"] or 0) + 1
-            rule.save()
-            audit_log(
-                actor=request.user,
-                action="routing.created" if created else "routing.updated",
-                target=rule,
-                data={k: str(v) for k, v in form.cleaned_data.items()},
-            )
-        messages.success(request, _("Saved rule “%(name)s”.") % {"name": rule.name})
-        return redirect("routing_rule_list")
+        try:
+            rule = setup.routing_rule_save(actor=request.user, rule=rule if pk else None, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Saved rule “%(name)s”.") % {"name": rule.name})
+            return redirect("routing_rule_list")
     return render(
         request,
         "followups/routing_form.html",
@@ -275,18 +267,12 @@ def routing_rule_edit(request, pk: int | None = None):
 @admin_required
 @require_POST
 def routing_rule_delete(request, pk: int):
-    rule = get_object_or_404(RoutingRule, pk=pk)
-    audit_log(actor=request.user, action="routing.deleted", target=rule)
-    rule.delete()
+    setup.routing_rule_delete(rule=get_object_or_404(RoutingRule, pk=pk), actor=request.user)
     messages.success(request, _("Rule deleted."))
     return redirect("routing_rule_list")
 
 
-def _toggle_active(request, obj, *, audit_prefix: str) -> None:
-    """Switch a rule or root cause on or off, audit-logged."""
-    obj.active = not obj.active
-    obj.save(update_fields=["active"])
-    audit_log(actor=request.user, action=f"{audit_prefix}.{'activated' if obj.active else 'deactivated'}", target=obj)
+def _toggled(request, obj) -> None:
     message = _("“%(name)s” is now active.") if obj.active else _("“%(name)s” is now inactive.")
     messages.success(request, message % {"name": obj})
 
@@ -294,26 +280,14 @@ def _toggle_active(request, obj, *, audit_prefix: str) -> None:
 @admin_required
 @require_POST
 def routing_rule_toggle(request, pk: int):
-    _toggle_active(request, get_object_or_404(RoutingRule, pk=pk), audit_prefix="routing")
+    _toggled(request, setup.routing_rule_toggle(rule=get_object_or_404(RoutingRule, pk=pk), actor=request.user))
     return redirect("routing_rule_list")
 
 
 @admin_required
 @require_POST
 def routing_rule_move(request, pk: int):
-    direction = request.POST.get("direction")
-    with transaction.atomic():
-        rules = list(RoutingRule.objects.select_for_update().order_by("order", "id"))
-        index = next((i for i, r in enumerate(rules) if r.pk == pk), None)
-        if index is None:
-            return redirect("routing_rule_list")
-        other = index - 1 if direction == "up" else index + 1
-        if 0 <= other < len(rules):
-            rules[index], rules[other] = rules[other], rules[index]
-        for position, rule in enumerate(rules, start=1):
-            if rule.order != position:
-                RoutingRule.objects.filter(pk=rule.pk).update(order=position)
-        audit_log(actor=request.user, action="routing.reordered", data={"order": [r.pk for r in rules]})
+    setup.routing_rule_move(rule_id=pk, direction=request.POST.get("direction", ""), actor=request.user)
     return redirect("routing_rule_list")
 
 
@@ -368,10 +342,9 @@ def sla_settings(request):
     }
     if request.method == "POST":
         if all(f.is_valid() for f in forms.values()):
-            for _category, form in forms.items():
-                form.save()
-            audit_log(
-                actor=request.user, action="sla.updated", data={c: f.cleaned_data["hours"] for c, f in forms.items()}
+            setup.sla_policies_save(
+                deadlines={c: (f.cleaned_data["hours"], f.cleaned_data["business_hours"]) for c, f in forms.items()},
+                actor=request.user,
             )
             messages.success(request, _("Deadlines saved."))
             return redirect("sla_settings")
@@ -384,8 +357,7 @@ def sla_settings(request):
 def tag_list(request):
     form = TagForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        tag = form.save()
-        audit_log(actor=request.user, action="tag.created", target=tag)
+        tag = setup.tag_create(actor=request.user, **form.cleaned_data)
         messages.success(request, _("Added root cause “%(name)s”.") % {"name": tag.name})
         return redirect("tag_list")
     return render(
@@ -399,5 +371,5 @@ def tag_list(request):
 @admin_required
 @require_POST
 def tag_toggle(request, pk: int):
-    _toggle_active(request, get_object_or_404(RootCauseTag, pk=pk), audit_prefix="tag")
+    _toggled(request, setup.tag_toggle(tag=get_object_or_404(RootCauseTag, pk=pk), actor=request.user))
     return redirect("tag_list")

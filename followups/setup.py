@@ -1,0 +1,158 @@
+"""How follow-up work is set up, by admins: routing rules, deadlines per category (SLA policies)
+and the root-cause tags. Writes that take plain values, audit-logged, called by the admin pages
+(followups/views.py) and usable from a shell, a command or the API alike.
+
+The checks a rule or a deadline must pass live here too, so the forms show the same messages
+the services enforce.
+"""
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Max
+from django.utils.translation import gettext as _
+
+from core.audit import audit_log
+from followups.models import RootCauseTag, RoutingRule, SLAPolicy
+from surveys.models import Category
+
+RULE_FIELDS = (
+    "name",
+    "active",
+    "campaign",
+    "touchpoint",
+    "categories",
+    "score_min",
+    "score_max",
+    "language",
+    "segment_key",
+    "segment_value",
+    "at_risk_only",
+    "target",
+    "target_user",
+    "team",
+)
+# A deadline runs from one hour to sixty days.
+SLA_MIN_HOURS, SLA_MAX_HOURS = 1, 24 * 60
+
+
+# --- Routing rules ------------------------------------------------------------------------------
+def routing_rule_problems(values: dict) -> dict[str, str]:
+    """What is wrong with a rule made of `values` (field → message; empty when it is sound)."""
+    problems = {}
+    low, high = values.get("score_min"), values.get("score_max")
+    for name, value in (("score_min", low), ("score_max", high)):
+        if value is not None and not 0 <= value <= 10:
+            problems[name] = _("Scores run from 0 to 10.")
+    if low is not None and high is not None and low > high and "score_max" not in problems:
+        problems["score_max"] = _("The highest score cannot be below the lowest.")
+    target = values.get("target")
+    if target == RoutingRule.Target.USER and not values.get("target_user"):
+        problems["target_user"] = _("Choose the user who gets these cases.")
+    if target in (RoutingRule.Target.ROUND_ROBIN, RoutingRule.Target.TEAM_QUEUE) and not values.get("team"):
+        problems["team"] = _("Choose the team whose members (or queue) get these cases.")
+    if bool(values.get("segment_key")) != bool(values.get("segment_value")):
+        problems["segment_value"] = _("Give both the segment attribute and its value, or neither.")
+    return problems
+
+
+def routing_rule_save(*, actor, rule: RoutingRule | None = None, **values) -> RoutingRule:
+    """Create a rule (it goes last) or change `rule`, from plain field values (names in RULE_FIELDS;
+    related records as instances). Raises ValidationError when the rule would not make sense."""
+    unknown = sorted(set(values) - set(RULE_FIELDS))
+    if unknown:
+        raise TypeError(f"Not fields of a routing rule: {', '.join(unknown)}")
+    problems = routing_rule_problems({**_rule_values(rule), **values})
+    if problems:
+        raise ValidationError(problems)
+    with transaction.atomic():
+        created = rule is None or rule.pk is None
+        rule = rule if rule is not None else RoutingRule()
+        for name, value in values.items():
+            setattr(rule, name, value)
+        if created:
+            rule.order = (RoutingRule.objects.aggregate(m=Max("order"))["m"] or 0) + 1
+        rule.save()
+        audit_log(
+            actor=actor,
+            action="routing.created" if created else "routing.updated",
+            target=rule,
+            data={name: str(value) for name, value in values.items()},
+        )
+    return rule
+
+
+def _rule_values(rule: RoutingRule | None) -> dict:
+    """The rule's current values (ids for related records, so nothing is fetched)."""
+    return {name: rule.serializable_value(name) for name in RULE_FIELDS} if rule is not None else {}
+
+
+def routing_rule_delete(*, rule: RoutingRule, actor) -> None:
+    with transaction.atomic():
+        audit_log(actor=actor, action="routing.deleted", target=rule)
+        rule.delete()
+
+
+def routing_rule_move(*, rule_id: int, direction: str, actor) -> None:
+    """Swap the rule with the one above ("up") or below it; the order is renumbered 1, 2, 3 …
+    under a lock on all rules, so two moves at once cannot leave two rules in one place."""
+    with transaction.atomic():
+        rules = list(RoutingRule.objects.select_for_update().order_by("order", "id"))
+        index = next((i for i, r in enumerate(rules) if r.pk == rule_id), None)
+        if index is None:
+            return
+        other = index - 1 if direction == "up" else index + 1
+        if 0 <= other < len(rules):
+            rules[index], rules[other] = rules[other], rules[index]
+        for position, rule in enumerate(rules, start=1):
+            if rule.order != position:
+                RoutingRule.objects.filter(pk=rule.pk).update(order=position)
+        audit_log(actor=actor, action="routing.reordered", data={"order": [r.pk for r in rules]})
+
+
+def routing_rule_toggle(*, rule: RoutingRule, actor) -> RoutingRule:
+    """Switch a rule on or off."""
+    return _toggle(rule, actor=actor, audit_prefix="routing")
+
+
+# --- Deadlines ----------------------------------------------------------------------------------
+def sla_hours_problem(hours: int) -> str:
+    """Why `hours` cannot be a deadline ("" when it can)."""
+    if not SLA_MIN_HOURS <= hours <= SLA_MAX_HOURS:
+        return _("Between 1 hour and 60 days.")
+    return ""
+
+
+def sla_policies_save(*, deadlines: dict[str, tuple[int, bool]], actor) -> None:
+    """Set the deadline of each category given: category → (hours, in business hours only)."""
+    for category, (hours, _business_hours) in deadlines.items():
+        if category not in Category.values:
+            raise ValidationError(_("Unknown category."))
+        if sla_hours_problem(hours):
+            raise ValidationError(sla_hours_problem(hours))
+    with transaction.atomic():
+        for category, (hours, business_hours) in deadlines.items():
+            SLAPolicy.objects.update_or_create(
+                category=category, defaults={"hours": hours, "business_hours": business_hours}
+            )
+        audit_log(actor=actor, action="sla.updated", data={c: hours for c, (hours, _b) in deadlines.items()})
+
+
+# --- Root causes --------------------------------------------------------------------------------
+def tag_create(*, name: str, slug: str, active: bool = True, actor) -> RootCauseTag:
+    with transaction.atomic():
+        tag = RootCauseTag.objects.create(name=name, slug=slug, active=active)
+        audit_log(actor=actor, action="tag.created", target=tag)
+    return tag
+
+
+def tag_toggle(*, tag: RootCauseTag, actor) -> RootCauseTag:
+    """Switch a root cause on or off; cases keep the tags they have."""
+    return _toggle(tag, actor=actor, audit_prefix="tag")
+
+
+def _toggle(obj, *, actor, audit_prefix: str):
+    with transaction.atomic():
+        obj.active = not obj.active
+        obj.save(update_fields=["active"])
+        audit_log(actor=actor, action=f"{audit_prefix}.{'activated' if obj.active else 'deactivated'}", target=obj)
+    return obj
