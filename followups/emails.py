@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from core.i18n import user_language, user_languages
 from core.mail import absolute_url, render_email, send_many_once, send_once
 from followups.models import FollowUp, FollowUpEvent
+from surveys import wording
 from surveys.models import Answer, Response
 from surveys.unsubscribe import unsubscribe_headers, unsubscribe_url
 
@@ -138,8 +139,7 @@ def send_escalation(*, followup: FollowUp, level: int, recipient) -> None:
 
 def default_reply_subject(followup: FollowUp) -> str:
     """The subject a reply starts with, in the language the customer answered in (the agent may change it)."""
-    language = followup.response.language if followup.response.language in dict(settings.LANGUAGES) else None
-    with translation.override(language or settings.LANGUAGE_CODE):
+    with translation.override(wording.spoken(followup.response.language) or settings.LANGUAGE_CODE):
         return _("About your feedback to %(company)s") % {"company": settings.COMPANY_NAME}
 
 
@@ -155,7 +155,7 @@ def send_customer_reply(*, event: FollowUpEvent):
         template="followup_reply",
         to=contact.email,
         headers=headers,
-        language=contact.language if contact.language in ("en", "nl") else "en",
+        language=wording.spoken(contact.language) or settings.LANGUAGE_CODE,
         context={
             "contact": contact,
             "subject": event.data.get("subject", ""),

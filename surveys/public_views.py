@@ -75,7 +75,7 @@ def _subject(token: str):
 
 def _language(campaign: Campaign, invitation: Invitation | None = None, response: Response | None = None) -> str:
     """The contact's language, else (anonymous answers) the one they answered in, else the campaign's."""
-    if invitation is None and response is not None and response.language in dict(settings.LANGUAGES):
+    if invitation is None and response is not None and wording.spoken(response.language):
         return response.language
     return wording.respondent_language(campaign, invitation.contact if invitation else None)
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -63,14 +63,14 @@ def clean_score(raw) -> int:
     return score
 
 
+# What every response copies from its campaign (besides the campaign itself), so reports filter on
+# the response alone.
+FROM_CAMPAIGN = ("kind", "touchpoint", "team")
+
+
 def _from_campaign(campaign: Campaign) -> dict:
-    """What every response copies from its campaign, so reports filter on the response alone."""
-    return {
-        "campaign": campaign,
-        "kind": campaign.kind,
-        "touchpoint_id": campaign.touchpoint_id,
-        "team_id": campaign.team_id,
-    }
+    attnames = (Campaign._meta.get_field(name).attname for name in FROM_CAMPAIGN)
+    return {"campaign": campaign, **{attname: getattr(campaign, attname) for attname in attnames}}
 
 
 @dataclass
@@ -85,9 +85,9 @@ def response_submit(*, invitation: Invitation, score, channel: str | None = None
     campaign = invitation.campaign
     if campaign.status not in ACCEPTS_ANSWERS:
         raise CampaignClosed()
-    # The caller usually loaded the invitation with its response (select_related); when it saw
-    # none, try the INSERT straight away: the common case costs one insert and one update.
-    if invitation._state.fields_cache.get("response") is None:
+    # The caller usually loaded the invitation with its response (select_related, or
+    # surveys.queries.invitation_by_token); when it has none, try the INSERT straight away.
+    if getattr(invitation, "response", None) is None:
         try:
             return _response_create(invitation=invitation, score=score, channel=channel)
         except IntegrityError:
@@ -98,46 +98,64 @@ def response_submit(*, invitation: Invitation, score, channel: str | None = None
 class _FirstAnswer:
     """The common answer as one statement: INSERT … SELECT from the link's invitation, campaign and
     contact, when the campaign accepts answers and the link has none yet (ON CONFLICT on the
-    one-to-one invitation). Its SQL is built once from the models' tables; the respondent's
-    language follows wording.respondent_language (a test holds the two together)."""
+    one-to-one invitation). Its SQL is built once from the models' fields and from the same data
+    as the general way: FROM_CAMPAIGN for what is copied from the campaign, wording.LANGUAGE_SOURCES
+    for the respondent's language. tests/test_first_answer.py runs both ways and compares the
+    stored responses field by field."""
 
     _sql: str | None = None
 
     @classmethod
     def sql(cls, connection) -> str:
         if cls._sql is None:
-            q = connection.ops.quote_name
-            table = lambda model: q(model._meta.db_table)  # noqa: E731
-            values = {  # Response column -> SQL (i: invitation, c: campaign, p: contact)
-                "campaign_id": "c.id",
-                "contact_id": "i.contact_id",
-                "invitation_id": "i.id",
-                "score": "%(score)s",
-                "category": "%(category)s",
-                "comment": "''",
-                "kind": "c.kind",
-                "touchpoint_id": "c.touchpoint_id",
-                "team_id": "c.team_id",
-                "channel": "c.channel",
-                "language": "CASE WHEN p.language = ANY(%(languages)s) THEN p.language "
-                "WHEN c.language = ANY(%(languages)s) THEN c.language ELSE %(default_language)s END",
-                "submitted_at": "%(now)s",
-                "updated_at": "%(now)s",
-                "processed_at": "NULL",
-            }
-            columns = [f.column for f in Response._meta.concrete_fields if not f.primary_key]
-            assert set(columns) == set(values), "Response gained a column: add it to the first-answer INSERT"
-            invitation = Invitation._meta
-            cls._sql = (
-                f"INSERT INTO {table(Response)} ({', '.join(q(c) for c in columns)}) "
-                f"SELECT {', '.join(values[c] for c in columns)} "
-                f"FROM {table(Invitation)} i JOIN {table(Campaign)} c ON c.id = i.{q(invitation.get_field('campaign').column)} "  # noqa: E501
-                f"JOIN {table(Contact)} p ON p.id = i.{q(invitation.get_field('contact').column)} "
-                f"WHERE i.{q(invitation.get_field('token').column)} = %(token)s "
-                f"AND c.{q(Campaign._meta.get_field('status').column)} = ANY(%(open)s) "
-                f"ON CONFLICT ({q(Response._meta.get_field('invitation').column)}) DO NOTHING RETURNING {table(Response)}.id"  # noqa: E501
-            )
+            cls._sql = cls.build(connection)
         return cls._sql
+
+    @staticmethod
+    def build(connection, *, fields=None) -> str:
+        """The statement's SQL, for Response's fields (or `fields`, for the test of the guard)."""
+        q = connection.ops.quote_name
+
+        def column(alias: str, model, name: str) -> str:
+            return f"{alias}.{q(model._meta.get_field(name).column)}"
+
+        aliases = {"contact": ("p", Contact), "campaign": ("c", Campaign)}
+        language = " ".join(
+            f"WHEN {column(a, m, 'language')} = ANY(%(languages)s) THEN {column(a, m, 'language')}"
+            for a, m in (aliases[source] for source in wording.LANGUAGE_SOURCES)
+        )
+        values = {  # Response field -> SQL (i: invitation, c: campaign, p: contact)
+            "campaign": column("c", Campaign, "id"),
+            "contact": column("i", Invitation, "contact"),
+            "invitation": column("i", Invitation, "id"),
+            **{name: column("c", Campaign, name) for name in FROM_CAMPAIGN},
+            "score": "%(score)s",
+            "category": "%(category)s",
+            "comment": "''",
+            "channel": column("c", Campaign, "channel"),
+            "language": f"CASE {language} ELSE %(default_language)s END",
+            "submitted_at": "%(now)s",
+            "updated_at": "%(now)s",
+            "processed_at": "NULL",
+        }
+        fields = [f for f in (fields or Response._meta.concrete_fields) if not f.primary_key]
+        unmatched = sorted({f.name for f in fields} ^ set(values))
+        if unmatched:  # a new field would be stored empty, or the INSERT fail, on every first answer
+            raise ImproperlyConfigured(
+                f"The one-statement first answer does not match Response (fields {unmatched}): "
+                "add them to surveys.responses._FirstAnswer."
+            )
+        table = lambda model: q(model._meta.db_table)  # noqa: E731
+        return (
+            f"INSERT INTO {table(Response)} ({', '.join(q(f.column) for f in fields)}) "
+            f"SELECT {', '.join(values[f.name] for f in fields)} FROM {table(Invitation)} i "
+            f"JOIN {table(Campaign)} c ON {column('c', Campaign, 'id')} = {column('i', Invitation, 'campaign')} "
+            f"JOIN {table(Contact)} p ON {column('p', Contact, 'id')} = {column('i', Invitation, 'contact')} "
+            f"WHERE {column('i', Invitation, 'token')} = %(token)s "
+            f"AND {column('c', Campaign, 'status')} = ANY(%(open)s) "
+            f"ON CONFLICT ({q(Response._meta.get_field('invitation').column)}) DO NOTHING "
+            f"RETURNING {table(Response)}.{q(Response._meta.pk.column)}"
+        )
 
 
 def response_submit_first(*, token: str, score) -> int | None:
@@ -160,7 +178,7 @@ def response_submit_first(*, token: str, score) -> int | None:
                 "category": category_for(score),
                 "now": timezone.now(),
                 "open": list(ACCEPTS_ANSWERS),
-                "languages": [code for code, _name in settings.LANGUAGES],
+                "languages": wording.language_codes(),
                 "default_language": settings.LANGUAGE_CODE,
             },
         )

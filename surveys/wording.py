@@ -46,8 +46,26 @@ def thanks_text(campaign: Campaign, category: str) -> str:
     return defaults[category]
 
 
+# Whose language a respondent reads, in order: the contact's own, else the campaign's; the first
+# one Kringloop speaks wins, else the site's default. The one statement that stores a first answer
+# (surveys.responses._FirstAnswer) builds its SQL CASE from this same list.
+LANGUAGE_SOURCES = ("contact", "campaign")
+
+
+def spoken(code: str | None) -> str | None:
+    """`code` when Kringloop speaks it (settings.LANGUAGES), else None."""
+    return code if code in language_codes() else None
+
+
+def language_codes() -> list[str]:
+    return [code for code, _name in settings.LANGUAGES]
+
+
 def respondent_language(campaign: Campaign, contact=None) -> str:
-    codes = {code for code, _name in settings.LANGUAGES}
-    if contact is not None and contact.language in codes:
-        return contact.language
-    return campaign.language if campaign.language in codes else settings.LANGUAGE_CODE
+    """The language a respondent reads and answers in (LANGUAGE_SOURCES)."""
+    records = {"contact": contact, "campaign": campaign}
+    for source in LANGUAGE_SOURCES:
+        record = records[source]
+        if record is not None and spoken(record.language):
+            return record.language
+    return settings.LANGUAGE_CODE

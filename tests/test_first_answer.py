@@ -1,0 +1,107 @@
+"""The one-statement first answer (surveys.responses.response_submit_first, hand-written SQL) stores
+exactly what the general way (response_submit, the ORM) stores: both run on twin links and the two
+responses are compared field by field, for every field Response has. Its SQL follows the same
+data as the general way (wording.LANGUAGE_SOURCES, responses.FROM_CAMPAIGN), and it refuses to run
+when Response gained a field it does not fill."""
+
+from datetime import timedelta
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+from django.db import connection, models
+
+from surveys import responses, wording
+from surveys.models import Campaign, Response
+from surveys.responses import response_submit, response_submit_first
+from tests.factories import CampaignFactory, InvitationFactory, TeamFactory
+
+on_postgresql = pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="the one-statement first answer runs on PostgreSQL only (INSERT … SELECT with array parameters); "
+    "on SQLite every answer goes the general way (test_sqlite_takes_the_general_way)",
+)
+TWINS_DIFFER = {"id", "invitation", "contact"}  # each twin has its own link and customer
+TIMES = {"submitted_at", "updated_at"}  # the moment each was stored
+
+
+def _twins(campaign, contact_language):
+    return [InvitationFactory(campaign=campaign, contact__language=contact_language) for _ in range(2)]
+
+
+def _both_ways(campaign, contact_language, score):
+    """(fast, general): the responses the two ways store for the same answer on twin links."""
+    fast_link, general_link = _twins(campaign, contact_language)
+    fast = Response.objects.get(pk=response_submit_first(token=fast_link.token, score=str(score)))
+    general = Response.objects.get(pk=response_submit(invitation=general_link, score=score).response.pk)
+    return fast, general
+
+
+def _assert_same(fast, general):
+    for field in Response._meta.concrete_fields:
+        if field.name in TWINS_DIFFER | TIMES:
+            continue
+        assert getattr(fast, field.attname) == getattr(general, field.attname), field.name
+    assert (fast.invitation.contact_id, general.invitation.contact_id) == (fast.contact_id, general.contact_id)
+    for name in TIMES:
+        assert getattr(fast, name).tzinfo is not None
+        assert abs(getattr(fast, name) - getattr(general, name)) < timedelta(seconds=30)
+
+
+@on_postgresql
+@pytest.mark.parametrize("score", [0, 7, 10])
+@pytest.mark.parametrize(
+    "contact_language, campaign_language",
+    [("nl", "en"), ("en", "nl"), ("xx", "nl"), ("", "en"), ("xx", "yy"), ("", "")],
+)
+def test_both_ways_store_the_same_response(db, score, contact_language, campaign_language):
+    campaign = CampaignFactory(status=Campaign.Status.ACTIVE, team=TeamFactory(), channel=Campaign.Channel.QR)
+    Campaign.objects.filter(pk=campaign.pk).update(language=campaign_language)  # also codes nobody speaks
+    campaign.refresh_from_db()
+    fast, general = _both_ways(campaign, contact_language, score)
+    _assert_same(fast, general)
+    assert fast.language == wording.respondent_language(campaign, fast.contact)
+
+
+@on_postgresql
+def test_a_campaign_without_touchpoint_or_team_stores_the_same_too(db):
+    campaign = CampaignFactory(status=Campaign.Status.ACTIVE, touchpoint=None, team=None)
+    _assert_same(*_both_ways(campaign, "nl", 4))
+
+
+@on_postgresql
+def test_reversing_the_language_preference_changes_both_ways_alike(db, monkeypatch):
+    """The SQL's CASE is built from wording.LANGUAGE_SOURCES, not written again."""
+    monkeypatch.setattr(wording, "LANGUAGE_SOURCES", ("campaign", "contact"))
+    monkeypatch.setattr(responses._FirstAnswer, "_sql", None)  # built again from the changed rule
+    campaign = CampaignFactory(status=Campaign.Status.ACTIVE, language="en")
+    fast, general = _both_ways(campaign, "nl", 9)
+    assert fast.language == general.language == "en"
+
+
+@on_postgresql
+def test_the_fast_way_stores_nothing_when_the_general_way_must_decide(db):
+    closed = InvitationFactory(campaign=CampaignFactory(status=Campaign.Status.CLOSED))
+    answered = InvitationFactory(campaign=CampaignFactory(status=Campaign.Status.ACTIVE))
+    assert response_submit_first(token=answered.token, score="8") is not None
+    assert response_submit_first(token=answered.token, score="3") is None  # a change: the general way
+    assert response_submit_first(token=closed.token, score="8") is None
+    assert response_submit_first(token="no-such-link", score="8") is None
+    assert response_submit_first(token=InvitationFactory().token, score="11") is None
+    assert Response.objects.count() == 1
+
+
+def test_a_field_the_statement_does_not_fill_stops_it_with_an_error(db):
+    """A real check, not an assert (python -O drops those): a new Response field fails loudly."""
+    mood = models.CharField(max_length=10, default="")
+    mood.set_attributes_from_name("mood")
+    fields = [*Response._meta.concrete_fields, mood]
+    with pytest.raises(ImproperlyConfigured, match="mood"):
+        responses._FirstAnswer.build(connection, fields=fields)
+    assert "INSERT INTO" in responses._FirstAnswer.build(connection)
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="what the SQLite demo does")
+def test_sqlite_takes_the_general_way(db):
+    invitation = InvitationFactory(campaign=CampaignFactory(status=Campaign.Status.ACTIVE))
+    assert response_submit_first(token=invitation.token, score="8") is None
+    assert not Response.objects.exists()
