@@ -9,7 +9,7 @@ from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
 
 from surveys import wording
-from surveys.imports import FIELDS, max_bytes, too_large_message
+from surveys.import_file import FIELDS, max_bytes, too_large_message
 from surveys.models import Campaign, Contact, ContactList, Question
 
 

@@ -4,7 +4,8 @@ from celery import shared_task
 from django.db import OperationalError
 
 from core.i18n import for_user
-from surveys.imports import ImportFileError, import_run
+from surveys.import_file import ImportFileError
+from surveys.imports import import_run
 from surveys.models import ContactImport
 
 

@@ -21,7 +21,8 @@ from core.roles import admin_required
 from surveys import lifecycle, queries, services, wording
 from surveys.emails import build_invitation_email
 from surveys.forms import CampaignForm, ContactForm, MappingForm, QuestionFormSet, UploadForm
-from surveys.imports import ImportFileError, guess_mapping, import_confirm, import_prepare, parse_file
+from surveys.import_file import ImportFileError, guess_mapping, parse_file
+from surveys.imports import import_confirm, import_prepare
 from surveys.models import Campaign, Contact, ContactImport, ContactList, Invitation, Response
 from surveys.public_forms import DetailsForm
 from surveys.public_views import render_answer_page

@@ -247,7 +247,9 @@ def test_matching_on_external_id_refuses_an_address_of_another_contact_and_adopt
 
 def test_a_row_that_collides_after_the_check_is_skipped_not_the_chunk(client, admin):
     """A contact created between the dry run and the run: only the colliding row is left out."""
-    from surveys.imports import RowReport, _upsert_chunk, parse_file, validate_rows
+    from surveys.import_checks import RowReport, validate_rows
+    from surveys.import_file import parse_file
+    from surveys.imports import _upsert_chunk
 
     client.force_login(admin)
     _upload(client, b"email,id\na@example.com,X1\nb@example.com,X2\n")
