@@ -36,7 +36,12 @@ def healthz(request):
     broker_ok, broker_detail = health.broker_ok()
     healthy = db_ok and broker_ok
     return JsonResponse(
-        {"status": "ok" if healthy else "unavailable", "database": db_detail, "broker": broker_detail},
+        {
+            "status": "ok" if healthy else "unavailable",
+            "database": db_detail,
+            "broker": broker_detail,
+            "derived": health.freshness() if db_ok else {},
+        },
         status=200 if healthy else 503,
     )
 

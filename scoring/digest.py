@@ -91,7 +91,7 @@ def send_weekly_digests(*, now=None, force: bool = False) -> int:
         return 0
     start, end = week_bounds(timezone.localtime(now, ZoneInfo(settings.TIME_ZONE)).date())
     sent, failed = 0, []
-    with queries.fresh_rollup():
+    with queries.one_look():
         for user in recipients():
             try:
                 with transaction.atomic():

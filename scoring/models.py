@@ -170,6 +170,9 @@ class RollupState(models.Model):
     invitations_mark = models.DateTimeField(null=True)  # Invitation.sent_at
     invitations_seen = models.PositiveIntegerField(default=0)
     invitations_frozen_through = models.DateField(null=True)
+    refreshed_at = models.DateTimeField(null=True)  # when the last refresh that succeeded started
+    failed_at = models.DateTimeField(null=True)  # when the last refresh failed
+    error = models.CharField(max_length=300, blank=True)  # why, while no refresh has succeeded since
 
     def __str__(self):
         return f"rollup counted through {self.watermark}"

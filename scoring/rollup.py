@@ -1,17 +1,19 @@
 """Keeping the scoring rollups (scoring.models Daily*, LatestScore) current.
 
-Readers call refresh_rollup() first, so what they read is up to date; when nothing changed it
-costs two small indexed queries. A refresh finds what changed since the last one and recounts only
-that: the local days of responses changed since the watermark (Response.updated_at, minus a margin
-for transactions that committed late), the days of contacts whose attributes changed (segments),
-the days on which invitations were sent or answered, and the contacts whose latest answer may have
-moved. Counting is set-based (INSERT … SELECT … GROUP BY), never a Python loop over responses.
+The worker refreshes them (beat, every 30 seconds: scoring.tasks.refresh_rollup); readers never do:
+they read what the rollups cover and count the rest live (scoring.freshness). A refresh finds what
+changed since the last one and recounts only that: the local days of responses changed since the
+watermark (Response.updated_at, minus a margin for transactions that committed late), the days of
+contacts whose attributes changed (segments), the days on which invitations were sent or answered,
+and the contacts whose latest answer may have moved; the days as a few date ranges (day_ranges).
+Counting is set-based (INSERT … SELECT … GROUP BY), never a Python loop over responses.
 
 Limits, on purpose: a bounce reported more than LIVE_INVITATION_DAYS after sending is counted when
 that day is next recounted; responses deleted outright are noticed only within the margin.
 """
 
 import json
+import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -26,6 +28,7 @@ from django.utils import timezone
 from scoring.models import DailyDriverAnswer, DailyInvitations, DailyScore, DailySegmentScore, LatestScore, RollupState
 from surveys.models import Answer, Contact, Invitation, Question, Response
 
+logger = logging.getLogger(__name__)
 LATE_COMMIT_MARGIN = timedelta(minutes=5)
 LIVE_INVITATION_DAYS = 3  # today and the two days before: bounces still arrive, read live
 CONTACT_CHECK_EVERY = timedelta(seconds=30)
@@ -244,18 +247,12 @@ def _count_invitations(days) -> None:
     )
 
 
-def _count_latest(contact_ids) -> None:
-    """Each contact's latest answer per kind and the one before it, with LAG over their answers."""
-    if contact_ids is None:
-        _delete(LatestScore, None)
-        answers = Response.objects.filter(contact_id__isnull=False)
-    else:
-        LatestScore.objects.filter(contact_id__in=contact_ids).delete()
-        answers = Response.objects.filter(contact_id__in=contact_ids)
+def latest_rows(answers):
+    """What LatestScore holds, read from `answers`: each contact's latest answer per kind and the
+    one before it (LAG over their answers). Give it all of a contact's answers."""
     partition = [F("contact_id"), F("kind")]
     oldest_first = [F("submitted_at").asc(), F("id").asc()]
-    _insert_from(
-        LatestScore,
+    return (
         answers.alias(
             newest_first=Window(
                 RowNumber(), partition_by=partition, order_by=[F("submitted_at").desc(), F("id").desc()]
@@ -278,8 +275,18 @@ def _count_latest(contact_ids) -> None:
             "attributes",
             "prev_score",
             "prev_category",
-        ),
+        )
     )
+
+
+def _count_latest(contact_ids) -> None:
+    if contact_ids is None:
+        _delete(LatestScore, None)
+        answers = Response.objects.filter(contact_id__isnull=False)
+    else:
+        LatestScore.objects.filter(contact_id__in=contact_ids).delete()
+        answers = Response.objects.filter(contact_id__in=contact_ids)
+    _insert_from(LatestScore, latest_rows(answers))
 
 
 def _tune_for_bulk() -> None:
@@ -358,13 +365,17 @@ class Work:
             setattr(self, name, ALL if values is ALL else current | set(values))
 
 
-def _pending(state: RollupState, now: datetime) -> Work:
+def pending(state: RollupState, now: datetime, *, reader: bool = False) -> Work:
     """What to recount. Each source's new mark is taken before its changed rows are read, so a row
-    committed in between is either read now or lies past the mark and is read next time."""
+    committed in between is either read now or lies past the mark and is read next time.
+
+    A reader (scoring.freshness) asks the same question to learn what the rollups do not cover
+    yet: it always checks the contacts and takes no marks."""
     work = Work()
     changed = _changed(Response.objects.all(), "updated_at", state.watermark, state.watermark_seen)
     if changed is not None:
-        work.marks["watermark"] = _mark(Response.objects.all(), "updated_at")
+        if not reader:
+            work.marks["watermark"] = _mark(Response.objects.all(), "updated_at")
         work.add(
             "days",
             _bounded(
@@ -387,11 +398,12 @@ def _pending(state: RollupState, now: datetime) -> Work:
             .distinct()
             .order_by(),
         )
-    if state.contacts_checked_at is None or now - state.contacts_checked_at >= CONTACT_CHECK_EVERY:
+    if reader or state.contacts_checked_at is None or now - state.contacts_checked_at >= CONTACT_CHECK_EVERY:
         work.marks["contacts_checked_at"] = (now,)
         changed = _changed(Contact.objects.all(), "updated_at", state.contacts_mark, state.contacts_seen)
         if changed is not None:
-            work.marks["contacts_mark"] = _mark(Contact.objects.all(), "updated_at")
+            if not reader:
+                work.marks["contacts_mark"] = _mark(Contact.objects.all(), "updated_at")
             answers = Response.objects.filter(contact_id__in=changed.values("pk"))
             work.add(
                 "days",
@@ -411,7 +423,8 @@ def _pending(state: RollupState, now: datetime) -> Work:
             )
     changed = _changed(Invitation.objects.all(), "sent_at", state.invitations_mark, state.invitations_seen)
     if changed is not None:
-        work.marks["invitations_mark"] = _mark(Invitation.objects.all(), "sent_at")
+        if not reader:
+            work.marks["invitations_mark"] = _mark(Invitation.objects.all(), "sent_at")
         work.add(
             "invitation_days",
             _bounded(
@@ -470,7 +483,22 @@ def _all_marks(now: datetime) -> dict:
 
 
 def refresh_rollup(*, full: bool = False) -> int:
-    """Bring the rollups up to date. Returns how many days were recounted (-1: everything)."""
+    """Bring the rollups up to date. Returns how many days were recounted (-1: everything).
+
+    A failure rolls the recount back (the marks stay where they were, so the next refresh takes
+    the same work up again), is logged and noted on the state row for /healthz and the admins,
+    and is raised again for the task's retry."""
+    try:
+        return _refresh(full=full)
+    except Exception as exc:
+        logger.exception("rollup refresh failed; readers count live until a refresh succeeds")
+        state, _ = RollupState.objects.get_or_create(pk=1)
+        state.failed_at, state.error = timezone.now(), f"{exc.__class__.__name__}: {exc}"[:300]
+        state.save(update_fields=["failed_at", "error"])
+        raise
+
+
+def _refresh(*, full: bool) -> int:
     now = timezone.now()
     with transaction.atomic():
         # One refresher at a time; the others wait here and then find nothing left to do.
@@ -481,11 +509,12 @@ def refresh_rollup(*, full: bool = False) -> int:
             _tune_for_bulk()
             state.built_at = now
         else:
-            work = _pending(state, now)
+            work = pending(state, now)
         _recount(work)
         _save_marks(state, work.marks)
+        state.refreshed_at, state.error = now, ""
+        state.save(update_fields=["built_at", "refreshed_at", "error"])
         if work.days is ALL:
-            state.save(update_fields=["built_at"])
             _analyze()
             return -1
         return len(work.days)

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from core.models import Team
-from core.roles import AGENT, admin_required, has_role, viewer_required
+from core.roles import ADMIN, AGENT, admin_required, has_role, viewer_required
 from scoring import exports, queries, services
 from scoring.forms import CompanyTargetForm
 from surveys.models import Campaign, Category, Contact, Touchpoint
@@ -70,7 +70,7 @@ def dashboard(request):
         notices.append(_("Ignored an invalid segment attribute; showing plan."))
         segment_key = "plan"
     sort = request.GET.get("sort") if request.GET.get("sort") in SORTS else "name"
-    with queries.fresh_rollup():  # one refresh of the rollups for every panel below
+    with queries.one_look() as coverage:  # one look at what the rollups cover, for every panel below
         summary = queries.nps_summary(filters)
         by_team = queries.nps_by(filters, "team")
         bucket = queries.trend_bucket(filters, summary.current.n, request.GET.get("bucket", ""))
@@ -109,6 +109,7 @@ def dashboard(request):
             "query": filters.as_query(),
             "sort": sort,
             "notices": notices,
+            "rollups_lagging": coverage if coverage.lagging and has_role(request.user, ADMIN) else None,
             **_options(),
         }
     if segment_key not in context["segment_keys"]:

@@ -1,0 +1,120 @@
+"""Comments and customers: the latest comments, the comment list, the customers whose score
+dropped (from LatestScore, and live for the customers it does not cover yet) and a customer's
+history."""
+
+import json
+
+from django.db.models import F, Q, Window
+from django.db.models.functions import Lag
+
+from scoring import freshness
+from scoring import rollup as rollups
+from scoring.filters import Filters, dimension_q, responses, segment_q
+from scoring.models import LatestScore
+from surveys.models import Category, Response
+
+RANK = {Category.DETRACTOR: 0, Category.PASSIVE: 1, Category.PROMOTER: 2}
+
+
+def latest_comments(filters: Filters, *, category: str | None = None, limit: int = 5):
+    qs = responses(filters, with_category=category is None, with_search=True).exclude(comment="")
+    if category:
+        qs = qs.filter(category=category)
+    return qs.select_related("campaign", "touchpoint", "contact").order_by("-submitted_at")[:limit]
+
+
+def comment_list(filters: Filters):
+    return (
+        responses(filters, with_category=True, with_search=True)
+        .exclude(comment="")
+        .select_related("campaign", "touchpoint", "contact")
+        .order_by("-submitted_at", "-id")
+    )
+
+
+def dropped() -> Q:
+    """A latest answer a category or 3+ points below the customer's previous one."""
+    return (
+        Q(prev_score__gte=F("score") + 3)
+        | Q(prev_category=Category.PROMOTER, category__in=[Category.PASSIVE, Category.DETRACTOR])
+        | Q(prev_category=Category.PASSIVE, category=Category.DETRACTOR)
+    )
+
+
+def _dropped(row: dict) -> bool:
+    """dropped(), for a row read live."""
+    return row["prev_score"] >= row["score"] + 3 or RANK[row["category"]] < RANK[row["prev_category"]]
+
+
+def at_risk(filters: Filters, *, limit: int = 10) -> list[LatestScore]:
+    """Customers whose latest answer (per survey type), given in the period, dropped a category or
+    3+ points from their previous one. Newest first."""
+    coverage = freshness.current()
+    rows = []
+    if coverage.contacts is not freshness.EVERYONE:
+        qs = LatestScore.objects.filter(
+            dropped(),
+            dimension_q(filters),
+            prev_score__isnull=False,
+            submitted_at__gte=filters.start_dt,
+            submitted_at__lt=filters.end_dt,
+        ).order_by("-submitted_at")
+        if filters.segment_key:
+            qs = qs.filter(segment_q(filters, attributes="attributes"))
+        if coverage.contacts:
+            qs = qs.exclude(contact_id__in=coverage.contacts)
+        rows = list(qs.filter(response__contact_id__isnull=False)[:limit])  # a deleted contact leaves NULL
+    if coverage.contacts != set():
+        rows += _at_risk_live(filters, coverage.contacts, limit)
+    rows = sorted(rows, key=lambda row: row.submitted_at, reverse=True)[:limit]
+    responses_by_id = Response.objects.select_related("contact", "campaign").in_bulk([r.response_id for r in rows])
+    for row in rows:
+        row.response = responses_by_id[row.response_id]
+        row.dropped_category = RANK[row.category] < RANK[row.prev_category]
+    return rows
+
+
+def _at_risk_live(filters: Filters, contacts, limit: int) -> list[LatestScore]:
+    """at_risk() for the customers LatestScore does not cover yet, counted from their answers."""
+    answered = responses(filters).exclude(contact_id=None).values("contact_id")  # an answer in the period
+    answers = Response.objects.filter(contact_id__in=answered)
+    if contacts is not freshness.EVERYONE:
+        answers = answers.filter(contact_id__in=contacts)
+    wanted = {name: getattr(filters, name) or None for name in ("campaign", "touchpoint", "team")}
+    found = []
+    for row in rollups.latest_rows(answers).filter(prev_score__isnull=False).order_by("-submitted_at"):
+        if not (filters.start_dt <= row["submitted_at"] < filters.end_dt) or not _dropped(row):
+            continue
+        if filters.kind != "all" and row["kind"] != filters.kind:
+            continue
+        if any(value and row[f"{name}_id"] != value for name, value in wanted.items()):
+            continue
+        if (filters.channel and row["channel"] != filters.channel) or (
+            filters.language and row["language"] != filters.language
+        ):
+            continue
+        if filters.segment_key and _as_text(row["attributes"], filters.segment_key) != filters.segment_value:
+            continue
+        found.append(LatestScore(**row))
+        if len(found) == limit:
+            break
+    return found
+
+
+def _as_text(attributes, key: str):
+    """An attribute as the database's ->> gives it (text; JSON for anything but a string)."""
+    if not isinstance(attributes, dict) or attributes.get(key) is None:
+        return None
+    value = attributes[key]
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def contact_history(contact_id: int) -> list[Response]:
+    """A contact's answers, oldest first, each with the change from the previous one of its kind."""
+    previous = Window(Lag("score"), partition_by=[F("kind")], order_by=[F("submitted_at").asc(), F("id").asc()])
+    return list(
+        Response.objects.filter(contact_id=contact_id)
+        .annotate(prev_score=previous)
+        .select_related("campaign", "touchpoint")
+        .order_by("submitted_at", "id")
+    )
