@@ -98,6 +98,7 @@ def main() -> int:
                 "--ignore=node_modules",
                 "--ignore=tests",
                 "--no-obsolete",
+                "--add-location=file",  # no line numbers: parallel branches then rarely conflict here
             ],
             cwd=ROOT,
             env=env,

@@ -45,6 +45,7 @@ def test_the_catalogue_covers_every_marked_string(tmp_path):
             "--ignore=node_modules",
             "--ignore=tests",
             "--no-obsolete",
+            "--add-location=file",
         ],
         cwd=root,
         capture_output=True,
