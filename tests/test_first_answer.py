@@ -9,11 +9,13 @@ from datetime import timedelta
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, models
+from freezegun import freeze_time
 
 from surveys import responses, wording
 from surveys.models import Campaign, Response
 from surveys.responses import response_submit, response_submit_first
 from tests.factories import CampaignFactory, InvitationFactory, TeamFactory
+from tests.public_form_support import answer, invitation  # noqa: F401
 
 on_postgresql = pytest.mark.skipif(
     connection.vendor != "postgresql",
@@ -105,3 +107,16 @@ def test_sqlite_takes_the_general_way(db):
     invitation = InvitationFactory(campaign=CampaignFactory(status=Campaign.Status.ACTIVE))
     assert response_submit_first(token=invitation.token, score="8") is None
     assert not Response.objects.exists()
+
+
+@on_postgresql
+def test_a_first_answer_is_one_statement_and_the_others_take_the_general_way(
+    client, invitation, django_assert_num_queries
+):
+    with django_assert_num_queries(1):  # INSERT … SELECT: nothing else is read or written on the request
+        assert answer(client, invitation, 3).status_code == 302
+    with freeze_time(timedelta(minutes=1), tick=True):
+        assert answer(client, invitation, 4).status_code == 302  # already answered: changed, not doubled
+    assert list(Response.objects.values_list("invitation_id", "score")) == [(invitation.pk, 4)]
+    Campaign.objects.filter(pk=invitation.campaign_id).update(status=Campaign.Status.CLOSED)
+    assert answer(client, InvitationFactory(campaign=invitation.campaign), 3).status_code == 410
