@@ -4,8 +4,8 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from followups import setup
-from followups.models import FollowUp, RootCauseTag, RoutingRule, SLAPolicy
+from followups import improvements, setup
+from followups.models import FollowUp, Improvement, RootCauseTag, RoutingRule, SLAPolicy
 from surveys.models import Campaign, Category, Contact, Response, Touchpoint
 from surveys.nps import category_for
 
@@ -165,19 +165,8 @@ class TagForm(forms.ModelForm):
 
 class ImprovementForm(forms.ModelForm):
     class Meta:
-        from followups.models import Improvement
-
         model = Improvement
-        fields = [
-            "title",
-            "description_en",
-            "description_nl",
-            "internal_notes",
-            "keywords",
-            "team",
-            "tags",
-            "resurvey_campaign",
-        ]
+        fields = [*improvements.IMPROVEMENT_FIELDS, "tags"]
         widgets = {
             "description_en": forms.Textarea(attrs={"rows": 3}),
             "description_nl": forms.Textarea(attrs={"rows": 3}),

@@ -24,7 +24,13 @@ def improvement_edit(request, pk: int | None = None):
     improvement = get_object_or_404(Improvement, pk=pk) if pk else Improvement()
     form = ImprovementForm(request.POST or None, instance=improvement)
     if request.method == "POST" and form.is_valid():
-        improvement = svc.improvement_save(form=form, actor=request.user)
+        data = form.cleaned_data
+        improvement = svc.improvement_save(
+            actor=request.user,
+            improvement_id=pk,
+            tags=data["tags"],
+            **{name: data[name] for name in svc.IMPROVEMENT_FIELDS},
+        )
         messages.success(request, _("Improvement saved."))
         return redirect("improvement_detail", pk=improvement.pk)
     return render(

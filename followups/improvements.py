@@ -259,15 +259,38 @@ def improvement_rows():
     return rows
 
 
-def improvement_save(*, form, actor) -> Improvement:
+IMPROVEMENT_FIELDS = (
+    "title",
+    "description_en",
+    "description_nl",
+    "internal_notes",
+    "keywords",
+    "team",
+    "resurvey_campaign",
+)
+
+
+def improvement_save(*, actor, improvement_id: int | None = None, tags=None, **values) -> Improvement:
+    """Create an improvement (`improvement_id` None) or change one, from plain values: fields named
+    in IMPROVEMENT_FIELDS (related records as instances) and its root-cause tags."""
+    unknown = sorted(set(values) - set(IMPROVEMENT_FIELDS))
+    if unknown:
+        raise TypeError(f"Not fields of an improvement: {', '.join(unknown)}")
     with transaction.atomic():
-        created = form.instance.pk is None
-        improvement = form.save(commit=False)
-        if created:
-            improvement.created_by = actor
+        if improvement_id is None:
+            improvement = Improvement(created_by=actor)
+        else:
+            improvement = Improvement.objects.select_for_update().get(pk=improvement_id)
+        for name, value in values.items():
+            setattr(improvement, name, value)
         improvement.save()
-        form.save_m2m()
-        audit_log(actor=actor, action="improvement.created" if created else "improvement.updated", target=improvement)
+        if tags is not None:
+            improvement.tags.set(tags)
+        audit_log(
+            actor=actor,
+            action="improvement.created" if improvement_id is None else "improvement.updated",
+            target=improvement,
+        )
     return improvement
 
 

@@ -8,7 +8,7 @@ from django.utils.formats import date_format
 from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
 
-from surveys import wording
+from surveys import services, wording
 from surveys.import_file import FIELDS, max_bytes, too_large_message
 from surveys.models import Campaign, Contact, ContactList, Question
 
@@ -41,30 +41,7 @@ class CampaignForm(forms.ModelForm):
 
     class Meta:
         model = Campaign
-        fields = [
-            "name",
-            "kind",
-            "touchpoint",
-            "team",
-            "channel",
-            "language",
-            "email_subject",
-            "email_intro",
-            "question",
-            "why_question",
-            "thanks_promoter",
-            "thanks_passive",
-            "thanks_detractor",
-            "promoter_link",
-            "followup_promoters",
-            "audience_list",
-            "send_at",
-            "recurrence_days",
-            "spread_days",
-            "reminder_after_days",
-            "quiet_period_days",
-            "anonymous_link_enabled",
-        ]
+        fields = list(services.CAMPAIGN_FIELDS)
         widgets = {
             "email_intro": forms.Textarea(attrs={"rows": 2}),
             "thanks_promoter": forms.Textarea(attrs={"rows": 2}),
@@ -154,10 +131,6 @@ class CampaignForm(forms.ModelForm):
                 self.add_error(name, _("The only placeholder is {company}."))
         return data
 
-    def save(self, commit=True):
-        self.instance.audience_filter = self.cleaned_data.get("segment") or {}
-        return super().save(commit)
-
 
 class QuestionForm(forms.ModelForm):
     choices_text = forms.CharField(
@@ -174,10 +147,9 @@ class QuestionForm(forms.ModelForm):
 
     def clean(self):
         data = super().clean()
-        if self.instance.pk and "kind" in self.changed_data and self.instance.answers.exists():
-            self.add_error(
-                "kind", _("This question already has answers; its kind cannot change. Add a new question instead.")
-            )
+        problem = services.question_change_problem(self.instance, kind=data.get("kind", self.instance.kind))
+        if problem:
+            self.add_error("kind", problem)
         choices = [c.strip() for c in (data.get("choices_text") or "").splitlines() if c.strip()]
         if (
             data.get("kind") in (Question.Kind.SINGLE, Question.Kind.MULTIPLE)
@@ -190,19 +162,26 @@ class QuestionForm(forms.ModelForm):
         data["choices"] = choices
         return data
 
-    def save(self, commit=True):
-        self.instance.choices = self.cleaned_data.get("choices", [])
-        return super().save(commit)
-
 
 class BaseQuestionFormSet(forms.BaseInlineFormSet):
     def clean(self):
         super().clean()
         for form in self.forms:
-            if form.cleaned_data.get("DELETE") and form.instance.pk and form.instance.answers.exists():
-                raise forms.ValidationError(
-                    _("“%(question)s” already has answers and cannot be deleted.") % {"question": form.instance.text}
-                )
+            problem = services.question_delete_problem(form.instance) if form.cleaned_data.get("DELETE") else ""
+            if problem:
+                raise forms.ValidationError(problem)
+
+    def questions(self) -> list[dict]:
+        """The driver questions as the form leaves them, in order, as plain values for
+        services.campaign_save: kept and changed ones (with their id) and new ones; deleted ones
+        and blank extra rows left out."""
+        rows = []
+        for form in self.forms:
+            data = form.cleaned_data
+            if not data or data.get("DELETE") or (form.instance.pk is None and not form.has_changed()):
+                continue
+            rows.append({"id": form.instance.pk, **{name: data[name] for name in services.QUESTION_FIELDS}})
+        return rows
 
 
 QuestionFormSet = inlineformset_factory(
@@ -231,7 +210,7 @@ class ContactForm(forms.ModelForm):
 
     class Meta:
         model = Contact
-        fields = ["email", "name", "external_id", "company", "phone", "language", "account_owner"]
+        fields = list(services.CONTACT_FIELDS)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -257,10 +236,6 @@ class ContactForm(forms.ModelForm):
 
     def clean_attributes_text(self):
         return parse_segment(self.cleaned_data.get("attributes_text", ""))
-
-    def save(self, commit=True):
-        self.instance.attributes = self.cleaned_data.get("attributes_text") or {}
-        return super().save(commit)
 
 
 class UploadForm(forms.Form):

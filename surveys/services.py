@@ -1,5 +1,6 @@
 """Campaign and contact writes (sending is in sending.py, answers in responses.py)."""
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -7,26 +8,120 @@ from django.utils.translation import gettext as _
 from core.audit import audit_log
 from surveys.models import Campaign, Contact, ContactImport, Question, new_token
 
+CAMPAIGN_FIELDS = (
+    "name",
+    "kind",
+    "touchpoint",
+    "team",
+    "channel",
+    "language",
+    "email_subject",
+    "email_intro",
+    "question",
+    "why_question",
+    "thanks_promoter",
+    "thanks_passive",
+    "thanks_detractor",
+    "promoter_link",
+    "followup_promoters",
+    "audience_list",
+    "send_at",
+    "recurrence_days",
+    "spread_days",
+    "reminder_after_days",
+    "quiet_period_days",
+    "anonymous_link_enabled",
+)
+QUESTION_FIELDS = ("text", "kind", "driver", "required", "choices")
 
-def campaign_save(*, form, formset, actor) -> Campaign:
+
+def question_change_problem(question: Question, *, kind: str) -> str:
+    """Why `question` cannot become of `kind` ("" when it can): answers already given keep their kind."""
+    if question.pk and kind != question.kind and question.answers.exists():
+        return _("This question already has answers; its kind cannot change. Add a new question instead.")
+    return ""
+
+
+def question_delete_problem(question: Question) -> str:
+    """Why `question` cannot be deleted ("" when it can): deleting it would delete its answers."""
+    if question.pk and question.answers.exists():
+        return _("“%(question)s” already has answers and cannot be deleted.") % {"question": question.text}
+    return ""
+
+
+def campaign_save(
+    *,
+    actor,
+    campaign_id: int | None = None,
+    audience_filter: dict | None = None,
+    questions: list[dict] | None = None,
+    **values,
+) -> Campaign:
+    """Create a draft campaign (`campaign_id` None) or change one, from plain values: fields named
+    in CAMPAIGN_FIELDS (related records as instances), the segment filter, and the driver
+    questions as they should be, in order (dicts of QUESTION_FIELDS, with the "id" of one that
+    exists; an existing question left out is deleted). Raises ValidationError for a closed
+    campaign, or a question change that would lose answers."""
+    unknown = sorted(set(values) - set(CAMPAIGN_FIELDS))
+    if unknown:
+        raise TypeError(f"Not fields of a campaign: {', '.join(unknown)}")
+    if audience_filter is not None:
+        values["audience_filter"] = audience_filter
     with transaction.atomic():
-        created = form.instance.pk is None
-        campaign = form.save(commit=False)
-        if created:
-            campaign.created_by = actor
+        if campaign_id is None:
+            campaign, before = Campaign(created_by=actor), None
+        else:
+            campaign = Campaign.objects.select_for_update().get(pk=campaign_id)
+            if campaign.status == Campaign.Status.CLOSED:
+                raise ValidationError(_("A closed campaign cannot be edited; duplicate it instead."))
+            before = {name: campaign.serializable_value(name) for name in values}
+        for name, value in values.items():
+            setattr(campaign, name, value)
         campaign.save()
-        formset.instance = campaign
-        formset.save()
-        for order, question in enumerate(campaign.questions.order_by("order", "id"), start=1):
-            if question.order != order:
-                Question.objects.filter(pk=question.pk).update(order=order)
+        if before is None:
+            changed = sorted(name for name, value in values.items() if value not in (None, "", [], {}))
+        else:
+            changed = [name for name in values if campaign.serializable_value(name) != before[name]]
+        questions_changed = _questions_save(campaign, questions) if questions is not None else False
         audit_log(
             actor=actor,
-            action="campaign.created" if created else "campaign.updated",
+            action="campaign.created" if before is None else "campaign.updated",
             target=campaign,
-            data={"changed": form.changed_data, "questions_changed": formset.has_changed()},
+            data={"changed": changed, "questions_changed": questions_changed},
         )
     return campaign
+
+
+def _questions_save(campaign: Campaign, questions: list[dict]) -> bool:
+    """Make the campaign's driver questions these, numbered in this order. Returns whether any
+    question was added, changed or deleted."""
+    existing = {question.pk: question for question in campaign.questions.all()}
+    kept, changed = set(), False
+    for order, item in enumerate(questions, start=1):
+        values = {name: item[name] for name in QUESTION_FIELDS}
+        question = existing.get(item.get("id")) if item.get("id") is not None else None
+        if item.get("id") is not None and question is None:
+            raise ValidationError(_("A question was changed meanwhile; reload the page."))
+        if question is None:
+            Question.objects.create(campaign=campaign, order=order, **values)
+            changed = True
+            continue
+        problem = question_change_problem(question, kind=values["kind"])
+        if problem:
+            raise ValidationError(problem)
+        kept.add(question.pk)
+        edited = any(getattr(question, name) != value for name, value in values.items())
+        if edited or question.order != order:
+            Question.objects.filter(pk=question.pk).update(order=order, **values)
+        changed = changed or edited
+    for pk, question in existing.items():
+        if pk not in kept:
+            problem = question_delete_problem(question)
+            if problem:
+                raise ValidationError(problem)
+            question.delete()
+            changed = True
+    return changed
 
 
 def campaign_duplicate(*, campaign: Campaign, actor) -> Campaign:
@@ -58,22 +153,47 @@ def campaign_duplicate(*, campaign: Campaign, actor) -> Campaign:
     return copy
 
 
-def contact_save(*, form, actor) -> Contact:
-    """Save the contact form. An opt-out can be recorded here but never undone by staff: only the
-    contact withdraws consent, so only the contact gives it back."""
+CONTACT_FIELDS = ("email", "name", "external_id", "company", "phone", "language", "account_owner")
+
+
+def contact_save(
+    *, actor, contact_id: int | None = None, attributes: dict | None = None, opt_out: bool = False, **values
+) -> Contact:
+    """Create a contact (`contact_id` None) or change one, from plain values: fields named in
+    CONTACT_FIELDS (the account owner as a user or None) and the segment attributes.
+
+    `opt_out` records an opt-out; it is never undone here: only the contact withdraws consent, so
+    only the contact gives it back."""
+    unknown = sorted(set(values) - set(CONTACT_FIELDS))
+    if unknown:
+        raise TypeError(f"Not fields of a contact: {', '.join(unknown)}")
+    if attributes is not None:
+        values["attributes"] = attributes
+    if "email" in values:
+        values["email"] = values["email"].strip().lower()
     with transaction.atomic():
-        created = form.instance.pk is None
-        contact = form.save(commit=False)
-        opting_out = form.cleaned_data.get("opted_out") and contact.opted_out_at is None
+        if contact_id is None:
+            contact, before = Contact(), None
+        else:
+            contact = Contact.objects.select_for_update().get(pk=contact_id)
+            if contact.erased_at:
+                raise ValidationError(_("An erased contact cannot be edited."))
+            before = {name: contact.serializable_value(name) for name in values}
+        for name, value in values.items():
+            setattr(contact, name, value)
+        opting_out = opt_out and contact.opted_out_at is None
         if opting_out:
             contact.opted_out_at = timezone.now()
         contact.save()
-        changed = [name for name in form.changed_data if name != "opted_out" or opting_out]
+        if before is None:
+            changed = sorted(name for name, value in values.items() if value not in (None, "", {}))
+        else:
+            changed = [name for name in values if contact.serializable_value(name) != before[name]]
         audit_log(
             actor=actor,
-            action="contact.created" if created else "contact.updated",
+            action="contact.created" if before is None else "contact.updated",
             target=contact,
-            data={"changed": changed},
+            data={"changed": changed + ["opted_out"] if opting_out else changed},
         )
         if opting_out:
             audit_log(actor=actor, action="contact.opted_out", target=contact, data={"by": "staff"})

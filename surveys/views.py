@@ -49,9 +49,20 @@ def campaign_edit(request, pk: int | None = None):
     formset = QuestionFormSet(request.POST or None, instance=campaign, prefix="questions")
     if request.method == "POST":
         if form.is_valid() and formset.is_valid():
-            campaign = services.campaign_save(form=form, formset=formset, actor=request.user)
-            messages.success(request, _("Saved “%(name)s”.") % {"name": campaign.name})
-            return redirect("campaign_detail", pk=campaign.pk)
+            data = form.cleaned_data
+            try:
+                campaign = services.campaign_save(
+                    actor=request.user,
+                    campaign_id=pk,
+                    audience_filter=data["segment"],
+                    questions=formset.questions(),
+                    **{name: data[name] for name in services.CAMPAIGN_FIELDS},
+                )
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                messages.success(request, _("Saved “%(name)s”.") % {"name": campaign.name})
+                return redirect("campaign_detail", pk=campaign.pk)
     return render(
         request,
         "surveys/campaign_form.html",
@@ -335,9 +346,20 @@ def contact_edit(request, pk: int | None = None):
         return redirect("contact_detail", pk=contact.pk)
     form = ContactForm(request.POST or None, instance=contact)
     if request.method == "POST" and form.is_valid():
-        contact = services.contact_save(form=form, actor=request.user)
-        messages.success(request, _("Contact saved."))
-        return redirect("contact_detail", pk=contact.pk)
+        data = form.cleaned_data
+        try:
+            contact = services.contact_save(
+                actor=request.user,
+                contact_id=pk,
+                attributes=data["attributes_text"],
+                opt_out=data["opted_out"],
+                **{name: data[name] for name in services.CONTACT_FIELDS},
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Contact saved."))
+            return redirect("contact_detail", pk=contact.pk)
     return render(
         request,
         "core/form_page.html",

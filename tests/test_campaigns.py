@@ -468,3 +468,98 @@ def test_the_django_admin_lists_the_survey_records(client, db):
         "sendwave",
     ):
         assert client.get(f"/django-admin/surveys/{model}/").status_code == 200, model
+
+
+# --- The service, with plain values (no form) ---------------------------------------------------
+def _question(text, kind="csat", **values):
+    return {"text": text, "kind": kind, "driver": "process", "required": False, "choices": [], **values}
+
+
+def test_a_campaign_is_saved_from_plain_values_with_its_questions_in_order(admin, db):
+    from surveys.services import campaign_save
+
+    campaign = campaign_save(
+        actor=admin,
+        name="Plain",
+        kind="relational",
+        channel="email",
+        audience_filter={"plan": "pro"},
+        questions=[_question("First?"), _question("Second?", kind="single", choices=["A", "B"])],
+    )
+    campaign = Campaign.objects.get(pk=campaign.pk)
+    assert (campaign.name, campaign.status, campaign.created_by, campaign.audience_filter) == (
+        "Plain",
+        "draft",
+        admin,
+        {"plan": "pro"},
+    )
+    assert list(campaign.questions.values_list("order", "text", "choices")) == [
+        (1, "First?", []),
+        (2, "Second?", ["A", "B"]),
+    ]
+    assert AuditLog.objects.get(action="campaign.created").data["questions_changed"] is True
+
+
+def test_the_audit_names_only_what_changed(admin, db):
+    from surveys.services import campaign_save
+
+    campaign = CampaignFactory(name="Old", language="en")
+    question = Question.objects.create(campaign=campaign, kind="csat", driver="process", text="Same", order=1)
+    campaign_save(
+        actor=admin,
+        campaign_id=campaign.pk,
+        name="New",
+        language="en",
+        questions=[{"id": question.pk, **_question("Same")}],
+    )
+    assert AuditLog.objects.get(action="campaign.updated").data == {"changed": ["name"], "questions_changed": False}
+
+
+def test_a_question_added_on_the_form_comes_after_the_existing_ones(client, admin):
+    campaign = CampaignFactory(status="draft", kind="transactional")
+    first = Question.objects.create(campaign=campaign, kind="csat", text="Existing", order=1)
+    client.force_login(admin)
+    data = _form(
+        touchpoint=campaign.touchpoint.pk,
+        **{
+            "questions-INITIAL_FORMS": "1",
+            "questions-0-id": first.pk,
+            "questions-0-text": "Existing",
+            "questions-0-kind": "csat",
+            "questions-0-driver": "process",
+            "questions-1-text": "Added",
+            "questions-1-kind": "csat",
+            "questions-1-choices_text": "",
+        },
+    )
+    assert client.post(f"/campaigns/{campaign.pk}/edit/", data).status_code == 302
+    assert list(campaign.questions.values_list("order", "text")) == [(1, "Existing"), (2, "Added")]
+
+
+@pytest.mark.parametrize("change", ["delete", "kind"])
+def test_the_service_keeps_answered_questions_whatever_it_is_given(admin, db, change):
+    from django.core.exceptions import ValidationError
+
+    from surveys.services import campaign_save
+
+    campaign = CampaignFactory(name="Asked")
+    question = Question.objects.create(campaign=campaign, kind="csat", text="Answered", order=1)
+    Answer.objects.create(response=ResponseFactory(campaign=campaign), question=question, number=4)
+    questions = [] if change == "delete" else [{"id": question.pk, **_question("Answered", kind="text")}]
+    with pytest.raises(ValidationError):
+        campaign_save(actor=admin, campaign_id=campaign.pk, name="Renamed", questions=questions)
+    campaign.refresh_from_db()
+    assert campaign.name == "Asked"
+    assert list(campaign.questions.values_list("kind", flat=True)) == ["csat"]
+
+
+def test_the_service_refuses_to_change_a_closed_campaign(admin, db):
+    from django.core.exceptions import ValidationError
+
+    from surveys.services import campaign_save
+
+    campaign = CampaignFactory(status="closed", name="Done")
+    with pytest.raises(ValidationError):
+        campaign_save(actor=admin, campaign_id=campaign.pk, name="Reopened?")
+    campaign.refresh_from_db()
+    assert campaign.name == "Done"

@@ -224,6 +224,32 @@ def test_staff_can_opt_a_contact_out_but_not_back_in(client, admin):
     assert contact.opted_out_at == stamp
 
 
+def test_a_contact_is_saved_from_plain_values(admin, agent, db):
+    from surveys.services import contact_save
+
+    contact = contact_save(
+        actor=admin, email=" Plain@Example.com ", name="Plain", account_owner=agent, attributes={"plan": "pro"}
+    )
+    contact = Contact.objects.get(pk=contact.pk)
+    assert (contact.email, contact.account_owner, contact.attributes) == ("plain@example.com", agent, {"plan": "pro"})
+    contact_save(actor=admin, contact_id=contact.pk, name="Plain", company="Acme", opt_out=True)
+    entry = AuditLog.objects.get(action="contact.updated")
+    assert entry.data["changed"] == ["company", "opted_out"]
+    assert Contact.objects.get(pk=contact.pk).opted_out_at is not None
+    assert AuditLog.objects.filter(action="contact.opted_out").count() == 1
+
+
+def test_the_service_refuses_to_edit_an_erased_contact(admin, db):
+    from django.core.exceptions import ValidationError
+
+    from surveys.services import contact_save
+
+    contact = ContactFactory(name="", erased_at=timezone.now())
+    with pytest.raises(ValidationError):
+        contact_save(actor=admin, contact_id=contact.pk, name="Back again")
+    assert Contact.objects.get(pk=contact.pk).name == ""
+
+
 def test_an_import_saying_no_does_not_undo_an_opt_out(db):
     from surveys.imports import _upsert
 

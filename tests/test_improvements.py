@@ -127,3 +127,21 @@ def test_the_ship_page_previews_the_email_and_lists_recipients(client, admin, im
 def test_only_admins_ship(client, personas, improvement, persona, status):
     client.force_login(personas[persona])
     assert client.post(f"/improvements/{improvement.pk}/ship/").status_code == status
+
+
+def test_an_improvement_is_saved_from_plain_values_with_its_tags(admin, db):
+    from core.models import AuditLog
+    from followups.improvements import improvement_save
+    from followups.models import RootCauseTag
+
+    billing = RootCauseTag.objects.create(name="Billing test", slug="billing-test")
+    improvement = improvement_save(actor=admin, title="Clearer invoices", description_en="We fixed it.", tags=[billing])
+    improvement = Improvement.objects.get(pk=improvement.pk)
+    assert (improvement.created_by, list(improvement.tags.all())) == (admin, [billing])
+    improvement_save(actor=admin, improvement_id=improvement.pk, title="Clearer invoices, at last", tags=[])
+    improvement.refresh_from_db()
+    assert improvement.title == "Clearer invoices, at last" and not improvement.tags.exists()
+    assert list(AuditLog.objects.order_by("pk").values_list("action", flat=True)) == [
+        "improvement.created",
+        "improvement.updated",
+    ]
