@@ -31,7 +31,6 @@ from surveys.models import Answer, Contact, Invitation, Question, Response
 logger = logging.getLogger(__name__)
 LATE_COMMIT_MARGIN = timedelta(minutes=5)
 LIVE_INVITATION_DAYS = 3  # today and the two days before: bounces still arrive, read live
-CONTACT_CHECK_EVERY = timedelta(seconds=30)
 # An invitation is answered once its response exists; the worker sets the status a moment later.
 ANSWERED = Q(status=Invitation.Status.ANSWERED) | Q(response__isnull=False)
 SEGMENT_KEYS = ("plan", "region", "size")  # segment keys with a rollup; other keys are cut live
@@ -370,7 +369,8 @@ def pending(state: RollupState, now: datetime, *, reader: bool = False) -> Work:
     committed in between is either read now or lies past the mark and is read next time.
 
     A reader (scoring.freshness) asks the same question to learn what the rollups do not cover
-    yet: it always checks the contacts and takes no marks."""
+    yet, and takes no marks. Contacts have no index on updated_at: checking them scans the table,
+    which the worker does once per refresh (every 30 s) and a reader once per page."""
     work = Work()
     changed = _changed(Response.objects.all(), "updated_at", state.watermark, state.watermark_seen)
     if changed is not None:
@@ -398,29 +398,29 @@ def pending(state: RollupState, now: datetime, *, reader: bool = False) -> Work:
             .distinct()
             .order_by(),
         )
-    if reader or state.contacts_checked_at is None or now - state.contacts_checked_at >= CONTACT_CHECK_EVERY:
-        work.marks["contacts_checked_at"] = (now,)
-        changed = _changed(Contact.objects.all(), "updated_at", state.contacts_mark, state.contacts_seen)
-        if changed is not None:
-            if not reader:
-                work.marks["contacts_mark"] = _mark(Contact.objects.all(), "updated_at")
-            answers = Response.objects.filter(contact_id__in=changed.values("pk"))
-            work.add(
-                "days",
-                _bounded(
-                    answers.annotate(d=local_day("submitted_at")).values_list("d", flat=True).distinct().order_by(),
-                    FULL_RECOUNT_DAYS,
-                ),
-            )
-            work.add("contacts", _bounded(changed.values_list("pk", flat=True).order_by(), FULL_RECOUNT_CONTACTS))
-            sent = Invitation.objects.filter(contact_id__in=changed.values("pk"), sent_at__isnull=False)
-            work.add(
-                "invitation_days",
-                _bounded(
-                    sent.annotate(d=local_day("sent_at")).values_list("d", flat=True).distinct().order_by(),
-                    FULL_RECOUNT_DAYS,
-                ),
-            )
+    # Contacts every time: the worker refreshes every 30 s, and readers must see segment changes at once.
+    work.marks["contacts_checked_at"] = (now,)
+    changed = _changed(Contact.objects.all(), "updated_at", state.contacts_mark, state.contacts_seen)
+    if changed is not None:
+        if not reader:
+            work.marks["contacts_mark"] = _mark(Contact.objects.all(), "updated_at")
+        answers = Response.objects.filter(contact_id__in=changed.values("pk"))
+        work.add(
+            "days",
+            _bounded(
+                answers.annotate(d=local_day("submitted_at")).values_list("d", flat=True).distinct().order_by(),
+                FULL_RECOUNT_DAYS,
+            ),
+        )
+        work.add("contacts", _bounded(changed.values_list("pk", flat=True).order_by(), FULL_RECOUNT_CONTACTS))
+        sent = Invitation.objects.filter(contact_id__in=changed.values("pk"), sent_at__isnull=False)
+        work.add(
+            "invitation_days",
+            _bounded(
+                sent.annotate(d=local_day("sent_at")).values_list("d", flat=True).distinct().order_by(),
+                FULL_RECOUNT_DAYS,
+            ),
+        )
     changed = _changed(Invitation.objects.all(), "sent_at", state.invitations_mark, state.invitations_seen)
     if changed is not None:
         if not reader:
