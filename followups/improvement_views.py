@@ -179,26 +179,14 @@ def improvement_ship(request, pk: int):
                 % {"count": queued},
             )
             return redirect("improvement_detail", pk=pk)
-    preview = None
-    if recipients:
-        from core.mail import render_email
-
-        sample = recipients[0]
-        description = (
-            improvement.description_nl if sample.language == "nl" else improvement.description_en
-        ) or improvement.description_en
-        preview = render_email(
-            template="improvement_notice",
-            to=sample.email,
-            language=sample.language,
-            context={
-                "contact": sample,
-                "improvement": improvement,
-                "description": description,
-                "quote": svc._quote(improvement, sample),
-                "survey_url": "#" if improvement.resurvey_campaign else "",
-            },
+    # The first recipient's e-mail as it will be sent ("#" stands in for their personal survey link).
+    preview = (
+        svc.notice_message(
+            improvement=improvement, contact=recipients[0], survey_url="#" if improvement.resurvey_campaign else ""
         )
+        if recipients
+        else None
+    )
     return render(
         request,
         "followups/improvement_ship.html",

@@ -170,6 +170,30 @@ def _quote(improvement, contact) -> str:
     return linked if len(linked) <= 160 else linked[:157].rsplit(" ", 1)[0] + "…"
 
 
+def notice_message(*, improvement: Improvement, contact: Contact, survey_url: str = ""):
+    """The "you said, we did" e-mail to `contact`: in their language (English when we have no
+    text in it), quoting what they said. The ship page previews exactly this message."""
+    language = contact.language if contact.language in ("en", "nl") else "en"
+    description = (
+        (improvement.description_nl if language == "nl" else improvement.description_en)
+        or improvement.description_en
+        or improvement.description_nl
+    )
+    return render_email(
+        template="improvement_notice",
+        to=contact.email,
+        language=language,
+        headers=unsubscribe_headers(contact),
+        context={
+            "contact": contact,
+            "improvement": improvement,
+            "description": description,
+            "quote": _quote(improvement, contact),
+            "survey_url": survey_url,
+        },
+    )
+
+
 def notice_send(*, notice_id: int) -> bool:
     """Send one notice, exactly once: the ledger key and the notice status both guard it."""
     notice = (
@@ -185,7 +209,6 @@ def notice_send(*, notice_id: int) -> bool:
             status=ImprovementNotice.Status.EXCLUDED, error="opted out before sending"
         )
         return False
-    language = contact.language if contact.language in ("en", "nl") else "en"
     survey_url = ""
     campaign = improvement.resurvey_campaign
     if campaign is not None:
@@ -198,24 +221,7 @@ def notice_send(*, notice_id: int) -> bool:
         from surveys.emails import survey_url as url_for
 
         survey_url = url_for(invitation)
-    description = (
-        (improvement.description_nl if language == "nl" else improvement.description_en)
-        or improvement.description_en
-        or improvement.description_nl
-    )
-    message = render_email(
-        template="improvement_notice",
-        to=contact.email,
-        language=language,
-        headers=unsubscribe_headers(contact),
-        context={
-            "contact": contact,
-            "improvement": improvement,
-            "description": description,
-            "quote": _quote(improvement, contact),
-            "survey_url": survey_url,
-        },
-    )
+    message = notice_message(improvement=improvement, contact=contact, survey_url=survey_url)
     send_once(key=f"improvement:{improvement.pk}:{contact.pk}", kind="improvement_notice", message=message)
     ImprovementNotice.objects.filter(pk=notice.pk, status=ImprovementNotice.Status.QUEUED).update(
         status=ImprovementNotice.Status.SENT, sent_at=timezone.now()

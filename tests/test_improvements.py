@@ -145,3 +145,16 @@ def test_an_improvement_is_saved_from_plain_values_with_its_tags(admin, db):
         "improvement.created",
         "improvement.updated",
     ]
+
+
+def test_the_ship_page_previews_the_email_exactly_as_it_will_be_sent(client, admin, improvement, mailoutbox):
+    Improvement.objects.filter(pk=improvement.pk).update(description_en="")  # only a Dutch text so far
+    improvement.refresh_from_db()
+    ann = _asked(improvement, admin, email="ann@example.com", language="en")
+    client.force_login(admin)
+    page = client.get(f"/improvements/{improvement.pk}/ship/").content.decode()
+    improvement_ship(improvement=improvement, actor=admin)
+    notice_send(notice_id=ImprovementNotice.objects.get(contact=ann).pk)
+    sent = mailoutbox[0]
+    assert "We antwoorden nu binnen 4 uur." in sent.body  # the Dutch text rather than none
+    assert sent.subject in page and "We antwoorden nu binnen 4 uur." in page
