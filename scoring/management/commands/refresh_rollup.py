@@ -5,8 +5,9 @@ from scoring.rollup import refresh_rollup
 
 class Command(BaseCommand):
     help = (
-        "Bring the dashboard rollups up to date (--full: count everything again). Readers refresh on "
-        "their own; run this after a deploy or a bulk import so the first reader does not wait."
+        "Bring the dashboard rollups up to date (--full: count everything again). The worker does this "
+        "every 30 seconds and readers count what it has not yet counted live, so it is never needed to "
+        "heal; run it after a deploy or a bulk load to have the pages read rollups at once."
     )
 
     def add_arguments(self, parser):
