@@ -24,4 +24,4 @@ def refresh_rollup() -> int:
     """Beat runs this every 30 seconds: the only place the rollups are refreshed (readers count
     what they do not cover yet live). A failure is logged and noted for /healthz; the next run,
     30 seconds later, is the retry and heals it."""
-    return rollup.refresh_rollup()
+    return rollup.refresh_rollup(wait=False)

@@ -330,3 +330,34 @@ def test_a_reader_never_writes(client, admin):
         assert writes == [] and not any("FOR UPDATE" in q["sql"] for q in queries_run.captured_queries)
         if not refreshed:
             refresh_rollup()
+
+
+@pytest.mark.postgres("row locks: SQLite has none, its writers take turns")
+@pytest.mark.django_db(transaction=True)
+def test_the_beat_refresh_leaves_at_once_when_another_refresh_is_at_work():
+    import threading
+
+    from django.db import transaction
+
+    ResponseFactory(score=9)
+    refresh_rollup()
+    ResponseFactory(score=0)
+    held, release = threading.Event(), threading.Event()
+
+    def another_refresh():
+        with transaction.atomic():
+            RollupState.objects.select_for_update().get(pk=1)
+            held.set()
+            release.wait(10)
+        connection.close()
+
+    thread = threading.Thread(target=another_refresh)
+    thread.start()
+    try:
+        assert held.wait(10)
+        assert refresh_rollup(wait=False) == 0  # the task does not queue up behind it
+    finally:
+        release.set()
+        thread.join()
+    assert refresh_rollup(wait=False) >= 1
+    assert DailyScore.objects.filter(score=0).exists()
