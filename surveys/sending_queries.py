@@ -3,7 +3,8 @@ be sent now.
 
 `send_refusal` is the one rule for "may this campaign be sent?": the send service refuses with
 its answer, and the campaign page shows the Send button only when it has none, so the two cannot
-disagree. Nothing here writes.
+disagree. `status_buttons` likewise decides which plain status changes the page offers and its
+status endpoint accepts. Nothing here writes.
 """
 
 from django.db.models import Count, Q
@@ -11,6 +12,7 @@ from django.db.models.fields.json import KeyTransform
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from surveys.lifecycle import allowed_targets
 from surveys.models import Campaign, Contact, Invitation, SendWave
 
 S = Campaign.Status
@@ -124,3 +126,20 @@ def _poll_seconds(wave: SendWave | None, progress: dict | None) -> int:
     if progress and progress["queued"] and progress["queued"] == progress["waiting"]:
         return 30
     return 2
+
+
+def status_buttons(campaign: Campaign) -> list[str]:
+    """The status changes the campaign page offers as plain buttons (and the only ones its status
+    endpoint makes).
+
+    surveys.lifecycle decides what is allowed at all. Changes that need the sending machinery (a
+    wave to send or schedule, queued batches to pick up again on resume) are made through the
+    send panel instead, so a button can never leave a half-sent wave behind."""
+    by_email = campaign.channel == Campaign.Channel.EMAIL
+    buttons = {
+        S.CLOSED: True,
+        S.PAUSED: campaign.status == S.ACTIVE,  # the panel pauses a scheduled or sending campaign
+        # Opening a draft; or reopening a paused link-only campaign (e-mail ones resume in the panel).
+        S.ACTIVE: campaign.status == S.DRAFT or (campaign.status == S.PAUSED and not by_email),
+    }
+    return [target for target in allowed_targets(campaign) if buttons.get(target, False)]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from surveys import views
+from surveys import contact_views, views
 
 urlpatterns = [
     path("campaigns/", views.campaign_list, name="campaign_list"),
@@ -15,12 +15,12 @@ urlpatterns = [
     path("campaigns/<int:pk>/preview/why/", views.campaign_preview_details, name="campaign_preview_details"),
     path("campaigns/<int:pk>/preview/thanks/", views.campaign_preview_thanks, name="campaign_preview_thanks"),
     path("campaigns/<int:pk>/qr.svg", views.campaign_qr, name="campaign_qr"),
-    path("contacts/", views.contact_list, name="contact_list"),
-    path("contacts/new/", views.contact_edit, name="contact_create"),
-    path("contacts/lists/", views.contact_lists, name="contact_lists"),
-    path("contacts/import/", views.contact_import, name="contact_import"),
-    path("contacts/import/<int:pk>/", views.contact_import_detail, name="contact_import_detail"),
-    path("contacts/import/<int:pk>/progress/", views.contact_import_progress, name="contact_import_progress"),
-    path("contacts/<int:pk>/", views.contact_detail, name="contact_detail"),
-    path("contacts/<int:pk>/edit/", views.contact_edit, name="contact_edit"),
+    path("contacts/", contact_views.contact_list, name="contact_list"),
+    path("contacts/new/", contact_views.contact_edit, name="contact_create"),
+    path("contacts/lists/", contact_views.contact_lists, name="contact_lists"),
+    path("contacts/import/", contact_views.contact_import, name="contact_import"),
+    path("contacts/import/<int:pk>/", contact_views.contact_import_detail, name="contact_import_detail"),
+    path("contacts/import/<int:pk>/progress/", contact_views.contact_import_progress, name="contact_import_progress"),
+    path("contacts/<int:pk>/", contact_views.contact_detail, name="contact_detail"),
+    path("contacts/<int:pk>/edit/", contact_views.contact_edit, name="contact_edit"),
 ]
