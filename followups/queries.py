@@ -19,7 +19,7 @@ from django.utils import timezone
 from core.models import EmailDelivery
 from core.roles import ADMIN, has_role
 from followups.models import FollowUp, FollowUpEvent
-from surveys.models import Response
+from surveys.models import Category, Response
 from surveys.queries import TimelineItem
 
 # Cases no routing rule matched: no owner, no team. Admins and team leads work them.
@@ -74,6 +74,48 @@ def followup_for_user(user, pk: int) -> FollowUp:
 
 def queue_rows(qs):
     return qs.select_related("response__campaign", "response__touchpoint", "contact", "owner", "team")
+
+
+def cases_filtered(
+    qs,
+    *,
+    status: str = "open",
+    category: str = "",
+    campaign_id: int | None = None,
+    touchpoint_id: int | None = None,
+    overdue: bool = False,
+):
+    """The case lists' filters, soonest deadline first. A status or category that is not one of
+    ours filters nothing ("open": every open status)."""
+    if status == "open":
+        qs = qs.filter(status__in=FollowUp.OPEN_STATUSES)
+    elif status in FollowUp.Status.values:
+        qs = qs.filter(status=status)
+    if category in Category.values:
+        qs = qs.filter(category=category)
+    if campaign_id is not None:
+        qs = qs.filter(response__campaign_id=campaign_id)
+    if touchpoint_id is not None:
+        qs = qs.filter(response__touchpoint_id=touchpoint_id)
+    if overdue:
+        qs = qs.filter(status__in=FollowUp.OPEN_STATUSES, due_at__lt=timezone.now())
+    return qs.order_by("due_at", "pk")
+
+
+def case_timeline(case: FollowUp) -> list[dict]:
+    """The customer's other answers and cases around this one, oldest first, for the case page."""
+    if not case.contact_id:
+        return []
+    timeline = [
+        {"at": r.submitted_at, "kind": "response", "obj": r, "current": r.pk == case.response_id}
+        for r in Response.objects.filter(contact_id=case.contact_id).select_related("campaign")
+    ]
+    timeline += [
+        {"at": f.created_at, "kind": "followup", "obj": f}
+        for f in FollowUp.objects.filter(contact_id=case.contact_id).exclude(pk=case.pk)
+    ]
+    timeline.sort(key=lambda item: item["at"])
+    return timeline
 
 
 def responses_to_process(*, before, changed_since, limit: int) -> list[int]:

@@ -26,7 +26,15 @@ from followups.forms import (
     TagsForm,
 )
 from followups.models import FollowUp, Improvement, RootCauseTag, RoutingRule, SLAPolicy
-from followups.queries import followup_for_user, is_lead, queue_followups, queue_rows, visible_followups
+from followups.queries import (
+    case_timeline,
+    cases_filtered,
+    followup_for_user,
+    is_lead,
+    queue_followups,
+    queue_rows,
+    visible_followups,
+)
 from surveys.models import Campaign, Category, Response, Touchpoint
 
 User = get_user_model()
@@ -38,22 +46,15 @@ def _int_param(request, name):
 
 
 def _filtered(request, qs):
-    """The list filters; values that make no sense are ignored rather than refused."""
-    status = request.GET.get("status", "open")
-    if status == "open":
-        qs = qs.filter(status__in=FollowUp.OPEN_STATUSES)
-    elif status in FollowUp.Status.values:
-        qs = qs.filter(status=status)
-    category = request.GET.get("category", "")
-    if category in Category.values:
-        qs = qs.filter(category=category)
-    if (campaign_id := _int_param(request, "campaign")) is not None:
-        qs = qs.filter(response__campaign_id=campaign_id)
-    if (touchpoint_id := _int_param(request, "touchpoint")) is not None:
-        qs = qs.filter(response__touchpoint_id=touchpoint_id)
-    if request.GET.get("overdue"):
-        qs = qs.filter(status__in=FollowUp.OPEN_STATUSES, due_at__lt=timezone.now())
-    return qs.order_by("due_at", "pk")
+    """The list filters from the query string; values that make no sense are ignored rather than refused."""
+    return cases_filtered(
+        qs,
+        status=request.GET.get("status", "open"),
+        category=request.GET.get("category", ""),
+        campaign_id=_int_param(request, "campaign"),
+        touchpoint_id=_int_param(request, "touchpoint"),
+        overdue=bool(request.GET.get("overdue")),
+    )
 
 
 def _list_page(request, qs, *, title, template_extra=None):
@@ -207,15 +208,6 @@ def _apply(action, case, data, actor):
 
 def _detail(request, case, forms):
     response = case.response
-    timeline = []
-    if case.contact_id:
-        for r in (
-            Response.objects.filter(contact_id=case.contact_id).select_related("campaign").order_by("submitted_at")
-        ):
-            timeline.append({"at": r.submitted_at, "kind": "response", "obj": r, "current": r.pk == response.pk})
-        for f in FollowUp.objects.filter(contact_id=case.contact_id).exclude(pk=case.pk):
-            timeline.append({"at": f.created_at, "kind": "followup", "obj": f})
-        timeline.sort(key=lambda item: item["at"])
     return render(
         request,
         "followups/detail.html",
@@ -226,7 +218,7 @@ def _detail(request, case, forms):
             "now": timezone.now(),
             "answers": response.answers.select_related("question").order_by("question__order"),
             "events": case.events.select_related("actor"),
-            "timeline": timeline,
+            "timeline": case_timeline(case),
             "improvements": case.response.improvement_links.select_related("improvement"),
             "open_improvements": Improvement.objects.filter(
                 status__in=[Improvement.Status.PLANNED, Improvement.Status.IN_PROGRESS]

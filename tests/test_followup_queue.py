@@ -138,3 +138,32 @@ def test_bulk_reassign_refuses_viewers_and_invisible_cases(client, lead, viewer,
     foreign.refresh_from_db()
     own.refresh_from_db()
     assert foreign.owner == agent_b and own.owner is None
+
+
+def test_the_case_filters_take_plain_values_and_ignore_unknown_ones(db):
+    from followups.queries import cases_filtered
+
+    late = FollowUpFactory(due_at=timezone.now() - timedelta(hours=1))
+    soon = FollowUpFactory()
+    done = FollowUpFactory(status="resolved")
+    everything = FollowUp.objects.all()
+    assert list(cases_filtered(everything)) == [late, soon]  # open ones, soonest deadline first
+    assert list(cases_filtered(everything, status="resolved")) == [done]
+    assert list(cases_filtered(everything, status="nonsense", category="nonsense")) == [late, soon, done]
+    assert list(cases_filtered(everything, overdue=True)) == [late]
+    assert list(cases_filtered(everything, campaign_id=soon.response.campaign_id)) == [soon]
+
+
+def test_the_case_timeline_shows_the_customers_other_answers_and_cases_oldest_first(db):
+    from followups.queries import case_timeline
+
+    case = FollowUpFactory()
+    earlier = ResponseFactory(contact=case.contact, submitted_at=case.response.submitted_at - timedelta(days=9))
+    other = FollowUpFactory(response=earlier)
+    timeline = case_timeline(case)
+    assert [(item["kind"], item["obj"]) for item in timeline] == [
+        ("response", earlier),
+        ("response", case.response),
+        ("followup", other),
+    ]
+    assert [item.get("current") for item in timeline[:2]] == [False, True]
