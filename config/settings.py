@@ -55,6 +55,13 @@ else:
 SITE_URL = env_str("SITE_URL", "" if PRODUCTION else f"http://127.0.0.1:{env_int('PORT', 8000)}").rstrip("/")
 if PRODUCTION and not SITE_URL:
     raise ImproperlyConfigured("SITE_URL is required in production (e.g. https://nps.example.com); emails link to it.")
+# RFC 8058: the one-click List-Unsubscribe URL must be https. Plain http only when asked for by name.
+ALLOW_HTTP_SITE_URL = env_bool("ALLOW_HTTP_SITE_URL", False)
+if PRODUCTION and not SITE_URL.lower().startswith("https://") and not ALLOW_HTTP_SITE_URL:
+    raise ImproperlyConfigured(
+        f"SITE_URL={SITE_URL!r} is not https. E-mails carry a one-click List-Unsubscribe link to it, and RFC 8058 "
+        "requires https; set an https SITE_URL, or ALLOW_HTTP_SITE_URL=true to accept plain http on purpose."
+    )
 COMPANY_NAME = env_str("COMPANY_NAME", "Acme")
 
 INSTALLED_APPS = [

@@ -147,7 +147,8 @@ def send_customer_reply(*, event: FollowUpEvent):
     """An agent's reply to the customer, written on the case. Once per reply; the caller has
     checked that the contact may be e-mailed. Replies go to the agent, unsubscribing to us."""
     contact, sender = event.followup.contact, event.actor
-    headers = unsubscribe_headers(contact)
+    unsubscribe = unsubscribe_url(contact)
+    headers = unsubscribe_headers(contact, url=unsubscribe)
     if sender is not None and sender.email:
         headers["Reply-To"] = sender.email
     sender_name = (sender.get_full_name() or sender.get_username()) if sender is not None else ""
@@ -161,7 +162,7 @@ def send_customer_reply(*, event: FollowUpEvent):
             "subject": event.data.get("subject", ""),
             "body": event.text,
             "sender": sender_name,
-            "unsubscribe_url": unsubscribe_url(contact),
+            "unsubscribe_url": unsubscribe,
         },
     )
     return send_once(key=f"followup-reply:{event.pk}", kind="followup_reply", message=message)

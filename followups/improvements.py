@@ -18,7 +18,7 @@ from followups.history import said
 from followups.models import FollowUp, FollowUpEvent, Improvement, ImprovementLink, ImprovementNotice
 from surveys.models import Category, Contact, Invitation, Response
 from surveys.nps import NpsResult, nps_from_counts
-from surveys.unsubscribe import unsubscribe_headers
+from surveys.unsubscribe import unsubscribe_headers, unsubscribe_url
 
 SEND_TASK = "followups.tasks.send_improvement_notice"
 I = Improvement.Status  # noqa: E741
@@ -179,12 +179,14 @@ def notice_message(*, improvement: Improvement, contact: Contact, survey_url: st
         or improvement.description_en
         or improvement.description_nl
     )
+    unsubscribe = unsubscribe_url(contact)
     return render_email(
         template="improvement_notice",
         to=contact.email,
         language=language,
-        headers=unsubscribe_headers(contact),
+        headers=unsubscribe_headers(contact, url=unsubscribe),
         context={
+            "unsubscribe_url": unsubscribe,
             "contact": contact,
             "improvement": improvement,
             "description": description,

@@ -1,6 +1,7 @@
 """The respondent's pages, in the respondent's language, working without JavaScript.
 
-A GET never records anything (mail scanners follow links); answers are stored on POST. Tokens are
+A GET never records anything (mail scanners follow links); answers are stored on POST. HEAD is
+answered like GET (scanners send it too, and log a 405 as an error), recording nothing either. Tokens are
 unguessable; unknown, forged or cut-short ones get the plain 404 page, a closed campaign a 410.
 
 The personal link's pages (and the "why" page an anonymous answer continues on) need no CSRF token
@@ -23,7 +24,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from core.ratelimit import rate_limit
 from surveys import wording
@@ -45,6 +46,7 @@ from surveys.responses import (
 ANON_SALT = "kringloop.anonymous-response"
 ANON_LIMIT = (20, 60)  # answers per client address per minute through public links
 MAX_TOKEN = 60
+SAFE = ("GET", "HEAD")  # what only shows a page
 
 
 def _anon_key(response: Response) -> str:
@@ -163,7 +165,7 @@ def render_answer_page(
 
 
 @csrf_exempt  # the personal token authorises the answer (module docstring)
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def survey_answer(request, token: str):
     if request.method == "POST" and len(token) <= MAX_TOKEN and ":" not in token:
         if response_submit_first(token=token, score=request.POST.get("score", "")) is not None:
@@ -176,7 +178,7 @@ def survey_answer(request, token: str):
         return _closed(request, campaign, language)
     if response is not None and not can_still_edit(response):
         return _already(request, campaign, language)
-    if request.method == "GET":
+    if request.method in SAFE:
         if response is not None and "score" not in request.GET:
             request.GET = request.GET.copy()
             request.GET["score"] = str(response.score)  # changing an answer starts from the stored one
@@ -231,7 +233,7 @@ def _too_many_answers(request, token: str):
 
 
 @rate_limit("anonymous-answer", limit=ANON_LIMIT[0], window=ANON_LIMIT[1], on_limited=_too_many_answers)
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def survey_anonymous(request, token: str):
     if len(token) > MAX_TOKEN:
         raise Http404
@@ -241,7 +243,7 @@ def survey_anonymous(request, token: str):
     language = _language(campaign)
     if campaign.status not in ACCEPTS_ANSWERS:
         return _closed(request, campaign, language)
-    if request.method == "GET":
+    if request.method in SAFE:
         return render_answer_page(request, campaign=campaign, preview=False)
     try:
         response = response_submit_anonymous(campaign=campaign, score=request.POST.get("score", ""), language=language)
@@ -255,7 +257,7 @@ def survey_anonymous(request, token: str):
 
 
 @csrf_exempt  # the personal token or the anonymous answer's signed key authorises it (module docstring)
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def survey_details(request, token: str):
     invitation, response, campaign = _subject(token)
     if response is None:
@@ -305,7 +307,7 @@ def survey_details(request, token: str):
         )
 
 
-@require_GET
+@require_safe
 def survey_thanks(request, token: str):
     invitation, response, campaign = _subject(token)
     if response is None:

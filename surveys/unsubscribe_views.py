@@ -1,4 +1,4 @@
-"""The unsubscribe page: a GET asks (mail scanners follow links), a POST opts out.
+"""The unsubscribe page: a GET (or HEAD) asks (mail scanners follow links), a POST opts out.
 
 Mail providers send the RFC 8058 one-click POST (body `List-Unsubscribe=One-Click`) without a
 CSRF token; the signed token in the URL authenticates it. Every other POST is CSRF-checked.
@@ -35,7 +35,7 @@ def _too_many(request, token: str):
 
 @csrf_exempt  # only for RFC 8058 one-click POSTs from mail providers; every other POST is CSRF-checked below
 @rate_limit("unsubscribe", limit=30, window=60, methods=None, on_limited=_too_many)
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def unsubscribe(request, token: str):
     contact = contact_for_token(token)
     if contact is None:

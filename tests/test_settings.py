@@ -21,6 +21,7 @@ def _django_setup(code="import django; django.setup()", **env):
             "ALLOWED_HOSTS",
             "REDIS_URL",
             "SITE_URL",
+            "ALLOW_HTTP_SITE_URL",
             "EMAIL_BACKEND",
             "DJANGO_ALLOW_ASYNC_UNSAFE",
         }
@@ -72,6 +73,20 @@ def test_production_names_each_missing_required_value():
         result = _django_setup(**env)
         assert result.returncode != 0, name
         assert name in result.stderr, (name, result.stderr[-500:])
+
+
+def test_production_refuses_a_site_url_that_is_not_https():
+    """RFC 8058 wants an https List-Unsubscribe URL, and e-mails link to SITE_URL."""
+    for url in ("http://nps.example.com", "nps.example.com"):
+        result = _django_setup(**{**PRODUCTION, "SITE_URL": url})
+        assert result.returncode != 0, url
+        assert "is not https" in result.stderr and "ALLOW_HTTP_SITE_URL" in result.stderr, result.stderr[-500:]
+
+
+def test_production_accepts_plain_http_only_when_allowed_by_name():
+    plain = {**PRODUCTION, "SITE_URL": "http://nps.internal"}
+    assert _django_setup(**plain, ALLOW_HTTP_SITE_URL="true").returncode == 0
+    assert _django_setup(**plain, ALLOW_HTTP_SITE_URL="false").returncode != 0
 
 
 PROXY_HEADER = "from django.conf import settings; print(getattr(settings, 'SECURE_PROXY_SSL_HEADER', None))"
