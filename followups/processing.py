@@ -89,13 +89,15 @@ def _process(response_ids: list[int]) -> dict[int, Processed]:
             Response.objects.select_for_update(of=("self",))
             .filter(pk__any=response_ids)
             .select_related("campaign", "touchpoint", "team", "contact__account_owner")
-            .annotate(**routing.previous_answer())
             .order_by("pk")
         )
         if not answers:
             return {}
         # Read after the lock: a case another worker opened meanwhile is seen here.
         cases = {case.response_id: case for case in FollowUp.objects.filter(response_id__any=[r.pk for r in answers])}
+        _add_previous_answers(
+            [r for r in answers if (r.pk in cases and cases[r.pk].category != r.category) or routing.wants_followup(r)]
+        )
         new = [response for response in answers if response.processed_at is None]
         webhooks.events.emit_many("response.created", new)
         results = {}
@@ -115,6 +117,21 @@ def _process(response_ids: list[int]) -> dict[int, Processed]:
     return results
 
 
+def _add_previous_answers(answers: list[Response]) -> None:
+    """Give each of `answers` its contact's previous answer (previous_score, previous_category: what
+    routing.dropped compares with), in one query; only answers that open or change a case need it."""
+    if not answers:
+        return
+    previous = {
+        pk: (score, category)
+        for pk, score, category in Response.objects.filter(pk__any=[r.pk for r in answers])
+        .annotate(**routing.previous_answer())
+        .values_list("pk", "previous_score", "previous_category")
+    }
+    for response in answers:
+        response.previous_score, response.previous_category = previous[response.pk]
+
+
 def _mark_processed(answers: list[Response], *, answered: list[int]) -> None:
     """Stamp the answers processed, and the invitations of the new ones answered: the answer
     request wrote only the response (reports already count it answered by its response:
@@ -129,7 +146,7 @@ def _mark_processed(answers: list[Response], *, answered: list[int]) -> None:
 
 
 def _open_cases(answers: list[Response]) -> list[FollowUp]:
-    """Open, route and record the cases of `answers` (loaded with routing.previous_answer()):
+    """Open, route and record the cases of `answers` (with their previous answers):
     rules, deadlines and round-robin positions read once, cases and history lines written with one
     INSERT each."""
     if not answers:
@@ -191,7 +208,7 @@ def _sync_category(followup: FollowUp, response: Response) -> None:
 
     An open case gets the new category and deadline, or is closed if no case is wanted any more
     (a promoter now); a case closed for that reason is reopened when the answer turns unhappy again.
-    `response` is loaded with routing.previous_answer().
+    `response` has its previous answer (_add_previous_answers).
     """
     if followup.category == response.category:
         return

@@ -5,6 +5,7 @@ from celery import shared_task
 from django.db import OperationalError
 
 from followups import emails, escalation, processing, services
+from followups.improvements import notice_send
 
 # Transient: the database, the network, the SMTP server (OSError covers all three kinds) or the ESP.
 RETRY = {
@@ -62,6 +63,4 @@ def escalate_overdue() -> int:
 
 @shared_task(**RETRY)
 def send_improvement_notice(notice_id: int) -> None:
-    from followups.improvements import notice_send
-
     notice_send(notice_id=notice_id)
