@@ -6,11 +6,11 @@ PYTHON ?= python3
 PORT ?= 8000
 export PORT
 
-.PHONY: demo test lint fmt install install-dev assets bench chaos e2e clean help messages
+.PHONY: demo test test-postgres test-sqlite lint fmt install install-dev assets bench chaos e2e clean help messages
 
 help:
 	@echo "make demo   - install everything and run Kringloop on http://127.0.0.1:$(PORT) (SQLite, file broker, outbox)"
-	@echo "make test   - lint, then run the test suite against PostgreSQL and Redis on localhost"
+	@echo "make test   - lint, then the test suite on PostgreSQL and on SQLite side by side (Redis on localhost)"
 	@echo "make lint   - ruff (lint and format check) and import-linter (the layers)"
 	@echo "make fmt    - fix what ruff can fix and format the tree"
 	@echo "make bench  - performance benchmark (PostgreSQL, Redis, gunicorn, Celery)"
@@ -37,8 +37,30 @@ demo: install
 	KRINGLOOP_ENV=development $(PY) manage.py seed_demo
 	KRINGLOOP_ENV=development $(PY) manage.py rundemo --port $(PORT)
 
+# The whole suite runs twice, side by side: on PostgreSQL (production's database, DATABASE_URL or
+# settings' default) and on SQLite (the demo's, with its options, in a scratch folder). Each run needs
+# a Redis database of its own (the broker queue is shared by name). Tests that need PostgreSQL are
+# marked `postgres` and skipped, with their reason, on SQLite; the PostgreSQL run also runs small
+# `make bench` and `make chaos` smokes (tests/test_load_smoke.py). Browser tests fail without Chromium.
+# `make test-postgres` or `make test-sqlite` runs one of them; PYTEST_ARGS is passed to pytest.
+REDIS_URL ?= redis://localhost:6379/0
+SQLITE_REDIS_URL ?= $(patsubst %/0,%/1,$(REDIS_URL))
+PYTEST := KRINGLOOP_ENV=test KRINGLOOP_REQUIRE_BROWSER=1 $(PY) -m pytest -p no:cacheprovider
+
 test: install-dev lint
-	KRINGLOOP_ENV=test KRINGLOOP_REQUIRE_BROWSER=1 $(PY) -m pytest $(PYTEST_ARGS)
+	@if [ "$(SQLITE_REDIS_URL)" = "$(REDIS_URL)" ]; then \
+	  echo "make test: set SQLITE_REDIS_URL to a Redis database other than REDIS_URL ($(REDIS_URL))" >&2; exit 2; fi
+	$(MAKE) --no-print-directory -j2 --output-sync=target test-postgres test-sqlite
+
+test-postgres: install-dev
+	@echo "=== The suite on PostgreSQL ($${DATABASE_URL:-the default in config/settings.py}) ==="
+	REDIS_URL=$(REDIS_URL) $(PYTEST) $(PYTEST_ARGS)
+
+test-sqlite: install-dev
+	@echo "=== The suite on SQLite (the demo's database) ==="
+	@dir=$$(mktemp -d); trap 'rm -rf "$$dir"' EXIT; \
+	echo "DATABASE_URL=sqlite:///$$dir/kringloop.sqlite3 REDIS_URL=$(SQLITE_REDIS_URL)"; \
+	DATABASE_URL=sqlite:///$$dir/kringloop.sqlite3 REDIS_URL=$(SQLITE_REDIS_URL) $(PYTEST) $(PYTEST_ARGS)
 
 # Lint, format check and the layer contract (pyproject.toml); `make fmt` fixes what can be fixed.
 lint: install-dev

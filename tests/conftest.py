@@ -1,6 +1,7 @@
 """Shared fixtures: service checks, named personas, a real Celery worker."""
 
 import os
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -42,6 +43,18 @@ def pytest_sessionstart(session):
 
 def on_sqlite() -> bool:
     return settings.DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3"
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(request, django_db_modify_db_settings_parallel_suffix):
+    """On SQLite (the demo's database) the test database is a file beside the configured one, with the
+    demo's options (WAL, IMMEDIATE transactions, busy timeout: config/settings.py), not Django's
+    in-memory default: the Celery worker's threads and the live server open connections of their own."""
+    db = settings.DATABASES["default"]
+    if on_sqlite() and not db.get("TEST", {}).get("NAME"):
+        name = Path(db["NAME"])
+        worker = getattr(request.config, "workerinput", {}).get("workerid", "")  # pytest-xdist
+        db.setdefault("TEST", {})["NAME"] = str(name.with_name(f"test{worker}_{name.name}"))
 
 
 def pytest_collection_modifyitems(config, items):
