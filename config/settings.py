@@ -80,7 +80,11 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI served from the package, never a CDN
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "core",
+    "accounts",
     "surveys",
     "followups",
     "scoring",
@@ -99,6 +103,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "core.i18n.UserLanguageMiddleware",  # a logged-in user's own language (after LocaleMiddleware and auth)
     "django.contrib.messages.middleware.MessageMiddleware",
+    "accounts.middleware.TwoFactorSetupMiddleware",  # staff who must set up 2FA see only that page
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "core.middleware.RespondentErrorPagesMiddleware",  # never Django's technical 404 on a customer's link
@@ -237,6 +242,30 @@ if TESTING:
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+# How long a password-reset link works (seconds).
+PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 3600, minimum=300)
+# Two-factor authentication (django-otp): the issuer shown in authenticator apps.
+OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", f"Kringloop {COMPANY_NAME}")
+
+# Single sign-on with OpenID Connect (accounts/sso.py). Off unless OIDC_ISSUER and OIDC_CLIENT_ID are set.
+OIDC = {
+    "ISSUER": env_str("OIDC_ISSUER", "").rstrip("/"),
+    "CLIENT_ID": env_str("OIDC_CLIENT_ID", ""),
+    "CLIENT_SECRET": env_str("OIDC_CLIENT_SECRET", ""),
+    "SCOPES": env_str("OIDC_SCOPES", "openid email profile"),
+    "PROVIDER_NAME": env_str("OIDC_PROVIDER_NAME", ""),
+    "CREATE_USERS": env_bool("OIDC_CREATE_USERS", False),
+    "DEFAULT_ROLE": env_choice("OIDC_DEFAULT_ROLE", "viewer", ("viewer", "agent", "admin", "none")),
+}
+# Staff sign in only through SSO; the password login then accepts only the break-glass admin.
+SSO_ONLY = env_bool("SSO_ONLY", False)
+BREAK_GLASS_USERNAME = env_str("BREAK_GLASS_USERNAME", "")
+if SSO_ONLY and not (OIDC["ISSUER"] and OIDC["CLIENT_ID"]):
+    raise ImproperlyConfigured("SSO_ONLY needs single sign-on configured: set OIDC_ISSUER and OIDC_CLIENT_ID.")
+if SSO_ONLY and not BREAK_GLASS_USERNAME:
+    raise ImproperlyConfigured(
+        "SSO_ONLY needs BREAK_GLASS_USERNAME: the one admin who may still sign in with a password."
+    )
 
 # --- Internationalisation -------------------------------------------------------------------
 LANGUAGE_CODE = "en"

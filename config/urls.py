@@ -4,6 +4,7 @@ from django.urls import include, path
 urlpatterns = [
     # The respondent's pages first: every answer resolves here without trying the staff patterns.
     path("", include("surveys.urls_public")),
+    path("", include("accounts.urls")),  # sign-in, two-factor, single sign-on, password reset
     path("", include("core.urls")),
     path("", include("surveys.urls")),
     path("", include("followups.urls")),

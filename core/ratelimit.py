@@ -14,8 +14,8 @@ scope and client keeps a sorted set of its accepted hits, trimmed and counted by
 Redis's own clock, so every web process agrees. Without Redis (`make demo`) the same log is kept in
 the cache, which is good enough for one machine.
 
-Used by the API (per token), the anonymous survey link and unsubscribe; the login lock-out
-(core.login) counts its own.
+Used by the API (per token), the anonymous survey link, unsubscribe, password reset and the sign-in
+throttle (accounts.throttle), which adds growing delays of its own.
 """
 
 import logging

@@ -13,7 +13,15 @@ from core.roles import has_role
 # Views anyone may open, by URL name.
 PUBLIC = {
     "login",
+    "login_verify",
     "logout",
+    "password_reset",
+    "password_reset_done",
+    "password_reset_confirm",
+    "password_reset_complete",
+    "twofactor",
+    "twofactor_recovery_codes",
+    "twofactor_disable",
     "healthz",
     "password_change",
     "password_change_done",
@@ -28,7 +36,15 @@ PUBLIC = {
     "anymail_webhook",
     "improvement_resurvey",
 }
-LOGIN_ONLY = {"password_change", "password_change_done", "profile", "home"}
+LOGIN_ONLY = {
+    "password_change",
+    "password_change_done",
+    "profile",
+    "home",
+    "twofactor",
+    "twofactor_recovery_codes",
+    "twofactor_disable",
+}
 
 
 def _patterns(resolver=None, prefix=""):
