@@ -17,10 +17,9 @@ from surveys.responses import response_submit, response_submit_first
 from tests.factories import CampaignFactory, InvitationFactory, TeamFactory
 from tests.public_form_support import answer, invitation  # noqa: F401
 
-on_postgresql = pytest.mark.skipif(
-    connection.vendor != "postgresql",
-    reason="the one-statement first answer runs on PostgreSQL only (INSERT … SELECT with array parameters); "
-    "on SQLite every answer goes the general way (test_sqlite_takes_the_general_way)",
+on_postgresql = pytest.mark.postgres(
+    "the one-statement first answer runs on PostgreSQL only (INSERT … SELECT with array parameters); "
+    "on SQLite every answer goes the general way (test_sqlite_takes_the_general_way)"
 )
 TWINS_DIFFER = {"id", "invitation", "contact"}  # each twin has its own link and customer
 TIMES = {"submitted_at", "updated_at"}  # the moment each was stored

@@ -251,6 +251,7 @@ def test_a_first_or_anonymous_answer_never_counts_as_a_drop(db):
     assert contact_drop(response=ResponseFactory(score=0, contact=None)) is False
 
 
+@pytest.mark.postgres("two workers at once: row locks, which SQLite has not (its writers take turns)")
 def test_two_workers_processing_at_once_open_one_case(transactional_db, agent, team_a):
     import threading
 
@@ -293,3 +294,17 @@ def test_a_submitted_answer_is_routed_by_the_worker_and_alerts_the_owner_once(
     time.sleep(1.5)
     assert FollowUp.objects.filter(response=response, owner=agent).count() == 1
     assert OutboxMessage.objects.filter(to=agent.email).count() == 1
+
+
+def test_an_answer_that_cannot_be_processed_does_not_hold_up_the_rest_of_its_batch(db, caplog):
+    from followups.processing import responses_process
+
+    broken = ResponseFactory(score=2)
+    ResponseFactory(contact=broken.contact, score=9, submitted_at=timezone.now() - timedelta(days=30))
+    response_process(response_id=broken.pk)
+    Response.objects.filter(pk=broken.pk).update(category="bogus")  # bad data: no rank to compare with
+    before, after = ResponseFactory(score=3), ResponseFactory(score=6)
+    assert responses_process(response_ids=[before.pk, broken.pk, after.pk]) == 2
+    assert FollowUp.objects.filter(response__in=[before, after]).count() == 2
+    assert not Response.objects.filter(pk__in=[before.pk, after.pk], processed_at__isnull=True).exists()
+    assert f"Could not process response {broken.pk}" in caplog.text

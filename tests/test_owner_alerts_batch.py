@@ -210,6 +210,7 @@ class SlowOutbox(OutboxBackend):
         return super().send_messages(email_messages)
 
 
+@pytest.mark.postgres("two workers at once: row locks, which SQLite has not (its writers take turns)")
 @pytest.mark.parametrize("earlier_attempt", [False, True])
 def test_two_workers_running_the_same_batch_at_once_send_each_alert_once(
     transactional_db, settings, agent, earlier_attempt
