@@ -2,9 +2,7 @@
 dropped (from LatestScore, and live for the customers it does not cover yet) and a customer's
 history."""
 
-import json
-
-from django.db.models import F, Q, Window
+from django.db.models import Exists, F, OuterRef, Q, Subquery, Window
 from django.db.models.functions import Lag
 
 from scoring import freshness
@@ -13,6 +11,7 @@ from scoring.filters import Filters, dimension_q, responses, segment_q
 from scoring.models import LatestScore
 from surveys.models import Category, Response
 
+LIVE_FIELDS = ("contact_id", *rollups.DIMENSIONS, "submitted_at", "score", "category")
 RANK = {Category.DETRACTOR: 0, Category.PASSIVE: 1, Category.PROMOTER: 2}
 
 
@@ -41,11 +40,6 @@ def dropped() -> Q:
     )
 
 
-def _dropped(row: dict) -> bool:
-    """dropped(), for a row read live."""
-    return row["prev_score"] >= row["score"] + 3 or RANK[row["category"]] < RANK[row["prev_category"]]
-
-
 def at_risk(filters: Filters, *, limit: int = 10) -> list[LatestScore]:
     """Customers whose latest answer (per survey type), given in the period, dropped a category or
     3+ points from their previous one. Newest first."""
@@ -62,9 +56,9 @@ def at_risk(filters: Filters, *, limit: int = 10) -> list[LatestScore]:
         if filters.segment_key:
             qs = qs.filter(segment_q(filters, attributes="attributes"))
         if coverage.contacts:
-            qs = qs.exclude(contact_id__in=coverage.contacts)
+            qs = qs.exclude(freshness.stale_contacts_q(coverage.contacts))
         rows = list(qs.filter(response__contact_id__isnull=False)[:limit])  # a deleted contact leaves NULL
-    if coverage.contacts != set():
+    if coverage.contacts != []:
         rows += _at_risk_live(filters, coverage.contacts, limit)
     rows = sorted(rows, key=lambda row: row.submitted_at, reverse=True)[:limit]
     responses_by_id = Response.objects.select_related("contact", "campaign").in_bulk([r.response_id for r in rows])
@@ -75,38 +69,26 @@ def at_risk(filters: Filters, *, limit: int = 10) -> list[LatestScore]:
 
 
 def _at_risk_live(filters: Filters, contacts, limit: int) -> list[LatestScore]:
-    """at_risk() for the customers LatestScore does not cover yet, counted from their answers."""
-    answered = responses(filters).exclude(contact_id=None).values("contact_id")  # an answer in the period
-    answers = Response.objects.filter(contact_id__in=answered)
-    if contacts is not freshness.EVERYONE:
-        answers = answers.filter(contact_id__in=contacts)
-    wanted = {name: getattr(filters, name) or None for name in ("campaign", "touchpoint", "team")}
-    found = []
-    for row in rollups.latest_rows(answers).filter(prev_score__isnull=False).order_by("-submitted_at"):
-        if not (filters.start_dt <= row["submitted_at"] < filters.end_dt) or not _dropped(row):
-            continue
-        if filters.kind != "all" and row["kind"] != filters.kind:
-            continue
-        if any(value and row[f"{name}_id"] != value for name, value in wanted.items()):
-            continue
-        if (filters.channel and row["channel"] != filters.channel) or (
-            filters.language and row["language"] != filters.language
-        ):
-            continue
-        if filters.segment_key and _as_text(row["attributes"], filters.segment_key) != filters.segment_value:
-            continue
-        found.append(LatestScore(**row))
-        if len(found) == limit:
-            break
-    return found
-
-
-def _as_text(attributes, key: str):
-    """An attribute as the database's ->> gives it (text; JSON for anything but a string)."""
-    if not isinstance(attributes, dict) or attributes.get(key) is None:
-        return None
-    value = attributes[key]
-    return value if isinstance(value, str) else json.dumps(value)
+    """at_risk() for the customers LatestScore does not cover yet, from their answers: an answer
+    in the period with no later one of its kind, and the one just before it (index lookups on
+    the contact's answers by time)."""
+    same_kind = Response.objects.filter(contact_id=OuterRef("contact_id"), kind=OuterRef("kind"))
+    at = OuterRef("submitted_at")
+    earlier = same_kind.filter(Q(submitted_at__lt=at) | Q(submitted_at=at, id__lt=OuterRef("id")))
+    later = same_kind.filter(Q(submitted_at__gt=at) | Q(submitted_at=at, id__gt=OuterRef("id")))
+    earlier = earlier.order_by("-submitted_at", "-id")
+    rows = (
+        responses(filters)
+        .filter(freshness.stale_contacts_q(contacts), contact_id__isnull=False)
+        .annotate(
+            prev_score=Subquery(earlier.values("score")[:1]),
+            prev_category=Subquery(earlier.values("category")[:1]),
+        )
+        .filter(~Exists(later), dropped(), prev_score__isnull=False)
+        .order_by("-submitted_at")
+        .values(*LIVE_FIELDS, "prev_score", "prev_category", response_id=F("id"))[:limit]
+    )
+    return [LatestScore(**row) for row in rows]
 
 
 def contact_history(contact_id: int) -> list[Response]:

@@ -34,7 +34,7 @@ class Coverage:
 
     days: list | None  # ranges (first, last) of local days of answers; EVERY_DAY: all
     invitation_days: list | None  # ranges of days of sent invitations; EVERY_DAY: all
-    contacts: set | None  # contacts whose latest answers (LatestScore) may be stale; EVERYONE: all
+    contacts: list | None  # subqueries of the contacts whose LatestScore rows may be stale; EVERYONE: all
     live_from: date | None  # invitations sent on or after this day are always counted live; None: all
     refreshed_at: datetime | None = None
     failed_at: datetime | None = None
@@ -43,7 +43,7 @@ class Coverage:
 
     @property
     def current(self) -> bool:
-        return self.days == [] and self.invitation_days == [] and self.contacts == set()
+        return self.days == [] and self.invitation_days == [] and self.contacts == []
 
     @property
     def lag(self) -> timedelta | None:
@@ -78,7 +78,7 @@ def measure(now: datetime | None = None) -> Coverage:
             invitation_days=(
                 EVERY_DAY if work.invitation_days is rollups.ALL else rollups.day_ranges(work.invitation_days)
             ),
-            contacts=EVERYONE if work.contacts is rollups.ALL else work.contacts,
+            contacts=work.contact_queries,
             live_from=rollups.live_from(timezone.localdate(now)),
             refreshed_at=state.refreshed_at,
             failed_at=state.failed_at,
@@ -118,6 +118,17 @@ def current() -> Coverage:
 
 
 # --- Conditions on the stale part ------------------------------------------------------------------
+def stale_contacts_q(contacts, field_name: str = "contact_id") -> Q:
+    """Rows of the customers whose latest answers may be stale (EVERYONE: every row): at most two
+    subqueries, however many customers changed."""
+    if contacts is EVERYONE:
+        return Q()
+    condition = Q(pk__in=[])
+    for subquery in contacts:
+        condition |= Q(**{f"{field_name}__in": subquery})
+    return condition
+
+
 def stale_days_q(ranges, field_name: str = "submitted_at") -> Q:
     """Rows whose datetime falls on the stale days (EVERY_DAY: every row)."""
     return Q() if ranges is EVERY_DAY else rollups.within_days(field_name, ranges)

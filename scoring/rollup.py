@@ -357,6 +357,7 @@ class Work:
     contacts: set | None = field(default_factory=set)
     invitation_days: set | None = field(default_factory=set)
     marks: dict = field(default_factory=dict)
+    contact_queries: list = field(default_factory=list)  # for a reader: the changed contacts, as subqueries
 
     def add(self, name: str, values) -> None:
         current = getattr(self, name)
@@ -383,13 +384,16 @@ def pending(state: RollupState, now: datetime, *, reader: bool = False) -> Work:
                 FULL_RECOUNT_DAYS,
             ),
         )
-        work.add(
-            "contacts",
-            _bounded(
-                changed.exclude(contact_id=None).values_list("contact_id", flat=True).distinct().order_by(),
-                FULL_RECOUNT_CONTACTS,
-            ),
-        )
+        if reader:
+            work.contact_queries.append(changed.exclude(contact_id=None).values("contact_id"))
+        else:
+            work.add(
+                "contacts",
+                _bounded(
+                    changed.exclude(contact_id=None).values_list("contact_id", flat=True).distinct().order_by(),
+                    FULL_RECOUNT_CONTACTS,
+                ),
+            )
         work.add(
             "invitation_days",
             changed.exclude(invitation__sent_at=None)
@@ -412,7 +416,10 @@ def pending(state: RollupState, now: datetime, *, reader: bool = False) -> Work:
                 FULL_RECOUNT_DAYS,
             ),
         )
-        work.add("contacts", _bounded(changed.values_list("pk", flat=True).order_by(), FULL_RECOUNT_CONTACTS))
+        if reader:
+            work.contact_queries.append(changed.values("pk"))
+        else:
+            work.add("contacts", _bounded(changed.values_list("pk", flat=True).order_by(), FULL_RECOUNT_CONTACTS))
         sent = Invitation.objects.filter(contact_id__in=changed.values("pk"), sent_at__isnull=False)
         work.add(
             "invitation_days",

@@ -6,7 +6,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from scoring import queries
+from scoring import freshness, queries
+from scoring.rollup import refresh_rollup
 from tests.factories import CampaignFactory, ContactFactory, ResponseFactory
 
 
@@ -27,10 +28,19 @@ def support(db):
 
 
 def _risky(**params):
-    return {
-        (row.response.contact.name, row.prev_score, row.score, row.dropped_category)
-        for row in queries.at_risk(queries.parse_filters({"kind": "transactional", **params}))
+    """The list counted live from the answers, which must equal the list read from LatestScore
+    after the worker's refresh."""
+    filters = queries.parse_filters({"kind": "transactional", **params})
+    live = {
+        (row.response.contact.name, row.prev_score, row.score, row.dropped_category) for row in queries.at_risk(filters)
     }
+    refresh_rollup()
+    assert freshness.measure().contacts == []  # now from LatestScore alone
+    rolled_up = {
+        (row.response.contact.name, row.prev_score, row.score, row.dropped_category) for row in queries.at_risk(filters)
+    }
+    assert live == rolled_up
+    return live
 
 
 def test_it_flags_a_drop_in_category(support):
