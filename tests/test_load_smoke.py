@@ -7,6 +7,7 @@ performance goals are not checked here: this machine is shared while the suite r
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -20,41 +21,89 @@ ROOT = Path(__file__).resolve().parent.parent
 pytestmark = [pytest.mark.load, pytest.mark.postgres("make bench and make chaos seed and run on PostgreSQL")]
 
 
+_TAKEN: set[int] = set()
+
+
 def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A port nothing listens on now, and not handed out before in this run."""
+    while True:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        if port not in _TAKEN:
+            _TAKEN.add(port)
+            return port
 
 
-def _run(module: str, *args: str, logs: Path, timeout: float) -> tuple[subprocess.CompletedProcess, dict]:
-    db = settings.DATABASES["default"]
-    password = f":{db['PASSWORD']}" if db["PASSWORD"] else ""
-    admin_url = f"postgres://{db['USER']}{password}@{db['HOST'] or 'localhost'}:{db['PORT'] or 5432}/postgres"
-    env = {key: value for key, value in os.environ.items() if key not in {"DATABASE_URL", "REDIS_URL"}}
-    env["LOAD_PG_URL"] = admin_url
-    name = f"{module.rsplit('.', 1)[1]}_smoke_{os.getpid()}"  # a scratch database of its own
-    run = subprocess.run(
-        [sys.executable, "-m", module, "--name", name, "--logs", str(logs), *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
-    lines = run.stdout.strip().splitlines()
-    assert run.returncode == 0, f"{module} exited with {run.returncode}:\n{run.stdout[-3000:]}\n{run.stderr[-3000:]}"
-    return run, json.loads(lines[-1])
+class Run:
+    """One tool in a subprocess of its own; `result()` waits for it (bounded) and returns (stdout, figures)."""
+
+    def __init__(self, module: str, *args: str, logs: Path, timeout: float):
+        db = settings.DATABASES["default"]
+        password = f":{db['PASSWORD']}" if db["PASSWORD"] else ""
+        env = {key: value for key, value in os.environ.items() if key not in {"DATABASE_URL", "REDIS_URL"}}
+        env["LOAD_PG_URL"] = (
+            f"postgres://{db['USER']}{password}@{db['HOST'] or 'localhost'}:{db['PORT'] or 5432}/postgres"
+        )
+        name = f"{module.rsplit('.', 1)[1]}_smoke_{os.getpid()}"  # a scratch database of its own
+        self.module, self.timeout = module, timeout
+        self.output = (logs / "output.txt").open("w+")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", module, "--name", name, "--logs", str(logs), *args],
+            cwd=ROOT,
+            env=env,
+            stdout=self.output,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+
+    def result(self) -> tuple[str, dict]:
+        try:
+            self.process.wait(self.timeout)
+        finally:
+            self.stop()
+        self.output.seek(0)
+        text = self.output.read()
+        assert self.process.returncode == 0, f"{self.module} exited with {self.process.returncode}:\n{text[-5000:]}"
+        return text, json.loads(text.strip().splitlines()[-1])
+
+    def stop(self) -> None:
+        """Ctrl-C, so the tool stops what it started and drops its scratch database."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(60)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
 
 
-def test_make_bench_runs_every_phase_to_the_end_and_prints_its_figures(tmp_path):
-    run, figures = _run(
-        "tests.load.bench",
-        *("--responses", "2000", "--invites", "300", "--open-invitations", "3000", "--seconds", "2"),
-        *("--port", str(_free_port()), "--redis-port", str(_free_port())),
-        logs=tmp_path,
-        timeout=420,
-    )
-    assert "seeded 2,000 responses" in run.stdout
+@pytest.fixture(scope="module")
+def tools(tmp_path_factory):
+    """Both tools, started together: chaos spends most of its minute waiting for the periodic sweep."""
+    runs = {
+        "bench": Run(
+            "tests.load.bench",
+            *("--responses", "2000", "--invites", "300", "--open-invitations", "3000", "--seconds", "2"),
+            *("--port", str(_free_port()), "--redis-port", str(_free_port())),
+            logs=tmp_path_factory.mktemp("bench"),
+            timeout=420,
+        ),
+        "chaos": Run(
+            "tests.load.chaos",
+            *("--answers", "300", "--clients", "10", "--time-limit", "60", "--settle", "200"),
+            *("--port", str(_free_port()), "--redis-port", str(_free_port())),
+            logs=tmp_path_factory.mktemp("chaos"),
+            timeout=420,
+        ),
+    }
+    yield runs
+    for run in runs.values():
+        run.stop()
+
+
+def test_make_bench_runs_every_phase_to_the_end_and_prints_its_figures(tools):
+    output, figures = tools["bench"].result()
+    assert "seeded 2,000 responses" in output
     measured = (
         "seed_1m_s",
         "baseline_rps",
@@ -77,18 +126,12 @@ def test_make_bench_runs_every_phase_to_the_end_and_prints_its_figures(tmp_path)
     assert {key: figures.get(key) for key in measured if not figures.get(key)} == {}
     assert figures["followup_probe_accepted"] == figures["followup_samples"] == 100
     assert figures["invites_sent"] == 300
-    assert "submit_ratio" in run.stdout.split(json.dumps(figures))[0]  # the table came before the JSON line
+    assert "submit_ratio" in output.split(json.dumps(figures))[0]  # the table came before the JSON line
 
 
-def test_make_chaos_loses_nothing_through_a_worker_kill_and_a_redis_restart(tmp_path):
-    run, figures = _run(
-        "tests.load.chaos",
-        *("--answers", "300", "--clients", "10", "--time-limit", "60", "--settle", "200"),
-        *("--port", str(_free_port()), "--redis-port", str(_free_port())),
-        logs=tmp_path,
-        timeout=420,
-    )
-    assert "SIGKILL the Celery worker" in run.stdout and "restart Redis" in run.stdout
+def test_make_chaos_loses_nothing_through_a_worker_kill_and_a_redis_restart(tools):
+    output, figures = tools["chaos"].result()
+    assert "SIGKILL the Celery worker" in output and "restart Redis" in output
     assert figures["accepted"] == figures["stored"] == 300
     assert figures["lost"] == figures["duplicate_followups"] == figures["duplicate_owner_emails"] == 0
     assert figures["followups"] == figures["followups_expected"] > 0

@@ -85,6 +85,13 @@ class Stack:
 
     # --- set-up ---------------------------------------------------------------------------------
     def prepare(self) -> dict[str, str]:
+        try:
+            return self._prepare()
+        except BaseException:  # interrupted or failed: stop the private Redis it may have started
+            self.stop()
+            raise
+
+    def _prepare(self) -> dict[str, str]:
         self.database_url = recreate_database(f"kringloop_{self.name}")
         redis_url = f"redis://127.0.0.1:{self.redis_port}/0"
         self.env = {
