@@ -95,19 +95,15 @@ def _process(response_ids: list[int]) -> dict[int, Processed]:
             return {}
         # Read after the lock: a case another worker opened meanwhile is seen here.
         cases = {case.response_id: case for case in FollowUp.objects.filter(response_id__any=[r.pk for r in answers])}
-        _add_previous_answers(
-            [r for r in answers if (r.pk in cases and cases[r.pk].category != r.category) or routing.wants_followup(r)]
-        )
+        to_open = [r for r in answers if r.pk not in cases and routing.wants_followup(r)]
+        rescored = [r for r in answers if r.pk in cases and cases[r.pk].category != r.category]
+        _add_previous_answers(to_open + rescored)
         new = [response for response in answers if response.processed_at is None]
         webhooks.events.emit_many("response.created", new)
-        results = {}
-        for response in answers:
-            case = cases.get(response.pk)
-            if case is not None:
-                case.response = response
-                _sync_category(case, response)
-            results[response.pk] = Processed(case, False)
-        opened = _open_cases([r for r in answers if r.pk not in cases and routing.wants_followup(r)])
+        for response in rescored:
+            _sync_category(cases[response.pk], response)
+        opened = _open_cases(to_open)
+        results = {response.pk: Processed(cases.get(response.pk), False) for response in answers}
         results.update({case.response_id: Processed(case, True) for case in opened})
         prefetch_related_objects(opened, "tags")  # what the webhook payload lists: one query for the batch
         webhooks.events.emit_many("followup.created", opened)
