@@ -16,6 +16,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth import login as auth_login
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.views import LoginView
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -209,3 +210,43 @@ def login_verify(request):
     elif request.method == "POST":
         status = 400
     return render(request, "accounts/login_verify.html", {"form": form}, status=status)
+
+
+@never_cache
+@require_http_methods(["GET"])
+def sso_login(request):
+    """Start single sign-on: off to the identity provider."""
+    if not sso.configured():
+        raise Http404
+    try:
+        return redirect(sso.begin(request, next_url=_safe_next(request, request.GET.get("next", ""))))
+    except sso.SSOError as error:
+        return _sso_refused(request, error, claims={})
+
+
+@never_cache
+@require_http_methods(["GET"])
+def sso_callback(request):
+    """The identity provider sends the browser back here with a code."""
+    if not sso.configured():
+        raise Http404
+    claims = {}
+    try:
+        claims, next_url = sso.complete(request)
+        user = sso.user_for(claims)
+    except sso.SSOError as error:
+        return _sso_refused(request, error, claims=claims)
+    user.backend = "django.contrib.auth.backends.ModelBackend"
+    finish_login(request, user, via_sso=True)
+    audit_log(actor=user, action="sso.login", target=user, data={"issuer": claims.get("iss"), "sub": claims.get("sub")})
+    return redirect(_safe_next(request, next_url))
+
+
+def _sso_refused(request, error, *, claims: dict):
+    ip = client_ip(request)
+    email = str(claims.get("email") or "")[:254]
+    record_failed(username=email, ip=ip, reason=FailedLogin.Reason.SSO)
+    audit_log(actor=None, action="sso.refused", data={"reason": error.code, "email": email, "ip": ip})
+    form = ThrottledAuthenticationForm(request)
+    context = {"form": form, "sso": sso.button(), "sso_only": settings.SSO_ONLY, "sso_error": error.message}
+    return render(request, "registration/login.html", context, status=503 if error.code == "unreachable" else 403)

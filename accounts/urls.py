@@ -5,6 +5,8 @@ from accounts import login, password_views, views
 urlpatterns = [
     path("login/", login.SignInView.as_view(), name="login"),
     path("login/verify/", login.login_verify, name="login_verify"),
+    path("login/sso/", login.sso_login, name="sso_login"),
+    path("login/sso/callback/", login.sso_callback, name="sso_callback"),
     path("account/two-factor/", views.twofactor_page, name="twofactor"),
     path("account/two-factor/recovery-codes/", views.twofactor_recovery_codes, name="twofactor_recovery_codes"),
     path("account/two-factor/off/", views.twofactor_disable, name="twofactor_disable"),
