@@ -14,6 +14,8 @@ from core.roles import has_role
 PUBLIC = {
     "login",
     "login_verify",
+    "sso_login",
+    "sso_callback",
     "logout",
     "password_reset",
     "password_reset_done",
