@@ -7,6 +7,7 @@ from rest_framework import serializers
 
 from followups.models import FollowUp, FollowUpEvent
 from scoring.queries import valid_key
+from surveys.addresses import normalise, validate_address
 from surveys.models import Answer, Contact, Invitation, Response
 
 MAX_ID = 2**63 - 1
@@ -80,8 +81,19 @@ class ContactRowList(serializers.ListSerializer):
         return rows
 
 
+class AddressField(serializers.CharField):
+    """An e-mail address by the contacts' one address rule (surveys.addresses): internationalised
+    domains, and a UTF-8 local part when the e-mail provider can deliver it; a rejection says why."""
+
+    def __init__(self, **kwargs):
+        super().__init__(max_length=254, validators=[validate_address], **kwargs)
+
+    def to_internal_value(self, data):
+        return normalise(super().to_internal_value(data))
+
+
 class ContactRowSerializer(serializers.Serializer):
-    email = serializers.EmailField(max_length=254)
+    email = AddressField()
     name = serializers.CharField(max_length=200, required=False, allow_blank=True)
     external_id = serializers.CharField(
         max_length=100,
@@ -163,7 +175,7 @@ class TriggerSerializer(serializers.Serializer):
         "transactional e-mail campaign is used.",
     )
     contact = serializers.IntegerField(min_value=1, max_value=MAX_ID, required=False, help_text="Contact id.")
-    email = serializers.EmailField(max_length=254, required=False, help_text="Instead of `contact`.")
+    email = AddressField(required=False, help_text="Instead of `contact`.")
     external_id = serializers.CharField(max_length=100, required=False, help_text="Instead of `contact`.")
     key = serializers.CharField(
         max_length=200,

@@ -217,6 +217,16 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0.1, "in
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "core.mail.OutboxBackend" if not PRODUCTION else "")
 if PRODUCTION and not EMAIL_BACKEND:
     raise ImproperlyConfigured("EMAIL_BACKEND is required in production, e.g. anymail.backends.postmark.EmailBackend.")
+# Can the e-mail provider deliver to an address with a UTF-8 local part (SMTPUTF8, RFC 6531)? The
+# contacts' address rule (surveys.addresses) accepts such addresses only then. The outbox and the
+# test backends deliver nothing, so they can; Django's SMTP backend cannot; for an ESP that can, set it.
+_DELIVERS_NOTHING = {
+    "core.mail.OutboxBackend",
+    "django.core.mail.backends.locmem.EmailBackend",
+    "django.core.mail.backends.console.EmailBackend",
+    "anymail.backends.test.EmailBackend",
+}
+EMAIL_SMTPUTF8 = env_bool("EMAIL_SMTPUTF8", EMAIL_BACKEND in _DELIVERS_NOTHING)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Kringloop <nps@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # The ESP's tracking webhook is protected by HTTP basic auth with this "user:password".

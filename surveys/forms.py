@@ -9,6 +9,7 @@ from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
 
 from surveys import services, wording
+from surveys.addresses import normalise
 from surveys.import_file import FIELDS, max_bytes, too_large_message
 from surveys.models import Campaign, Contact, ContactList, Question
 
@@ -227,7 +228,7 @@ class ContactForm(forms.ModelForm):
             }
 
     def clean_email(self):
-        email = self.cleaned_data["email"].strip().lower()
+        email = normalise(self.cleaned_data["email"])
         # The database enforces this too; Django skips that constraint here because it also
         # depends on erased_at, which the form does not edit.
         if Contact.objects.filter(email__iexact=email, erased_at__isnull=True).exclude(pk=self.instance.pk).exists():

@@ -12,7 +12,8 @@ from django.contrib.auth import get_user_model
 from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
 
-from surveys.import_file import ParsedFile, looks_like_email, unknown_columns
+from surveys.addresses import address_problem, normalise
+from surveys.import_file import ParsedFile, unknown_columns
 from surveys.models import Contact
 
 User = get_user_model()
@@ -73,9 +74,10 @@ def _check_row(row, line, index, mapping, match_on, seen: Seen, owners) -> tuple
                 attributes[header[:80]] = value[:200]
         else:
             data[target] = value
-    email = data.get("email", "").lower()
-    if len(email) > 254 or not looks_like_email(email):
-        problems.append(_("“%(email)s” is not a valid e-mail address") % {"email": email[:80] or _("(empty)")})
+    email = normalise(data.get("email", ""))
+    problem = address_problem(email)
+    if problem:
+        problems.append(problem)
     external_id = data.get("external_id", "")
     if len(external_id) > 100:
         problems.append(_("the external id is longer than 100 characters"))

@@ -2,6 +2,7 @@
 
 import secrets
 
+from django import forms
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -10,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from surveys import nps
+from surveys.addresses import validate_address
 
 
 def new_token() -> str:
@@ -41,8 +43,22 @@ class Touchpoint(models.Model):
         return self.name
 
 
+class AddressField(models.EmailField):
+    """A contact's e-mail address, checked by the one address rule (surveys.addresses), which also
+    accepts a UTF-8 local part when the e-mail provider can deliver it; Django's EmailField would not."""
+
+    default_validators = [validate_address]
+
+    def formfield(self, **kwargs):
+        # A text input: browsers refuse a non-ASCII local part in type="email".
+        widget = forms.TextInput(attrs={"inputmode": "email", "autocomplete": "off", "spellcheck": "false"})
+        return super().formfield(
+            **{"form_class": forms.CharField, "validators": [validate_address], "widget": widget, **kwargs}
+        )
+
+
 class Contact(models.Model):
-    email = models.EmailField(_("e-mail address"), max_length=254)
+    email = AddressField(_("e-mail address"), max_length=254)
     name = models.CharField(_("name"), max_length=200, blank=True)
     external_id = models.CharField(_("external id"), max_length=100, null=True, blank=True)
     company = models.CharField(_("company"), max_length=200, blank=True)
