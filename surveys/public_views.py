@@ -109,11 +109,15 @@ TOO_MANY = (
 )
 
 
-def _message(request, campaign, language: str, message: tuple[str, str], status: int):
+def _message(request, campaign, language: str, message: tuple[str, str], status: int, answered=None):
     with translation.override(language):
         title, text = _(message[0]), _(message[1])
     return _render(
-        request, "message.html", {"title": title, "text": text, "campaign": campaign}, language=language, status=status
+        request,
+        "message.html",
+        {"title": title, "text": text, "campaign": campaign, "answered": answered},
+        language=language,
+        status=status,
     )
 
 
@@ -121,8 +125,9 @@ def _closed(request, campaign, language):
     return _message(request, campaign, language, CLOSED, 410)
 
 
-def _already(request, campaign, language):
-    return _message(request, campaign, language, ALREADY, 200)
+def _already(request, campaign, language, response: Response | None = None):
+    """The link's answer can no longer be changed: say so, and what it was."""
+    return _message(request, campaign, language, ALREADY, 200, answered=response)
 
 
 def _initial_score(request) -> str | None:
@@ -138,11 +143,15 @@ def render_answer_page(
     preview: bool = True,
     form: ScoreForm | None = None,
     status: int = 200,
+    answered: Response | None = None,
+    keep_url: str = "",
 ):
     """The score page as the respondent sees it, in their language.
 
     With preview=True (the default, for the campaign preview) it writes nothing and its form posts
-    nowhere: "Next" only reloads the preview with the chosen score selected.
+    nowhere: the button only reloads the preview with the chosen score selected. `answered`: the
+    stored answer of a re-opened link, shown above the form ("You answered 3 on 5 December"), with
+    `keep_url` to leave it as it is.
     """
     language = _language(campaign, invitation)
     with translation.override(language):
@@ -158,6 +167,8 @@ def render_answer_page(
                 "selected": str(form["score"].value() if form["score"].value() is not None else ""),
                 "scores": range(11),
                 "csrf": invitation is None,
+                "answered": answered,
+                "keep_url": keep_url,
             },
             language=language,
             status=status,
@@ -177,18 +188,25 @@ def survey_answer(request, token: str):
     if campaign.status not in ACCEPTS_ANSWERS:
         return _closed(request, campaign, language)
     if response is not None and not can_still_edit(response):
-        return _already(request, campaign, language)
+        return _already(request, campaign, language, response)
     if request.method in SAFE:
         if response is not None and "score" not in request.GET:
             request.GET = request.GET.copy()
             request.GET["score"] = str(response.score)  # changing an answer starts from the stored one
-        return render_answer_page(request, campaign=campaign, invitation=invitation, preview=False)
+        return render_answer_page(
+            request,
+            campaign=campaign,
+            invitation=invitation,
+            preview=False,
+            answered=response,
+            keep_url=reverse("survey_thanks", args=[token]) if response is not None else "",
+        )
     try:  # the service checks the score; the form is only built to show what was wrong
         response_submit(invitation=invitation, score=request.POST.get("score", ""))
     except CampaignClosed:
         return _closed(request, campaign, language)
     except AlreadyAnswered:
-        return _already(request, campaign, language)
+        return _already(request, campaign, language, response)
     except ValidationError as error:
         return render_answer_page(
             request,
@@ -266,7 +284,7 @@ def survey_details(request, token: str):
     if campaign.status not in ACCEPTS_ANSWERS:
         return _closed(request, campaign, language)
     if not can_still_edit(response):
-        return _already(request, campaign, language)
+        return _already(request, campaign, language, response)
     with translation.override(language):
         questions = list(campaign.questions.all())
         kwargs = {"questions": questions, "why_label": wording.why_question(campaign)}
@@ -281,7 +299,7 @@ def survey_details(request, token: str):
                 except CampaignClosed:
                     return _closed(request, campaign, language)
                 except AlreadyAnswered:
-                    return _already(request, campaign, language)
+                    return _already(request, campaign, language, response)
                 except ValidationError as error:
                     form.add_error(None, error)
                 else:

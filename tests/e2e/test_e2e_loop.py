@@ -89,7 +89,7 @@ def test_the_whole_closed_loop(world, browser, laptop, admin, agent):
     assert axe_violations(phone) == []
     shot(phone, "2-form-phone")
     assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
-    phone.click("button:has-text('Next')")
+    phone.click("button:has-text('Send my score')")
     phone.fill("textarea[name=comment]", "I waited three days for an answer.")
     phone.click("label:has-text('2') >> nth=0")
     phone.locator(".driver-scale").nth(1).locator("label", has_text="6").click()
@@ -101,7 +101,7 @@ def test_the_whole_closed_loop(world, browser, laptop, admin, agent):
     assert (response.score, response.comment) == (3, "I waited three days for an answer.")
     assert sorted(response.answers.values_list("number", flat=True)) == [2, 6]
     phone.goto(link.replace("score=3", "score=4"))
-    phone.click("button:has-text('Next')")
+    phone.click("button:has-text('Change my score')")
     assert Response.objects.count() == 1 and Response.objects.get().score == 4
 
     # 3. The agent works the case.
