@@ -9,7 +9,6 @@
 
 import re
 from datetime import UTC, datetime, timedelta
-from datetime import timezone as tz
 
 import pytest
 from freezegun import freeze_time
