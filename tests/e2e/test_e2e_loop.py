@@ -140,7 +140,8 @@ def test_the_whole_closed_loop(world, browser, laptop, admin, agent):
     laptop.click("a:has-text('Mark shipped')")
     assert "Dana Detractor" in laptop.content()
     shot(laptop, "4-ship-preview")
-    laptop.click("button:has-text('Ship and tell them')")
+    with laptop.expect_navigation():  # the reload below must not race the form's own page load
+        laptop.click("button:has-text('Ship and tell them')")
     assert wait_for(
         lambda: OutboxMessage.objects.filter(to="dana@example.com", subject__startswith="You said, we did").exists(),
         timeout=30,
