@@ -2,7 +2,9 @@
 dropped (from LatestScore, and live for the customers it does not cover yet) and a customer's
 history."""
 
-from django.db.models import Exists, F, OuterRef, Q, Subquery, Window
+import json
+
+from django.db.models import F, Q, Window
 from django.db.models.functions import Lag
 
 from scoring import freshness
@@ -11,7 +13,7 @@ from scoring.filters import Filters, dimension_q, responses, segment_q
 from scoring.models import LatestScore
 from surveys.models import Category, Response
 
-LIVE_FIELDS = ("contact_id", *rollups.DIMENSIONS, "submitted_at", "score", "category")
+LIVE_CONTACTS = 20_000  # stale customers named by id in the at-risk query; past this, a subquery
 RANK = {Category.DETRACTOR: 0, Category.PASSIVE: 1, Category.PROMOTER: 2}
 
 
@@ -69,26 +71,60 @@ def at_risk(filters: Filters, *, limit: int = 10) -> list[LatestScore]:
 
 
 def _at_risk_live(filters: Filters, contacts, limit: int) -> list[LatestScore]:
-    """at_risk() for the customers LatestScore does not cover yet, from their answers: an answer
-    in the period with no later one of its kind, and the one just before it (index lookups on
-    the contact's answers by time)."""
-    same_kind = Response.objects.filter(contact_id=OuterRef("contact_id"), kind=OuterRef("kind"))
-    at = OuterRef("submitted_at")
-    earlier = same_kind.filter(Q(submitted_at__lt=at) | Q(submitted_at=at, id__lt=OuterRef("id")))
-    later = same_kind.filter(Q(submitted_at__gt=at) | Q(submitted_at=at, id__gt=OuterRef("id")))
-    earlier = earlier.order_by("-submitted_at", "-id")
-    rows = (
-        responses(filters)
-        .filter(freshness.stale_contacts_q(contacts), contact_id__isnull=False)
-        .annotate(
-            prev_score=Subquery(earlier.values("score")[:1]),
-            prev_category=Subquery(earlier.values("category")[:1]),
-        )
-        .filter(~Exists(later), dropped(), prev_score__isnull=False)
-        .order_by("-submitted_at")
-        .values(*LIVE_FIELDS, "prev_score", "prev_category", response_id=F("id"))[:limit]
-    )
-    return [LatestScore(**row) for row in rows]
+    """at_risk() for the customers LatestScore does not cover yet, counted as the refresh counts
+    LatestScore (each one's latest answer per kind and the one before, with LAG), over the answers
+    of those of them who answered in the period; the period and filters are checked here."""
+    answers = Response.objects.filter(contact_id__in=_answered(filters, contacts))
+    wanted = {name: getattr(filters, name) or None for name in ("campaign", "touchpoint", "team")}
+    found = []
+    latest = rollups.latest_rows(answers).filter(prev_score__isnull=False).order_by("-submitted_at")
+    for row in latest.iterator(chunk_size=1000):
+        if not filters.start_dt <= row["submitted_at"] < filters.end_dt or not _dropped(row):
+            continue
+        if filters.kind != "all" and row["kind"] != filters.kind:
+            continue
+        if any(value and row[f"{name}_id"] != value for name, value in wanted.items()):
+            continue
+        if (filters.channel and row["channel"] != filters.channel) or (
+            filters.language and row["language"] != filters.language
+        ):
+            continue
+        if filters.segment_key and _as_text(row["attributes"], filters.segment_key) != filters.segment_value:
+            continue
+        found.append(LatestScore(**row))
+        if len(found) == limit:
+            break
+    return found
+
+
+def _answered(filters: Filters, contacts):
+    """Those of the stale customers who answered in the period: as ids when they are few (the
+    common case: today's answerers; the database then plans the LAG over their answers alone),
+    else as a subquery."""
+    answered = responses(filters).exclude(contact_id=None)
+    if contacts is not freshness.EVERYONE:
+        ids = set()
+        for subquery in contacts:  # one at a time: an OR of two subqueries defeats the index
+            found = answered.filter(contact_id__in=subquery).values_list("contact_id", flat=True).distinct()
+            ids.update(found.order_by()[: LIVE_CONTACTS + 1])
+            if len(ids) > LIVE_CONTACTS:
+                break
+        else:
+            return ids
+    return answered.filter(freshness.stale_contacts_q(contacts)).values("contact_id")
+
+
+def _dropped(row: dict) -> bool:
+    """dropped(), for a row counted here."""
+    return row["prev_score"] >= row["score"] + 3 or RANK[row["category"]] < RANK[row["prev_category"]]
+
+
+def _as_text(attributes, key: str):
+    """An attribute as the database's ->> gives it (text; JSON for anything but a string)."""
+    if not isinstance(attributes, dict) or attributes.get(key) is None:
+        return None
+    value = attributes[key]
+    return value if isinstance(value, str) else json.dumps(value)
 
 
 def contact_history(contact_id: int) -> list[Response]:

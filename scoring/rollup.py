@@ -334,15 +334,25 @@ def _mark(qs, field_name: str) -> tuple:
     return newest, qs.filter(**{f"{field_name}__gt": newest - LATE_COMMIT_MARGIN}).count()
 
 
-def _changed(qs, field_name: str, mark, seen: int):
-    """Rows changed since `mark` (late commits included), or None when nothing changed."""
+def _changed(qs, field_name: str, mark, seen: int, *, reader: bool = False):
+    """Rows changed since `mark` (late commits included), or None when nothing changed.
+
+    The refresh takes every row within the margin before the mark whenever anything changed. A
+    reader takes only the rows past the mark when the margin still holds exactly the rows it held
+    (nothing committed late), so a bulk load does not make every page count it all live for five
+    minutes. (A late commit while another row of the margin moved past the mark evens the count out:
+    a reader then misses that one late row until the next refresh, which takes it.)"""
     if mark is None:
         recent = qs.filter(**{f"{field_name}__isnull": False})
         return recent if recent.exists() else None
     recent = qs.filter(**{f"{field_name}__gt": mark - LATE_COMMIT_MARGIN})
-    row = recent.aggregate(newest=Max(field_name), count=Count("pk"))
+    row = recent.aggregate(
+        newest=Max(field_name), count=Count("pk"), behind=Count("pk", filter=Q(**{f"{field_name}__lte": mark}))
+    )
     if (row["newest"] is None or row["newest"] <= mark) and row["count"] == seen:
         return None
+    if reader and row["behind"] == seen:
+        return qs.filter(**{f"{field_name}__gt": mark})
     return recent
 
 
@@ -373,7 +383,7 @@ def pending(state: RollupState, now: datetime, *, reader: bool = False) -> Work:
     yet, and takes no marks. Contacts have no index on updated_at: checking them scans the table,
     which the worker does once per refresh (every 30 s) and a reader once per page."""
     work = Work()
-    changed = _changed(Response.objects.all(), "updated_at", state.watermark, state.watermark_seen)
+    changed = _changed(Response.objects.all(), "updated_at", state.watermark, state.watermark_seen, reader=reader)
     if changed is not None:
         if not reader:
             work.marks["watermark"] = _mark(Response.objects.all(), "updated_at")
@@ -404,7 +414,7 @@ def pending(state: RollupState, now: datetime, *, reader: bool = False) -> Work:
         )
     # Contacts every time: the worker refreshes every 30 s, and readers must see segment changes at once.
     work.marks["contacts_checked_at"] = (now,)
-    changed = _changed(Contact.objects.all(), "updated_at", state.contacts_mark, state.contacts_seen)
+    changed = _changed(Contact.objects.all(), "updated_at", state.contacts_mark, state.contacts_seen, reader=reader)
     if changed is not None:
         if not reader:
             work.marks["contacts_mark"] = _mark(Contact.objects.all(), "updated_at")
@@ -428,7 +438,9 @@ def pending(state: RollupState, now: datetime, *, reader: bool = False) -> Work:
                 FULL_RECOUNT_DAYS,
             ),
         )
-    changed = _changed(Invitation.objects.all(), "sent_at", state.invitations_mark, state.invitations_seen)
+    changed = _changed(
+        Invitation.objects.all(), "sent_at", state.invitations_mark, state.invitations_seen, reader=reader
+    )
     if changed is not None:
         if not reader:
             work.marks["invitations_mark"] = _mark(Invitation.objects.all(), "sent_at")

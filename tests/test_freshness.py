@@ -361,3 +361,26 @@ def test_the_beat_refresh_leaves_at_once_when_another_refresh_is_at_work():
         thread.join()
     assert refresh_rollup(wait=False) >= 1
     assert DailyScore.objects.filter(score=0).exists()
+
+
+def test_after_a_bulk_load_a_reader_counts_only_what_is_new_live(db):
+    """Rows within the late-commit margin were counted by the refresh: a reader counts live only
+    what lies past the watermark, unless something committed late behind it."""
+    from scoring import freshness
+    from scoring.rollup import LATE_COMMIT_MARGIN
+
+    campaign = CampaignFactory(kind="relational")
+    now = timezone.now()
+    old = [ResponseFactory(campaign=campaign, submitted_at=now - timedelta(days=day + 2)) for day in range(50)]
+    refresh_rollup()
+    assert freshness.measure().current
+    ResponseFactory(campaign=campaign, score=0, submitted_at=now)
+    assert freshness.measure().days == [(timezone.localdate(), timezone.localdate())]
+    watermark = RollupState.objects.get().watermark
+    # A transaction that stamped its row a little before the watermark and committed after it.
+    late = ResponseFactory(campaign=campaign, score=0, submitted_at=now - timedelta(days=30))
+    Response.objects.filter(pk=late.pk).update(updated_at=watermark - LATE_COMMIT_MARGIN / 2)
+    days = freshness.measure().days  # every row within the margin, then: a superset, as ranges
+    assert days[0][0] <= timezone.localtime(old[-1].submitted_at).date() and days[-1][1] == timezone.localdate()
+    page = queries.nps_summary(queries.parse_filters({"period": "90d"})).current
+    assert (page.n, page.detractors) == (52, 2)
