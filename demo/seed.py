@@ -168,10 +168,47 @@ def _shares(campaign_key: str, age_days: float, plan: str) -> tuple[float, float
     return max(promoters, 0.05), max(detractors, 0.02)
 
 
+# Dutch names of the touchpoints and root causes, and of the demo campaigns' texts.
+TOUCHPOINTS_NL = {"Sales": "Verkoop", "Onboarding": "Onboarding", "Support": "Klantenservice", "Billing": "Facturatie"}
+TOUCHPOINTS_NL["Renewal"] = "Verlenging"
+ROOT_CAUSES_NL = {
+    "process": "Proces",
+    "product": "Product",
+    "price": "Prijs",
+    "reputation": "Reputatie",
+    "emotional": "Emotionele betrokkenheid",
+}
+WHY_NL = "Wat is de belangrijkste reden voor uw score?"
+QUESTIONS_NL = {
+    "How satisfied were you with the support you received?": {"text": "Hoe tevreden was u met de hulp die u kreeg?"},
+    "How easy was it to get your issue resolved?": {
+        "text": "Hoe makkelijk was het om uw probleem opgelost te krijgen?"
+    },
+    "What matters most to you in our service?": {
+        "text": "Wat vindt u het belangrijkst aan onze dienstverlening?",
+        "choices": ["Productkwaliteit", "Prijs", "Klantenservice", "Gebruiksgemak"],
+    },
+    "How satisfied are you with the value for money?": {
+        "text": "Hoe tevreden bent u over de prijs-kwaliteitverhouding?"
+    },
+    "How satisfied are you with your onboarding?": {"text": "Hoe tevreden bent u over uw onboarding?"},
+}
+
+
+def _with_dutch(record, texts: dict) -> None:
+    """Give a record its Dutch texts unless it already has some."""
+    if not (record.translations or {}).get("nl"):
+        record.translations = {**(record.translations or {}), "nl": texts}
+        record.save(update_fields=["translations"])
+
+
 def _reference_data():
-    """Touchpoints and root causes as the migrations seed them (they may have been flushed since)."""
+    """Touchpoints and root causes as the migrations seed them (they may have been flushed since),
+    with their Dutch names."""
     for order, name in enumerate(["Sales", "Onboarding", "Support", "Billing", "Renewal"]):
-        Touchpoint.objects.get_or_create(slug=name.lower(), defaults={"name": name, "order": order})
+        touchpoint, _ = Touchpoint.objects.get_or_create(slug=name.lower(), defaults={"name": name, "order": order})
+        if touchpoint.name == name:
+            _with_dutch(touchpoint, {"name": TOUCHPOINTS_NL[name]})
     for name, slug in (
         ("Process", "process"),
         ("Product", "product"),
@@ -179,7 +216,9 @@ def _reference_data():
         ("Reputation", "reputation"),
         ("Emotional engagement", "emotional"),
     ):
-        RootCauseTag.objects.get_or_create(slug=slug, defaults={"name": name})
+        tag, _ = RootCauseTag.objects.get_or_create(slug=slug, defaults={"name": name})
+        if tag.name == name:
+            _with_dutch(tag, {"name": ROOT_CAUSES_NL[slug]})
 
 
 def _users():
@@ -240,6 +279,7 @@ def _campaigns(people, touchpoints):
                 "recurrence_days": recurrence,
                 "spread_days": 7 if recurrence else 0,
                 "why_question": "What is the main reason for your score?",
+                "translations": {"nl": {"why_question": WHY_NL}},
                 "promoter_link": "https://www.example.com/review" if key == "relational" else "",
                 "anonymous_link_enabled": key == "relational",
                 "created_by": people["admin"],
@@ -300,6 +340,8 @@ def _campaigns(people, touchpoints):
                         ),
                     ]
                 )
+            for question in campaign.questions.all():
+                _with_dutch(question, QUESTIONS_NL[question.text])
     return campaigns
 
 

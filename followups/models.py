@@ -5,7 +5,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from surveys.models import Category
+from surveys.models import Category, translated_name
 
 
 class RootCauseTag(models.Model):
@@ -16,6 +16,8 @@ class RootCauseTag(models.Model):
         _("slug"), max_length=80, unique=True, help_text=_("A short code for the root cause: letters, digits, hyphens.")
     )
     active = models.BooleanField(_("active"), default=True)
+    # The name in other languages: {"nl": {"name": "Prijs"}}.
+    translations = models.JSONField(_("translations"), default=dict, blank=True)
 
     class Meta:
         ordering = ["name"]
@@ -23,7 +25,7 @@ class RootCauseTag(models.Model):
         verbose_name_plural = _("root causes")
 
     def __str__(self):
-        return self.name
+        return translated_name(self)
 
 
 class RoutingRule(models.Model):

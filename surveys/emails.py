@@ -30,6 +30,8 @@ def _context(campaign, *, reminder: bool, named: bool) -> dict:
         "name": NAME if named else "",
         "question": wording.nps_question(campaign),
         "intro": wording.email_intro(campaign),
+        "scale_low": wording.scale_ends(campaign)[0],
+        "scale_high": wording.scale_ends(campaign)[1],
         "scale": [{"score": n, "url": f"{base}?score={n}"} for n in range(11)],
         "answer_url": base,
         "unsubscribe_url": absolute_url(reverse("unsubscribe", args=[UNSUB])),

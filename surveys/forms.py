@@ -27,6 +27,59 @@ def parse_segment(text: str) -> dict:
     return result
 
 
+def _language_name(code: str) -> str:
+    return translation.get_language_info(code)["name_translated"]
+
+
+def add_translation_fields(form, record, texts: dict, languages: list[str], *, multiline=()) -> None:
+    """Fields `tr_<language>_<text>` for each of `texts` in each of `languages`, filled from the
+    record's translations, with the record's own text as placeholder (what is shown without one)."""
+    form.translation_languages = languages
+    form.translation_texts = texts
+    stored = record.translations or {}
+    for language in languages:
+        for field, label in texts.items():
+            name = f"tr_{language}_{field}"
+            value = (stored.get(language) or {}).get(field, "")
+            own = getattr(record, field, "")
+            if field == "choices" or field in multiline:
+                widget = forms.Textarea(attrs={"rows": 3 if field == "choices" else 2})
+            else:
+                widget = forms.TextInput()
+            form.fields[name] = forms.CharField(
+                required=False,
+                max_length=2000 if field in multiline or field == "choices" else 300,
+                label=f"{str(label)[:1].upper()}{str(label)[1:]}"
+                + (f" ({_('one per line')})" if field == "choices" else ""),
+                widget=widget,
+            )
+            form.initial[name] = "\n".join(value) if isinstance(value, list) else value
+            placeholder = "\n".join(own) if isinstance(own, list) else own
+            if placeholder:
+                widget.attrs["placeholder"] = placeholder
+
+
+def translation_groups(form) -> list[tuple[str, str, list]]:
+    """(language code, its name, the bound translation fields) for the template."""
+    return [
+        (code, _language_name(code), [form[f"tr_{code}_{field}"] for field in form.translation_texts])
+        for code in form.translation_languages
+    ]
+
+
+def cleaned_translations(form, data: dict, *, own_language: str | None) -> dict:
+    """The translations as posted, for the languages other than the record's own."""
+    posted = {}
+    for language in form.translation_languages:
+        if language == own_language:
+            continue
+        posted[language] = {}
+        for field in form.translation_texts:
+            value = data.get(f"tr_{language}_{field}") or ""
+            posted[language][field] = [c.strip() for c in value.splitlines()] if field == "choices" else value
+    return wording.translations_for(posted, list(form.translation_texts), list(posted))
+
+
 class CampaignForm(forms.ModelForm):
     promoter_link = forms.URLField(
         required=False,
@@ -42,7 +95,7 @@ class CampaignForm(forms.ModelForm):
 
     class Meta:
         model = Campaign
-        fields = list(services.CAMPAIGN_FIELDS)
+        fields = [name for name in services.CAMPAIGN_FIELDS if name != "translations"]  # tr_* fields below
         widgets = {
             "email_intro": forms.Textarea(attrs={"rows": 2}),
             "thanks_promoter": forms.Textarea(attrs={"rows": 2}),
@@ -64,6 +117,9 @@ class CampaignForm(forms.ModelForm):
             "reminder_after_days": _("Reminder after (days)"),
             "quiet_period_days": _("Quiet period (days)"),
             "anonymous_link_enabled": _("Public link (web, QR code, in-app)"),
+            "promoter_link_label": _("Promoter link label"),
+            "scale_low": _("Label of 0"),
+            "scale_high": _("Label of 10"),
         }
         help_texts = {
             "question": _("Leave empty for the standard NPS question. {company} is replaced by your company name."),
@@ -97,6 +153,27 @@ class CampaignForm(forms.ModelForm):
             self.fields["email_intro"].widget.attrs["placeholder"] = wording.email_intro(blank)
             for category in ("promoter", "passive", "detractor"):
                 self.fields[f"thanks_{category}"].widget.attrs["placeholder"] = wording.thanks_text(blank, category)
+            self.fields["promoter_link_label"].widget.attrs["placeholder"] = wording.promoter_link_label(blank)
+            low, high = wording.scale_ends(blank)
+            self.fields["scale_low"].widget.attrs["placeholder"] = low
+            self.fields["scale_high"].widget.attrs["placeholder"] = high
+        self.instance.language = self.instance.language or settings.LANGUAGE_CODE
+        add_translation_fields(
+            self,
+            self.instance,
+            wording.CAMPAIGN_TEXTS,
+            wording.other_languages(self.instance),
+            multiline=("email_intro", "thanks_promoter", "thanks_passive", "thanks_detractor"),
+        )
+
+    def translation_groups(self):
+        return translation_groups(self)
+
+    def missing(self) -> list[tuple[str, list[str]]]:
+        """(language name, the texts respondents in it read in the campaign's language instead)."""
+        if self.instance.pk is None:
+            return []
+        return [(_language_name(code), texts) for code, texts in wording.missing_translations(self.instance).items()]
 
     def clean_segment(self):
         return parse_segment(self.cleaned_data.get("segment", ""))
@@ -130,6 +207,11 @@ class CampaignForm(forms.ModelForm):
         ):
             if "{" in (data.get(name) or "").replace("{company}", ""):
                 self.add_error(name, _("The only placeholder is {company}."))
+        data["translations"] = cleaned_translations(self, data, own_language=data.get("language"))
+        for language, texts in data["translations"].items():
+            for field, text in texts.items():
+                if isinstance(text, str) and "{" in text.replace("{company}", ""):
+                    self.add_error(f"tr_{language}_{field}", _("The only placeholder is {company}."))
         return data
 
 
@@ -140,11 +222,18 @@ class QuestionForm(forms.ModelForm):
 
     class Meta:
         model = Question
-        fields = ["text", "kind", "driver", "required"]
+        fields = ["text", "kind", "driver", "required", "scale_low", "scale_high"]
+        labels = {"scale_low": _("Label of the lowest number"), "scale_high": _("Label of the highest number")}
+        help_texts = {"scale_low": _("Satisfaction and effort questions; empty for the standard words.")}
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, campaign_language: str | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["choices_text"].initial = "\n".join(self.instance.choices or [])
+        campaign = Campaign(language=campaign_language or settings.LANGUAGE_CODE)
+        add_translation_fields(self, self.instance, wording.QUESTION_TEXTS, wording.other_languages(campaign))
+
+    def translation_groups(self):
+        return translation_groups(self)
 
     def clean(self):
         data = super().clean()
@@ -161,10 +250,19 @@ class QuestionForm(forms.ModelForm):
         if len(choices) > 20:
             self.add_error("choices_text", _("At most 20 choices."))
         data["choices"] = choices
+        data["translations"] = cleaned_translations(self, data, own_language=None)
+        for language, texts in data["translations"].items():
+            if len(texts.get("choices", [])) > len(choices):
+                self.add_error(
+                    f"tr_{language}_choices", _("Give one translation per choice, in the order of the choices.")
+                )
         return data
 
 
 class BaseQuestionFormSet(forms.BaseInlineFormSet):
+    def get_form_kwargs(self, index):
+        return {**super().get_form_kwargs(index), "campaign_language": self.instance.language}
+
     def clean(self):
         super().clean()
         for form in self.forms:

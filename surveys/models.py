@@ -7,11 +7,16 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from surveys import nps
 from surveys.addresses import validate_address
+
+
+def translated_name(record) -> str:
+    """A touchpoint's or root cause's name in the active language, else its own."""
+    return ((record.translations or {}).get(get_language() or "", {}) or {}).get("name") or record.name
 
 
 def new_token() -> str:
@@ -33,6 +38,8 @@ class Touchpoint(models.Model):
     name = models.CharField(_("name"), max_length=80, unique=True)
     slug = models.SlugField(_("slug"), max_length=80, unique=True)
     order = models.PositiveSmallIntegerField(_("order"), default=0)
+    # The name in other languages: {"nl": {"name": "Klantenservice"}} (surveys.wording.translated).
+    translations = models.JSONField(_("translations"), default=dict, blank=True)
 
     class Meta:
         ordering = ["order", "name"]
@@ -40,7 +47,7 @@ class Touchpoint(models.Model):
         verbose_name_plural = _("touchpoints")
 
     def __str__(self):
-        return self.name
+        return translated_name(self)
 
 
 class AddressField(models.EmailField):
@@ -204,6 +211,12 @@ class Campaign(models.Model):
     promoter_link = models.URLField(
         _("promoter link"), blank=True, help_text=_("Review or referral link shown to promoters.")
     )
+    promoter_link_label = models.CharField(_("promoter link label"), max_length=100, blank=True)
+    scale_low = models.CharField(_("label of 0"), max_length=60, blank=True)
+    scale_high = models.CharField(_("label of 10"), max_length=60, blank=True)
+    # The texts above in the other languages respondents read: {"nl": {"question": "…", …}}. A text
+    # missing there falls back to the field itself, in the campaign's language (surveys.wording).
+    translations = models.JSONField(_("translations"), default=dict, blank=True)
 
     # Audience and schedule.
     audience_list = models.ForeignKey(
@@ -266,6 +279,11 @@ class Question(models.Model):
     text = models.CharField(_("question"), max_length=300)
     choices = models.JSONField(_("choices"), default=list, blank=True)
     required = models.BooleanField(pgettext_lazy("question", "required"), default=False)
+    scale_low = models.CharField(_("label of the lowest number"), max_length=60, blank=True)
+    scale_high = models.CharField(_("label of the highest number"), max_length=60, blank=True)
+    # {"nl": {"text": "…", "choices": ["…", …], "scale_low": "…", "scale_high": "…"}}; answers keep
+    # storing the choices of `choices`, whatever language they were shown in.
+    translations = models.JSONField(_("translations"), default=dict, blank=True)
 
     class Meta:
         ordering = ["order", "id"]

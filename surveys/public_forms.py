@@ -5,6 +5,7 @@ from django.conf import settings
 from django.core.validators import MaxLengthValidator
 from django.utils.translation import gettext_lazy as _
 
+from surveys import wording
 from surveys.models import Question
 
 SCORE_CHOICES = [(str(i), str(i)) for i in range(11)]
@@ -24,8 +25,11 @@ class ScoreForm(forms.Form):
 
 
 def _question_field(question: Question) -> forms.Field:
+    """The field of one driver question, in the active language (surveys.wording): its choices are
+    shown translated and stored as the question's own."""
     required = question.required
-    label = question.text
+    label = wording.translated(question, "text")
+    shown = list(zip(question.choices or [], wording.translated(question, "choices") or [], strict=False))
     if question.kind == Question.Kind.CSAT:
         choices = [(str(i), str(i)) for i in range(1, 6)]
         return forms.TypedChoiceField(
@@ -49,14 +53,14 @@ def _question_field(question: Question) -> forms.Field:
     if question.kind == Question.Kind.SINGLE:
         return forms.ChoiceField(
             label=label,
-            choices=[(c, c) for c in question.choices],
+            choices=shown,
             required=required,
             widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
         )
     if question.kind == Question.Kind.MULTIPLE:
         return forms.MultipleChoiceField(
             label=label,
-            choices=[(c, c) for c in question.choices],
+            choices=shown,
             required=required,
             widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
         )
@@ -80,7 +84,8 @@ class DetailsForm(forms.Form):
             self.fields[f"q{question.pk}"] = _question_field(question)
 
     def question_fields(self):
-        return [(q, self[f"q{q.pk}"]) for q in self.questions]
+        """(question, its bound field, the words for its scale's ends) in order, in the active language."""
+        return [(q, self[f"q{q.pk}"], wording.question_scale_ends(q)) for q in self.questions]
 
     def answers(self) -> dict[int, dict | None]:
         result = {}

@@ -23,6 +23,10 @@ CAMPAIGN_FIELDS = (
     "thanks_passive",
     "thanks_detractor",
     "promoter_link",
+    "promoter_link_label",
+    "scale_low",
+    "scale_high",
+    "translations",
     "followup_promoters",
     "audience_list",
     "send_at",
@@ -32,7 +36,7 @@ CAMPAIGN_FIELDS = (
     "quiet_period_days",
     "anonymous_link_enabled",
 )
-QUESTION_FIELDS = ("text", "kind", "driver", "required", "choices")
+QUESTION_FIELDS = ("text", "kind", "driver", "required", "choices", "scale_low", "scale_high", "translations")
 
 
 def question_change_problem(question: Question, *, kind: str) -> str:
@@ -98,7 +102,7 @@ def _questions_save(campaign: Campaign, questions: list[dict]) -> bool:
     existing = {question.pk: question for question in campaign.questions.all()}
     kept, changed = set(), False
     for order, item in enumerate(questions, start=1):
-        values = {name: item[name] for name in QUESTION_FIELDS}
+        values = {name: item[name] for name in QUESTION_FIELDS if name in item}  # left out: kept as it is
         question = existing.get(item.get("id")) if item.get("id") is not None else None
         if item.get("id") is not None and question is None:
             raise ValidationError(_("A question was changed meanwhile; reload the page."))
@@ -106,7 +110,7 @@ def _questions_save(campaign: Campaign, questions: list[dict]) -> bool:
             Question.objects.create(campaign=campaign, order=order, **values)
             changed = True
             continue
-        problem = question_change_problem(question, kind=values["kind"])
+        problem = question_change_problem(question, kind=values.get("kind", question.kind))
         if problem:
             raise ValidationError(problem)
         kept.add(question.pk)
@@ -145,6 +149,9 @@ def campaign_duplicate(*, campaign: Campaign, actor) -> Campaign:
                     text=q.text,
                     choices=q.choices,
                     required=q.required,
+                    scale_low=q.scale_low,
+                    scale_high=q.scale_high,
+                    translations=q.translations,
                 )
                 for q in questions
             ]

@@ -242,6 +242,7 @@ def campaign_preview_thanks(request, pk: int):
                 "response": _preview_response(campaign, _preview_invitation(campaign, language), category),
                 "text": wording.thanks_text(campaign, category),
                 "promoter_link": campaign.promoter_link if category == "promoter" else "",
+                "promoter_link_label": wording.promoter_link_label(campaign),
                 "change_url": "",
             },
         )

@@ -1,9 +1,100 @@
-"""What respondents read: the campaign's own wording, or a translated default, with {company} filled in."""
+"""What respondents read, in the language they read (the active one, see respondent_language).
+
+The one rule for every text of a campaign, a driver question, a touchpoint or a root cause: the
+record's translation into that language (its `translations` field) when it has one; else the
+record's own text, written in the campaign's language; else, for a text left empty, Kringloop's
+default, translated. {company} is filled in. `missing_translations` lists what a campaign lacks.
+"""
 
 from django.conf import settings
+from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from surveys.models import Campaign
+from surveys.models import Campaign, Question
+
+# The texts a respondent reads, with the builder's names for them.
+CAMPAIGN_TEXTS = {
+    "email_subject": gettext_lazy("E-mail subject"),
+    "email_intro": gettext_lazy("E-mail introduction"),
+    "question": gettext_lazy("NPS question"),
+    "scale_low": gettext_lazy("Label of 0"),
+    "scale_high": gettext_lazy("Label of 10"),
+    "why_question": gettext_lazy("“Why” question"),
+    "thanks_promoter": gettext_lazy("Thank-you text for promoters (9–10)"),
+    "thanks_passive": gettext_lazy("Thank-you text for passives (7–8)"),
+    "thanks_detractor": gettext_lazy("Thank-you text for detractors (0–6)"),
+    "promoter_link_label": gettext_lazy("Promoter link label"),
+}
+QUESTION_TEXTS = {
+    "text": gettext_lazy("question"),
+    "choices": gettext_lazy("choices"),
+    "scale_low": gettext_lazy("label of the lowest number"),
+    "scale_high": gettext_lazy("label of the highest number"),
+}
+
+
+def translated(record, field: str, language: str | None = None):
+    """`record.<field>` as read in `language` (default: the active one): its translation, else its own."""
+    language = language or translation.get_language() or settings.LANGUAGE_CODE
+    own = getattr(record, field)
+    if language == getattr(record, "language", None):  # a campaign's own texts are in its language
+        return own
+    text = ((record.translations or {}).get(language) or {}).get(field)
+    if field == "choices" and own:
+        text = list(text or [])
+        return [text[i] if i < len(text) and text[i] else choice for i, choice in enumerate(own)]
+    return text or own
+
+
+def translations_for(record, fields, languages) -> dict:
+    """A record's translations as stored: only these fields and languages, empty ones left out."""
+    result = {}
+    for language in languages:
+        texts = {}
+        for field in fields:
+            value = ((record.get(language) or {}) if isinstance(record, dict) else {}).get(field)
+            if isinstance(value, list):
+                value = [str(v).strip() for v in value]
+                if any(value):
+                    texts[field] = value
+            elif value and str(value).strip():
+                texts[field] = str(value).strip()
+        if texts:
+            result[language] = texts
+    return result
+
+
+def other_languages(campaign: Campaign) -> list[str]:
+    """The languages a campaign's texts can be translated into: every one but its own."""
+    return [code for code in language_codes() if code != campaign.language]
+
+
+def missing_translations(campaign: Campaign, questions=None) -> dict[str, list[str]]:
+    """{language: [the texts a respondent in it would read in the campaign's language instead]}.
+    A text left empty is not missing: Kringloop's translated default is used."""
+    questions = list(campaign.questions.all()) if questions is None else questions
+    missing = {}
+    for language in other_languages(campaign):
+        names = []
+        texts = campaign.translations.get(language) or {}
+        for field, label in CAMPAIGN_TEXTS.items():
+            if getattr(campaign, field) and not texts.get(field):
+                names.append(str(label))
+        for number, question in enumerate(questions, start=1):
+            texts = question.translations.get(language) or {}
+            for field, label in QUESTION_TEXTS.items():
+                own = getattr(question, field)
+                if field == "choices":
+                    given = texts.get("choices") or []
+                    complete = len(given) >= len(own) and all(given[: len(own)])
+                    if own and question.kind in (Question.Kind.SINGLE, Question.Kind.MULTIPLE) and not complete:
+                        names.append(_("question %(number)s: %(what)s") % {"number": number, "what": label})
+                elif own and not texts.get(field):
+                    names.append(_("question %(number)s: %(what)s") % {"number": number, "what": label})
+        if names:
+            missing[language] = names
+    return missing
 
 
 def _fill(text: str) -> str:
@@ -12,28 +103,49 @@ def _fill(text: str) -> str:
 
 def nps_question(campaign: Campaign) -> str:
     return _fill(
-        campaign.question or _("How likely is it that you would recommend {company} to a friend or colleague?")
+        translated(campaign, "question")
+        or _("How likely is it that you would recommend {company} to a friend or colleague?")
     )
 
 
+def scale_ends(campaign: Campaign) -> tuple[str, str]:
+    """The words for 0 and for 10 on the NPS scale."""
+    return (
+        translated(campaign, "scale_low") or _("Not at all likely"),
+        translated(campaign, "scale_high") or _("Extremely likely"),
+    )
+
+
+def question_scale_ends(question: Question) -> tuple[str, str]:
+    """The words for the lowest and highest number of a satisfaction or effort question."""
+    if question.kind == Question.Kind.EFFORT:
+        defaults = (_("Very difficult"), _("Very easy"))
+    else:
+        defaults = (_("Very dissatisfied"), _("Very satisfied"))
+    return translated(question, "scale_low") or defaults[0], translated(question, "scale_high") or defaults[1]
+
+
+def promoter_link_label(campaign: Campaign) -> str:
+    return _fill(translated(campaign, "promoter_link_label") or _("Share your experience"))
+
+
 def why_question(campaign: Campaign) -> str:
-    return _fill(campaign.why_question or _("What is the most important reason for your score?"))
+    return _fill(translated(campaign, "why_question") or _("What is the most important reason for your score?"))
 
 
 def email_subject(campaign: Campaign) -> str:
-    return _fill(campaign.email_subject or _("How are we doing? One quick question from {company}"))
+    return _fill(translated(campaign, "email_subject") or _("How are we doing? One quick question from {company}"))
 
 
 def email_intro(campaign: Campaign) -> str:
-    return _fill(campaign.email_intro or _("We would love to hear how we are doing. It takes one click."))
+    return _fill(
+        translated(campaign, "email_intro") or _("We would love to hear how we are doing. It takes one click.")
+    )
 
 
 def thanks_text(campaign: Campaign, category: str) -> str:
-    own = {
-        "promoter": campaign.thanks_promoter,
-        "passive": campaign.thanks_passive,
-        "detractor": campaign.thanks_detractor,
-    }.get(category, "")
+    field = {"promoter": "thanks_promoter", "passive": "thanks_passive", "detractor": "thanks_detractor"}.get(category)
+    own = translated(campaign, field) if field else ""
     if own:
         return _fill(own)
     defaults = {
