@@ -40,27 +40,32 @@ demo: install
 # The whole suite runs twice, side by side: on PostgreSQL (production's database, DATABASE_URL or
 # settings' default) and on SQLite (the demo's, with its options, in a scratch folder). Each run needs
 # a Redis database of its own (the broker queue is shared by name). Tests that need PostgreSQL are
-# marked `postgres` and skipped, with their reason, on SQLite; the PostgreSQL run also runs small
-# `make bench` and `make chaos` smokes (tests/test_load_smoke.py). Browser tests fail without Chromium.
-# `make test-postgres` or `make test-sqlite` runs one of them; PYTEST_ARGS is passed to pytest.
+# marked `postgres` and skipped, with their reason, on SQLite. Small `make bench` and `make chaos`
+# smokes (tests/test_load_smoke.py) need a PostgreSQL server but not the run's database: make test
+# runs them in the SQLite run, the shorter one (LOAD_PG_URL: the server's maintenance database).
+# Browser tests fail without Chromium. `make test-postgres` or `make test-sqlite` runs one suite, with
+# the smokes; PYTEST_ARGS is passed to pytest.
 REDIS_URL ?= redis://localhost:6379/0
 SQLITE_REDIS_URL ?= $(patsubst %/0,%/1,$(REDIS_URL))
+LOAD_PG_URL ?= $(if $(filter postgres%,$(DATABASE_URL)),$(dir $(DATABASE_URL))postgres,postgres://postgres@localhost:5432/postgres)
+PG_SMOKES ?= 1
 PYTEST := KRINGLOOP_ENV=test KRINGLOOP_REQUIRE_BROWSER=1 $(PY) -m pytest -p no:cacheprovider
 
 test: install-dev lint
 	@if [ "$(SQLITE_REDIS_URL)" = "$(REDIS_URL)" ]; then \
 	  echo "make test: set SQLITE_REDIS_URL to a Redis database other than REDIS_URL ($(REDIS_URL))" >&2; exit 2; fi
-	$(MAKE) --no-print-directory -j2 --output-sync=target test-postgres test-sqlite
+	$(MAKE) --no-print-directory -j2 --output-sync=target test-postgres test-sqlite PG_SMOKES=0
 
 test-postgres: install-dev
 	@echo "=== The suite on PostgreSQL ($${DATABASE_URL:-the default in config/settings.py}) ==="
-	REDIS_URL=$(REDIS_URL) $(PYTEST) $(PYTEST_ARGS)
+	REDIS_URL=$(REDIS_URL) KRINGLOOP_LOAD_SMOKES=$(PG_SMOKES) $(PYTEST) $(PYTEST_ARGS)
 
 test-sqlite: install-dev
 	@echo "=== The suite on SQLite (the demo's database) ==="
 	@dir=$$(mktemp -d); trap 'rm -rf "$$dir"' EXIT; \
 	echo "DATABASE_URL=sqlite:///$$dir/kringloop.sqlite3 REDIS_URL=$(SQLITE_REDIS_URL)"; \
-	DATABASE_URL=sqlite:///$$dir/kringloop.sqlite3 REDIS_URL=$(SQLITE_REDIS_URL) $(PYTEST) $(PYTEST_ARGS)
+	DATABASE_URL=sqlite:///$$dir/kringloop.sqlite3 REDIS_URL=$(SQLITE_REDIS_URL) LOAD_PG_URL=$(LOAD_PG_URL) \
+	  $(PYTEST) $(PYTEST_ARGS)
 
 # Lint, format check and the layer contract (pyproject.toml); `make fmt` fixes what can be fixed.
 lint: install-dev
