@@ -45,6 +45,7 @@ def improvement_edit(request, pk: int | None = None):
 @require_GET
 def improvement_detail(request, pk: int):
     improvement = get_object_or_404(Improvement.objects.select_related("team", "resurvey_campaign"), pk=pk)
+    actions = svc.improvement_actions(improvement)
     links = improvement.links.select_related("response__contact", "response__campaign").order_by(
         "-response__submitted_at"
     )
@@ -54,7 +55,8 @@ def improvement_detail(request, pk: int):
         {
             "improvement": improvement,
             "links": links,
-            "suggestions": svc.suggestions(improvement) if improvement.status in ("planned", "in_progress") else [],
+            "actions": actions,
+            "suggestions": svc.suggestions(improvement) if actions["link"] else [],
             "recipients": svc.recipients(improvement),
             "change": svc.before_after(improvement),
             "progress": svc.notice_progress(improvement),

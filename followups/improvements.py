@@ -28,11 +28,25 @@ ALLOWED = {
     I.SHIPPED: set(),
     I.DROPPED: {I.PLANNED},
 }
+# Feedback is linked to, and shipped from, an improvement still being worked on.
+IN_WORK = (I.PLANNED, I.IN_PROGRESS)
+
+
+def improvement_actions(improvement: Improvement) -> dict[str, bool]:
+    """What the improvement's page offers, by the rules the services below enforce."""
+    status = improvement.status
+    return {
+        "start": I.IN_PROGRESS in ALLOWED[status],
+        "drop": I.DROPPED in ALLOWED[status],
+        "ship": status in IN_WORK,
+        "link": status in IN_WORK,
+        "unlink": status != I.SHIPPED,
+    }
 
 
 def improvement_link(*, improvement: Improvement, response_ids, actor) -> int:
     """Link responses to an improvement (idempotent); note it on their follow-up cases."""
-    if improvement.status in (I.SHIPPED, I.DROPPED):
+    if improvement.status not in IN_WORK:
         raise ValidationError(_("Feedback can only be linked to a planned or in-progress improvement."))
     ids = list(Response.objects.filter(pk__in=list(response_ids)).values_list("pk", flat=True))
     with transaction.atomic():
@@ -129,7 +143,7 @@ def improvement_ship(*, improvement: Improvement, actor, exclude_contact_ids=())
     exclude = {int(i) for i in exclude_contact_ids}
     with transaction.atomic():
         locked = Improvement.objects.select_for_update().get(pk=improvement.pk)
-        if locked.status not in (I.PLANNED, I.IN_PROGRESS):
+        if locked.status not in IN_WORK:
             raise ValidationError(_("Only a planned or in-progress improvement can be shipped."))
         if not (locked.description_en or locked.description_nl):
             raise ValidationError(_("Write the customer-facing description before shipping."))

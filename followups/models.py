@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -193,6 +194,16 @@ class FollowUp(models.Model):
 
     def __str__(self):
         return f"Follow-up #{self.pk} ({self.category})"
+
+    @classmethod
+    def overdue_condition(cls, now=None) -> models.Q:
+        """Overdue: still open and past its deadline. The one definition, for querysets."""
+        return models.Q(status__in=cls.OPEN_STATUSES, due_at__lt=now or timezone.now())
+
+    @property
+    def is_overdue(self) -> bool:
+        """The same rule as overdue_condition, for a case in hand (a page, a serializer)."""
+        return self.status in self.OPEN_STATUSES and self.due_at < timezone.now()
 
 
 class FollowUpEvent(models.Model):

@@ -98,7 +98,7 @@ def cases_filtered(
     if touchpoint_id is not None:
         qs = qs.filter(response__touchpoint_id=touchpoint_id)
     if overdue:
-        qs = qs.filter(status__in=FollowUp.OPEN_STATUSES, due_at__lt=timezone.now())
+        qs = qs.filter(FollowUp.overdue_condition())
     return qs.order_by("due_at", "pk")
 
 

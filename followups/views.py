@@ -11,7 +11,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.roles import ADMIN, AGENT, admin_required, agent_required
-from followups import emails, routing, services, setup
+from followups import emails, improvements, routing, services, setup
 from followups.forms import (
     AttemptForm,
     BulkReassignForm,
@@ -220,9 +220,7 @@ def _detail(request, case, forms):
             "events": case.events.select_related("actor"),
             "timeline": case_timeline(case),
             "improvements": case.response.improvement_links.select_related("improvement"),
-            "open_improvements": Improvement.objects.filter(
-                status__in=[Improvement.Status.PLANNED, Improvement.Status.IN_PROGRESS]
-            ),
+            "open_improvements": Improvement.objects.filter(status__in=improvements.IN_WORK),
         },
     )
 

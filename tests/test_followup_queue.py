@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 
+import pytest
 from django.utils import timezone
 
 from followups.models import FollowUp, FollowUpEvent
@@ -167,3 +168,19 @@ def test_the_case_timeline_shows_the_customers_other_answers_and_cases_oldest_fi
         ("followup", other),
     ]
     assert [item.get("current") for item in timeline[:2]] == [False, True]
+
+
+@pytest.mark.parametrize("status", [s for s, _label in FollowUp.Status.choices])
+@pytest.mark.parametrize("hours", [-1, 1])
+def test_overdue_is_one_rule_for_a_case_in_hand_and_for_a_query(db, status, hours):
+    case = FollowUpFactory(status=status, due_at=timezone.now() + timedelta(hours=hours))
+    in_query = FollowUp.objects.filter(FollowUp.overdue_condition(), pk=case.pk).exists()
+    assert case.is_overdue == in_query == (hours < 0 and status in FollowUp.OPEN_STATUSES)
+
+
+def test_a_resolved_case_past_its_deadline_is_not_shown_as_overdue(client, admin):
+    case = FollowUpFactory(status="resolved", due_at=timezone.now() - timedelta(days=3))
+    client.force_login(admin)
+    html = client.get("/followups/queue/?status=resolved").content.decode()
+    assert f"/followups/{case.pk}/" in html
+    assert "overdue by" not in html and "table-danger" not in html

@@ -3,6 +3,7 @@
 import time
 
 import pytest
+from django.db import transaction
 from django.utils import timezone
 
 from core.models import OutboxMessage
@@ -158,3 +159,41 @@ def test_the_ship_page_previews_the_email_exactly_as_it_will_be_sent(client, adm
     sent = mailoutbox[0]
     assert "We antwoorden nu binnen 4 uur." in sent.body  # the Dutch text rather than none
     assert sent.subject in page and "We antwoorden nu binnen 4 uur." in page
+
+
+@pytest.mark.parametrize("status", ["planned", "in_progress", "shipped", "dropped"])
+def test_the_improvement_page_offers_exactly_what_the_services_accept(client, admin, improvement, status):
+    from django.core.exceptions import ValidationError
+
+    from followups.improvements import improvement_transition, improvement_unlink
+
+    _asked(improvement, admin)
+    Improvement.objects.filter(pk=improvement.pk).update(status=status)
+    improvement.refresh_from_db()
+    client.force_login(admin)
+    html = client.get(f"/improvements/{improvement.pk}/").content.decode()
+    offered = {
+        "start": "Start work" in html,
+        "drop": 'value="dropped"' in html,
+        "ship": "Mark shipped" in html,
+        "unlink": f"/improvements/{improvement.pk}/unlink/" in html,
+    }
+
+    def accepted(action) -> bool:
+        try:
+            with transaction.atomic():
+                action()
+                transaction.set_rollback(True)  # only asking
+        except ValidationError:
+            return False
+        return True
+
+    response_id = improvement.links.first().response_id
+    assert offered == {
+        "start": accepted(lambda: improvement_transition(improvement=improvement, to="in_progress", actor=admin)),
+        "drop": accepted(
+            lambda: improvement_transition(improvement=improvement, to="dropped", actor=admin, reason="x")
+        ),
+        "ship": accepted(lambda: improvement_ship(improvement=improvement, actor=admin)),
+        "unlink": accepted(lambda: improvement_unlink(improvement=improvement, response_id=response_id, actor=admin)),
+    }
