@@ -393,7 +393,16 @@ API_RATE_LIMIT = env_int("API_RATE_LIMIT", 600, minimum=1)  # requests per minut
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {"plain": {"format": "%(levelname)s %(name)s %(message)s"}},
+    "filters": {"forbidden_is_info": {"()": "core.logs.ForbiddenIsInfo"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # Django's own "django" logger also writes to a console of its own while DEBUG is on, so
+        # every line came twice: everything of Django's goes to the root's console only.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        # A 403 is one INFO line, not a WARNING with a traceback.
+        "django.request": {"filters": ["forbidden_is_info"]},
+    },
 }

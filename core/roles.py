@@ -9,6 +9,7 @@ from functools import wraps
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 ADMIN = "admin"
@@ -56,6 +57,22 @@ def role_required(role: str):
         return wrapper
 
     return decorator
+
+
+# Who may own and work follow-up cases: agents and admins (a viewer would get 403 on every case page).
+CASE_WORK_ROLE = AGENT
+
+
+def can_work_cases(user) -> bool:
+    """Whether `user` may own cases: active, with the agent role or higher. Routing, reassigning,
+    "Test routing" and the routing rule checks all ask this (or `case_workers`, the same rule in SQL)."""
+    return user is not None and has_role(user, CASE_WORK_ROLE)
+
+
+def case_workers(users):
+    """`users` (a queryset of users) narrowed to those who `can_work_cases`, in one query."""
+    roles = [role for role in ROLES if _RANK[role] >= _RANK[CASE_WORK_ROLE]]
+    return users.filter(Q(is_superuser=True) | Q(groups__name__in=roles), is_active=True).distinct()
 
 
 admin_required = role_required(ADMIN)

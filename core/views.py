@@ -4,6 +4,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -169,6 +170,13 @@ def profile(request):
         {"form": form, "title": _("Your preferences")},
         status=400 if request.method == "POST" else 200,
     )
+
+
+@require_GET
+def favicon(request):
+    """/favicon.ico: the icon base.html links, for browsers that ask here anyway (not permanent:
+    the static file's name carries its hash in production)."""
+    return redirect(static("img/favicon.svg"))
 
 
 def _error(request, status: int, title: str, detail: str):

@@ -14,6 +14,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import OuterRef, Subquery
 from django.utils.translation import gettext as _
 
+from core.roles import ROLE_LABELS, can_work_cases, case_workers, user_role
 from followups.models import RoundRobinState, RoutingRule
 from surveys.models import Category, Response
 
@@ -85,8 +86,26 @@ class RuleVerdict:
         return all(c.ok for c in self.checks)
 
 
-def rule_checks(rule: RoutingRule, response: Response, *, at_risk: bool = False) -> list[Check]:
-    """Each condition of `rule` against `response`; pure (`at_risk` is worked out by the caller)."""
+class Workers:
+    """Who may own cases (core.roles.can_work_cases), asked of many users: the ids are read in one
+    query on first use, for a batch of answers routed at once."""
+
+    def __init__(self):
+        self._ids = None
+
+    def __call__(self, user) -> bool:
+        if user is None:
+            return False
+        if self._ids is None:
+            self._ids = set(case_workers(User.objects.all()).values_list("pk", flat=True))
+        return user.pk in self._ids
+
+
+def rule_checks(
+    rule: RoutingRule, response: Response, *, at_risk: bool = False, can_work=can_work_cases
+) -> list[Check]:
+    """Each condition of `rule` against `response`; pure but for `can_work` (who may own cases,
+    core.roles.can_work_cases by default) and `at_risk`, which is worked out by the caller."""
     contact = response.contact
     checks = []
     if rule.campaign_id:
@@ -141,19 +160,22 @@ def rule_checks(rule: RoutingRule, response: Response, *, at_risk: bool = False)
     if rule.at_risk_only:
         checks.append(Check("at risk", at_risk, _("the customer's score dropped (at risk)")))
     if rule.target == RoutingRule.Target.ACCOUNT_OWNER:
-        # No owner: the rule does not apply and routing falls through to the next one.
-        has_owner = bool(contact and contact.account_owner_id and contact.account_owner.is_active)
-        checks.append(Check("account owner", has_owner, _("the contact has an active account owner")))
+        # No owner who can work cases: the rule does not apply and routing falls through to the next one.
+        has_owner = bool(contact and contact.account_owner_id and can_work(contact.account_owner))
+        checks.append(
+            Check("account owner", has_owner, _("the contact has an account owner who can work cases (agent or admin)"))
+        )
     if rule.target == RoutingRule.Target.USER:
-        # A named user who left (deactivated or deleted) must not silently collect cases.
-        active = bool(rule.target_user_id and rule.target_user.is_active)
+        # A named user who left (deactivated or deleted), or who cannot work cases (a viewer),
+        # must not silently collect cases.
+        able = bool(rule.target_user_id and can_work(rule.target_user))
         checks.append(
             Check(
                 "named user",
-                active,
-                _("%(user)s is active") % {"user": rule.target_user}
+                able,
+                _("%(user)s is active and can work cases (agent or admin)") % {"user": rule.target_user}
                 if rule.target_user
-                else _("the named user is active"),
+                else _("the named user is active and can work cases"),
             )
         )
     return checks
@@ -163,7 +185,9 @@ def active_rules():
     return RoutingRule.objects.filter(active=True).select_related("campaign", "touchpoint", "team", "target_user")
 
 
-def explain_routing(response: Response, rules=None, *, at_risk: bool | None = None) -> list[RuleVerdict]:
+def explain_routing(
+    response: Response, rules=None, *, at_risk: bool | None = None, can_work=can_work_cases
+) -> list[RuleVerdict]:
     """Every active rule in order with the result of each condition (the "test routing" page).
 
     `at_risk` overrides the comparison with the customer's previous answer (for a made-up answer);
@@ -172,7 +196,7 @@ def explain_routing(response: Response, rules=None, *, at_risk: bool | None = No
     rules = list(rules if rules is not None else active_rules())
     if at_risk is None:
         at_risk = any(rule.at_risk_only for rule in rules) and contact_drop(response=response)
-    return [RuleVerdict(rule, rule_checks(rule, response, at_risk=at_risk)) for rule in rules]
+    return [RuleVerdict(rule, rule_checks(rule, response, at_risk=at_risk, can_work=can_work)) for rule in rules]
 
 
 class Router:
@@ -181,11 +205,16 @@ class Router:
 
     def __init__(self, rules=None):
         self.rules = list(rules if rules is not None else active_rules())
+        self.workers = Workers()
         self._rotations: dict[int, tuple[list, RoundRobinState | None]] = {}
 
     def match(self, response: Response, *, at_risk: bool | None = None) -> RoutingRule | None:
         return next(
-            (verdict.rule for verdict in explain_routing(response, self.rules, at_risk=at_risk) if verdict.matched),
+            (
+                verdict.rule
+                for verdict in explain_routing(response, self.rules, at_risk=at_risk, can_work=self.workers)
+                if verdict.matched
+            ),
             None,
         )
 
@@ -203,9 +232,10 @@ class Router:
         return None, rule.team
 
     def next_member(self, team) -> User | None:
-        """The team's next active member after the last one served (the position is locked on first use)."""
+        """The team's next member who can work cases after the last one served (the position is
+        locked on first use)."""
         if team.pk not in self._rotations:
-            members = list(team.members.filter(is_active=True).order_by("id"))
+            members = list(case_workers(team.members.all()).order_by("id"))
             state = RoundRobinState.objects.select_for_update().get_or_create(team=team)[0] if members else None
             self._rotations[team.pk] = (members, state)
         members, state = self._rotations[team.pk]
@@ -220,3 +250,88 @@ class Router:
         for _members, state in self._rotations.values():
             if state is not None:
                 state.save(update_fields=["last_user"])
+
+
+# --- Rules no answer can reach -----------------------------------------------------------------
+def is_catch_all(rule: RoutingRule) -> bool:
+    """An active rule without conditions that always places its case: every answer stops there."""
+    return rule.active and not _conditions(rule) and rule.target != RoutingRule.Target.ACCOUNT_OWNER
+
+
+def _conditions(rule: RoutingRule) -> bool:
+    return bool(
+        rule.campaign_id
+        or rule.touchpoint_id
+        or rule.categories
+        or rule.score_min is not None
+        or rule.score_max is not None
+        or rule.language
+        or rule.segment_key
+        or rule.at_risk_only
+    )
+
+
+def covers(earlier: RoutingRule, later: RoutingRule, *, can_work=can_work_cases) -> bool:
+    """Whether `earlier` takes every answer `later` would match, so `later` never fires: each of
+    its conditions is as wide or wider, and it cannot fall through (no account-owner target, and a
+    named user who can work cases)."""
+    if not (earlier.active and later.active):
+        return False
+    if earlier.target == RoutingRule.Target.ACCOUNT_OWNER:
+        return False
+    if earlier.target == RoutingRule.Target.USER and not (earlier.target_user_id and can_work(earlier.target_user)):
+        return False
+    return (
+        (earlier.campaign_id is None or earlier.campaign_id == later.campaign_id)
+        and (earlier.touchpoint_id is None or earlier.touchpoint_id == later.touchpoint_id)
+        and (not earlier.categories or (bool(later.categories) and set(later.categories) <= set(earlier.categories)))
+        and (earlier.score_min is None or (later.score_min is not None and later.score_min >= earlier.score_min))
+        and (earlier.score_max is None or (later.score_max is not None and later.score_max <= earlier.score_max))
+        and (not earlier.language or earlier.language == later.language)
+        and (
+            not earlier.segment_key
+            or (
+                earlier.segment_key == later.segment_key
+                and earlier.segment_value.lower() == later.segment_value.lower()
+            )
+        )
+        and (not earlier.at_risk_only or later.at_risk_only)
+    )
+
+
+def unreachable(rules, *, can_work=None) -> dict[int, RoutingRule]:
+    """Rule id → the earlier rule that takes all its answers, for the active rules of `rules`
+    (in their order) that can never fire."""
+    can_work = can_work or Workers()
+    rules = [rule for rule in rules if rule.active]
+    found = {}
+    for index, later in enumerate(rules):
+        earlier = next((e for e in rules[:index] if covers(e, later, can_work=can_work)), None)
+        if earlier is not None:
+            found[later.pk] = earlier
+    return found
+
+
+def target_problem(rule: RoutingRule, *, can_work=can_work_cases) -> str:
+    """Why the rule's named user cannot get cases ("" when they can, or no user is named)."""
+    if rule.target == RoutingRule.Target.USER and rule.target_user_id and not can_work(rule.target_user):
+        return owner_problem(rule.target_user)
+    return ""
+
+
+def owner_problem(user) -> str:
+    """Why `user` cannot own cases ("" when they can): the one message routing, reassigning and the
+    rule checks give."""
+    if can_work_cases(user):
+        return ""
+    if not user.is_active:
+        return _("%(user)s is deactivated and cannot own cases.") % {"user": user.get_username()}
+    role = user_role(user)
+    if role is None:
+        return _("%(user)s has no role and cannot work cases: only agents and admins can own them.") % {
+            "user": user.get_username()
+        }
+    return _("%(user)s has the %(role)s role and cannot work cases: only agents and admins can own them.") % {
+        "user": user.get_username(),
+        "role": str(ROLE_LABELS[role]).lower(),
+    }

@@ -14,6 +14,7 @@ from core.queue import enqueue_on_commit
 from followups import emails
 from followups.history import said
 from followups.models import FollowUp, FollowUpEvent, RootCauseTag
+from followups.routing import owner_problem
 
 S = FollowUp.Status
 
@@ -135,6 +136,8 @@ def followup_assign(*, followup: FollowUp, actor, owner, reason: str = "", claim
     """Claim an unassigned case, or reassign one (a reason is required)."""
     if not claim and not reason.strip():
         raise ValidationError(_("Reassigning a case needs a reason."))
+    if owner is not None and owner_problem(owner):
+        raise ValidationError({"owner": owner_problem(owner)})
     with transaction.atomic():
         case = FollowUp.objects.select_for_update().get(pk=followup.pk)
         if claim and case.owner_id is not None:

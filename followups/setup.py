@@ -6,6 +6,7 @@ The checks a rule or a deadline must pass live here too, so the forms show the s
 the services enforce.
 """
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
@@ -13,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from core.audit import audit_log
 from followups.models import RootCauseTag, RoutingRule, SLAPolicy
+from followups.routing import is_catch_all, owner_problem
 from surveys.models import Category
 
 RULE_FIELDS = (
@@ -48,6 +50,11 @@ def routing_rule_problems(values: dict) -> dict[str, str]:
     target = values.get("target")
     if target == RoutingRule.Target.USER and not values.get("target_user"):
         problems["target_user"] = _("Choose the user who gets these cases.")
+    elif target == RoutingRule.Target.USER:
+        user = values["target_user"]
+        user = get_user_model().objects.filter(pk=user).first() if isinstance(user, int) else user
+        if user is not None and owner_problem(user):
+            problems["target_user"] = owner_problem(user)
     if target in (RoutingRule.Target.ROUND_ROBIN, RoutingRule.Target.TEAM_QUEUE) and not values.get("team"):
         problems["team"] = _("Choose the team whose members (or queue) get these cases.")
     if bool(values.get("segment_key")) != bool(values.get("segment_value")):
@@ -56,8 +63,10 @@ def routing_rule_problems(values: dict) -> dict[str, str]:
 
 
 def routing_rule_save(*, actor, rule: RoutingRule | None = None, **values) -> RoutingRule:
-    """Create a rule (it goes last) or change `rule`, from plain field values (names in RULE_FIELDS;
-    related records as instances). Raises ValidationError when the rule would not make sense."""
+    """Create a rule or change `rule`, from plain field values (names in RULE_FIELDS; related
+    records as instances). Raises ValidationError when the rule would not make sense, or when its
+    named user cannot work cases. A new rule goes just before the first catch-all rule (active,
+    no conditions), where it can still fire, or last when there is none or it is one itself."""
     unknown = sorted(set(values) - set(RULE_FIELDS))
     if unknown:
         raise TypeError(f"Not fields of a routing rule: {', '.join(unknown)}")
@@ -70,8 +79,19 @@ def routing_rule_save(*, actor, rule: RoutingRule | None = None, **values) -> Ro
         for name, value in values.items():
             setattr(rule, name, value)
         if created:
-            rule.order = (RoutingRule.objects.aggregate(m=Max("order"))["m"] or 0) + 1
-        rule.save()
+            rules = list(RoutingRule.objects.select_for_update().order_by("order", "id"))
+            catch_all = None if is_catch_all(rule) else next((r for r in rules if is_catch_all(r)), None)
+            if catch_all is None:
+                rule.order = (RoutingRule.objects.aggregate(m=Max("order"))["m"] or 0) + 1
+                rule.save()
+            else:
+                rule.order = 0
+                rule.save()
+                place = rules.index(catch_all)
+                _renumber([*rules[:place], rule, *rules[place:]])
+                rule.refresh_from_db(fields=["order"])
+        else:
+            rule.save()
         audit_log(
             actor=actor,
             action="routing.created" if created else "routing.updated",
@@ -92,21 +112,29 @@ def routing_rule_delete(*, rule: RoutingRule, actor) -> None:
         rule.delete()
 
 
-def routing_rule_move(*, rule_id: int, direction: str, actor) -> None:
-    """Swap the rule with the one above ("up") or below it; the order is renumbered 1, 2, 3 …
-    under a lock on all rules, so two moves at once cannot leave two rules in one place."""
+def routing_rule_move(*, rule_id: int, actor, direction: str = "", position: int | None = None) -> None:
+    """Move a rule to `position` (1 is first; beyond the end is last) in one step, or one place
+    "up" or "down". The order is renumbered 1, 2, 3 … under a lock on all rules, so two moves at
+    once cannot leave two rules in one place."""
     with transaction.atomic():
         rules = list(RoutingRule.objects.select_for_update().order_by("order", "id"))
         index = next((i for i, r in enumerate(rules) if r.pk == rule_id), None)
         if index is None:
             return
-        other = index - 1 if direction == "up" else index + 1
-        if 0 <= other < len(rules):
-            rules[index], rules[other] = rules[other], rules[index]
-        for position, rule in enumerate(rules, start=1):
-            if rule.order != position:
-                RoutingRule.objects.filter(pk=rule.pk).update(order=position)
+        if position is None:
+            position = index + (0 if direction == "up" else 2)
+        rule = rules.pop(index)
+        rules.insert(min(max(position, 1), len(rules) + 1) - 1, rule)
+        _renumber(rules)
         audit_log(actor=actor, action="routing.reordered", data={"order": [r.pk for r in rules]})
+
+
+def _renumber(rules: list[RoutingRule]) -> None:
+    """Store the order of `rules` as 1, 2, 3 … (only the rows that change)."""
+    for place, rule in enumerate(rules, start=1):
+        if rule.order != place:
+            RoutingRule.objects.filter(pk=rule.pk).update(order=place)
+            rule.order = place
 
 
 def routing_rule_toggle(*, rule: RoutingRule, actor) -> RoutingRule:

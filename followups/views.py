@@ -5,12 +5,13 @@ from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from core.roles import ADMIN, AGENT, admin_required, agent_required
+from core.roles import admin_required, agent_required, case_workers
 from followups import emails, improvements, routing, services, setup
 from followups.forms import (
     AttemptForm,
@@ -78,8 +79,8 @@ def _list_page(request, qs, *, title, template_extra=None):
 
 
 def _assignable_users():
-    """Who cases can be handed to: active agents and admins."""
-    return User.objects.filter(is_active=True, groups__name__in=[AGENT, ADMIN]).distinct().order_by("username")
+    """Who cases can be handed to: those who can work cases (core.roles.case_workers)."""
+    return case_workers(User.objects.all()).order_by("username")
 
 
 @agent_required
@@ -226,11 +227,24 @@ def _detail(request, case, forms):
 
 
 # --- Routing rules (admins) -----------------------------------------------------------------
+def _rule_warnings(rules) -> dict[int, tuple[str, int | None]]:
+    """Rule id → (why the rule never gets a case, the id of the earlier rule that takes its
+    answers or None): an earlier rule takes all its answers, or its named user cannot work cases."""
+    workers = routing.Workers()
+    warnings = {rule.pk: (routing.target_problem(rule, can_work=workers), None) for rule in rules}
+    for pk, earlier in routing.unreachable(rules, can_work=workers).items():
+        message = _("Never fires: rule “%(earlier)s” above it takes every answer it would match.")
+        warnings[pk] = (message % {"earlier": earlier.name}, earlier.pk)
+    return {pk: warning for pk, warning in warnings.items() if warning[0]}
+
+
 @admin_required
 @require_GET
 def routing_rule_list(request):
-    rules = RoutingRule.objects.select_related("campaign", "touchpoint", "team", "target_user")
-    return render(request, "followups/routing_list.html", {"rules": rules})
+    rules = list(RoutingRule.objects.select_related("campaign", "touchpoint", "team", "target_user"))
+    warnings = _rule_warnings(rules)
+    rows = [(rule, warnings.get(rule.pk, ("", None))[0]) for rule in rules]
+    return render(request, "followups/routing_list.html", {"rules": rows, "positions": range(1, len(rules) + 1)})
 
 
 @admin_required
@@ -245,6 +259,13 @@ def routing_rule_edit(request, pk: int | None = None):
             form.add_error(None, error)
         else:
             messages.success(request, _("Saved rule “%(name)s”.") % {"name": rule.name})
+            rules = list(RoutingRule.objects.select_related("target_user"))
+            names = {r.pk: r.name for r in rules}
+            for pk, (warning, earlier) in _rule_warnings(rules).items():
+                if rule.pk in (pk, earlier):  # this rule never fires, or it stops another one
+                    messages.warning(
+                        request, _("Rule “%(name)s”: %(warning)s") % {"name": names[pk], "warning": warning}
+                    )
             return redirect("routing_rule_list")
     return render(
         request,
@@ -255,10 +276,26 @@ def routing_rule_edit(request, pk: int | None = None):
 
 
 @admin_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def routing_rule_delete(request, pk: int):
-    setup.routing_rule_delete(rule=get_object_or_404(RoutingRule, pk=pk), actor=request.user)
-    messages.success(request, _("Rule deleted."))
+    """GET asks first (the page says what goes); POST deletes."""
+    rule = get_object_or_404(RoutingRule, pk=pk)
+    if request.method == "GET":
+        return render(
+            request,
+            "core/confirm_delete.html",
+            {
+                "title": _("Delete rule “%(name)s”?") % {"name": rule.name},
+                "consequence": _(
+                    "New cases this rule would route go to the next matching rule instead. "
+                    "Cases it routed keep their owner."
+                ),
+                "button": _("Delete the rule"),
+                "cancel_url": reverse("routing_rule_edit", args=[rule.pk]),
+            },
+        )
+    setup.routing_rule_delete(rule=rule, actor=request.user)
+    messages.success(request, _("Rule “%(name)s” deleted.") % {"name": rule.name})
     return redirect("routing_rule_list")
 
 
@@ -277,7 +314,13 @@ def routing_rule_toggle(request, pk: int):
 @admin_required
 @require_POST
 def routing_rule_move(request, pk: int):
-    setup.routing_rule_move(rule_id=pk, direction=request.POST.get("direction", ""), actor=request.user)
+    position = request.POST.get("position", "")
+    setup.routing_rule_move(
+        rule_id=pk,
+        direction=request.POST.get("direction", ""),
+        position=int(position) if position.isdigit() else None,
+        actor=request.user,
+    )
     return redirect("routing_rule_list")
 
 

@@ -25,6 +25,7 @@ PUBLIC = {
     "twofactor_recovery_codes",
     "twofactor_disable",
     "healthz",
+    "favicon",
     "password_change",
     "password_change_done",
     "profile",
