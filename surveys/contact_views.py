@@ -66,7 +66,12 @@ def contact_detail(request, pk: int):
     return render(
         request,
         "surveys/contact_detail.html",
-        {"contact": contact, "timeline": queries.contact_timeline(contact=contact), "lists": contact.lists.all()},
+        {
+            "contact": contact,
+            "can_edit": not services.contact_edit_refusal(contact),
+            "timeline": queries.contact_timeline(contact=contact),
+            "lists": contact.lists.all(),
+        },
     )
 
 
@@ -74,8 +79,9 @@ def contact_detail(request, pk: int):
 @require_http_methods(["GET", "POST"])
 def contact_edit(request, pk: int | None = None):
     contact = get_object_or_404(Contact, pk=pk) if pk else Contact()
-    if contact.erased_at:
-        messages.error(request, _("An erased contact cannot be edited."))
+    refusal = services.contact_edit_refusal(contact)
+    if refusal:
+        messages.error(request, refusal)
         return redirect("contact_detail", pk=contact.pk)
     form = ContactForm(request.POST or None, instance=contact)
     if request.method == "POST" and form.is_valid():

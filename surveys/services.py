@@ -53,6 +53,13 @@ def question_delete_problem(question: Question) -> str:
     return ""
 
 
+def campaign_edit_refusal(campaign: Campaign) -> str:
+    """Why `campaign` cannot be edited ("" when it can): the campaign page offers Edit only then."""
+    if campaign.status == Campaign.Status.CLOSED:
+        return _("A closed campaign cannot be edited; duplicate it instead.")
+    return ""
+
+
 def campaign_save(
     *,
     actor,
@@ -76,8 +83,8 @@ def campaign_save(
             campaign, before = Campaign(created_by=actor), None
         else:
             campaign = Campaign.objects.select_for_update().get(pk=campaign_id)
-            if campaign.status == Campaign.Status.CLOSED:
-                raise ValidationError(_("A closed campaign cannot be edited; duplicate it instead."))
+            if campaign_edit_refusal(campaign):
+                raise ValidationError(campaign_edit_refusal(campaign))
             before = {name: campaign.serializable_value(name) for name in values}
         for name, value in values.items():
             setattr(campaign, name, value)
@@ -160,6 +167,13 @@ def campaign_duplicate(*, campaign: Campaign, actor) -> Campaign:
     return copy
 
 
+def contact_edit_refusal(contact: Contact) -> str:
+    """Why `contact` cannot be edited ("" when it can): the contact page offers Edit only then."""
+    if contact.erased_at:
+        return _("An erased contact cannot be edited.")
+    return ""
+
+
 CONTACT_FIELDS = ("email", "name", "external_id", "company", "phone", "language", "account_owner")
 
 
@@ -183,8 +197,8 @@ def contact_save(
             contact, before = Contact(), None
         else:
             contact = Contact.objects.select_for_update().get(pk=contact_id)
-            if contact.erased_at:
-                raise ValidationError(_("An erased contact cannot be edited."))
+            if contact_edit_refusal(contact):
+                raise ValidationError(contact_edit_refusal(contact))
             before = {name: contact.serializable_value(name) for name in values}
         for name, value in values.items():
             setattr(contact, name, value)

@@ -37,8 +37,9 @@ def campaign_list(request):
 @require_http_methods(["GET", "POST"])
 def campaign_edit(request, pk: int | None = None):
     campaign = get_object_or_404(Campaign, pk=pk) if pk else Campaign()
-    if campaign.status == Campaign.Status.CLOSED:
-        messages.error(request, _("A closed campaign cannot be edited; duplicate it instead."))
+    refusal = services.campaign_edit_refusal(campaign)
+    if refusal:
+        messages.error(request, refusal)
         return redirect("campaign_detail", pk=campaign.pk)
     form = CampaignForm(request.POST or None, instance=campaign)
     formset = QuestionFormSet(request.POST or None, instance=campaign, prefix="questions")
@@ -82,6 +83,7 @@ def campaign_detail(request, pk: int):
             "targets": [(target, S(target).label) for target in status_buttons(campaign)],
             "anonymous_url": request.build_absolute_uri(reverse("survey_anonymous", args=[campaign.anonymous_token])),
             "panel": panel,
+            "can_edit": not services.campaign_edit_refusal(campaign),
             "audience_size": panel["audience_size"],
             "answered": campaign.responses.count(),
             "nps_question": nps_question,

@@ -316,3 +316,12 @@ def test_the_service_refuses_to_change_a_closed_campaign(admin, db):
         campaign_save(actor=admin, campaign_id=campaign.pk, name="Reopened?")
     campaign.refresh_from_db()
     assert campaign.name == "Done"
+
+
+@pytest.mark.parametrize("status", [s for s, _label in Campaign.Status.choices])
+def test_the_edit_button_shows_exactly_when_the_edit_page_opens(client, admin, status):
+    campaign = CampaignFactory(status=status)
+    client.force_login(admin)
+    offered = f"/campaigns/{campaign.pk}/edit/" in client.get(f"/campaigns/{campaign.pk}/").content.decode()
+    opens = client.get(f"/campaigns/{campaign.pk}/edit/").status_code == 200
+    assert offered == opens == (status != "closed")

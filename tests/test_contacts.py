@@ -319,3 +319,12 @@ def test_inactive_users_are_not_offered_as_account_owners(db):
     active = UserFactory(username="still-here")
     owners = list(ContactForm().fields["account_owner"].queryset)
     assert active in owners and all(u.is_active for u in owners)
+
+
+@pytest.mark.parametrize("erased", [False, True])
+def test_the_edit_button_shows_exactly_when_the_edit_page_opens(client, admin, erased):
+    contact = ContactFactory(erased_at=timezone.now() if erased else None)
+    client.force_login(admin)
+    offered = f"/contacts/{contact.pk}/edit/" in client.get(f"/contacts/{contact.pk}/").content.decode()
+    opens = client.get(f"/contacts/{contact.pk}/edit/").status_code == 200
+    assert offered == opens == (not erased)
