@@ -185,7 +185,9 @@ def login_verify(request):
         if wait:
             record_failed(username=username, ip=ip, reason=FailedLogin.Reason.THROTTLED, user=user)
             form.add_error(None, Throttled(wait))
-            response = render(request, "accounts/login_verify.html", {"form": form}, status=429)
+            response = render(
+                request, "accounts/login_verify.html", {"form": form, "sso_only": settings.SSO_ONLY}, status=429
+            )
             response["Retry-After"] = str(wait)
             return response
         device = twofactor.verify(user=user, token=form.cleaned_data["code"])
@@ -209,7 +211,7 @@ def login_verify(request):
             return redirect(_safe_next(request, pending.get("next", "")))
     elif request.method == "POST":
         status = 400
-    return render(request, "accounts/login_verify.html", {"form": form}, status=status)
+    return render(request, "accounts/login_verify.html", {"form": form, "sso_only": settings.SSO_ONLY}, status=status)
 
 
 @never_cache

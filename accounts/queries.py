@@ -6,14 +6,16 @@ from django.contrib.auth import get_user_model
 from django.db.models import Count, Exists, Max, OuterRef, Q
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp_webauthn.models import WebAuthnCredential
 
 from accounts.models import FailedLogin
 
 
 def staff_with_2fa():
-    """Every user, with `has_2fa` (a confirmed authenticator app)."""
+    """Every user, with `has_app` (a confirmed authenticator app) and `has_passkey`."""
     apps = TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True)
-    return get_user_model().objects.order_by("username").annotate(has_2fa=Exists(apps))
+    keys = WebAuthnCredential.objects.filter(user=OuterRef("pk"), confirmed=True)
+    return get_user_model().objects.order_by("username").annotate(has_app=Exists(apps), has_passkey=Exists(keys))
 
 
 def failed_logins_recent(*, limit: int = 100):

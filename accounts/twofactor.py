@@ -8,12 +8,14 @@
 - SecuritySettings.require_2fa: a user without an app who signs in with a password is sent to
   set one up (accounts.middleware) before any other page. Sign-ins through the company's single
   sign-on are exempt: its identity provider enforces its own second factor.
+- Passkeys (WebAuthn, django-otp-webauthn; accounts.passkeys) count as 2FA as well.
 - An admin can reset a user's 2FA (all devices removed); the reset is audit-logged.
 """
 
 from django.db import transaction
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp_webauthn.models import WebAuthnCredential
 
 from accounts.models import SecuritySettings
 from core.audit import audit_log
@@ -25,7 +27,27 @@ RECOVERY_NAME = "Recovery codes"
 
 
 def has_2fa(user) -> bool:
+    """An authenticator app or a passkey (recovery codes alone do not count)."""
+    return (
+        TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+        or WebAuthnCredential.objects.filter(user=user, confirmed=True).exists()
+    )
+
+
+def has_app(user) -> bool:
     return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+
+
+def passkeys(user):
+    return WebAuthnCredential.objects.filter(user=user, confirmed=True).order_by("created_at")
+
+
+def passkey_remove(*, user, pk: int) -> bool:
+    with transaction.atomic():
+        removed = WebAuthnCredential.objects.filter(user=user, pk=pk).delete()[0]
+        if removed:
+            audit_log(actor=user, action="twofactor.passkey_removed", target=user)
+    return bool(removed)
 
 
 def confirmed_app(user) -> TOTPDevice | None:
@@ -86,7 +108,9 @@ def twofactor_remove(*, actor, user) -> bool:
     """Remove every 2FA device of `user`: by the user (turning it off) or by an admin (a reset).
     Audit-logged either way; False when there was nothing to remove."""
     with transaction.atomic():
-        removed = TOTPDevice.objects.filter(user=user).delete()[0] + StaticDevice.objects.filter(user=user).delete()[0]
+        removed = sum(
+            model.objects.filter(user=user).delete()[0] for model in (TOTPDevice, StaticDevice, WebAuthnCredential)
+        )
         if not removed:
             return False
         action = "twofactor.disabled" if actor.pk == user.pk else "twofactor.reset"

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from accounts import login, password_views, views
 
@@ -10,6 +10,8 @@ urlpatterns = [
     path("account/two-factor/", views.twofactor_page, name="twofactor"),
     path("account/two-factor/recovery-codes/", views.twofactor_recovery_codes, name="twofactor_recovery_codes"),
     path("account/two-factor/off/", views.twofactor_disable, name="twofactor_disable"),
+    path("account/two-factor/passkeys/<int:pk>/remove/", views.passkey_remove, name="passkey_remove"),
+    path("account/passkeys/", include("accounts.passkeys")),  # WebAuthn ceremonies (django-otp-webauthn)
     path("security/", views.security, name="security"),
     path("security/users/<int:pk>/reset-2fa/", views.security_reset_2fa, name="security_reset_2fa"),
 ]

@@ -49,6 +49,9 @@ def twofactor_page(request):
         "form": form,
         "codes": codes,
         "has_2fa": twofactor.has_2fa(user),
+        "has_app": twofactor.has_app(user),
+        "passkeys": twofactor.passkeys(user),
+        "passkeys_enabled": True,
         "pending": pending,
         "qr": _qr_svg(pending.config_url) if pending else "",
         "secret": b32encode(pending.bin_key).decode() if pending else "",
@@ -62,14 +65,14 @@ def twofactor_page(request):
 @login_required
 @require_POST
 def twofactor_recovery_codes(request):
-    if not twofactor.has_2fa(request.user):
+    if not twofactor.has_app(request.user):
         return redirect("twofactor")
     codes = twofactor.recovery_codes_renew(user=request.user)
     messages.success(request, _("New recovery codes made; the old ones no longer work."))
     return render(
         request,
         "accounts/twofactor.html",
-        {"codes": codes, "has_2fa": True, "codes_left": len(codes), "form": ConfirmAppForm()},
+        {"codes": codes, "has_2fa": True, "has_app": True, "codes_left": len(codes), "form": ConfirmAppForm()},
     )
 
 
@@ -81,6 +84,21 @@ def twofactor_disable(request):
         return redirect("twofactor")
     if twofactor.twofactor_remove(actor=request.user, user=request.user):
         messages.success(request, _("Two-factor authentication is off."))
+    return redirect("twofactor")
+
+
+@login_required
+@require_POST
+def passkey_remove(request, pk: int):
+    if (
+        SecuritySettings.current().require_2fa
+        and twofactor.passkeys(request.user).count() == 1
+        and not (twofactor.has_app(request.user))
+    ):
+        messages.error(request, _("Your organisation requires two-factor authentication; it cannot be turned off."))
+        return redirect("twofactor")
+    if twofactor.passkey_remove(user=request.user, pk=pk):
+        messages.success(request, _("Passkey removed."))
     return redirect("twofactor")
 
 

@@ -11,6 +11,7 @@ Every variable is listed in README.md.
 import os
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -83,6 +84,7 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    "django_otp_webauthn",
     "core",
     "accounts",
     "surveys",
@@ -101,6 +103,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",  # request.user.is_verified(): which 2FA device this session used
     "core.i18n.UserLanguageMiddleware",  # a logged-in user's own language (after LocaleMiddleware and auth)
     "django.contrib.messages.middleware.MessageMiddleware",
     "accounts.middleware.TwoFactorSetupMiddleware",  # staff who must set up 2FA see only that page
@@ -256,6 +259,20 @@ LOGOUT_REDIRECT_URL = "login"
 PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 3600, minimum=300)
 # Two-factor authentication (django-otp): the issuer shown in authenticator apps.
 OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", f"Kringloop {COMPANY_NAME}")
+# Passkeys (django-otp-webauthn, accounts/passkeys.py): bound to the site's host name and origin.
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "django_otp_webauthn.backends.WebAuthnBackend",  # sign-in with a passkey
+]
+OTP_WEBAUTHN_RP_NAME = "Kringloop"
+_site = urlsplit(SITE_URL)
+if _site.scheme == "https":
+    OTP_WEBAUTHN_RP_ID = _site.hostname
+    OTP_WEBAUTHN_ALLOWED_ORIGINS = [SITE_URL]
+else:
+    # Browsers offer passkeys over plain http only on localhost: open the demo at http://localhost:8000.
+    OTP_WEBAUTHN_RP_ID = "localhost"
+    OTP_WEBAUTHN_ALLOWED_ORIGINS = [f"http://localhost:{_site.port or 80}"]
 
 # Single sign-on with OpenID Connect (accounts/sso.py). Off unless OIDC_ISSUER and OIDC_CLIENT_ID are set.
 OIDC = {

@@ -24,6 +24,13 @@ PUBLIC = {
     "twofactor",
     "twofactor_recovery_codes",
     "twofactor_disable",
+    "passkey_remove",
+    # Passkey ceremonies (django-otp-webauthn; accounts/passkeys.py): JSON for its script, CSRF-checked.
+    "credential-registration-begin",
+    "credential-registration-complete",
+    "credential-authentication-begin",
+    "credential-authentication-complete",
+    "js-i18n-catalog",
     "healthz",
     "favicon",
     "password_change",
@@ -47,6 +54,7 @@ LOGIN_ONLY = {
     "twofactor",
     "twofactor_recovery_codes",
     "twofactor_disable",
+    "passkey_remove",
 }
 
 

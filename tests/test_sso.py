@@ -314,3 +314,14 @@ def test_sso_only_without_a_break_glass_admin_refuses_to_start(monkeypatch):
         text=True,
     )
     assert result.returncode != 0 and "BREAK_GLASS_USERNAME" in result.stderr
+
+
+def test_sso_only_turns_passkey_sign_in_off_too(client, settings, oidc, db):
+    settings.SSO_ONLY = True
+    settings.BREAK_GLASS_USERNAME = "alice-admin"
+    response = client.post("/account/passkeys/authentication/begin/", "{}", content_type="application/json")
+    assert response.status_code == 403
+    assert "Sign in with a passkey" not in client.get("/login/").content.decode()
+    settings.SSO_ONLY = False
+    ok = client.post("/account/passkeys/authentication/begin/", "{}", content_type="application/json")
+    assert ok.status_code == 200 and "challenge" in ok.json()
