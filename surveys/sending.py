@@ -24,9 +24,9 @@ from django.utils.translation import gettext_noop
 
 from core.audit import audit_log
 from core.queue import enqueue_on_commit
-from surveys.lifecycle import campaign_transition
+from surveys.lifecycle import campaign_transition, can_transition
 from surveys.models import Campaign, Contact, Invitation, SendWave
-from surveys.sending_queries import audience, current_wave, send_refusal
+from surveys.sending_queries import audience, current_wave, send_refusal, status_buttons
 
 logger = logging.getLogger(__name__)
 
@@ -224,6 +224,17 @@ def wave_finish_if_done(wave_id: int) -> bool:
         if campaign.status == S.SENDING:
             campaign_transition(campaign=campaign, to=S.ACTIVE)
     return True
+
+
+def campaign_status_set(*, campaign: Campaign, to: str, actor) -> Campaign:
+    """A status change made with one of the campaign page's plain buttons (status_buttons). Changes
+    that need the sending machinery are refused here and made with the send panel, so a wave is
+    never left half-sent; the rest is up to the status machine (surveys.lifecycle)."""
+    if to not in S.values:
+        raise ValidationError(_("Unknown status."))
+    if can_transition(campaign.status, to) and to not in status_buttons(campaign):
+        raise ValidationError(_("Sending, scheduling and resuming are done with the buttons of the Send panel."))
+    return campaign_transition(campaign=campaign, to=to, actor=actor)
 
 
 def campaign_pause(*, campaign: Campaign, actor) -> Campaign:

@@ -16,7 +16,7 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.roles import admin_required
-from surveys import lifecycle, queries, services, wording
+from surveys import queries, sending, services, wording
 from surveys.emails import build_invitation_email
 from surveys.forms import CampaignForm, QuestionFormSet
 from surveys.models import Campaign, Contact, Invitation, Response
@@ -96,19 +96,14 @@ def campaign_detail(request, pk: int):
 @require_POST
 def campaign_status(request, pk: int):
     campaign = get_object_or_404(Campaign, pk=pk)
-    target = request.POST.get("status", "")
-    if target not in S.values:
-        messages.error(request, _("Unknown status."))
-    elif lifecycle.can_transition(campaign.status, target) and target not in status_buttons(campaign):
-        messages.error(request, _("Sending, scheduling and resuming are done with the buttons of the Send panel."))
+    try:
+        sending.campaign_status_set(campaign=campaign, to=request.POST.get("status", ""), actor=request.user)
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
     else:
-        try:
-            lifecycle.campaign_transition(campaign=campaign, to=target, actor=request.user)
-            messages.success(
-                request, _("The campaign is now %(status)s.") % {"status": campaign.get_status_display().lower()}
-            )
-        except ValidationError as error:
-            messages.error(request, error.messages[0])
+        messages.success(
+            request, _("The campaign is now %(status)s.") % {"status": campaign.get_status_display().lower()}
+        )
     return redirect("campaign_detail", pk=campaign.pk)
 
 

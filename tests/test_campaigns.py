@@ -263,3 +263,18 @@ def test_the_django_admin_lists_the_survey_records(client, db):
         "sendwave",
     ):
         assert client.get(f"/django-admin/surveys/{model}/").status_code == 200, model
+
+
+def test_the_status_service_leaves_sending_to_the_send_panel_and_refuses_unknown_statuses(admin, db):
+    from django.core.exceptions import ValidationError
+
+    from surveys.sending import campaign_status_set
+
+    campaign = CampaignFactory(status="draft")
+    for target in ("sending", "scheduled", "no-such-status"):
+        with pytest.raises(ValidationError):
+            campaign_status_set(campaign=campaign, to=target, actor=admin)
+    assert Campaign.objects.get(pk=campaign.pk).status == "draft"
+    campaign_status_set(campaign=campaign, to="active", actor=admin)
+    assert Campaign.objects.get(pk=campaign.pk).status == "active"
+    assert AuditLog.objects.filter(action="campaign.status", data__to="active").exists()
