@@ -372,6 +372,8 @@ KRINGLOOP = {
     "ANSWER_HANDOFF": env_bool("ANSWER_HANDOFF", True),
     # How long the dispatcher lets answers gather after the first before it hands them on as one batch.
     "ANSWER_GATHER_MS": env_int("ANSWER_GATHER_MS", 250, minimum=0),
+    # A new case's owner alert waits for the customer's "why", at most this long (0: at once).
+    "OWNER_ALERT_HOLD_SECONDS": env_int("OWNER_ALERT_HOLD_SECONDS", 600, minimum=0),
     "WEBHOOK_PRIVATE_NETWORKS": env_bool("WEBHOOK_ALLOW_PRIVATE_NETWORKS", not PRODUCTION),
 }
 

@@ -1,6 +1,7 @@
 """E-mails of the follow-up loop, one function each."""
 
 from collections import defaultdict
+from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -95,8 +96,9 @@ def send_owner_alerts(*, followup_ids: list[int]) -> int:
     return len(send_many_once(_owner_alerts(followups)))
 
 
-def _owner_alerts(followups: list[FollowUp]) -> list[tuple[str, str, EmailMultiAlternatives]]:
-    """(key, kind, message) of the alert of each case that has a recipient with an address."""
+def _owner_alerts(followups: list[FollowUp], *, update: bool = False) -> list[tuple[str, str, EmailMultiAlternatives]]:
+    """(key, kind, message) of the alert of each case that has a recipient with an address; with
+    `update`, of the update that brings the owner the customer's "why" after the alert."""
     recipients = {}
     for followup in followups:
         recipient = followup.owner or (followup.team.lead if followup.team_id else None)
@@ -110,19 +112,41 @@ def _owner_alerts(followups: list[FollowUp]) -> list[tuple[str, str, EmailMultiA
     items = []
     for followup in cases:
         recipient = recipients[followup.pk]
+        kind = "followup_owner_why" if update else "followup_owner"
         message = render_email(
-            template="followup_owner",
-            context=contexts[followup.pk],
-            to=recipient.email,
-            language=languages[recipient.pk],
+            template=kind, context=contexts[followup.pk], to=recipient.email, language=languages[recipient.pk]
         )
-        items.append((owner_alert_key(followup.pk, recipient.pk), "followup_owner", message))
+        key = owner_alert_key(followup.pk, recipient.pk)
+        items.append((key.replace("followup-owner:", "followup-owner-why:", 1) if update else key, kind, message))
     return items
 
 
 def owner_alert_key(followup_id: int, recipient_id: int) -> str:
     """Once per case and recipient: a reassigned case alerts its new owner once too."""
     return f"followup-owner:{followup_id}:{recipient_id}"
+
+
+def alert_hold() -> timedelta:
+    """How long a new case's owner alert waits for the customer's "why" (settings)."""
+    return timedelta(seconds=settings.KRINGLOOP["OWNER_ALERT_HOLD_SECONDS"])
+
+
+def send_owner_why(*, followup_ids: list[int]) -> int:
+    """The customer's "why" arrived on these cases. An alert still held goes out now, with it; an
+    alert that already went out without it is followed by one update that carries it. Each is sent
+    once per case and recipient (the ledger's keys), however often this runs. Returns how many
+    e-mails were sent."""
+    followups = list(FollowUp.objects.select_related(*CASE_RELATED).filter(pk__any=followup_ids).order_by("pk"))
+    followups = [followup for followup in followups if followup.response.comment]
+    alerts = _owner_alerts(followups)
+    sent_now = {row.key for row in send_many_once(alerts)}
+    earlier = {key for key, _kind, _message in alerts if key not in sent_now}  # went out before the why
+    updates = [item for item in _owner_alerts(followups, update=True) if _alert_key_of(item[0]) in earlier]
+    return len(sent_now) + len(send_many_once(updates))
+
+
+def _alert_key_of(update_key: str) -> str:
+    return update_key.replace("followup-owner-why:", "followup-owner:", 1)
 
 
 def send_escalation(*, followup: FollowUp, level: int, recipient) -> None:

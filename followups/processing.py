@@ -5,8 +5,11 @@ answer is a batch of one.
 Processing an answer, once or any number of times, on any number of workers at once:
 - the first time, report it to the webhooks (response.created) and mark its invitation answered;
 - if it wants a case (routing.wants_followup) and has none: open it, route it, record its history,
-  report it (followup.created), and alert the owners with one task after commit;
-- if it has a case: follow a changed score (`_sync_category`);
+  report it (followup.created), and alert the owners with one task after commit: at once when the
+  customer already gave their "why", else held until it arrives or the hold (settings
+  OWNER_ALERT_HOLD_SECONDS) has passed, whichever comes first;
+- if it has a case: follow a changed score (`_sync_category`); if its "why" arrived since it was
+  last processed, send the held alert now, or one update to an alert that went out without it;
 - stamp it processed: a response changed after that stamp is found again by the sweep.
 
 The batch's responses are locked first (in id order) and their cases read after the lock, so two
@@ -36,6 +39,7 @@ from surveys.models import Invitation, Response
 
 S = FollowUp.Status
 NOTIFY_MANY_TASK = "followups.tasks.notify_owners"
+NOTIFY_WHY_TASK = "followups.tasks.notify_owners_why"
 SWEEP_AFTER = timedelta(seconds=60)  # younger work is still in the hands of its task
 SWEEP_BATCH = 100  # answers per batch when the sweep processes lost work
 CLOSED_AS_PROMOTER = gettext_noop("The customer changed the score to promoter.")  # stored in English, shown translated
@@ -107,10 +111,28 @@ def _process(response_ids: list[int]) -> dict[int, Processed]:
         results.update({case.response_id: Processed(case, True) for case in opened})
         prefetch_related_objects(opened, "tags")  # what the webhook payload lists: one query for the batch
         webhooks.events.emit_many("followup.created", opened)
+        why_arrived = [
+            cases[r.pk].pk
+            for r in answers
+            if r.pk in cases and r.comment and r.processed_at is not None and r.updated_at > r.processed_at
+        ]
         _mark_processed(answers, answered=[r.invitation_id for r in new if r.invitation_id is not None])
-        if opened:
-            enqueue_on_commit(NOTIFY_MANY_TASK, [case.pk for case in opened])
+        _alert_owners(opened, why_arrived)
     return results
+
+
+def _alert_owners(opened: list[FollowUp], why_arrived: list[int]) -> None:
+    """After commit: the alerts of new cases (held for those without a "why" yet), and the "why"
+    of existing ones. One task each at most; the sweep sends what a lost task left."""
+    hold = emails.alert_hold().total_seconds()
+    now = [case.pk for case in opened if case.response.comment or not hold]
+    held = [case.pk for case in opened if case.pk not in set(now)]
+    if now:
+        enqueue_on_commit(NOTIFY_MANY_TASK, now)
+    if held:
+        enqueue_on_commit(NOTIFY_MANY_TASK, held, countdown=hold)
+    if why_arrived:
+        enqueue_on_commit(NOTIFY_WHY_TASK, why_arrived)
 
 
 def _add_previous_answers(answers: list[Response]) -> None:
@@ -257,7 +279,9 @@ def sweep_lost_work(*, now=None, limit: int = 5000) -> int:
             followup_reply_send(event_id=event_id)
         except Exception:
             logger.exception("Sweep could not send reply %s.", event_id)
-    unsent = queries.followups_missing_owner_alert(created_from=before - timedelta(days=2), created_before=before)
+    unsent = queries.followups_missing_owner_alert(
+        created_from=before - timedelta(days=2), created_before=before, held_since=now - emails.alert_hold()
+    )
     try:  # a provider error leaves that one alert pending for the next sweep; the others are sent
         emails.send_owner_alerts(followup_ids=list(unsent.values_list("pk", flat=True)[:limit]))
     except Exception:

@@ -146,9 +146,10 @@ def replies_not_sent(*, created_from, created_before):
     )
 
 
-def followups_missing_owner_alert(*, created_from, created_before):
+def followups_missing_owner_alert(*, created_from, created_before, held_since=None):
     """Open cases whose owner (or, for a team queue, team lead) has no sent alert: the e-mail task
-    was lost. The key mirrors followups.emails.owner_alert_key."""
+    was lost. The key mirrors followups.emails.owner_alert_key. With `held_since`, a case whose
+    customer has not given their "why" counts only once opened before then (its alert is held)."""
     recipient = Coalesce("owner_id", "team__lead_id")
     key = Concat(
         Value("followup-owner:"),
@@ -165,6 +166,7 @@ def followups_missing_owner_alert(*, created_from, created_before):
         .alias(recipient_id=recipient, alert_key=key)
         .filter(recipient_id__isnull=False)
         .filter(~Exists(sent))
+        .filter(Q() if held_since is None else ~Q(response__comment="") | Q(created_at__lt=held_since))
         .order_by("created_at")
     )
 

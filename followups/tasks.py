@@ -46,6 +46,12 @@ def notify_owners(followup_ids: list[int]) -> int:
 
 
 @shared_task(**RETRY)
+def notify_owners_why(followup_ids: list[int]) -> int:
+    """The customers' "why" arrived on these cases: the held alert now, or one update. Safe to run twice."""
+    return emails.send_owner_why(followup_ids=followup_ids)
+
+
+@shared_task(**RETRY)
 def send_reply(event_id: int) -> None:
     services.followup_reply_send(event_id=event_id)
 

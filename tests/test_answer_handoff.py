@@ -19,6 +19,13 @@ from tests.helpers import handed_off, published_tasks, wait_for
 BATCH_TASK = "followups.tasks.process_responses"
 
 
+@pytest.fixture(autouse=True)
+def _owner_alert_at_once(settings):
+    """These tests are about exactly once, not timing: the owner alert goes out at once instead of
+    waiting for the customer's "why" (tests/test_owner_alert_hold.py covers the hold)."""
+    settings.KRINGLOOP = {**settings.KRINGLOOP, "OWNER_ALERT_HOLD_SECONDS": 0}
+
+
 @pytest.fixture
 def answer(django_capture_on_commit_callbacks):
     def post(client, invitation, score):

@@ -17,6 +17,13 @@ from tests.factories import ContactFactory, ResponseFactory, RoutingRuleFactory
 from tests.helpers import wait_for
 
 
+@pytest.fixture(autouse=True)
+def _owner_alert_at_once(settings):
+    """These tests are about exactly once, not timing: the owner alert goes out at once instead of
+    waiting for the customer's "why" (tests/test_owner_alert_hold.py covers the hold)."""
+    settings.KRINGLOOP = {**settings.KRINGLOOP, "OWNER_ALERT_HOLD_SECONDS": 0}
+
+
 def _rescore(response, score):
     """The respondent changes their score within the edit window, and the task runs again."""
     from scoring.nps import category_for
