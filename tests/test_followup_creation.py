@@ -154,7 +154,10 @@ def test_the_sweep_sends_the_lost_alerts_it_can_and_keeps_the_others_for_next_ti
     from tests.factories import UserFactory
 
     RoutingRuleFactory(target=RoutingRule.Target.ACCOUNT_OWNER, team=team_a)
-    owners = [UserFactory(username=name, email=f"{name}@staff.example.com") for name in ("down-ann", "bob", "cas")]
+    owners = [
+        UserFactory(username=name, email=f"{name}@staff.example.com", role="agent")
+        for name in ("down-ann", "bob", "cas")
+    ]
     with freeze_time(timezone.now() - timedelta(minutes=5)):
         for owner in owners:  # their notify tasks are never sent: no commit in this test
             response_process(response_id=ResponseFactory(score=1, contact=ContactFactory(account_owner=owner)).pk)
