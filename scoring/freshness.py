@@ -70,7 +70,7 @@ def measure(now: datetime | None = None) -> Coverage:
     now = now or timezone.now()
     state = RollupState.objects.filter(pk=1).first()
     if state is None or state.built_at is None:
-        coverage = Coverage(EVERY_DAY, EVERY_DAY, EVERYONE, None, now=now)
+        coverage = Coverage(EVERY_DAY, EVERY_DAY, EVERYONE, None, error=state.error if state else "", now=now)
     else:
         work = rollups.pending(state, now, reader=True)
         coverage = Coverage(
@@ -145,10 +145,10 @@ def health() -> dict:
     now = timezone.now()
     refreshed = state.refreshed_at if state else None
     lag = (now - refreshed).total_seconds() if refreshed else None
-    if refreshed is None:
-        status = "not built"
-    elif state.error:
+    if state is not None and state.error:
         status = "failing"
+    elif refreshed is None:
+        status = "not built"
     elif lag > LAGGING.total_seconds():
         status = "lagging"
     else:

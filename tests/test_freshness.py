@@ -384,3 +384,17 @@ def test_after_a_bulk_load_a_reader_counts_only_what_is_new_live(db):
     assert days[0][0] <= timezone.localtime(old[-1].submitted_at).date() and days[-1][1] == timezone.localdate()
     page = queries.nps_summary(queries.parse_filters({"period": "90d"})).current
     assert (page.n, page.detractors) == (52, 2)
+
+
+def test_healthz_says_failing_when_even_the_first_refresh_fails(client, admin):
+    ResponseFactory(score=3)
+    _break_the_refresh()
+    with pytest.raises(Exception, match="refresh broken on purpose"):
+        refresh_rollup()
+    health = client.get("/healthz")
+    assert health.status_code == 200
+    assert health.json()["derived"]["rollups"] == {"status": "failing", "lag_seconds": None}
+    client.force_login(admin)
+    page = client.get("/dashboard/")
+    assert page.status_code == 200 and page.context["summary"].current.n == 1  # counted live
+    assert b"refresh broken on purpose" in page.content
