@@ -40,25 +40,25 @@ demo: install
 # The whole suite runs twice, side by side: on PostgreSQL (production's database, DATABASE_URL or
 # settings' default) and on SQLite (the demo's, with its options, in a scratch folder). Each run needs
 # a Redis database of its own (the broker queue is shared by name). Tests that need PostgreSQL are
-# marked `postgres` and skipped, with their reason, on SQLite. Small `make bench` and `make chaos`
-# smokes (tests/test_load_smoke.py) need a PostgreSQL server but not the run's database: make test
-# runs them in the SQLite run, the shorter one (LOAD_PG_URL: the server's maintenance database).
+# marked `postgres` and skipped, with their reason, on SQLite. Tests marked `once` run in a process
+# and database of their own (the demo's set-up; small `make bench` and `make chaos` smokes, which need
+# the PostgreSQL server, LOAD_PG_URL): make test runs them in the SQLite run only, the shorter one.
 # Browser tests fail without Chromium. `make test-postgres` or `make test-sqlite` runs one suite, with
-# the smokes; PYTEST_ARGS is passed to pytest.
+# the `once` tests; PYTEST_ARGS is passed to pytest.
 REDIS_URL ?= redis://localhost:6379/0
 SQLITE_REDIS_URL ?= $(patsubst %/0,%/1,$(REDIS_URL))
 LOAD_PG_URL ?= $(if $(filter postgres%,$(DATABASE_URL)),$(dir $(DATABASE_URL))postgres,postgres://postgres@localhost:5432/postgres)
-PG_SMOKES ?= 1
+ONCE_ELSEWHERE ?= 0
 PYTEST := KRINGLOOP_ENV=test KRINGLOOP_REQUIRE_BROWSER=1 $(PY) -m pytest -p no:cacheprovider
 
 test: install-dev lint
 	@if [ "$(SQLITE_REDIS_URL)" = "$(REDIS_URL)" ]; then \
 	  echo "make test: set SQLITE_REDIS_URL to a Redis database other than REDIS_URL ($(REDIS_URL))" >&2; exit 2; fi
-	$(MAKE) --no-print-directory -j2 --output-sync=target test-postgres test-sqlite PG_SMOKES=0
+	$(MAKE) --no-print-directory -j2 --output-sync=target test-postgres test-sqlite ONCE_ELSEWHERE=1
 
 test-postgres: install-dev
 	@echo "=== The suite on PostgreSQL ($${DATABASE_URL:-the default in config/settings.py}) ==="
-	REDIS_URL=$(REDIS_URL) KRINGLOOP_LOAD_SMOKES=$(PG_SMOKES) $(PYTEST) $(PYTEST_ARGS)
+	REDIS_URL=$(REDIS_URL) KRINGLOOP_ONCE_ELSEWHERE=$(ONCE_ELSEWHERE) $(PYTEST) $(PYTEST_ARGS)
 
 test-sqlite: install-dev
 	@echo "=== The suite on SQLite (the demo's database) ==="

@@ -59,7 +59,14 @@ def django_db_modify_db_settings(request, django_db_modify_db_settings_parallel_
 
 def pytest_collection_modifyitems(config, items):
     """`@pytest.mark.postgres("why")`: the test needs PostgreSQL; on SQLite (the demo's database) it is
-    skipped with that reason. Everything else runs on both."""
+    skipped with that reason. Everything else runs on both, except that `once` tests (their own process
+    and database) are skipped in the run that KRINGLOOP_ONCE_ELSEWHERE=1 marks."""
+    if os.environ.get("KRINGLOOP_ONCE_ELSEWHERE") == "1":
+        for item in items:
+            if item.get_closest_marker("once") is not None:
+                item.add_marker(
+                    pytest.mark.skip(reason="independent of this run's database: make test runs it in the other run")
+                )
     if not on_sqlite():
         return
     for item in items:

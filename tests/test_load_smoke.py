@@ -18,14 +18,9 @@ from django.conf import settings
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# The tools need a PostgreSQL server (they make scratch databases on it), not the run's database, so
-# they can run in either of make test's two runs: it runs them in the SQLite run, the shorter one.
-pytestmark = [
-    pytest.mark.load,
-    pytest.mark.skipif(
-        os.environ.get("KRINGLOOP_LOAD_SMOKES") == "0", reason="make test runs them in its SQLite run, beside this one"
-    ),
-]
+# The tools need a PostgreSQL server (they make scratch databases on it), not the run's database:
+# make test runs them in one of its two runs (`once`, tests/conftest.py).
+pytestmark = [pytest.mark.load, pytest.mark.once]
 
 
 def _pg_admin_url() -> str:

@@ -7,9 +7,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.mark.once  # its own process and database, whatever the run's
 def test_the_staff_pages_the_respondent_and_the_follow_up_step_work_on_the_demos_sqlite(tmp_path):
     env = {
         key: value
