@@ -1,5 +1,6 @@
 """OpenAPI details every operation shares: the bearer scheme, the scope it needs (in its
-description) and the error answers (401, 403, 429, and 400 / 404 where they can happen)."""
+description) and the error answers (401, 403, 429, and 400 / 404 / 415 where they can happen), all
+in one `Error` shape: {"detail": "…", "errors": {field: […]}}."""
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension, OpenApiSerializerFieldExtension
 from drf_spectacular.openapi import AutoSchema
@@ -19,12 +20,29 @@ class ErrorSerializer(serializers.Serializer):
 
 
 ERRORS = {
-    "400": "Invalid input: the body or a query parameter (see `errors`).",
+    "400": "Invalid input: the body or a query parameter, including an unknown one (see `errors`).",
     "401": "No token, a malformed, unknown or revoked token.",
     "403": "The token lacks the scope this operation needs.",
     "404": "No such object.",
+    "415": "The body is not JSON (send `Content-Type: application/json`).",
     "429": "Too many requests for this token; retry after `Retry-After` seconds.",
 }
+RETRY_AFTER = {"Retry-After": {"schema": {"type": "integer"}, "description": "Seconds until the next call is allowed."}}
+
+
+def error_codes(operation: dict) -> list[str]:
+    """The error answers an operation can give, by what it takes: a body or query parameters can be
+    invalid (400; a body can also be no JSON at all, 415), an id in the path can be unknown (404).
+    Every operation needs a token (401) with a scope (403) and counts against its budget (429)."""
+    codes = ["401", "403", "429"]
+    parameters = operation.get("parameters", [])
+    if "requestBody" in operation or any(parameter["in"] == "query" for parameter in parameters):
+        codes.append("400")
+    if "requestBody" in operation:
+        codes.append("415")
+    if any(parameter["in"] == "path" for parameter in parameters):
+        codes.append("404")
+    return codes
 
 
 class ApiAutoSchema(AutoSchema):
@@ -35,26 +53,19 @@ class ApiAutoSchema(AutoSchema):
             description = f"{description}\n\nRequired scope: `{scope}`.".strip()
         return description
 
-    def _get_response_bodies(self, direction="response"):
-        responses = super()._get_response_bodies(direction)
-        if required_scope(self.view, self.method) is None:
-            return responses  # the schema and docs themselves
-        codes = ["401", "403", "429"]
-        if (
-            self.method in ("POST", "PUT", "PATCH")
-            or self._is_list_view()
-            or self.get_filter_backends()
-            or getattr(self.view, "query_serializer", None)
-        ):
-            codes.insert(0, "400")
-        if "{" in self.path:
-            codes.append("404")
-        for code in codes:
+    def get_operation(self, *args, **kwargs):
+        operation = super().get_operation(*args, **kwargs)
+        if operation is None or required_scope(self.view, self.method) is None:
+            return operation  # the schema and docs themselves
+        responses = operation["responses"]
+        for code in error_codes(operation):
             if code not in responses:
                 responses[code] = self._get_response_for_code(
-                    OpenApiResponse(ErrorSerializer, description=ERRORS[code]), code, direction=direction
+                    OpenApiResponse(ErrorSerializer, description=ERRORS[code]), code
                 )
-        return dict(sorted(responses.items()))
+        responses["429"].setdefault("headers", RETRY_AFTER)
+        operation["responses"] = dict(sorted(responses.items()))
+        return operation
 
 
 class BearerTokenScheme(OpenApiAuthenticationExtension):

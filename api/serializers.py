@@ -31,7 +31,10 @@ def flat_errors(detail, prefix: str = "") -> list[str]:
 # --- Contacts ----------------------------------------------------------------------------------
 class ContactSerializer(serializers.ModelSerializer):
     account_owner = serializers.SlugRelatedField(
-        slug_field="username", read_only=True, help_text="Username of the staff member who owns the account."
+        slug_field="username",
+        read_only=True,
+        allow_null=True,
+        help_text="Username of the staff member who owns the account; null when nobody does.",
     )
     attributes = serializers.DictField(
         child=serializers.CharField(), read_only=True, help_text="Segment attributes (plan, region …)."
@@ -250,7 +253,12 @@ class ResponseDetailSerializer(ResponseSerializer):
 
 # --- Follow-ups --------------------------------------------------------------------------------
 class FollowUpSerializer(serializers.ModelSerializer):
-    owner = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    owner = serializers.SlugRelatedField(
+        slug_field="username",
+        read_only=True,
+        allow_null=True,
+        help_text="Username of the owner; null while unassigned.",
+    )
     tags = serializers.SlugRelatedField(slug_field="name", many=True, read_only=True, help_text="Root-cause tags.")
     overdue = serializers.SerializerMethodField()
 
@@ -287,7 +295,10 @@ class FollowUpSerializer(serializers.ModelSerializer):
 
 class FollowUpEventSerializer(serializers.ModelSerializer):
     actor = serializers.SlugRelatedField(
-        slug_field="username", read_only=True, help_text="The staff member; null for the system and the API."
+        slug_field="username",
+        read_only=True,
+        allow_null=True,
+        help_text="The staff member; null for the system and the API.",
     )
 
     class Meta:

@@ -393,7 +393,7 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Kringloop API",
     "DESCRIPTION": "Contacts, transactional surveys, responses, follow-ups and NPS. Every call needs "
     "`Authorization: Bearer <token>`; admins create tokens with scopes under API tokens.",
-    "VERSION": "1",
+    "VERSION": "1.1",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
