@@ -182,7 +182,7 @@ def contact_import_detail(request, pk: int):
             "record": record,
             "form": form,
             "headers": parsed.headers,
-            "preview": parsed.rows[:10],
+            "preview": parsed.preview(),
             "report": report,
             "row_count": len(parsed.rows),
         },

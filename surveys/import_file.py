@@ -6,6 +6,7 @@ large) is refused here, with a message that says why, before anything is stored.
 
 import csv
 import io
+from collections import Counter
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -61,6 +62,11 @@ GUESSES = {
 }
 
 
+MAX_COLUMNS = 500  # a contact file has a few dozen; more is a mistake (or an attack on the mapping page)
+MAX_HEADER_CHARS = 200
+PREVIEW_ROWS = 10
+
+
 class ImportFileError(Exception):
     """The file as a whole cannot be imported; the message says why."""
 
@@ -107,6 +113,10 @@ class ParsedFile:
     rows: list[list[str]]
     lines: list[int]  # the file line each row starts on, for the report
 
+    def preview(self) -> list[list[str]]:
+        """The first rows, each cut to the header's columns: what the mapping page shows."""
+        return [row[: len(self.headers)] for row in self.rows[:PREVIEW_ROWS]]
+
 
 def looks_like_email(value: str) -> bool:
     try:
@@ -123,6 +133,16 @@ def parse_file(raw: bytes) -> ParsedFile:
     rows, lines, line = [], [], 1
     try:
         for row in reader:
+            if len(row) > MAX_COLUMNS:
+                # Refused as soon as such a row is read: nothing after it is parsed, and no page
+                # with a hundred thousand column selectors is ever rendered.
+                raise ImportFileError(
+                    _(
+                        "Line %(line)s has %(count)s columns; a contact file may have at most %(max)s. "
+                        "Remove the columns you do not need and upload it again."
+                    )
+                    % {"line": line, "count": len(row), "max": MAX_COLUMNS}
+                )
             if any(cell.strip() for cell in row):  # blank lines are not contacts
                 rows.append(row)
                 lines.append(line)
@@ -134,7 +154,7 @@ def parse_file(raw: bytes) -> ParsedFile:
     if not rows:
         raise ImportFileError(_("The file is empty."))
     headers = [h.strip() for h in rows[0]]
-    if any(looks_like_email(h) for h in headers):
+    if any(looks_like_email(h) for h in headers):  # at most MAX_COLUMNS short names
         example = next(h for h in headers if looks_like_email(h))
         raise ImportFileError(
             _(
@@ -145,8 +165,13 @@ def parse_file(raw: bytes) -> ParsedFile:
         )
     if any(not h for h in headers):
         raise ImportFileError(_("The first row must name every column (a header row); some names are empty."))
-    lowered = [h.lower() for h in headers]
-    duplicates = sorted({h for h in headers if lowered.count(h.lower()) > 1})
+    if any(len(h) > MAX_HEADER_CHARS for h in headers):
+        raise ImportFileError(
+            _("A column name may have at most %(max)s characters; the header row holds a longer one.")
+            % {"max": MAX_HEADER_CHARS}
+        )
+    counts = Counter(h.lower() for h in headers)
+    duplicates = sorted({h for h in headers if counts[h.lower()] > 1})
     if duplicates:
         raise ImportFileError(
             _("Column names must be unique; these appear twice: %(columns)s.") % {"columns": ", ".join(duplicates)}

@@ -43,6 +43,9 @@ def test_it_pages_with_a_cursor(api):
     "query,field",
     [
         ("cursor=garbage", "cursor"),
+        ("cursor=%%%", "cursor"),
+        ("cursor=", "cursor"),
+        ("cursor=cD0%3D", "cursor"),
         ("page_size=0", "page_size"),
         ("page_size=abc", "page_size"),
         ("page_size=1001", "page_size"),

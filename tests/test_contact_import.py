@@ -343,3 +343,55 @@ def test_a_phone_column_is_recognised_and_kept_and_an_empty_cell_keeps_the_old_n
     assert Contact.objects.get(email="new@example.com").phone == "+31 6 1111 2222"
     known.refresh_from_db()
     assert known.phone == "+31 20 000 0000"
+
+
+def test_a_file_with_too_many_columns_is_refused_at_once_with_a_clear_message(client, admin):
+    """#20.15: 100,000 columns kept the upload busy for minutes and rendered a 72 MB mapping page."""
+    client.force_login(admin)
+    header = ",".join(f"c{i}" for i in range(100_000))
+    started = time.monotonic()
+    response = _upload(client, f"email,{header}\nann@example.com\n".encode())
+    assert time.monotonic() - started < 5
+    assert response.status_code == 400
+    assert "has 100001 columns; a contact file may have at most 500" in response.content.decode()
+    assert len(response.content) < 100_000
+    assert not ContactImport.objects.exists()
+
+
+def test_a_huge_row_is_refused_with_its_line(client, admin):
+    client.force_login(admin)
+    row = "ann@example.com," + "," * 1_000_000
+    response = _upload(client, f"email,name\n{row}\n".encode())
+    assert response.status_code == 400
+    assert "Line 2 has 1000002 columns" in response.content.decode()
+
+
+def test_five_hundred_columns_are_fine_and_the_preview_shows_only_named_columns(client, admin):
+    client.force_login(admin)
+    header = "email," + ",".join(f"c{i}" for i in range(399))
+    extra = "," + ",".join(["z" * 100] * 100)  # cells past the header's columns are not shown
+    rows = "".join(f"p{n}@example.com,{'v,' * 398}v{extra}\n" for n in range(20))
+    rows += "p99@example.com," + ",".join(["w"] * 499) + "\n"  # 500 cells: the most a row may have
+    started = time.monotonic()
+    assert _upload(client, f"{header}\n{rows}".encode()).status_code == 302
+    record = ContactImport.objects.get()
+    page = client.get(f"/contacts/import/{record.pk}/")
+    assert time.monotonic() - started < 10
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "p9@example.com" in html and "p10@example.com" not in html and "zzzz" not in html
+
+
+def test_duplicate_column_names_are_found_among_many(client, admin):
+    client.force_login(admin)
+    header = "email," + ",".join(f"c{i}" for i in range(400)) + ",C7"
+    response = _upload(client, f"{header}\nann@example.com\n".encode())
+    assert response.status_code == 400
+    assert "appear twice: C7, c7" in response.content.decode()
+
+
+def test_an_overlong_column_name_is_refused(client, admin):
+    client.force_login(admin)
+    response = _upload(client, ("email," + "x" * 300 + "\nann@example.com,1\n").encode())
+    assert response.status_code == 400
+    assert "at most 200 characters" in response.content.decode()

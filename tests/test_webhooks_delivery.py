@@ -56,7 +56,8 @@ def test_the_receiver_gets_the_body_with_a_valid_signature(endpoint, receiver):
     assert (delivery.status, delivery.attempts, delivery.last_status_code) == ("delivered", 1, 200)
     assert delivery.delivered_at and delivery.next_attempt_at is None and delivery.claimed_until is None
     [attempt] = delivery.attempt_log.all()
-    assert attempt.status_code == 200 and attempt.response_excerpt == '{"ok": true}' and attempt.error == ""
+    # 127.0.0.1 is a private target: the log keeps its status, never its body (#20.13)
+    assert attempt.status_code == 200 and attempt.response_excerpt == "" and attempt.error == ""
     assert attempt.request_headers["Kringloop-Signature"] == request.headers["Kringloop-Signature"]
     assert attempt.duration_ms >= 0 and attempt.retry_at is None
 
@@ -298,3 +299,72 @@ def test_a_delivery_goes_out_through_the_worker_once(celery_worker, receiver, ad
     assert len(receiver.received) == 2
     for request in receiver.received:
         assert signing.verify(endpoint.secret, request.body, request.headers["Kringloop-Signature"])
+
+
+def test_the_request_goes_to_the_address_that_was_checked(endpoint, receiver, monkeypatch, settings):
+    """DNS rebinding (#20.12): the name is resolved once, checked, and the connection goes to that
+    address. Here the first lookup answers a public address and a second one would answer this
+    machine; no packet leaves: connecting to the public address is refused on the spot."""
+    import socket
+
+    settings.KRINGLOOP = {**settings.KRINGLOOP, "WEBHOOK_PRIVATE_NETWORKS": False}
+    port = receiver.server.server_address[1]
+    endpoint.url = f"http://hooks.rebind.test:{port}/hooks/kringloop"
+    endpoint.save()
+    lookups, connects = [], []
+    real_lookup, real_connect = socket.getaddrinfo, socket.socket.connect
+
+    def rebinding(host, *args, **kwargs):
+        if host != "hooks.rebind.test":
+            return real_lookup(host, *args, **kwargs)
+        lookups.append(host)
+        address = "93.184.215.14" if len(lookups) == 1 else "127.0.0.1"
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port))]
+
+    def connect(sock, address):
+        if address[0] in ("93.184.215.14", "127.0.0.1") and address[1] == port:
+            connects.append(address[0])
+            raise ConnectionRefusedError("not in this test")
+        return real_connect(sock, address)
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+    monkeypatch.setattr(socket.socket, "connect", connect)
+    delivery = _emit(endpoint)
+    delivery_attempt(delivery_id=delivery.pk)
+    assert connects == ["93.184.215.14"]
+    assert lookups == ["hooks.rebind.test"]
+    assert receiver.received == []
+
+
+def test_the_host_name_goes_along_as_the_host_header(endpoint, receiver, monkeypatch):
+    import socket
+
+    port = receiver.server.server_address[1]
+    endpoint.url = f"http://hooks.pinned.test:{port}/hooks/kringloop?a=1"
+    endpoint.save()
+    real_lookup = socket.getaddrinfo
+
+    def lookup(host, *args, **kwargs):
+        if host == "hooks.pinned.test":
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", port))]
+        return real_lookup(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", lookup)
+    delivery = _emit(endpoint)
+    delivery_attempt(delivery_id=delivery.pk)
+    delivery.refresh_from_db()
+    assert delivery.status == "delivered", delivery.last_error
+    [request] = receiver.received
+    assert request.headers["Host"] == f"hooks.pinned.test:{port}" and request.path == "/hooks/kringloop?a=1"
+
+
+def test_the_log_keeps_at_most_200_characters_of_a_public_answer_and_none_of_a_private_one():
+    import ipaddress
+
+    from webhooks.delivery import excerpt
+
+    long = "x" * 5000
+    assert excerpt(ipaddress.ip_address("93.184.215.14"), long) == "x" * 200
+    assert excerpt(ipaddress.ip_address("2606:4700::1111"), "ok") == "ok"
+    for private in ("127.0.0.1", "10.1.2.3", "::1", "64:ff9b::a01:203", "fd00::1"):
+        assert excerpt(ipaddress.ip_address(private), long) == "", private

@@ -14,8 +14,9 @@ import random
 import time
 from dataclasses import dataclass
 from datetime import timedelta
+from urllib.parse import urlsplit
 
-import requests
+import requests.certs
 import urllib3
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -39,7 +40,7 @@ LEASE = timedelta(seconds=60)  # longer than any attempt can take
 EARLY = timedelta(seconds=5)  # a retry may arrive this much before its time (clock differences)
 SWEEP_AFTER = timedelta(minutes=2)  # a due delivery nobody took by then lost its task
 KEEP_LOG = timedelta(days=30)
-EXCERPT_CHARS = 1000
+EXCERPT_CHARS = 200  # of a public receiver's answer; nothing of a private one's (it may be an internal service)
 READ_BYTES = 64 * 1024
 USER_AGENT = "Kringloop-Webhooks/1"
 
@@ -92,24 +93,75 @@ class Answer:
     refused: bool = False  # the target is not allowed: trying again will not help
 
 
+def excerpt(address, text: str) -> str:
+    """What the log keeps of an answer's body: 200 characters from a public address, nothing
+    from a private one (outside production an admin could otherwise read internal services)."""
+    return text[:EXCERPT_CHARS] if targets.is_public(address) else ""
+
+
+def _pool(url: str, address):
+    """A connection pool to the checked `address` itself: the name in `url` is sent only as the
+    Host header and the TLS server name (and the certificate must match it), never resolved again."""
+    parts = urlsplit(url)
+    timeout = urllib3.Timeout(connect=TIMEOUT, read=TIMEOUT)
+    if parts.scheme == "https":
+        return urllib3.HTTPSConnectionPool(
+            str(address),
+            parts.port or 443,
+            timeout=timeout,
+            retries=False,
+            server_hostname=parts.hostname,
+            assert_hostname=parts.hostname,
+            cert_reqs="CERT_REQUIRED",
+            ca_certs=requests.certs.where(),
+        )
+    return urllib3.HTTPConnectionPool(str(address), parts.port or 80, timeout=timeout, retries=False)
+
+
+def _target(url: str) -> str:
+    parts = urlsplit(url)
+    return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+
+
+def _host_header(url: str) -> str:
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    return f"{host}:{parts.port}" if parts.port else host
+
+
 def post(url: str, body: bytes, headers: dict) -> Answer:
-    """One POST; never raises for anything the receiver or the network does."""
+    """One POST to the address that was checked (no second DNS lookup, so no DNS rebinding);
+    never raises for anything the receiver or the network does."""
     try:
-        targets.check_url(url)
+        addresses = targets.checked_addresses(url)
     except ValidationError as error:
+        if any(e.code == "dns" for e in error.error_list):
+            return Answer(error=f"Not resolved: {' '.join(error.messages)}")
         return Answer(error=f"Refused: {' '.join(error.messages)}", refused=True)
+    address = addresses[0]
     try:
-        with requests.post(
-            url, data=body, headers=headers, timeout=TIMEOUT, allow_redirects=False, stream=True
-        ) as answer:
-            raw = answer.raw.read(READ_BYTES, decode_content=True) or b""
-            text = raw.decode(answer.encoding or "utf-8", errors="replace")
+        with _pool(url, address) as pool:
+            answer = pool.urlopen(
+                "POST",
+                _target(url),
+                body=body,
+                headers={**headers, "Host": _host_header(url)},
+                redirect=False,
+                retries=False,
+                preload_content=False,
+            )
+            try:
+                raw = answer.read(READ_BYTES, decode_content=True) or b""
+            finally:
+                answer.release_conn()
             return Answer(
-                status_code=answer.status_code,
-                excerpt=text[:EXCERPT_CHARS],
+                status_code=answer.status,
+                excerpt=excerpt(address, raw.decode("utf-8", errors="replace")),
                 retry_after=answer.headers.get("Retry-After"),
             )
-    except (requests.RequestException, urllib3.exceptions.HTTPError, OSError, ValueError) as error:
+    except (urllib3.exceptions.HTTPError, OSError, ValueError) as error:
         return Answer(error=f"{type(error).__name__}: {error}"[:500])
 
 
