@@ -167,26 +167,54 @@ def default_reply_subject(followup: FollowUp) -> str:
         return _("About your feedback to %(company)s") % {"company": settings.COMPANY_NAME}
 
 
-def send_customer_reply(*, event: FollowUpEvent):
-    """An agent's reply to the customer, written on the case. Once per reply; the caller has
-    checked that the contact may be e-mailed. Replies go to the agent, unsubscribing to us."""
-    contact, sender = event.followup.contact, event.actor
+def _reply_language(contact) -> str:
+    return wording.spoken(contact.language) or settings.LANGUAGE_CODE
+
+
+def reply_defaults(*, contact, sender) -> tuple[str, str]:
+    """The greeting and the signature a reply starts with (the agent may change or drop them), in
+    the language the reply is written in: "Hello <name>," and the agent's name over the company's."""
+    with translation.override(_reply_language(contact)):
+        greeting = _("Hello %(name)s,") % {"name": contact.name} if contact.name else _("Hello,")
+    name = (sender.get_full_name() or sender.get_username()) if sender is not None else ""
+    return greeting, "\n".join(part for part in (name, settings.COMPANY_NAME) if part)
+
+
+def reply_message(
+    *, contact, sender, subject: str, body: str, greeting: str | None = None, signature: str | None = None
+) -> EmailMultiAlternatives:
+    """The reply e-mail exactly as it is sent, and as the case page previews it. A greeting or a
+    signature of None is the default one (reply_defaults); "" leaves it out."""
+    default_greeting, default_signature = reply_defaults(contact=contact, sender=sender)
     unsubscribe = unsubscribe_url(contact)
     headers = unsubscribe_headers(contact, url=unsubscribe)
     if sender is not None and sender.email:
         headers["Reply-To"] = sender.email
-    sender_name = (sender.get_full_name() or sender.get_username()) if sender is not None else ""
-    message = render_email(
+    return render_email(
         template="followup_reply",
         to=contact.email,
         headers=headers,
-        language=wording.spoken(contact.language) or settings.LANGUAGE_CODE,
+        language=_reply_language(contact),
         context={
             "contact": contact,
-            "subject": event.data.get("subject", ""),
-            "body": event.text,
-            "sender": sender_name,
+            "subject": subject,
+            "greeting": (default_greeting if greeting is None else greeting).strip(),
+            "body": body,
+            "signature": (default_signature if signature is None else signature).strip(),
             "unsubscribe_url": unsubscribe,
         },
+    )
+
+
+def send_customer_reply(*, event: FollowUpEvent):
+    """An agent's reply to the customer, written on the case. Once per reply; the caller has
+    checked that the contact may be e-mailed. Replies go to the agent, unsubscribing to us."""
+    message = reply_message(
+        contact=event.followup.contact,
+        sender=event.actor,
+        subject=event.data.get("subject", ""),
+        body=event.text,
+        greeting=event.data.get("greeting"),
+        signature=event.data.get("signature"),
     )
     return send_once(key=f"followup-reply:{event.pk}", kind="followup_reply", message=message)

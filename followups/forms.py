@@ -45,13 +45,36 @@ class StatusForm(forms.Form):
 
 
 class ReplyForm(forms.Form):
+    """The reply as the customer will read it: the greeting and the signature are the defaults
+    (emails.reply_defaults) until the agent changes them; emptied, they are left out."""
+
     subject = forms.CharField(label=_("Subject"), max_length=200)
+    greeting = forms.CharField(
+        label=_("Greeting"),
+        max_length=200,
+        required=False,
+        help_text=_("Leave empty to start with your message."),
+    )
     body = forms.CharField(
         label=_("Message"),
         max_length=10000,
         widget=forms.Textarea(attrs={"rows": 5}),
         help_text=_("Sent from the company address; the customer's answer comes back to you."),
     )
+    signature = forms.CharField(
+        label=_("Signature"),
+        max_length=500,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Leave empty to send without one."),
+    )
+
+    def clean(self):
+        data = super().clean()
+        for name in ("greeting", "signature"):
+            if self.add_prefix(name) not in self.data:  # not on the form that posted: the default
+                data[name] = None
+        return data
 
 
 class ReassignForm(forms.Form):

@@ -254,3 +254,23 @@ def detractor_recovery(*, since, until) -> dict:
     row = {"detractors": detractors or 0, "resurveyed": resurveyed or 0, "moved_up": moved_up or 0}
     row["share"] = row["moved_up"] / row["resurveyed"] if row["resurveyed"] else None
     return row
+
+
+def case_ending(case: FollowUp) -> dict | None:
+    """How a resolved or closed case ended, for its page: the status, when, by whom (the history
+    line that closed it), and whether within the deadline (late_by is None when in time). None
+    for an open case."""
+    if case.status not in (FollowUp.Status.RESOLVED, FollowUp.Status.CLOSED) or case.closed_at is None:
+        return None
+    closing = (
+        case.events.filter(kind=FollowUpEvent.Kind.STATUS, data__status_to=case.status)
+        .select_related("actor")
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+    return {
+        "status": case.get_status_display(),
+        "at": case.closed_at,
+        "by": closing.actor if closing is not None else None,
+        "late_by": case.closed_at - case.due_at if case.closed_at > case.due_at else None,
+    }

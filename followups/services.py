@@ -60,10 +60,11 @@ def followup_transition(
                     _("A %(status)s case cannot become %(to)s.")
                     % {"status": case.get_status_display().lower(), "to": S(to).label.lower()}
                 )
+            # By the field that is missing, so the form shows it there.
             if to == S.RESOLVED and not summary.strip():
-                raise ValidationError(_("Resolving a case needs a resolution summary."))
+                raise ValidationError({"summary": _("Resolving a case needs a resolution summary.")})
             if to == S.CLOSED and not reason.strip():
-                raise ValidationError(_("Closing without contact needs a reason."))
+                raise ValidationError({"reason": _("Closing without contact needs a reason.")})
         if outcome.strip() and outcome.strip()[:200] != case.outcome:
             followup_set_outcome(followup=case, actor=actor, outcome=outcome)
             case.refresh_from_db()
@@ -188,8 +189,12 @@ def followup_set_outcome(*, followup: FollowUp, actor, outcome: str) -> None:
         audit_log(actor=actor, action="followup.outcome", target=followup, data={"outcome": outcome})
 
 
-def followup_reply(*, followup: FollowUp, actor, subject: str, body: str) -> FollowUpEvent:
-    """Reply to the customer by e-mail from the case. Logged on the case now, sent after commit."""
+def followup_reply(
+    *, followup: FollowUp, actor, subject: str, body: str, greeting: str | None = None, signature: str | None = None
+) -> FollowUpEvent:
+    """Reply to the customer by e-mail from the case. Logged on the case now, sent after commit.
+    `greeting` and `signature` as the agent wrote them ("" leaves one out; None: the default,
+    emails.reply_defaults)."""
     contact = followup.contact
     if contact is None:
         raise ValidationError(_("This answer came through the anonymous link: there is nobody to reply to."))
@@ -199,8 +204,20 @@ def followup_reply(*, followup: FollowUp, actor, subject: str, body: str) -> Fol
     if not subject or not body:
         raise ValidationError(_("A reply needs a subject and a message."))
     with transaction.atomic():
+        wrapping = {
+            name: value.strip()
+            for name, value in (("greeting", greeting), ("signature", signature))
+            if value is not None
+        }
         event = history_add(
-            followup, FollowUpEvent.Kind.REPLY, actor=actor, text=body, subject=subject, to=contact.email, sent=False
+            followup,
+            FollowUpEvent.Kind.REPLY,
+            actor=actor,
+            text=body,
+            subject=subject,
+            to=contact.email,
+            sent=False,
+            **wrapping,
         )
         audit_log(actor=actor, action="followup.replied", target=followup, data={"subject": subject})
     enqueue_on_commit(REPLY_TASK, event.pk)

@@ -28,6 +28,7 @@ from followups.forms import (
 )
 from followups.models import FollowUp, Improvement, RootCauseTag, RoutingRule, SLAPolicy
 from followups.queries import (
+    case_ending,
     case_timeline,
     cases_filtered,
     followup_for_user,
@@ -146,41 +147,107 @@ def _candidates(case):
     return _assignable_users()
 
 
+# The case page's work, by action: the tab (or card) its form sits in, and what else on the page
+# can change when it is saved (re-sent along by htmx, out of band).
+CASE_ACTIONS = {
+    "attempt": ("head", "status", "history", "customer"),
+    "note": ("history",),
+    "tags": ("history",),
+    "status": ("head", "history", "customer"),
+    "reassign": ("head", "history", "customer"),
+    "reply": ("history",),
+}
+CASE_TABS = ("attempt", "note", "status", "reassign", "reply")
+
+
+def _case_forms(case, user, data=None, action=""):
+    """The case page's forms, the one for `action` bound to `data`."""
+    greeting, signature = emails.reply_defaults(contact=case.contact, sender=user) if case.contact else ("", "")
+    makers = {
+        "attempt": lambda d: AttemptForm(d, prefix="attempt"),
+        "note": lambda d: NoteForm(d, prefix="note"),
+        "tags": lambda d: TagsForm(d, prefix="tags", initial={"tags": list(case.tags.all())}),
+        "status": lambda d: StatusForm(d, prefix="status", initial={"status": case.status, "outcome": case.outcome}),
+        "reassign": lambda d: ReassignForm(d, prefix="reassign", candidates=_candidates(case)),
+        "reply": lambda d: ReplyForm(
+            d,
+            prefix="reply",
+            initial={"subject": emails.default_reply_subject(case), "greeting": greeting, "signature": signature},
+        ),
+    }
+    return {name: make(data if name == action else None) for name, make in makers.items()}
+
+
 @agent_required
 @require_http_methods(["GET", "POST"])
 def followup_detail(request, pk: int):
+    """The case page. Each action posts here: with htmx only the parts it changes come back (the
+    form's own tab, and out of band the history, the header, …); without JavaScript the page
+    reloads on the same tab."""
     case = followup_for_user(request.user, pk)
-    forms = {
-        "attempt": AttemptForm(prefix="attempt"),
-        "note": NoteForm(prefix="note"),
-        "tags": TagsForm(prefix="tags", initial={"tags": list(case.tags.all())}),
-        "status": StatusForm(prefix="status", initial={"status": case.status, "outcome": case.outcome}),
-        "reassign": ReassignForm(prefix="reassign", candidates=_candidates(case)),
-        "reply": ReplyForm(prefix="reply", initial={"subject": emails.default_reply_subject(case)}),
-    }
-    if request.method == "POST":
-        action = request.POST.get("action", "")
-        if action not in forms:
-            messages.error(request, _("Unknown action."))
-            response = _detail(request, case, forms)
-            response.status_code = 400
-            return response
-        form_class = type(forms[action])
-        kwargs = {"candidates": _candidates(case)} if action == "reassign" else {}
-        form = form_class(request.POST, prefix=action, **kwargs)
-        forms[action] = form
-        if form.is_valid():
-            try:
-                _apply(action, case, form.cleaned_data, request.user)
-            except ValidationError as error:
-                form.add_error(None, error)
-            else:
-                messages.success(request, _("Saved."))
-                return redirect("followup_detail", pk=case.pk)
-        response = _detail(request, case, forms)
-        response.status_code = 400
-        return response
-    return _detail(request, case, forms)
+    tab = request.GET.get("tab", "")
+    if request.method == "GET":
+        return _detail(request, case, _case_forms(case, request.user), tab=tab if tab in CASE_TABS else "attempt")
+    action = request.POST.get("action", "")
+    if action not in CASE_ACTIONS:
+        messages.error(request, _("Unknown action."))
+        return _detail(request, case, _case_forms(case, request.user), tab="attempt", status=400)
+    forms = _case_forms(case, request.user, request.POST, action)
+    form = forms[action]
+    if action == "reply" and request.POST.get("preview"):  # show the e-mail, send nothing
+        form.is_valid()
+        if request.htmx and request.htmx.target == "reply-preview":
+            return render(request, "followups/case/_reply_preview.html", _reply_preview(case, request.user, form))
+        return _detail(request, case, forms, tab=action, preview_form=form)
+    if form.is_valid():
+        try:
+            _apply(action, case, form.cleaned_data, request.user)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            if request.htmx:
+                case = followup_for_user(request.user, pk)
+                return _case_update(request, case, _case_forms(case, request.user), action, flash=_("Saved."))
+            messages.success(request, _("Saved."))
+            return redirect(f"{reverse('followup_detail', args=[case.pk])}?tab={action}")
+    if request.htmx:  # htmx swaps only 2xx answers: the form comes back with its errors by the fields
+        return _case_update(request, case, forms, action, refresh=())
+    return _detail(request, case, forms, tab=action if action in CASE_TABS else "attempt", status=400)
+
+
+def _reply_preview(case, user, form) -> dict:
+    """The reply e-mail as it would go out with the form's values as they stand (as typed, valid
+    or not; a greeting or signature not posted is the default one, as when sending)."""
+    if case.contact is None or not case.contact.can_be_emailed:
+        return {"case": case, "message": None}
+    if form.is_bound:
+        values = {name: form.data.get(form.add_prefix(name)) for name in ("subject", "greeting", "body", "signature")}
+    else:
+        values = {"body": "", **{name: form.initial.get(name) for name in ("subject", "greeting", "signature")}}
+    message = emails.reply_message(
+        contact=case.contact,
+        sender=user,
+        subject=" ".join((values["subject"] or "").split()),
+        body=(values["body"] or "").strip(),
+        greeting=values["greeting"],
+        signature=values["signature"],
+    )
+    return {"case": case, "message": message}
+
+
+def _case_update(request, case, forms, action, *, flash="", refresh=None):
+    """The htmx answer to an action: its form's part of the page, plus the parts it changes."""
+    context = _case_context(request, case, forms, tab=action)
+    context.update(
+        {
+            "primary": f"followups/case/_{action}.html",
+            "refresh": [
+                f"followups/case/_{part}.html" for part in (CASE_ACTIONS[action] if refresh is None else refresh)
+            ],
+            "flash": flash,
+        }
+    )
+    return render(request, "followups/case/_update.html", context)
 
 
 def _apply(action, case, data, actor):
@@ -204,26 +271,48 @@ def _apply(action, case, data, actor):
     elif action == "reassign":
         services.followup_assign(followup=case, actor=actor, owner=data["owner"], reason=data["reason"])
     elif action == "reply":
-        services.followup_reply(followup=case, actor=actor, subject=data["subject"], body=data["body"])
+        services.followup_reply(
+            followup=case,
+            actor=actor,
+            subject=data["subject"],
+            body=data["body"],
+            greeting=data["greeting"],
+            signature=data["signature"],
+        )
 
 
-def _detail(request, case, forms):
+def _case_context(request, case, forms, *, tab: str, preview_form=None) -> dict:
     response = case.response
-    return render(
-        request,
-        "followups/detail.html",
+    return {
+        "case": case,
+        "response": response,
+        "forms": forms,
+        "tab": tab,
+        "tabs": [
+            ("attempt", _("Log contact")),
+            ("note", _("Note")),
+            ("status", _("Status")),
+            ("reassign", _("Reassign")),
+            ("reply", _("Reply by e-mail")),
+        ],
+        "now": timezone.now(),
+        "ending": case_ending(case),
+        "events": case.events.select_related("actor"),
+        "reply_preview": _reply_preview(case, request.user, preview_form or forms["reply"]),
+        "improvements": case.response.improvement_links.select_related("improvement"),
+        "open_improvements": Improvement.objects.filter(status__in=improvements.IN_WORK),
+    }
+
+
+def _detail(request, case, forms, *, tab: str, status: int = 200, preview_form=None):
+    context = _case_context(request, case, forms, tab=tab, preview_form=preview_form)
+    context.update(
         {
-            "case": case,
-            "response": response,
-            "forms": forms,
-            "now": timezone.now(),
-            "answers": response.answers.select_related("question").order_by("question__order"),
-            "events": case.events.select_related("actor"),
+            "answers": case.response.answers.select_related("question").order_by("question__order"),
             "timeline": case_timeline(case),
-            "improvements": case.response.improvement_links.select_related("improvement"),
-            "open_improvements": Improvement.objects.filter(status__in=improvements.IN_WORK),
-        },
+        }
     )
+    return render(request, "followups/detail.html", context, status=status)
 
 
 # --- Routing rules (admins) -----------------------------------------------------------------

@@ -59,7 +59,7 @@ def test_an_opted_out_customer_gets_no_reply(client, agent, case, mailoutbox):
     client.force_login(agent)
     response = _reply(client, case)
     assert response.status_code == 400
-    assert "cannot be e-mailed" in response.content.decode()
+    assert "This customer opted out of e-mails on" in response.content.decode()
     assert not FollowUpEvent.objects.filter(kind="reply").exists()
 
 

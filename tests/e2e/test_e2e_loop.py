@@ -117,12 +117,15 @@ def test_the_whole_closed_loop(world, browser, laptop, admin, agent):
     agent_page.select_option("#id_attempt-result", "reached")
     agent_page.fill("#id_attempt-note", "Called Dana, apologised, explained the new support hours.")
     agent_page.click("button:has-text('Log contact attempt')")
+    agent_page.wait_for_selector("#case-history >> text=Called Dana")  # htmx: only the changed parts come back
     agent_page.check("label:has-text('Process') >> xpath=preceding-sibling::input")
     agent_page.click("button:has-text('Save root causes')")
-    agent_page.click("button[data-bs-target='#t-status']")
+    agent_page.wait_for_selector("#case-history >> text=Root causes:")
+    agent_page.click("a[data-bs-target='#t-status']")
     agent_page.select_option("#id_status-status", "resolved")
     agent_page.fill("#id_status-summary", "Explained the new support hours; Dana is happy with the follow-up.")
     agent_page.click("button:has-text('Change status')")
+    agent_page.wait_for_selector("#case-ending")
     case = FollowUp.objects.get(response=response)
     assert case.status == "resolved" and case.first_contact_at is not None
     assert list(case.tags.values_list("slug", flat=True)) == ["process"]
