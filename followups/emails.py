@@ -1,20 +1,22 @@
 """E-mails of the follow-up loop, one function each."""
 
+import hashlib
 from collections import defaultdict
 from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
 from django.db.models import F, Window
 from django.db.models.functions import RowNumber
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from core.i18n import user_language, user_languages
 from core.mail import absolute_url, render_email, send_many_once, send_once
-from followups.models import FollowUp, FollowUpEvent
+from followups.models import EscalationNotice, FollowUp, FollowUpEvent
 from surveys import wording
 from surveys.models import Answer, Response
 from surveys.unsubscribe import unsubscribe_headers, unsubscribe_url
@@ -74,10 +76,6 @@ def _first_per_contact(queryset, contact_ids: set[int], *order_by: str):
         .filter(place__lte=SHOWN + 1)
         .order_by("contact_id", *order_by)
     )
-
-
-def _case_context(followup: FollowUp) -> dict:
-    return _case_contexts([followup])[followup.pk]
 
 
 def send_owner_alert(*, followup: FollowUp):
@@ -149,16 +147,42 @@ def _alert_key_of(update_key: str) -> str:
     return update_key.replace("followup-owner-why:", "followup-owner:", 1)
 
 
-def send_escalation(*, followup: FollowUp, level: int, recipient) -> None:
-    if not recipient.email:
-        return
-    context = {**_case_context(followup), "level": level, "recipient": recipient}
-    message = render_email(
-        template="followup_escalation", context=context, to=recipient.email, language=user_language(recipient)
-    )
-    send_once(
-        key=f"followup-escalation:{followup.pk}:{level}:{recipient.pk}", kind="followup_escalation", message=message
-    )
+def send_escalation_digest(*, recipient_id: int) -> int:
+    """One e-mail to the recipient listing every case escalated to them and not yet told (their
+    unsent EscalationNotices, most overdue first), then the notices are marked sent: each case
+    and level is in exactly one e-mail. The notices are locked (a second run at once skips them),
+    and if sending fails nothing is marked and the next run sends them. Returns 1 if sent, else 0."""
+    with transaction.atomic():
+        notices = list(
+            EscalationNotice.objects.select_for_update(skip_locked=True)
+            .filter(recipient_id=recipient_id, sent_at__isnull=True)
+            .order_by("pk")
+        )
+        if not notices:
+            return 0
+        recipient = User.objects.get(pk=recipient_id)
+        sent = 0
+        if recipient.email and recipient.is_active:
+            followups = list(
+                FollowUp.objects.select_related(*CASE_RELATED)
+                .filter(pk__in={notice.followup_id for notice in notices})
+                .order_by("due_at", "pk")
+            )
+            contexts = _case_contexts(followups)
+            levels = {notice.followup_id: notice.level for notice in notices}
+            cases = [{**contexts[followup.pk], "level": levels[followup.pk]} for followup in followups]
+            message = render_email(
+                template="followup_escalation",
+                context={"cases": cases, "recipient": recipient, "queue_url": absolute_url(reverse("followup_queue"))},
+                to=recipient.email,
+                language=user_language(recipient),
+            )
+            ids = ",".join(str(notice.pk) for notice in notices)
+            key = f"followup-escalations:{recipient_id}:{hashlib.sha256(ids.encode()).hexdigest()[:24]}"
+            send_once(key=key, kind="followup_escalation", message=message)
+            sent = 1
+        EscalationNotice.objects.filter(pk__in=[notice.pk for notice in notices]).update(sent_at=timezone.now())
+    return sent
 
 
 def default_reply_subject(followup: FollowUp) -> str:

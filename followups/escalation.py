@@ -1,6 +1,9 @@
 """Escalation of overdue cases: level 1 to the team lead (admins when there is none), level 2 to
 the admins once the case is late by its whole SLA again. Each level happens once per case: the
-level is raised with a conditional UPDATE, so two beat runs at once escalate once."""
+level is raised with a conditional UPDATE, so two beat runs at once escalate once, and with it a
+notice for each recipient (EscalationNotice, unique per case, level and recipient). Then every
+recipient gets one e-mail listing all their cases not yet told (emails.send_escalation_digest):
+one e-mail per recipient per run, each case and level in exactly one of them."""
 
 import logging
 
@@ -14,7 +17,7 @@ import webhooks.events
 from core.roles import ADMIN
 from followups import emails
 from followups.history import said
-from followups.models import FollowUp, FollowUpEvent
+from followups.models import EscalationNotice, FollowUp, FollowUpEvent
 
 User = get_user_model()
 logger = logging.getLogger(__name__)
@@ -54,11 +57,11 @@ def due_for_escalation(*, now):
 
 
 def escalate_case(case: FollowUp, *, level: int) -> bool:
-    """Raise `case` to `level` and tell the recipients; False when another run got there first.
+    """Raise `case` to `level` and note it for the recipients' next digest; False when another run
+    got there first.
 
-    The level, the event and the e-mails share one transaction: if sending fails, the level rolls
-    back and the next run tries again (at least once rather than never). A concurrent run's UPDATE
-    waits on the row lock and then matches nothing, so each level is recorded and sent once.
+    The level, the event and the notices share one transaction. A concurrent run's UPDATE waits on
+    the row lock and then matches nothing, so each level is recorded, and noted, once.
     """
     with transaction.atomic():
         raised = FollowUp.objects.filter(
@@ -79,19 +82,36 @@ def escalate_case(case: FollowUp, *, level: int) -> bool:
             text=line["text"],
             data={"level": level, "to": [r.pk for r in recipients], "i18n": line["i18n"]},
         )
-        for recipient in recipients:
-            emails.send_escalation(followup=case, level=level, recipient=recipient)
+        EscalationNotice.objects.bulk_create(
+            [EscalationNotice(followup=case, level=level, recipient=recipient) for recipient in recipients],
+            ignore_conflicts=True,
+        )
         webhooks.events.emit("followup.escalated", case)
     return True
 
 
 def escalate_overdue(*, now=None, limit: int = 500) -> int:
-    """Escalate every case whose next level is due (at most `limit` per run). Returns how many."""
+    """Escalate every case whose next level is due (at most `limit` per run), then send each
+    recipient one e-mail with all their cases not yet told. Returns how many cases escalated."""
     now = now or timezone.now()
     escalated = 0
     for case in due_for_escalation(now=now)[:limit]:
         try:
             escalated += escalate_case(case, level=case.escalation_level + 1)
-        except Exception:  # one failing e-mail must not hold up the other cases; retried next run
+        except Exception:  # one failing case must not hold up the others; retried next run
             logger.exception("Could not escalate follow-up %s; the next run retries it.", case.pk)
+    send_escalation_digests()
     return escalated
+
+
+def send_escalation_digests() -> int:
+    """One e-mail to each recipient with unsent notices, listing their cases; a recipient whose
+    e-mail fails keeps their notices for the next run. Returns how many e-mails were sent."""
+    recipients = EscalationNotice.objects.filter(sent_at__isnull=True).values_list("recipient_id", flat=True).distinct()
+    sent = 0
+    for recipient_id in sorted(recipients):
+        try:
+            sent += emails.send_escalation_digest(recipient_id=recipient_id)
+        except Exception:
+            logger.exception("Could not send the escalation e-mail to user %s; the next run retries it.", recipient_id)
+    return sent

@@ -321,3 +321,25 @@ class ImprovementNotice(models.Model):
         constraints = [models.UniqueConstraint(fields=["improvement", "contact"], name="improvement_notice_once")]
         verbose_name = _("improvement notice")
         verbose_name_plural = _("improvement notices")
+
+
+class EscalationNotice(models.Model):
+    """That a case reached an escalation level, still to be told to one recipient. Made together
+    with the level (followups.escalation), so there is exactly one per case, level and recipient;
+    the recipient's next digest e-mail lists every notice not yet sent and marks them sent."""
+
+    followup = models.ForeignKey(FollowUp, on_delete=models.CASCADE, related_name="escalation_notices")
+    level = models.PositiveSmallIntegerField()
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["followup", "level", "recipient"], name="escalation_notice_once"),
+        ]
+        indexes = [
+            models.Index(
+                fields=["recipient"], condition=models.Q(sent_at__isnull=True), name="escalation_notice_unsent"
+            ),
+        ]

@@ -108,6 +108,7 @@ def test_the_preview_follows_the_form_and_matches_what_is_sent(client, agent, ca
     assert client.post(f"/followups/{case.pk}/", data).status_code == 302
     send_reply(FollowUpEvent.objects.get(kind="reply").pk)
     [message] = mailoutbox
+
     def same(text):  # the unsubscribe link's signature carries the second it was made in
         return re.sub(r"/u/[^/\s]+/", "/u/…/", text)
 

@@ -7,7 +7,7 @@ from django.utils import timezone
 from freezegun import freeze_time
 
 from followups.escalation import escalate_case, escalate_overdue
-from followups.models import FollowUp
+from followups.models import EscalationNotice, FollowUp
 from tests.factories import FollowUpFactory
 
 
@@ -39,11 +39,11 @@ def test_escalation_goes_to_the_lead_once_then_to_admins(db, lead, admin, team_a
 
 
 def test_without_a_team_lead_the_admins_get_the_first_level(db, admin, team_b, mailoutbox):
-    _case(team_b)
-    _case(None)
+    first, second = _case(team_b), _case(None)
     with freeze_time("2026-11-04 11:00"):
         assert escalate_overdue() == 2
-    assert [m.to for m in mailoutbox] == [[admin.email], [admin.email]]
+    assert [m.to for m in mailoutbox] == [[admin.email]]  # one e-mail listing both cases
+    assert f"/followups/{first.pk}/" in mailoutbox[0].body and f"/followups/{second.pk}/" in mailoutbox[0].body
 
 
 def test_closed_cases_never_escalate(db, lead, team_a, mailoutbox):
@@ -64,17 +64,20 @@ def test_a_second_run_racing_the_first_does_not_escalate_again(db, lead, team_a,
     assert case.events.filter(kind="escalated").count() == 1
 
 
-def test_a_failed_email_leaves_the_level_for_the_next_run(db, lead, team_a, settings):
+def test_a_failed_email_is_sent_by_the_next_run(db, lead, team_a, settings):
     case = _case(team_a)
     settings.EMAIL_BACKEND = "tests.test_escalation.FailingBackend"
     with freeze_time("2026-11-04 11:00"):
-        assert escalate_overdue() == 0
+        assert escalate_overdue() == 1  # the level is reached and recorded; the e-mail waits
     case.refresh_from_db()
-    assert case.escalation_level == 0 and not case.events.filter(kind="escalated").exists()
+    assert case.escalation_level == 1 and case.events.filter(kind="escalated").count() == 1
+    assert EscalationNotice.objects.get(followup=case).sent_at is None
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     with freeze_time("2026-11-04 11:05"):
-        assert escalate_overdue() == 1
+        assert escalate_overdue() == 0
+        assert escalate_overdue() == 0
     assert [m.to for m in mail.outbox] == [[lead.email]]
+    assert f"/followups/{case.pk}/" in mail.outbox[0].body
 
 
 def test_a_backlog_at_level_one_does_not_crowd_out_new_overdue_cases(db, lead, team_a):

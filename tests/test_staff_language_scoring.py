@@ -240,14 +240,14 @@ def test_escalations_reach_each_recipient_in_their_own_language(db, team_a, admi
         assert escalate_overdue() == 1
     to_lead, to_admin = mail.outbox
     assert to_lead.to == [dutch_lead.email] and to_admin.to == [admin.email]
-    assert to_lead.subject == f"Te late opvolging #{case.pk} (escalatieniveau 1)"
+    assert to_lead.subject == "1 te late opvolging wacht op je"
     due = timezone.localtime(case.due_at)
     with translation.override("nl"):
-        assert f"had deadline {date_format(due, 'DATETIME_FORMAT')} en" in to_lead.body  # "4 november 2026 11:00"
-    assert "november" in to_lead.body and "Open de zaak" in to_lead.body and "was due on" not in to_lead.body
-    assert to_admin.subject == f"Overdue follow-up #{case.pk} (escalation level 2)"
+        assert f"#{case.pk} · escalatieniveau 1, deadline {date_format(due, 'DATETIME_FORMAT')}" in to_lead.body
+    assert "november" in to_lead.body and "Open de zaak" in to_lead.body and "escalation level" not in to_lead.body
+    assert to_admin.subject == "1 overdue follow-up needs you"
     with translation.override("en"):
-        assert f"was due on {date_format(due, 'DATETIME_FORMAT')} and" in to_admin.body
+        assert f"#{case.pk} · escalation level 2, due {date_format(due, 'DATETIME_FORMAT')}" in to_admin.body
     # The case history names the escalation in the reader's language, not the recipient's.
     line = case.events.get(data__level=1)
     assert line.text == "Overdue: escalated to lotte-leider (level 1)."
