@@ -195,9 +195,6 @@ def main() -> int:
         timings = seed_bulk(responses=args.responses, contacts=max(args.responses // 10, 1000))
         figures["seed_1m_s"] = round((time.perf_counter() - t0) * 1_000_000 / args.responses, 1)
         print(f"[bench] seeded {args.responses:,} responses in {timings['total_s']} s {timings}", flush=True)
-        from scoring.rollup import refresh_rollup
-
-        refresh_rollup(full=True)  # the worker's first refresh (beat, every 30 s); readers never build them
 
         from surveys.models import Campaign, Contact, Invitation, Touchpoint
 
@@ -223,6 +220,9 @@ def main() -> int:
         )
         with connection.cursor() as cur:
             cur.execute("ANALYZE")
+        from scoring.rollup import refresh_rollup
+
+        refresh_rollup(full=True)  # the worker's first refresh (beat, every 30 s); readers never build them
         viewer = get_user_model().objects.create_user("bench-viewer", "v@bench.example", "unused-" + str(time.time()))
         assign_role(viewer, "viewer")
         client = Client()
