@@ -5,6 +5,7 @@ from django.core.cache import cache
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp_webauthn.models import WebAuthnCredential
 from freezegun import freeze_time
 
 from accounts.models import FailedLogin, SecuritySettings
@@ -192,3 +193,42 @@ def test_only_admins_reset_2fa(client, agent, agent_b):
     client.force_login(agent)
     assert client.post(f"/security/users/{agent_b.pk}/reset-2fa/").status_code == 403
     assert TOTPDevice.objects.filter(user=agent_b).exists()
+
+
+def _passkey(user):
+    """A stored passkey (its public key is never used here: the browser test does real ceremonies)."""
+    return WebAuthnCredential.objects.create(
+        user=user, name="Laptop", credential_id=b"credential-" + str(user.pk).encode(), public_key=b"key", aaguid=""
+    )
+
+
+def test_a_passkey_counts_as_two_factor_authentication(client, agent):
+    SecuritySettings.objects.update_or_create(pk=1, defaults={"require_2fa": True})
+    _passkey(agent)
+    response = _password(client)
+    assert response["Location"] == "/login/verify/"  # a password alone is not enough
+    assert not _logged_in(client)
+
+
+def test_an_admins_reset_removes_passkeys_too(client, agent, admin):
+    _passkey(agent)
+    client.force_login(admin)
+    assert "Passkey" in client.get("/security/").content.decode()
+    client.post(f"/security/users/{agent.pk}/reset-2fa/")
+    assert not WebAuthnCredential.objects.filter(user=agent).exists()
+    assert AuditLog.objects.filter(action="twofactor.reset", target_id=str(agent.pk)).exists()
+
+
+def test_a_user_removes_a_passkey_and_it_is_audited(client, agent):
+    key = _passkey(agent)
+    client.force_login(agent)
+    client.post(f"/account/two-factor/passkeys/{key.pk}/remove/")
+    assert not WebAuthnCredential.objects.filter(pk=key.pk).exists()
+    assert AuditLog.objects.filter(action="twofactor.passkey_removed", actor=agent).exists()
+
+
+def test_a_user_cannot_remove_someone_elses_passkey(client, agent, agent_b):
+    key = _passkey(agent_b)
+    client.force_login(agent)
+    client.post(f"/account/two-factor/passkeys/{key.pk}/remove/")
+    assert WebAuthnCredential.objects.filter(pk=key.pk).exists()
