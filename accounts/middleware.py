@@ -20,7 +20,8 @@ class TwoFactorSetupMiddleware:
     def __call__(self, request):
         session = getattr(request, "session", None)
         if session is not None and session.get(SETUP_SESSION_KEY) and request.user.is_authenticated:
-            allowed = (reverse("twofactor"), reverse("logout"), "/static/", "/i18n/")
+            # The set-up page, its passkey ceremonies (JSON for the library's script) and logging out.
+            allowed = (reverse("twofactor"), "/account/passkeys/", reverse("logout"), "/static/", "/i18n/")
             if not request.path.startswith(allowed):
                 messages.warning(
                     request, _("Your organisation requires two-factor authentication. Set it up to go on.")

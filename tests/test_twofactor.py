@@ -232,3 +232,10 @@ def test_a_user_cannot_remove_someone_elses_passkey(client, agent, agent_b):
     client.force_login(agent)
     client.post(f"/account/two-factor/passkeys/{key.pk}/remove/")
     assert WebAuthnCredential.objects.filter(pk=key.pk).exists()
+
+
+def test_a_user_sent_to_set_up_2fa_can_start_adding_a_passkey_instead(client, agent):
+    SecuritySettings.objects.update_or_create(pk=1, defaults={"require_2fa": True})
+    _password(client)
+    response = client.post("/account/passkeys/registration/begin/", "{}", content_type="application/json")
+    assert response.status_code == 200 and "challenge" in response.json()
