@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from api import views
@@ -18,4 +18,7 @@ urlpatterns = [
     path("followups/<int:pk>/", views.FollowUpDetail.as_view(), name="api_followup_detail"),
     path("followups/<int:pk>/notes/", views.FollowUpNotes.as_view(), name="api_followup_notes"),
     path("nps/summary/", views.NpsSummary.as_view(), name="api_nps_summary"),
+    # Any other /api/…/ (an id that is no number, a typo) is a 404 in the API's JSON error shape, not
+    # the site's HTML page. Without the slash, Django's APPEND_SLASH redirect still comes first.
+    re_path(r"^[\s\S]*/$", views.not_found, name="api_not_found"),
 ]

@@ -4,12 +4,14 @@ Each view declares the scope each method needs (`required_scopes`, checked by ap
 query parameters are checked by the serializers of api.filters, bodies by api.serializers.
 """
 
+from django.http import JsonResponse
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics, status
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -68,6 +70,12 @@ class FilteredList(generics.ListAPIView):
 
 class NewestAnswersFirst(Cursor):
     ordering = ("-submitted_at", "-id")
+
+
+@csrf_exempt  # the API's views are (DRF's APIView); a POST to an unknown address is a 404 too, not a CSRF page
+def not_found(request, *args, **kwargs):
+    """An /api/ address no operation answers: the documented 404 body, as JSON."""
+    return JsonResponse({"detail": str(NotFound.default_detail)}, status=404)
 
 
 # --- Contacts ----------------------------------------------------------------------------------
