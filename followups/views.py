@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect
 
 from core.roles import admin_required, agent_required, case_workers
 from followups import emails, improvements, routing, services, setup
@@ -205,6 +206,11 @@ def followup_detail(request, pk: int):
         except ValidationError as error:
             form.add_error(None, error)
         else:
+            if not visible_followups(request.user).filter(pk=pk).exists():
+                # Handed to someone outside the user's view: back to their list, not to a 404.
+                messages.success(request, _("Saved. Case #%(pk)s is no longer yours.") % {"pk": pk})
+                mine = reverse("followup_mine")
+                return HttpResponseClientRedirect(mine) if request.htmx else redirect(mine)
             if request.htmx:
                 case = followup_for_user(request.user, pk)
                 return _case_update(request, case, _case_forms(case, request.user), action, flash=_("Saved."))

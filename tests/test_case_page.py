@@ -206,3 +206,16 @@ def test_every_case_form_posts_with_htmx_and_without(client, agent, case):
     html = client.get(f"/followups/{case.pk}/").content.decode()
     for form in re.findall(r'<form method="post" action="/followups/\d+/"[^>]*>', html):
         assert 'data-hx-post="/followups/' in form
+
+
+@pytest.mark.parametrize("htmx", [False, True])
+def test_handing_a_case_out_of_ones_view_goes_back_to_the_list_not_to_a_404(client, agent, agent_b, team_b, htmx):
+    foreign = FollowUpFactory(owner=agent, team=team_b)  # routed to the agent from another team's rule
+    client.force_login(agent)
+    data = {"action": "reassign", "reassign-owner": agent_b.pk, "reassign-reason": "Their customer"}
+    response = client.post(f"/followups/{foreign.pk}/", data, **(HTMX if htmx else {}))
+    if htmx:
+        assert response.status_code == 200 and response["HX-Redirect"] == "/followups/"
+    else:
+        assert response.status_code == 302 and response["Location"] == "/followups/"
+    assert FollowUp.objects.get(pk=foreign.pk).owner == agent_b

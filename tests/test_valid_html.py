@@ -23,6 +23,7 @@ from tests.factories import (
     FollowUpFactory,
     InvitationFactory,
     ResponseFactory,
+    RoutingRuleFactory,
 )
 
 VNU_JAR = Path(settings.BASE_DIR) / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
@@ -107,6 +108,12 @@ def staff_pages(client, admin, settings):
     pages["dashboard"] = _page(client, "/dashboard/")
     pages["comments"] = _page(client, "/dashboard/comments/")
     pages["case"] = _page(client, f"/followups/{case.pk}/")
+    pages["case-reply"] = _page(client, f"/followups/{case.pk}/?tab=reply")
+    closing = {"action": "status", "status-status": "closed"}  # without the reason it needs
+    pages["case-error"] = _page(client, f"/followups/{case.pk}/", "post", closing, status=400)
+    rule = RoutingRuleFactory(name="Everything else")
+    pages["routing"] = _page(client, "/routing/")
+    pages["routing-delete"] = _page(client, f"/routing/{rule.pk}/delete/")
     pages["queue"] = _page(client, "/followups/queue/")
     pages["builder-new"] = _page(client, "/campaigns/new/")
     pages["builder"] = _page(client, f"/campaigns/{campaign.pk}/edit/")
