@@ -1,5 +1,6 @@
 """Staff sign-in: password (throttled, accounts.throttle), then a two-factor code when the user has
-an authenticator app (accounts.twofactor), or single sign-on (accounts.sso).
+an authenticator app or passkey (accounts.twofactor), or single sign-on (accounts.sso). Passkey
+sign-in itself runs through django-otp-webauthn's views (accounts.passkeys).
 
 The password step never logs in a user who has 2FA: it remembers who passed it in the session for
 a few minutes and sends them to the code step, which logs in. With SSO_ONLY the password step

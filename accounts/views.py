@@ -51,7 +51,6 @@ def twofactor_page(request):
         "has_2fa": twofactor.has_2fa(user),
         "has_app": twofactor.has_app(user),
         "passkeys": twofactor.passkeys(user),
-        "passkeys_enabled": True,
         "pending": pending,
         "qr": _qr_svg(pending.config_url) if pending else "",
         "secret": b32encode(pending.bin_key).decode() if pending else "",
