@@ -171,9 +171,7 @@ class CampaignForm(forms.ModelForm):
 
     def missing(self) -> list[tuple[str, list[str]]]:
         """(language name, the texts respondents in it read in the campaign's language instead)."""
-        if self.instance.pk is None:
-            return []
-        return [(_language_name(code), texts) for code, texts in wording.missing_translations(self.instance).items()]
+        return wording.missing_by_language_name(self.instance) if self.instance.pk else []
 
     def clean_segment(self):
         return parse_segment(self.cleaned_data.get("segment", ""))

@@ -142,6 +142,7 @@ def campaign_preview(request, pk: int):
             "email": email,
             "languages": settings.LANGUAGES,
             "categories": list(PREVIEW_SCORES),
+            "missing": wording.missing_by_language_name(campaign),
         },
     )
 

@@ -97,6 +97,14 @@ def missing_translations(campaign: Campaign, questions=None) -> dict[str, list[s
     return missing
 
 
+def missing_by_language_name(campaign: Campaign) -> list[tuple[str, list[str]]]:
+    """missing_translations for the builder and the preview: (language name, texts), in the reader's language."""
+    return [
+        (translation.get_language_info(code)["name_translated"], texts)
+        for code, texts in missing_translations(campaign).items()
+    ]
+
+
 def _fill(text: str) -> str:
     return text.replace("{company}", settings.COMPANY_NAME)
 

@@ -127,6 +127,8 @@ def test_the_builder_says_which_texts_are_missing(client, admin, campaign):
     html = client.get(f"/campaigns/{campaign.pk}/edit/").content.decode()
     block = re.search(r'id="missing-translations".*?</div>', html, re.S).group(0)
     assert "Dutch" in block and "E-mail subject" in block and "question 1: choices" in block
+    preview = client.get(f"/campaigns/{campaign.pk}/preview/?lang=en").content.decode()
+    assert 'id="missing-translations"' in preview and "question 1: choices" in preview
 
 
 def test_the_builder_saves_the_texts_per_language(client, admin):
