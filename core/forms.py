@@ -1,10 +1,12 @@
 from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from core.models import Team, UserProfile
 from core.roles import ROLE_LABELS, ROLES
+from core.services import check_nps_target
 
 User = get_user_model()
 ROLE_CHOICES = [(r, ROLE_LABELS[r]) for r in reversed(ROLES)]
@@ -43,8 +45,10 @@ class TeamForm(forms.ModelForm):
 
     def clean_nps_target(self):
         target = self.cleaned_data.get("nps_target")
-        if target is not None and not -100 <= target <= 100:
-            raise forms.ValidationError(_("An NPS target lies between -100 and 100."))
+        try:
+            check_nps_target(target)
+        except ValidationError as error:
+            raise forms.ValidationError(error.message_dict["nps_target"]) from None
         return target
 
 

@@ -1,5 +1,7 @@
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from core.audit import audit_log
 from core.models import Team, UserProfile
@@ -27,12 +29,30 @@ def user_save(*, actor, user, role: str, teams, password: str | None) -> User:
     return user
 
 
-def team_save(*, actor, form) -> Team:
+def check_nps_target(target: int | None) -> None:
+    """A team's NPS target is an NPS: between -100 and 100 (or none)."""
+    if target is not None and not -100 <= target <= 100:
+        raise ValidationError({"nps_target": _("An NPS target lies between -100 and 100.")})
+
+
+def team_save(*, actor, team: Team, name: str, lead, members, nps_target: int | None) -> Team:
+    """Create or change a team from plain values: its name, lead, members and NPS target."""
+    check_nps_target(nps_target)
     with transaction.atomic():
-        created = form.instance.pk is None
-        team = form.save()
+        created = team.pk is None
+        team.name, team.lead, team.nps_target = name, lead, nps_target
+        team.save()
+        team.members.set(members)
         audit_log(actor=actor, action="team.created" if created else "team.updated", target=team)
     return team
+
+
+def profile_save(*, user, language: str, weekly_digest: bool) -> UserProfile:
+    """A staff member's own preferences."""
+    profile = profile_for(user)
+    profile.language, profile.weekly_digest = language, weekly_digest
+    profile.save(update_fields=["language", "weekly_digest"])
+    return profile
 
 
 def profile_for(user) -> UserProfile:

@@ -16,7 +16,7 @@ from core.forms import ProfileForm, TeamForm, UserForm
 from core.i18n import remember_language
 from core.models import AuditLog, OutboxMessage, Team
 from core.roles import AGENT, admin_required, user_role
-from core.services import profile_for, team_save, user_save
+from core.services import profile_for, profile_save, team_save, user_save
 
 User = get_user_model()
 
@@ -140,7 +140,15 @@ def team_edit(request, pk: int | None = None):
     team = get_object_or_404(Team, pk=pk) if pk else Team()
     form = TeamForm(request.POST or None, instance=team)
     if request.method == "POST" and form.is_valid():
-        team = team_save(actor=request.user, form=form)
+        data = form.cleaned_data
+        team = team_save(
+            actor=request.user,
+            team=team,
+            name=data["name"],
+            lead=data["lead"],
+            members=data["members"],
+            nps_target=data["nps_target"],
+        )
         messages.success(request, _("Saved team %(team)s.") % {"team": team.name})
         return redirect("user_list")
     title = _("Team %(team)s") % {"team": team.name} if pk else _("New team")
@@ -157,7 +165,7 @@ def team_edit(request, pk: int | None = None):
 def profile(request):
     form = ProfileForm(request.POST or None, instance=profile_for(request.user))
     if request.method == "POST" and form.is_valid():
-        form.save()
+        profile_save(user=request.user, **form.cleaned_data)
         # From now on in the chosen language: this page's message, and (through the session and
         # core.i18n's middleware, which also sets the language cookie) every page after it.
         remember_language(request, request.user, form.cleaned_data["language"])

@@ -2,7 +2,7 @@
 and replies to the customer, each with its history line and audit entry. (Opening cases from
 answers is followups.processing; escalation followups.escalation.)"""
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -14,6 +14,7 @@ from core.queue import enqueue_on_commit
 from followups import emails
 from followups.history import said
 from followups.models import FollowUp, FollowUpEvent, RootCauseTag
+from followups.queries import is_lead
 from followups.routing import owner_problem
 
 S = FollowUp.Status
@@ -131,6 +132,16 @@ def followup_set_tags(*, followup: FollowUp, actor, tags: list[RootCauseTag]) ->
                 **said(gettext_noop("Root causes: %(tags)s"), tags=sorted(after)),
             )
             audit_log(actor=actor, action="followup.tags", target=followup, data={"tags": sorted(after)})
+
+
+def followups_bulk_assign(*, followups, actor, owner, reason: str) -> int:
+    """Reassign several cases at once, all or none; only team leads and admins may."""
+    if not is_lead(actor):
+        raise PermissionDenied(_("Only team leads and admins can reassign cases in bulk."))
+    with transaction.atomic():
+        for case in followups:
+            followup_assign(followup=case, actor=actor, owner=owner, reason=reason)
+    return len(followups)
 
 
 def followup_assign(*, followup: FollowUp, actor, owner, reason: str = "", claim: bool = False) -> FollowUp:

@@ -1,8 +1,7 @@
 from django.contrib import messages
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -123,19 +122,23 @@ def followup_claim(request, pk: int):
 @require_POST
 def followup_bulk_reassign(request):
     user = request.user
-    if not is_lead(user):
-        messages.error(request, _("Only team leads and admins can reassign cases in bulk."))
-        return redirect("followup_queue")
     form = BulkReassignForm(request.POST, visible=visible_followups(user), candidates=_assignable_users())
     if not form.is_valid():
         messages.error(request, _("Choose the cases, the new owner and give a reason."))
         return redirect("followup_queue")
-    with transaction.atomic():
-        for case in form.cleaned_data["followups"]:
-            services.followup_assign(
-                followup=case, actor=user, owner=form.cleaned_data["owner"], reason=form.cleaned_data["reason"]
-            )
-    count = len(form.cleaned_data["followups"])
+    try:
+        count = services.followups_bulk_assign(
+            followups=list(form.cleaned_data["followups"]),
+            actor=user,
+            owner=form.cleaned_data["owner"],
+            reason=form.cleaned_data["reason"],
+        )
+    except PermissionDenied as refusal:
+        messages.error(request, str(refusal))
+        return redirect("followup_queue")
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("followup_queue")
     messages.success(
         request, ngettext("Reassigned %(count)s case.", "Reassigned %(count)s cases.", count) % {"count": count}
     )

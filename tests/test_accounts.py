@@ -1,5 +1,6 @@
 """Login, logout, password change, user administration."""
 
+import pytest
 from django.contrib.auth import get_user_model
 
 from core.models import AuditLog
@@ -85,3 +86,22 @@ def test_admin_reads_the_audit_log_filtered_by_action(client, admin, team_a):
     page = list(response.context["page"])
     assert [e.action for e in page] == ["export.responses"]
     assert client.get("/audit/?action=" + "x" * 500).status_code == 200
+
+
+def test_team_and_profile_services_take_plain_values(admin, agent):
+    from django.core.exceptions import ValidationError
+
+    from core.models import Team
+    from core.services import profile_save, team_save
+
+    team = team_save(actor=admin, team=Team(), name="Billing", lead=agent, members=[agent], nps_target=40)
+    assert (team.name, team.lead, list(team.members.all()), team.nps_target) == ("Billing", agent, [agent], 40)
+    assert AuditLog.objects.filter(action="team.created", target_id=str(team.pk)).exists()
+    with pytest.raises(ValidationError) as refused:
+        team_save(actor=admin, team=team, name="Billing", lead=agent, members=[], nps_target=101)
+    assert "nps_target" in refused.value.message_dict
+    team.refresh_from_db()
+    assert team.nps_target == 40 and team.members.count() == 1
+    profile = profile_save(user=agent, language="nl", weekly_digest=False)
+    profile.refresh_from_db()
+    assert (profile.language, profile.weekly_digest) == ("nl", False)

@@ -184,3 +184,18 @@ def test_a_resolved_case_past_its_deadline_is_not_shown_as_overdue(client, admin
     html = client.get("/followups/queue/?status=resolved").content.decode()
     assert f"/followups/{case.pk}/" in html
     assert "overdue by" not in html and "table-danger" not in html
+
+
+def test_bulk_reassign_is_one_service_all_or_nothing(lead, agent, viewer, team_a):
+    from django.core.exceptions import PermissionDenied, ValidationError
+
+    from followups.services import followups_bulk_assign
+
+    cases = [FollowUpFactory(owner=None, team=team_a) for _ in range(2)]
+    with pytest.raises(PermissionDenied):
+        followups_bulk_assign(followups=cases, actor=agent, owner=agent, reason="Mine now")
+    with pytest.raises(ValidationError):  # a viewer cannot own cases: nothing moves
+        followups_bulk_assign(followups=cases, actor=lead, owner=viewer, reason="Viewer")
+    assert not FollowUp.objects.filter(owner__isnull=False).exists()
+    assert followups_bulk_assign(followups=cases, actor=lead, owner=agent, reason="Cover") == 2
+    assert FollowUp.objects.filter(owner=agent).count() == 2

@@ -30,8 +30,3 @@ class EndpointForm(forms.ModelForm):
         url = self.cleaned_data["url"]
         targets.check_url(url)
         return url
-
-    def clean_events(self):
-        # Stored in the order of EVENT_TYPES, so the list reads the same however it was ticked.
-        chosen = set(self.cleaned_data["events"])
-        return [name for name in EVENT_TYPES if name in chosen]

@@ -11,7 +11,8 @@ from django.utils.translation import gettext as _
 
 from core.audit import audit_log
 from core.queue import enqueue_on_commit
-from webhooks.events import DELIVER_TASK, PING, deliveries_create
+from webhooks import targets
+from webhooks.events import DELIVER_TASK, EVENT_TYPES, PING, deliveries_create
 from webhooks.models import Delivery, Endpoint, new_secret
 
 PREVIOUS_SECRET_VALID = timedelta(hours=24)  # after a rotation the old secret signs too, this long
@@ -39,21 +40,39 @@ def _cancel_pending(endpoint: Endpoint) -> int:
     )
 
 
-def endpoint_save(*, form, actor) -> Endpoint:
-    """Create or change an endpoint from a valid EndpointForm. Disabling it drops what is still queued."""
+def endpoint_save(*, endpoint: Endpoint, url: str, description: str, events, active: bool, actor) -> Endpoint:
+    """Create or change an endpoint from plain values. Disabling it drops what is still queued.
+
+    The address must pass the target check (no private networks in production); the events are
+    stored in the order of EVENT_TYPES, so the list reads the same however it was ticked.
+    """
+    targets.check_url(url)
+    chosen = set(events)
+    unknown = chosen - set(EVENT_TYPES)
+    if unknown or not chosen:
+        raise ValidationError({"events": _("Choose at least one event.") if not chosen else _("Unknown event.")})
+    values = {
+        "url": url,
+        "description": description,
+        "events": [name for name in EVENT_TYPES if name in chosen],
+        "active": active,
+    }
     with transaction.atomic():
-        created = form.instance.pk is None
-        endpoint = form.save(commit=False)
+        created = endpoint.pk is None
+        before = {} if created else _summary(Endpoint.objects.select_for_update().get(pk=endpoint.pk))
+        for name, value in values.items():
+            setattr(endpoint, name, value)
         if created:
             endpoint.created_by = actor if getattr(actor, "is_authenticated", False) else None
         endpoint.save()
         if not endpoint.active:
             _cancel_pending(endpoint)
+        changed = sorted(name for name, value in values.items() if before.get(name) != value)
         audit_log(
             actor=actor,
             action="webhook.created" if created else "webhook.updated",
             target=endpoint,
-            data={**_summary(endpoint), **({} if created else {"changed": sorted(form.changed_data)})},
+            data={**_summary(endpoint), **({} if created else {"changed": changed})},
         )
     return endpoint
 

@@ -32,7 +32,7 @@ def endpoint_edit(request, pk: int | None = None):
     form = EndpointForm(request.POST or None, instance=endpoint)
     if request.method == "POST" and form.is_valid():
         created = endpoint.pk is None
-        endpoint = services.endpoint_save(form=form, actor=request.user)
+        endpoint = services.endpoint_save(endpoint=endpoint, actor=request.user, **form.cleaned_data)
         if created:
             messages.success(request, _("Endpoint added. Copy its signing secret below into the receiving system."))
             return redirect(reverse("webhook_endpoint_detail", args=[endpoint.pk]) + "?secret=show")
