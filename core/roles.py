@@ -3,6 +3,15 @@
 - admin: configures campaigns, contacts, routing, users; sees everything.
 - agent: works follow-ups; also sees dashboards.
 - viewer: dashboards only.
+
+What each sees (the README's roles table; proved by tests/test_permissions.py):
+- admin: every team's figures, answers, comments and cases; the only role that exports answers
+  with personal data.
+- agent (team leads included): figures, answers and comments of their own teams (member or lead)
+  only, and the cases of their teams' queues plus those they own.
+- viewer: company-wide figures only: no comments, no customer names, no answer exports.
+`answer_teams(user)` and `sees_personal_data(user)` are the two rules; scoring's Filters apply the
+first to every reader once (scoring.filters.dimension_q).
 """
 
 from functools import wraps
@@ -73,6 +82,28 @@ def case_workers(users):
     """`users` (a queryset of users) narrowed to those who `can_work_cases`, in one query."""
     roles = [role for role in ROLES if _RANK[role] >= _RANK[CASE_WORK_ROLE]]
     return users.filter(Q(is_superuser=True) | Q(groups__name__in=roles), is_active=True).distinct()
+
+
+def answer_teams(user) -> tuple[int, ...] | None:
+    """The teams whose answers and figures `user` may see: None for every team (admins, and viewers,
+    whose figures are company-wide and carry no personal data), else the ids of the teams an agent
+    belongs to or leads (an empty tuple: none)."""
+    role = user_role(user)
+    if role in (ADMIN, VIEWER) or role is None:
+        return None
+    member = set(user.teams.values_list("pk", flat=True)) | set(user.led_teams.values_list("pk", flat=True))
+    return tuple(sorted(member))
+
+
+def sees_personal_data(user) -> bool:
+    """Whether `user` may see who answered and what they wrote (names, e-mail addresses, comments):
+    admins, and agents for their own teams' answers. Viewers see figures only."""
+    return has_role(user, AGENT)
+
+
+def exports_personal_data(user) -> bool:
+    """Answer exports (CSV/XLSX with names and e-mail addresses) are for admins only."""
+    return has_role(user, ADMIN)
 
 
 admin_required = role_required(ADMIN)

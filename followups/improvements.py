@@ -16,6 +16,7 @@ from core.mail import render_email, send_once
 from core.queue import enqueue_on_commit
 from followups.history import said
 from followups.models import FollowUp, FollowUpEvent, Improvement, ImprovementLink, ImprovementNotice
+from followups.queries import visible_responses
 from surveys.models import Category, Contact, Invitation, Response
 from surveys.nps import NpsResult, nps_from_counts
 from surveys.unsubscribe import unsubscribe_headers, unsubscribe_url
@@ -48,6 +49,7 @@ def improvement_link(*, improvement: Improvement, response_ids, actor) -> int:
     """Link responses to an improvement (idempotent); note it on their follow-up cases."""
     if improvement.status not in IN_WORK:
         raise ValidationError(_("Feedback can only be linked to a planned or in-progress improvement."))
+    _refuse_other_teams(actor, response_ids)
     ids = list(Response.objects.filter(pk__in=list(response_ids)).values_list("pk", flat=True))
     with transaction.atomic():
         existing = set(improvement.links.filter(response_id__in=ids).values_list("response_id", flat=True))
@@ -74,9 +76,18 @@ def improvement_link(*, improvement: Improvement, response_ids, actor) -> int:
     return len(new)
 
 
+def _refuse_other_teams(actor, response_ids) -> None:
+    """Linking writes onto the answers' cases: only answers the actor may see (their teams')."""
+    wanted = {int(i) for i in response_ids}
+    allowed = set(visible_responses(actor).filter(pk__in=wanted).values_list("pk", flat=True))
+    if wanted - allowed:
+        raise ValidationError(_("You can only link or unlink answers of your own teams."))
+
+
 def improvement_unlink(*, improvement: Improvement, response_id: int, actor) -> None:
     if improvement.status == I.SHIPPED:
         raise ValidationError(_("A shipped improvement's links are kept as they were when customers were told."))
+    _refuse_other_teams(actor, [response_id])
     improvement.links.filter(response_id=response_id).delete()
     audit_log(actor=actor, action="improvement.unlinked", target=improvement, data={"response": response_id})
 

@@ -17,7 +17,7 @@ from django.db.models.functions import Cast, Coalesce, Concat
 from django.utils import timezone
 
 from core.models import EmailDelivery
-from core.roles import ADMIN, has_role
+from core.roles import ADMIN, answer_teams, has_role
 from followups.models import FollowUp, FollowUpEvent
 from surveys.models import Category, Response
 from surveys.queries import TimelineItem
@@ -58,6 +58,15 @@ def visible_followups(user):
     if has_role(user, ADMIN):
         return FollowUp.objects.all()
     return FollowUp.objects.filter(_queue_condition(user) | Q(owner=user))
+
+
+def visible_responses(user):
+    """Answers a user may see and act on: every answer for admins (and viewers, who only ever get
+    figures), else their teams' answers (core.roles.answer_teams) and those of cases they may open."""
+    teams = answer_teams(user)
+    if teams is None:
+        return Response.objects.all()
+    return Response.objects.filter(Q(team_id__in=teams) | Q(followup__in=visible_followups(user)))
 
 
 def followup_for_user(user, pk: int) -> FollowUp:
@@ -102,20 +111,29 @@ def cases_filtered(
     return qs.order_by("due_at", "pk")
 
 
-def case_timeline(case: FollowUp) -> list[dict]:
-    """The customer's other answers and cases around this one, oldest first, for the case page."""
+def case_timeline(case: FollowUp, user) -> tuple[list[dict], int]:
+    """The customer's other answers and cases around this one that `user` may see, oldest first,
+    for the case page, and how many more there are (other teams' answers and cases: only counted).
+    An answer is shown when it is this case's or the user may see it (visible_responses); a case
+    when the user may open it (visible_followups)."""
     if not case.contact_id:
-        return []
+        return [], 0
+    answers = Response.objects.filter(contact_id=case.contact_id)
+    if answer_teams(user) is not None:
+        answers = answers.filter(Q(pk__in=visible_responses(user).values("pk")) | Q(pk=case.response_id))
+    cases = visible_followups(user).filter(contact_id=case.contact_id).exclude(pk=case.pk)
     timeline = [
         {"at": r.submitted_at, "kind": "response", "obj": r, "current": r.pk == case.response_id}
-        for r in Response.objects.filter(contact_id=case.contact_id).select_related("campaign")
+        for r in answers.select_related("campaign")
     ]
-    timeline += [
-        {"at": f.created_at, "kind": "followup", "obj": f}
-        for f in FollowUp.objects.filter(contact_id=case.contact_id).exclude(pk=case.pk)
-    ]
+    timeline += [{"at": f.created_at, "kind": "followup", "obj": f} for f in cases]
     timeline.sort(key=lambda item: item["at"])
-    return timeline
+    hidden = (
+        Response.objects.filter(contact_id=case.contact_id).count()
+        + FollowUp.objects.filter(contact_id=case.contact_id).exclude(pk=case.pk).count()
+        - len(timeline)
+    )
+    return timeline, hidden
 
 
 def responses_to_process(*, before, changed_since, limit: int) -> list[int]:

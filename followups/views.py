@@ -315,10 +315,12 @@ def _case_context(request, case, forms, *, tab: str, preview_form=None) -> dict:
 
 def _detail(request, case, forms, *, tab: str, status: int = 200, preview_form=None):
     context = _case_context(request, case, forms, tab=tab, preview_form=preview_form)
+    timeline, timeline_hidden = case_timeline(case, request.user)
     context.update(
         {
             "answers": case.response.answers.select_related("question").order_by("question__order"),
-            "timeline": case_timeline(case),
+            "timeline": timeline,
+            "timeline_hidden": timeline_hidden,
         }
     )
     return render(request, "followups/detail.html", context, status=status)

@@ -40,6 +40,9 @@ class Filters:
     search: str = ""
     period: str = "90d"
     errors: tuple = field(default=(), compare=False)
+    # Whose answers these filters may ever reach (core.roles.answer_teams): None for every team,
+    # else only answers of these teams. Set from the user, never from the query string.
+    teams: tuple | None = None
 
     @property
     def start_dt(self) -> datetime:
@@ -113,8 +116,9 @@ def _choice(raw, allowed, errors, name) -> str:
     return ""
 
 
-def parse_filters(params) -> Filters:
-    """Filters from GET parameters. Invalid values are ignored and reported, never an error page."""
+def parse_filters(params, *, teams: tuple | None = None) -> Filters:
+    """Filters from GET parameters. Invalid values are ignored and reported, never an error page.
+    `teams` is the viewer's scope (core.roles.answer_teams): it bounds every reader using them."""
     errors = []
     today = timezone.localdate()
     period = params.get("period", "90d")
@@ -157,6 +161,7 @@ def parse_filters(params) -> Filters:
         category=_choice(params.get("category"), Category.values, errors, "category"),
         search=params.get("q", "").strip()[:200],
         errors=tuple(errors),
+        teams=teams,
     )
 
 
@@ -174,6 +179,8 @@ def dimension_q(filters: Filters, prefix: str = "") -> Q:
     for name in ("campaign", "touchpoint", "team"):
         if getattr(filters, name):
             q &= Q(**{f"{prefix}{name}_id": getattr(filters, name)})
+    if filters.teams is not None:
+        q &= Q(**{f"{prefix}team_id__in": filters.teams})
     if filters.channel:
         q &= Q(**{f"{prefix}channel": filters.channel})
     if filters.language:

@@ -284,6 +284,8 @@ def _invitations(filters: Filters, *, since: datetime):
     for name in ("touchpoint", "team"):
         if getattr(filters, name):
             qs = qs.filter(**{f"campaign__{name}_id": getattr(filters, name)})
+    if filters.teams is not None:
+        qs = qs.filter(campaign__team_id__in=filters.teams)
     if filters.campaign:
         qs = qs.filter(campaign_id=filters.campaign)
     if filters.channel:

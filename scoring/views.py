@@ -8,7 +8,17 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from core.models import Team
-from core.roles import ADMIN, AGENT, admin_required, has_role, viewer_required
+from core.roles import (
+    ADMIN,
+    AGENT,
+    admin_required,
+    agent_required,
+    answer_teams,
+    exports_personal_data,
+    has_role,
+    sees_personal_data,
+    viewer_required,
+)
 from scoring import exports, queries, services
 from scoring.forms import CompanyTargetForm
 from surveys.models import Campaign, Category, Contact, Touchpoint
@@ -35,11 +45,19 @@ def chart_labels() -> dict:
     }
 
 
-def _options():
+def _filters(request):
+    """The report filters from the query string, bounded by what the user may see (core.roles)."""
+    return queries.parse_filters(request.GET, teams=answer_teams(request.user))
+
+
+def _options(filters=None):
+    teams = Team.objects.order_by("name")
+    if filters is not None and filters.teams is not None:
+        teams = teams.filter(pk__in=filters.teams)
     return {
         "campaigns": Campaign.objects.only("pk", "name", "kind").order_by("kind", "name"),
         "touchpoints": Touchpoint.objects.all(),
-        "teams": Team.objects.order_by("name"),
+        "teams": teams,
         "channels": Campaign.Channel.choices,
         "categories": Category.choices,
         "kind_choices": KIND_CHOICES,
@@ -63,7 +81,8 @@ def _sorted(rows, sort: str):
 @viewer_required
 @require_GET
 def dashboard(request):
-    filters = queries.parse_filters(request.GET)
+    filters = _filters(request)
+    personal = sees_personal_data(request.user)
     notices = list(filters.errors)  # shown in the body, so htmx swaps show them too
     segment_key = request.GET.get("by") or "plan"
     if not queries.valid_key(segment_key):
@@ -101,16 +120,19 @@ def dashboard(request):
             "segment_key": segment_key,
             "segment_keys": queries.segment_keys(),
             "drivers": queries.driver_results(filters),
-            "praise": queries.latest_comments(filters, category=Category.PROMOTER),
-            "complaints": queries.latest_comments(filters, category=Category.DETRACTOR),
-            "at_risk": queries.at_risk(filters, limit=8),
+            # Comments and customers at risk name people: not for viewers (figures only).
+            "praise": queries.latest_comments(filters, category=Category.PROMOTER) if personal else [],
+            "complaints": queries.latest_comments(filters, category=Category.DETRACTOR) if personal else [],
+            "at_risk": queries.at_risk(filters, limit=8) if personal else [],
+            "personal_data": personal,
+            "exports_personal_data": exports_personal_data(request.user),
             "targets": queries.team_targets(filters, by_team),
             "company_target": services.company_target(),
             "query": filters.as_query(),
             "sort": sort,
             "notices": notices,
             "rollups_lagging": coverage if coverage.lagging and has_role(request.user, ADMIN) else None,
-            **_options(),
+            **_options(filters),
         }
     if segment_key not in context["segment_keys"]:
         context["segment_keys"].append(segment_key)
@@ -126,10 +148,13 @@ def followup_health(request):
     from followups.models import ImprovementNotice
     from followups.queries import detractor_recovery, sla_health
 
-    filters = queries.parse_filters(request.GET)
+    filters = _filters(request)
+    team_ids = [filters.team] if filters.team else None
+    if filters.teams is not None:
+        team_ids = [t for t in (team_ids or filters.teams) if t in filters.teams] or [0]
     context = {
         "filters": filters,
-        "sla": sla_health(since=filters.start_dt, team_ids=[filters.team] if filters.team else None),
+        "sla": sla_health(since=filters.start_dt, team_ids=team_ids),
         "recovery": detractor_recovery(since=filters.start_dt, until=filters.end_dt),
         "loops_closed": ImprovementNotice.objects.filter(
             status=ImprovementNotice.Status.SENT, sent_at__gte=filters.start_dt, sent_at__lt=filters.end_dt
@@ -138,12 +163,12 @@ def followup_health(request):
     return render(request, "scoring/_followup_health.html", context)
 
 
-@viewer_required
+@agent_required  # comments name their writers: not for viewers
 @require_GET
 def comment_list(request):
     from followups.models import Improvement
 
-    filters = queries.parse_filters(request.GET)
+    filters = _filters(request)
     page = Paginator(queries.comment_list(filters), 25).get_page(request.GET.get("page"))
     improvements = (
         Improvement.objects.filter(status__in=["planned", "in_progress"]) if has_role(request.user, AGENT) else []
@@ -158,38 +183,41 @@ def comment_list(request):
             "query": filters.as_query(),
             "kind_label": dict(KIND_CHOICES).get(filters.kind, filters.kind),
             "improvements": improvements,
-            **_options(),
+            **_options(filters),
         },
     )
 
 
-@viewer_required
+@agent_required
 @require_GET
 def contact_score_history(request, pk: int):
-    contact = get_object_or_404(Contact, pk=pk)
+    teams = answer_teams(request.user)
+    contacts = Contact.objects.all()
+    if teams is not None:  # an agent: only customers who answered one of their teams' surveys
+        contacts = contacts.filter(responses__team_id__in=teams).distinct()
+    contact = get_object_or_404(contacts, pk=pk)
     return render(
         request, "scoring/_contact_history.html", {"contact": contact, "history": queries.contact_history(contact.pk)}
     )
 
 
-@viewer_required
+# Answer exports carry names and e-mail addresses: admins only (core.roles.exports_personal_data).
+@admin_required
 @require_GET
 def export_responses_csv(request):
-    return exports.responses_csv(request.user, queries.parse_filters(request.GET))
+    return exports.responses_csv(request.user, _filters(request))
 
 
-@viewer_required
+@admin_required
 @require_GET
 def export_responses_xlsx(request):
-    return exports.responses_xlsx(request.user, queries.parse_filters(request.GET))
+    return exports.responses_xlsx(request.user, _filters(request))
 
 
-@viewer_required
+@viewer_required  # figures only, within the user's teams
 @require_GET
 def export_breakdown_csv(request):
-    return exports.breakdown_csv(
-        request.user, queries.parse_filters(request.GET), request.GET.get("by") or "touchpoint"
-    )
+    return exports.breakdown_csv(request.user, _filters(request), request.GET.get("by") or "touchpoint")
 
 
 @admin_required

@@ -83,8 +83,8 @@ PAGES = [
     ("agent", lambda w: f"/followups/{w['case'].pk}/"),
     ("agent", lambda w: "/followups/"),
     ("agent", lambda w: "/followups/queue/"),
-    ("viewer", lambda w: "/dashboard/?kind=all"),
-    ("viewer", lambda w: "/dashboard/comments/?kind=all"),
+    ("admin", lambda w: "/dashboard/?kind=all"),
+    ("admin", lambda w: "/dashboard/comments/?kind=all"),
 ]
 
 

@@ -53,7 +53,7 @@ def data(db):
     return {"support": support, "billing": billing, "care": care, "money": money, "pro": pro}
 
 
-@pytest.mark.parametrize("persona", ["viewer", "agent", "admin"])
+@pytest.mark.parametrize("persona", ["viewer", "admin"])  # an agent's figures are their teams' (test_permissions)
 def test_it_renders_for_every_role_from_viewer_up(client, personas, data, persona):
     client.force_login(personas[persona])
     response = client.get("/dashboard/?kind=transactional")
@@ -154,8 +154,8 @@ def test_breakdowns_sort_on_the_server(client, viewer, data):
     assert [(r["label"], r["result"].n) for r in rows] == [("Care", 5), ("Money", 3)]
 
 
-def test_breakdown_rows_link_to_the_filtered_comments(client, viewer, data):
-    client.force_login(viewer)
+def test_breakdown_rows_link_to_the_filtered_comments(client, admin, data):
+    client.force_login(admin)
     html = client.get("/dashboard/?kind=transactional&by=plan").content.decode()
     assert f"/dashboard/comments/?period=90d&amp;kind=transactional&amp;team={data['care'].pk}" in html
     assert "/dashboard/comments/?period=90d&amp;kind=transactional&amp;segment=plan%3Dpro" in html
@@ -220,8 +220,8 @@ def test_the_query_count_does_not_grow_with_the_data(client, viewer, data):
     assert many <= few <= 40
 
 
-def test_an_empty_dashboard_says_so(client, viewer, db):
-    client.force_login(viewer)
+def test_an_empty_dashboard_says_so(client, admin, db):
+    client.force_login(admin)
     html = client.get("/dashboard/").content.decode()
     assert 'data-testid="empty-state"' in html and "No answers match" in html
     assert "Nobody's score dropped" in html and "No driver questions answered" in html
@@ -239,9 +239,9 @@ def test_the_drivers_panel_shows_which_answer_pulls_the_score_down(client, viewe
     assert "Were you helped?" in response.content.decode()
 
 
-def test_praise_and_complaints_sit_side_by_side_escaped(client, viewer, data):
+def test_praise_and_complaints_sit_side_by_side_escaped(client, admin, data):
     ResponseFactory(campaign=data["support"], score=1, comment="<img src=x onerror=alert(1)> slow")
-    client.force_login(viewer)
+    client.force_login(admin)
     response = client.get("/dashboard/?kind=transactional")
     assert [r.score for r in response.context["praise"]][:1] in ([10], [9])
     assert response.context["complaints"][0].comment.startswith("<img")
@@ -250,10 +250,10 @@ def test_praise_and_complaints_sit_side_by_side_escaped(client, viewer, data):
     assert "&lt;img src=x onerror=alert(1)&gt;" in html and "<img src=x" not in html
 
 
-def test_the_comment_list_is_searchable_paginated_and_escaped(client, viewer, data):
+def test_the_comment_list_is_searchable_paginated_and_escaped(client, admin, data):
     for i in range(30):
         ResponseFactory(campaign=data["support"], score=1, comment=f"<b>slow</b> number {i}")
-    client.force_login(viewer)
+    client.force_login(admin)
     response = client.get("/dashboard/comments/?kind=transactional&q=slow")
     assert response.context["page"].paginator.count == 30 and len(response.context["page"]) == 25
     html = response.content.decode()
@@ -271,20 +271,20 @@ def test_only_admins_get_links_to_the_contact_page(client, admin, viewer, data):
     assert f"/contacts/{data['pro'].pk}/" in client.get("/dashboard/comments/?kind=transactional").content.decode()
 
 
-def test_the_at_risk_panel_names_the_customer(client, viewer, data):
+def test_the_at_risk_panel_names_the_customer(client, admin, data):
     contact = ContactFactory(name="Dropping Dora")
     ResponseFactory(
         campaign=data["support"], contact=contact, score=10, submitted_at=timezone.now() - timedelta(days=60)
     )
     ResponseFactory(campaign=data["support"], contact=contact, score=6, submitted_at=timezone.now() - timedelta(days=2))
-    client.force_login(viewer)
+    client.force_login(admin)
     response = client.get("/dashboard/?kind=transactional")
     assert [r.response.contact.name for r in response.context["at_risk"]][0] == "Dropping Dora"  # newest first
     assert "Dropping Dora" in response.content.decode()
 
 
-def test_the_contact_history_partial_draws_the_scores(client, viewer, data):
-    client.force_login(viewer)
+def test_the_contact_history_partial_draws_the_scores(client, admin, data):
+    client.force_login(admin)
     response = client.get(f"/dashboard/contacts/{data['pro'].pk}/history/")
     html = response.content.decode()
     assert response.status_code == 200 and "<svg" in html and "<polyline" in html

@@ -91,8 +91,8 @@ def _starts_formula(cell) -> bool:
     )
 
 
-def test_the_csv_export_streams_neutralised_rows_and_is_audited(client, viewer, evil):
-    client.force_login(viewer)
+def test_the_csv_export_streams_neutralised_rows_and_is_audited(client, admin, evil):
+    client.force_login(admin)
     response = client.get("/dashboard/export.csv?kind=transactional")
     assert response["Content-Type"].startswith("text/csv") and "attachment" in response["Content-Disposition"]
     rows = _csv(response)
@@ -110,14 +110,14 @@ def test_the_csv_export_streams_neutralised_rows_and_is_audited(client, viewer, 
     )
     assert first["driver_answers"] == "'=Q: 2"
     assert {row[HEADER.index("comment")] for row in rows[1:]} >= {"'+1+2", "'-2+3", "'@SUM(A1)", "'\t=1", "plain words"}
-    log = AuditLog.objects.get(action="export.responses", actor=viewer)
+    log = AuditLog.objects.get(action="export.responses", actor=admin)
     assert log.data["format"] == "csv" and "kind=transactional" in log.data["filters"]
 
 
-def test_the_xlsx_export_keeps_every_cell_text(client, viewer, evil):
+def test_the_xlsx_export_keeps_every_cell_text(client, admin, evil):
     from openpyxl import load_workbook
 
-    client.force_login(viewer)
+    client.force_login(admin)
     response = client.get("/dashboard/export.xlsx?kind=transactional")
     sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
     rows = list(sheet.iter_rows(values_only=True))
@@ -129,9 +129,9 @@ def test_the_xlsx_export_keeps_every_cell_text(client, viewer, evil):
     assert AuditLog.objects.filter(action="export.responses", data__format="xlsx").exists()
 
 
-def test_the_export_follows_the_filters(client, viewer, evil, campaign):
+def test_the_export_follows_the_filters(client, admin, evil, campaign):
     ResponseFactory(campaign=CampaignFactory(kind="relational"), score=5, comment="relational one")
-    client.force_login(viewer)
+    client.force_login(admin)
     rows = _csv(client.get("/dashboard/export.csv?kind=transactional&category=detractor"))
     assert len(rows) == 2 and rows[1][HEADER.index("score")] == "1"
     rows = _csv(client.get("/dashboard/export.csv?kind=relational"))

@@ -155,13 +155,14 @@ def test_the_case_filters_take_plain_values_and_ignore_unknown_ones(db):
     assert list(cases_filtered(everything, campaign_id=soon.response.campaign_id)) == [soon]
 
 
-def test_the_case_timeline_shows_the_customers_other_answers_and_cases_oldest_first(db):
+def test_the_case_timeline_shows_the_customers_other_answers_and_cases_oldest_first(db, admin):
     from followups.queries import case_timeline
 
     case = FollowUpFactory()
     earlier = ResponseFactory(contact=case.contact, submitted_at=case.response.submitted_at - timedelta(days=9))
     other = FollowUpFactory(response=earlier)
-    timeline = case_timeline(case)
+    timeline, hidden = case_timeline(case, admin)
+    assert hidden == 0
     assert [(item["kind"], item["obj"]) for item in timeline] == [
         ("response", earlier),
         ("response", case.response),

@@ -172,10 +172,16 @@ def test_the_case_page_shows_driver_answers_and_the_customer_timeline(client, ag
     from django.utils import timezone
 
     from surveys.models import Answer, Question
-    from tests.factories import ContactFactory
+    from tests.factories import CampaignFactory, ContactFactory
 
     contact = ContactFactory()
-    first = ResponseFactory(contact=contact, score=9, submitted_at=timezone.now() - timedelta(days=200))
+    # An answer to a team A survey: the agent of team A sees it on the timeline (#20.7).
+    first = ResponseFactory(
+        campaign=CampaignFactory(team=team_a),
+        contact=contact,
+        score=9,
+        submitted_at=timezone.now() - timedelta(days=200),
+    )
     earlier_case = FollowUpFactory(
         owner=agent,
         team=team_a,

@@ -102,8 +102,8 @@ def test_linking_from_a_case_notes_it_on_the_case(client, agent, team_a, improve
     assert case.events.filter(kind="linked").exists()
 
 
-def test_suggestions_match_keywords_and_linking_many_from_the_comment_list(client, agent, improvement):
-    campaign = CampaignFactory(kind="relational")
+def test_suggestions_match_keywords_and_linking_many_from_the_comment_list(client, agent, team_a, improvement):
+    campaign = CampaignFactory(kind="relational", team=team_a)
     slow = ResponseFactory(campaign=campaign, score=4, comment="The app is slow")
     ResponseFactory(campaign=campaign, score=4, comment="Too expensive")
     client.force_login(agent)

@@ -131,3 +131,111 @@ def test_only_token_authorised_public_pages_skip_the_csrf_check():
         if getattr(entry.callback, "csrf_exempt", False) and not _route.startswith(("anymail/", "api/"))
     )
     assert exempt == ["survey_answer", "survey_details", "unsubscribe"]
+
+
+# --- Seeing only what you may (#20.5-7) ---------------------------------------------------------
+# admin: everything; agent (and team lead): their own teams' answers, comments and cases; viewer:
+# company-wide figures without personal data; answer exports (names, e-mail addresses): admins only.
+@pytest.fixture
+def two_teams(db, team_a, team_b):
+    from tests.factories import CampaignFactory, ContactFactory, FollowUpFactory, ResponseFactory
+
+    ann = ContactFactory(name="Ann Ateam", email="ann.ateam@example.com")
+    bob = ContactFactory(name="Bob Bteam", email="bob.bteam@example.com")
+    answer_a = ResponseFactory(
+        campaign=CampaignFactory(team=team_a), contact=ann, score=2, comment="Team A was rude to me"
+    )
+    answer_b = ResponseFactory(
+        campaign=CampaignFactory(team=team_b), contact=bob, score=1, comment="Team B lost my parcel"
+    )
+    # Bob also answered a team A survey: team A's case shows its answer, not team B's.
+    bob_a = ResponseFactory(campaign=CampaignFactory(team=team_a), contact=bob, score=3, comment="Meh")
+    return {
+        "a": answer_a,
+        "b": answer_b,
+        "case_a": FollowUpFactory(response=answer_a, team=team_a),
+        "case_b": FollowUpFactory(response=answer_b, team=team_b),
+        "case_bob_a": FollowUpFactory(response=bob_a, team=team_a),
+    }
+
+
+SEES = {  # persona -> (comments of team A, of team B) on the comments page and the dashboard
+    "admin": (True, True),
+    "agent": (True, False),
+    "agent_b": (False, True),
+    "viewer": (False, False),
+}
+
+
+@pytest.mark.parametrize("persona", list(SEES))
+def test_comments_and_customers_are_scoped_by_team_and_role(client, personas, two_teams, persona):
+    client.force_login(personas[persona])
+    sees_a, sees_b = SEES[persona]
+    dashboard = client.get("/dashboard/?kind=all").content.decode()
+    assert ("Team A was rude" in dashboard) is sees_a
+    assert ("Team B lost my parcel" in dashboard) is sees_b
+    comments = client.get("/dashboard/comments/?kind=all")
+    if persona == "viewer":
+        assert comments.status_code == 403
+    else:
+        html = comments.content.decode()
+        assert ("Team A was rude" in html) is sees_a and ("Team B lost my parcel" in html) is sees_b
+
+
+@pytest.mark.parametrize("persona,answers", [("admin", 3), ("viewer", 3), ("agent", 2), ("agent_b", 1)])
+def test_figures_are_company_wide_for_viewers_and_own_team_for_agents(client, personas, two_teams, persona, answers):
+    client.force_login(personas[persona])
+    response = client.get("/dashboard/?kind=all")
+    assert response.context["summary"].current.n == answers
+    breakdown = client.get("/dashboard/breakdown.csv?kind=all&by=team").content.decode()
+    assert ("Team B" in breakdown) is (persona in ("admin", "viewer", "agent_b"))
+
+
+@pytest.mark.parametrize("persona", ["admin", "agent", "agent_b", "viewer"])
+def test_answer_exports_with_personal_data_are_for_admins_only(client, personas, two_teams, persona):
+    client.force_login(personas[persona])
+    for url in ("/dashboard/export.csv?kind=all", "/dashboard/export.xlsx?kind=all"):
+        response = client.get(url)
+        if persona == "admin":
+            assert response.status_code == 200, url
+        else:
+            assert response.status_code == 403, url
+            assert b"ateam@example.com" not in response.content
+    dashboard = client.get("/dashboard/?kind=all").content.decode()
+    assert ("export.csv" in dashboard) is (persona == "admin")
+
+
+def test_an_agent_cannot_link_or_unlink_another_teams_answer(client, agent, two_teams):
+    from followups.models import Improvement, ImprovementLink
+
+    improvement = Improvement.objects.create(title="Parcels", status="planned")
+    client.force_login(agent)
+    client.post("/improvements/link/", {"improvement": improvement.pk, "responses": [two_teams["b"].pk]})
+    client.post(f"/improvements/{improvement.pk}/link/", {"responses": [two_teams["b"].pk]})
+    assert not improvement.links.exists()
+    assert not two_teams["case_b"].events.filter(kind="linked").exists()
+    ImprovementLink.objects.create(improvement=improvement, response=two_teams["b"])
+    client.post(f"/improvements/{improvement.pk}/unlink/{two_teams['b'].pk}/")
+    assert improvement.links.filter(response=two_teams["b"]).exists()
+    # Their own team's answer links and unlinks fine.
+    client.post("/improvements/link/", {"improvement": improvement.pk, "responses": [two_teams["a"].pk]})
+    assert improvement.links.filter(response=two_teams["a"]).exists()
+    client.post(f"/improvements/{improvement.pk}/unlink/{two_teams['a'].pk}/")
+    assert not improvement.links.filter(response=two_teams["a"]).exists()
+
+
+def test_the_case_timeline_shows_only_what_the_viewer_may_open_and_counts_the_rest(client, agent, admin, two_teams):
+    case = two_teams["case_bob_a"]
+    client.force_login(agent)
+    page = client.get(f"/followups/{case.pk}/")
+    assert page.status_code == 200
+    kinds = [(item["kind"], item["obj"].pk) for item in page.context["timeline"]]
+    assert ("followup", two_teams["case_b"].pk) not in kinds
+    assert ("response", two_teams["b"].pk) not in kinds
+    assert page.context["timeline_hidden"] == 2
+    assert "Team B lost my parcel" not in page.content.decode()
+    assert "2 more answers or cases of other teams" in page.content.decode()
+    client.force_login(admin)
+    page = client.get(f"/followups/{case.pk}/")
+    assert ("followup", two_teams["case_b"].pk) in [(i["kind"], i["obj"].pk) for i in page.context["timeline"]]
+    assert page.context["timeline_hidden"] == 0

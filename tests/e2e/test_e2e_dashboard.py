@@ -1,4 +1,5 @@
-"""A viewer reads the dashboard: filters by touchpoint without a reload, sees the trend, exports CSV."""
+"""An admin reads the dashboard: filters by touchpoint without a reload, sees the trend, exports CSV
+(answer exports carry personal data: admins only, #20.5); a viewer reads it on a phone."""
 
 from pathlib import Path
 
@@ -10,10 +11,10 @@ from tests.e2e.conftest import axe_violations, login, shot
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
-def test_a_viewer_filters_the_dashboard_and_exports(live_server, browser, viewer):
+def test_an_admin_filters_the_dashboard_and_exports(live_server, browser, admin):
     call_command("seed_demo", responses=1500, contacts=150)
     page = browser.new_page(viewport={"width": 1366, "height": 900})
-    login(page, live_server.url, "vera-viewer")
+    login(page, live_server.url, "alice-admin")
     page.goto(f"{live_server.url}/dashboard/?kind=transactional&period=365d")
     page.wait_for_function("window.Chart && Chart.getChart(document.getElementById('trend-chart'))")
     before = page.locator("[data-testid=headline-nps]").inner_text()
