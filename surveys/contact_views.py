@@ -173,7 +173,8 @@ def contact_import_detail(request, pk: int):
                     status = 400
                 elif action == "import":
                     import_confirm(import_record=record, actor=request.user, list_name=form.cleaned_data["list_name"])
-                    messages.success(request, _("The import is running; you can leave this page."))
+                    # No flash message: "running" is said by the progress part, which follows the import
+                    # (a message would stay on the page after the import has finished).
                     return redirect("contact_import_detail", pk=record.pk)
     return render(
         request,

@@ -11,13 +11,12 @@ twice.
 """
 
 import logging
-import re
 from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Exists, Max, OuterRef, Q, Value
+from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -26,7 +25,17 @@ from core.audit import audit_log
 from core.queue import enqueue_on_commit
 from surveys.lifecycle import campaign_transition, can_transition
 from surveys.models import Campaign, Contact, Invitation, SendWave
-from surveys.sending_queries import audience, current_wave, send_refusal, status_buttons
+from surveys.sending_queries import (  # noqa: F401 (the skip reasons are used through this module too)
+    ERASED,
+    OPTED_OUT,
+    QUIET_REASON,
+    UNDELIVERABLE,
+    audience_decisions,
+    current_wave,
+    quiet_reason,
+    send_refusal,
+    status_buttons,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -41,15 +50,7 @@ SENDS = (S.SENDING, S.ACTIVE)
 # Longer than the longest retry backoff (surveys.tasks), so a batch waiting to retry is not doubled.
 STALLED_AFTER = timedelta(minutes=15)
 
-# Skip reasons are stored in English, as stable values, and translated where they are shown
-# (the skip_reason_label filter in surveys/templatetags/sending_tags.py).
-OPTED_OUT, UNDELIVERABLE, ERASED = gettext_noop("opted out"), gettext_noop("undeliverable"), gettext_noop("erased")
 CAMPAIGN_CLOSED = gettext_noop("campaign closed before it was sent")
-QUIET_REASON = re.compile(r"^surveyed in the last (\d+) days$")
-
-
-def quiet_reason(days: int) -> str:
-    return f"surveyed in the last {days} days"
 
 
 # --- Who may be e-mailed ------------------------------------------------------------------------
@@ -123,36 +124,7 @@ def wave_start(*, wave_id: int) -> int:
 
 
 def _invitation_rows(campaign: Campaign, wave: SendWave, *, now) -> list[Invitation]:
-    if campaign.quiet_period_days:
-        recent = Exists(
-            Invitation.objects.filter(
-                contact=OuterRef("pk"), sent_at__gte=now - timedelta(days=campaign.quiet_period_days)
-            )
-        )
-    else:
-        recent = Value(False)
-    members = (
-        audience(campaign)
-        .annotate(recent=recent)
-        .order_by("pk")
-        .values_list("pk", "erased_at", "opted_out_at", "undeliverable_at", "recent")
-    )
-    quiet = quiet_reason(campaign.quiet_period_days)
-    decided = [
-        (
-            pk,
-            ERASED
-            if erased
-            else OPTED_OUT
-            if opted_out
-            else UNDELIVERABLE
-            if undeliverable
-            else quiet
-            if recent
-            else "",
-        )
-        for pk, erased, opted_out, undeliverable, recent in members
-    ]
+    decided = audience_decisions(campaign, now=now)
     # Relational waves may be spread over days: each queued invitation gets its moment.
     spread = timedelta(days=campaign.spread_days or 0)
     to_send = sum(1 for _pk, reason in decided if not reason)

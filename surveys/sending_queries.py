@@ -7,16 +7,50 @@ disagree. `status_buttons` likewise decides which plain status changes the page 
 status endpoint accepts. Nothing here writes.
 """
 
-from django.db.models import Count, Q
+import re
+from collections import Counter
+from datetime import timedelta
+
+from django.db.models import Count, Exists, OuterRef, Q, Value
 from django.db.models.fields.json import KeyTransform
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop, ngettext
 
 from surveys.lifecycle import allowed_targets
 from surveys.models import Campaign, Contact, Invitation, SendWave
 
 S = Campaign.Status
 Status = Invitation.Status
+
+# Skip reasons are stored in English, as stable values, and translated where they are shown
+# (the skip_reason_label filter in surveys/templatetags/sending_tags.py).
+OPTED_OUT, UNDELIVERABLE, ERASED = gettext_noop("opted out"), gettext_noop("undeliverable"), gettext_noop("erased")
+QUIET_REASON = re.compile(r"^surveyed in the last (\d+) days$")
+# A quiet period shorter than this re-surveys people who answered days ago: the send step warns.
+QUIET_WARNING_DAYS = 7
+# How many earlier waves the campaign page lists with their figures.
+WAVES_SHOWN = 20
+
+
+def quiet_reason(days: int) -> str:
+    return f"surveyed in the last {days} days"
+
+
+def quiet_rule(days: int) -> str:
+    """Who the quiet period skips, in words that also read right for 0 and 1 days."""
+    if days == 0:
+        return _(
+            "No quiet period: contacts are invited even if they were surveyed minutes ago. Opted-out, "
+            "undeliverable and erased contacts are skipped and counted."
+        )
+    return ngettext(
+        "Contacts surveyed by any campaign in the last 24 hours, opted out, undeliverable or erased are "
+        "skipped and counted.",
+        "Contacts surveyed by any campaign in the last %(days)s days, opted out, undeliverable or erased are "
+        "skipped and counted.",
+        days,
+    ) % {"days": days}
 
 
 def audience(campaign: Campaign):
@@ -31,6 +65,59 @@ def audience(campaign: Campaign):
         alias = f"segment_{index}"
         contacts = contacts.alias(**{alias: KeyTransform(str(key), "attributes")}).filter(**{alias: value})
     return contacts
+
+
+def audience_decisions(campaign: Campaign, *, now) -> list[tuple[int, str]]:
+    """Each audience member's contact id and why they would be skipped if a wave started `now`
+    ("" for those who would be invited), in contact order. The one rule for both the send
+    confirmation and the wave itself (surveys.sending.wave_start)."""
+    if campaign.quiet_period_days:
+        recent = Exists(
+            Invitation.objects.filter(
+                contact=OuterRef("pk"), sent_at__gte=now - timedelta(days=campaign.quiet_period_days)
+            )
+        )
+    else:
+        recent = Value(False)
+    members = (
+        audience(campaign)
+        .annotate(recent=recent)
+        .order_by("pk")
+        .values_list("pk", "erased_at", "opted_out_at", "undeliverable_at", "recent")
+    )
+    quiet = quiet_reason(campaign.quiet_period_days)
+    return [
+        (
+            pk,
+            ERASED
+            if erased
+            else OPTED_OUT
+            if opted_out
+            else UNDELIVERABLE
+            if undeliverable
+            else quiet
+            if recent
+            else "",
+        )
+        for pk, erased, opted_out, undeliverable, recent in members
+    ]
+
+
+def send_preview(campaign: Campaign) -> dict:
+    """What pressing Send would do now, for the confirmation step: how many contacts would be
+    invited, how many skipped and why (most common reason first), and whether the quiet period is
+    short enough to warn about."""
+    reasons = Counter(reason for _pk, reason in audience_decisions(campaign, now=timezone.now()))
+    invite = reasons.pop("", 0)
+    return {
+        "invite": invite,
+        "skip": sum(reasons.values()),
+        "skip_reasons": [{"skip_reason": r, "n": n} for r, n in sorted(reasons.items(), key=lambda i: (-i[1], i[0]))],
+        "quiet_days": campaign.quiet_period_days,
+        "quiet_rule": quiet_rule(campaign.quiet_period_days),
+        "quiet_warning": campaign.quiet_period_days < QUIET_WARNING_DAYS,
+        "waves_before": campaign.waves.filter(started_at__isnull=False).count(),
+    }
 
 
 def current_wave(campaign: Campaign) -> SendWave | None:
@@ -103,6 +190,13 @@ def send_panel(campaign: Campaign, *, progress_only: bool = False) -> dict:
         "poll_seconds": _poll_seconds(wave, progress),
     }
     if not progress_only:
+        # Every earlier wave keeps its figures on the page, newest first.
+        earlier = campaign.waves.exclude(pk=wave.pk) if wave else campaign.waves.none()
+        panel["earlier_waves"] = [
+            {"wave": w, "progress": wave_progress(w)} for w in earlier.order_by("-number")[:WAVES_SHOWN]
+        ]
+        panel["quiet_rule"] = quiet_rule(campaign.quiet_period_days)
+        panel["quiet_warning"] = campaign.quiet_period_days < QUIET_WARNING_DAYS
         size = audience(campaign).count()
         refusal = send_refusal(campaign, audience_size=size)
         panel.update(

@@ -22,7 +22,7 @@ from django.views.decorators.http import require_GET, require_POST
 from core.roles import admin_required
 from surveys import sending
 from surveys.models import Campaign
-from surveys.sending_queries import send_panel
+from surveys.sending_queries import send_panel, send_preview, send_refusal
 
 PANEL = "surveys/_send_panel.html"
 
@@ -72,6 +72,21 @@ def campaign_send(request, pk: int):
     if not form.is_valid():
         return _refused(request, campaign, form=form)
     when = form.cleaned_data["when"]
+    if request.POST.get("confirmed") != "1":
+        # Ask first: how many will be invited, how many skipped and why, before anything is sent.
+        refusal = send_refusal(campaign)
+        if refusal:
+            return _refused(request, campaign, refusal, form=form)
+        return render(
+            request,
+            "surveys/send_confirm.html",
+            {
+                "campaign": campaign,
+                "preview": send_preview(campaign),
+                "when": when,
+                "when_raw": request.POST.get("when", ""),
+            },
+        )
     try:
         sending.campaign_send(campaign=campaign, actor=request.user, when=when)
     except ValidationError as error:

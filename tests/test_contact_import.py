@@ -395,3 +395,16 @@ def test_an_overlong_column_name_is_refused(client, admin):
     response = _upload(client, ("email," + "x" * 300 + "\nann@example.com,1\n").encode())
     assert response.status_code == 400
     assert "at most 200 characters" in response.content.decode()
+
+
+def test_the_running_banner_goes_away_when_the_import_has_finished(client, uploaded):
+    """#19.11: "the import is running" is said by the polled progress part, not a flash message that
+    stays on the page after the import finished."""
+    page = client.post(f"/contacts/import/{uploaded.pk}/", _mapping(action="import"), follow=True).content.decode()
+    assert page.count("The import is running") == 1
+    polled = page[page.index(f'hx-get="/contacts/import/{uploaded.pk}/progress/"') :]
+    assert 'id="import-running"' in polled and "The import is running" in polled
+    import_run(import_id=uploaded.pk)
+    done = client.get(f"/contacts/import/{uploaded.pk}/progress/").content.decode()
+    assert "The import is running" not in done and "done" in done
+    assert "The import is running" not in client.get(f"/contacts/import/{uploaded.pk}/").content.decode()

@@ -12,7 +12,7 @@ from django.utils.html import escape
 from surveys import sending, sending_queries
 from surveys.models import Campaign, Contact, Invitation, SendWave
 from surveys.sending import campaign_send
-from tests.factories import CampaignFactory, ContactFactory
+from tests.factories import CampaignFactory, ContactFactory, InvitationFactory
 from tests.sending_helpers import send_all, start
 
 
@@ -53,7 +53,7 @@ def test_the_progress_counts_take_a_fixed_number_of_queries(
 def test_admin_sends_now_from_the_campaign_page(client, admin, campaign):
     ContactFactory()
     client.force_login(admin)
-    response = client.post(f"/campaigns/{campaign.pk}/send/", {"when": ""})
+    response = client.post(f"/campaigns/{campaign.pk}/send/", {"when": "", "confirmed": "1"})
     assert response.status_code == 302
     campaign.refresh_from_db()
     assert campaign.status == Campaign.Status.SENDING
@@ -64,7 +64,7 @@ def test_admin_schedules_a_send(client, admin, campaign):
     ContactFactory()
     client.force_login(admin)
     when = timezone.localtime(timezone.now() + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
-    response = client.post(f"/campaigns/{campaign.pk}/send/", {"when": when}, follow=True)
+    response = client.post(f"/campaigns/{campaign.pk}/send/", {"when": when, "confirmed": "1"}, follow=True)
     assert "Sending scheduled for" in response.content.decode()
     assert "scheduled for" in client.get(f"/campaigns/{campaign.pk}/progress/").content.decode()
     campaign.refresh_from_db()
@@ -83,7 +83,7 @@ def test_a_bad_send_time_is_refused_with_a_message(client, admin, campaign, when
 def test_sending_a_closed_campaign_is_refused_with_a_message(client, admin):
     campaign = CampaignFactory(status=Campaign.Status.CLOSED)
     client.force_login(admin)
-    response = client.post(f"/campaigns/{campaign.pk}/send/", {"when": ""})
+    response = client.post(f"/campaigns/{campaign.pk}/send/", {"when": "", "confirmed": "1"})
     assert response.status_code == 400
     assert "A closed campaign cannot be sent." in response.content.decode()
 
@@ -228,7 +228,7 @@ def test_the_send_button_shows_exactly_when_the_send_endpoint_accepts(
     page = client.get(f"/campaigns/{campaign.pk}/").content.decode()
     waves_before = list(SendWave.objects.filter(campaign=campaign).values_list("pk", "scheduled_for"))
 
-    response = client.post(f"/campaigns/{campaign.pk}/send/", {"when": ""})
+    response = client.post(f"/campaigns/{campaign.pk}/send/", {"when": "", "confirmed": "1"})
 
     assert ("Send invitations" in page) is allowed
     assert (response.status_code == 302) is allowed
@@ -271,3 +271,87 @@ def test_resuming_a_campaign_that_is_not_paused_says_why(client, admin, campaign
     assert "Only a paused campaign can be resumed." in response.content.decode()
     campaign.refresh_from_db()
     assert campaign.status == Campaign.Status.DRAFT
+
+
+# --- #19.9 and 10: ask first, warn on a short quiet period, keep every wave's figures -----------
+def test_send_asks_first_with_how_many_are_invited_and_skipped_and_why(client, admin, campaign, provider):
+    from surveys.models import Response
+
+    ContactFactory(email="new@example.com")
+    ContactFactory(email="gone@example.com", opted_out_at=timezone.now())
+    recent = ContactFactory(email="recent@example.com")
+    InvitationFactory(contact=recent, sent_at=timezone.now() - timedelta(days=2))
+    client.force_login(admin)
+
+    response = client.post(f"/campaigns/{campaign.pk}/send/", {"when": ""})
+
+    assert response.status_code == 200
+    assert not SendWave.objects.filter(campaign=campaign).exists()  # nothing sent before the answer
+    html = response.content.decode()
+    assert "<strong>1</strong> contact will be invited" in html
+    assert "<strong>2</strong> contacts will be skipped" in html
+    assert "1 opted out" in html and "1 surveyed in the last 30 days" in html
+    assert 'name="confirmed" value="1"' in html
+    assert 'id="quiet-warning"' not in html  # 30 days is enough
+    assert Response.objects.count() == 0
+
+    response = client.post(f"/campaigns/{campaign.pk}/send/", {"when": "", "confirmed": "1"})
+    assert response.status_code == 302 and campaign.waves.count() == 1
+
+
+@pytest.mark.parametrize("days, warned", [(0, True), (1, True), (6, True), (7, False)])
+def test_the_confirmation_warns_when_the_quiet_period_is_under_7_days(client, admin, days, warned):
+    campaign = CampaignFactory(status=Campaign.Status.DRAFT, quiet_period_days=days)
+    ContactFactory()
+    client.force_login(admin)
+    html = client.post(f"/campaigns/{campaign.pk}/send/", {"when": ""}).content.decode()
+    assert ('id="quiet-warning"' in html) is warned
+
+
+def test_a_quiet_period_of_zero_really_invites_people_surveyed_minutes_ago(admin, db):
+    campaign = CampaignFactory(status=Campaign.Status.DRAFT, quiet_period_days=0)
+    InvitationFactory(contact=ContactFactory(), sent_at=timezone.now() - timedelta(minutes=5))
+    preview = sending_queries.send_preview(campaign)
+    assert preview["invite"] == 1 and preview["skip"] == 0 and preview["quiet_warning"]
+
+
+@pytest.mark.parametrize(
+    "days, text",
+    [
+        (0, "No quiet period: contacts are invited even if they were surveyed minutes ago."),
+        (1, "Contacts surveyed by any campaign in the last 24 hours"),
+        (30, "Contacts surveyed by any campaign in the last 30 days"),
+    ],
+)
+def test_the_quiet_period_rule_reads_right_for_0_and_1_days(client, admin, days, text):
+    campaign = CampaignFactory(status=Campaign.Status.DRAFT, quiet_period_days=days)
+    client.force_login(admin)
+    html = client.get(f"/campaigns/{campaign.pk}/").content.decode()
+    assert text in html
+    assert "last 0 days" not in html and "last 1 days" not in html
+
+
+def test_the_quiet_period_rule_is_in_dutch_for_a_dutch_reader(db):
+    from django.utils import translation
+
+    with translation.override("nl"):
+        assert "24 uur" in sending_queries.quiet_rule(1)
+        assert "Geen rustperiode" in sending_queries.quiet_rule(0)
+
+
+def test_every_wave_keeps_its_figures_on_the_campaign_page(client, admin, provider):
+    campaign = CampaignFactory(status=Campaign.Status.DRAFT, quiet_period_days=0)
+    ContactFactory(email="a@example.com")
+    ContactFactory(email="b@example.com", opted_out_at=timezone.now())
+    first = start(campaign, admin)
+    send_all(first)
+    campaign.refresh_from_db()
+    ContactFactory(email="c@example.com")
+    second = start(campaign, admin)
+    send_all(second)
+    client.force_login(admin)
+    html = client.get(f"/campaigns/{campaign.pk}/").content.decode()
+    assert 'id="earlier-waves"' in html
+    earlier = html[html.index('id="earlier-waves"') :]
+    assert "Wave 1" in earlier and "1 sent, 1 skipped, 0 failed of 2" in earlier
+    assert "Wave 2" in html[: html.index('id="earlier-waves"')]  # the current one, with its bar
