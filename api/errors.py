@@ -4,6 +4,8 @@
 product) becomes a 400 with its message, never a 500.
 """
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
@@ -15,6 +17,13 @@ class Conflict(exceptions.APIException):
 
     status_code = status.HTTP_409_CONFLICT
     default_code = "conflict"
+
+
+class TooLarge(exceptions.APIException):
+    """The body is larger than DATA_UPLOAD_MAX_MEMORY_SIZE (Django refuses to read it)."""
+
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "too_large"
 
 
 def _first_message(errors, path: str = "") -> str:
@@ -32,6 +41,11 @@ def _first_message(errors, path: str = "") -> str:
 def exception_handler(exc, context):
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError({"non_field_errors": exc.messages})
+    if isinstance(exc, RequestDataTooBig):
+        exc = TooLarge(
+            _("The body is too large: at most %(max)s bytes. Split it into several calls.")
+            % {"max": settings.DATA_UPLOAD_MAX_MEMORY_SIZE}
+        )
     response = drf_exception_handler(exc, context)
     if response is None:
         return None

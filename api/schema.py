@@ -1,5 +1,5 @@
 """OpenAPI details every operation shares: the bearer scheme, the scope it needs (in its
-description) and the error answers (401, 403, 429, and 400 / 404 / 415 where they can happen), all
+description) and the error answers (401, 403, 406, 429, and 400 / 404 / 413 / 415 where they can happen), all
 in one `Error` shape: {"detail": "…", "errors": {field: […]}}."""
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension, OpenApiSerializerFieldExtension
@@ -24,6 +24,8 @@ ERRORS = {
     "401": "No token, a malformed, unknown or revoked token.",
     "403": "The token lacks the scope this operation needs.",
     "404": "No such object.",
+    "406": "The `Accept` header allows no JSON (leave it out, or send `application/json`).",
+    "413": "The body is larger than the server takes (2 MB by default): split it into several calls.",
     "415": "The body is not JSON (send `Content-Type: application/json`).",
     "429": "Too many requests for this token; retry after `Retry-After` seconds.",
 }
@@ -32,14 +34,15 @@ RETRY_AFTER = {"Retry-After": {"schema": {"type": "integer"}, "description": "Se
 
 def error_codes(operation: dict) -> list[str]:
     """The error answers an operation can give, by what it takes: a body or query parameters can be
-    invalid (400; a body can also be no JSON at all, 415), an id in the path can be unknown (404).
-    Every operation needs a token (401) with a scope (403) and counts against its budget (429)."""
-    codes = ["401", "403", "429"]
+    invalid (400; a body can also be too large, 413, or no JSON at all, 415), an id in the path can
+    be unknown (404). Every operation needs a token (401) with a scope (403), answers JSON only (406)
+    and counts against its budget (429)."""
+    codes = ["401", "403", "406", "429"]
     parameters = operation.get("parameters", [])
     if "requestBody" in operation or any(parameter["in"] == "query" for parameter in parameters):
         codes.append("400")
     if "requestBody" in operation:
-        codes.append("415")
+        codes += ["413", "415"]
     if any(parameter["in"] == "path" for parameter in parameters):
         codes.append("404")
     return codes

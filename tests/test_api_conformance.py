@@ -4,6 +4,7 @@ type, format, enum and nullability is checked. The data holds every optional val
 null (tests/api_world.py), so a field the schema calls non-null that the API leaves empty fails."""
 
 import copy
+import json
 
 import pytest
 import yaml
@@ -36,16 +37,21 @@ def openapi(db):
 
 @pytest.fixture
 def call(openapi):
-    """call(path, secret=…) -> the JSON body, after openapi-core validated the request and the answer."""
+    """call(path, secret=…) -> the JSON body, after openapi-core validated the answer against the
+    operation's documented answer for its status code."""
 
-    def get(path, *, secret, status=200):
-        headers = {"HTTP_AUTHORIZATION": f"Bearer {secret}"} if secret else {}
-        response = Client().get(path, **headers)
+    def send(path, *, secret, status=200, method="get", body=None, **headers):
+        if secret:
+            headers["HTTP_AUTHORIZATION"] = f"Bearer {secret}"
+        if body is not None and not isinstance(body, str):
+            body = json.dumps(body)
+        kwargs = {"data": body, "content_type": headers.pop("content_type", "application/json")} if body else {}
+        response = getattr(Client(), method)(path, **kwargs, **headers)
         assert response.status_code == status, (path, response.status_code, response.content[:300])
         openapi.validate_response(DjangoOpenAPIRequest(response.wsgi_request), DjangoOpenAPIResponse(response))
         return response.json()
 
-    return get
+    return send
 
 
 def test_the_validator_is_strict(openapi, world, call):
@@ -118,3 +124,42 @@ def test_every_read_operation_errors_as_the_schema_says(world, call, token_for):
         "/api/invitations/999999/",
     ):
         assert set(call(path, secret=secret, status=404)) == {"detail"}
+
+
+def test_every_write_operation_answers_as_the_schema_says_with_nulls(world, call, openapi, settings):
+    secret = world["secret"]
+    unowned = world["contact"][1]
+    opted = call(f"/api/contacts/{unowned}/opt-out/", secret=secret, method="post")
+    assert opted["account_owner"] is None and opted["external_id"] is None
+    upsert = {"contacts": [{"email": "new@example.com"}, {"email": "not an address"}]}
+    result = call("/api/contacts/upsert/", secret=secret, method="post", body=upsert)
+    assert (result["created"], [row["row"] for row in result["errors"]]) == (1, [2])
+
+    trigger = {"touchpoint": "support", "contact": world["contact"][2], "key": "ticket-9"}
+    created = call("/api/surveys/trigger/", secret=secret, method="post", body=trigger, status=201)
+    assert created["sent_at"] is None
+    assert call("/api/surveys/trigger/", secret=secret, method="post", body=trigger)["id"] == created["id"]
+
+    unassigned = world["followup"][1]
+    note = call(f"/api/followups/{unassigned}/notes/", secret=secret, method="post", body={"text": "Hi"}, status=201)
+    assert note["actor"] is None  # the API writes as the system
+    case = call(f"/api/followups/{unassigned}/", secret=secret, method="patch", body={"status": "in_progress"})
+    assert case["owner"] is None and case["team"] is None
+
+    # Errors of the writes, each in the documented Error shape.
+    missing = call("/api/followups/999999/notes/", secret=secret, method="post", body={"text": "Hi"}, status=404)
+    assert set(missing) == {"detail"}
+    assert set(
+        call(f"/api/followups/{unassigned}/notes/", secret=secret, method="post", body={"x": 1}, status=400)["errors"]
+    ) == {"text"}
+    call("/api/contacts/upsert/", secret=secret, method="post", body="{bad", status=400)
+    call("/api/contacts/upsert/", secret=secret, method="post", body="a=b", content_type="text/plain", status=415)
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    body = json.dumps({"contacts": [{"email": f"c{i}@example.com"} for i in range(100)]})
+    response = Client().post(
+        "/api/contacts/upsert/", body, content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {secret}"
+    )
+    assert response.status_code == 413 and "1000" in response.json()["detail"]
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 10**6  # so the validator may read the body it checks
+    openapi.validate_response(DjangoOpenAPIRequest(response.wsgi_request), DjangoOpenAPIResponse(response))
+    assert set(call("/api/contacts/", secret=secret, HTTP_ACCEPT="text/html", status=406)) == {"detail"}
