@@ -153,7 +153,7 @@ def _add_previous_answers(answers: list[Response]) -> None:
 def _mark_processed(answers: list[Response], *, answered: list[int]) -> None:
     """Stamp the answers processed, and the invitations of the new ones answered: the answer
     request wrote only the response (reports already count it answered by its response:
-    scoring.rollup.ANSWERED). Stamped on every run: a response changed after this moment
+    scoring.recount.ANSWERED). Stamped on every run: a response changed after this moment
     (updated_at > processed_at) and not processed again is found by the sweep."""
     if answered:
         submitted = Response.objects.filter(invitation_id=OuterRef("pk")).values("submitted_at")[:1]

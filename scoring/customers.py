@@ -8,9 +8,9 @@ from django.db.models import F, Q, Window
 from django.db.models.functions import Lag
 
 from scoring import freshness
-from scoring import rollup as rollups
 from scoring.filters import Filters, dimension_q, responses, segment_q
 from scoring.models import LatestScore
+from scoring.recount import latest_rows
 from surveys.models import Category, Response
 
 LIVE_CONTACTS = 20_000  # stale customers named by id in the at-risk query; past this, a subquery
@@ -77,7 +77,7 @@ def _at_risk_live(filters: Filters, contacts, limit: int) -> list[LatestScore]:
     answers = Response.objects.filter(contact_id__in=_answered(filters, contacts))
     wanted = {name: getattr(filters, name) or None for name in ("campaign", "touchpoint", "team")}
     found = []
-    latest = rollups.latest_rows(answers).filter(prev_score__isnull=False).order_by("-submitted_at")
+    latest = latest_rows(answers).filter(prev_score__isnull=False).order_by("-submitted_at")
     for row in latest.iterator(chunk_size=1000):
         if not filters.start_dt <= row["submitted_at"] < filters.end_dt or not _dropped(row):
             continue

@@ -4,12 +4,13 @@ answer, from the DailyDriverAnswer rollup for the days it covers and live for th
 from django.db.models import F
 
 from scoring import freshness
-from scoring import rollup as rollups
 from scoring.counts import ROLLUP_COUNTS, added, result, row_counts
+from scoring.days import on_days
 from scoring.filters import Filters, dimension_q, segment_q
 from scoring.models import DailyDriverAnswer
 from scoring.nps import nps_from_counts
 from scoring.panels import reads_rollup, segment_rollup_q
+from scoring.recount import contains_option
 from surveys.models import Answer, Question
 
 
@@ -28,7 +29,7 @@ def driver_results(filters: Filters) -> list[dict]:
             dimension_q(filters), segment_rollup_q(filters), day__gte=filters.start, day__lte=filters.end
         )
         if coverage.days:
-            qs = qs.exclude(rollups.on_days(coverage.days))
+            qs = qs.exclude(on_days(coverage.days))
         rows += list(qs.values("question_id", "number", "value").annotate(**ROLLUP_COUNTS).order_by())
         answers = (
             answers.filter(freshness.stale_days_q(coverage.days, "response__submitted_at")) if coverage.days else None
@@ -104,7 +105,7 @@ def _option_counts(answers, options) -> list[dict]:
     """Promoters, passives and detractors per option of a multiple-choice question, in one query."""
     aggregates = {}
     for i, option in enumerate(options):
-        for name, count in row_counts(rollups.contains_option(option), "response__").items():
+        for name, count in row_counts(contains_option(option), "response__").items():
             aggregates[f"o{i}_{name}"] = count
     row = answers.aggregate(**aggregates) if aggregates else {}
     return [

@@ -1,11 +1,12 @@
 """What the rollups cover right now, as a reader sees it, without writing anything.
 
 The worker refreshes the rollups (scoring.rollup, every 30 seconds). A reader asks, with the same
-questions the refresh asks (a few indexed queries), which days and customers changed since the
-last refresh; it reads the rollups for everything else and counts those days live from the
-answers (scoring.panels, scoring.drivers, scoring.customers). So a page is right at once after
-any change, fast while the rollups keep up, and still right, only slower, when a refresh fails or
-the worker is down; the next refresh that succeeds heals it, with nothing to run by hand.
+questions the refresh asks (scoring.changes, a few indexed queries), which days and customers
+changed since the last refresh; it reads the rollups for everything else and counts those days
+live from the answers (scoring.panels, scoring.drivers, scoring.customers). So a page is right at
+once after any change, fast while the rollups keep up, and still right, only slower, when a
+refresh fails or the worker is down; the next refresh that succeeds heals it, with nothing to run
+by hand.
 """
 
 import contextlib
@@ -19,7 +20,8 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
-from scoring import rollup as rollups
+from scoring.changes import ALL, pending
+from scoring.days import day_ranges, live_from, within_days
 from scoring.models import RollupState
 
 logger = logging.getLogger(__name__)
@@ -72,14 +74,12 @@ def measure(now: datetime | None = None) -> Coverage:
     if state is None or state.built_at is None:
         coverage = Coverage(EVERY_DAY, EVERY_DAY, EVERYONE, None, error=state.error if state else "", now=now)
     else:
-        work = rollups.pending(state, now, reader=True)
+        work = pending(state, now, reader=True)
         coverage = Coverage(
-            days=EVERY_DAY if work.days is rollups.ALL else rollups.day_ranges(work.days),
-            invitation_days=(
-                EVERY_DAY if work.invitation_days is rollups.ALL else rollups.day_ranges(work.invitation_days)
-            ),
+            days=EVERY_DAY if work.days is ALL else day_ranges(work.days),
+            invitation_days=(EVERY_DAY if work.invitation_days is ALL else day_ranges(work.invitation_days)),
             contacts=work.contact_queries,
-            live_from=rollups.live_from(timezone.localdate(now)),
+            live_from=live_from(timezone.localdate(now)),
             refreshed_at=state.refreshed_at,
             failed_at=state.failed_at,
             error=state.error,
@@ -131,7 +131,7 @@ def stale_contacts_q(contacts, field_name: str = "contact_id") -> Q:
 
 def stale_days_q(ranges, field_name: str = "submitted_at") -> Q:
     """Rows whose datetime falls on the stale days (EVERY_DAY: every row)."""
-    return Q() if ranges is EVERY_DAY else rollups.within_days(field_name, ranges)
+    return Q() if ranges is EVERY_DAY else within_days(field_name, ranges)
 
 
 def as_datetime(day: date) -> datetime:

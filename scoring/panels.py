@@ -19,11 +19,12 @@ from django.db.models.functions import Coalesce, TruncDay, TruncMonth, TruncQuar
 from django.utils import timezone
 
 from scoring import freshness
-from scoring import rollup as rollups
 from scoring.counts import COUNTS, ROLLUP_COUNTS, added, result, rollup_counts, row_counts
+from scoring.days import on_days
 from scoring.filters import Filters, attribute_text, dimension_q, responses, segment_q, valid_key
 from scoring.models import DailyInvitations, DailyScore, DailySegmentScore
 from scoring.nps import NpsChange
+from scoring.recount import ANSWERED, SEGMENT_KEYS
 from surveys.models import Contact, Invitation
 
 BUCKETS = {"day": TruncDay, "week": TruncWeek, "month": TruncMonth, "quarter": TruncQuarter}
@@ -35,7 +36,6 @@ DIMENSIONS = {
     "channel": ("channel", "channel"),
     "language": ("language", "language"),
 }
-SEGMENT_KEYS = rollups.SEGMENT_KEYS
 NONE = Q(pk__in=[])
 
 
@@ -65,7 +65,7 @@ def rollup(filters: Filters, *, period: bool = True, coverage: freshness.Coverag
     if period:
         qs = qs.filter(day__gte=filters.start, day__lte=filters.end)
     if coverage.days:
-        qs = qs.exclude(rollups.on_days(coverage.days))
+        qs = qs.exclude(on_days(coverage.days))
     return qs
 
 
@@ -180,7 +180,7 @@ def nps_by_segment(filters: Filters, key: str) -> list[dict]:
         if filters.segment_key:
             qs = qs.filter(value=filters.segment_value)
         if coverage.days:
-            qs = qs.exclude(rollups.on_days(coverage.days))
+            qs = qs.exclude(on_days(coverage.days))
         rows += list(qs.values(segment=F("value")).annotate(**ROLLUP_COUNTS).order_by())
         live = stale(filters, coverage)
     if live is not None:
@@ -257,7 +257,7 @@ def response_rate(filters: Filters) -> dict:
             day__lte=min(filters.end, live_from - timedelta(days=1)),
         )
         if stale_days:
-            settled = settled.exclude(rollups.on_days(stale_days))
+            settled = settled.exclude(on_days(stale_days))
         row = settled.aggregate(delivered=Coalesce(Sum("delivered"), 0), answered=Coalesce(Sum("answered"), 0))
         uncovered = Q(sent_at__gte=freshness.as_datetime(live_from))
         if stale_days:
@@ -300,5 +300,5 @@ def _invitations(filters: Filters, *, since: datetime):
 def _invitation_counts() -> dict:
     return {
         "delivered": Count("id", filter=~Q(status__in=[Invitation.Status.BOUNCED, Invitation.Status.FAILED])),
-        "answered": Count("id", filter=rollups.ANSWERED),
+        "answered": Count("id", filter=ANSWERED),
     }

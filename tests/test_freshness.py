@@ -14,8 +14,9 @@ from django.db import connection
 from django.utils import timezone
 
 from scoring import digest, queries
+from scoring.days import MAX_RANGES, day_ranges
 from scoring.models import DailyScore, RollupState
-from scoring.rollup import MAX_RANGES, day_ranges, refresh_rollup
+from scoring.rollup import refresh_rollup
 from surveys.imports import import_run
 from surveys.models import Contact, ContactImport, Invitation, Response
 from tests.api_fixtures import api, api_as, token_for  # noqa: F401
@@ -367,7 +368,7 @@ def test_after_a_bulk_load_a_reader_counts_only_what_is_new_live(db):
     """Rows within the late-commit margin were counted by the refresh: a reader counts live only
     what lies past the watermark, unless something committed late behind it."""
     from scoring import freshness
-    from scoring.rollup import LATE_COMMIT_MARGIN
+    from scoring.changes import LATE_COMMIT_MARGIN
 
     campaign = CampaignFactory(kind="relational")
     now = timezone.now()

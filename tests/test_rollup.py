@@ -8,8 +8,9 @@ from django.utils import timezone
 from freezegun import freeze_time
 
 from scoring import queries
+from scoring.changes import LATE_COMMIT_MARGIN
 from scoring.models import DailyScore, DailySegmentScore, LatestScore, RollupState
-from scoring.rollup import LATE_COMMIT_MARGIN, refresh_rollup
+from scoring.rollup import refresh_rollup
 from surveys.models import Response
 from tests.factories import (
     AnswerFactory,
