@@ -60,7 +60,7 @@ def improvement_detail(request, pk: int):
             "recipients": svc.recipients(improvement),
             "change": svc.before_after(improvement),
             "progress": svc.notice_progress(improvement),
-            "notices": improvement.notices.select_related("contact").order_by("contact__name")[:500],
+            "notices": svc.notice_rows(improvement),
         },
     )
 
@@ -181,21 +181,17 @@ def improvement_ship(request, pk: int):
                 % {"count": queued},
             )
             return redirect("improvement_detail", pk=pk)
-    # The first recipient's e-mail as it will be sent ("#" stands in for their personal survey link).
-    preview = (
-        svc.notice_message(
-            improvement=improvement, contact=recipients[0], survey_url="#" if improvement.resurvey_campaign else ""
-        )
-        if recipients
-        else None
-    )
+    # The e-mail as each language's customers will get it; a shipped improvement shows its state
+    # and the sending progress instead of the form (improvement_actions decides).
+    actions = svc.improvement_actions(improvement)
     return render(
         request,
         "followups/improvement_ship.html",
         {
             "improvement": improvement,
             "recipients": recipients,
-            "preview_html": preview.alternatives[0][0] if preview else "",
-            "preview": preview,
+            "actions": actions,
+            "previews": svc.notice_previews(improvement, recipients) if actions["ship"] else [],
+            "progress": svc.notice_progress(improvement) if improvement.status == Improvement.Status.SHIPPED else None,
         },
     )

@@ -5,7 +5,8 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import CharField, Count, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Cast, Coalesce, Concat
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -13,6 +14,7 @@ from django.utils.translation import gettext_noop
 import webhooks.events
 from core.audit import audit_log
 from core.mail import render_email, send_once
+from core.models import EmailDelivery
 from core.queue import enqueue_on_commit
 from followups.history import said
 from followups.models import FollowUp, FollowUpEvent, Improvement, ImprovementLink, ImprovementNotice
@@ -249,7 +251,7 @@ def notice_send(*, notice_id: int) -> bool:
 
         survey_url = url_for(invitation)
     message = notice_message(improvement=improvement, contact=contact, survey_url=survey_url)
-    send_once(key=f"improvement:{improvement.pk}:{contact.pk}", kind="improvement_notice", message=message)
+    send_once(key=_ledger_key(improvement.pk, contact.pk), kind="improvement_notice", message=message)
     ImprovementNotice.objects.filter(pk=notice.pk, status=ImprovementNotice.Status.QUEUED).update(
         status=ImprovementNotice.Status.SENT, sent_at=timezone.now()
     )
@@ -280,10 +282,22 @@ def before_after(improvement: Improvement) -> BeforeAfter | None:
 
 
 def improvement_rows():
-    """Every improvement with how many customers asked, were told and answered again."""
+    """Every improvement with how many customers asked (`asked`), were really told (`told`: sent in
+    the send-once ledger) and how many answers they gave since it shipped (`reanswered`)."""
+    _sent_notices = (
+        EmailDelivery.objects.filter(
+            kind="improvement_notice",
+            status=EmailDelivery.Status.SENT,
+            key__startswith=Concat(Value("improvement:"), Cast(OuterRef("pk"), CharField()), Value(":")),
+        )
+        .order_by()
+        .values("kind")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
     improvements = Improvement.objects.select_related("team").annotate(
         asked=Count("links__response__contact", distinct=True),
-        told=Count("notices", filter=Q(notices__status=ImprovementNotice.Status.SENT), distinct=True),
+        told=Coalesce(Subquery(_sent_notices), 0),
     )
     rows = []
     for improvement in improvements:
@@ -327,13 +341,77 @@ def improvement_save(*, actor, improvement_id: int | None = None, tags=None, **v
     return improvement
 
 
+def _ledger_key(improvement_id, contact_id) -> str:
+    return f"improvement:{improvement_id}:{contact_id}"
+
+
+def notice_rows(improvement: Improvement, *, limit: int = 500):
+    """The improvement's notices, each with `delivery`: its status in the send-once ledger
+    (core.models.EmailDelivery: "sent" only once the e-mail really went out), or None before a
+    worker has picked it up."""
+    delivery = EmailDelivery.objects.filter(
+        key=Concat(Value(f"improvement:{improvement.pk}:"), Cast(OuterRef("contact_id"), CharField()))
+    ).values("status")[:1]
+    return (
+        improvement.notices.select_related("contact")
+        .annotate(delivery=Subquery(delivery))
+        .order_by("contact__name", "contact__email")[:limit]
+    )
+
+
 def notice_progress(improvement: Improvement) -> dict:
+    """How far telling the customers got, counted from what was really sent: an e-mail counts as
+    sent when its row in the send-once ledger says so, not when its notice was queued or marked.
+
+    `to_tell` leaves out the customers an admin excluded (or who opted out before sending);
+    `percent` is the share of those whose e-mail went out or failed for good."""
     counts = dict(improvement.notices.values_list("status").annotate(n=Count("id")))
-    total = sum(counts.values())
-    done = total - counts.get(ImprovementNotice.Status.QUEUED, 0)
+    excluded = counts.get(ImprovementNotice.Status.EXCLUDED, 0)
+    to_tell = sum(counts.values()) - excluded
+    ledger = dict(
+        EmailDelivery.objects.filter(key__startswith=_ledger_key(improvement.pk, ""), kind="improvement_notice")
+        .values_list("status")
+        .annotate(n=Count("id"))
+    )
+    sent = ledger.get(EmailDelivery.Status.SENT, 0)
+    failed = min(
+        to_tell - sent,
+        max(counts.get(ImprovementNotice.Status.FAILED, 0), ledger.get(EmailDelivery.Status.FAILED, 0)),
+    )
+    queued = max(to_tell - sent - failed, 0)
     return {
-        "counts": counts,
-        "total": total,
-        "percent": round(100 * done / total) if total else 100,
-        "done": counts.get(ImprovementNotice.Status.QUEUED, 0) == 0,
+        "to_tell": to_tell,
+        "sent": sent,
+        "failed": failed,
+        "queued": queued,
+        "excluded": excluded,
+        "total": to_tell + excluded,
+        "percent": round(100 * (sent + failed) / to_tell) if to_tell else 100,
+        "done": queued == 0,
     }
+
+
+def notice_previews(improvement: Improvement, recipients) -> list[dict]:
+    """The "you said, we did" e-mail as each language's customers will get it: one preview per
+    language among `recipients` (in the order they come), built by notice_message for the first
+    recipient of that language ("#" stands in for their personal survey link)."""
+    previews, seen = [], set()
+    for contact in recipients:
+        language = contact.language if contact.language in ("en", "nl") else "en"
+        if language in seen:
+            continue
+        seen.add(language)
+        message = notice_message(
+            improvement=improvement, contact=contact, survey_url="#" if improvement.resurvey_campaign_id else ""
+        )
+        previews.append(
+            {
+                "language": language,
+                "contact": contact,
+                "count": sum(1 for c in recipients if (c.language if c.language in ("en", "nl") else "en") == language),
+                "subject": message.subject,
+                "html": message.alternatives[0][0],
+                "text": message.body,
+            }
+        )
+    return previews

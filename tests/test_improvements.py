@@ -197,3 +197,67 @@ def test_the_improvement_page_offers_exactly_what_the_services_accept(client, ad
         "ship": accepted(lambda: improvement_ship(improvement=improvement, actor=admin)),
         "unlink": accepted(lambda: improvement_unlink(improvement=improvement, response_id=response_id, actor=admin)),
     }
+
+
+# --- #19.12-15: the ship page previews each language, a shipped one shows its state, progress is
+# what was really sent, the list's figures have units and links ------------------------------------
+def test_the_ship_page_previews_the_email_for_each_language_escaped_in_srcdoc(client, admin, improvement):
+    from html import unescape
+
+    _asked(improvement, admin, name="Ann Example", email="ann@example.com", language="en")
+    _asked(improvement, admin, name="Jan Voorbeeld", email="jan@example.nl", language="nl")
+    _asked(improvement, admin, name="Piet", email="piet@example.nl", language="nl")
+    client.force_login(admin)
+    html = client.get(f"/improvements/{improvement.pk}/ship/").content.decode()
+    assert 'id="preview-en"' in html and 'id="preview-nl"' in html
+    frames = [part.split('"', 1)[0] for part in html.split('srcdoc="')[1:]]
+    assert len(frames) == 2
+    for frame in frames:
+        assert "<" not in frame and "&lt;" in frame  # the e-mail's HTML is escaped for the attribute
+    english, dutch = (unescape(f) for f in frames)
+    assert english.lstrip().lower().startswith("<!doctype html") or "<html" in english
+    assert "We now answer within 4 hours." in english and "We antwoorden nu binnen 4 uur." in dutch
+    assert "to 2 customers, as Jan Voorbeeld gets it" in html
+
+
+def test_a_shipped_improvements_ship_page_shows_its_state_and_progress_not_the_button(client, admin, improvement):
+    _asked(improvement, admin, email="ann@example.com")
+    improvement_ship(improvement=improvement, actor=admin)
+    client.force_login(admin)
+    html = client.get(f"/improvements/{improvement.pk}/ship/").content.decode()
+    assert "Ship and tell them" not in html and "srcdoc" not in html
+    assert 'id="ship-state"' in html and "Shipped" in html and 'id="notice-progress"' in html
+    assert "<strong>0</strong> of 1 sent" in html and "<strong>1</strong> waiting to be sent" in html
+
+
+def test_progress_counts_what_the_send_once_ledger_really_sent(improvement, admin, mailoutbox):
+    from followups.improvements import notice_progress
+
+    ann = _asked(improvement, admin, email="ann@example.com")
+    _asked(improvement, admin, email="jan@example.com")
+    left_out = _asked(improvement, admin, email="out@example.com")
+    improvement_ship(improvement=improvement, actor=admin, exclude_contact_ids=[left_out.pk])
+    # A notice marked sent without a sent e-mail in the ledger (what the page used to count) is not sent.
+    ImprovementNotice.objects.filter(contact__email="jan@example.com").update(status="sent")
+    progress = notice_progress(improvement)
+    assert (progress["sent"], progress["queued"], progress["excluded"], progress["percent"]) == (0, 2, 1, 0)
+    assert not progress["done"]
+    notice_send(notice_id=ImprovementNotice.objects.get(contact=ann).pk)
+    progress = notice_progress(improvement)
+    assert (progress["sent"], progress["queued"], progress["to_tell"], progress["percent"]) == (1, 1, 2, 50)
+
+
+def test_the_improvement_list_labels_every_figure_and_links_it(client, admin, improvement, mailoutbox):
+    ann = _asked(improvement, admin, email="ann@example.com")
+    improvement_ship(improvement=improvement, actor=admin)
+    notice_send(notice_id=ImprovementNotice.objects.get(contact=ann).pk)
+    ResponseFactory(contact=ann, score=9)
+    client.force_login(admin)
+    html = client.get("/improvements/").content.decode()
+    detail = f"/improvements/{improvement.pk}/"
+    assert f'<a href="{detail}#asked">1 customer</a>' in html
+    assert f'<a href="{detail}#told">1 e-mail sent</a>' in html
+    assert f'<a href="{detail}#answered-again">1 answer</a>' in html
+    assert "Answers since shipping: answers those customers gave after it shipped." in html
+    page = client.get(detail).content.decode()
+    assert 'id="asked"' in page and 'id="told"' in page and 'id="answered-again"' in page
