@@ -37,6 +37,7 @@ from surveys.responses import (
     CampaignClosed,
     answer_value_for,
     can_still_edit,
+    posted_score,
     response_submit,
     response_submit_anonymous,
     response_submit_first,
@@ -181,7 +182,7 @@ def render_answer_page(
 @require_http_methods(["GET", "HEAD", "POST"])
 def survey_answer(request, token: str):
     if request.method == "POST" and len(token) <= MAX_TOKEN and ":" not in token:
-        if response_submit_first(token=token, score=request.POST.get("score", "")) is not None:
+        if response_submit_first(token=token, score=posted_score(request.POST)) is not None:
             return HttpResponseRedirect(_details_url(token))  # the common case, in one statement
     invitation, response, campaign = _subject(token)
     if invitation is None:
@@ -204,7 +205,7 @@ def survey_answer(request, token: str):
             keep_url=reverse("survey_thanks", args=[token]) if response is not None else "",
         )
     try:  # the service checks the score; the form is only built to show what was wrong
-        response_submit(invitation=invitation, score=request.POST.get("score", ""))
+        response_submit(invitation=invitation, score=posted_score(request.POST))
     except CampaignClosed:
         return _closed(request, campaign, language)
     except AlreadyAnswered:
@@ -266,7 +267,7 @@ def survey_anonymous(request, token: str):
     if request.method in SAFE:
         return render_answer_page(request, campaign=campaign, preview=False)
     try:
-        response = response_submit_anonymous(campaign=campaign, score=request.POST.get("score", ""), language=language)
+        response = response_submit_anonymous(campaign=campaign, score=posted_score(request.POST), language=language)
     except CampaignClosed:
         return _closed(request, campaign, language)
     except ValidationError as error:

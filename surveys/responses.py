@@ -10,6 +10,7 @@ response is handed to the follow-up step on commit (core/handoff.py, then `follo
 idempotent).
 """
 
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -47,20 +48,30 @@ def can_still_edit(response: Response) -> bool:
     return timezone.now() - response.submitted_at <= edit_window()
 
 
+SCORE_TEXT = re.compile(r"(10|[0-9])")
+
+
 def clean_score(raw) -> int:
-    """A whole number from 0 to 10, given as an int or as its plain decimal text."""
+    """A whole number from 0 to 10, given as an int or as exactly its decimal text ("5", never
+    "05", " 5" or "5.0")."""
     if isinstance(raw, bool):
         raise ValidationError(_("Choose a score from 0 to 10."))
     if isinstance(raw, int):
         score = raw
+    elif isinstance(raw, str) and SCORE_TEXT.fullmatch(raw):
+        score = int(raw)
     else:
-        text = str(raw).strip()
-        if not (text.isascii() and text.isdigit()):
-            raise ValidationError(_("Choose a score from 0 to 10."))
-        score = int(text)
+        raise ValidationError(_("Choose a score from 0 to 10."))
     if not 0 <= score <= 10:
         raise ValidationError(_("Choose a score from 0 to 10."))
     return score
+
+
+def posted_score(data):
+    """The one `score` a form posted, or None when it posted none or several (which clean_score
+    then refuses): a repeated field must not quietly take its last value."""
+    values = data.getlist("score")
+    return values[0] if len(values) == 1 else None
 
 
 # What every response copies from its campaign (besides the campaign itself), so reports filter on

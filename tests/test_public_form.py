@@ -48,11 +48,25 @@ def test_after_seven_days_the_answer_can_no_longer_change(client, invitation):
     assert Response.objects.get().score == 3
 
 
-@pytest.mark.parametrize("score", ["11", "-1", "abc", "", "3.5", "1e1", "٣"])
+@pytest.mark.parametrize("score", ["11", "-1", "abc", "", "3.5", "1e1", "٣", "05", " 5", "5 ", "+5", "010"])
 def test_it_rejects_a_bad_score_with_a_message(client, invitation, score):
     response = answer(client, invitation, score)
     assert response.status_code == 400
     assert "Choose a score from 0 to 10." in response.content.decode()
+    assert Response.objects.count() == 0
+
+
+def test_a_repeated_score_field_is_refused_not_read_as_its_last_value(client, invitation):
+    response = client.post(f"/s/{invitation.token}/", {"score": ["9", "2"]})
+    assert response.status_code == 400
+    assert "Choose a score from 0 to 10." in response.content.decode()
+    assert Response.objects.count() == 0
+
+
+def test_a_repeated_score_on_the_public_link_is_refused_too(client, db):
+    campaign = CampaignFactory(anonymous_link_enabled=True)
+    response = client.post(f"/a/{campaign.anonymous_token}/", {"score": ["9", "2"]})
+    assert response.status_code == 400
     assert Response.objects.count() == 0
 
 
