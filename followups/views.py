@@ -158,7 +158,7 @@ CASE_ACTIONS = {
     "note": ("history",),
     "tags": ("history",),
     "status": ("head", "history", "customer"),
-    "reassign": ("head", "history", "customer"),
+    "reassign": ("history", "customer"),
     "reply": ("history",),
 }
 CASE_TABS = ("attempt", "note", "status", "reassign", "reply")
@@ -200,8 +200,10 @@ def followup_detail(request, pk: int):
     form = forms[action]
     if action == "reply" and request.POST.get("preview"):  # show the e-mail, send nothing
         form.is_valid()
-        if request.htmx and request.htmx.target == "reply-preview":
+        if request.htmx and request.htmx.target == "reply-preview":  # as the agent types
             return render(request, "followups/case/_reply_preview.html", _reply_preview(case, request.user, form))
+        if request.htmx:  # the "Update the preview" button: the reply tab, its input kept
+            return _case_update(request, case, forms, action, refresh=())
         return _detail(request, case, forms, tab=action, preview_form=form)
     if form.is_valid():
         try:

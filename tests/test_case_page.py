@@ -117,6 +117,21 @@ def test_the_preview_follows_the_form_and_matches_what_is_sent(client, agent, ca
     assert "Beste" not in message.body and "Kringloop" not in message.body.split("\n\n")[-2]
 
 
+def test_the_preview_button_with_htmx_sends_back_the_reply_tab_with_the_input(client, agent, case):
+    client.force_login(agent)
+    data = {
+        "action": "reply",
+        "reply-subject": "S",
+        "reply-greeting": "Hoi Jan,",
+        "reply-body": "Tekst",
+        "preview": "1",
+    }
+    html = client.post(f"/followups/{case.pk}/", data, **HTMX, HTTP_HX_TARGET="t-reply").content.decode()
+    assert html.lstrip().startswith('<div class="tab-pane fade show active" id="t-reply"') and "<html" not in html
+    assert 'value="Hoi Jan,"' in html and "Hoi Jan,\n\nTekst" in html
+    assert not FollowUpEvent.objects.filter(kind="reply").exists()
+
+
 def test_the_preview_works_without_javascript(client, agent, case):
     client.force_login(agent)
     data = {
