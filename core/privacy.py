@@ -9,14 +9,18 @@ else changes. The views call these two functions.
 The person (the "subject") is a model instance with an `erased_at` field: surveys' Contact.
 """
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Q, TextField
+from django.db.models.functions import Cast
 
 from core.audit import audit_log
 from core.mail import forget_address
+from core.models import AuditLog, EmailDelivery, OutboxMessage
 
 
 @dataclass(frozen=True)
@@ -82,10 +86,85 @@ def erase(subject, *, actor):
     return subject
 
 
+def terms(subject) -> list[str]:
+    """What identifies the subject in free text: their e-mail address, name and phone number."""
+    found = [getattr(subject, name, "") or "" for name in ("email", "name", "phone")]
+    return [term.strip() for term in found if len(term.strip()) >= 3]
+
+
+def _mentions(fields: list[str], words: list[str]) -> Q:
+    condition = Q()
+    for field in fields:
+        for word in words:
+            condition |= Q(**{f"{field}__icontains": word})
+    return condition
+
+
 def _erase_mail(subject) -> None:
-    """core's part: the outbox copies go, the mail ledger keeps its rows under a dead address."""
+    """core's part for mail: the outbox copies to the subject go, and so do those to staff that
+    mention them (owner alerts, escalation digests carry the name, address, company and comment);
+    the mail ledger keeps its rows under a dead address."""
     forget_address(subject.email, replacement=f"erased-{subject.pk}@invalid")
+    words = terms(subject)
+    if words:
+        OutboxMessage.objects.filter(_mentions(["to", "subject", "body_text", "body_html"], words)).delete()
+
+
+def _scrub(value, words: list[str]):
+    if isinstance(value, str):
+        for word in words:
+            value = re.sub(re.escape(word), "[erased]", value, flags=re.IGNORECASE)
+        return value
+    if isinstance(value, dict):
+        return {key: _scrub(item, words) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_scrub(item, words) for item in value]
+    return value
+
+
+def _erase_audit(subject) -> None:
+    """core's part for the audit log: entries about the subject (an export, an edit) keep what
+    happened, when and by whom, but name the subject by id only; any other entry that mentions
+    them has those words replaced."""
+    label = f"{subject._meta.model_name} #{subject.pk}"
+    AuditLog.objects.filter(target_type=subject._meta.label, target_id=str(subject.pk)).update(target_repr=label)
+    words = terms(subject)
+    if not words:
+        return
+    for entry in _audit_about(subject):
+        entry.target_repr = _scrub(entry.target_repr, words)
+        entry.data = _scrub(entry.data, words)
+        entry.save(update_fields=["target_repr", "data"])
+
+
+def _audit_about(subject):
+    words = terms(subject)
+    condition = Q(target_type=subject._meta.label, target_id=str(subject.pk))
+    if words:
+        condition |= _mentions(["target_repr", "data_text"], words)
+    return AuditLog.objects.annotate(data_text=Cast("data", TextField())).filter(condition)
+
+
+def _export_core(subject) -> dict:
+    """Where core holds the subject: the mail ledger (e-mails sent to them), outbox copies that
+    name them (to them, or to staff about them), and audit entries about or mentioning them."""
+    words = terms(subject)
+    outbox = (
+        OutboxMessage.objects.filter(_mentions(["to", "subject", "body_text", "body_html"], words)) if words else []
+    )
+    return {
+        "emails_sent": [
+            {"kind": e.kind, "status": e.status, "created_at": iso(e.created_at), "sent_at": iso(e.sent_at)}
+            for e in EmailDelivery.objects.filter(to__iexact=subject.email).order_by("created_at")
+        ],
+        "outbox_messages": [{"to": m.to, "subject": m.subject, "created_at": iso(m.created_at)} for m in outbox],
+        "audit_entries": [
+            {"action": a.action, "actor": a.actor_name, "at": iso(a.created_at), "data": a.data}
+            for a in _audit_about(subject).order_by("created_at")
+        ],
+    }
 
 
 def register_core_part() -> None:
-    register("core", erase=_erase_mail)
+    register("core", export=_export_core, erase=_erase_mail)
+    register("core.audit", erase=_erase_audit)

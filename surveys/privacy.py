@@ -8,7 +8,12 @@ attributes), so NPS history and segment cuts stay right.
 from django.utils import timezone
 
 from core import privacy
-from surveys.models import Answer, Contact, Invitation, Response
+from surveys.models import Answer, Contact, ContactImport, Invitation, Response
+
+# The attributes an erased contact keeps: the segment keys the reports roll up (scoring.rollup's
+# SEGMENT_KEYS; a test keeps the two equal), coarse values that identify nobody. Every other
+# attribute is free-form (any unknown CSV column becomes one: a home address, a birth date) and goes.
+KEPT_ATTRIBUTES = ("plan", "region", "size")
 
 
 def register() -> None:
@@ -18,6 +23,17 @@ def register() -> None:
 
 
 def export_part(contact: Contact) -> dict:
+    return {**_contact_part(contact), "contact_imports": _imports_part(contact)}
+
+
+def _imports_part(contact: Contact) -> list[dict]:
+    return [
+        {"file": record.original_name, "uploaded_at": privacy.iso(record.created_at)}
+        for record in _import_files_naming(contact)
+    ]
+
+
+def _contact_part(contact: Contact) -> dict:
     responses = (
         Response.objects.filter(contact=contact)
         .select_related("campaign", "touchpoint")
@@ -74,6 +90,28 @@ def erase_answers(contact: Contact) -> None:
     """What the contact wrote goes; the scores and categories stay."""
     Response.objects.filter(contact=contact).update(comment="")
     Answer.objects.filter(response__contact=contact).exclude(text="").update(text="")
+    erase_import_files(contact)
+
+
+def _import_files_naming(contact: Contact):
+    """Finished imports whose stored CSV holds the contact's address (a running one is left to finish)."""
+    address = contact.email.lower().encode()
+    finished = ContactImport.objects.filter(status__in=[ContactImport.Status.DONE, ContactImport.Status.FAILED])
+    for record in finished.exclude(file=""):
+        try:
+            with record.file.open("rb") as stored:
+                if address in stored.read().lower():
+                    yield record
+        except FileNotFoundError:
+            continue
+
+
+def erase_import_files(contact: Contact) -> None:
+    """An uploaded CSV that holds the contact's row is deleted (its report of counts stays)."""
+    for record in _import_files_naming(contact):
+        record.file.delete(save=False)
+        record.report = []
+        record.save(update_fields=["file", "report"])
 
 
 def erase_contact(contact: Contact) -> None:
@@ -85,6 +123,8 @@ def erase_contact(contact: Contact) -> None:
     contact.company = ""
     contact.phone = ""
     contact.account_owner = None
+    attributes = contact.attributes if isinstance(contact.attributes, dict) else {}
+    contact.attributes = {key: value for key, value in attributes.items() if key in KEPT_ATTRIBUTES}
     contact.erased_at = timezone.now()
     contact.opted_out_at = contact.opted_out_at or contact.erased_at
     contact.save()

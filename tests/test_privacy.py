@@ -80,10 +80,29 @@ def test_only_admins_may_export_or_erase(client, personas, customer, persona):
 
 
 def test_each_app_contributes_its_own_part(customer, admin):
-    assert [part.name for part in privacy.parts()] == ["core", "surveys", "surveys.contact", "followups", "webhooks"]
+    assert [part.name for part in privacy.parts()] == [
+        "core",
+        "core.audit",
+        "surveys",
+        "surveys.contact",
+        "followups",
+        "webhooks",
+    ]
     data = privacy.export(customer, actor=admin)
-    # surveys' part (the contact, its invitations, its answers) and followups' (cases, notices).
-    assert list(data) == ["contact", "invitations", "responses", "followups", "improvement_notices"]
+    # core's part (mail ledger, outbox, audit), surveys' (the contact, its invitations, its
+    # answers), followups' (cases, notices) and webhooks' (deliveries naming them).
+    assert list(data) == [
+        "emails_sent",
+        "outbox_messages",
+        "audit_entries",
+        "contact",
+        "invitations",
+        "responses",
+        "contact_imports",
+        "followups",
+        "improvement_notices",
+        "webhook_deliveries",
+    ]
     EmailDelivery.objects.create(key="k1", kind="test", to="Jane@Example.com")
     erased = privacy.erase(customer, actor=admin)
     assert erased.erased_at is not None  # surveys.contact, which runs last

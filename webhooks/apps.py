@@ -8,7 +8,11 @@ class WebhooksConfig(AppConfig):
 
     def ready(self):
         from core import privacy
-        from webhooks.events import deliveries_forget_contact
+        from webhooks.events import deliveries_forget_contact, deliveries_naming_contact
 
         # Erasure: deliveries whose payload names the contact go (privacy's part of webhooks).
-        privacy.register("webhooks", erase=lambda contact: deliveries_forget_contact(contact_id=contact.pk))
+        privacy.register(
+            "webhooks",
+            export=lambda contact: {"webhook_deliveries": deliveries_naming_contact(contact_id=contact.pk)},
+            erase=lambda contact: deliveries_forget_contact(contact_id=contact.pk),
+        )

@@ -111,6 +111,14 @@ def emit_many(event: str, records: list) -> int:
         return 0
 
 
+def deliveries_naming_contact(*, contact_id: int) -> list[dict]:
+    """For the privacy export: the deliveries whose payload names the contact, where they went."""
+    return [
+        {"event": d.event, "to": d.endpoint.url, "status": d.status, "created_at": d.created_at.isoformat()}
+        for d in Delivery.objects.filter(contact_id=contact_id).select_related("endpoint").order_by("created_at")
+    ]
+
+
 def deliveries_forget_contact(*, contact_id: int) -> int:
     """Privacy erasure: drop every delivery whose payload names the contact (sent or not: personal
     data must not leave after erasure). Returns how many."""
