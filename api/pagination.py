@@ -45,3 +45,7 @@ class Cursor(CursorPagination):
                 {self.cursor_query_param: [_("Invalid cursor: use the “next” or “previous” link of an earlier page.")]}
             )
         return cursor
+
+    def get_paginated_response_schema(self, schema):
+        """As DRF's, but `next` and `previous` are always there (null on the first or last page)."""
+        return {**super().get_paginated_response_schema(schema), "required": ["next", "previous", "results"]}
