@@ -10,7 +10,7 @@ from django.utils import timezone
 from core import privacy
 from surveys.models import Answer, Contact, ContactImport, Invitation, Response
 
-# The attributes an erased contact keeps: the segment keys the reports roll up (scoring.rollup's
+# The attributes an erased contact keeps: the segment keys the reports roll up (scoring's
 # SEGMENT_KEYS; a test keeps the two equal), coarse values that identify nobody. Every other
 # attribute is free-form (any unknown CSV column becomes one: a home address, a birth date) and goes.
 KEPT_ATTRIBUTES = ("plan", "region", "size")

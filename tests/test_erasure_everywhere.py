@@ -141,7 +141,7 @@ def test_erasure_leaves_no_trace_in_any_table_or_the_outbox(
 
 
 def test_an_erased_contact_keeps_exactly_the_rolled_up_segment_attributes():
-    from scoring.rollup import SEGMENT_KEYS
+    from scoring.queries import SEGMENT_KEYS
     from surveys.privacy import KEPT_ATTRIBUTES
 
     assert tuple(KEPT_ATTRIBUTES) == tuple(SEGMENT_KEYS)
