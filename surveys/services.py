@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.audit import audit_log
+from surveys.addresses import normalise
 from surveys.models import Campaign, Contact, ContactImport, Question, new_token
 
 CAMPAIGN_FIELDS = (
@@ -184,14 +185,15 @@ def contact_save(
     CONTACT_FIELDS (the account owner as a user or None) and the segment attributes.
 
     `opt_out` records an opt-out; it is never undone here: only the contact withdraws consent, so
-    only the contact gives it back."""
+    only the contact gives it back. A new address clears "undeliverable": that was the old one's
+    permanent bounce."""
     unknown = sorted(set(values) - set(CONTACT_FIELDS))
     if unknown:
         raise TypeError(f"Not fields of a contact: {', '.join(unknown)}")
     if attributes is not None:
         values["attributes"] = attributes
     if "email" in values:
-        values["email"] = values["email"].strip().lower()
+        values["email"] = normalise(values["email"])
     with transaction.atomic():
         if contact_id is None:
             contact, before = Contact(), None
@@ -202,6 +204,8 @@ def contact_save(
             before = {name: contact.serializable_value(name) for name in values}
         for name, value in values.items():
             setattr(contact, name, value)
+        if before is not None and "email" in values and values["email"] != before["email"]:
+            contact.undeliverable_at = None
         opting_out = opt_out and contact.opted_out_at is None
         if opting_out:
             contact.opted_out_at = timezone.now()

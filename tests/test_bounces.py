@@ -270,3 +270,16 @@ def test_a_complaint_opts_the_contact_out(client, sent, provider):
     assert PROVIDERS[provider](client, "complaint").status_code == 200
     _invitation, contact = _state(sent)
     assert contact.opted_out_at is not None and contact.undeliverable_at is None
+
+
+def test_an_admin_giving_a_bounced_contact_a_new_address_makes_it_invitable_again(client, sent, admin):
+    from surveys.services import contact_save
+
+    post_postmark(client, "hard")
+    contact = Contact.objects.get(pk=sent.contact_id)
+    assert not _invitable(contact)
+    contact_save(actor=admin, contact_id=contact.pk, name="Zoë")  # the same address: still undeliverable
+    assert not _invitable(Contact.objects.get(pk=contact.pk))
+    contact_save(actor=admin, contact_id=contact.pk, email=" Zoe.Jansen@Example.COM ")
+    contact = Contact.objects.get(pk=contact.pk)
+    assert contact.email == "zoe.jansen@example.com" and _invitable(contact)
