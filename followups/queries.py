@@ -249,31 +249,6 @@ def sla_health(*, since=None, team_ids=None):
     return {"overall": overall, "by_team": by_team, "by_owner": by_owner}
 
 
-def detractor_recovery(*, since, until) -> dict:
-    """Of the detractors in the period who answered again later, how many moved up a category.
-
-    One pass with a window function: each answer with the contact's next answer beside it.
-    """
-    from django.db import connection
-
-    sql = """
-        SELECT COUNT(*),
-               SUM(CASE WHEN next_category IS NOT NULL THEN 1 ELSE 0 END),
-               SUM(CASE WHEN next_category IN ('passive', 'promoter') THEN 1 ELSE 0 END)
-        FROM (SELECT category, submitted_at,
-                     LEAD(category) OVER (PARTITION BY contact_id ORDER BY submitted_at) AS next_category
-              FROM surveys_response
-              WHERE contact_id IS NOT NULL AND submitted_at >= %s) AS answers
-        WHERE category = 'detractor' AND submitted_at < %s
-    """
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [since, until])
-        detractors, resurveyed, moved_up = cursor.fetchone()
-    row = {"detractors": detractors or 0, "resurveyed": resurveyed or 0, "moved_up": moved_up or 0}
-    row["share"] = row["moved_up"] / row["resurveyed"] if row["resurveyed"] else None
-    return row
-
-
 def case_ending(case: FollowUp) -> dict | None:
     """How a resolved or closed case ended, for its page: the status, when, by whom (the history
     line that closed it), and whether within the deadline (late_by is None when in time). None

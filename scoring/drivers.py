@@ -55,10 +55,12 @@ def driver_results(filters: Filters) -> list[dict]:
         total = sum(a["result"].n for a in numeric)
         average = sum(a["number"] * a["result"].n for a in numeric) / total if total else None
         answers.sort(key=lambda a: (a["number"] is None, a["number"] or 0, str(a["label"])))
+        overall = _impacts(answers)
         pulls_down = _pulls_down_most(answers)
         panels.append(
             {
                 "question": question,
+                "overall": overall,
                 "average": average,
                 "answers": answers,
                 "pulls_down": pulls_down,
@@ -66,6 +68,24 @@ def driver_results(filters: Filters) -> list[dict]:
             }
         )
     return panels
+
+
+def _impacts(answers: list[dict]):
+    """Set each answer's `impact`: its share of the question's respondents times how far its NPS
+    lies from the question's overall NPS, in NPS points (share × gap). Returns the overall NPS.
+
+    The impacts say how much each answer moves the question's NPS: a rare answer scoring -100 can
+    cost less than a common one scoring -68."""
+    overall = nps_from_counts(
+        **{k: sum(getattr(a["result"], k) for a in answers) for k in ("promoters", "passives", "detractors")}
+    )
+    total = sum(a["result"].n for a in answers)
+    for a in answers:
+        a["share"] = a["result"].n / total if total else 0
+        a["impact"] = (
+            a["share"] * (a["result"].nps - overall.nps) if a["result"].n and overall.nps is not None else None
+        )
+    return overall.nps
 
 
 def _pulls_down_most(answers: list[dict]):

@@ -270,6 +270,34 @@ def response_rate(filters: Filters) -> dict:
     return row
 
 
+def delivery_funnel(filters: Filters) -> dict:
+    """The invitations sent in the period under the filters, step by step: invited (sent) →
+    delivered (not bounced or failed) → answered → commented (an answer with a comment), and
+    bounced beside delivered; each step with its rate of the step before (bounced: of invited).
+
+    Counted live from the invitations in one aggregate (the rollups keep only delivered and
+    answered). Skipped invitations were never sent and are not in it."""
+    row = _invitations(filters, since=filters.start_dt).aggregate(
+        invited=Count("id"),
+        bounced=Count("id", filter=Q(status=Invitation.Status.BOUNCED)),
+        failed=Count("id", filter=Q(status=Invitation.Status.FAILED)),
+        answered=Count("id", filter=ANSWERED),
+        commented=Count("id", filter=Q(response__isnull=False) & ~Q(response__comment="")),
+    )
+    row["delivered"] = row["invited"] - row["bounced"] - row["failed"]
+
+    def rate(part, whole):
+        return row[part] / row[whole] if row[whole] else None
+
+    row["rates"] = {
+        "delivered": rate("delivered", "invited"),
+        "bounced": rate("bounced", "invited"),
+        "answered": rate("answered", "delivered"),
+        "commented": rate("commented", "answered"),
+    }
+    return row
+
+
 def segment_rollup_q(filters: Filters) -> Q:
     """Rows of a rollup with segment columns (DailyDriverAnswer, DailyInvitations) for the filter."""
     if filters.segment_key:

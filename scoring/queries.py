@@ -11,6 +11,7 @@ from scoring.panels import (
     BUCKETS,
     DIMENSIONS,
     SEGMENT_KEYS,
+    delivery_funnel,
     nps_by,
     nps_by_period,
     nps_by_segment,
@@ -23,6 +24,7 @@ from scoring.panels import (
     trend_bucket,
     uses_rollup,
 )
+from scoring.recovery import recovery
 
 __all__ = [
     "BUCKETS",
@@ -34,6 +36,7 @@ __all__ = [
     "at_risk",
     "comment_list",
     "contact_history",
+    "delivery_funnel",
     "driver_results",
     "dropped",
     "latest_comments",
@@ -43,6 +46,7 @@ __all__ = [
     "nps_summary",
     "one_look",
     "parse_filters",
+    "recovery",
     "response_rate",
     "responses",
     "rollup",

@@ -98,6 +98,7 @@ def dashboard(request):
             "filters": filters,
             "summary": summary,
             "rate": queries.response_rate(filters),
+            "funnel": queries.delivery_funnel(filters),
             "trend_data": [
                 {
                     "label": row["period"].isoformat(),
@@ -146,7 +147,7 @@ def followup_health(request):
     """The follow-up panel, loaded by the dashboard after the NPS panels (its queries are the
     follow-up app's and scan the period's cases)."""
     from followups.models import ImprovementNotice
-    from followups.queries import detractor_recovery, sla_health
+    from followups.queries import sla_health
 
     filters = _filters(request)
     team_ids = [filters.team] if filters.team else None
@@ -155,7 +156,7 @@ def followup_health(request):
     context = {
         "filters": filters,
         "sla": sla_health(since=filters.start_dt, team_ids=team_ids),
-        "recovery": detractor_recovery(since=filters.start_dt, until=filters.end_dt),
+        "recovery": queries.recovery(filters),
         "loops_closed": ImprovementNotice.objects.filter(
             status=ImprovementNotice.Status.SENT, sent_at__gte=filters.start_dt, sent_at__lt=filters.end_dt
         ).count(),

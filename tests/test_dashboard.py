@@ -329,3 +329,25 @@ def test_the_follow_up_panel_loads_after_the_page(client, viewer, data):
     panel = client.get("/dashboard/followups/?kind=transactional")
     assert panel.status_code == 200
     assert panel.context["sla"]["overall"]["overdue"] == 1 and "Care" in panel.content.decode()
+
+
+def test_the_drivers_panel_says_what_costs_most_means_share_times_gap(client, viewer, db):
+    """#19.21: answers 1 and 2 score −100 but are rare; answer 3 scores lower than the question's NPS
+    for many people. The page shows each answer's share and impact (share × gap) and explains the mark."""
+    campaign = CampaignFactory(kind="transactional")
+    question = QuestionFactory(campaign=campaign, kind="csat", text="Were you helped?")
+    now = timezone.now()
+    scores = [(1, 2), (2, 3)] + [(3, s) for s in (1, 2, 3, 4, 5, 9, 9, 10, 6, 6)] + [(5, 10)] * 10
+    for number, score in scores:
+        response = ResponseFactory(campaign=campaign, score=score, submitted_at=now - timedelta(days=1))
+        AnswerFactory(response=response, question=question, number=number)
+    client.force_login(viewer)
+    response = client.get("/dashboard/?kind=transactional&period=30d")
+    panel = response.context["drivers"][0]
+    by_label = {a["label"]: a for a in panel["answers"]}
+    assert by_label["1"]["result"].nps == -100 and by_label["3"]["result"].nps > -100
+    assert panel["pulls_down"] == "3"
+    assert by_label["3"]["impact"] < by_label["1"]["impact"] < 0
+    assert by_label["1"]["share"] == pytest.approx(1 / 22)
+    html = response.content.decode()
+    assert "Impact = share × gap" in html and "costs most" in html
