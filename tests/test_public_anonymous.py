@@ -98,7 +98,7 @@ def test_the_rate_limit_page_is_friendly_and_counts_per_client(client, db):
         client.post(f"/a/{campaign.anonymous_token}/", {"score": 5})
     limited = client.post(f"/a/{campaign.anonymous_token}/", {"score": 5})
     assert limited.status_code == 429 and "Please try again in a minute." in limited.content.decode()
-    assert limited["Retry-After"] == "60"
+    assert 1 <= int(limited["Retry-After"]) <= 60  # the window slides: until the oldest answer leaves it
     other = Client(REMOTE_ADDR="203.0.113.9").post(f"/a/{campaign.anonymous_token}/", {"score": 5})
     assert other.status_code == 302  # another client is not limited
     assert Response.objects.count() == 21
