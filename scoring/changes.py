@@ -81,8 +81,8 @@ def pending(state: RollupState, now: datetime, *, reader: bool = False) -> Work:
     committed in between is either read now or lies past the mark and is read next time.
 
     A reader (scoring.freshness) asks the same question to learn what the rollups do not cover
-    yet, and takes no marks. Contacts have no index on updated_at: checking them scans the table,
-    which the worker does once per refresh (every 30 s) and a reader once per page."""
+    yet, and takes no marks. Every source is read by an index on its mark's field (Contact's
+    contact_updated too), as the worker does once per refresh (every 30 s) and a reader once per page."""
     work = Work()
     changed = _changed(Response.objects.all(), "updated_at", state.watermark, state.watermark_seen, reader=reader)
     if changed is not None:

@@ -99,6 +99,9 @@ class Contact(models.Model):
                 fields=["external_id"], name="contact_external_id_unique", condition=Q(external_id__isnull=False)
             ),
         ]
+        # Every refresh of the rollups and every dashboard read asks for the contacts changed since a
+        # mark (scoring.changes): without it each asked for a scan of the whole table.
+        indexes = [models.Index(fields=["updated_at"], name="contact_updated")]
 
     def __str__(self):
         return self.name or self.email

@@ -11,9 +11,10 @@ from datetime import date, datetime, time, timedelta
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from scoring import digest, queries
+from scoring import digest, freshness, queries
 from scoring.days import MAX_RANGES, day_ranges
 from scoring.models import DailyScore, RollupState
 from scoring.rollup import refresh_rollup
@@ -399,3 +400,26 @@ def test_healthz_says_failing_when_even_the_first_refresh_fails(client, admin):
     page = client.get("/dashboard/")
     assert page.status_code == 200 and page.context["summary"].current.n == 1  # counted live
     assert b"refresh broken on purpose" in page.content
+
+
+def test_contacts_are_indexed_by_when_they_changed(db):
+    """Every refresh and every dashboard read asks for the contacts changed since a mark."""
+    with connection.cursor() as cursor:
+        indexes = connection.introspection.get_constraints(cursor, Contact._meta.db_table)
+    assert indexes["contact_updated"]["index"] and indexes["contact_updated"]["columns"] == ["updated_at"]
+
+
+@pytest.mark.postgres("reads PostgreSQL's query plan")
+def test_a_reader_finds_the_changed_contacts_by_the_index(db):
+    ContactFactory()
+    refresh_rollup()
+    ContactFactory()  # changed past the mark
+    with CaptureQueriesContext(connection) as queries_run:
+        freshness.measure()
+    asked = [q["sql"] for q in queries_run.captured_queries if 'FROM "surveys_contact" WHERE' in q["sql"]]
+    assert asked
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")  # a test's table is tiny: it would be scanned anyway
+        cursor.execute("EXPLAIN " + asked[0])
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "contact_updated" in plan, plan
