@@ -17,6 +17,7 @@ NAV_ITEMS = [
 # Administration pages, in the user menu to keep the bar short.
 ADMIN_MENU = [
     (_("Users and teams"), "user_list"),
+    (_("Touchpoints"), "touchpoint_list"),
     (_("Sign-in security"), "security"),
     (_("Outbox"), "outbox"),
     (_("Audit log"), "audit_log"),

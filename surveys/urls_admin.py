@@ -1,6 +1,6 @@
 from django.urls import path
 
-from surveys import contact_views, views
+from surveys import contact_views, touchpoint_views, views
 
 urlpatterns = [
     path("campaigns/", views.campaign_list, name="campaign_list"),
@@ -22,5 +22,9 @@ urlpatterns = [
     path("contacts/import/<int:pk>/", contact_views.contact_import_detail, name="contact_import_detail"),
     path("contacts/import/<int:pk>/progress/", contact_views.contact_import_progress, name="contact_import_progress"),
     path("contacts/<int:pk>/", contact_views.contact_detail, name="contact_detail"),
+    path("touchpoints/", touchpoint_views.touchpoint_list, name="touchpoint_list"),
+    path("touchpoints/new/", touchpoint_views.touchpoint_edit, name="touchpoint_create"),
+    path("touchpoints/<int:pk>/", touchpoint_views.touchpoint_edit, name="touchpoint_edit"),
+    path("touchpoints/<int:pk>/move/", touchpoint_views.touchpoint_move, name="touchpoint_move"),
     path("contacts/<int:pk>/edit/", contact_views.contact_edit, name="contact_edit"),
 ]
