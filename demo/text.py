@@ -1,4 +1,5 @@
-"""Comment banks for demo data, in English and Dutch, by category and touchpoint theme."""
+"""The demo's texts: comment banks in English and Dutch, by category and touchpoint theme, and the Dutch
+names of the touchpoints and root causes and texts of the demo campaigns."""
 
 COMMENTS = {
     "en": {
@@ -53,4 +54,36 @@ COMMENTS = {
             "",
         ],
     },
+}
+
+
+# Dutch names of the touchpoints and root causes, and of the demo campaigns' texts.
+TOUCHPOINTS_NL = {
+    "Sales": "Verkoop",
+    "Onboarding": "Onboarding",
+    "Support": "Klantenservice",
+    "Billing": "Facturatie",
+    "Renewal": "Verlenging",
+}
+ROOT_CAUSES_NL = {
+    "process": "Proces",
+    "product": "Product",
+    "price": "Prijs",
+    "reputation": "Reputatie",
+    "emotional": "Emotionele betrokkenheid",
+}
+WHY_NL = "Wat is de belangrijkste reden voor uw score?"
+QUESTIONS_NL = {
+    "How satisfied were you with the support you received?": {"text": "Hoe tevreden was u met de hulp die u kreeg?"},
+    "How easy was it to get your issue resolved?": {
+        "text": "Hoe makkelijk was het om uw probleem opgelost te krijgen?"
+    },
+    "What matters most to you in our service?": {
+        "text": "Wat vindt u het belangrijkst aan onze dienstverlening?",
+        "choices": ["Productkwaliteit", "Prijs", "Klantenservice", "Gebruiksgemak"],
+    },
+    "How satisfied are you with the value for money?": {
+        "text": "Hoe tevreden bent u over de prijs-kwaliteitverhouding?"
+    },
+    "How satisfied are you with your onboarding?": {"text": "Hoe tevreden bent u over uw onboarding?"},
 }

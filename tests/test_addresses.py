@@ -5,7 +5,7 @@ SMTPUTF8), and a rejection says why."""
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from demo.seed import demo_address
+from demo.people import demo_address
 from surveys.addresses import address_problem, normalise
 from surveys.imports import import_run
 from surveys.models import Contact, ContactImport

@@ -27,9 +27,9 @@ CSV = (
 
 @pytest.fixture
 def world(settings, live_server, celery_worker, admin, agent, team_a):
-    from demo.seed import _reference_data
+    from demo.campaigns import reference_data
 
-    _reference_data()  # transactional tests flush what the migrations seeded
+    reference_data()  # transactional tests flush what the migrations seeded
     settings.SITE_URL = live_server.url
     settings.EMAIL_BACKEND = "core.mail.OutboxBackend"
     RoutingRule.objects.create(

@@ -1,0 +1,212 @@
+"""The demo's closed loop: routing rules, cases for the unhappy answers of the last 120 days in
+every state (older ones resolved) with their history, and two improvements linked to answers."""
+
+from datetime import timedelta
+
+from django.db.models import OuterRef, Subquery
+
+from demo.chance import weighted
+from followups.models import (
+    FollowUp,
+    FollowUpEvent,
+    Improvement,
+    ImprovementLink,
+    ImprovementNotice,
+    RootCauseTag,
+    RoutingRule,
+)
+from surveys.models import Category, Response
+
+
+def routing_rules(people, campaigns):
+    if RoutingRule.objects.exists():
+        return
+    RoutingRule.objects.bulk_create(
+        [
+            RoutingRule(
+                name="Support detractors: round-robin in Support",
+                order=1,
+                campaign=campaigns["support"],
+                categories=["detractor"],
+                target=RoutingRule.Target.ROUND_ROBIN,
+                team=people["support"],
+            ),
+            RoutingRule(
+                name="Support passives: Support queue",
+                order=2,
+                campaign=campaigns["support"],
+                categories=["passive"],
+                target=RoutingRule.Target.TEAM_QUEUE,
+                team=people["support"],
+            ),
+            RoutingRule(
+                name="Enterprise accounts: the account owner",
+                order=3,
+                segment_key="plan",
+                segment_value="enterprise",
+                target=RoutingRule.Target.ACCOUNT_OWNER,
+                team=people["success"],
+            ),
+            RoutingRule(
+                name="Everything else: round-robin in Customer Success",
+                order=4,
+                target=RoutingRule.Target.ROUND_ROBIN,
+                team=people["success"],
+            ),
+        ]
+    )
+
+
+def make_cases(rng, now, people) -> int:
+    """Cases for unhappy answers of the last 120 days, in every state; older ones resolved."""
+    support, success = people["support"], people["success"]
+    owners = {
+        support.pk: [people["sam"], people["joris"], people["agent"]],
+        success.pk: [people["lena"], people["mila"], people["agent"]],
+    }
+    tags = list(RootCauseTag.objects.all())
+    unhappy = (
+        Response.objects.filter(
+            category__in=[Category.DETRACTOR, Category.PASSIVE],
+            submitted_at__gte=now - timedelta(days=120),
+            followup__isnull=True,
+        )
+        .select_related("contact")
+        .order_by("submitted_at")
+    )
+    cases, tag_links, events = [], [], []
+    for response in unhappy:
+        team_id = response.team_id or success.pk
+        owner = rng.choice(owners.get(team_id, owners[success.pk]))
+        hours = 48 if response.category == Category.DETRACTOR else 168
+        due = response.submitted_at + timedelta(hours=hours)
+        age = (now - response.submitted_at).days
+        if age > 14:
+            status = FollowUp.Status.RESOLVED if rng.random() < 0.85 else FollowUp.Status.CLOSED
+        else:
+            status = weighted(
+                rng,
+                [
+                    (FollowUp.Status.NEW, 0.35),
+                    (FollowUp.Status.IN_PROGRESS, 0.25),
+                    (FollowUp.Status.CONTACTED, 0.2),
+                    (FollowUp.Status.RESOLVED, 0.2),
+                ],
+            )
+        first_contact = None
+        if status in (FollowUp.Status.CONTACTED, FollowUp.Status.RESOLVED):
+            first_contact = response.submitted_at + timedelta(hours=rng.uniform(2, hours * 1.3))
+        closed = status in (FollowUp.Status.RESOLVED, FollowUp.Status.CLOSED)
+        cases.append(
+            FollowUp(
+                response=response,
+                contact=response.contact,
+                category=response.category,
+                owner=owner,
+                team_id=team_id,
+                status=status,
+                due_at=due,
+                escalation_level=1 if (not closed and due < now) else 0,
+                first_contact_at=first_contact,
+                closed_at=(first_contact or due) + timedelta(hours=rng.uniform(1, 48)) if closed else None,
+                closed_reason="No answer after three attempts" if status == FollowUp.Status.CLOSED else "",
+                resolution_summary="Called the customer, explained the fix and offered a credit."
+                if status == FollowUp.Status.RESOLVED
+                else "",
+                outcome="Customer satisfied" if status == FollowUp.Status.RESOLVED else "",
+            )
+        )
+    FollowUp.objects.bulk_create(cases, batch_size=2000)
+    # auto_now_add stamped the seeding moment; a case really opens when its answer arrives.
+    FollowUp.objects.filter(pk__in=[c.pk for c in cases]).update(
+        created_at=Subquery(Response.objects.filter(pk=OuterRef("response_id")).values("submitted_at")[:1])
+    )
+    for case in cases:
+        events.append(FollowUpEvent(followup=case, kind=FollowUpEvent.Kind.CREATED, text="Case opened"))
+        if case.status != FollowUp.Status.NEW:
+            events.append(
+                FollowUpEvent(
+                    followup=case,
+                    actor=case.owner,
+                    kind=FollowUpEvent.Kind.STATUS,
+                    data={"to": case.status},
+                    text=f"Status changed to {case.get_status_display()}",
+                )
+            )
+        if case.first_contact_at:
+            events.append(
+                FollowUpEvent(
+                    followup=case,
+                    actor=case.owner,
+                    kind=FollowUpEvent.Kind.ATTEMPT,
+                    data={"channel": "phone", "result": "reached"},
+                    text="Called the customer.",
+                )
+            )
+        if case.status in (FollowUp.Status.RESOLVED, FollowUp.Status.CONTACTED) and tags:
+            tag_links.append(FollowUp.tags.through(followup_id=case.pk, rootcausetag_id=rng.choice(tags).pk))
+    FollowUpEvent.objects.bulk_create(events, batch_size=5000)
+    FollowUp.tags.through.objects.bulk_create(tag_links, batch_size=5000, ignore_conflicts=True)
+    # Event times follow the case, not the moment of seeding.
+    FollowUpEvent.objects.filter(followup__in=cases).update(
+        created_at=Subquery(FollowUp.objects.filter(pk=OuterRef("followup_id")).values("created_at")[:1])
+    )
+    return len(cases)
+
+
+def make_improvements(rng, now, people):
+    if Improvement.objects.exists():
+        return
+    tags = {t.slug: t for t in RootCauseTag.objects.all()}
+    shipped = Improvement.objects.create(
+        title="Support replies within 4 hours",
+        description_en="You told us support took too long to answer. We doubled the support team and now answer every ticket within 4 working hours.",  # noqa: E501
+        description_nl="U vertelde ons dat support te traag reageerde. We hebben het supportteam verdubbeld en beantwoorden nu elk ticket binnen 4 werkuren.",  # noqa: E501
+        internal_notes="Hiring round Q2; new on-call rota.",
+        keywords="support, wait, slow, traag, reply",
+        team=people["support"],
+        status=Improvement.Status.SHIPPED,
+        shipped_at=now - timedelta(days=120),
+        created_by=people["admin"],
+    )
+    shipped.tags.add(tags["process"])
+    planned = Improvement.objects.create(
+        title="Clearer invoices",
+        description_en="Invoices now show each product line and the period it covers.",
+        description_nl="Facturen tonen nu elke productregel en de periode waarop die betrekking heeft.",
+        keywords="invoice, billing, factuur",
+        team=people["success"],
+        status=Improvement.Status.IN_PROGRESS,
+        created_by=people["admin"],
+    )
+    planned.tags.add(tags["price"])
+    for improvement, words, before in (
+        (shipped, ["support", "Support"], True),
+        (planned, ["invoice", "factur", "Billing", "billing"], False),
+    ):
+        query = Response.objects.filter(category__in=[Category.DETRACTOR, Category.PASSIVE])
+        if before:
+            query = query.filter(submitted_at__lt=improvement.shipped_at)
+        matches = [
+            r
+            for r in query.exclude(comment="").only("id", "comment", "contact_id")[:3000]
+            if any(w in r.comment for w in words)
+        ][:40]
+        ImprovementLink.objects.bulk_create(
+            [ImprovementLink(improvement=improvement, response=r, linked_by=people["admin"]) for r in matches],
+            ignore_conflicts=True,
+        )
+        if improvement.status == Improvement.Status.SHIPPED:
+            contact_ids = {r.contact_id for r in matches if r.contact_id}
+            ImprovementNotice.objects.bulk_create(
+                [
+                    ImprovementNotice(
+                        improvement=improvement,
+                        contact_id=cid,
+                        status=ImprovementNotice.Status.SENT,
+                        sent_at=improvement.shipped_at,
+                    )
+                    for cid in contact_ids
+                ],
+                ignore_conflicts=True,
+            )
