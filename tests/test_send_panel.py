@@ -355,3 +355,11 @@ def test_every_wave_keeps_its_figures_on_the_campaign_page(client, admin, provid
     earlier = html[html.index('id="earlier-waves"') :]
     assert "Wave 1" in earlier and "1 sent, 1 skipped, 0 failed of 2" in earlier
     assert "Wave 2" in html[: html.index('id="earlier-waves"')]  # the current one, with its bar
+
+
+def test_the_confirmation_says_there_is_no_quiet_period_for_0_days(client, admin):
+    campaign = CampaignFactory(status=Campaign.Status.DRAFT, quiet_period_days=0)
+    ContactFactory()
+    client.force_login(admin)
+    html = client.post(f"/campaigns/{campaign.pk}/send/", {"when": ""}).content.decode()
+    assert "There is no quiet period" in html and "only 0 days" not in html
