@@ -1,5 +1,6 @@
 """Reads for the follow-up pages and the dashboard's SLA panel."""
 
+from django.contrib.auth import get_user_model
 from django.db.models import (
     Aggregate,
     Avg,
@@ -17,13 +18,18 @@ from django.db.models.functions import Cast, Coalesce, Concat
 from django.utils import timezone
 
 from core.models import EmailDelivery
-from core.roles import ADMIN, answer_teams, has_role
+from core.roles import ADMIN, answer_teams, case_workers, has_role
 from followups.models import FollowUp, FollowUpEvent
 from surveys.models import Category, Response
 from surveys.queries import TimelineItem
 
 # Cases no routing rule matched: no owner, no team. Admins and team leads work them.
 FALLBACK_QUEUE = Q(owner__isnull=True, team__isnull=True)
+
+
+def assignable_users():
+    """Who cases can be handed to: those who can work cases (core.roles.case_workers)."""
+    return case_workers(get_user_model().objects.all()).order_by("username")
 
 
 def contact_cases_timeline(contact):

@@ -1,6 +1,6 @@
 """How follow-up work is set up, by admins: routing rules, deadlines per category (SLA policies)
 and the root-cause tags. Writes that take plain values, audit-logged, called by the admin pages
-(followups/views.py) and usable from a shell, a command or the API alike.
+(followups/settings_views.py) and usable from a shell, a command or the API alike.
 
 The checks a rule or a deadline must pass live here too, so the forms show the same messages
 the services enforce.

@@ -1,23 +1,23 @@
 from django.urls import path
 
-from followups import improvement_views, views
+from followups import case_views, improvement_views, settings_views, views
 
 urlpatterns = [
     path("followups/", views.followup_mine, name="followup_mine"),
     path("followups/queue/", views.followup_queue, name="followup_queue"),
     path("followups/queue/reassign/", views.followup_bulk_reassign, name="followup_bulk_reassign"),
-    path("followups/tags/", views.tag_list, name="tag_list"),
-    path("followups/tags/<int:pk>/toggle/", views.tag_toggle, name="tag_toggle"),
-    path("followups/<int:pk>/", views.followup_detail, name="followup_detail"),
+    path("followups/tags/", settings_views.tag_list, name="tag_list"),
+    path("followups/tags/<int:pk>/toggle/", settings_views.tag_toggle, name="tag_toggle"),
+    path("followups/<int:pk>/", case_views.followup_detail, name="followup_detail"),
     path("followups/<int:pk>/claim/", views.followup_claim, name="followup_claim"),
-    path("routing/", views.routing_rule_list, name="routing_rule_list"),
-    path("routing/new/", views.routing_rule_edit, name="routing_rule_create"),
-    path("routing/test/", views.routing_test, name="routing_test"),
-    path("routing/sla/", views.sla_settings, name="sla_settings"),
-    path("routing/<int:pk>/", views.routing_rule_edit, name="routing_rule_edit"),
-    path("routing/<int:pk>/delete/", views.routing_rule_delete, name="routing_rule_delete"),
-    path("routing/<int:pk>/move/", views.routing_rule_move, name="routing_rule_move"),
-    path("routing/<int:pk>/toggle/", views.routing_rule_toggle, name="routing_rule_toggle"),
+    path("routing/", settings_views.routing_rule_list, name="routing_rule_list"),
+    path("routing/new/", settings_views.routing_rule_edit, name="routing_rule_create"),
+    path("routing/test/", settings_views.routing_test, name="routing_test"),
+    path("routing/sla/", settings_views.sla_settings, name="sla_settings"),
+    path("routing/<int:pk>/", settings_views.routing_rule_edit, name="routing_rule_edit"),
+    path("routing/<int:pk>/delete/", settings_views.routing_rule_delete, name="routing_rule_delete"),
+    path("routing/<int:pk>/move/", settings_views.routing_rule_move, name="routing_rule_move"),
+    path("routing/<int:pk>/toggle/", settings_views.routing_rule_toggle, name="routing_rule_toggle"),
     path("followups/<int:pk>/link/", improvement_views.followup_link_improvement, name="followup_link_improvement"),
     path("improvements/link/", improvement_views.comments_link_improvement, name="comments_link_improvement"),
     path("improvements/", improvement_views.improvement_list, name="improvement_list"),
