@@ -1,11 +1,11 @@
 from django.urls import path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from api import views
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api_schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api_schema"), name="api_docs"),
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api_schema"), name="api_docs"),
     path("contacts/", views.ContactList.as_view(), name="api_contact_list"),
     path("contacts/upsert/", views.ContactUpsert.as_view(), name="api_contact_upsert"),
     path("contacts/<int:pk>/", views.ContactDetail.as_view(), name="api_contact_detail"),

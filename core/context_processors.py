@@ -21,6 +21,7 @@ ADMIN_MENU = [
     (_("Sign-in security"), "security"),
     (_("Outbox"), "outbox"),
     (_("Audit log"), "audit_log"),
+    (_("Data retention"), "retention"),
     (_("Webhooks"), "webhook_endpoint_list"),
     (_("API tokens"), "api_token_list"),
 ]

@@ -4,7 +4,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from core.models import Team, UserProfile
+from core.models import RetentionSettings, Team, UserProfile
 from core.roles import ROLE_LABELS, ROLES
 from core.services import check_nps_target
 
@@ -56,3 +56,17 @@ class ProfileForm(forms.ModelForm):
     class Meta:
         model = UserProfile
         fields = ["language", "weekly_digest"]
+
+
+class RetentionForm(forms.ModelForm):
+    class Meta:
+        model = RetentionSettings
+        fields = ["comments_days", "contacts_days", "outbox_days", "audit_days"]
+        widgets = {name: forms.NumberInput(attrs={"min": 1}) for name in fields}
+
+    def clean(self):
+        data = super().clean()
+        for name in self.Meta.fields:
+            if data.get(name) == 0:
+                self.add_error(name, _("Keep data at least one day, or leave the field empty to keep it."))
+        return data

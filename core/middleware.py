@@ -1,4 +1,5 @@
-"""Respondents always get the product's own error pages.
+"""Headers every response gets (Permissions-Policy), and respondents always get the product's own
+error pages.
 
 With DEBUG on (`make demo`), Django answers an unknown or tampered link with its technical 404 page,
 which lists every URL pattern. Staff may keep that page while developing; a customer who opened a
@@ -10,6 +11,18 @@ from django.conf import settings
 from django.http import Http404
 
 from core.views import page_not_found
+
+
+class PermissionsPolicyMiddleware:
+    """Sets settings.PERMISSIONS_POLICY on every response that has none yet."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        response.headers.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
+        return response
 
 
 class RespondentErrorPagesMiddleware:

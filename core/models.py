@@ -127,3 +127,42 @@ class UserProfile(models.Model):
 
     def __str__(self):
         return f"Profile of {self.user}"
+
+
+class RetentionSettings(models.Model):
+    """How long personal data is kept (one row, changed by admins on the Data retention page).
+    Empty: kept until removed by hand. The nightly task (core.retention) removes what is older and
+    notes here what it removed last."""
+
+    comments_days = models.PositiveIntegerField(
+        _("comments (days)"),
+        null=True,
+        blank=True,
+        help_text=_("Customers' comments and written answers older than this are removed; their scores stay."),
+    )
+    contacts_days = models.PositiveIntegerField(
+        _("contacts without answers (days)"),
+        null=True,
+        blank=True,
+        help_text=_("Contacts added this long ago who never answered are erased."),
+    )
+    outbox_days = models.PositiveIntegerField(
+        _("outbox messages (days)"), null=True, blank=True, help_text=_("Copies of sent e-mails older than this go.")
+    )
+    audit_days = models.PositiveIntegerField(
+        _("audit log entries (days)"), null=True, blank=True, help_text=_("Audit log entries older than this go.")
+    )
+    last_run_at = models.DateTimeField(null=True, blank=True)
+    last_removed = models.JSONField(default=dict, blank=True)  # {part name: how many}
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("retention settings")
+        verbose_name_plural = _("retention settings")
+
+    def __str__(self):
+        return "Retention settings"
+
+    @classmethod
+    def current(cls) -> "RetentionSettings":
+        return cls.objects.get_or_create(pk=1)[0]

@@ -16,6 +16,7 @@ urlpatterns = [
     path("outbox/test/", views.outbox_send_test, name="outbox_send_test"),
     path("outbox/<int:pk>/", views.outbox_detail, name="outbox_detail"),
     path("audit/", views.audit_log_list, name="audit_log"),
+    path("retention/", views.retention, name="retention"),
     path("users/", views.user_list, name="user_list"),
     path("users/new/", views.user_edit, name="user_create"),
     path("users/<int:pk>/", views.user_edit, name="user_edit"),

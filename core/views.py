@@ -12,9 +12,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from core import health
-from core.forms import ProfileForm, TeamForm, UserForm
+from core.audit import audit_log
+from core.forms import ProfileForm, RetentionForm, TeamForm, UserForm
 from core.i18n import remember_language
-from core.models import AuditLog, OutboxMessage, Team
+from core.models import AuditLog, OutboxMessage, RetentionSettings, Team
 from core.roles import AGENT, admin_required, user_role
 from core.services import profile_for, profile_save, team_save, user_save
 
@@ -99,6 +100,32 @@ def audit_log_list(request):
         request,
         "core/audit_log.html",
         {"page": page, "actions": sorted(set(actions)), "action": action, "actor": actor, "query": query},
+    )
+
+
+@admin_required
+@require_http_methods(["GET", "POST"])
+def retention(request):
+    """How long personal data is kept, and what the nightly run removed last."""
+    current = RetentionSettings.current()
+    form = RetentionForm(request.POST or None, instance=current)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        audit_log(actor=request.user, action="retention.changed", data=form.cleaned_data)
+        messages.success(request, _("Retention saved; the nightly run applies it."))
+        return redirect("retention")
+    labels = {
+        "comments": _("comments emptied"),
+        "contacts": _("contacts without answers erased"),
+        "outbox": _("outbox messages removed"),
+        "audit": _("audit log entries removed"),
+    }
+    last = [(labels.get(name, name), count) for name, count in current.last_removed.items()]
+    return render(
+        request,
+        "core/retention.html",
+        {"form": form, "settings": current, "last": last},
+        status=400 if request.method == "POST" else 200,
     )
 
 

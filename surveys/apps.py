@@ -12,3 +12,4 @@ class SurveysConfig(AppConfig):
 
         tracking.connect(on_tracking, dispatch_uid="surveys.tracking")
         privacy.register()
+        privacy.register_retention()

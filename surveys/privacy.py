@@ -16,6 +16,44 @@ from surveys.models import Answer, Contact, ContactImport, Invitation, Response
 KEPT_ATTRIBUTES = ("plan", "region", "size")
 
 
+def register_retention() -> None:
+    """Called from SurveysConfig.ready(): surveys' parts of the nightly retention run."""
+    from core import retention
+
+    retention.register("comments", purge_comments)
+    retention.register("contacts", purge_unanswered_contacts)
+
+
+def purge_comments(settings, now) -> int:
+    """Comments and written driver answers older than the limit go; scores and choices stay."""
+    from core.retention import BATCH, cutoff
+
+    before = cutoff(settings.comments_days, now)
+    if before is None:
+        return 0
+    ids = list(
+        Response.objects.filter(submitted_at__lt=before).exclude(comment="").values_list("pk", flat=True)[:BATCH]
+    )
+    count = Response.objects.filter(pk__in=ids).update(comment="")
+    Answer.objects.filter(response__submitted_at__lt=before).exclude(text="").update(text="")
+    return count
+
+
+def purge_unanswered_contacts(settings, now) -> int:
+    """Contacts added before the limit who never answered are erased (the whole privacy erasure)."""
+    from core.retention import cutoff
+
+    before = cutoff(settings.contacts_days, now)
+    if before is None:
+        return 0
+    stale = Contact.objects.filter(created_at__lt=before, erased_at__isnull=True, responses__isnull=True)
+    count = 0
+    for contact in stale.order_by("pk")[:500]:
+        privacy.erase(contact, actor=None)
+        count += 1
+    return count
+
+
 def register() -> None:
     """Called from SurveysConfig.ready()."""
     privacy.register("surveys", export=export_part, erase=erase_answers)

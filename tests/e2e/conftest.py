@@ -2,6 +2,8 @@
 
 Screenshots go to tests/e2e/screenshots/ (git-ignored) for people reviewing a change.
 axe-core (from node_modules) runs inside the page to report accessibility violations.
+Every page any browser test opens is watched for Content-Security-Policy violations (Chromium
+reports each on the console): a test that met one fails (#20.10).
 """
 
 import os
@@ -32,6 +34,42 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
+CSP_VIOLATIONS: list[str] = []
+
+
+def _watch(page) -> None:
+    def console(message):
+        if message.type == "error" and "Content Security Policy" in message.text:
+            CSP_VIOLATIONS.append(f"{page.url}: {message.text}")
+
+    page.on("console", console)
+
+
+def _watched(browser):
+    """Every page of every context the tests open reports its CSP violations to CSP_VIOLATIONS."""
+    new_context, new_page = browser.new_context, browser.new_page
+
+    def watched_context(*args, **kwargs):
+        context = new_context(*args, **kwargs)
+        context.on("page", _watch)
+        return context
+
+    def watched_page(*args, **kwargs):
+        page = new_page(*args, **kwargs)
+        _watch(page)
+        return page
+
+    browser.new_context, browser.new_page = watched_context, watched_page
+    return browser
+
+
+@pytest.fixture(autouse=True)
+def no_csp_violations():
+    CSP_VIOLATIONS.clear()
+    yield
+    assert CSP_VIOLATIONS == [], "Content-Security-Policy violations:\n" + "\n".join(CSP_VIOLATIONS)
+
+
 @pytest.fixture(scope="session")
 def browser():
     if not Path(CHROMIUM).exists():
@@ -52,7 +90,7 @@ def browser():
                 "--disable-sync",
             ],
         )
-        yield browser
+        yield _watched(browser)
         browser.close()
 
 
@@ -86,7 +124,7 @@ def shot(page, name: str) -> Path:
 
 def axe_violations(page, impacts=("serious", "critical")) -> list[dict]:
     """Run axe-core in the page; return the violations of the given impacts."""
-    page.add_script_tag(path=str(AXE))
+    page.evaluate(AXE.read_text(encoding="utf-8"))  # not a <script> tag: the page's CSP allows none inline
     result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
     return [
         {"id": v["id"], "impact": v["impact"], "help": v["help"], "nodes": [n["target"] for n in v["nodes"]][:5]}
