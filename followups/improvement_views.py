@@ -9,7 +9,7 @@ from core.roles import admin_required, agent_required
 from followups import improvements as svc
 from followups.forms import ImprovementForm
 from followups.models import Improvement
-from followups.queries import followup_for_user
+from followups.queries import followup_for_user, visible_responses
 
 
 @agent_required
@@ -46,8 +46,11 @@ def improvement_edit(request, pk: int | None = None):
 def improvement_detail(request, pk: int):
     improvement = get_object_or_404(Improvement.objects.select_related("team", "resurvey_campaign"), pk=pk)
     actions = svc.improvement_actions(improvement)
-    links = improvement.links.select_related("response__contact", "response__campaign").order_by(
-        "-response__submitted_at"
+    visible = visible_responses(request.user)  # an agent sees their own teams' answers only
+    links = (
+        improvement.links.filter(response__in=visible)
+        .select_related("response__contact", "response__campaign")
+        .order_by("-response__submitted_at")
     )
     return render(
         request,
@@ -56,7 +59,7 @@ def improvement_detail(request, pk: int):
             "improvement": improvement,
             "links": links,
             "actions": actions,
-            "suggestions": svc.suggestions(improvement) if actions["link"] else [],
+            "suggestions": svc.suggestions(improvement, among=visible) if actions["link"] else [],
             "recipients": svc.recipients(improvement),
             "change": svc.before_after(improvement),
             "progress": svc.notice_progress(improvement),

@@ -94,9 +94,10 @@ def improvement_unlink(*, improvement: Improvement, response_id: int, actor) -> 
     audit_log(actor=actor, action="improvement.unlinked", target=improvement, data={"response": response_id})
 
 
-def suggestions(improvement: Improvement, *, limit: int = 30):
+def suggestions(improvement: Improvement, *, among=None, limit: int = 30):
     """Unlinked unhappy responses whose case carries one of the improvement's root causes, or whose
-    comment contains one of its keywords."""
+    comment contains one of its keywords; only those in `among` (the answers the reader may see,
+    followups.queries.visible_responses) when given."""
     condition = Q()
     tag_ids = list(improvement.tags.values_list("pk", flat=True))
     if tag_ids:
@@ -105,8 +106,9 @@ def suggestions(improvement: Improvement, *, limit: int = 30):
         condition |= Q(comment__icontains=word)
     if not condition:
         return Response.objects.none()
+    answers = Response.objects.filter(pk__in=among.values("pk")) if among is not None else Response.objects.all()
     return (
-        Response.objects.filter(condition, category__in=[Category.DETRACTOR, Category.PASSIVE])
+        answers.filter(condition, category__in=[Category.DETRACTOR, Category.PASSIVE])
         .exclude(improvement_links__improvement=improvement)
         .exclude(contact__erased_at__isnull=False)
         .select_related("contact", "campaign")

@@ -239,3 +239,16 @@ def test_the_case_timeline_shows_only_what_the_viewer_may_open_and_counts_the_re
     page = client.get(f"/followups/{case.pk}/")
     assert ("followup", two_teams["case_b"].pk) in [(i["kind"], i["obj"].pk) for i in page.context["timeline"]]
     assert page.context["timeline_hidden"] == 0
+
+
+def test_an_agent_sees_only_their_teams_answers_on_an_improvement(client, agent, admin, two_teams):
+    from followups.models import Improvement, ImprovementLink
+
+    improvement = Improvement.objects.create(title="Parcels", status="planned", keywords="rude, parcel")
+    ImprovementLink.objects.create(improvement=improvement, response=two_teams["b"])
+    client.force_login(agent)
+    page = client.get(f"/improvements/{improvement.pk}/")
+    assert "Team B lost my parcel" not in page.content.decode()
+    assert [r.pk for r in page.context["suggestions"]] == [two_teams["a"].pk]
+    client.force_login(admin)
+    assert "Team B lost my parcel" in client.get(f"/improvements/{improvement.pk}/").content.decode()
