@@ -368,3 +368,28 @@ def test_the_log_keeps_at_most_200_characters_of_a_public_answer_and_none_of_a_p
     assert excerpt(ipaddress.ip_address("2606:4700::1111"), "ok") == "ok"
     for private in ("127.0.0.1", "10.1.2.3", "::1", "64:ff9b::a01:203", "fd00::1"):
         assert excerpt(ipaddress.ip_address(private), long) == "", private
+
+
+def test_localhost_reaches_a_receiver_on_127_0_0_1_even_when_1_is_tried_first(endpoint, receiver, monkeypatch):
+    """The pinned connection tries each checked address in turn: "localhost" resolves to ::1
+    first on many machines, and a receiver listening on 127.0.0.1 only must still be reached."""
+    import socket
+
+    port = receiver.server.server_address[1]
+    real_lookup = socket.getaddrinfo
+
+    def lookup(host, *args, **kwargs):
+        if host == "localhost":
+            return [
+                (socket.AF_INET6, socket.SOCK_STREAM, 6, "", ("::1", port, 0, 0)),
+                (socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", port)),
+            ]
+        return real_lookup(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", lookup)
+    endpoint.url = receiver.url.replace("127.0.0.1", "localhost")
+    endpoint.save()
+    delivery = _emit(endpoint)
+    delivery_attempt(delivery_id=delivery.pk)
+    delivery.refresh_from_db()
+    assert delivery.status == "delivered", delivery.last_error

@@ -140,29 +140,37 @@ def post(url: str, body: bytes, headers: dict) -> Answer:
         if any(e.code == "dns" for e in error.error_list):
             return Answer(error=f"Not resolved: {' '.join(error.messages)}")
         return Answer(error=f"Refused: {' '.join(error.messages)}", refused=True)
-    address = addresses[0]
-    try:
-        with _pool(url, address) as pool:
-            answer = pool.urlopen(
-                "POST",
-                _target(url),
-                body=body,
-                headers={**headers, "Host": _host_header(url)},
-                redirect=False,
-                retries=False,
-                preload_content=False,
-            )
-            try:
-                raw = answer.read(READ_BYTES, decode_content=True) or b""
-            finally:
-                answer.release_conn()
-            return Answer(
-                status_code=answer.status,
-                excerpt=excerpt(address, raw.decode("utf-8", errors="replace")),
-                retry_after=answer.headers.get("Retry-After"),
-            )
-    except (urllib3.exceptions.HTTPError, OSError, ValueError) as error:
-        return Answer(error=f"{type(error).__name__}: {error}"[:500])
+    error = None
+    for address in addresses:  # each checked address in turn, as a browser would (localhost: ::1, then 127.0.0.1)
+        try:
+            return _post_to(address, url, body, headers)
+        except urllib3.exceptions.NewConnectionError as refused:  # nothing sent yet: the next address may answer
+            error = refused
+        except (urllib3.exceptions.HTTPError, OSError, ValueError) as failed:
+            return Answer(error=f"{type(failed).__name__}: {failed}"[:500])
+    return Answer(error=f"{type(error).__name__}: {error}"[:500])
+
+
+def _post_to(address, url: str, body: bytes, headers: dict) -> Answer:
+    with _pool(url, address) as pool:
+        answer = pool.urlopen(
+            "POST",
+            _target(url),
+            body=body,
+            headers={**headers, "Host": _host_header(url)},
+            redirect=False,
+            retries=False,
+            preload_content=False,
+        )
+        try:
+            raw = answer.read(READ_BYTES, decode_content=True) or b""
+        finally:
+            answer.release_conn()
+        return Answer(
+            status_code=answer.status,
+            excerpt=excerpt(address, raw.decode("utf-8", errors="replace")),
+            retry_after=answer.headers.get("Retry-After"),
+        )
 
 
 def _cancel_if_endpoint_inactive(delivery_id) -> None:
