@@ -108,10 +108,14 @@ class DailyDriverAnswer(_Dimensions):
 
 
 class DailyInvitations(_Cut):
-    """Invitations by local day of sending: how many were delivered (not bounced) and answered."""
+    """Invitations by local day of sending: how many were sent (invited), bounced, delivered (not
+    bounced or failed), answered, and answered with a comment (the dashboard's delivery funnel)."""
 
+    invited = models.PositiveIntegerField(default=0)
+    bounced = models.PositiveIntegerField(default=0)
     delivered = models.PositiveIntegerField()
     answered = models.PositiveIntegerField()
+    commented = models.PositiveIntegerField(default=0)
     # As in DailyDriverAnswer: "" for all invitations, and once per rolled-up segment key.
     segment_key = models.CharField(max_length=80, default="")
     segment_value = models.CharField(max_length=200, null=True)

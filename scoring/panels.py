@@ -24,7 +24,7 @@ from scoring.days import on_days
 from scoring.filters import Filters, attribute_text, dimension_q, responses, segment_q, valid_key
 from scoring.models import DailyInvitations, DailyScore, DailySegmentScore
 from scoring.nps import NpsChange
-from scoring.recount import ANSWERED, SEGMENT_KEYS
+from scoring.recount import INVITATION_COUNTS, SEGMENT_KEYS
 from surveys.models import Contact, Invitation
 
 BUCKETS = {"day": TruncDay, "week": TruncWeek, "month": TruncMonth, "quarter": TruncQuarter}
@@ -237,11 +237,40 @@ def team_targets(filters: Filters, by_team: list[dict] | None = None) -> list[di
 
 # --- Response rate ---------------------------------------------------------------------------------
 def response_rate(filters: Filters) -> dict:
-    """Answered / delivered invitations among those sent in the period: settled days from the
-    rollup, the last few days (bounces still come in) and the days it does not cover yet live."""
+    """Answered / delivered invitations among those sent in the period."""
+    row = _invitation_totals(filters, ("delivered", "answered"))
+    row["rate"] = row["answered"] / row["delivered"] if row["delivered"] else None
+    return row
+
+
+def delivery_funnel(filters: Filters) -> dict:
+    """The invitations sent in the period under the filters, step by step: invited (sent) →
+    delivered (not bounced or failed) → answered → commented (an answer with a comment), and
+    bounced beside delivered; each step with its rate of the step before (bounced: of invited).
+    Skipped invitations were never sent and are not in it. It holds the response rate too
+    (`rate`: answered / delivered, as response_rate), so the dashboard counts the invitations once."""
+    row = _invitation_totals(filters, ("invited", "bounced", "delivered", "answered", "commented"))
+    row["failed"] = row["invited"] - row["delivered"] - row["bounced"]
+
+    def rate(part, whole):
+        return row[part] / row[whole] if row[whole] else None
+
+    row["rates"] = {
+        "delivered": rate("delivered", "invited"),
+        "bounced": rate("bounced", "invited"),
+        "answered": rate("answered", "delivered"),
+        "commented": rate("commented", "answered"),
+    }
+    row["rate"] = row["rates"]["answered"]
+    return row
+
+
+def _invitation_totals(filters: Filters, names: tuple) -> dict:
+    """The DailyInvitations counts `names` of the invitations sent in the period: settled days from
+    the rollup, the last few days (bounces still come in) and the days it does not cover yet live."""
     coverage = freshness.current()
     live = _invitations(filters, since=filters.start_dt)
-    row = {"delivered": 0, "answered": 0}
+    row = dict.fromkeys(names, 0)
     live_from, stale_days = coverage.live_from, coverage.invitation_days
     if (
         not filters.language
@@ -258,43 +287,14 @@ def response_rate(filters: Filters) -> dict:
         )
         if stale_days:
             settled = settled.exclude(on_days(stale_days))
-        row = settled.aggregate(delivered=Coalesce(Sum("delivered"), 0), answered=Coalesce(Sum("answered"), 0))
+        row = settled.aggregate(**{name: Coalesce(Sum(name), 0) for name in names})
         uncovered = Q(sent_at__gte=freshness.as_datetime(live_from))
         if stale_days:
             uncovered |= freshness.stale_days_q(stale_days, "sent_at")
         live = live.filter(uncovered) if filters.end >= live_from or stale_days else None
     if live is not None:
-        extra = live.aggregate(**_invitation_counts())
+        extra = live.aggregate(**{name: INVITATION_COUNTS[name] for name in names})
         row = {k: row[k] + extra[k] for k in row}
-    row["rate"] = row["answered"] / row["delivered"] if row["delivered"] else None
-    return row
-
-
-def delivery_funnel(filters: Filters) -> dict:
-    """The invitations sent in the period under the filters, step by step: invited (sent) →
-    delivered (not bounced or failed) → answered → commented (an answer with a comment), and
-    bounced beside delivered; each step with its rate of the step before (bounced: of invited).
-
-    Counted live from the invitations in one aggregate (the rollups keep only delivered and
-    answered). Skipped invitations were never sent and are not in it."""
-    row = _invitations(filters, since=filters.start_dt).aggregate(
-        invited=Count("id"),
-        bounced=Count("id", filter=Q(status=Invitation.Status.BOUNCED)),
-        failed=Count("id", filter=Q(status=Invitation.Status.FAILED)),
-        answered=Count("id", filter=ANSWERED),
-        commented=Count("id", filter=Q(response__isnull=False) & ~Q(response__comment="")),
-    )
-    row["delivered"] = row["invited"] - row["bounced"] - row["failed"]
-
-    def rate(part, whole):
-        return row[part] / row[whole] if row[whole] else None
-
-    row["rates"] = {
-        "delivered": rate("delivered", "invited"),
-        "bounced": rate("bounced", "invited"),
-        "answered": rate("answered", "delivered"),
-        "commented": rate("commented", "answered"),
-    }
     return row
 
 
@@ -323,10 +323,3 @@ def _invitations(filters: Filters, *, since: datetime):
     if filters.language:
         qs = qs.filter(contact__language=filters.language)
     return qs
-
-
-def _invitation_counts() -> dict:
-    return {
-        "delivered": Count("id", filter=~Q(status__in=[Invitation.Status.BOUNCED, Invitation.Status.FAILED])),
-        "answered": Count("id", filter=ANSWERED),
-    }

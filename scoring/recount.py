@@ -17,6 +17,14 @@ from surveys.models import Answer, Invitation, Question, Response
 
 # An invitation is answered once its response exists; the worker sets the status a moment later.
 ANSWERED = Q(status=Invitation.Status.ANSWERED) | Q(response__isnull=False)
+# What DailyInvitations counts per day, and what a reader counts live for the days it does not cover.
+INVITATION_COUNTS = {
+    "invited": Count("id"),
+    "bounced": Count("id", filter=Q(status=Invitation.Status.BOUNCED)),
+    "delivered": Count("id", filter=~Q(status__in=[Invitation.Status.BOUNCED, Invitation.Status.FAILED])),
+    "answered": Count("id", filter=ANSWERED),
+    "commented": Count("id", filter=Q(response__isnull=False) & ~Q(response__comment="")),
+}
 SEGMENT_KEYS = ("plan", "region", "size")  # segment keys with a rollup; other keys are cut live
 DIMENSIONS = ("kind", "campaign_id", "touchpoint_id", "team_id", "channel", "language")
 ROLLUPS = (DailyScore, DailySegmentScore, DailyDriverAnswer, DailyInvitations, LatestScore)
@@ -163,12 +171,11 @@ def count_invitations(days) -> None:
             touchpoint_id=F("campaign__touchpoint_id"),
             team_id=F("campaign__team_id"),
             channel=F("campaign__channel"),
-            delivered=Count("id", filter=~Q(status__in=[Invitation.Status.BOUNCED, Invitation.Status.FAILED])),
-            answered=Count("id", filter=ANSWERED),
+            **INVITATION_COUNTS,
         )
         .order_by(),
         "contact__attributes",
-        sums=("delivered", "answered"),
+        sums=tuple(INVITATION_COUNTS),
     )
 
 

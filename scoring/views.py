@@ -94,11 +94,12 @@ def dashboard(request):
         by_team = queries.nps_by(filters, "team")
         bucket = queries.trend_bucket(filters, summary.current.n, request.GET.get("bucket", ""))
         trend = queries.nps_by_period(filters, bucket)
+        funnel = queries.delivery_funnel(filters)  # with the response rate's figures: one count of the invitations
         context = {
             "filters": filters,
             "summary": summary,
-            "rate": queries.response_rate(filters),
-            "funnel": queries.delivery_funnel(filters),
+            "rate": funnel,
+            "funnel": funnel,
             "trend_data": [
                 {
                     "label": row["period"].isoformat(),

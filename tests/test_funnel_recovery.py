@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from scoring.filters import parse_filters
-from scoring.panels import delivery_funnel
+from scoring.panels import delivery_funnel, response_rate
 from scoring.recovery import recovery
 from surveys.models import Invitation
 from tests.factories import (
@@ -61,6 +61,35 @@ def test_the_funnel_counts_each_step_with_rates_under_the_filters(client, viewer
     html = client.get(f"/dashboard/?period=30d&kind=all&team={team_a.pk}").content.decode()
     assert 'id="delivery-funnel"' in html
     assert 'data-testid="funnel-invited">8<' in html and 'data-testid="funnel-commented">2<' in html
+
+
+def test_the_funnel_reads_settled_days_from_the_rollup_and_the_last_days_live():
+    """At 1M answers a live count of the period's invitations costs most of the dashboard: settled
+    days come from DailyInvitations, the last days (bounces still come in) are counted live."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from scoring.freshness import one_look
+    from scoring.rollup import refresh_rollup
+
+    campaign = CampaignFactory()
+    old = NOW - timedelta(days=20)
+    for status in ("sent", "bounced", "failed"):
+        InvitationFactory(campaign=campaign, status=status, sent_at=old)
+    for comment in ("Great", ""):
+        invitation = InvitationFactory(campaign=campaign, status=Invitation.Status.ANSWERED, sent_at=old)
+        ResponseFactory(campaign=campaign, contact=invitation.contact, invitation=invitation, comment=comment)
+    refresh_rollup(full=True)
+    fresh = InvitationFactory(campaign=campaign, status=Invitation.Status.ANSWERED, sent_at=NOW)
+    ResponseFactory(campaign=campaign, contact=fresh.contact, invitation=fresh, comment="Quick")
+
+    with one_look(), CaptureQueriesContext(connection) as queries:
+        funnel = delivery_funnel(_filters())
+    assert (funnel["invited"], funnel["delivered"], funnel["bounced"], funnel["failed"]) == (6, 4, 1, 1)
+    assert (funnel["answered"], funnel["commented"]) == (3, 2)
+    assert any("scoring_dailyinvitations" in q["sql"] for q in queries.captured_queries)
+    rate = response_rate(_filters())
+    assert (rate["delivered"], rate["answered"], rate["rate"]) == (4, 3, funnel["rate"])
 
 
 def test_an_empty_funnel_has_no_rates():
