@@ -76,6 +76,14 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.skip(reason=f"PostgreSQL only: {reason}"))
 
 
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    """Each test starts with no rate-limit or sign-in throttle counts left by the tests before it."""
+    from tests.helpers import forget_rate_limits
+
+    forget_rate_limits()
+
+
 # --- Personas -------------------------------------------------------------------------------
 @pytest.fixture
 def team_a(db):

@@ -52,3 +52,21 @@ def prefers(user, language: str):
 
     UserProfile.objects.update_or_create(user=user, defaults={"language": language})
     return user
+
+
+def forget_rate_limits() -> None:
+    """Drop every rate-limit and sign-in throttle count from Redis, so that one test's logins and
+    answers (the same usernames from 127.0.0.1, test after test) never throttle the next test."""
+    import redis
+    from django.conf import settings
+
+    if not settings.REDIS_URL:
+        return
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    try:
+        for pattern in ("*:rl:*", "*signin-fail:*"):
+            keys = list(client.scan_iter(match=pattern, count=1000))
+            if keys:
+                client.delete(*keys)
+    finally:
+        client.close()

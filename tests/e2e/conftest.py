@@ -140,3 +140,16 @@ def login(page, server, username: str, password: str = "pw-for-tests") -> None:
     page.fill("#id_password", password)
     page.click("button[type=submit]")
     page.wait_for_load_state()
+
+
+def wait_for_js(page, expression: str, timeout: float = 15.0) -> None:
+    """Wait until a JavaScript expression is truthy in the page. Playwright's wait_for_function
+    polls through eval inside the page, which our Content-Security-Policy (rightly) refuses, so
+    poll with evaluate() instead, which runs outside the page's policy."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(f"() => Boolean({expression})"):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not true after {timeout} s: {expression}")
+        page.wait_for_timeout(100)

@@ -8,7 +8,7 @@ import pytest
 
 from followups.models import FollowUp, FollowUpEvent, RoutingRule
 from followups.services import followup_transition
-from tests.e2e.conftest import LAPTOP, PHONE, axe_violations, login, shot
+from tests.e2e.conftest import LAPTOP, PHONE, axe_violations, login, shot, wait_for_js
 from tests.factories import ContactFactory, FollowUpFactory, ResponseFactory, RoutingRuleFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -98,8 +98,8 @@ def test_the_reply_shows_the_exact_email_before_it_is_sent(live_server, device, 
     page.fill("#id_reply-greeting", "Dear Jan,")
     page.fill("#id_reply-body", "We refunded the invoice.\n\nKind regards, Arthur")
     page.fill("#id_reply-signature", "")
-    page.wait_for_function(
-        "() => document.querySelector('#reply-preview pre').textContent.startsWith('Dear Jan,\\n\\nWe refunded')"
+    wait_for_js(
+        page, "document.querySelector('#reply-preview pre').textContent.startsWith('Dear Jan,\\n\\nWe refunded')"
     )
     preview = page.inner_text("#reply-preview")
     assert "Hello Jan de Vries" not in preview and "Unsubscribe" in preview

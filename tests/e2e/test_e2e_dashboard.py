@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
-from tests.e2e.conftest import axe_violations, login, shot
+from tests.e2e.conftest import axe_violations, login, shot, wait_for_js
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -16,14 +16,14 @@ def test_an_admin_filters_the_dashboard_and_exports(live_server, browser, admin)
     page = browser.new_page(viewport={"width": 1366, "height": 900})
     login(page, live_server.url, "alice-admin")
     page.goto(f"{live_server.url}/dashboard/?kind=transactional&period=365d")
-    page.wait_for_function("window.Chart && Chart.getChart(document.getElementById('trend-chart'))")
+    wait_for_js(page, "window.Chart && Chart.getChart(document.getElementById('trend-chart'))")
     before = page.locator("[data-testid=headline-nps]").inner_text()
     assert axe_violations(page) == []
     shot(page, "5-dashboard")
 
     page.select_option("#f-touchpoint", label="Support")
     page.wait_for_url("**touchpoint=*")
-    page.wait_for_function("window.Chart && Chart.getChart(document.getElementById('trend-chart'))")
+    wait_for_js(page, "window.Chart && Chart.getChart(document.getElementById('trend-chart'))")
     after = page.locator("[data-testid=headline-nps]").inner_text()
     assert after != "—"
     points = page.evaluate("Chart.getChart(document.getElementById('trend-chart')).data.labels.length")
@@ -44,6 +44,6 @@ def test_the_dashboard_works_on_a_phone(live_server, browser, viewer):
     phone = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True)
     login(phone, live_server.url, "vera-viewer")
     phone.goto(f"{live_server.url}/dashboard/?period=365d")
-    phone.wait_for_function("window.Chart && Chart.getChart(document.getElementById('trend-chart'))")
+    wait_for_js(phone, "window.Chart && Chart.getChart(document.getElementById('trend-chart'))")
     assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
     shot(phone, "5-dashboard-phone")

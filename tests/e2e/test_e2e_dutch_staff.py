@@ -4,7 +4,7 @@ phone, without the longer Dutch words breaking the layout."""
 import pytest
 from django.core.management import call_command
 
-from tests.e2e.conftest import LAPTOP, PHONE, login, shot
+from tests.e2e.conftest import LAPTOP, PHONE, login, shot, wait_for_js
 from tests.helpers import prefers
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -30,7 +30,7 @@ def test_the_dutch_dashboard_and_queue_keep_their_layout(live_server, browser, d
     login(page, live_server.url, dutch_admin.username)
 
     page.goto(f"{live_server.url}/dashboard/?period=365d")
-    page.wait_for_function("window.Chart && Chart.getChart(document.getElementById('trend-chart'))")
+    wait_for_js(page, "window.Chart && Chart.getChart(document.getElementById('trend-chart'))")
     page.wait_for_selector("text=Stand van de opvolging")
     page.wait_for_selector("#followup-health table")
     assert page.locator("h1").inner_text() == "NPS-dashboard"
