@@ -101,6 +101,23 @@ def _page(browser, options):
     return context, page
 
 
+# The elements inside <main> that stick out past the screen's right edge (tables that scroll and
+# <pre> may), for the checks that a page fits a phone.
+OVERFLOW = """() => [...document.querySelectorAll('main *')].filter(el => {
+    const r = el.getBoundingClientRect();
+    return r.width > 0 && r.right > document.documentElement.clientWidth + 1 && !el.closest('.table-responsive, pre');
+}).map(el => el.tagName + '.' + el.className + ': ' + el.textContent.trim().slice(0, 40)).slice(0, 5)"""
+DEVICES = {"laptop": LAPTOP, "phone": PHONE}
+
+
+@pytest.fixture(params=list(DEVICES))
+def device(request, browser):
+    """(name, page): the test runs once on a laptop and once on a phone."""
+    context, page = _page(browser, DEVICES[request.param])
+    yield request.param, page
+    context.close()
+
+
 @pytest.fixture
 def laptop(browser):
     context, page = _page(browser, LAPTOP)

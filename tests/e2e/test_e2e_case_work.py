@@ -8,25 +8,10 @@ import pytest
 
 from followups.models import FollowUp, FollowUpEvent, RoutingRule
 from followups.services import followup_transition
-from tests.e2e.conftest import LAPTOP, PHONE, axe_violations, login, shot, wait_for_js
+from tests.e2e.conftest import OVERFLOW, axe_violations, login, shot, wait_for_js
 from tests.factories import ContactFactory, FollowUpFactory, ResponseFactory, RoutingRuleFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-OVERFLOW = """() => [...document.querySelectorAll('main *')].filter(el => {
-    const r = el.getBoundingClientRect();
-    return r.width > 0 && r.right > document.documentElement.clientWidth + 1 && !el.closest('.table-responsive, pre');
-}).map(el => el.tagName + '.' + el.className + ': ' + el.textContent.trim().slice(0, 40)).slice(0, 5)"""
-DEVICES = {"laptop": LAPTOP, "phone": PHONE}
-
-
-@pytest.fixture(params=list(DEVICES))
-def device(request, browser):
-    context = browser.new_context(**DEVICES[request.param])
-    page = context.new_page()
-    page.set_default_timeout(15000)
-    yield request.param, page
-    context.close()
 
 
 def _names():

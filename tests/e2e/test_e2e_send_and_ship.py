@@ -9,25 +9,10 @@ from django.utils import timezone
 from followups.improvements import improvement_link
 from followups.models import Improvement
 from surveys.models import Campaign
-from tests.e2e.conftest import LAPTOP, PHONE, axe_violations, login, shot
+from tests.e2e.conftest import OVERFLOW, axe_violations, login, shot
 from tests.factories import CampaignFactory, ContactFactory, ResponseFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-OVERFLOW = """() => [...document.querySelectorAll('main *')].filter(el => {
-    const r = el.getBoundingClientRect();
-    return r.width > 0 && r.right > document.documentElement.clientWidth + 1 && !el.closest('.table-responsive, pre');
-}).map(el => el.tagName + '.' + el.className + ': ' + el.textContent.trim().slice(0, 40)).slice(0, 5)"""
-DEVICES = {"laptop": LAPTOP, "phone": PHONE}
-
-
-@pytest.fixture(params=list(DEVICES))
-def device(request, browser):
-    context = browser.new_context(**DEVICES[request.param])
-    page = context.new_page()
-    page.set_default_timeout(15000)
-    yield request.param, page
-    context.close()
 
 
 def test_send_asks_first_and_warns_about_a_short_quiet_period(live_server, device, admin):
