@@ -193,7 +193,7 @@ class FollowUp(models.Model):
         verbose_name_plural = _("follow-ups")
 
     def __str__(self):
-        return f"Follow-up #{self.pk} ({self.category})"
+        return f"Case #{self.pk} ({self.category})"
 
     @classmethod
     def overdue_condition(cls, now=None) -> models.Q:

@@ -7,6 +7,10 @@ two-item list [singular, plural]. An entry with a context (pgettext, {% translat
 "e-mail" %}) is looked up as "<context>\u0004<msgid>" first (gettext's own key), then by msgid
 alone. Entries already translated in django.po are kept. The whole run holds a file lock, so
 several people (or helpers) can run it at once safely.
+
+Each Dutch text filled in this run is checked against the glossary (locale/nl/glossary.toml,
+locale/glossary.py): a text that uses a rejected term or anglicism is printed as a warning, with
+the term to use instead; tests/test_dutch_glossary.py fails on it.
 """
 
 import fcntl
@@ -16,6 +20,8 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+
+import glossary  # locale/glossary.py, beside this script
 
 ROOT = Path(__file__).resolve().parents[1]
 PO = ROOT / "locale" / "nl" / "LC_MESSAGES" / "django.po"
@@ -36,8 +42,9 @@ def _pending() -> dict:
     return merged
 
 
-def fill(text: str, pending: dict) -> tuple[str, list[str]]:
-    blocks, missing = [], []
+def fill(text: str, pending: dict) -> tuple[str, list[str], list[tuple[str, list[str]]]]:
+    """The catalogue filled from pending, the msgids still untranslated, and what was filled."""
+    blocks, missing, filled = [], [], []
     for block in text.split("\n\n"):
         lines = block.split("\n")
         keep = [ln for ln in lines if not (ln.startswith("#,") and "fuzzy" in ln and "msgid" not in ln)]
@@ -76,10 +83,29 @@ def fill(text: str, pending: dict) -> tuple[str, list[str]]:
         if plural:
             one, many = (value, value) if isinstance(value, str) else value
             out += [f"msgstr[0] {_quote(one)}", f"msgstr[1] {_quote(many)}"]
+            filled.append((msgid, [one, many]))
         else:
-            out += [f"msgstr {_quote(value if isinstance(value, str) else value[0])}"]
+            single = value if isinstance(value, str) else value[0]
+            out += [f"msgstr {_quote(single)}"]
+            filled.append((msgid, [single]))
         blocks.append("\n".join(out))
-    return "\n\n".join(blocks), missing
+    return "\n\n".join(blocks), missing, filled
+
+
+def glossary_warnings(filled: list[tuple[str, list[str]]], catalogue: str) -> list[str]:
+    """A line for each newly filled text that uses a term the glossary rejects, then a count of the
+    older ones (the glossary test lists those)."""
+    rules = glossary.rules()
+    new = glossary.check(filled, rules)
+    lines = [f"warning: glossary: {v}" for v in new]
+    new_ids = {v.msgid for v in new}
+    older = [v for v in glossary.check(glossary.catalogue(catalogue), rules) if v.msgid not in new_ids]
+    if older:
+        lines.append(
+            f"warning: glossary: {len(older)} older text(s) in django.po use rejected terms; "
+            "see tests/test_dutch_glossary.py"
+        )
+    return lines
 
 
 def main() -> int:
@@ -104,11 +130,13 @@ def main() -> int:
             env=env,
             check=True,
         )
-        text, missing = fill(PO.read_text(encoding="utf-8"), _pending())
+        text, missing, filled = fill(PO.read_text(encoding="utf-8"), _pending())
         PO.write_text(text, encoding="utf-8")
         subprocess.run(
             [python, "manage.py", "compilemessages", "-l", "nl"], cwd=ROOT, env=env, check=True, capture_output=True
         )
+    for line in glossary_warnings(filled, text):
+        print(line)
     for msgid in missing:
         print(f"untranslated: {msgid!r}")
     print(f"{len(missing)} untranslated")

@@ -91,8 +91,8 @@ def test_a_dutch_owner_gets_dutch_and_an_english_owner_english_in_the_same_batch
     send_owner_alerts(followup_ids=[_case(owner=dutch_admin).pk, _case(owner=agent).pk])
     by_address = {m.to[0]: m for m in mailoutbox}
     dutch, english = by_address[dutch_admin.email], by_address[agent.email]
-    assert dutch.subject.startswith("Nieuwe opvolging:")
-    assert "Een klant wil teruggebeld worden." in dutch.body and "Open de zaak" in dutch.alternatives[0][0]
+    assert dutch.subject.startswith("Nieuwe zaak:")
+    assert "Deze klant moet worden teruggebeld." in dutch.body and "Open de zaak" in dutch.alternatives[0][0]
     assert english.subject.startswith("New follow-up:")
     assert "A customer needs a call back." in english.body and "Open the case" in english.alternatives[0][0]
 

@@ -41,7 +41,7 @@ def test_the_dutch_page_says_the_same(client, db):
     invitation = InvitationFactory(contact__language="nl")
     html = client.get(f"/s/{invitation.token}/?score=7").content.decode()
     assert _buttons(html) == ["Verstuur mijn score"]
-    assert "Uw score wordt pas vastgelegd als u op “Verstuur mijn score” drukt." in html
+    assert "Uw score wordt pas vastgelegd als u op ‘Verstuur mijn score’ drukt." in html
 
 
 def test_leaving_without_pressing_it_gets_the_normal_reminder(client, invitation):

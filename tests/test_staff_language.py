@@ -111,7 +111,7 @@ PAGES = {
             "Uitnodigingsmail",
             "Bedankpagina",
             "Doelgroep en planning",
-            "Vragen over drijfveren",
+            "Verdiepingsvragen",
             "Campagne opslaan",
             "Annuleren",
             "Rustperiode (dagen)",
@@ -250,7 +250,7 @@ def test_the_test_email_is_in_the_language_of_the_admin_who_asked(db, dutch_admi
 
     send_test_email(to="ops@example.com", requested_by=dutch_admin.username, key="test-email:nl")
     message = OutboxMessage.objects.get()
-    assert message.subject == "Kringloop testmail"
+    assert message.subject == "Kringloop-testmail"
 
 
 def test_for_user_renders_in_the_users_language_and_defaults_to_english(db, dutch_admin, admin):

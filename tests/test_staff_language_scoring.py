@@ -119,7 +119,7 @@ def test_the_queue_and_a_case_page_are_dutch(client, dutch_agent, team_a):
         "Contactpoging vastleggen",
         "Geschiedenis van de zaak",
         "Zaak geopend voor een antwoord in de categorie criticaster (score 2).",
-        "Doorgestuurd naar de wachtrij van Team A door regel “Alles naar team A”.",
+        "Doorgestuurd naar de wachtrij van Team A door regel ‘Alles naar team A’.",
     ):
         assert dutch in page, dutch
     for english in ("Work the case", "Case history", "Case opened for", "Routed to"):
@@ -136,7 +136,7 @@ def test_messages_and_errors_on_a_case_are_dutch(client, dutch_agent, team_a):
     response = client.post(f"/followups/{case.pk}/", {"action": "status", "status-status": "resolved"})
     assert response.status_code == 400
     html = response.content.decode()
-    assert "Een zaak met status “nieuw” kan niet “opgelost” worden." in html
+    assert "Een zaak met status ‘nieuw’ kan niet ‘opgelost’ worden." in html
     assert "cannot become" not in html
 
 
@@ -186,7 +186,7 @@ def test_improvements_are_dutch(client, dutch_admin):
     improvement = Improvement.objects.create(title="Kortere wachttijd")
     client.force_login(dutch_admin)
     listing = _html(client, "/improvements/")
-    assert "U zei het, wij deden het" in listing and "Gepland" in listing and "Klanten die erom vroegen" in listing
+    assert "Dankzij uw feedback" in listing and "Gepland" in listing and "Klanten die erom vroegen" in listing
     assert "You said, we did" not in listing and "Customers who asked" not in listing
     detail = _html(client, f"/improvements/{improvement.pk}/")
     assert "Wat er veranderd is" in detail and "Markeren als opgeleverd…" in detail
@@ -219,8 +219,8 @@ def test_a_dutch_owner_gets_the_assignment_email_in_dutch(db, team_a):
     notify_owner(case.pk)
     [message] = mail.outbox
     assert message.to == [owner.email]
-    assert message.subject == "Nieuwe opvolging: Jan gaf een 1"
-    assert "Een klant wil teruggebeld worden." in message.body and "Deadline:" in message.body
+    assert message.subject == "Nieuwe zaak: Jan gaf een 1"
+    assert "Deze klant moet worden teruggebeld." in message.body and "Deadline:" in message.body
     with translation.override("nl"):
         assert date_format(timezone.localtime(case.due_at), "DATETIME_FORMAT") in message.body
     html = message.alternatives[0][0]
@@ -240,7 +240,7 @@ def test_escalations_reach_each_recipient_in_their_own_language(db, team_a, admi
         assert escalate_overdue() == 1
     to_lead, to_admin = mail.outbox
     assert to_lead.to == [dutch_lead.email] and to_admin.to == [admin.email]
-    assert to_lead.subject == "1 te late opvolging wacht op je"
+    assert to_lead.subject == "1 te late zaak wacht op u"
     due = timezone.localtime(case.due_at)
     with translation.override("nl"):
         assert f"#{case.pk} · escalatieniveau 1, deadline {date_format(due, 'DATETIME_FORMAT')}" in to_lead.body
