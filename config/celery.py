@@ -51,6 +51,7 @@ app.conf.beat_schedule = {
     "webhooks-sweep-lost": {"task": "webhooks.tasks.sweep_lost_deliveries", "schedule": 60.0},
     "api-sweep-triggered": {"task": "api.tasks.sweep_triggered_invitations", "schedule": 15 * 60.0},
     "scoring-refresh-rollup": {"task": "scoring.tasks.refresh_rollup", "schedule": 30.0},
+    "scoring-sweep-board-reports": {"task": "scoring.tasks.sweep_board_reports", "schedule": 60.0},
     "scoring-weekly-digest": {"task": "scoring.tasks.send_weekly_digests", "schedule": crontab(minute=5)},
     "core-retention-purge": {"task": "core.tasks.retention_purge", "schedule": crontab(hour=3, minute=15)},
 }

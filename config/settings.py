@@ -450,5 +450,8 @@ LOGGING = {
         "django": {"handlers": [], "level": "INFO", "propagate": True},
         # A 403 is one INFO line, not a WARNING with a traceback.
         "django.request": {"filters": ["forbidden_is_info"]},
+        # WeasyPrint logs every typesetting step at INFO (the board report): only its warnings.
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
     },
 }

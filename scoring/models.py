@@ -9,6 +9,9 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from surveys.models import new_token
 
 
 class DigestDelivery(models.Model):
@@ -180,3 +183,33 @@ class RollupState(models.Model):
 
     def __str__(self):
         return f"rollup counted through {self.watermark}"
+
+
+class BoardReport(models.Model):
+    """One board report asked for on the dashboard: made by the worker (scoring.report_jobs), which
+    notes its progress here, then kept for its reader to download for a day."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", pgettext_lazy("report status", "Waiting for a worker")
+        RUNNING = "running", pgettext_lazy("report status", "Being made")
+        DONE = "done", pgettext_lazy("report status", "Ready")
+        FAILED = "failed", pgettext_lazy("report status", "Failed")
+
+    token = models.CharField(max_length=40, unique=True, default=new_token)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    query = models.TextField(blank=True)  # the dashboard's filters, as its query string
+    language = models.CharField(max_length=8, default="en")
+    name_customers = models.BooleanField(default=False)  # an admin chose to name the customers quoted
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    progress = models.PositiveSmallIntegerField(default=0)  # percent
+    error = models.TextField(blank=True)
+    pdf = models.BinaryField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("board report")
+        verbose_name_plural = _("board reports")
+
+    def __str__(self):
+        return f"board report {self.pk} ({self.status})"

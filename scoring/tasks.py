@@ -4,7 +4,7 @@ from anymail.exceptions import AnymailAPIError
 from celery import shared_task
 from django.db import OperationalError
 
-from scoring import digest, rollup
+from scoring import digest, report_jobs, rollup
 
 
 @shared_task(
@@ -25,3 +25,15 @@ def refresh_rollup() -> int:
     what they do not cover yet live). A failure is logged and noted for /healthz; the next run,
     30 seconds later, is the retry and heals it."""
     return rollup.refresh_rollup(wait=False)
+
+
+@shared_task(acks_late=True)
+def render_board_report(report_id: int) -> bool:
+    """Make one board report the dashboard asked for (once; its page shows the progress)."""
+    return report_jobs.board_report_render(report_id)
+
+
+@shared_task(acks_late=True, expires=60)
+def sweep_board_reports() -> int:
+    """Beat runs this every minute: a report whose task was lost is queued again."""
+    return report_jobs.sweep_stuck_reports()

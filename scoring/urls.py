@@ -1,6 +1,6 @@
 from django.urls import path
 
-from scoring import views
+from scoring import report_views, views
 
 urlpatterns = [
     path("dashboard/", views.dashboard, name="dashboard"),
@@ -10,5 +10,8 @@ urlpatterns = [
     path("dashboard/contacts/<int:pk>/history/", views.contact_score_history, name="contact_score_history"),
     path("dashboard/export.csv", views.export_responses_csv, name="export_responses_csv"),
     path("dashboard/export.xlsx", views.export_responses_xlsx, name="export_responses_xlsx"),
+    path("dashboard/board-report/", report_views.board_report_start, name="board_report_start"),
+    path("dashboard/board-report/<str:token>/", report_views.board_report, name="board_report"),
+    path("dashboard/board-report/<str:token>/report.pdf", report_views.board_report_pdf, name="board_report_pdf"),
     path("dashboard/breakdown.csv", views.export_breakdown_csv, name="export_breakdown_csv"),
 ]
