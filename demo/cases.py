@@ -4,8 +4,10 @@ every state (older ones resolved) with their history, and two improvements linke
 from datetime import timedelta
 
 from django.db.models import OuterRef, Subquery
+from django.utils.translation import gettext_noop
 
 from demo.chance import weighted
+from followups.history import KEY, said
 from followups.models import (
     FollowUp,
     FollowUpEvent,
@@ -122,15 +124,29 @@ def make_cases(rng, now, people) -> int:
         created_at=Subquery(Response.objects.filter(pk=OuterRef("response_id")).values("submitted_at")[:1])
     )
     for case in cases:
-        events.append(FollowUpEvent(followup=case, kind=FollowUpEvent.Kind.CREATED, text="Case opened"))
+        # Lines Kringloop writes itself are stored as messages too, so each reader sees them in their
+        # language (followups.history), as the live cases' lines are.
+        opened = said(
+            gettext_noop("Case opened for a %(category)s answer (score %(score)s)."),
+            category=case.category,
+            score=case.response.score,
+        )
+        events.append(
+            FollowUpEvent(followup=case, kind=FollowUpEvent.Kind.CREATED, text=opened["text"], data={KEY: opened[KEY]})
+        )
         if case.status != FollowUp.Status.NEW:
+            changed = said(
+                gettext_noop("Status: %(status_from)s → %(status_to)s."),
+                status_from=FollowUp.Status.NEW,
+                status_to=case.status,
+            )
             events.append(
                 FollowUpEvent(
                     followup=case,
                     actor=case.owner,
                     kind=FollowUpEvent.Kind.STATUS,
-                    data={"to": case.status},
-                    text=f"Status changed to {case.get_status_display()}",
+                    data={"to": case.status, KEY: changed[KEY]},
+                    text=changed["text"],
                 )
             )
         if case.first_contact_at:
@@ -161,7 +177,7 @@ def make_improvements(rng, now, people):
     shipped = Improvement.objects.create(
         title="Support replies within 4 hours",
         description_en="You told us support took too long to answer. We doubled the support team and now answer every ticket within 4 working hours.",  # noqa: E501
-        description_nl="U vertelde ons dat support te traag reageerde. We hebben het supportteam verdubbeld en beantwoorden nu elk ticket binnen 4 werkuren.",  # noqa: E501
+        description_nl="U liet ons weten dat onze support te traag reageerde. We hebben het supportteam verdubbeld en beantwoorden nu elk ticket binnen 4 werkuren.",  # noqa: E501
         internal_notes="Hiring round Q2; new on-call rota.",
         keywords="support, wait, slow, traag, reply",
         team=people["support"],

@@ -49,6 +49,8 @@ def fill(text: str, pending: dict) -> tuple[str, list[str], list[tuple[str, list
         lines = block.split("\n")
         keep = [ln for ln in lines if not (ln.startswith("#,") and "fuzzy" in ln and "msgid" not in ln)]
         fuzzy = len(keep) != len(lines)
+        if fuzzy:  # msgmerge's guess is dropped, and so is the msgid it guessed from ("#| msgid …")
+            keep = [ln for ln in keep if not ln.startswith("#|")]
         body = [ln for ln in keep if ln and not ln.startswith("#")]
         if not body or not any(ln.startswith("msgid ") for ln in body):
             blocks.append(block)

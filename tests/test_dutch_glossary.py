@@ -194,3 +194,17 @@ def test_fill_counts_older_rejected_terms_without_listing_them(fill):
     assert fill.glossary_warnings(filled, text) == [
         "warning: glossary: 1 older text(s) in django.po use rejected terms; see tests/test_dutch_glossary.py"
     ]
+
+
+def test_quoted_customer_words_take_dutch_quotation_marks():
+    """What a customer wrote is quoted as ‘…’ in Dutch and as “…” in English (one translatable
+    quotation, used by this e-mail, the digest and the dashboard's comments); the quote is escaped."""
+    from django.template.loader import render_to_string
+
+    context = {"contact": {"name": "Anna"}, "quote": "Te <traag>", "description": "Sneller.", "company": "Acme"}
+    with translation.override("nl"):
+        html = render_to_string("emails/improvement_notice_body.html", context)
+    assert "‘Te &lt;traag&gt;’" in html and "U schreef ons:" in html and "Nogmaals bedankt voor uw feedback," in html
+    assert "“" not in html
+    with translation.override("en"):
+        assert "“Te &lt;traag&gt;”" in render_to_string("emails/improvement_notice_body.html", context)
