@@ -321,7 +321,8 @@ class FollowUpUpdateSerializer(serializers.Serializer):
         required=False,
         help_text="new → in_progress → contacted → resolved, or closed from any "
         "open status; resolved and closed cases can be reopened "
-        "(in_progress).",
+        "(in_progress). `replied` is set by Kringloop when the customer's e-mail comes in; "
+        "it cannot be chosen.",
     )
     reason = serializers.CharField(
         max_length=200, required=False, allow_blank=True, help_text="Needed to close a case without contact."

@@ -245,6 +245,14 @@ ANYMAIL = {
 for _key, _value in os.environ.items():
     if _key.startswith("ANYMAIL_") and _key != "ANYMAIL_WEBHOOK_SECRET":
         ANYMAIL[_key.removeprefix("ANYMAIL_")] = _value
+# Customers' replies come back into the case (followups.inbound): e-mails to customers carry
+# Reply-To: reply+<signed token>@INBOUND_DOMAIN, and the ESP posts what arrives there to
+# /anymail/<esp>/inbound/ (the same basic auth as the tracking webhook). Empty: off.
+INBOUND_DOMAIN = env_str("INBOUND_DOMAIN", "replies.localhost" if DEVELOPMENT else "").strip().lower()
+INBOUND_KEEP_ATTACHMENTS = env_bool("INBOUND_KEEP_ATTACHMENTS", False)
+INBOUND_ATTACHMENT_MAX_BYTES = env_int("INBOUND_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024, minimum=0)
+# The demo's "Reply as the customer" button on the outbox (demo/): never in production.
+DEMO_TOOLS = DEVELOPMENT or TESTING
 
 # --- Auth -----------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
@@ -420,7 +428,7 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Kringloop API",
     "DESCRIPTION": "Contacts, transactional surveys, responses, follow-ups and NPS. Every call needs "
     "`Authorization: Bearer <token>`; admins create tokens with scopes under API tokens.",
-    "VERSION": "1.1",
+    "VERSION": "1.2",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

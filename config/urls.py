@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
@@ -15,6 +16,8 @@ urlpatterns = [
     path("anymail/", include("anymail.urls")),  # ESP tracking webhooks (basic auth: ANYMAIL_WEBHOOK_SECRET)
     path("django-admin/", admin.site.urls),
 ]
+if settings.DEMO_TOOLS:  # the outbox's "Reply as the customer" (demo/): never in production
+    urlpatterns.append(path("demo/", include("demo.urls")))
 
 handler400 = "core.views.bad_request"
 handler403 = "core.views.permission_denied"

@@ -20,6 +20,8 @@ ADMIN_MENU = [
     (_("Touchpoints"), "touchpoint_list"),
     (_("Sign-in security"), "security"),
     (_("Outbox"), "outbox"),
+    (_("Unmatched e-mails"), "inbound_list"),
+    (_("Reply templates"), "reply_template_list"),
     (_("Audit log"), "audit_log"),
     (_("Data retention"), "retention"),
     (_("Webhooks"), "webhook_endpoint_list"),

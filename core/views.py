@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
@@ -11,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
-from core import health
+from core import health, reply_address
 from core.audit import audit_log
 from core.forms import ProfileForm, RetentionForm, TeamForm, UserForm
 from core.i18n import remember_language
@@ -51,7 +52,14 @@ def healthz(request):
 @admin_required
 def outbox(request):
     page = Paginator(OutboxMessage.objects.all(), 50).get_page(request.GET.get("page"))
+    for message in page:  # the demo's "Reply as the customer", where a reply would reach a case
+        message.customer_can_reply = _demo_reply_possible(message)
     return render(request, "core/outbox.html", {"page": page})
+
+
+def _demo_reply_possible(message: OutboxMessage) -> bool:
+    parsed = reply_address.parse(message.headers.get("Reply-To", "")) if settings.DEMO_TOOLS else None
+    return parsed is not None and parsed.genuine
 
 
 @admin_required
@@ -80,6 +88,7 @@ def outbox_send_test(request):
 @admin_required
 def outbox_detail(request, pk: int):
     message = get_object_or_404(OutboxMessage, pk=pk)
+    message.customer_can_reply = _demo_reply_possible(message)
     return render(request, "core/outbox_detail.html", {"message": message})
 
 

@@ -6,16 +6,20 @@ class FollowupsConfig(AppConfig):
     name = "followups"
 
     def ready(self):
+        from anymail.signals import inbound
         from django.db.backends.signals import connection_created
 
         from core import handoff
         from followups import privacy
+        from followups.inbound import on_inbound
         from followups.queries import contact_cases_timeline
         from surveys.queries import add_timeline_source
 
         # New answers handed off by the web (core/handoff.py) are processed by these tasks.
         handoff.set_consumer(one="followups.tasks.process_response", batch="followups.tasks.process_responses")
 
+        # Customers' e-mails from the ESP's inbound webhook join their case (followups.inbound).
+        inbound.connect(on_inbound, dispatch_uid="followups.inbound")
         privacy.register()
         add_timeline_source(contact_cases_timeline)
         checks.register(check_business_calendar)

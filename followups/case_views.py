@@ -12,7 +12,7 @@ from django.views.decorators.http import require_http_methods
 from django_htmx.http import HttpResponseClientRedirect
 
 from core.roles import agent_required
-from followups import emails, improvements, services
+from followups import emails, improvements, reply_templates, services
 from followups.forms import AttemptForm, NoteForm, ReassignForm, ReplyForm, StatusForm, TagsForm
 from followups.models import Improvement
 from followups.queries import assignable_users, case_ending, case_timeline, followup_for_user, visible_followups
@@ -71,6 +71,11 @@ def followup_detail(request, pk: int):
         return _detail(request, case, _case_forms(case, request.user), tab="attempt", status=400)
     forms = _case_forms(case, request.user, request.POST, action)
     form = forms[action]
+    if action == "reply" and request.POST.get("use_template"):  # fill the form from a template, send nothing
+        form = forms["reply"] = _from_template(case, request)
+        if request.htmx:
+            return _case_update(request, case, forms, action, refresh=())
+        return _detail(request, case, forms, tab=action, preview_form=form)
     if action == "reply" and request.POST.get("preview"):  # show the e-mail, send nothing
         form.is_valid()
         if request.htmx and request.htmx.target == "reply-preview":  # as the agent types
@@ -99,6 +104,22 @@ def followup_detail(request, pk: int):
     return _detail(request, case, forms, tab=action if action in CASE_TABS else "attempt", status=400)
 
 
+def _from_template(case, request) -> ReplyForm:
+    """The reply form as posted, its subject and message replaced by the chosen template filled in
+    for this case (the agent then edits it and sends)."""
+    data = request.POST.copy()
+    chosen = request.POST.get("reply-template", "")
+    template = reply_templates.templates_for(case).filter(pk=chosen).first() if chosen.isdigit() else None
+    if template is not None:
+        data["reply-subject"], data["reply-body"] = reply_templates.render_for(template, case, request.user)
+    form = ReplyForm(data, prefix="reply")
+    form.is_valid()
+    if template is None:
+        form.add_error(None, _("Choose one of the templates offered."))
+    form.chosen_template = template.pk if template else None
+    return form
+
+
 def _reply_preview(case, user, form) -> dict:
     """The reply e-mail as it would go out with the form's values as they stand (as typed, valid
     or not; a greeting or signature not posted is the default one, as when sending)."""
@@ -115,6 +136,7 @@ def _reply_preview(case, user, form) -> dict:
         body=(values["body"] or "").strip(),
         greeting=values["greeting"],
         signature=values["signature"],
+        followup=case,
     )
     return {"case": case, "message": message}
 
@@ -181,8 +203,10 @@ def _case_context(request, case, forms, *, tab: str, preview_form=None) -> dict:
         ],
         "now": timezone.now(),
         "ending": case_ending(case),
-        "events": case.events.select_related("actor"),
+        "events": case.events.select_related("actor", "inbound_message"),
         "reply_preview": _reply_preview(case, request.user, preview_form or forms["reply"]),
+        "reply_templates": list(reply_templates.templates_for(case)) if case.contact else [],
+        "chosen_template": getattr(forms["reply"], "chosen_template", None),
         "improvements": case.response.improvement_links.select_related("improvement"),
         "open_improvements": Improvement.objects.filter(status__in=improvements.IN_WORK),
     }

@@ -3,6 +3,8 @@
 import hashlib
 from collections import defaultdict
 from datetime import timedelta
+from email.utils import make_msgid
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -14,9 +16,10 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from core import reply_address
 from core.i18n import user_language, user_languages
 from core.mail import absolute_url, render_email, send_many_once, send_once
-from followups.models import EscalationNotice, FollowUp, FollowUpEvent
+from followups.models import EscalationNotice, FollowUp, FollowUpEvent, InboundMessage
 from surveys import wording
 from surveys.models import Answer, Response
 from surveys.unsubscribe import unsubscribe_headers, unsubscribe_url
@@ -204,16 +207,38 @@ def reply_defaults(*, contact, sender) -> tuple[str, str]:
     return greeting, "\n".join(part for part in (name, settings.COMPANY_NAME) if part)
 
 
+def new_message_id() -> str:
+    """A Message-ID for an e-mail we thread (RFC 5322), on the inbound domain when there is one."""
+    return make_msgid("kringloop", domain=reply_address.domain() or urlsplit(settings.SITE_URL).hostname or None)
+
+
 def reply_message(
-    *, contact, sender, subject: str, body: str, greeting: str | None = None, signature: str | None = None
+    *,
+    contact,
+    sender,
+    subject: str,
+    body: str,
+    greeting: str | None = None,
+    signature: str | None = None,
+    followup: FollowUp | None = None,
+    thread: dict | None = None,
 ) -> EmailMultiAlternatives:
     """The reply e-mail exactly as it is sent, and as the case page previews it. A greeting or a
-    signature of None is the default one (reply_defaults); "" leaves it out."""
+    signature of None is the default one (reply_defaults); "" leaves it out. The customer's answer
+    goes to the case's own reply address when inbound mail is on (core.reply_address), else to the
+    agent; `thread` holds the Message-ID, In-Reply-To and References it carries."""
     default_greeting, default_signature = reply_defaults(contact=contact, sender=sender)
     unsubscribe = unsubscribe_url(contact)
     headers = unsubscribe_headers(contact, url=unsubscribe)
-    if sender is not None and sender.email:
+    case_address = reply_address.reply_address("c", followup.pk) if followup is not None else None
+    if case_address:
+        headers["Reply-To"] = case_address
+    elif sender is not None and sender.email:
         headers["Reply-To"] = sender.email
+    thread = thread or {}
+    for header, name in (("Message-ID", "message_id"), ("In-Reply-To", "in_reply_to"), ("References", "references")):
+        if thread.get(name):
+            headers[header] = thread[name]
     return render_email(
         template="followup_reply",
         to=contact.email,
@@ -240,5 +265,33 @@ def send_customer_reply(*, event: FollowUpEvent):
         body=event.text,
         greeting=event.data.get("greeting"),
         signature=event.data.get("signature"),
+        followup=event.followup,
+        thread=event.data,
     )
     return send_once(key=f"followup-reply:{event.pk}", kind="followup_reply", message=message)
+
+
+def send_inbound_notice(*, inbound_id: int) -> int:
+    """Tell the case's owner (or, for a team queue, the team lead) that the customer wrote back:
+    once per e-mail and recipient (the ledger's key). Returns how many were sent (0 or 1)."""
+    inbound = (
+        InboundMessage.objects.select_related(*(f"followup__{name}" for name in CASE_RELATED))
+        .filter(pk=inbound_id, status=InboundMessage.Status.MATCHED)
+        .first()
+    )
+    if inbound is None or inbound.followup is None:
+        return 0
+    followup = inbound.followup
+    recipient = followup.owner or (followup.team.lead if followup.team_id else None)
+    sent = 0
+    if recipient is not None and recipient.email and recipient.is_active:
+        context = {**_case_contexts([followup])[followup.pk], "inbound": inbound}
+        message = render_email(
+            template="followup_inbound", context=context, to=recipient.email, language=user_language(recipient)
+        )
+        delivery = send_once(
+            key=f"followup-inbound:{inbound.pk}:{recipient.pk}", kind="followup_inbound", message=message
+        )
+        sent = int(delivery.status == delivery.Status.SENT)
+    InboundMessage.objects.filter(pk=inbound.pk, notified_at__isnull=True).update(notified_at=timezone.now())
+    return sent

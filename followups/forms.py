@@ -4,8 +4,8 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from followups import improvements, setup
-from followups.models import FollowUp, Improvement, RootCauseTag, RoutingRule, SLAPolicy
+from followups import improvements, reply_templates, setup
+from followups.models import FollowUp, Improvement, ReplyTemplate, RootCauseTag, RoutingRule, SLAPolicy
 from surveys.models import Campaign, Category, Contact, Response, Touchpoint
 from surveys.nps import category_for
 
@@ -200,3 +200,17 @@ class ImprovementForm(forms.ModelForm):
             "resurvey_campaign": _("Optional: invite the customers who asked to answer again in this campaign."),
             "keywords": _("Comma-separated words; comments containing them are suggested for linking."),
         }
+
+
+class ReplyTemplateForm(forms.ModelForm):
+    class Meta:
+        model = ReplyTemplate
+        fields = list(reply_templates.FIELDS)
+        widgets = {"body": forms.Textarea(attrs={"rows": 8})}
+
+    def clean(self):
+        data = super().clean()
+        for name, message in reply_templates.template_problems(data).items():
+            if name not in self.errors:
+                self.add_error(name, message)
+        return data

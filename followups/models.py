@@ -132,8 +132,10 @@ class FollowUp(models.Model):
         CONTACTED = "contacted", pgettext_lazy("follow-up status", "Contacted")
         RESOLVED = "resolved", pgettext_lazy("follow-up status", "Resolved")
         CLOSED = "closed", pgettext_lazy("follow-up status", "Closed without contact")
+        # The customer's e-mail came in while the case was open (followups.inbound): their turn is over.
+        REPLIED = "replied", pgettext_lazy("follow-up status", "Customer replied")
 
-    OPEN_STATUSES = (Status.NEW, Status.IN_PROGRESS, Status.CONTACTED)
+    OPEN_STATUSES = (Status.NEW, Status.IN_PROGRESS, Status.CONTACTED, Status.REPLIED)
 
     # One case per response, enforced by the database.
     response = models.OneToOneField(
@@ -220,6 +222,7 @@ class FollowUpEvent(models.Model):
         TAGGED = "tagged", pgettext_lazy("case event", "Root causes")
         REPLY = "reply", pgettext_lazy("case event", "Reply")
         LINKED = "linked", pgettext_lazy("case event", "Linked")
+        INBOUND = "inbound", pgettext_lazy("case event", "Customer's e-mail")
 
     followup = models.ForeignKey(FollowUp, on_delete=models.CASCADE, related_name="events", verbose_name=_("follow-up"))
     actor = models.ForeignKey(
@@ -343,3 +346,7 @@ class EscalationNotice(models.Model):
                 fields=["recipient"], condition=models.Q(sent_at__isnull=True), name="escalation_notice_unsent"
             ),
         ]
+
+
+# The conversation with the customer (followups.inbound, followups.reply_templates), in a module of its own.
+from followups.models_conversation import InboundMessage, ReplyTemplate  # noqa: E402,F401

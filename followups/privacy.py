@@ -1,11 +1,27 @@
 """followups' part of a data-subject request (core/privacy.py runs every app's part): the contact's
 cases with their history, and the improvement notices sent to them."""
 
+from django.db.models import Q
+
 from core import privacy
-from followups.models import FollowUp, FollowUpEvent, ImprovementNotice
+from followups.inbound import inbound_forget
+from followups.models import FollowUp, FollowUpEvent, ImprovementNotice, InboundMessage
 
 # Event kinds whose free text may hold what the customer said or personal details.
-_PERSONAL_EVENT_KINDS = (FollowUpEvent.Kind.NOTE, FollowUpEvent.Kind.ATTEMPT, FollowUpEvent.Kind.REPLY)
+_PERSONAL_EVENT_KINDS = (
+    FollowUpEvent.Kind.NOTE,
+    FollowUpEvent.Kind.ATTEMPT,
+    FollowUpEvent.Kind.REPLY,
+    FollowUpEvent.Kind.INBOUND,
+)
+
+
+def _their_emails(contact):
+    """The e-mails that came from the contact, or onto their cases."""
+    mine = Q(followup__contact=contact)
+    if contact.email:
+        mine |= Q(from_email__iexact=contact.email)
+    return InboundMessage.objects.filter(mine)
 
 
 def register() -> None:
@@ -34,6 +50,17 @@ def export_part(contact) -> dict:
             {"improvement": n.improvement.title, "status": n.status, "sent_at": privacy.iso(n.sent_at)}
             for n in ImprovementNotice.objects.filter(contact=contact).select_related("improvement")
         ],
+        "emails_received": [
+            {
+                "received_at": privacy.iso(m.received_at),
+                "from": m.from_email,
+                "subject": m.subject,
+                "text": m.text,
+                "attachments": [item["name"] for item in m.attachments],
+                "case": m.followup_id,
+            }
+            for m in _their_emails(contact).order_by("received_at")
+        ],
     }
 
 
@@ -42,3 +69,4 @@ def erase_part(contact) -> None:
     categories and dates, which the reports count) stay."""
     FollowUp.objects.filter(contact=contact).update(resolution_summary="", outcome="", closed_reason="")
     FollowUpEvent.objects.filter(followup__contact=contact, kind__in=_PERSONAL_EVENT_KINDS).update(text="", data={})
+    inbound_forget(inbound_ids=_their_emails(contact).values_list("pk", flat=True))

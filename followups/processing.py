@@ -33,7 +33,7 @@ import webhooks.events
 from core.queue import enqueue_on_commit
 from followups import emails, queries, routing, sla
 from followups.history import said
-from followups.models import FollowUp, FollowUpEvent
+from followups.models import FollowUp, FollowUpEvent, InboundMessage
 from followups.services import followup_reply_send, followup_transition, history_add, history_line
 from surveys.models import Invitation, Response
 
@@ -286,4 +286,11 @@ def sweep_lost_work(*, now=None, limit: int = 5000) -> int:
         emails.send_owner_alerts(followup_ids=list(unsent.values_list("pk", flat=True)[:limit]))
     except Exception:
         logger.exception("Sweep could not send every missing owner alert; it tries again next time.")
+    for inbound_id in InboundMessage.objects.filter(
+        notified_at__isnull=True, received_at__lt=before, received_at__gte=before - timedelta(days=2)
+    ).values_list("pk", flat=True)[:limit]:
+        try:
+            emails.send_inbound_notice(inbound_id=inbound_id)
+        except Exception:
+            logger.exception("Sweep could not tell the owner about customer e-mail %s.", inbound_id)
     return len(ids)

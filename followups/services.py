@@ -13,6 +13,7 @@ from core.audit import audit_log
 from core.queue import enqueue_on_commit
 from followups import emails
 from followups.history import said
+from followups.inbound_queries import reply_thread
 from followups.models import FollowUp, FollowUpEvent, RootCauseTag
 from followups.queries import is_lead
 from followups.routing import owner_problem
@@ -29,6 +30,8 @@ ALLOWED = {
     S.CONTACTED: {S.IN_PROGRESS, S.RESOLVED, S.CLOSED},
     S.RESOLVED: {S.IN_PROGRESS},
     S.CLOSED: {S.IN_PROGRESS},
+    # Kringloop itself moves an open case here when the customer's e-mail comes in (followups.inbound).
+    S.REPLIED: {S.IN_PROGRESS, S.CONTACTED, S.RESOLVED, S.CLOSED},
 }
 NOTIFY_TASK = "followups.tasks.notify_owner"
 REPLY_TASK = "followups.tasks.send_reply"
@@ -220,6 +223,8 @@ def followup_reply(
             for name, value in (("greeting", greeting), ("signature", signature))
             if value is not None
         }
+        # Its Message-ID is fixed now, so a retry sends the same one, and the customer's answer to
+        # it (In-Reply-To) and our next reply (References) thread with it.
         event = history_add(
             followup,
             FollowUpEvent.Kind.REPLY,
@@ -228,9 +233,13 @@ def followup_reply(
             subject=subject,
             to=contact.email,
             sent=False,
+            message_id=emails.new_message_id(),
+            **reply_thread(followup),
             **wrapping,
         )
         audit_log(actor=actor, action="followup.replied", target=followup, data={"subject": subject})
+        if FollowUp.objects.filter(pk=followup.pk, status=S.REPLIED).exists():
+            followup_transition(followup=followup, to=S.CONTACTED, actor=actor)  # our turn taken
     enqueue_on_commit(REPLY_TASK, event.pk)
     return event
 

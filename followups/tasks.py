@@ -56,6 +56,12 @@ def send_reply(event_id: int) -> None:
     services.followup_reply_send(event_id=event_id)
 
 
+@shared_task(**RETRY)
+def notify_inbound(inbound_id: int) -> int:
+    """The customer's e-mail came into their case: tell its owner, once."""
+    return emails.send_inbound_notice(inbound_id=inbound_id)
+
+
 @shared_task(acks_late=True)
 def sweep_unrouted_responses(limit: int = 5000) -> int:
     """Every minute: responses whose task never ran or was lost, and owner alerts never sent."""

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from followups import case_views, improvement_views, settings_views, views
+from followups import case_views, improvement_views, inbound_views, reply_template_views, settings_views, views
 
 urlpatterns = [
     path("followups/", views.followup_mine, name="followup_mine"),
@@ -10,6 +10,21 @@ urlpatterns = [
     path("followups/tags/<int:pk>/toggle/", settings_views.tag_toggle, name="tag_toggle"),
     path("followups/<int:pk>/", case_views.followup_detail, name="followup_detail"),
     path("followups/<int:pk>/claim/", views.followup_claim, name="followup_claim"),
+    path(
+        "followups/<int:pk>/emails/<int:inbound_id>/attachments/<int:number>/",
+        inbound_views.inbound_attachment,
+        name="inbound_attachment",
+    ),
+    path("followups/emails/", inbound_views.inbound_list, name="inbound_list"),
+    path("followups/reply-templates/", reply_template_views.reply_template_list, name="reply_template_list"),
+    path("followups/reply-templates/new/", reply_template_views.reply_template_edit, name="reply_template_create"),
+    path("followups/reply-templates/<int:pk>/", reply_template_views.reply_template_edit, name="reply_template_edit"),
+    path(
+        "followups/reply-templates/<int:pk>/delete/",
+        reply_template_views.reply_template_delete,
+        name="reply_template_delete",
+    ),
+    path("followups/emails/<int:pk>/", inbound_views.inbound_detail, name="inbound_detail"),
     path("routing/", settings_views.routing_rule_list, name="routing_rule_list"),
     path("routing/new/", settings_views.routing_rule_edit, name="routing_rule_create"),
     path("routing/test/", settings_views.routing_test, name="routing_test"),

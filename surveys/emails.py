@@ -12,6 +12,7 @@ from django.utils import translation
 from django.utils.html import escape
 
 from core.mail import absolute_url, render_email
+from core.reply_address import reply_address
 from surveys import wording
 from surveys.models import Invitation
 from surveys.unsubscribe import unsubscribe_headers, unsubscribe_token
@@ -79,6 +80,9 @@ class InvitationRenderer:
             to=[contact.email],
             headers=unsubscribe_headers(contact, url=self._unsubscribe_url.replace(UNSUB, token)),
         )
+        answer_to = reply_address("i", invitation.pk) if invitation.pk else None
+        if answer_to:  # a reply to the invitation reaches the case its answer opens (followups.inbound)
+            message.extra_headers["Reply-To"] = answer_to
         message.attach_alternative(fill(html, escape(first_name)), "text/html")
         kind = "reminder" if self.reminder else "invitation"
         message.tags = [kind]  # anymail passes tags and metadata to the provider

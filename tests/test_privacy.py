@@ -101,6 +101,7 @@ def test_each_app_contributes_its_own_part(customer, admin):
         "contact_imports",
         "followups",
         "improvement_notices",
+        "emails_received",
         "webhook_deliveries",
     ]
     EmailDelivery.objects.create(key="k1", kind="test", to="Jane@Example.com")

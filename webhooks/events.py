@@ -25,6 +25,7 @@ EVENT_TYPES = {
     "followup.created": _("A follow-up case was opened"),
     "followup.escalated": _("An overdue follow-up case was escalated"),
     "followup.closed": _("A follow-up case was resolved or closed without contact"),
+    "followup.replied": _("A customer answered a case by e-mail"),
     "improvement.shipped": _("An improvement was shipped"),
 }
 # The data object of each event: {key: builder(record)}.
@@ -33,6 +34,7 @@ DATA = {
     "followup.created": ("followup", payloads.followup_data),
     "followup.escalated": ("followup", payloads.followup_data),
     "followup.closed": ("followup", payloads.followup_data),
+    "followup.replied": ("followup", payloads.followup_data),
     "improvement.shipped": ("improvement", payloads.improvement_data),
 }
 logger = logging.getLogger(__name__)
