@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "core",
     "accounts",
     "surveys",
+    "themes",
     "followups",
     "scoring",
     "webhooks",

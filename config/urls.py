@@ -9,6 +9,7 @@ urlpatterns = [
     path("", include("core.urls")),
     path("", include("surveys.urls")),
     path("", include("followups.urls")),
+    path("", include("themes.urls")),
     path("", include("scoring.urls")),
     path("", include("api.urls_admin")),  # staff pages for API tokens
     path("api/", include("api.urls")),  # the REST API (bearer tokens), its schema and docs

@@ -18,6 +18,7 @@ NAV_ITEMS = [
 ADMIN_MENU = [
     (_("Users and teams"), "user_list"),
     (_("Touchpoints"), "touchpoint_list"),
+    (_("Themes"), "theme_list"),
     (_("Sign-in security"), "security"),
     (_("Outbox"), "outbox"),
     (_("Unmatched e-mails"), "inbound_list"),

@@ -10,6 +10,8 @@ Processing an answer, once or any number of times, on any number of workers at o
   OWNER_ALERT_HOLD_SECONDS) has passed, whichever comes first;
 - if it has a case: follow a changed score (`_sync_category`); if its "why" arrived since it was
   last processed, send the held alert now, or one update to an alert that went out without it;
+- a new or changed comment is read for its language and themes by one task after commit
+  (themes.tasks.analyse_comments; the nightly pass catches up on any it missed);
 - stamp it processed: a response changed after that stamp is found again by the sweep.
 
 The batch's responses are locked first (in id order) and their cases read after the lock, so two
@@ -40,6 +42,7 @@ from surveys.models import Invitation, Response
 S = FollowUp.Status
 NOTIFY_MANY_TASK = "followups.tasks.notify_owners"
 NOTIFY_WHY_TASK = "followups.tasks.notify_owners_why"
+ANALYSE_TASK = "themes.tasks.analyse_comments"
 SWEEP_AFTER = timedelta(seconds=60)  # younger work is still in the hands of its task
 SWEEP_BATCH = 100  # answers per batch when the sweep processes lost work
 CLOSED_AS_PROMOTER = gettext_noop("The customer changed the score to promoter.")  # stored in English, shown translated
@@ -116,8 +119,11 @@ def _process(response_ids: list[int]) -> dict[int, Processed]:
             for r in answers
             if r.pk in cases and r.comment and r.processed_at is not None and r.updated_at > r.processed_at
         ]
+        changed = [r.pk for r in answers if r.comment and (r.processed_at is None or r.updated_at > r.processed_at)]
         _mark_processed(answers, answered=[r.invitation_id for r in new if r.invitation_id is not None])
         _alert_owners(opened, why_arrived)
+        if changed:  # its language and themes (themes.assign), apart: a failure there holds up no case
+            enqueue_on_commit(ANALYSE_TASK, changed)
     return results
 
 
