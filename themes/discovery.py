@@ -52,18 +52,18 @@ def _known_stems(language: str) -> list[set]:
 def discover(*, now=None) -> list[ThemeProposal]:
     """Run discovery for each language and replace the open proposals. Returns the new proposals."""
     now = now or timezone.now()
-    proposals, notes = [], []
+    proposals, notes = [], {}
     for language in text.LANGUAGES:
         found, note = _discover(language, since=now - timedelta(days=DAYS))
         proposals += found
         if note:
-            notes.append(f"{language}: {note}")
+            notes[language] = note
     with transaction.atomic():
         ThemeProposal.objects.filter(status=ThemeProposal.Status.OPEN).delete()
         ThemeProposal.objects.bulk_create(proposals)
         state = ThemeRules.objects.get_or_create(pk=1)[0]
-        state.discovered_at, state.discovery_note = now, "; ".join(notes)[:300]
-        state.save(update_fields=["discovered_at", "discovery_note"])
+        state.discovered_at, state.discovery_notes = now, notes
+        state.save(update_fields=["discovered_at", "discovery_notes"])
     return proposals
 
 

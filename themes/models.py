@@ -47,7 +47,7 @@ class ThemeRules(models.Model):
     last_pass_at = models.DateTimeField(null=True)  # when the nightly pass last finished
     last_pass_count = models.PositiveIntegerField(default=0)
     discovered_at = models.DateTimeField(null=True)  # when discovery last ran
-    discovery_note = models.CharField(max_length=300, blank=True)  # why it proposed nothing, if so
+    discovery_notes = models.JSONField(default=dict)  # language -> why it proposed nothing (an English msgid)
 
 
 class CommentAnalysis(models.Model):

@@ -5,6 +5,7 @@ from datetime import timedelta
 
 from django.db.models import Count, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from surveys.models import Response
 from themes.models import CommentAnalysis, CommentTheme, Theme, ThemeProposal, ThemeRules
@@ -43,4 +44,7 @@ def open_proposals() -> list[ThemeProposal]:
 
 
 def state() -> ThemeRules:
-    return ThemeRules.objects.get_or_create(pk=1)[0]
+    """The nightly pass's state, with `notes`: why discovery proposed nothing in a language."""
+    found = ThemeRules.objects.get_or_create(pk=1)[0]
+    found.notes = [f"{language.upper()}: {_(note)}" for language, note in sorted(found.discovery_notes.items())]
+    return found
