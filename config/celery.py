@@ -50,6 +50,7 @@ app.conf.beat_schedule = {
     "followups-escalate-overdue": {"task": "followups.tasks.escalate_overdue", "schedule": 5 * 60.0},
     "webhooks-sweep-lost": {"task": "webhooks.tasks.sweep_lost_deliveries", "schedule": 60.0},
     "api-sweep-triggered": {"task": "api.tasks.sweep_triggered_invitations", "schedule": 15 * 60.0},
+    "surveys-account-health": {"task": "surveys.tasks.refresh_account_health", "schedule": 10 * 60.0},
     "scoring-refresh-rollup": {"task": "scoring.tasks.refresh_rollup", "schedule": 30.0},
     "scoring-sweep-board-reports": {"task": "scoring.tasks.sweep_board_reports", "schedule": 60.0},
     "scoring-weekly-digest": {"task": "scoring.tasks.send_weekly_digests", "schedule": crontab(minute=5)},

@@ -411,6 +411,10 @@ KRINGLOOP = {
     # A new case's owner alert waits for the customer's "why", at most this long (0: at once).
     "OWNER_ALERT_HOLD_SECONDS": env_int("OWNER_ALERT_HOLD_SECONDS", 600, minimum=0),
     "WEBHOOK_PRIVATE_NETWORKS": env_bool("WEBHOOK_ALLOW_PRIVATE_NETWORKS", not PRODUCTION),
+    # Accounts (#24): the currency revenue figures are summed in (accounts in another are left out
+    # of the sums, and counted), and the ARR from which an account is a key account (shorter SLA).
+    "CURRENCY": env_str("CURRENCY", "EUR").upper()[:3],
+    "KEY_ACCOUNT_ARR": env_int("KEY_ACCOUNT_ARR", 50000, minimum=0),
 }
 
 # --- REST API (api/) ---------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from core.roles import ADMIN, AGENT, ROLE_LABELS, VIEWER, has_role, user_role
 NAV_ITEMS = [
     (_("Dashboard"), "dashboard", VIEWER),
     (_("Comments"), "comment_list", VIEWER),
+    (_("Accounts"), "account_list", AGENT),
     (_("My follow-ups"), "followup_mine", AGENT),
     (_("Team queue"), "followup_queue", AGENT),
     (_("Improvements"), "improvement_list", AGENT),

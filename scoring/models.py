@@ -145,6 +145,13 @@ class LatestScore(models.Model):
     channel = models.CharField(max_length=10)
     language = models.CharField(max_length=8)
     attributes = models.JSONField(default=dict)
+    # The contact's account and role in it, copied like the attributes: the accounts list groups
+    # this table by account (scoring.accounts). No database constraint: a rollup row never blocks
+    # deleting an account, and the next refresh drops what points nowhere.
+    account = models.ForeignKey(
+        "surveys.Account", null=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="latest_scores"
+    )
+    account_role = models.CharField(max_length=20, default="")
     submitted_at = models.DateTimeField()
     score = models.PositiveSmallIntegerField()
     category = models.CharField(max_length=10)
@@ -156,7 +163,8 @@ class LatestScore(models.Model):
         indexes = [
             models.Index(
                 fields=["submitted_at"], name="latestscore_dropped_time", condition=Q(prev_score__isnull=False)
-            )
+            ),
+            models.Index(fields=["account", "kind"], name="latestscore_account_kind"),
         ]
 
 

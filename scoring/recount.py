@@ -193,6 +193,8 @@ def latest_rows(answers):
         .annotate(
             response_id=F("id"),
             attributes=F("contact__attributes"),
+            account_id=F("contact__account_id"),
+            account_role=F("contact__account_role"),
             prev_score=Window(Lag("score"), partition_by=partition, order_by=oldest_first),
             prev_category=Window(Lag("category"), partition_by=partition, order_by=oldest_first),
         )
@@ -205,6 +207,8 @@ def latest_rows(answers):
             "category",
             "response_id",
             "attributes",
+            "account_id",
+            "account_role",
             "prev_score",
             "prev_category",
         )

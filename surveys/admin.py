@@ -5,6 +5,8 @@ so status is read-only here."""
 from django.contrib import admin
 
 from surveys.models import (
+    Account,
+    AccountProposal,
     Answer,
     Campaign,
     Contact,
@@ -55,8 +57,37 @@ class ContactAdmin(admin.ModelAdmin):
     ]
     list_filter = ["language"]
     search_fields = ["email", "name", "external_id", "company"]
-    raw_id_fields = ["account_owner"]
+    raw_id_fields = ["account_owner", "account"]
     readonly_fields = ["created_at", "updated_at", "erased_at"]
+
+
+@admin.register(Account)
+class AccountAdmin(admin.ModelAdmin):
+    """Churn goes through the product's account page (surveys.accounts.account_churn: the webhook);
+    health is derived data, so status and health are read-only here."""
+
+    list_display = ["name", "external_id", "segment", "arr", "currency", "owner", "team", "renewal_date", "status"]
+    list_filter = ["status", "segment", "health", "team"]
+    search_fields = ["name", "external_id"]
+    raw_id_fields = ["owner"]
+    readonly_fields = [
+        "status",
+        "churned_at",
+        "churn_reason",
+        "health",
+        "health_nps",
+        "health_n",
+        "health_changed_at",
+        "created_at",
+        "updated_at",
+    ]
+
+
+@admin.register(AccountProposal)
+class AccountProposalAdmin(admin.ModelAdmin):
+    list_display = ["name", "contact_count", "status", "decided_by", "decided_at"]
+    list_filter = ["status"]
+    readonly_fields = [f.name for f in AccountProposal._meta.fields]
 
 
 @admin.register(ContactList)

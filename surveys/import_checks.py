@@ -12,9 +12,10 @@ from django.contrib.auth import get_user_model
 from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
 
+from surveys.account_rules import role_from_text
 from surveys.addresses import address_problem, normalise
 from surveys.import_file import ParsedFile, unknown_columns
-from surveys.models import Contact
+from surveys.models import Account, Contact
 
 User = get_user_model()
 
@@ -61,7 +62,38 @@ def owner_ids() -> dict[str, int]:
     return owners
 
 
-def _check_row(row, line, index, mapping, match_on, seen: Seen, owners) -> tuple[dict | None, list[str]]:
+def account_ids() -> dict[str, int | None]:
+    """Accounts by lower-case external id and name, as a contact row may name them (a name two
+    accounts share maps to None: ambiguous)."""
+    found: dict[str, int | None] = {}
+    for pk, external_id, name in Account.objects.values_list("pk", "external_id", "name"):
+        if external_id:
+            found[external_id.lower()] = pk
+        key = name.strip().lower()
+        found[key] = None if key in found and found[key] != pk else pk
+    return found
+
+
+def _account(data: dict, accounts: dict | None, problems: list[str]) -> tuple[int | None, str | None]:
+    """The row's account id and role (None: the cell was empty, keep what is stored)."""
+    name, role_text = data.get("account", ""), data.get("account_role", "")
+    account_id = None
+    if name:
+        accounts = accounts if accounts is not None else account_ids()
+        key = name.lower()
+        if key not in accounts:
+            problems.append(_("no account “%(account)s”: import the accounts first") % {"account": name[:80]})
+        elif accounts[key] is None:
+            problems.append(_("two accounts are named “%(account)s”: use its external id") % {"account": name[:80]})
+        else:
+            account_id = accounts[key]
+    role = role_from_text(role_text) if role_text else None
+    if role_text and role is None:
+        problems.append(_("role must be decision maker, user or champion, not “%(role)s”") % {"role": role_text[:30]})
+    return account_id, role
+
+
+def _check_row(row, line, index, mapping, match_on, seen: Seen, owners, accounts=None) -> tuple[dict | None, list[str]]:
     data, attributes, problems = {}, {}, []
     if len(row) > len(index):
         problems.append(_("%(cells)s cells but only %(columns)s columns") % {"cells": len(row), "columns": len(index)})
@@ -100,6 +132,7 @@ def _check_row(row, line, index, mapping, match_on, seen: Seen, owners) -> tuple
     owner = data.get("account_owner", "")
     if owner and owner.lower() not in owners:
         problems.append(_("no active user “%(owner)s” to be the account owner") % {"owner": owner[:80]})
+    account_id, role = _account(data, accounts, problems)
     opted = data.get("opted_out", "").lower()
     if "opted_out" in data and opted not in TRUE | FALSE:
         problems.append(_("opted out must be yes or no, not “%(value)s”") % {"value": opted[:10]})
@@ -118,6 +151,8 @@ def _check_row(row, line, index, mapping, match_on, seen: Seen, owners) -> tuple
         "language": language or None,
         "account_owner_id": owners.get(owner.lower()) if owner else None,
         "opted_out": (opted in TRUE) if "opted_out" in data else None,
+        "account_id": account_id,
+        "account_role": role,
         "attributes": attributes,
     }, []
 
@@ -170,6 +205,7 @@ def validate_rows(
     stop: int | None = None,
     seen: Seen | None = None,
     owners: dict | None = None,
+    accounts: dict | None = None,
 ) -> RowReport:
     """Check rows [start:stop] of the file, on their own and against the stored contacts.
 
@@ -180,7 +216,7 @@ def validate_rows(
     report = RowReport()
     stop = len(parsed.rows) if stop is None else stop
     for row, line in zip(parsed.rows[start:stop], parsed.lines[start:stop]):
-        clean, problems = _check_row(row, line, index, mapping, match_on, seen, owners)
+        clean, problems = _check_row(row, line, index, mapping, match_on, seen, owners, accounts)
         if problems:
             report.add_error(line, problems)
         else:
@@ -197,8 +233,11 @@ def validate_rows(
 def validate_file(parsed: ParsedFile, mapping, match_on) -> RowReport:
     """The dry run over the whole file, a chunk at a time (each chunk is one round of lookups)."""
     owners, seen, report = owner_ids(), Seen(), RowReport()
+    accounts = account_ids() if "account" in mapping.values() else {}
     for start in range(0, len(parsed.rows), CHUNK):
-        part = validate_rows(parsed, mapping, match_on, start=start, stop=start + CHUNK, seen=seen, owners=owners)
+        part = validate_rows(
+            parsed, mapping, match_on, start=start, stop=start + CHUNK, seen=seen, owners=owners, accounts=accounts
+        )
         report.valid.extend(part.valid)
         report.merge(part)
     report.unknown_columns = unknown_columns(mapping)
@@ -208,10 +247,12 @@ def validate_file(parsed: ParsedFile, mapping, match_on) -> RowReport:
 def check_cells(rows, *, match_on: str, report: RowReport) -> list[dict]:
     """Check rows that come from elsewhere than a file: (line, headers, mapping, cells) each, the
     cells as a file row would hold them. Problems go to `report`; returns the clean rows."""
-    owners, seen, valid = owner_ids(), Seen(), []
+    owners, seen, valid, accounts = owner_ids(), Seen(), [], None
     for line, headers, mapping, cells in rows:
         index = {header: i for i, header in enumerate(headers)}
-        clean, problems = _check_row(cells, line, index, mapping, match_on, seen, owners)
+        if accounts is None and any(cells[index[h]] for h, t in mapping.items() if t == "account"):
+            accounts = account_ids()
+        clean, problems = _check_row(cells, line, index, mapping, match_on, seen, owners, accounts)
         if problems:
             report.add_error(line, problems)
         else:

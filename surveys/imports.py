@@ -15,7 +15,16 @@ from django.utils.translation import gettext as _
 
 from core.audit import audit_log
 from core.queue import enqueue_on_commit
-from surveys.import_checks import CHUNK, RowReport, Seen, check_cells, owner_ids, validate_file, validate_rows
+from surveys.import_checks import (
+    CHUNK,
+    RowReport,
+    Seen,
+    account_ids,
+    check_cells,
+    owner_ids,
+    validate_file,
+    validate_rows,
+)
 from surveys.import_file import ImportFileError, check_mapping, parse_file
 from surveys.models import Contact, ContactImport, ContactList
 
@@ -71,6 +80,10 @@ def _apply(contact: Contact, row: dict, now) -> None:
         contact.language = row["language"]
     if row["account_owner_id"]:
         contact.account_owner_id = row["account_owner_id"]
+    if row.get("account_id"):  # an empty cell keeps the stored account (rows checked before #24 lack it)
+        contact.account_id = row["account_id"]
+    if row.get("account_role") is not None and (row.get("account_id") or contact.account_id):
+        contact.account_role = row["account_role"]
     # "yes" opts the contact out; "no" never opts anyone back in: a CRM export saying "no" must not
     # undo an unsubscribe the contact made here.
     if row["opted_out"] is True and contact.opted_out_at is None:
@@ -87,6 +100,8 @@ UPDATED_FIELDS = [
     "external_id",
     "language",
     "account_owner_id",
+    "account_id",
+    "account_role",
     "opted_out_at",
     "attributes",
     "updated_at",
@@ -187,10 +202,18 @@ def import_run(*, import_id: int) -> ContactImport:
     try:
         parsed = parse_file(record.file.open("rb").read())
         owners, seen, report = owner_ids(), Seen(), RowReport()
+        accounts = account_ids() if "account" in record.mapping.values() else {}
         created = updated = 0
         for start in range(0, len(parsed.rows), CHUNK):
             part = validate_rows(
-                parsed, record.mapping, record.match_on, start=start, stop=start + CHUNK, seen=seen, owners=owners
+                parsed,
+                record.mapping,
+                record.match_on,
+                start=start,
+                stop=start + CHUNK,
+                seen=seen,
+                owners=owners,
+                accounts=accounts,
             )
             report.merge(part)
             c, u = _upsert_chunk(part.valid, record, report)

@@ -11,6 +11,9 @@ from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from surveys import nps
+
+# The account models live in their own module; Django finds them here.
+from surveys.account_models import Account, AccountProposal, AccountRevenueDay, Health, Role  # noqa: F401
 from surveys.addresses import validate_address
 
 
@@ -81,6 +84,10 @@ class Contact(models.Model):
         related_name="owned_contacts",
         verbose_name=_("account owner"),
     )
+    account = models.ForeignKey(
+        Account, null=True, blank=True, on_delete=models.SET_NULL, related_name="contacts", verbose_name=_("account")
+    )
+    account_role = models.CharField(_("role in the account"), max_length=20, choices=Role.choices, blank=True)
     opted_out_at = models.DateTimeField(_("opted out at"), null=True, blank=True)
     undeliverable_at = models.DateTimeField(_("undeliverable since"), null=True, blank=True)
     erased_at = models.DateTimeField(_("erased at"), null=True, blank=True)

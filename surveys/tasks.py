@@ -5,7 +5,7 @@ from celery import shared_task
 from celery.utils.time import get_exponential_backoff_interval
 from django.db import OperationalError
 
-from surveys import batches, reminders, sending
+from surveys import account_health, batches, reminders, sending
 from surveys.delivery import TransientSendError
 
 # Worth retrying: the provider or the network failed for a while, or the database did.
@@ -52,3 +52,9 @@ def send_due_campaigns() -> int:
 @shared_task(acks_late=True)
 def send_due_reminders() -> int:
     return reminders.send_due_reminders()
+
+
+@shared_task(acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3)
+def refresh_account_health() -> int:
+    """Recount every active account's health (derived data; safe to run twice)."""
+    return account_health.account_health_refresh()

@@ -129,3 +129,15 @@ class AnswerFactory(factory.django.DjangoModelFactory):
 
     response = factory.SubFactory(ResponseFactory)
     question = factory.SubFactory(QuestionFactory)
+
+
+class AccountFactory(factory.django.DjangoModelFactory):
+    """A customer account (#24)."""
+
+    class Meta:
+        model = "surveys.Account"
+
+    name = factory.Sequence(lambda n: f"Account {n} BV")
+    segment = "SMB"
+    arr = 10000
+    currency = "EUR"

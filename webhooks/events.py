@@ -27,6 +27,8 @@ EVENT_TYPES = {
     "followup.closed": _("A follow-up case was resolved or closed without contact"),
     "followup.replied": _("A customer answered a case by e-mail"),
     "improvement.shipped": _("An improvement was shipped"),
+    "account.health_changed": _("An account's health label changed"),
+    "account.churned": _("An account churned"),
 }
 # The data object of each event: {key: builder(record)}.
 DATA = {
@@ -36,6 +38,8 @@ DATA = {
     "followup.closed": ("followup", payloads.followup_data),
     "followup.replied": ("followup", payloads.followup_data),
     "improvement.shipped": ("improvement", payloads.improvement_data),
+    "account.health_changed": ("account", payloads.account_data),
+    "account.churned": ("account", payloads.account_data),
 }
 logger = logging.getLogger(__name__)
 

@@ -91,3 +91,26 @@ def improvement_data(improvement) -> dict:
         "customers_to_notify": improvement.notices.filter(status="queued").count(),
         "url": _url("improvement_detail", improvement.pk),
     }
+
+
+def account_data(account) -> dict:
+    """An account (surveys.Account); `previous_health` is set by the health refresh on the record."""
+    return {
+        "id": account.pk,
+        "name": account.name,
+        "external_id": account.external_id,
+        "segment": account.segment,
+        "arr": account.arr,
+        "currency": account.currency,
+        "owner": _user(account.owner),
+        "team": _named(account.team),
+        "renewal_date": account.renewal_date,
+        "status": account.status,
+        "churned_at": account.churned_at,
+        "churn_reason": account.churn_reason,
+        "health": account.health or None,
+        "previous_health": getattr(account, "previous_health", None) or None,
+        "nps": account.health_nps,
+        "n": account.health_n,
+        "url": _url("account_detail", account.pk),
+    }

@@ -3,6 +3,7 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from scoring.nps import round_half_away
+from surveys.models import Health
 
 register = template.Library()
 
@@ -94,3 +95,18 @@ def any_too_few(rows) -> bool:
 def rounded(value):
     """A number rounded for display (half away from zero), or None."""
     return None if value in (None, "") else round_half_away(value)
+
+
+@register.filter
+def health_name(value):
+    """An account's health label in the reader's language ("—" without one)."""
+    return Health(value).label if value in Health.values else "—"
+
+
+@register.filter
+def money(value, currency=""):
+    """An amount of whole currency units with thousands separators: 50.000 EUR."""
+    if value in (None, ""):
+        return "—"
+    shown = number_format(round(value), 0, force_grouping=True)
+    return f"{shown} {currency}".strip()

@@ -1,0 +1,244 @@
+"""The accounts list (#24): each account's NPS over its contacts' latest answers under the
+dashboard's filters, with the decision makers' NPS, the change, the last answer and a health label
+(surveys.account_rules), sorted by ARR, NPS, change or renewal, urgent accounts first.
+
+Fast path: the counts come from the latest-answer rollup (scoring.models.LatestScore, which copies
+each contact's account and role), grouped by account and sorted inside the database, so a page of
+100,000 accounts costs one grouped query. The accounts on the page whose contacts changed since
+the last refresh (scoring.freshness) get their figures counted live, so the figures shown are
+right at once; their place in the order follows at the next refresh (30 seconds). Before the
+rollup is first built everything is counted live (`live_rows`), with the same rules: a test
+compares both ways.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.db.models import Case, Count, F, FloatField, Max, Q, Value, When
+from django.db.models.functions import Cast, Lower, NullIf
+from django.utils import timezone
+
+from scoring import freshness
+from scoring.filters import Filters, attribute_text, dimension_q
+from scoring.recount import latest_rows
+from surveys import nps
+from surveys.account_rules import RENEWAL_SOON_DAYS, health_label, urgent
+from surveys.models import Account, Contact, Response, Role
+
+SORTS = {
+    "arr": "arr",
+    "nps": "nps",
+    "change": "change",
+    "renewal": "renewal_date",
+    "name": "name",
+}
+COUNTS = ("n", "p", "pa", "d", "dm_n", "dm_p", "dm_pa", "dm_d", "prev_n", "prev_p", "prev_d")
+
+
+@dataclass
+class Figures:
+    """One account's figures under the filters."""
+
+    result: nps.NpsResult
+    dm_result: nps.NpsResult
+    previous: nps.NpsResult
+    last_answer_at: datetime | None
+    label: str
+    urgent: bool
+
+    @property
+    def change(self) -> float | None:
+        if self.result.nps is None or self.previous.nps is None:
+            return None
+        return self.result.nps - self.previous.nps
+
+
+def figures(counts: dict, *, renewal_date: date | None, now: datetime, today: date) -> Figures:
+    """Figures from an account's counts (COUNTS and last_at), however they were counted."""
+    result = nps.nps_from_counts(promoters=counts["p"], passives=counts["pa"], detractors=counts["d"])
+    dm = nps.nps_from_counts(promoters=counts["dm_p"], passives=counts["dm_pa"], detractors=counts["dm_d"])
+    prev_passives = counts["prev_n"] - counts["prev_p"] - counts["prev_d"]
+    previous = nps.nps_from_counts(promoters=counts["prev_p"], passives=prev_passives, detractors=counts["prev_d"])
+    last = counts["last_at"]
+    label = health_label(nps_value=result.nps, dm_detractors=counts["dm_d"], last_answer_at=last, now=now)
+    return Figures(
+        result, dm, previous, last, label, urgent(dm_detractors=counts["dm_d"], renewal_date=renewal_date, today=today)
+    )
+
+
+# --- Which accounts ----------------------------------------------------------------------------
+def base_accounts(filters: Filters, *, status: str = "active", search: str = "", team: int | None = None):
+    """The accounts the list shows before counting: by status, name or external id, the account's
+    team, and the dashboard's segment filter read on the account (`segment=…` is its segment)."""
+    qs = Account.objects.all()
+    if status in Account.Status.values:
+        qs = qs.filter(status=status)
+    if search:
+        qs = qs.filter(Q(name__icontains=search) | Q(external_id__iexact=search))
+    if team:
+        qs = qs.filter(team_id=team)
+    if filters.segment_key == "segment":
+        qs = qs.filter(segment__iexact=filters.segment_value)
+    elif filters.segment_key:
+        qs = qs.annotate(_seg=attribute_text(filters.segment_key, "attributes")).filter(_seg=filters.segment_value)
+    return qs
+
+
+def _latest_q(filters: Filters) -> Q:
+    """The rollup rows the filters count: each contact's latest answer of the survey type, given in
+    the period, matching the answer filters (the viewer's teams included)."""
+    return dimension_q(filters, prefix="latest_scores__") & Q(
+        latest_scores__submitted_at__gte=filters.start_dt, latest_scores__submitted_at__lt=filters.end_dt
+    )
+
+
+def _annotations(filters: Filters) -> dict:
+    within = _latest_q(filters)
+    dm = Q(latest_scores__account_role=Role.DECISION_MAKER)
+
+    def count(extra: Q | None = None):
+        return Count("latest_scores", filter=within & extra if extra is not None else within)
+
+    def category(name, field="latest_scores__category"):
+        return Q(**{field: name})
+
+    prev = "latest_scores__prev_category"
+    return {
+        "n": count(),
+        "p": count(category(nps.PROMOTER)),
+        "pa": count(category(nps.PASSIVE)),
+        "d": count(category(nps.DETRACTOR)),
+        "dm_n": count(dm),
+        "dm_p": count(dm & category(nps.PROMOTER)),
+        "dm_pa": count(dm & category(nps.PASSIVE)),
+        "dm_d": count(dm & category(nps.DETRACTOR)),
+        "prev_n": count(Q(latest_scores__prev_category__isnull=False)),
+        "prev_p": count(category(nps.PROMOTER, prev)),
+        "prev_d": count(category(nps.DETRACTOR, prev)),
+        "last_at": Max("latest_scores__submitted_at", filter=within),
+    }
+
+
+def _share(plus: str, minus: str, total: str):
+    return Cast(F(plus) - F(minus), FloatField()) * Value(100.0) / NullIf(F(total), 0)
+
+
+def ranked(qs, filters: Filters, *, sort: str = "-arr", today: date | None = None):
+    """`qs` (base_accounts) with the rollup's counts and sorted: accounts with a detractor decision
+    maker and a renewal within 90 days first, then by `sort` ("-" descending; empty values last)."""
+    today = today or timezone.localdate()
+    soon = Q(dm_d__gt=0, renewal_date__gte=today, renewal_date__lte=today + timedelta(days=RENEWAL_SOON_DAYS))
+    qs = qs.annotate(**_annotations(filters)).annotate(
+        nps=_share("p", "d", "n"),
+        change=_share("p", "d", "n") - _share("prev_p", "prev_d", "prev_n"),
+        first=Case(When(soon, then=Value(0)), default=Value(1)),
+    )
+    field = SORTS.get(sort.lstrip("-"), "arr")
+    key = Lower("name") if field == "name" else F(field)
+    key = key.desc(nulls_last=True) if sort.startswith("-") else key.asc(nulls_last=True)
+    return qs.order_by("first", key, "pk")
+
+
+def counts_of(account) -> dict:
+    """The counts `ranked` annotated on an account."""
+    return {name: getattr(account, name) for name in (*COUNTS, "last_at")}
+
+
+# --- Live counting -----------------------------------------------------------------------------
+def _matches(row: dict, filters: Filters) -> bool:
+    """Whether a latest-answer row passes the answer filters (as _latest_q does in SQL)."""
+    if not filters.start_dt <= row["submitted_at"] < filters.end_dt:
+        return False
+    if filters.kind != "all" and row["kind"] != filters.kind:
+        return False
+    for name in ("campaign", "touchpoint", "team"):
+        if getattr(filters, name) and row[f"{name}_id"] != getattr(filters, name):
+            return False
+    if filters.teams is not None and row["team_id"] not in filters.teams:
+        return False
+    return not (
+        (filters.channel and row["channel"] != filters.channel)
+        or (filters.language and row["language"] != filters.language)
+    )
+
+
+def empty_counts() -> dict:
+    return dict.fromkeys(COUNTS, 0) | {"last_at": None}
+
+
+def live_counts(filters: Filters, account_ids=None) -> dict[int, dict]:
+    """Account id → counts, counted from the answers as the rollup counts them (latest_rows)."""
+    answers = Response.objects.filter(contact__account__isnull=False)
+    if account_ids is not None:
+        answers = answers.filter(contact__account_id__in=list(account_ids))
+    found: dict[int, dict] = {}
+    short = {nps.PROMOTER: "p", nps.PASSIVE: "pa", nps.DETRACTOR: "d"}
+    for row in latest_rows(answers).iterator(chunk_size=2000):
+        if row["account_id"] is None or not _matches(row, filters):
+            continue
+        counts = found.setdefault(row["account_id"], empty_counts())
+        counts["n"] += 1
+        counts[short[row["category"]]] += 1
+        if row["account_role"] == Role.DECISION_MAKER:
+            counts["dm_n"] += 1
+            counts["dm_" + short[row["category"]]] += 1
+        if row["prev_category"] is not None:
+            counts["prev_n"] += 1
+            if row["prev_category"] != nps.PASSIVE:
+                counts["prev_" + short[row["prev_category"]]] += 1
+        if counts["last_at"] is None or row["submitted_at"] > counts["last_at"]:
+            counts["last_at"] = row["submitted_at"]
+    return found
+
+
+def live_rows(qs, filters: Filters, *, sort: str = "-arr", today: date | None = None) -> list:
+    """`ranked` counted live and sorted in Python, for when the rollup was never built."""
+    today, now = today or timezone.localdate(), timezone.now()
+    accounts = list(qs.select_related("owner", "team").order_by("pk"))  # ties stay in id order, as in SQL
+    counted = live_counts(filters, [a.pk for a in accounts]) if accounts else {}
+    for account in accounts:
+        for name, value in counted.get(account.pk, empty_counts()).items():
+            setattr(account, name, value)
+        account.figures = figures(counts_of(account), renewal_date=account.renewal_date, now=now, today=today)
+        account.nps, account.change = account.figures.result.nps, account.figures.change
+    field = SORTS.get(sort.lstrip("-"), "arr")
+
+    def value(account):
+        raw = getattr(account, field)
+        return raw.lower() if isinstance(raw, str) else raw
+
+    present = sorted((a for a in accounts if value(a) is not None), key=value, reverse=sort.startswith("-"))
+    rows = present + [a for a in accounts if value(a) is None]
+    rows.sort(key=lambda a: not a.figures.urgent)  # stable: urgent first, the order kept within each part
+    return rows
+
+
+# --- The page ----------------------------------------------------------------------------------
+def account_page(filters: Filters, *, status="active", search="", team=None, sort="-arr", page=1, size=50):
+    """One page of the list: (accounts with `.figures`, total, live) — live: counted without the rollup."""
+    today, now = timezone.localdate(), timezone.now()
+    qs = base_accounts(filters, status=status, search=search, team=team)
+    coverage = freshness.current()
+    start = (max(page, 1) - 1) * size
+    if coverage.contacts is freshness.EVERYONE:
+        rows = live_rows(qs, filters, sort=sort, today=today)
+        return rows[start : start + size], len(rows), True
+    total = qs.count()
+    accounts = list(ranked(qs, filters, sort=sort, today=today).select_related("owner", "team")[start : start + size])
+    stale = _stale_accounts([a.pk for a in accounts], coverage)
+    live = live_counts(filters, stale) if stale else {}
+    for account in accounts:
+        counts = live.get(account.pk, empty_counts()) if account.pk in stale else counts_of(account)
+        account.figures = figures(counts, renewal_date=account.renewal_date, now=now, today=today)
+    return accounts, total, False
+
+
+def _stale_accounts(account_ids: list[int], coverage) -> set[int]:
+    """Those of `account_ids` with a contact whose latest answers the rollup may not hold yet."""
+    if not account_ids or coverage.contacts == []:
+        return set()
+    return set(
+        Contact.objects.filter(freshness.stale_contacts_q(coverage.contacts, "pk"), account_id__in=account_ids)
+        .values_list("account_id", flat=True)
+        .distinct()
+    )
