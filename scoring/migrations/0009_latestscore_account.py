@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('scoring', '0007_funnel_counts_on_dailyinvitations'),
+        ('scoring', '0008_board_reports'),
         ('surveys', '0011_accounts'),
     ]
 
