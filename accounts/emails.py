@@ -18,7 +18,7 @@ def send_password_reset(*, user_id: int, key: str):
     if user is None or not user.email:
         return None
     path = reverse(
-        "password_reset_confirm",
+        "accounts:password_reset_confirm",
         kwargs={
             "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
             "token": default_token_generator.make_token(user),

@@ -135,7 +135,7 @@ class SignInView(LoginView):
                 "next": next_url,
                 "at": time.time(),
             }
-            return redirect("login_verify")
+            return redirect("accounts:login_verify")
         finish_login(self.request, user)
         return redirect(next_url)
 
@@ -176,7 +176,7 @@ def login_verify(request):
     if user is None:
         request.session.pop(PENDING_KEY, None)
         messages.info(request, _("Please sign in again."))
-        return redirect("login")
+        return redirect("accounts:login")
     form = CodeForm(request.POST or None)
     status = 200
     if request.method == "POST" and form.is_valid():

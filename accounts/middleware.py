@@ -21,10 +21,16 @@ class TwoFactorSetupMiddleware:
         session = getattr(request, "session", None)
         if session is not None and session.get(SETUP_SESSION_KEY) and request.user.is_authenticated:
             # The set-up page, its passkey ceremonies (JSON for the library's script) and logging out.
-            allowed = (reverse("twofactor"), "/account/passkeys/", reverse("logout"), "/static/", "/i18n/")
+            allowed = (
+                reverse("accounts:twofactor"),
+                "/account/passkeys/",
+                reverse("core:logout"),
+                "/static/",
+                "/i18n/",
+            )
             if not request.path.startswith(allowed):
                 messages.warning(
                     request, _("Your organisation requires two-factor authentication. Set it up to go on.")
                 )
-                return redirect("twofactor")
+                return redirect("accounts:twofactor")
         return self.get_response(request)

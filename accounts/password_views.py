@@ -29,7 +29,7 @@ def password_reset(request):
     form = ResetRequestForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         passwords.password_reset_request(email=form.cleaned_data["email"], ip=client_ip(request))
-        return redirect("password_reset_done")
+        return redirect("accounts:password_reset_done")
     status = 400 if request.method == "POST" else 200
     return render(request, "registration/password_reset_form.html", {"form": form}, status=status)
 
@@ -39,7 +39,7 @@ def password_reset_done(request):
 
 
 class ResetConfirmView(auth_views.PasswordResetConfirmView):
-    success_url = reverse_lazy("password_reset_complete")
+    success_url = reverse_lazy("accounts:password_reset_complete")
 
     def form_valid(self, form):
         response = super().form_valid(form)

@@ -93,7 +93,7 @@ def metadata() -> dict:
 
 
 def callback_url() -> str:
-    return absolute_url(reverse("sso_callback"))
+    return absolute_url(reverse("accounts:sso_callback"))
 
 
 def _client(meta: dict) -> OAuth2Session:

@@ -1,7 +1,11 @@
-from django.urls import include, path
+from django.urls import path
 
 from accounts import login, password_views, views
 
+app_name = "accounts"
+
+# The passkey ceremonies (accounts.passkeys) keep the library's own namespace, otp_webauthn, which its
+# script reads: config/urls.py mounts them at account/passkeys/.
 urlpatterns = [
     path("login/", login.SignInView.as_view(), name="login"),
     path("login/verify/", login.login_verify, name="login_verify"),
@@ -11,7 +15,6 @@ urlpatterns = [
     path("account/two-factor/recovery-codes/", views.twofactor_recovery_codes, name="twofactor_recovery_codes"),
     path("account/two-factor/off/", views.twofactor_disable, name="twofactor_disable"),
     path("account/two-factor/passkeys/<int:pk>/remove/", views.passkey_remove, name="passkey_remove"),
-    path("account/passkeys/", include("accounts.passkeys")),  # WebAuthn ceremonies (django-otp-webauthn)
     path("security/", views.security, name="security"),
     path("security/users/<int:pk>/reset-2fa/", views.security_reset_2fa, name="security_reset_2fa"),
 ]

@@ -33,7 +33,7 @@ def twofactor_page(request):
         action = request.POST.get("action")
         if action == "begin":
             twofactor.totp_begin(user=user)
-            return redirect("twofactor")
+            return redirect("accounts:twofactor")
         if action == "confirm" and form.is_valid():
             codes = twofactor.totp_confirm(user=user, token=form.cleaned_data["code"])
             if codes is None:
@@ -65,7 +65,7 @@ def twofactor_page(request):
 @require_POST
 def twofactor_recovery_codes(request):
     if not twofactor.has_app(request.user):
-        return redirect("twofactor")
+        return redirect("accounts:twofactor")
     codes = twofactor.recovery_codes_renew(user=request.user)
     messages.success(request, _("New recovery codes made; the old ones no longer work."))
     return render(
@@ -80,10 +80,10 @@ def twofactor_recovery_codes(request):
 def twofactor_disable(request):
     if SecuritySettings.current().require_2fa:
         messages.error(request, _("Your organisation requires two-factor authentication; it cannot be turned off."))
-        return redirect("twofactor")
+        return redirect("accounts:twofactor")
     if twofactor.twofactor_remove(actor=request.user, user=request.user):
         messages.success(request, _("Two-factor authentication is off."))
-    return redirect("twofactor")
+    return redirect("accounts:twofactor")
 
 
 @login_required
@@ -95,10 +95,10 @@ def passkey_remove(request, pk: int):
         and not (twofactor.has_app(request.user))
     ):
         messages.error(request, _("Your organisation requires two-factor authentication; it cannot be turned off."))
-        return redirect("twofactor")
+        return redirect("accounts:twofactor")
     if twofactor.passkey_remove(user=request.user, pk=pk):
         messages.success(request, _("Passkey removed."))
-    return redirect("twofactor")
+    return redirect("accounts:twofactor")
 
 
 @admin_required
@@ -109,7 +109,7 @@ def security(request):
     if request.method == "POST" and form.is_valid():
         twofactor.settings_save(actor=request.user, require_2fa=form.cleaned_data["require_2fa"])
         messages.success(request, _("Security settings saved."))
-        return redirect("security")
+        return redirect("accounts:security")
     return render(
         request,
         "accounts/security.html",
@@ -132,4 +132,4 @@ def security_reset_2fa(request, pk: int):
             request,
             _("Two-factor authentication of %(username)s was reset.") % {"username": user.get_username()},
         )
-    return redirect("security")
+    return redirect("accounts:security")

@@ -34,7 +34,7 @@ def token_create(request):
     return render(
         request,
         "core/form_page.html",
-        {"form": form, "title": _("New API token"), "back_url": reverse("api_token_list")},
+        {"form": form, "title": _("New API token"), "back_url": reverse("api:token_list")},
         status=400 if request.method == "POST" else 200,
     )
 
@@ -47,4 +47,4 @@ def token_revoke(request, pk: int):
         messages.success(
             request, _("Revoked the token %(name)s; calls with it are refused from now on.") % {"name": token.name}
         )
-    return redirect("api_token_list")
+    return redirect("api:token_list")

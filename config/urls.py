@@ -2,18 +2,20 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
+# One include per app, each with its own namespace (app_name in its urls.py). No pattern shadows
+# another, so the order below decides nothing (tests/test_url_names.py checks that every pattern
+# resolves back to itself). The respondent's /s/, /a/ and /u/ paths are in e-mails already sent:
+# they are kept forever.
 urlpatterns = [
-    # The respondent's pages first: every answer resolves here without trying the staff patterns.
-    path("", include("surveys.urls_public")),
+    path("", include("surveys.urls")),  # the respondent's pages; campaigns, contacts, touchpoints
     path("", include("accounts.urls")),  # sign-in, two-factor, single sign-on, password reset
-    path("", include("core.urls")),
-    path("", include("surveys.urls")),
-    path("", include("followups.urls")),
-    path("", include("themes.urls")),
-    path("", include("scoring.urls")),
-    path("", include("api.urls_admin")),  # staff pages for API tokens
-    path("api/", include("api.urls")),  # the REST API (bearer tokens), its schema and docs
-    path("", include("webhooks.urls")),
+    path("account/passkeys/", include("accounts.passkeys")),  # WebAuthn ceremonies (namespace otp_webauthn)
+    path("", include("core.urls")),  # start page, profile, users and teams, outbox, audit, retention
+    path("", include("followups.urls")),  # cases, routing, improvements
+    path("themes/", include("themes.urls")),
+    path("", include("scoring.urls")),  # the dashboard under dashboard/, accounts' health under accounts/
+    path("", include("api.urls")),  # the REST API under api/, its token pages under api-tokens/
+    path("webhooks/", include("webhooks.urls")),
     path("anymail/", include("anymail.urls")),  # ESP tracking webhooks (basic auth: ANYMAIL_WEBHOOK_SECRET)
     path("django-admin/", admin.site.urls),
 ]

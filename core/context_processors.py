@@ -5,29 +5,29 @@ from core.roles import ADMIN, AGENT, ROLE_LABELS, VIEWER, has_role, user_role
 
 # (label, url name, lowest role that may use it). Items whose page is not installed are left out.
 NAV_ITEMS = [
-    (_("Dashboard"), "dashboard", VIEWER),
-    (_("Comments"), "comment_list", VIEWER),
-    (_("Accounts"), "account_list", AGENT),
-    (_("My follow-ups"), "followup_mine", AGENT),
-    (_("Team queue"), "followup_queue", AGENT),
-    (_("Improvements"), "improvement_list", AGENT),
-    (_("Campaigns"), "campaign_list", ADMIN),
-    (_("Contacts"), "contact_list", ADMIN),
-    (_("Routing"), "routing_rule_list", ADMIN),
+    (_("Dashboard"), "scoring:dashboard", VIEWER),
+    (_("Comments"), "scoring:comment_list", VIEWER),
+    (_("Accounts"), "scoring:account_list", AGENT),
+    (_("My follow-ups"), "followups:followup_mine", AGENT),
+    (_("Team queue"), "followups:followup_queue", AGENT),
+    (_("Improvements"), "followups:improvement_list", AGENT),
+    (_("Campaigns"), "surveys:campaign_list", ADMIN),
+    (_("Contacts"), "surveys:contact_list", ADMIN),
+    (_("Routing"), "followups:routing_rule_list", ADMIN),
 ]
 # Administration pages, in the user menu to keep the bar short.
 ADMIN_MENU = [
-    (_("Users and teams"), "user_list"),
-    (_("Touchpoints"), "touchpoint_list"),
-    (_("Themes"), "theme_list"),
-    (_("Sign-in security"), "security"),
-    (_("Outbox"), "outbox"),
-    (_("Unmatched e-mails"), "inbound_list"),
-    (_("Reply templates"), "reply_template_list"),
-    (_("Audit log"), "audit_log"),
-    (_("Data retention"), "retention"),
-    (_("Webhooks"), "webhook_endpoint_list"),
-    (_("API tokens"), "api_token_list"),
+    (_("Users and teams"), "core:user_list"),
+    (_("Touchpoints"), "surveys:touchpoint_list"),
+    (_("Themes"), "themes:theme_list"),
+    (_("Sign-in security"), "accounts:security"),
+    (_("Outbox"), "core:outbox"),
+    (_("Unmatched e-mails"), "followups:inbound_list"),
+    (_("Reply templates"), "followups:reply_template_list"),
+    (_("Audit log"), "core:audit_log"),
+    (_("Data retention"), "core:retention"),
+    (_("Webhooks"), "webhooks:endpoint_list"),
+    (_("API tokens"), "api:token_list"),
 ]
 
 

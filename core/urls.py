@@ -1,7 +1,9 @@
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import path, reverse_lazy
 
 from core import views
+
+app_name = "core"
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -9,7 +11,11 @@ urlpatterns = [
     # Browsers ask for /favicon.ico whatever the page says; pages link the icon themselves (base.html).
     path("favicon.ico", views.favicon, name="favicon"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
+    path(
+        "password/",
+        auth_views.PasswordChangeView.as_view(success_url=reverse_lazy("core:password_change_done")),
+        name="password_change",
+    ),
     path("password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("profile/", views.profile, name="profile"),
     path("outbox/", views.outbox, name="outbox"),

@@ -29,7 +29,7 @@ def home(request):
     role = user_role(request.user)
     if role is None:
         return render(request, "core/home.html")
-    return redirect("followup_mine" if role == AGENT else "dashboard")
+    return redirect("followups:followup_mine" if role == AGENT else "scoring:dashboard")
 
 
 @require_GET
@@ -75,14 +75,14 @@ def outbox_send_test(request):
     to = request.user.email
     if not to:
         messages.error(request, _("Your account has no e-mail address; set one first."))
-        return redirect("outbox")
+        return redirect("core:outbox")
     key = f"test-email:{uuid.uuid4().hex}"
     transaction.on_commit(lambda: send_test_email.delay(to, request.user.get_username(), key))
     messages.success(
         request,
         _("A test e-mail to %(address)s was queued; it appears here once the worker sends it.") % {"address": to},
     )
-    return redirect("outbox")
+    return redirect("core:outbox")
 
 
 @admin_required
@@ -122,7 +122,7 @@ def retention(request):
         form.save()
         audit_log(actor=request.user, action="retention.changed", data=form.cleaned_data)
         messages.success(request, _("Retention saved; the nightly run applies it."))
-        return redirect("retention")
+        return redirect("core:retention")
     labels = {
         "comments": _("comments emptied"),
         "contacts": _("contacts without answers erased"),
@@ -160,12 +160,12 @@ def user_edit(request, pk: int | None = None):
             password=form.cleaned_data["password"],
         )
         messages.success(request, _("Saved user %(username)s.") % {"username": user.username})
-        return redirect("user_list")
+        return redirect("core:user_list")
     title = _("User %(username)s") % {"username": user.username} if pk else _("New user")
     return render(
         request,
         "core/form_page.html",
-        {"form": form, "title": title, "back_url": reverse("user_list")},
+        {"form": form, "title": title, "back_url": reverse("core:user_list")},
         status=400 if request.method == "POST" else 200,
     )
 
@@ -186,12 +186,12 @@ def team_edit(request, pk: int | None = None):
             nps_target=data["nps_target"],
         )
         messages.success(request, _("Saved team %(team)s.") % {"team": team.name})
-        return redirect("user_list")
+        return redirect("core:user_list")
     title = _("Team %(team)s") % {"team": team.name} if pk else _("New team")
     return render(
         request,
         "core/form_page.html",
-        {"form": form, "title": title, "back_url": reverse("user_list")},
+        {"form": form, "title": title, "back_url": reverse("core:user_list")},
         status=400 if request.method == "POST" else 200,
     )
 
@@ -207,7 +207,7 @@ def profile(request):
         remember_language(request, request.user, form.cleaned_data["language"])
         translation.activate(form.cleaned_data["language"])
         messages.success(request, _("Preferences saved."))
-        return redirect("profile")
+        return redirect("core:profile")
     return render(
         request,
         "core/form_page.html",

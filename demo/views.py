@@ -16,9 +16,9 @@ def outbox_reply_as_customer(request, pk: int):
     inbound = reply_as_customer(get_object_or_404(OutboxMessage, pk=pk))
     if inbound is None:
         messages.error(request, _("The inbound webhook refused the reply; see the server log."))
-        return redirect("outbox")
+        return redirect("core:outbox")
     if inbound.followup_id:
         messages.success(request, _("The customer's reply came in on case #%(pk)s.") % {"pk": inbound.followup_id})
-        return redirect("followup_detail", pk=inbound.followup_id)
+        return redirect("followups:followup_detail", pk=inbound.followup_id)
     messages.warning(request, _("The customer's reply matched no case; it is on the unmatched list."))
-    return redirect("inbound_detail", pk=inbound.pk)
+    return redirect("followups:inbound_detail", pk=inbound.pk)

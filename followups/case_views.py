@@ -92,13 +92,13 @@ def followup_detail(request, pk: int):
             if not visible_followups(request.user).filter(pk=pk).exists():
                 # Handed to someone outside the user's view: back to their list, not to a 404.
                 messages.success(request, _("Saved. Case #%(pk)s is no longer yours.") % {"pk": pk})
-                mine = reverse("followup_mine")
+                mine = reverse("followups:followup_mine")
                 return HttpResponseClientRedirect(mine) if request.htmx else redirect(mine)
             if request.htmx:
                 case = followup_for_user(request.user, pk)
                 return _case_update(request, case, _case_forms(case, request.user), action, flash=_("Saved."))
             messages.success(request, _("Saved."))
-            return redirect(f"{reverse('followup_detail', args=[case.pk])}?tab={action}")
+            return redirect(f"{reverse('followups:followup_detail', args=[case.pk])}?tab={action}")
     if request.htmx:  # htmx swaps only 2xx answers: the form comes back with its errors by the fields
         return _case_update(request, case, forms, action, refresh=())
     return _detail(request, case, forms, tab=action if action in CASE_TABS else "attempt", status=400)

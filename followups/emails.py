@@ -62,7 +62,7 @@ def _case_contexts(followups: list[FollowUp]) -> dict[int, dict]:
             "answers": answers[followup.response_id],
             "history": [r for r in history[followup.contact_id] if r.pk != followup.response_id][:SHOWN],
             "open_cases": [c for c in open_cases[followup.contact_id] if c.pk != followup.pk][:SHOWN],
-            "case_url": absolute_url(reverse("followup_detail", args=[followup.pk])),
+            "case_url": absolute_url(reverse("followups:followup_detail", args=[followup.pk])),
         }
         for followup in followups
     }
@@ -176,7 +176,11 @@ def send_escalation_digest(*, recipient_id: int) -> int:
             cases = [{**contexts[followup.pk], "level": levels[followup.pk]} for followup in followups]
             message = render_email(
                 template="followup_escalation",
-                context={"cases": cases, "recipient": recipient, "queue_url": absolute_url(reverse("followup_queue"))},
+                context={
+                    "cases": cases,
+                    "recipient": recipient,
+                    "queue_url": absolute_url(reverse("followups:followup_queue")),
+                },
                 to=recipient.email,
                 language=user_language(recipient),
             )

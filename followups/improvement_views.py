@@ -32,7 +32,7 @@ def improvement_edit(request, pk: int | None = None):
             **{name: data[name] for name in svc.IMPROVEMENT_FIELDS},
         )
         messages.success(request, _("Improvement saved."))
-        return redirect("improvement_detail", pk=improvement.pk)
+        return redirect("followups:improvement_detail", pk=improvement.pk)
     return render(
         request,
         "core/form_page.html",
@@ -102,7 +102,7 @@ def improvement_link(request, pk: int):
         )
     except ValidationError as error:
         messages.error(request, error.messages[0])
-    return _redirect_back(request, "improvement_detail", pk=pk)
+    return _redirect_back(request, "followups:improvement_detail", pk=pk)
 
 
 @agent_required
@@ -119,7 +119,7 @@ def comments_link_improvement(request):
         )
     except ValidationError as error:
         messages.error(request, error.messages[0])
-    return _redirect_back(request, "improvement_list")
+    return _redirect_back(request, "followups:improvement_list")
 
 
 @agent_required
@@ -132,7 +132,7 @@ def followup_link_improvement(request, pk: int):
         messages.success(request, _("Linked to “%(title)s”.") % {"title": improvement.title})
     except ValidationError as error:
         messages.error(request, error.messages[0])
-    return redirect("followup_detail", pk=case.pk)
+    return redirect("followups:followup_detail", pk=case.pk)
 
 
 @agent_required
@@ -143,7 +143,7 @@ def improvement_unlink(request, pk: int, response_id: int):
         svc.improvement_unlink(improvement=improvement, response_id=response_id, actor=request.user)
     except ValidationError as error:
         messages.error(request, error.messages[0])
-    return redirect("improvement_detail", pk=pk)
+    return redirect("followups:improvement_detail", pk=pk)
 
 
 @admin_required
@@ -159,7 +159,7 @@ def improvement_status(request, pk: int):
         )
     except (ValidationError, ValueError) as error:
         messages.error(request, error.messages[0] if isinstance(error, ValidationError) else _("Unknown status."))
-    return redirect("improvement_detail", pk=pk)
+    return redirect("followups:improvement_detail", pk=pk)
 
 
 @admin_required
@@ -183,7 +183,7 @@ def improvement_ship(request, pk: int):
                 )
                 % {"count": queued},
             )
-            return redirect("improvement_detail", pk=pk)
+            return redirect("followups:improvement_detail", pk=pk)
     # The e-mail as each language's customers will get it; a shipped improvement shows its state
     # and the sending progress instead of the form (improvement_actions decides).
     actions = svc.improvement_actions(improvement)

@@ -36,7 +36,7 @@ def inbound_detail(request, pk: int):
         if action == "dismiss":
             inbound.inbound_dismiss(inbound=message, actor=request.user)
             messages.success(request, _("Dismissed."))
-            return redirect("inbound_list")
+            return redirect("followups:inbound_list")
         if action == "attach":
             number = request.POST.get("case", "").strip().lstrip("#")
             case = FollowUp.objects.filter(pk=int(number)).first() if number.isdigit() and len(number) < 12 else None
@@ -45,7 +45,7 @@ def inbound_detail(request, pk: int):
             else:
                 inbound.inbound_attach(inbound=message, case=case, actor=request.user)
                 messages.success(request, _("The e-mail is now on case #%(pk)s.") % {"pk": case.pk})
-                return redirect("followup_detail", pk=case.pk)
+                return redirect("followups:followup_detail", pk=case.pk)
         else:
             error = _("Unknown action.")
     return render(

@@ -35,7 +35,7 @@ def reply_template_edit(request, pk: int | None = None):
             form.add_error(None, error)
         else:
             messages.success(request, _("Saved template “%(name)s”.") % {"name": saved.name})
-            return redirect("reply_template_list")
+            return redirect("followups:reply_template_list")
     return render(
         request,
         "followups/reply_template_form.html",
@@ -50,4 +50,4 @@ def reply_template_delete(request, pk: int):
     template = get_object_or_404(ReplyTemplate, pk=pk)
     reply_templates.template_delete(template=template, actor=request.user)
     messages.success(request, _("Template deleted."))
-    return redirect("reply_template_list")
+    return redirect("followups:reply_template_list")

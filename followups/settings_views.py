@@ -55,7 +55,7 @@ def routing_rule_edit(request, pk: int | None = None):
                     messages.warning(
                         request, _("Rule “%(name)s”: %(warning)s") % {"name": names[pk], "warning": warning}
                     )
-            return redirect("routing_rule_list")
+            return redirect("followups:routing_rule_list")
     return render(
         request,
         "followups/routing_form.html",
@@ -80,12 +80,12 @@ def routing_rule_delete(request, pk: int):
                     "Cases it routed keep their owner."
                 ),
                 "button": _("Delete the rule"),
-                "cancel_url": reverse("routing_rule_edit", args=[rule.pk]),
+                "cancel_url": reverse("followups:routing_rule_edit", args=[rule.pk]),
             },
         )
     setup.routing_rule_delete(rule=rule, actor=request.user)
     messages.success(request, _("Rule “%(name)s” deleted.") % {"name": rule.name})
-    return redirect("routing_rule_list")
+    return redirect("followups:routing_rule_list")
 
 
 def _toggled(request, obj) -> None:
@@ -97,7 +97,7 @@ def _toggled(request, obj) -> None:
 @require_POST
 def routing_rule_toggle(request, pk: int):
     _toggled(request, setup.routing_rule_toggle(rule=get_object_or_404(RoutingRule, pk=pk), actor=request.user))
-    return redirect("routing_rule_list")
+    return redirect("followups:routing_rule_list")
 
 
 @admin_required
@@ -110,7 +110,7 @@ def routing_rule_move(request, pk: int):
         position=int(position) if position.isdigit() else None,
         actor=request.user,
     )
-    return redirect("routing_rule_list")
+    return redirect("followups:routing_rule_list")
 
 
 @admin_required
@@ -169,7 +169,7 @@ def sla_settings(request):
                 actor=request.user,
             )
             messages.success(request, _("Deadlines saved."))
-            return redirect("sla_settings")
+            return redirect("followups:sla_settings")
     rows = [(category, Category(category).label, form) for category, form in forms.items()]
     return render(request, "followups/sla.html", {"forms": rows}, status=400 if request.method == "POST" else 200)
 
@@ -181,7 +181,7 @@ def tag_list(request):
     if request.method == "POST" and form.is_valid():
         tag = setup.tag_create(actor=request.user, **form.cleaned_data)
         messages.success(request, _("Added root cause “%(name)s”.") % {"name": tag.name})
-        return redirect("tag_list")
+        return redirect("followups:tag_list")
     return render(
         request,
         "followups/tags.html",
@@ -194,4 +194,4 @@ def tag_list(request):
 @require_POST
 def tag_toggle(request, pk: int):
     _toggled(request, setup.tag_toggle(tag=get_object_or_404(RootCauseTag, pk=pk), actor=request.user))
-    return redirect("tag_list")
+    return redirect("followups:tag_list")

@@ -2,6 +2,10 @@ from django.urls import path
 
 from followups import case_views, improvement_views, inbound_views, reply_template_views, settings_views, views
 
+app_name = "followups"
+
+app_name = "followups"
+
 urlpatterns = [
     path("followups/", views.followup_mine, name="followup_mine"),
     path("followups/queue/", views.followup_queue, name="followup_queue"),

@@ -94,7 +94,7 @@ def followup_claim(request, pk: int):
         messages.success(request, _("You now own case #%(pk)s.") % {"pk": case.pk})
     except ValidationError as error:
         messages.error(request, error.messages[0])
-    return redirect("followup_detail", pk=case.pk)
+    return redirect("followups:followup_detail", pk=case.pk)
 
 
 @agent_required
@@ -104,7 +104,7 @@ def followup_bulk_reassign(request):
     form = BulkReassignForm(request.POST, visible=visible_followups(user), candidates=assignable_users())
     if not form.is_valid():
         messages.error(request, _("Choose the cases, the new owner and give a reason."))
-        return redirect("followup_queue")
+        return redirect("followups:followup_queue")
     try:
         count = services.followups_bulk_assign(
             followups=list(form.cleaned_data["followups"]),
@@ -114,11 +114,11 @@ def followup_bulk_reassign(request):
         )
     except PermissionDenied as refusal:
         messages.error(request, str(refusal))
-        return redirect("followup_queue")
+        return redirect("followups:followup_queue")
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
-        return redirect("followup_queue")
+        return redirect("followups:followup_queue")
     messages.success(
         request, ngettext("Reassigned %(count)s case.", "Reassigned %(count)s cases.", count) % {"count": count}
     )
-    return redirect("followup_queue")
+    return redirect("followups:followup_queue")

@@ -123,7 +123,7 @@ def _timeline(account: Account, answers, cases, notices) -> list[Moment]:
                 case.created_at,
                 "case",
                 _("Case #%(id)s opened") % {"id": case.pk},
-                reverse("followup_detail", args=[case.pk]),
+                reverse("followups:followup_detail", args=[case.pk]),
             )
         )
         if case.closed_at:
@@ -132,7 +132,7 @@ def _timeline(account: Account, answers, cases, notices) -> list[Moment]:
                     case.closed_at,
                     "case",
                     _("Case #%(id)s closed") % {"id": case.pk},
-                    reverse("followup_detail", args=[case.pk]),
+                    reverse("followups:followup_detail", args=[case.pk]),
                 )
             )
     for notice in notices:

@@ -75,8 +75,10 @@ def digest_context(user, start: date, end: date) -> dict:
         "overdue": overdue.count(),
         "best": best,
         "worst": worst,
-        "dashboard_url": absolute_url(reverse("dashboard")),
-        "detractors_url": absolute_url(f"{reverse('comment_list')}?{week.as_query(category=Category.DETRACTOR)}"),
+        "dashboard_url": absolute_url(reverse("scoring:dashboard")),
+        "detractors_url": absolute_url(
+            f"{reverse('scoring:comment_list')}?{week.as_query(category=Category.DETRACTOR)}"
+        ),
     }
 
 

@@ -20,7 +20,7 @@ def board_report_start(request):
         name_customers=request.POST.get("name_customers") == "1",
         language=get_language() or "",
     )
-    return redirect("board_report", token=report.token)
+    return redirect("scoring:board_report", token=report.token)
 
 
 @viewer_required

@@ -230,6 +230,6 @@ def targets(request):
         if form.is_valid():
             services.company_target_set(actor=request.user, nps_target=form.cleaned_data["nps_target"])
             messages.success(request, _("Company target saved."))
-            return redirect("dashboard")
+            return redirect("scoring:dashboard")
         return render(request, "core/form_page.html", {"form": form, "title": _("Company NPS target")}, status=400)
     return render(request, "core/form_page.html", {"form": form, "title": _("Company NPS target")})

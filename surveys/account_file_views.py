@@ -38,7 +38,7 @@ def account_proposals(request):
     if request.method == "POST":
         pending = proposals_refresh(actor=request.user)
         messages.success(request, _("%(n)s proposals to check.") % {"n": pending})
-        return redirect("account_proposals")
+        return redirect("surveys:account_proposals")
     pending = AccountProposal.objects.filter(status=AccountProposal.Status.PENDING)
     return render(
         request,
@@ -54,7 +54,7 @@ def account_proposal_decide(request, pk: int):
     if request.POST.get("decision") == "reject":
         proposal_reject(proposal=proposal, actor=request.user)
         messages.success(request, _("“%(name)s” will not be proposed again.") % {"name": proposal.name})
-        return redirect("account_proposals")
+        return redirect("surveys:account_proposals")
     merge = [int(value) for value in request.POST.getlist("merge") if value.isdigit() and len(value) < 18]
     try:
         account = proposal_confirm(
@@ -62,6 +62,6 @@ def account_proposal_decide(request, pk: int):
         )
     except ValidationError as error:
         messages.error(request, error.messages[0])
-        return redirect("account_proposals")
+        return redirect("surveys:account_proposals")
     messages.success(request, _("Account “%(name)s” created.") % {"name": account.name})
-    return redirect("account_detail", pk=account.pk)
+    return redirect("scoring:account_detail", pk=account.pk)

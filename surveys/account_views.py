@@ -33,14 +33,14 @@ def account_edit(request, pk: int | None = None):
             form.add_error(None, error)
         else:
             messages.success(request, _("Account saved."))
-            return redirect("account_detail", pk=account.pk)
+            return redirect("scoring:account_detail", pk=account.pk)
     return render(
         request,
         "core/form_page.html",
         {
             "form": form,
             "title": _("Edit %(account)s") % {"account": account} if pk else _("New account"),
-            "back_url": reverse("account_detail", args=[pk]) if pk else reverse("account_list"),
+            "back_url": reverse("scoring:account_detail", args=[pk]) if pk else reverse("scoring:account_list"),
         },
         status=400 if request.method == "POST" else 200,
     )
@@ -63,14 +63,14 @@ def account_churn_record(request, pk: int):
             messages.success(request, _("The churn is recorded."))
         else:
             messages.info(request, _("This account had already churned."))
-        return redirect("account_detail", pk=account.pk)
+        return redirect("scoring:account_detail", pk=account.pk)
     return render(
         request,
         "core/form_page.html",
         {
             "form": form,
             "title": _("Record that %(account)s churned") % {"account": account},
-            "back_url": reverse("account_detail", args=[pk]),
+            "back_url": reverse("scoring:account_detail", args=[pk]),
         },
         status=400 if request.method == "POST" else 200,
     )
@@ -82,7 +82,7 @@ def account_reactivate_view(request, pk: int):
     account = get_object_or_404(Account, pk=pk)
     if account_reactivate(account=account, actor=request.user):
         messages.success(request, _("The account is active again."))
-    return redirect("account_detail", pk=account.pk)
+    return redirect("scoring:account_detail", pk=account.pk)
 
 
 @admin_required
@@ -100,7 +100,7 @@ def account_member_add(request, pk: int):
             messages.success(request, _("%(contact)s is now in this account.") % {"contact": contact})
     else:
         messages.error(request, _("Give a contact's e-mail address."))
-    return redirect("account_detail", pk=account.pk)
+    return redirect("scoring:account_detail", pk=account.pk)
 
 
 @admin_required
@@ -110,4 +110,4 @@ def account_member_remove(request, pk: int, contact_pk: int):
     contact = get_object_or_404(Contact, pk=contact_pk, account=account)
     contact_set_account(actor=request.user, contact=contact, account=None)
     messages.success(request, _("%(contact)s is no longer in this account.") % {"contact": contact})
-    return redirect("account_detail", pk=account.pk)
+    return redirect("scoring:account_detail", pk=account.pk)

@@ -82,7 +82,7 @@ def contact_edit(request, pk: int | None = None):
     refusal = services.contact_edit_refusal(contact)
     if refusal:
         messages.error(request, refusal)
-        return redirect("contact_detail", pk=contact.pk)
+        return redirect("surveys:contact_detail", pk=contact.pk)
     form = ContactForm(request.POST or None, instance=contact)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -98,14 +98,14 @@ def contact_edit(request, pk: int | None = None):
             form.add_error(None, error)
         else:
             messages.success(request, _("Contact saved."))
-            return redirect("contact_detail", pk=contact.pk)
+            return redirect("surveys:contact_detail", pk=contact.pk)
     return render(
         request,
         "core/form_page.html",
         {
             "form": form,
             "title": _("Edit %(contact)s") % {"contact": contact} if pk else _("New contact"),
-            "back_url": reverse("contact_detail", args=[pk]) if pk else reverse("contact_list"),
+            "back_url": reverse("surveys:contact_detail", args=[pk]) if pk else reverse("surveys:contact_list"),
         },
         status=400 if request.method == "POST" else 200,
     )
@@ -124,7 +124,7 @@ def contact_import(request):
         else:
             upload.seek(0)
             record = services.import_start(upload=upload, actor=request.user)
-            return redirect("contact_import_detail", pk=record.pk)
+            return redirect("surveys:contact_import_detail", pk=record.pk)
     recent = ContactImport.objects.order_by("-created_at")[:10]
     return render(
         request,
@@ -175,7 +175,7 @@ def contact_import_detail(request, pk: int):
                     import_confirm(import_record=record, actor=request.user, list_name=form.cleaned_data["list_name"])
                     # No flash message: "running" is said by the progress part, which follows the import
                     # (a message would stay on the page after the import has finished).
-                    return redirect("contact_import_detail", pk=record.pk)
+                    return redirect("surveys:contact_import_detail", pk=record.pk)
     return render(
         request,
         "surveys/import_detail.html",

@@ -24,7 +24,7 @@ TOKEN, UNSUB, NAME = "__KL_TOKEN__", "__KL_UNSUB__", "__KL_NAME__"
 
 
 def _context(campaign, *, reminder: bool, named: bool) -> dict:
-    base = absolute_url(reverse("survey_answer", args=[TOKEN]))
+    base = absolute_url(reverse("surveys:survey_answer", args=[TOKEN]))
     return {
         "campaign": campaign,
         "reminder": reminder,
@@ -35,7 +35,7 @@ def _context(campaign, *, reminder: bool, named: bool) -> dict:
         "scale_high": wording.scale_ends(campaign)[1],
         "scale": [{"score": n, "url": f"{base}?score={n}"} for n in range(11)],
         "answer_url": base,
-        "unsubscribe_url": absolute_url(reverse("unsubscribe", args=[UNSUB])),
+        "unsubscribe_url": absolute_url(reverse("surveys:unsubscribe", args=[UNSUB])),
     }
 
 
@@ -48,7 +48,7 @@ class InvitationRenderer:
         self.campaign = campaign
         self.reminder = reminder
         self._parts: dict[tuple[str, bool], tuple[str, str, str]] = {}
-        self._unsubscribe_url = absolute_url(reverse("unsubscribe", args=[UNSUB]))
+        self._unsubscribe_url = absolute_url(reverse("surveys:unsubscribe", args=[UNSUB]))
 
     def _render(self, language: str, named: bool) -> tuple[str, str, str]:
         if (language, named) not in self._parts:
@@ -103,4 +103,4 @@ def build_reminder_email(*, invitation: Invitation, preview: bool = False) -> Em
 
 
 def survey_url(invitation: Invitation) -> str:
-    return absolute_url(reverse("survey_answer", args=[invitation.token]))
+    return absolute_url(reverse("surveys:survey_answer", args=[invitation.token]))

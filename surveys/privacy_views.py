@@ -39,6 +39,6 @@ def _contact_page(pk: int) -> str:
     from django.urls import NoReverseMatch, reverse
 
     try:
-        return reverse("contact_detail", args=[pk])
+        return reverse("surveys:contact_detail", args=[pk])
     except NoReverseMatch:
-        return reverse("contact_erase_confirm", args=[pk])
+        return reverse("surveys:contact_erase_confirm", args=[pk])

@@ -202,7 +202,7 @@ def survey_answer(request, token: str):
             invitation=invitation,
             preview=False,
             answered=response,
-            keep_url=reverse("survey_thanks", args=[token]) if response is not None else "",
+            keep_url=reverse("surveys:survey_thanks", args=[token]) if response is not None else "",
         )
     try:  # the service checks the score; the form is only built to show what was wrong
         response_submit(invitation=invitation, score=posted_score(request.POST))
@@ -219,18 +219,18 @@ def survey_answer(request, token: str):
             preview=False,
             form=_score_form_showing(request.POST, error),
         )
-    return redirect("survey_details", token=token)
+    return redirect("surveys:survey_details", token=token)
 
 
 def _details_url(token: str) -> str:
-    """reverse("survey_details", token=token), without reversing on every answer: for a URL-safe
+    """reverse("surveys:survey_details", token=token), without reversing on every answer: for a URL-safe
     token (as new_token makes them) the URL around it is worked out once per script prefix."""
     if not _URL_SAFE.fullmatch(token):
-        return reverse("survey_details", kwargs={"token": token})
+        return reverse("surveys:survey_details", kwargs={"token": token})
     prefix = get_script_prefix()
     parts = _DETAILS_URL.get(prefix)
     if parts is None:
-        parts = _DETAILS_URL[prefix] = reverse("survey_details", kwargs={"token": "~"}).split("~")
+        parts = _DETAILS_URL[prefix] = reverse("surveys:survey_details", kwargs={"token": "~"}).split("~")
     return token.join(parts)
 
 
@@ -274,7 +274,7 @@ def survey_anonymous(request, token: str):
         return render_answer_page(
             request, campaign=campaign, status=400, preview=False, form=_score_form_showing(request.POST, error)
         )
-    return redirect("survey_details", token=_anon_key(response))
+    return redirect("surveys:survey_details", token=_anon_key(response))
 
 
 @csrf_exempt  # the personal token or the anonymous answer's signed key authorises it (module docstring)
@@ -282,7 +282,7 @@ def survey_anonymous(request, token: str):
 def survey_details(request, token: str):
     invitation, response, campaign = _subject(token)
     if response is None:
-        return redirect("survey_answer", token=token)
+        return redirect("surveys:survey_answer", token=token)
     language = _language(campaign, invitation, response)
     if campaign.status not in ACCEPTS_ANSWERS:
         return _closed(request, campaign, language)
@@ -306,7 +306,7 @@ def survey_details(request, token: str):
                 except ValidationError as error:
                     form.add_error(None, error)
                 else:
-                    return redirect("survey_thanks", token=token)
+                    return redirect("surveys:survey_thanks", token=token)
             status = 400
         else:
             stored = {a.question_id: a for a in response.answers.all()}
@@ -321,7 +321,7 @@ def survey_details(request, token: str):
                 "form": form,
                 "response": response,
                 "token": token,
-                "change_url": reverse("survey_answer", args=[token]) if invitation else "",
+                "change_url": reverse("surveys:survey_answer", args=[token]) if invitation else "",
             },
             language=language,
             status=status,
@@ -332,7 +332,7 @@ def survey_details(request, token: str):
 def survey_thanks(request, token: str):
     invitation, response, campaign = _subject(token)
     if response is None:
-        return redirect("survey_answer", token=token)
+        return redirect("surveys:survey_answer", token=token)
     language = _language(campaign, invitation, response)
     with translation.override(language):
         return _render(
@@ -344,7 +344,9 @@ def survey_thanks(request, token: str):
                 "text": wording.thanks_text(campaign, response.category),
                 "promoter_link": campaign.promoter_link if response.category == "promoter" else "",
                 "promoter_link_label": wording.promoter_link_label(campaign),
-                "change_url": reverse("survey_answer", args=[token]) if invitation and can_still_edit(response) else "",
+                "change_url": reverse("surveys:survey_answer", args=[token])
+                if invitation and can_still_edit(response)
+                else "",
             },
             language=language,
         )

@@ -44,7 +44,7 @@ class SendForm(forms.Form):
 
 def _done(request, campaign: Campaign, message: str):
     messages.success(request, message)
-    return redirect("campaign_detail", pk=campaign.pk)
+    return redirect("surveys:campaign_detail", pk=campaign.pk)
 
 
 def _refused(request, campaign: Campaign, error: str = "", form: SendForm | None = None):
@@ -58,7 +58,7 @@ def _refused(request, campaign: Campaign, error: str = "", form: SendForm | None
         {
             "form": form,
             "title": _("Send “%(name)s”") % {"name": campaign.name},
-            "back_url": reverse("campaign_detail", args=[campaign.pk]),
+            "back_url": reverse("surveys:campaign_detail", args=[campaign.pk]),
         },
         status=400,
     )
@@ -107,7 +107,7 @@ def _change(request, pk: int, service, done: str):
         service(campaign=campaign, actor=request.user)
     except ValidationError as error:
         messages.error(request, error.messages[0])
-        return redirect("campaign_detail", pk=campaign.pk)
+        return redirect("surveys:campaign_detail", pk=campaign.pk)
     return _done(request, campaign, done)
 
 

@@ -68,12 +68,12 @@ def touchpoint_edit(request, pk: int | None = None):
                 form.add_error(field if field in form.fields else None, problems)
         else:
             messages.success(request, _("Saved touchpoint “%(name)s”.") % {"name": translated(saved, "name")})
-            return redirect("touchpoint_list")
+            return redirect("surveys:touchpoint_list")
     title = _("New touchpoint") if touchpoint is None else _("Touchpoint “%(name)s”") % {"name": touchpoint}
     return render(
         request,
         "core/form_page.html",
-        {"form": form, "title": title, "back_url": reverse("touchpoint_list")},
+        {"form": form, "title": title, "back_url": reverse("surveys:touchpoint_list")},
         status=400 if request.method == "POST" else 200,
     )
 
@@ -85,9 +85,9 @@ def touchpoint_move(request, pk: int):
         position = int(request.POST.get("position", ""))
     except ValueError:
         messages.error(request, _("Choose a position to move it to."))
-        return redirect("touchpoint_list")
+        return redirect("surveys:touchpoint_list")
     try:
         touchpoints.touchpoint_move(actor=request.user, touchpoint_id=pk, position=position)
     except ValidationError as error:
         messages.error(request, error.messages[0])
-    return redirect("touchpoint_list")
+    return redirect("surveys:touchpoint_list")

@@ -25,7 +25,7 @@ def contact_for_token(token: str) -> Contact | None:
 
 
 def unsubscribe_url(contact: Contact, *, token: str | None = None) -> str:
-    return absolute_url(reverse("unsubscribe", args=[token or unsubscribe_token(contact)]))
+    return absolute_url(reverse("surveys:unsubscribe", args=[token or unsubscribe_token(contact)]))
 
 
 def unsubscribe_headers(contact: Contact, *, url: str | None = None) -> dict[str, str]:

@@ -40,7 +40,7 @@ def campaign_edit(request, pk: int | None = None):
     refusal = services.campaign_edit_refusal(campaign)
     if refusal:
         messages.error(request, refusal)
-        return redirect("campaign_detail", pk=campaign.pk)
+        return redirect("surveys:campaign_detail", pk=campaign.pk)
     form = CampaignForm(request.POST or None, instance=campaign)
     formset = QuestionFormSet(request.POST or None, instance=campaign, prefix="questions")
     if request.method == "POST":
@@ -58,7 +58,7 @@ def campaign_edit(request, pk: int | None = None):
                 form.add_error(None, error)
             else:
                 messages.success(request, _("Saved “%(name)s”.") % {"name": campaign.name})
-                return redirect("campaign_detail", pk=campaign.pk)
+                return redirect("surveys:campaign_detail", pk=campaign.pk)
     return render(
         request,
         "surveys/campaign_form.html",
@@ -81,7 +81,9 @@ def campaign_detail(request, pk: int):
             "campaign": campaign,
             "questions": campaign.questions.all(),
             "targets": [(target, S(target).label) for target in status_buttons(campaign)],
-            "anonymous_url": request.build_absolute_uri(reverse("survey_anonymous", args=[campaign.anonymous_token])),
+            "anonymous_url": request.build_absolute_uri(
+                reverse("surveys:survey_anonymous", args=[campaign.anonymous_token])
+            ),
             "panel": panel,
             "can_edit": not services.campaign_edit_refusal(campaign),
             "audience_size": panel["audience_size"],
@@ -104,7 +106,7 @@ def campaign_status(request, pk: int):
         messages.success(
             request, _("The campaign is now %(status)s.") % {"status": campaign.get_status_display().lower()}
         )
-    return redirect("campaign_detail", pk=campaign.pk)
+    return redirect("surveys:campaign_detail", pk=campaign.pk)
 
 
 @admin_required
@@ -112,7 +114,7 @@ def campaign_status(request, pk: int):
 def campaign_duplicate(request, pk: int):
     copy = services.campaign_duplicate(campaign=get_object_or_404(Campaign, pk=pk), actor=request.user)
     messages.success(request, _("Duplicated as a new draft."))
-    return redirect("campaign_edit", pk=copy.pk)
+    return redirect("surveys:campaign_edit", pk=copy.pk)
 
 
 def _preview_language(request, campaign: Campaign) -> str:
@@ -205,7 +207,7 @@ def campaign_preview_details(request, pk: int):
         kwargs = {"questions": list(campaign.questions.all()), "why_label": wording.why_question(campaign)}
         form = DetailsForm(request.POST or None, **kwargs)
         if request.method == "POST" and form.is_valid():
-            return redirect(f"{reverse('campaign_preview_thanks', args=[pk])}?lang={language}&category=passive")
+            return redirect(f"{reverse('surveys:campaign_preview_thanks', args=[pk])}?lang={language}&category=passive")
         return render(
             request,
             "surveys/public/details.html",
@@ -251,7 +253,7 @@ def campaign_preview_thanks(request, pk: int):
 def campaign_qr(request, pk: int):
     """The public link as a QR code (SVG), for posters, receipts and screens."""
     campaign = get_object_or_404(Campaign, pk=pk, anonymous_link_enabled=True)
-    url = request.build_absolute_uri(reverse("survey_anonymous", args=[campaign.anonymous_token]))
+    url = request.build_absolute_uri(reverse("surveys:survey_anonymous", args=[campaign.anonymous_token]))
     buffer = io.BytesIO()
     segno.make(url, error="m").save(
         buffer, kind="svg", scale=8, border=4, title=_("Survey: %(name)s") % {"name": campaign.name}

@@ -15,30 +15,30 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 # What an admin opens first in the demo; each must answer 200 on SQLite.
 STAFF_PAGES = [
-    "dashboard",
-    "dashboard_followup_health",
-    "comment_list",
-    "targets",
-    "export_responses_csv",
-    "export_breakdown_csv",
-    "campaign_list",
-    "campaign_create",
-    "contact_list",
-    "contact_lists",
-    "contact_import",
-    "followup_mine",
-    "followup_queue",
-    "tag_list",
-    "routing_rule_list",
-    "routing_test",
-    "sla_settings",
-    "improvement_list",
-    "improvement_create",
-    "outbox",
-    "audit_log",
-    "user_list",
-    "webhook_endpoint_list",
-    "profile",
+    "scoring:dashboard",
+    "scoring:dashboard_followup_health",
+    "scoring:comment_list",
+    "scoring:targets",
+    "scoring:export_responses_csv",
+    "scoring:export_breakdown_csv",
+    "surveys:campaign_list",
+    "surveys:campaign_create",
+    "surveys:contact_list",
+    "surveys:contact_lists",
+    "surveys:contact_import",
+    "followups:followup_mine",
+    "followups:followup_queue",
+    "followups:tag_list",
+    "followups:routing_rule_list",
+    "followups:routing_test",
+    "followups:sla_settings",
+    "followups:improvement_list",
+    "followups:improvement_create",
+    "core:outbox",
+    "core:audit_log",
+    "core:user_list",
+    "webhooks:endpoint_list",
+    "core:profile",
 ]
 
 
@@ -65,7 +65,7 @@ def main() -> dict:
         pages[name] = staff.get(reverse(name)).status_code
     case = FollowUp.objects.filter(owner__username="agent").order_by("-pk").first()
     campaign_page = Campaign.objects.order_by("pk").first()
-    for name, args in (("followup_detail", [case.pk]), ("campaign_detail", [campaign_page.pk])):
+    for name, args in (("followups:followup_detail", [case.pk]), ("surveys:campaign_detail", [campaign_page.pk])):
         pages[name] = staff.get(reverse(name, args=args)).status_code
     campaign = Campaign.objects.create(name="Demo check", status=Campaign.Status.ACTIVE)
     invitation = Invitation.objects.create(

@@ -25,7 +25,7 @@ def test_the_list_shows_each_accounts_nps_decision_makers_and_change(client, adm
     if rolled_up:
         refresh_rollup()
     client.force_login(admin)
-    response = client.get(reverse("account_list"))
+    response = client.get(reverse("scoring:account_list"))
     assert response.status_code == 200
     assert response.context["live"] is not rolled_up
     [row] = response.context["rows"]
@@ -49,10 +49,10 @@ def test_a_detractor_decision_maker_with_a_renewal_soon_comes_first(client, admi
     if rolled_up:
         refresh_rollup()
     client.force_login(admin)
-    assert _rows(client.get(reverse("account_list"))) == [small.pk, big.pk, later.pk]
-    assert _rows(client.get(reverse("account_list"), {"sort": "arr"})) == [small.pk, later.pk, big.pk]
-    assert _rows(client.get(reverse("account_list"), {"sort": "-nps"})) == [small.pk, big.pk, later.pk]
-    assert _rows(client.get(reverse("account_list"), {"sort": "renewal"})) == [small.pk, later.pk, big.pk]
+    assert _rows(client.get(reverse("scoring:account_list"))) == [small.pk, big.pk, later.pk]
+    assert _rows(client.get(reverse("scoring:account_list"), {"sort": "arr"})) == [small.pk, later.pk, big.pk]
+    assert _rows(client.get(reverse("scoring:account_list"), {"sort": "-nps"})) == [small.pk, big.pk, later.pk]
+    assert _rows(client.get(reverse("scoring:account_list"), {"sort": "renewal"})) == [small.pk, later.pk, big.pk]
 
 
 def test_an_answer_given_after_the_refresh_shows_at_once(client, admin):
@@ -60,14 +60,14 @@ def test_an_answer_given_after_the_refresh_shows_at_once(client, admin):
     refresh_rollup()
     answer(ann, 0, days_ago=0)  # the rollup does not hold it yet
     client.force_login(admin)
-    [row] = client.get(reverse("account_list")).context["rows"]
+    [row] = client.get(reverse("scoring:account_list")).context["rows"]
     assert row.figures.label == "at_risk" and row.figures.result.n == 5
 
 
 def test_the_account_page_shows_contacts_answers_and_timeline(client, admin):
     account, ann = northwind()
     client.force_login(admin)
-    response = client.get(reverse("account_detail", args=[account.pk]))
+    response = client.get(reverse("scoring:account_detail", args=[account.pk]))
     assert response.status_code == 200
     assert response.context["figures"].result.nps == pytest.approx(20.0)
     assert response.context["contacts"][0].account_role == "decision_maker"
@@ -79,21 +79,21 @@ def test_viewers_and_outsiders_may_not_open_accounts(client, viewer, outsider):
     account = AccountFactory()
     for user in (viewer, outsider):
         client.force_login(user)
-        assert client.get(reverse("account_list")).status_code == 403
-        assert client.get(reverse("account_detail", args=[account.pk])).status_code == 403
+        assert client.get(reverse("scoring:account_list")).status_code == 403
+        assert client.get(reverse("scoring:account_detail", args=[account.pk])).status_code == 403
 
 
 def test_an_admin_records_a_churn_and_undoes_it(client, admin):
     account = AccountFactory()
     client.force_login(admin)
     day = timezone.localdate() - timedelta(days=3)
-    response = client.post(reverse("account_churn", args=[account.pk]), {"churned_at": day, "reason": "Price"})
+    response = client.post(reverse("surveys:account_churn", args=[account.pk]), {"churned_at": day, "reason": "Price"})
     assert response.status_code == 302
     account.refresh_from_db()
     assert (account.status, account.churned_at, account.churn_reason) == ("churned", day, "Price")
     future = timezone.localdate() + timedelta(days=3)
-    assert client.post(reverse("account_churn", args=[account.pk]), {"churned_at": future}).status_code == 400
-    client.post(reverse("account_reactivate", args=[account.pk]))
+    assert client.post(reverse("surveys:account_churn", args=[account.pk]), {"churned_at": future}).status_code == 400
+    client.post(reverse("surveys:account_reactivate", args=[account.pk]))
     assert Account.objects.get(pk=account.pk).status == "active"
 
 
@@ -101,11 +101,13 @@ def test_an_admin_creates_an_account_and_adds_a_contact(client, admin):
     contact = ContactFactory(email="ann@example.com")
     client.force_login(admin)
     response = client.post(
-        reverse("account_create"),
+        reverse("surveys:account_create"),
         {"name": "Acme", "external_id": "crm-1", "segment": "SMB", "arr": "5000", "currency": "eur", "owner": admin.pk},
     )
     account = Account.objects.get(external_id="crm-1")
     assert response.status_code == 302 and account.currency == "EUR" and account.owner == admin
-    client.post(reverse("account_member_add", args=[account.pk]), {"email": "ANN@example.com", "role": "champion"})
+    client.post(
+        reverse("surveys:account_member_add", args=[account.pk]), {"email": "ANN@example.com", "role": "champion"}
+    )
     contact.refresh_from_db()
     assert (contact.account, contact.account_role) == (account, "champion")

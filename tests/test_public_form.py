@@ -168,7 +168,7 @@ def test_the_way_on_to_the_why_page_keeps_the_script_prefix_and_quotes_an_unusua
     with override_script_prefix("/nps/"):
         assert answer(client, invitation, 9)["Location"] == f"/nps/s/{invitation.token}/why/"
     odd = InvitationFactory(campaign=invitation.campaign, token="odd token~1")
-    assert client.post(reverse("survey_answer", args=[odd.token]), {"score": 9})["Location"] == (
+    assert client.post(reverse("surveys:survey_answer", args=[odd.token]), {"score": 9})["Location"] == (
         "/s/odd%20token~1/why/"
     )
 

@@ -210,32 +210,34 @@ def test_accepting_merging_and_rejecting_proposals(db, admin, client):
 
     accepted, merged, rejected = proposal(["parkeren", "parkeerplaats"]), proposal(["wifi"]), proposal(["koffie"])
     client.force_login(admin)
-    page = client.get(reverse("theme_list"))
+    page = client.get(reverse("themes:theme_list"))
     assert page.status_code == 200 and "parkeerplaats" in page.content.decode()
-    client.post(reverse("theme_proposal_accept", args=[accepted.pk]), {"name": "Parking", "name_nl": "Parkeren"})
+    client.post(reverse("themes:theme_proposal_accept", args=[accepted.pk]), {"name": "Parking", "name_nl": "Parkeren"})
     theme = Theme.objects.get(name="Parking")
     assert theme.phrases == {"nl": ["parkeren", "parkeerplaats"]} and theme.source == "discovered"
     assert str(theme.translations["nl"]["name"]) == "Parkeren"
     billing = Theme.objects.get(name="Billing")
-    client.post(reverse("theme_proposal_merge", args=[merged.pk]), {"theme": billing.pk})
+    client.post(reverse("themes:theme_proposal_merge", args=[merged.pk]), {"theme": billing.pk})
     assert "wifi" in Theme.objects.get(pk=billing.pk).phrases["nl"]
-    client.post(reverse("theme_proposal_reject", args=[rejected.pk]))
+    client.post(reverse("themes:theme_proposal_reject", args=[rejected.pk]))
     statuses = dict(ThemeProposal.objects.values_list("pk", "status"))
     assert statuses == {accepted.pk: "accepted", merged.pk: "merged", rejected.pk: "rejected"}
     # Deciding twice is refused with a message, not an error page.
-    again = client.post(reverse("theme_proposal_reject", args=[rejected.pk]), follow=True)
+    again = client.post(reverse("themes:theme_proposal_reject", args=[rejected.pk]), follow=True)
     assert again.status_code == 200 and "already decided" in again.content.decode()
 
 
 def test_admins_define_a_theme_and_others_may_not(db, admin, agent, client):
     client.force_login(agent)
-    assert client.get(reverse("theme_list")).status_code == 403
+    assert client.get(reverse("themes:theme_list")).status_code == 403
     client.force_login(admin)
     response = client.post(
-        reverse("theme_create"),
+        reverse("themes:theme_create"),
         {"name": "Parking", "name_nl": "Parkeren", "phrases_nl": "parkeren, parkeerplaats", "phrases_en": "parking"},
     )
     assert response.status_code == 302
     assert Theme.objects.get(name="Parking").phrases == {"nl": ["parkeren", "parkeerplaats"], "en": ["parking"]}
-    empty = client.post(reverse("theme_create"), {"name": "Nothing", "phrases_nl": "de, het", "phrases_en": "the"})
+    empty = client.post(
+        reverse("themes:theme_create"), {"name": "Nothing", "phrases_nl": "de, het", "phrases_en": "the"}
+    )
     assert empty.status_code == 400 and not Theme.objects.filter(name="Nothing").exists()

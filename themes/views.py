@@ -52,12 +52,12 @@ def theme_edit(request, pk: int | None = None):
                 _("Saved theme “%(name)s”. Comments are matched to it again tonight; new comments at once.")
                 % {"name": saved},
             )
-            return redirect("theme_list")
+            return redirect("themes:theme_list")
     title = _("New theme") if theme is None else _("Theme “%(name)s”") % {"name": theme}
     return render(
         request,
         "core/form_page.html",
-        {"form": form, "title": title, "back_url": reverse("theme_list")},
+        {"form": form, "title": title, "back_url": reverse("themes:theme_list")},
         status=400 if request.method == "POST" else 200,
     )
 
@@ -74,12 +74,12 @@ def theme_delete(request, pk: int):
                 "title": _("Delete theme “%(name)s”?") % {"name": theme},
                 "consequence": _("Reports no longer show it; the comments stay. To keep its history, deactivate it."),
                 "button": _("Delete theme"),
-                "cancel_url": reverse("theme_list"),
+                "cancel_url": reverse("themes:theme_list"),
             },
         )
     services.theme_delete(actor=request.user, theme_id=pk)
     messages.success(request, _("Deleted theme “%(name)s”.") % {"name": theme})
-    return redirect("theme_list")
+    return redirect("themes:theme_list")
 
 
 @admin_required
@@ -88,7 +88,7 @@ def proposal_accept(request, pk: int):
     form = AcceptForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Give the new theme a name."))
-        return redirect("theme_list")
+        return redirect("themes:theme_list")
     try:
         theme = services.proposal_accept(
             actor=request.user,
@@ -100,7 +100,7 @@ def proposal_accept(request, pk: int):
         messages.error(request, " ".join(error.messages))
     else:
         messages.success(request, _("Theme “%(name)s” added.") % {"name": theme})
-    return redirect("theme_list")
+    return redirect("themes:theme_list")
 
 
 @admin_required
@@ -109,14 +109,14 @@ def proposal_merge(request, pk: int):
     form = MergeForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Choose the theme to merge it into."))
-        return redirect("theme_list")
+        return redirect("themes:theme_list")
     try:
         theme = services.proposal_merge(actor=request.user, proposal_id=pk, theme_id=form.cleaned_data["theme"].pk)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
         messages.success(request, _("Merged into “%(name)s”.") % {"name": theme})
-    return redirect("theme_list")
+    return redirect("themes:theme_list")
 
 
 @admin_required
@@ -128,4 +128,4 @@ def proposal_reject(request, pk: int):
         messages.error(request, " ".join(error.messages))
     else:
         messages.success(request, _("Proposal rejected; it will not be proposed again."))
-    return redirect("theme_list")
+    return redirect("themes:theme_list")

@@ -31,7 +31,7 @@ def contact_data(contact) -> dict | None:
         "company": contact.company,
         "phone": contact.phone,
         "language": contact.language,
-        "url": _url("contact_detail", contact.pk),
+        "url": _url("surveys:contact_detail", contact.pk),
     }
 
 
@@ -46,7 +46,7 @@ def response_data(response) -> dict:
         "channel": response.channel,
         "language": response.language,
         "submitted_at": response.submitted_at,
-        "campaign": {"id": campaign.pk, "name": campaign.name, "url": _url("campaign_detail", campaign.pk)},
+        "campaign": {"id": campaign.pk, "name": campaign.name, "url": _url("surveys:campaign_detail", campaign.pk)},
         "touchpoint": None
         if touchpoint is None
         else {"id": touchpoint.pk, "name": touchpoint.name, "slug": touchpoint.slug},
@@ -72,7 +72,7 @@ def followup_data(followup) -> dict:
         "resolution_summary": followup.resolution_summary,
         "outcome": followup.outcome,
         "root_causes": sorted(tag.name for tag in followup.tags.all()),  # prefetched for a batch
-        "url": _url("followup_detail", followup.pk),
+        "url": _url("followups:followup_detail", followup.pk),
         "response": response_data(followup.response),
     }
 
@@ -89,7 +89,7 @@ def improvement_data(improvement) -> dict:
         "root_causes": sorted(improvement.tags.values_list("name", flat=True)),
         "linked_responses": improvement.links.count(),
         "customers_to_notify": improvement.notices.filter(status="queued").count(),
-        "url": _url("improvement_detail", improvement.pk),
+        "url": _url("followups:improvement_detail", improvement.pk),
     }
 
 
@@ -112,5 +112,5 @@ def account_data(account) -> dict:
         "previous_health": getattr(account, "previous_health", None) or None,
         "nps": account.health_nps,
         "n": account.health_n,
-        "url": _url("account_detail", account.pk),
+        "url": _url("scoring:account_detail", account.pk),
     }

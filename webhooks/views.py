@@ -35,9 +35,9 @@ def endpoint_edit(request, pk: int | None = None):
         endpoint = services.endpoint_save(endpoint=endpoint, actor=request.user, **form.cleaned_data)
         if created:
             messages.success(request, _("Endpoint added. Copy its signing secret below into the receiving system."))
-            return redirect(reverse("webhook_endpoint_detail", args=[endpoint.pk]) + "?secret=show")
+            return redirect(reverse("webhooks:endpoint_detail", args=[endpoint.pk]) + "?secret=show")
         messages.success(request, _("Endpoint saved."))
-        return redirect("webhook_endpoint_detail", pk=endpoint.pk)
+        return redirect("webhooks:endpoint_detail", pk=endpoint.pk)
     return render(
         request,
         "webhooks/endpoint_form.html",
@@ -86,7 +86,7 @@ def endpoint_toggle(request, pk: int):
         if endpoint.active
         else _("The endpoint is now disabled; deliveries still waiting were cancelled."),
     )
-    return redirect("webhook_endpoint_detail", pk=endpoint.pk)
+    return redirect("webhooks:endpoint_detail", pk=endpoint.pk)
 
 
 @admin_required
@@ -95,7 +95,7 @@ def endpoint_delete(request, pk: int):
     endpoint = get_object_or_404(Endpoint, pk=pk)
     services.endpoint_delete(endpoint=endpoint, actor=request.user)
     messages.success(request, _("Endpoint deleted."))
-    return redirect("webhook_endpoint_list")
+    return redirect("webhooks:endpoint_list")
 
 
 @admin_required
@@ -107,7 +107,7 @@ def endpoint_rotate_secret(request, pk: int):
         request,
         _("New signing secret made. The old one keeps signing for 24 hours, so the receiving system can switch over."),
     )
-    return redirect(reverse("webhook_endpoint_detail", args=[endpoint.pk]) + "?secret=show")
+    return redirect(reverse("webhooks:endpoint_detail", args=[endpoint.pk]) + "?secret=show")
 
 
 @admin_required
@@ -116,7 +116,7 @@ def endpoint_ping(request, pk: int):
     endpoint = get_object_or_404(Endpoint, pk=pk)
     delivery = services.endpoint_ping(endpoint=endpoint, actor=request.user)
     messages.success(request, _("Test ping queued; its result appears in the log below."))
-    return redirect("webhook_delivery_detail", pk=delivery.pk)
+    return redirect("webhooks:delivery_detail", pk=delivery.pk)
 
 
 @admin_required
@@ -143,6 +143,6 @@ def delivery_resend(request, pk):
         services.delivery_resend(delivery=delivery, actor=request.user)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
-        return redirect("webhook_delivery_detail", pk=delivery.pk)
+        return redirect("webhooks:delivery_detail", pk=delivery.pk)
     messages.success(request, _("Re-send queued; the new attempt appears below."))
-    return redirect("webhook_delivery_detail", pk=delivery.pk)
+    return redirect("webhooks:delivery_detail", pk=delivery.pk)
