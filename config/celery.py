@@ -55,5 +55,6 @@ app.conf.beat_schedule = {
     "scoring-sweep-board-reports": {"task": "scoring.tasks.sweep_board_reports", "schedule": 60.0},
     "scoring-weekly-digest": {"task": "scoring.tasks.send_weekly_digests", "schedule": crontab(minute=5)},
     "themes-nightly": {"task": "themes.tasks.nightly_themes", "schedule": crontab(hour=2, minute=30)},
+    "scoring-weekly-chat-summary": {"task": "scoring.tasks.post_weekly_summaries", "schedule": crontab(minute=7)},
     "core-retention-purge": {"task": "core.tasks.retention_purge", "schedule": crontab(hour=3, minute=15)},
 }

@@ -40,7 +40,7 @@ class UserForm(forms.ModelForm):
 class TeamForm(forms.ModelForm):
     class Meta:
         model = Team
-        fields = ["name", "lead", "members", "nps_target"]
+        fields = ["name", "lead", "members", "nps_target", "language"]
         widgets = {"members": forms.CheckboxSelectMultiple}
 
     def clean_nps_target(self):

@@ -24,6 +24,13 @@ class Team(models.Model):
     nps_target = models.IntegerField(
         _("NPS target"), null=True, blank=True, help_text=_("NPS the team aims for (-100 to 100).")
     )
+    language = models.CharField(
+        _("language"),
+        max_length=8,
+        choices=settings.LANGUAGES,
+        default=settings.LANGUAGE_CODE,
+        help_text=_("The language of the team's Slack and Teams messages."),
+    )
 
     class Meta:
         ordering = ["name"]

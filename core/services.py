@@ -35,12 +35,16 @@ def check_nps_target(target: int | None) -> None:
         raise ValidationError({"nps_target": _("An NPS target lies between -100 and 100.")})
 
 
-def team_save(*, actor, team: Team, name: str, lead, members, nps_target: int | None) -> Team:
-    """Create or change a team from plain values: its name, lead, members and NPS target."""
+def team_save(
+    *, actor, team: Team, name: str, lead, members, nps_target: int | None, language: str | None = None
+) -> Team:
+    """Create or change a team from plain values: its name, lead, members, NPS target and language."""
     check_nps_target(nps_target)
     with transaction.atomic():
         created = team.pk is None
         team.name, team.lead, team.nps_target = name, lead, nps_target
+        if language:
+            team.language = language
         team.save()
         team.members.set(members)
         audit_log(actor=actor, action="team.created" if created else "team.updated", target=team)

@@ -184,6 +184,7 @@ def team_edit(request, pk: int | None = None):
             lead=data["lead"],
             members=data["members"],
             nps_target=data["nps_target"],
+            language=data["language"],
         )
         messages.success(request, _("Saved team %(team)s.") % {"team": team.name})
         return redirect("core:user_list")

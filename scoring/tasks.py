@@ -4,7 +4,7 @@ from anymail.exceptions import AnymailAPIError
 from celery import shared_task
 from django.db import OperationalError
 
-from scoring import digest, report_jobs, rollup
+from scoring import chat_summary, digest, report_jobs, rollup
 
 
 @shared_task(
@@ -17,6 +17,12 @@ from scoring import digest, report_jobs, rollup
 def send_weekly_digests() -> int:
     """Beat runs this hourly at :05; it sends only on Monday morning, once per recipient per week."""
     return digest.send_weekly_digests()
+
+
+@shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=6, acks_late=True)
+def post_weekly_summaries() -> int:
+    """Beat runs this hourly at :07; it posts only on Monday morning, once per channel per week."""
+    return chat_summary.post_weekly_summaries()
 
 
 @shared_task(acks_late=True, expires=60)

@@ -8,14 +8,16 @@ no endpoint subscribed, `emit` costs one query on the small endpoint table.
 
 import json
 import logging
+from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.queue import enqueue_on_commit
-from webhooks import payloads
+from webhooks import chat, payloads
 from webhooks.models import Delivery, Endpoint
 
 DELIVER_TASK = "webhooks.tasks.deliver"
@@ -44,40 +46,98 @@ DATA = {
 logger = logging.getLogger(__name__)
 
 
-def subscribed_endpoints(*events: str) -> list[int]:
-    """Ids of the active endpoints that want any of `events`. One query; the table holds a handful of
+# Which chat event an emitted event is for Slack and Teams endpoints, and when.
+CHAT_FOR = {
+    "followup.created": ("followup.detractor", lambda record: record.category == "detractor"),
+    "followup.escalated": ("followup.escalated", None),
+    "followup.replied": ("followup.replied", None),
+    "improvement.shipped": ("improvement.shipped", None),
+}
+
+
+@dataclass(frozen=True)
+class Subscriber:
+    pk: int
+    format: str
+    team_id: int | None
+    language: str
+    events: tuple
+
+    def wants(self, event: str, record=None, *, team_id=None) -> str | None:
+        """The event name this endpoint gets `event` about `record` under, or None."""
+        if self.format == Endpoint.Format.KRINGLOOP:
+            return event if event in self.events or event == PING else None
+        if event == PING:
+            return PING
+        name, condition = CHAT_FOR.get(event, (event, None))
+        if name not in self.events or (condition is not None and not condition(record)):
+            return None
+        if record is None and event == "summary.weekly":  # a team's summary to its channel; "every team": the whole
+            return name if self.team_id == team_id else None
+        team = getattr(record, "team_id", None) if record is not None else team_id
+        return name if self.team_id is None or self.team_id == team else None
+
+
+def subscribers(*, endpoint_ids=None, active_only: bool = True) -> list[Subscriber]:
+    """The endpoints with what decides their deliveries. One query; the table holds a handful of
     rows (filtered here rather than in SQL because SQLite, used by the demo, has no JSON containment)."""
+    endpoints = Endpoint.objects.all()
+    if active_only:
+        endpoints = endpoints.filter(active=True)
+    if endpoint_ids is not None:
+        endpoints = endpoints.filter(pk__in=list(endpoint_ids))
     return [
-        pk
-        for pk, wanted in Endpoint.objects.filter(active=True).values_list("pk", "events")
-        if any(event in wanted for event in events)
+        Subscriber(pk, fmt, team_id, language or settings.LANGUAGE_CODE, tuple(events))
+        for pk, fmt, team_id, language, events in endpoints.values_list(
+            "pk", "format", "team_id", "team__language", "events"
+        )
     ]
 
 
-def body_for(delivery: Delivery, data: dict) -> str:
-    envelope = {"id": str(delivery.pk), "type": delivery.event, "created": delivery.created_at, "data": data}
+def subscribed_endpoints(*events: str) -> list[int]:
+    """Ids of the active endpoints that want any of `events` (any record, any team)."""
+    return [
+        sub.pk
+        for sub in subscribers()
+        if any(event in sub.events or CHAT_FOR.get(event, ("",))[0] in sub.events for event in events)
+    ]
+
+
+def body_for(delivery: Delivery, data: dict, subscriber: Subscriber | None = None) -> str:
+    if subscriber is not None and subscriber.format in Endpoint.CHAT_FORMATS:
+        envelope = chat.message(subscriber.format, delivery.event, data, subscriber.language)
+    else:
+        envelope = {"id": str(delivery.pk), "type": delivery.event, "created": delivery.created_at, "data": data}
     return json.dumps(envelope, cls=DjangoJSONEncoder, ensure_ascii=False, separators=(",", ":"))
 
 
 def deliveries_create(
     *, endpoint_ids: list[int], event: str, data: dict, contact_id: int | None = None
 ) -> list[Delivery]:
-    """A pending delivery per endpoint, sent after the surrounding transaction commits."""
-    return _save(_unsaved(endpoint_ids, event, data, contact_id, timezone.now()))
+    """A pending delivery per endpoint (any state: a ping tests a disabled one too), sent after
+    the surrounding transaction commits; each in its endpoint's format."""
+    now = timezone.now()
+    deliveries = []
+    for subscriber in subscribers(endpoint_ids=endpoint_ids, active_only=False):
+        deliveries.append(_unsaved(subscriber, event, data, contact_id, now))
+    return _save(deliveries)
 
 
-def _unsaved(endpoint_ids: list[int], event: str, data: dict, contact_id: int | None, now) -> list[Delivery]:
-    deliveries = [
-        Delivery(endpoint_id=pk, event=event, next_attempt_at=now, created_at=now, contact_id=contact_id)
-        for pk in endpoint_ids
-    ]
-    for delivery in deliveries:
-        delivery.body = body_for(delivery, data)
-    return deliveries
+def _unsaved(subscriber: Subscriber, event: str, data: dict, contact_id: int | None, now, key: str = "") -> Delivery:
+    delivery = Delivery(
+        endpoint_id=subscriber.pk, event=event, next_attempt_at=now, created_at=now, contact_id=contact_id, key=key
+    )
+    delivery.body = body_for(delivery, data, subscriber)
+    return delivery
 
 
-def _save(deliveries: list[Delivery]) -> list[Delivery]:
-    Delivery.objects.bulk_create(deliveries)
+def _save(deliveries: list[Delivery], *, keyed: bool = False) -> list[Delivery]:
+    if not deliveries:
+        return []
+    Delivery.objects.bulk_create(deliveries, ignore_conflicts=keyed)
+    if keyed:  # those already there for their key were not inserted: only the new ones go out
+        new = set(Delivery.objects.filter(pk__in=[d.pk for d in deliveries]).values_list("pk", flat=True))
+        deliveries = [delivery for delivery in deliveries if delivery.pk in new]
     for delivery in deliveries:
         enqueue_on_commit(DELIVER_TASK, str(delivery.pk))
     return deliveries
@@ -94,27 +154,45 @@ def emit(event: str, record) -> int:
 
 def emit_many(event: str, records: list) -> int:
     """`emit` for many records of one kind at once (a batch of answers or cases): one query for the
-    subscribers and one INSERT for all the deliveries, whatever the number of records."""
+    subscribers and one INSERT for all the deliveries, whatever the number of records. Slack and
+    Teams endpoints get the events they chose about their team, as a message (webhooks.chat)."""
     if not records:
         return 0
     key, build = DATA[event]
-    endpoint_ids = subscribed_endpoints(event)
-    if not endpoint_ids:
+    chat_name = CHAT_FOR.get(event, ("",))[0]
+    endpoints = [sub for sub in subscribers() if event in sub.events or chat_name in sub.events]
+    if not endpoints:
         return 0
     try:
         with transaction.atomic():
             now = timezone.now()
-            deliveries = [
-                delivery
-                for record in records
-                for delivery in _unsaved(
-                    endpoint_ids, event, {key: build(record)}, getattr(record, "contact_id", None), now
-                )
-            ]
+            deliveries = []
+            for record in records:
+                data = None
+                for subscriber in endpoints:
+                    name = subscriber.wants(event, record)
+                    if name is None:
+                        continue
+                    data = data if data is not None else {key: build(record)}
+                    deliveries.append(_unsaved(subscriber, name, data, getattr(record, "contact_id", None), now))
             return len(_save(deliveries))
     except Exception:
         logger.exception("Could not record webhook event %s for %r.", event, records)
         return 0
+
+
+def emit_scheduled(event: str, *, key: str, data: dict, team_id: int | None = None) -> int:
+    """A chat event made by a schedule (the weekly summary, the daily kudos): one delivery per
+    subscribed endpoint and `key`, however often the schedule runs. Returns how many are new."""
+    endpoints = [sub for sub in subscribers() if sub.format in Endpoint.CHAT_FORMATS]
+    now = timezone.now()
+    with transaction.atomic():
+        deliveries = [
+            _unsaved(sub, event, data, None, now, key=f"{event}:{key}"[:200])
+            for sub in endpoints
+            if sub.wants(event, team_id=team_id)
+        ]
+        return len(_save(deliveries, keyed=True)) if deliveries else 0
 
 
 def deliveries_naming_contact(*, contact_id: int) -> list[dict]:

@@ -20,7 +20,26 @@ def new_secret() -> str:
 
 
 class Endpoint(models.Model):
+    class Format(models.TextChoices):
+        KRINGLOOP = "kringloop", _("Kringloop JSON, signed (your own system)")
+        SLACK = "slack", _("Slack (incoming webhook)")
+        TEAMS = "teams", _("Microsoft Teams (workflow webhook)")
+
+    CHAT_FORMATS = (Format.SLACK, Format.TEAMS)
+
     url = models.URLField(_("URL"), max_length=500)
+    # Slack and Teams get a message in their own format (webhooks.chat), in the team's language,
+    # about that team's cases only (all teams' when no team is set).
+    format = models.CharField(_("format"), max_length=10, choices=Format.choices, default=Format.KRINGLOOP)
+    team = models.ForeignKey(
+        "core.Team",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="chat_endpoints",
+        verbose_name=_("team"),
+        help_text=_("Only this team's cases, improvements and summaries; empty: every team's."),
+    )
     description = models.CharField(_("description"), max_length=200, blank=True)
     events = models.JSONField(_("events"), default=list)  # event type names, see webhooks.events.EVENT_TYPES
     active = models.BooleanField(_("active"), default=True)
@@ -43,6 +62,10 @@ class Endpoint(models.Model):
     def __str__(self):
         return self.url
 
+    @property
+    def is_chat(self) -> bool:
+        return self.format in self.CHAT_FORMATS
+
 
 class Delivery(models.Model):
     """One event for one endpoint. The body is serialised once, so every attempt sends the same bytes."""
@@ -56,6 +79,9 @@ class Delivery(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     endpoint = models.ForeignKey(Endpoint, on_delete=models.CASCADE, related_name="deliveries")
     event = models.CharField(_("event"), max_length=40)
+    # What a scheduled event is about ("summary.weekly:2026-11-30:3"): one delivery per endpoint
+    # and key, however often the schedule runs. Empty for events that happen once by themselves.
+    key = models.CharField(max_length=200, blank=True, default="")
     body = models.TextField()
     # The contact the payload names, if any (no foreign key: the log outlives nothing it points at),
     # so erasing a contact also removes what the log holds about them.
@@ -78,6 +104,11 @@ class Delivery(models.Model):
         ordering = ["-created_at"]
         verbose_name = _("webhook delivery")
         verbose_name_plural = _("webhook deliveries")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["endpoint", "key"], condition=~Q(key=""), name="webhook_delivery_once_per_key"
+            ),
+        ]
         indexes = [
             models.Index(fields=["endpoint", "-created_at"], name="webhook_delivery_log"),
             models.Index(fields=["next_attempt_at"], name="webhook_delivery_due", condition=Q(status="pending")),

@@ -25,7 +25,9 @@ def endpoint_rows() -> list[Endpoint]:
                     | Q(deliveries__status=Delivery.Status.PENDING, deliveries__attempts__gt=0)
                 ),
             ),
-        ).order_by("url", "id")
+        )
+        .select_related("team")
+        .order_by("url", "id")
     )
     for row in rows:
         row.last_status_label = Delivery.Status(row.last_status).label if row.last_status else ""

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from core.audit import audit_log
 from core.queue import enqueue_on_commit
 from webhooks import targets
+from webhooks.chat import CHAT_EVENTS
 from webhooks.events import DELIVER_TASK, EVENT_TYPES, PING, deliveries_create
 from webhooks.models import Delivery, Endpoint, new_secret
 
@@ -24,6 +25,8 @@ def _summary(endpoint: Endpoint) -> dict:
         "events": endpoint.events,
         "active": endpoint.active,
         "description": endpoint.description,
+        "format": endpoint.format,
+        "team": endpoint.team_id,
     }
 
 
@@ -40,22 +43,37 @@ def _cancel_pending(endpoint: Endpoint) -> int:
     )
 
 
-def endpoint_save(*, endpoint: Endpoint, url: str, description: str, events, active: bool, actor) -> Endpoint:
+def endpoint_save(
+    *,
+    endpoint: Endpoint,
+    url: str,
+    description: str,
+    events,
+    active: bool,
+    actor,
+    format: str | None = None,
+    team=None,
+) -> Endpoint:
     """Create or change an endpoint from plain values. Disabling it drops what is still queued.
 
     The address must pass the target check (no private networks in production); the events are
-    stored in the order of EVENT_TYPES, so the list reads the same however it was ticked.
+    stored in the order of EVENT_TYPES (CHAT_EVENTS for Slack and Teams), so the list reads the
+    same however it was ticked. A Slack or Teams endpoint may be limited to one team.
     """
     targets.check_url(url)
+    fmt = format or endpoint.format or Endpoint.Format.KRINGLOOP
+    known = CHAT_EVENTS if fmt in Endpoint.CHAT_FORMATS else EVENT_TYPES
     chosen = set(events)
-    unknown = chosen - set(EVENT_TYPES)
+    unknown = chosen - set(known)
     if unknown or not chosen:
         raise ValidationError({"events": _("Choose at least one event.") if not chosen else _("Unknown event.")})
     values = {
         "url": url,
         "description": description,
-        "events": [name for name in EVENT_TYPES if name in chosen],
+        "events": [name for name in known if name in chosen],
         "active": active,
+        "format": fmt,
+        "team": team if fmt in Endpoint.CHAT_FORMATS else None,
     }
     with transaction.atomic():
         created = endpoint.pk is None
@@ -67,7 +85,11 @@ def endpoint_save(*, endpoint: Endpoint, url: str, description: str, events, act
         endpoint.save()
         if not endpoint.active:
             _cancel_pending(endpoint)
-        changed = sorted(name for name, value in values.items() if before.get(name) != value)
+        changed = sorted(
+            name
+            for name, value in values.items()
+            if before.get(name) != (value.pk if name == "team" and value else value)
+        )
         audit_log(
             actor=actor,
             action="webhook.created" if created else "webhook.updated",

@@ -12,8 +12,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from core.roles import admin_required
 from webhooks import queries, services
+from webhooks.chat import CHAT_EVENTS
 from webhooks.events import EVENT_TYPES, PING
-from webhooks.forms import EndpointForm
+from webhooks.forms import ChatEndpointForm, EndpointForm
 from webhooks.models import Delivery, Endpoint
 
 
@@ -21,7 +22,9 @@ from webhooks.models import Delivery, Endpoint
 @require_GET
 def endpoint_list(request):
     return render(
-        request, "webhooks/endpoint_list.html", {"endpoints": queries.endpoint_rows(), "event_types": EVENT_TYPES}
+        request,
+        "webhooks/endpoint_list.html",
+        {"endpoints": queries.endpoint_rows(), "event_types": EVENT_TYPES, "chat_events": CHAT_EVENTS},
     )
 
 
@@ -29,10 +32,14 @@ def endpoint_list(request):
 @require_http_methods(["GET", "POST"])
 def endpoint_edit(request, pk: int | None = None):
     endpoint = get_object_or_404(Endpoint, pk=pk) if pk else Endpoint()
-    form = EndpointForm(request.POST or None, instance=endpoint)
+    chat = endpoint.is_chat if pk else request.GET.get("chat") == "1"
+    form = (ChatEndpointForm if chat else EndpointForm)(request.POST or None, instance=endpoint)
     if request.method == "POST" and form.is_valid():
         created = endpoint.pk is None
         endpoint = services.endpoint_save(endpoint=endpoint, actor=request.user, **form.cleaned_data)
+        if created and chat:
+            messages.success(request, _("Channel connected. Send a test message to check it."))
+            return redirect("webhooks:endpoint_detail", pk=endpoint.pk)
         if created:
             messages.success(request, _("Endpoint added. Copy its signing secret below into the receiving system."))
             return redirect(reverse("webhooks:endpoint_detail", args=[endpoint.pk]) + "?secret=show")
@@ -41,7 +48,7 @@ def endpoint_edit(request, pk: int | None = None):
     return render(
         request,
         "webhooks/endpoint_form.html",
-        {"form": form, "endpoint": endpoint},
+        {"form": form, "endpoint": endpoint, "chat": chat},
         status=400 if request.method == "POST" else 200,
     )
 
@@ -64,7 +71,7 @@ def endpoint_detail(request, pk: int):
             "status": status,
             "event": event,
             "statuses": Delivery.Status.choices,
-            "events": [*EVENT_TYPES, PING],
+            "events": [*(CHAT_EVENTS if endpoint.is_chat else EVENT_TYPES), PING],
             "show_secret": request.GET.get("secret") == "show",
             "previous_until": endpoint.previous_secret_expires_at
             if endpoint.previous_secret
