@@ -120,7 +120,11 @@ def test_make_bench_runs_every_phase_to_the_end_and_prints_its_figures(tools):
         "submit_rps",
         "submit_ratio",
         "submit_p99_ms",
-        "dashboard_busy_ms",
+        "submit_p99_ratio",
+        "submit_e2e_rps",
+        "submit_e2e_ratio",
+        "submit_ratio_nice0",
+        "submit_e2e_ratio_nice0",
         "raw_sql_ms",
         "dashboard_ms",
         "dashboard_ratio",
@@ -136,6 +140,7 @@ def test_make_bench_runs_every_phase_to_the_end_and_prints_its_figures(tools):
     assert {key: figures.get(key) for key in measured if not figures.get(key)} == {}
     assert figures["followup_probe_accepted"] == figures["followup_samples"] == 100
     assert figures["invites_sent"] == 300
+    assert len(figures["submit_ratio_rounds"]) == len(figures["submit_ratio_rounds_nice0"]) == 3
     assert "submit_ratio" in output.split(json.dumps(figures))[0]  # the table came before the JSON line
 
 

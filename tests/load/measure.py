@@ -1,0 +1,99 @@
+"""What the load tools measure with: CPU and memory of processes, and a bounded HTTP load loop."""
+
+import http.client
+import os
+import statistics
+import threading
+import time
+from pathlib import Path
+
+
+def peak_rss_mb(pids) -> float:
+    """Peak resident memory (VmHWM) of the given processes, the largest one, in MB."""
+    peak = 0
+    for pid in pids:
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    peak = max(peak, int(line.split()[1]))
+        except OSError:
+            continue
+    return round(peak / 1024, 1)
+
+
+def cpu_seconds(pids) -> float:
+    """User + system CPU time the given processes have used so far."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime (clock ticks)
+        except OSError:
+            continue
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def postgres_cpu_seconds() -> float:
+    """CPU of the machine's PostgreSQL: every postgres process, plus the backends that have exited
+    (the postmaster reaps them, so their time is in its children's counters)."""
+    total = 0
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            head, rest = (proc / "stat").read_text().rsplit(")", 1)
+        except OSError:
+            continue
+        if not head.endswith("(postgres"):
+            continue
+        fields = rest.split()
+        total += int(fields[11]) + int(fields[12])
+        if int(fields[1]) == 1 or (proc / "cmdline").read_bytes().find(b"-D") >= 0:  # the postmaster
+            total += int(fields[13]) + int(fields[14])  # cutime, cstime
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def children(pid: int) -> list[int]:
+    result = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            result += [int(c) for c in (task / "children").read_text().split()]
+        except OSError:
+            pass
+    return result
+
+
+def hammer(port: int, *, clients: int, seconds: float, make_request) -> tuple[float, list[float]]:
+    """Run `make_request(conn, i)` from `clients` threads for `seconds`; returns (rps, latencies)."""
+    latencies, lock = [], threading.Lock()
+    counter = iter(range(10**9))
+    stop_at = time.monotonic() + seconds
+    started = time.monotonic()
+
+    def loop():
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        state = {}
+        while time.monotonic() < stop_at:
+            i = next(counter)
+            t0 = time.perf_counter()
+            try:
+                ok = make_request(conn, i, state)
+            except (http.client.HTTPException, OSError):
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                ok = False
+            if ok:
+                with lock:
+                    latencies.append((time.perf_counter() - t0) * 1000)
+
+    threads = [threading.Thread(target=loop) for _ in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(seconds + 60)
+    elapsed = time.monotonic() - started
+    return len(latencies) / elapsed, latencies
+
+
+def p(values, q):
+    return round(statistics.quantiles(values, n=100)[q - 1], 1) if len(values) >= 2 else None
