@@ -56,5 +56,9 @@ app.conf.beat_schedule = {
     "scoring-weekly-digest": {"task": "scoring.tasks.send_weekly_digests", "schedule": crontab(minute=5)},
     "themes-nightly": {"task": "themes.tasks.nightly_themes", "schedule": crontab(hour=2, minute=30)},
     "scoring-weekly-chat-summary": {"task": "scoring.tasks.post_weekly_summaries", "schedule": crontab(minute=7)},
+    "followups-retrain-root-causes": {
+        "task": "followups.tasks.retrain_root_causes",
+        "schedule": crontab(hour=2, minute=45),
+    },
     "core-retention-purge": {"task": "core.tasks.retention_purge", "schedule": crontab(hour=3, minute=15)},
 }

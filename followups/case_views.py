@@ -12,7 +12,7 @@ from django.views.decorators.http import require_http_methods
 from django_htmx.http import HttpResponseClientRedirect
 
 from core.roles import agent_required
-from followups import emails, improvements, reply_templates, services
+from followups import emails, improvements, reply_templates, services, suggestions
 from followups.forms import AttemptForm, NoteForm, ReassignForm, ReplyForm, StatusForm, TagsForm
 from followups.models import Improvement
 from followups.queries import assignable_users, case_ending, case_timeline, followup_for_user, visible_followups
@@ -209,6 +209,8 @@ def _case_context(request, case, forms, *, tab: str, preview_form=None) -> dict:
         "chosen_template": getattr(forms["reply"], "chosen_template", None),
         "improvements": case.response.improvement_links.select_related("improvement"),
         "open_improvements": Improvement.objects.filter(status__in=improvements.IN_WORK),
+        "suggested_causes": suggestions.suggest(case),
+        "case_tag_ids": list(case.tags.values_list("pk", flat=True)),
     }
 
 

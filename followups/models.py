@@ -350,3 +350,15 @@ class EscalationNotice(models.Model):
 
 # The conversation with the customer (followups.inbound, followups.reply_templates), in a module of its own.
 from followups.models_conversation import InboundMessage, ReplyTemplate  # noqa: E402,F401
+
+
+class RootCauseModel(models.Model):
+    """The root-cause suggester learned from this install's own tagged cases (a single row),
+    retrained nightly by followups.suggestions.retrain: its cross-validated precision, and the
+    linear model itself as plain numbers (vocabulary with idf, weights per root cause)."""
+
+    trained_at = models.DateTimeField(null=True)
+    cases = models.PositiveIntegerField(default=0)  # tagged cases with a comment it learned from
+    active = models.BooleanField(default=False)  # off below the minimum of tagged cases
+    metrics = models.JSONField(default=dict)  # p1, p3, hit3, baseline_p1, baseline_p3
+    model = models.JSONField(default=dict)  # classes (tag ids), idf, weights, intercept

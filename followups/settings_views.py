@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.roles import admin_required
-from followups import routing, setup
+from followups import routing, setup, suggestions
 from followups.forms import RoutingRuleForm, RoutingTestForm, SLAForm, TagForm
 from followups.models import RootCauseTag, RoutingRule, SLAPolicy
 from surveys.models import Category, Response
@@ -185,7 +185,12 @@ def tag_list(request):
     return render(
         request,
         "followups/tags.html",
-        {"form": form, "tags": RootCauseTag.objects.all()},
+        {
+            "form": form,
+            "tags": RootCauseTag.objects.all(),
+            "suggester": suggestions.state(),
+            "min_cases": suggestions.MIN_CASES,
+        },
         status=400 if request.method == "POST" else 200,
     )
 

@@ -4,7 +4,7 @@ from anymail.exceptions import AnymailAPIError
 from celery import shared_task
 from django.db import OperationalError
 
-from followups import emails, escalation, processing, services
+from followups import emails, escalation, processing, services, suggestions
 from followups.improvements import notice_send
 
 # Transient: the database, the network, the SMTP server (OSError covers all three kinds) or the ESP.
@@ -76,3 +76,10 @@ def escalate_overdue() -> int:
 @shared_task(**RETRY)
 def send_improvement_notice(notice_id: int) -> None:
     notice_send(notice_id=notice_id)
+
+
+@shared_task(acks_late=True)
+def retrain_root_causes() -> dict:
+    """Beat, nightly: learn the root-cause suggestions again from the tagged cases (followups.suggestions)."""
+    found = suggestions.retrain()
+    return {"cases": found.cases, "active": found.active}

@@ -11,6 +11,7 @@ from scoring import freshness
 from scoring.filters import Filters, dimension_q, responses, segment_q
 from scoring.models import LatestScore
 from scoring.recount import latest_rows
+from scoring.theme_report import theme_response_ids
 from surveys.models import Category, Response
 
 LIVE_CONTACTS = 20_000  # stale customers named by id in the at-risk query; past this, a subquery
@@ -24,13 +25,12 @@ def latest_comments(filters: Filters, *, category: str | None = None, limit: int
     return qs.select_related("campaign", "touchpoint", "contact").order_by("-submitted_at")[:limit]
 
 
-def comment_list(filters: Filters):
-    return (
-        responses(filters, with_category=True, with_search=True)
-        .exclude(comment="")
-        .select_related("campaign", "touchpoint", "contact")
-        .order_by("-submitted_at", "-id")
-    )
+def comment_list(filters: Filters, *, theme: int | None = None):
+    """The comments under the filters, newest first; with `theme`, only those naming it."""
+    qs = responses(filters, with_category=True, with_search=True)
+    if theme:
+        qs = qs.filter(pk__in=theme_response_ids(filters, theme))
+    return qs.exclude(comment="").select_related("campaign", "touchpoint", "contact").order_by("-submitted_at", "-id")
 
 
 def dropped() -> Q:

@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from scoring import account_views, report_views, views
+from scoring import account_views, report_views, theme_views, views
 
 app_name = "scoring"
 
@@ -8,6 +8,7 @@ dashboard_patterns = [
     path("", views.dashboard, name="dashboard"),
     path("followups/", views.followup_health, name="dashboard_followup_health"),
     path("comments/", views.comment_list, name="comment_list"),
+    path("themes/", theme_views.themes, name="theme_report"),
     path("targets/", views.targets, name="targets"),
     path("contacts/<int:pk>/history/", views.contact_score_history, name="contact_score_history"),
     path("export.csv", views.export_responses_csv, name="export_responses_csv"),

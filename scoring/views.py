@@ -22,7 +22,9 @@ from core.roles import (
 from scoring import exports, queries, services
 from scoring.forms import CompanyTargetForm
 from surveys.models import Campaign, Category, Contact, Touchpoint
+from themes.models import Theme
 
+LINK_ALL = 500  # the most comments of a theme linked to an improvement at once
 SORTS = ("name", "-name", "n", "-n", "nps", "-nps")
 SORT_COLUMNS = (("name", gettext_lazy("Name")), ("n", "n"), ("nps", "NPS"))
 KIND_CHOICES = (*Campaign.Kind.choices, ("all", gettext_lazy("Both (mixed)")))
@@ -171,10 +173,16 @@ def comment_list(request):
     from followups.models import Improvement
 
     filters = _filters(request)
-    page = Paginator(queries.comment_list(filters), 25).get_page(request.GET.get("page"))
+    theme = (
+        Theme.objects.filter(pk=request.GET.get("theme")).first() if request.GET.get("theme", "").isdigit() else None
+    )
+    comments = queries.comment_list(filters, theme=theme.pk if theme else None)
+    page = Paginator(comments, 25).get_page(request.GET.get("page"))
     improvements = (
         Improvement.objects.filter(status__in=["planned", "in_progress"]) if has_role(request.user, AGENT) else []
     )
+    # A theme's comments link to an improvement in one step: all of them (up to LINK_ALL), not only this page's.
+    theme_ids = list(comments.values_list("pk", flat=True)[:LINK_ALL]) if theme and improvements else []
     template = "scoring/_comment_table.html" if request.htmx else "scoring/comments.html"
     return render(
         request,
@@ -182,9 +190,12 @@ def comment_list(request):
         {
             "filters": filters,
             "page": page,
-            "query": filters.as_query(),
             "kind_label": dict(KIND_CHOICES).get(filters.kind, filters.kind),
             "improvements": improvements,
+            "theme": theme,
+            "theme_ids": theme_ids,
+            "link_all": LINK_ALL,
+            "query": filters.as_query(**({"theme": theme.pk} if theme else {})),
             **_options(filters),
         },
     )

@@ -1,0 +1,149 @@
+"""The theme report under the dashboard's filters: per theme how often it is named, its share among
+detractors, passives and promoters, its trend, and its NPS impact.
+
+It reads the stored assignments (themes.models.CommentTheme, written by the worker with the
+answer's dimensions copied) and the NPS panels' own counts (scoring.panels, from the rollups): no
+comment is read and no text is processed.
+
+NPS impact (README, "Themes"): how many NPS points the company would gain if the answers naming
+the theme had scored like the rest. With w = n_theme / n_all, the NPS of all answers is
+w · NPS_theme + (1 − w) · NPS_rest, so the gain is NPS_rest − NPS_all = w · (NPS_rest − NPS_theme).
+Its 95 % margin treats w as fixed and the two groups as independent samples, as the NPS change
+does: 1.96 · w · √(Var_theme + Var_rest) · 100 (surveys.nps.NpsChange). A theme named by happier
+answers than the rest has a negative impact: it lifts the score.
+"""
+
+import math
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db.models import Count, F
+from django.db.models.functions import TruncDay, TruncMonth, TruncQuarter, TruncWeek
+
+from scoring.counts import CATEGORIES, NAMES, result
+from scoring.filters import Filters, dimension_q, segment_q
+from scoring.nps import Z95, NpsChange, NpsResult, nps_from_counts
+from scoring.panels import nps_by_period, nps_summary, trend_bucket
+from themes.models import CommentTheme, Theme
+
+TRUNC = {"day": TruncDay, "week": TruncWeek, "month": TruncMonth, "quarter": TruncQuarter}
+BY_CATEGORY = {category: name for name, category in CATEGORIES.items()}
+
+
+def _tz():
+    return ZoneInfo(settings.TIME_ZONE)
+
+
+def _as_date(value) -> date:
+    return value.astimezone(_tz()).date() if isinstance(value, datetime) else value
+
+
+def assignments(filters: Filters):
+    """The stored theme assignments of the answers matching the filters, in the period."""
+    qs = CommentTheme.objects.filter(
+        dimension_q(filters), submitted_at__gte=filters.start_dt, submitted_at__lt=filters.end_dt
+    )
+    if filters.segment_key:
+        qs = qs.filter(segment_q(filters, "response__"))
+    return qs
+
+
+def impact(theme: NpsResult, everyone: NpsResult) -> dict:
+    """The NPS points gained if the theme's answers scored like the rest, with its 95 % margin."""
+    rest = nps_from_counts(
+        promoters=everyone.promoters - theme.promoters,
+        passives=everyone.passives - theme.passives,
+        detractors=everyone.detractors - theme.detractors,
+    )
+    if not theme.n or not rest.n:
+        return {"points": None, "margin": None, "rest": rest}
+    weight = theme.n / everyone.n
+    change = NpsChange(current=rest, previous=theme)
+    spread = math.sqrt(rest.variance + theme.variance) * 100
+    return {"points": weight * change.delta, "margin": Z95 * weight * spread, "rest": rest}
+
+
+def theme_report(filters: Filters, bucket: str = "") -> dict:
+    """Every theme named under the filters, most often named first:
+    {"overall": NpsResult, "bucket": …, "periods": [date, …], "themes": [{"theme", "result"
+    (the NPS of the answers naming it), "share" (of all answers), "shares" (among detractors,
+    passives, promoters), "trend" ([share of each period's answers]), "impact"}]}."""
+    overall = nps_summary(filters).current
+    bucket = trend_bucket(filters, overall.n, bucket)
+    periods = nps_by_period(filters, bucket)
+    totals = {row["period"]: row["result"].n for row in periods}
+    rows = (
+        assignments(filters)
+        .annotate(period=TRUNC[bucket]("submitted_at", tzinfo=_tz()))
+        .values("theme_id", "category", "period")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    counts: dict[int, dict] = {}
+    trend: dict[int, dict] = {}
+    for row in rows:
+        theme_counts = counts.setdefault(row["theme_id"], dict.fromkeys(NAMES, 0))
+        theme_counts[BY_CATEGORY.get(row["category"], "passives")] += row["n"]
+        day = _as_date(row["period"])
+        trend.setdefault(row["theme_id"], {}).setdefault(day, 0)
+        trend[row["theme_id"]][day] += row["n"]
+    themes = Theme.objects.in_bulk(list(counts))
+    table = []
+    for theme_id, theme_counts in counts.items():
+        named = result(theme_counts)
+        table.append(
+            {
+                "theme": themes[theme_id],
+                "result": named,
+                "share": named.n / overall.n if overall.n else None,
+                "shares": {
+                    name: (theme_counts[name] / getattr(overall, name) if getattr(overall, name) else None)
+                    for name in NAMES
+                },
+                "trend": [_share(trend[theme_id].get(day, 0), totals.get(day, 0)) for day in totals],
+                "impact": impact(named, overall),
+            }
+        )
+    table.sort(key=lambda row: (-row["result"].n, str(row["theme"])))
+    return {"overall": overall, "bucket": bucket, "periods": list(totals), "themes": table}
+
+
+def _share(part: int, whole: int) -> float | None:
+    return part / whole if whole else None
+
+
+def by_category(report: dict, category_name: str, limit: int = 5) -> list[dict]:
+    """The themes most named by one category's answers ("promoters", "detractors"), with how many
+    of that category's answers named each: "what promoters praise", "what detractors complain about"."""
+    rows = [
+        {"theme": row["theme"], "n": getattr(row["result"], category_name), "share": row["shares"][category_name]}
+        for row in report["themes"]
+        if getattr(row["result"], category_name)
+    ]
+    return sorted(rows, key=lambda row: (-row["n"], str(row["theme"])))[:limit]
+
+
+def theme_response_ids(filters: Filters, theme_id: int, *, limit: int | None = None):
+    """The answers naming a theme under the filters (and the category filter), newest first."""
+    qs = assignments(filters).filter(theme_id=theme_id)
+    if filters.category:
+        qs = qs.filter(category=filters.category)
+    ids = qs.order_by(F("submitted_at").desc(), F("response_id").desc()).values_list("response_id", flat=True)
+    return ids[:limit] if limit else ids
+
+
+def sparkline(values: list, width: int = 120, height: int = 24) -> str:
+    """SVG polyline points for a trend of shares (None: no answers that period, skipped)."""
+    known = [v for v in values if v is not None]
+    if len(known) < 2:
+        return ""
+    top = max(known) or 1
+    step = width / max(len(values) - 1, 1)
+    return " ".join(
+        f"{i * step:.1f},{height - (v / top) * (height - 2) - 1:.1f}" for i, v in enumerate(values) if v is not None
+    )
+
+
+def period_labels(periods: list[date]) -> list[str]:
+    return [p.isoformat() for p in periods]
