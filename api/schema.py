@@ -97,3 +97,9 @@ class ContactRowListField(OpenApiSerializerFieldExtension):
             "minItems": self.target.min_length or 1,
             "maxItems": self.target.max_length,
         }
+
+
+class AccountRowListField(ContactRowListField):
+    """The account rows of an upsert, as the contact rows."""
+
+    target_class = "api.account_serializers.AccountRowList"

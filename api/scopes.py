@@ -9,6 +9,8 @@ RESPONSES_READ = "responses:read"
 FOLLOWUPS_READ = "followups:read"
 FOLLOWUPS_WRITE = "followups:write"
 NPS_READ = "nps:read"
+ACCOUNTS_READ = "accounts:read"
+ACCOUNTS_WRITE = "accounts:write"
 
 SCOPES = {
     CONTACTS_READ: _("Read contacts"),
@@ -18,4 +20,6 @@ SCOPES = {
     FOLLOWUPS_READ: _("Read follow-up cases and their history"),
     FOLLOWUPS_WRITE: _("Change the status of follow-up cases and add notes"),
     NPS_READ: _("Read NPS summaries"),
+    ACCOUNTS_READ: _("Read accounts and the revenue figures"),
+    ACCOUNTS_WRITE: _("Create and update accounts, and record churn"),
 }

@@ -39,6 +39,12 @@ class ContactSerializer(serializers.ModelSerializer):
     attributes = serializers.DictField(
         child=serializers.CharField(), read_only=True, help_text="Segment attributes (plan, region …)."
     )
+    account = serializers.PrimaryKeyRelatedField(
+        read_only=True, allow_null=True, help_text="Id of the contact's account (/api/accounts/); null: none."
+    )
+    account_role = serializers.CharField(
+        read_only=True, help_text="The contact's role in the account: decision_maker, user, champion or empty."
+    )
 
     class Meta:
         model = Contact
@@ -52,6 +58,8 @@ class ContactSerializer(serializers.ModelSerializer):
             "language",
             "attributes",
             "account_owner",
+            "account",
+            "account_role",
             "opted_out_at",
             "undeliverable_at",
             "created_at",
@@ -121,6 +129,15 @@ class ContactRowSerializer(serializers.Serializer):
     )
     opted_out = serializers.BooleanField(
         required=False, help_text="true opts the contact out; false never opts a contact back in."
+    )
+    account = serializers.CharField(
+        max_length=200,
+        required=False,
+        allow_blank=True,
+        help_text="The account's external id or name (it must exist: upsert accounts first).",
+    )
+    account_role = serializers.CharField(
+        max_length=40, required=False, allow_blank=True, help_text="decision maker, user or champion."
     )
     attributes = serializers.DictField(
         child=serializers.CharField(max_length=200, allow_blank=True),

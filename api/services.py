@@ -77,7 +77,18 @@ def token_revoke(*, token: ApiToken, actor) -> bool:
 
 
 # --- Contacts ----------------------------------------------------------------------------------
-FIELDS = ("email", "name", "external_id", "company", "phone", "language", "account_owner", "opted_out")
+FIELDS = (
+    "email",
+    "name",
+    "external_id",
+    "company",
+    "phone",
+    "language",
+    "account_owner",
+    "opted_out",
+    "account",
+    "account_role",
+)
 # Column names for the contact fields that no attribute name can take (attribute names are printable).
 FIELD_COLUMNS = {name: f"\x00{name}" for name in FIELDS}
 

@@ -5,7 +5,7 @@ api-tokens/."""
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from api import admin_views, views
+from api import account_views, admin_views, views
 
 app_name = "api"
 
@@ -24,6 +24,10 @@ rest_patterns = [
     path("followups/<int:pk>/", views.FollowUpDetail.as_view(), name="followup_detail"),
     path("followups/<int:pk>/notes/", views.FollowUpNotes.as_view(), name="followup_notes"),
     path("nps/summary/", views.NpsSummary.as_view(), name="nps_summary"),
+    path("accounts/", account_views.AccountList.as_view(), name="account_list"),
+    path("accounts/upsert/", account_views.AccountUpsert.as_view(), name="account_upsert"),
+    path("accounts/revenue/", account_views.RevenueSummary.as_view(), name="account_revenue"),
+    path("accounts/<int:pk>/", account_views.AccountDetail.as_view(), name="account_detail"),
     # Any other /api/…/ (an id that is no number, a typo) is a 404 in the API's JSON error shape, not
     # the site's HTML page. Without the slash, Django's APPEND_SLASH redirect still comes first.
     re_path(r"^[\s\S]*/$", views.not_found, name="not_found"),

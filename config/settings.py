@@ -445,6 +445,7 @@ SPECTACULAR_SETTINGS = {
         "FollowUpStatusEnum": "followups.models.FollowUp.Status",
         "CampaignKindEnum": "surveys.models.Campaign.Kind",
         "FollowUpEventKindEnum": "followups.models.FollowUpEvent.Kind",
+        "AccountStatusEnum": "surveys.models.Account.Status",
     },
 }
 API_RATE_LIMIT = env_int("API_RATE_LIMIT", 600, minimum=1)  # requests per minute per token

@@ -1,5 +1,6 @@
 """A database for the API's schema tests holding every optional value both set and null: a contact with
-and one without an account owner, an anonymous answer, answers without a touchpoint or a team, a text
+and one without an account owner (and an account), an account with every field and one with none,
+an anonymous answer, answers without a touchpoint or a team, a text
 answer (no number), a case without an owner or a team, and a case history with a staff member's and
 the system's events (actor null), and a triggered invitation.
 
@@ -12,6 +13,7 @@ from followups.models import FollowUpEvent
 from followups.services import followup_add_note
 from surveys.models import Invitation
 from tests.factories import (
+    AccountFactory,
     AnswerFactory,
     CampaignFactory,
     ContactFactory,
@@ -37,7 +39,18 @@ def world(db, token_for):
         quiet_period_days=0,
     )
     loose = CampaignFactory(kind="relational", status="active", touchpoint=None, team=None)
-    owned = ContactFactory(external_id="crm-1", account_owner=owner)
+    account = AccountFactory(
+        name="Northwind",
+        external_id="acc-1",
+        owner=owner,
+        team=team,
+        renewal_date=timezone.localdate(),
+        health="passive",
+        health_nps=20.0,
+        attributes={"industry": "retail"},
+    )
+    bare = AccountFactory(name="Bare", external_id=None, arr=None, owner=None, team=None)
+    owned = ContactFactory(external_id="crm-1", account_owner=owner, account=account, account_role="decision_maker")
     unowned = ContactFactory(external_id=None, account_owner=None, opted_out_at=timezone.now())
     third = ContactFactory(external_id="crm-3")
 
@@ -68,4 +81,5 @@ def world(db, token_for):
         "response": [r.pk for r in responses],
         "followup": [assigned.pk, nobody.pk],
         "invitation": [invitation.pk],
+        "account": [account.pk, bare.pk],
     }

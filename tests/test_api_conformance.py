@@ -98,6 +98,14 @@ def test_every_read_operation_answers_as_the_schema_says_with_nulls(world, call)
     invitation = call(f"/api/invitations/{world['invitation'][0]}/", secret=secret)
     assert invitation["sent_at"] is None and invitation["key"] == "ticket-1"
 
+    accounts = call("/api/accounts/", secret=secret)["results"]
+    assert {a["owner"] for a in accounts} == {"ann", None} and None in {a["arr"] for a in accounts}
+    for pk in world["account"]:
+        call(f"/api/accounts/{pk}/", secret=secret)
+    assert None in {c["account"] for c in contacts} and "decision_maker" in {c["account_role"] for c in contacts}
+    revenue = call("/api/accounts/revenue/", secret=secret)
+    assert revenue["currency"] == "EUR" and revenue["total"]["weighted_nps"] == 20.0  # Northwind's alone
+
     summary = call("/api/nps/summary/?period=30d", secret=secret)
     assert summary["current"]["n"] > 0
     empty = call("/api/nps/summary/?period=30d&campaign=999999", secret=secret)
@@ -134,6 +142,9 @@ def test_every_write_operation_answers_as_the_schema_says_with_nulls(world, call
     upsert = {"contacts": [{"email": "new@example.com"}, {"email": "not an address"}]}
     result = call("/api/contacts/upsert/", secret=secret, method="post", body=upsert)
     assert (result["created"], [row["row"] for row in result["errors"]]) == (1, [2])
+    accounts = {"accounts": [{"external_id": "acc-9", "name": "New BV", "arr": 5}, {"external_id": "acc-1", "arr": -1}]}
+    result = call("/api/accounts/upsert/", secret=secret, method="post", body=accounts)
+    assert (result["created"], result["churned"], [row["row"] for row in result["errors"]]) == (1, 0, [2])
 
     trigger = {"touchpoint": "support", "contact": world["contact"][2], "key": "ticket-9"}
     created = call("/api/surveys/trigger/", secret=secret, method="post", body=trigger, status=201)
