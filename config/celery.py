@@ -53,12 +53,12 @@ app.conf.beat_schedule = {
     "surveys-account-health": {"task": "surveys.tasks.refresh_account_health", "schedule": 10 * 60.0},
     "scoring-refresh-rollup": {"task": "scoring.tasks.refresh_rollup", "schedule": 30.0},
     "scoring-sweep-board-reports": {"task": "scoring.tasks.sweep_board_reports", "schedule": 60.0},
-    "scoring-weekly-digest": {"task": "scoring.tasks.send_weekly_digests", "schedule": crontab(minute=5)},
     "themes-nightly": {"task": "themes.tasks.nightly_themes", "schedule": crontab(hour=2, minute=30)},
     "scoring-weekly-chat-summary": {"task": "scoring.tasks.post_weekly_summaries", "schedule": crontab(minute=7)},
     "followups-retrain-root-causes": {
         "task": "followups.tasks.retrain_root_causes",
         "schedule": crontab(hour=2, minute=45),
     },
+    "scoring-scheduled-reports": {"task": "scoring.tasks.send_scheduled_reports", "schedule": crontab(minute=5)},
     "core-retention-purge": {"task": "core.tasks.retention_purge", "schedule": crontab(hour=3, minute=15)},
 }

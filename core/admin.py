@@ -32,8 +32,8 @@ class TeamAdmin(admin.ModelAdmin):
 
 @admin.register(UserProfile)
 class UserProfileAdmin(admin.ModelAdmin):
-    list_display = ["user", "language", "weekly_digest"]
-    list_filter = ["language", "weekly_digest"]
+    list_display = ["user", "language"]
+    list_filter = ["language"]
     raw_id_fields = ["user"]
 
 

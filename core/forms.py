@@ -55,7 +55,7 @@ class TeamForm(forms.ModelForm):
 class ProfileForm(forms.ModelForm):
     class Meta:
         model = UserProfile
-        fields = ["language", "weekly_digest"]
+        fields = ["language"]
 
 
 class RetentionForm(forms.ModelForm):

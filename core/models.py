@@ -124,9 +124,6 @@ class UserProfile(models.Model):
         default="en",
         help_text=_("The language of your pages and of the e-mails Kringloop sends you."),
     )
-    weekly_digest = models.BooleanField(
-        _("weekly digest"), default=False, help_text=_("Receive the weekly NPS digest e-mail.")
-    )
 
     class Meta:
         verbose_name = _("user profile")

@@ -51,11 +51,11 @@ def team_save(
     return team
 
 
-def profile_save(*, user, language: str, weekly_digest: bool) -> UserProfile:
-    """A staff member's own preferences."""
+def profile_save(*, user, language: str) -> UserProfile:
+    """A staff member's own preferences. (Reports by e-mail are scheduled reports: scoring.subscriptions.)"""
     profile = profile_for(user)
-    profile.language, profile.weekly_digest = language, weekly_digest
-    profile.save(update_fields=["language", "weekly_digest"])
+    profile.language = language
+    profile.save(update_fields=["language"])
     return profile
 
 

@@ -106,7 +106,7 @@ def make_users():
             u.set_password(password)
             u.save()
         assign_role(u, role)
-        UserProfile.objects.get_or_create(user=u, defaults={"weekly_digest": role == "admin"})
+        UserProfile.objects.get_or_create(user=u)
         return u
 
     admin = user("admin", "Ada", "Admin", "admin")

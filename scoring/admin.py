@@ -1,13 +1,12 @@
 from django.contrib import admin
 
-from scoring.models import CompanySettings, DigestDelivery
+from scoring.models import CompanySettings, ReportSubscription
 
 
-@admin.register(DigestDelivery)
-class DigestDeliveryAdmin(admin.ModelAdmin):
-    list_display = ("user", "week_start", "sent_at")
-    list_filter = ("week_start",)
-    readonly_fields = ("user", "week_start", "sent_at")
+@admin.register(ReportSubscription)
+class ReportSubscriptionAdmin(admin.ModelAdmin):
+    list_display = ("pk", "user", "team", "frequency", "weekday", "day_of_month", "hour", "active", "default_for_team")
+    list_filter = ("frequency", "active")
 
 
 @admin.register(CompanySettings)

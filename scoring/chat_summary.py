@@ -2,6 +2,7 @@
 last week's NPS per kind with n and margin, the change, new detractors and overdue cases, in the
 team's language; posted once per channel and week (webhooks.events.emit_scheduled's key)."""
 
+from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -14,11 +15,23 @@ from core.mail import absolute_url
 from core.models import Team
 from followups.models import FollowUp
 from scoring import queries
-from scoring.digest import is_digest_time, week_bounds
 from surveys.models import Campaign, Category
 from webhooks.events import emit_scheduled, subscribers
 
 EVENT = "summary.weekly"
+
+
+def week_bounds(today: date) -> tuple[date, date]:
+    """Monday–Sunday of the week before `today`."""
+    this_monday = today - timedelta(days=today.weekday())
+    return this_monday - timedelta(days=7), this_monday - timedelta(days=1)
+
+
+def is_digest_time(now) -> bool:
+    """Monday (DIGEST_WEEKDAY) from DIGEST_HOUR on, in the company's time zone: when the team leads'
+    weekly report goes out by default (scoring.subscriptions), and with it the channels' summary."""
+    local = timezone.localtime(now, ZoneInfo(settings.TIME_ZONE))
+    return local.weekday() == settings.KRINGLOOP["DIGEST_WEEKDAY"] and local.hour >= settings.KRINGLOOP["DIGEST_HOUR"]
 
 
 def _nps(change) -> str:

@@ -1,4 +1,4 @@
-"""Scoring's own state: digest deliveries, company targets, and rollups of surveys data.
+"""Scoring's own state: company targets, board reports, scheduled reports, and rollups of surveys data.
 
 The rollups (Daily*, LatestScore) are derived data kept current by scoring.rollup.refresh_rollup():
 the dashboard reads a few thousand of their rows instead of scanning millions of responses. Each
@@ -12,24 +12,6 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from surveys.models import new_token
-
-
-class DigestDelivery(models.Model):
-    """The weekly digest sent to one recipient for one week: the unique pair makes it once."""
-
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("user")
-    )
-    week_start = models.DateField(_("week starting"))
-    sent_at = models.DateTimeField(_("sent"), auto_now_add=True)
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["user", "week_start"], name="digest_once_per_week")]
-        verbose_name = _("digest delivery")
-        verbose_name_plural = _("digest deliveries")
-
-    def __str__(self):
-        return f"digest for {self.user} ({self.week_start})"
 
 
 class CompanySettings(models.Model):
@@ -221,3 +203,67 @@ class BoardReport(models.Model):
 
     def __str__(self):
         return f"board report {self.pk} ({self.status})"
+
+
+class ReportSubscription(models.Model):
+    """A report e-mailed on a schedule: the dashboard's filters (without their period: each e-mail
+    covers the week or month before it), to one user or to a team (its lead and members, less those
+    who unsubscribed), weekly or monthly at a day and hour in the company's time zone. Sent once per
+    period and recipient through the send-once ledger (scoring.subscriptions)."""
+
+    class Frequency(models.TextChoices):
+        WEEKLY = "weekly", _("Weekly")
+        MONTHLY = "monthly", _("Monthly")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="report_subscriptions",
+        verbose_name=_("recipient"),
+    )
+    team = models.ForeignKey(
+        "core.Team",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="report_subscriptions",
+        verbose_name=_("team"),
+        help_text=_("Every member and the lead of this team get it."),
+    )
+    excluded = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+")
+    query = models.TextField(blank=True)  # the dashboard's filters, as a query string without the period
+    frequency = models.CharField(_("how often"), max_length=10, choices=Frequency.choices, default=Frequency.WEEKLY)
+    weekday = models.PositiveSmallIntegerField(_("day of the week"), default=0)  # 0 Monday … 6 Sunday
+    day_of_month = models.PositiveSmallIntegerField(_("day of the month"), default=1)  # 1–28
+    hour = models.PositiveSmallIntegerField(_("hour"), default=8)  # 0–23, the company's time zone
+    active = models.BooleanField(_("active"), default=True)
+    # The weekly report every team lead gets for their team (it replaced the fixed Monday digest).
+    default_for_team = models.ForeignKey("core.Team", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(user__isnull=False, team__isnull=True) | Q(user__isnull=True, team__isnull=False),
+                name="subscription_one_recipient",
+            ),
+            models.CheckConstraint(condition=Q(weekday__lte=6), name="subscription_weekday"),
+            models.CheckConstraint(condition=Q(day_of_month__gte=1, day_of_month__lte=28), name="subscription_day"),
+            models.CheckConstraint(condition=Q(hour__lte=23), name="subscription_hour"),
+            models.UniqueConstraint(
+                fields=["user", "default_for_team"],
+                condition=Q(default_for_team__isnull=False),
+                name="subscription_default_once",
+            ),
+        ]
+        verbose_name = _("scheduled report")
+        verbose_name_plural = _("scheduled reports")
+
+    def __str__(self):
+        return f"{self.frequency} report {self.pk}"

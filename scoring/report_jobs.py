@@ -24,10 +24,15 @@ KEPT_FOR = timedelta(days=1)
 QUERY_KEYS = ("period", "start", "end", "kind", "campaign", "touchpoint", "team", "channel", "language", "segment")
 
 
+def stored_filters(query: str, *, teams: tuple | None = None) -> Filters:
+    """The dashboard's filters in `query` (a stored query string; anything else in it is ignored)."""
+    params = QueryDict(query)
+    return parse_filters({key: params.get(key) for key in QUERY_KEYS if params.get(key)}, teams=teams)
+
+
 def reader_filters(user, query: str) -> Filters:
     """The dashboard's filters in `query`, bounded by what `user` may see."""
-    params = QueryDict(query)
-    return parse_filters({key: params.get(key) for key in QUERY_KEYS if params.get(key)}, teams=answer_teams(user))
+    return stored_filters(query, teams=answer_teams(user))
 
 
 def reader_for(user, *, name_customers: bool = False, language: str | None = None) -> board_report.Reader:
@@ -99,9 +104,11 @@ def file_name(report: BoardReport) -> str:
 
 
 def sweep_stuck_reports(*, now=None) -> int:
-    """Queue again a report whose task was lost (queued for over a minute), and fail one that has
-    been running for over ten minutes (a worker killed while making it)."""
+    """Queue again a report whose task was lost (queued for over a minute), fail one that has been
+    running for over ten minutes (a worker killed while making it), and remove reports older than a
+    day (they may quote comments: kept no longer than their reader needs them)."""
     now = now or timezone.now()
+    BoardReport.objects.filter(created_at__lt=now - KEPT_FOR).delete()
     BoardReport.objects.filter(status=BoardReport.Status.RUNNING, created_at__lt=now - timedelta(minutes=10)).update(
         status=BoardReport.Status.FAILED, error="the worker stopped while making it", finished_at=now
     )

@@ -4,19 +4,20 @@ from anymail.exceptions import AnymailAPIError
 from celery import shared_task
 from django.db import OperationalError
 
-from scoring import chat_summary, digest, report_jobs, rollup
+from scoring import chat_summary, report_jobs, rollup, subscriptions
 
 
 @shared_task(
-    autoretry_for=(OperationalError, OSError, AnymailAPIError, digest.DigestsFailed),
+    autoretry_for=(OperationalError, OSError, AnymailAPIError, subscriptions.ReportsFailed),
     retry_backoff=True,
     retry_backoff_max=600,
     max_retries=6,
     acks_late=True,
 )
-def send_weekly_digests() -> int:
-    """Beat runs this hourly at :05; it sends only on Monday morning, once per recipient per week."""
-    return digest.send_weekly_digests()
+def send_scheduled_reports() -> int:
+    """Beat runs this hourly at :05: every scheduled report that is due goes out, once per period
+    and recipient (the team leads' default weekly report among them)."""
+    return subscriptions.send_due_reports()
 
 
 @shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=6, acks_late=True)

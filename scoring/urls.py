@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from scoring import account_views, report_views, theme_views, views
+from scoring import account_views, report_views, subscription_views, theme_views, views
 
 app_name = "scoring"
 
@@ -26,7 +26,16 @@ account_patterns = [
     path("<int:pk>/", account_views.account_detail, name="account_detail"),
 ]
 
+# Scheduled reports (scoring.subscriptions); the unsubscribe link is authorised by its signed token.
+report_patterns = [
+    path("", subscription_views.report_subscriptions, name="report_subscriptions"),
+    path("new/", subscription_views.report_subscribe, name="report_subscribe"),
+    path("<int:pk>/stop/", subscription_views.report_subscription_stop, name="report_subscription_stop"),
+    path("unsubscribe/<str:token>/", subscription_views.report_unsubscribe, name="report_unsubscribe"),
+]
+
 urlpatterns = [
     path("dashboard/", include(dashboard_patterns)),
     path("accounts/", include(account_patterns)),
+    path("reports/", include(report_patterns)),
 ]

@@ -102,6 +102,6 @@ def test_team_and_profile_services_take_plain_values(admin, agent):
     assert "nps_target" in refused.value.message_dict
     team.refresh_from_db()
     assert team.nps_target == 40 and team.members.count() == 1
-    profile = profile_save(user=agent, language="nl", weekly_digest=False)
+    profile = profile_save(user=agent, language="nl")
     profile.refresh_from_db()
-    assert (profile.language, profile.weekly_digest) == ("nl", False)
+    assert profile.language == "nl"

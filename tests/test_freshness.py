@@ -14,9 +14,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from scoring import digest, freshness, queries
+from scoring import emails, freshness, queries, subscriptions
 from scoring.days import MAX_RANGES, day_ranges
-from scoring.models import DailyScore, RollupState
+from scoring.models import DailyScore, ReportSubscription, RollupState
 from scoring.rollup import refresh_rollup
 from surveys.imports import import_run
 from surveys.models import Contact, ContactImport, Invitation, Response
@@ -185,12 +185,16 @@ def _pages_agree_with_a_live_count(client, api, lead):
 
     monday = timezone.localdate() - timedelta(days=timezone.localdate().weekday())
     start, end = monday - timedelta(days=7), monday - timedelta(days=1)
-    context = digest.digest_context(lead, start, end)
+    rows = emails.key_figures(
+        subscriptions.period_filters(
+            subscriptions.ReportSubscription(query="kind=all"), lead, subscriptions.Period(start, end, None)
+        )
+    )
     week = Response.objects.filter(
         submitted_at__gte=datetime.combine(start, time.min, tzinfo=timezone.get_current_timezone()),
         submitted_at__lt=datetime.combine(monday, time.min, tzinfo=timezone.get_current_timezone()),
     )
-    assert sum(row["change"].current.n for row in context["rows"]) == week.count()
+    assert sum(row["change"].current.n for row in rows) == week.count()
 
 
 @pytest.mark.parametrize("change", CHANGES)
@@ -210,7 +214,10 @@ def test_every_page_answers_with_the_right_numbers_after(change, client, admin, 
     _pages_agree_with_a_live_count(client, api, lead)  # from the rollups
     with queries.one_look() as coverage:
         assert coverage.current and not coverage.lagging
-    assert digest.send_weekly_digests(force=True) >= 1
+    # A scheduled report (the lead's weekly one) is made from the same panels and goes out.
+    subscription = ReportSubscription.objects.create(user=lead, query="kind=all")
+    period = subscriptions.latest_period(subscription, timezone.now())
+    assert subscriptions.send_report(subscription, lead, period, key=f"test:{change}").status == "sent"
 
 
 def test_changing_every_contact_over_hundreds_of_days_keeps_the_dashboard_up(client, admin):

@@ -43,6 +43,7 @@ PUBLIC = {
     "survey_thanks",
     "survey_anonymous",
     "unsubscribe",
+    "report_unsubscribe",  # a staff member's scheduled report: authorised by its signed token
     "anymail_webhook",
     "improvement_resurvey",
 }
@@ -130,7 +131,7 @@ def test_only_token_authorised_public_pages_skip_the_csrf_check():
         for _route, entry in _patterns()
         if getattr(entry.callback, "csrf_exempt", False) and not _route.startswith(("anymail/", "api/"))
     )
-    assert exempt == ["survey_answer", "survey_details", "unsubscribe"]
+    assert exempt == ["report_unsubscribe", "survey_answer", "survey_details", "unsubscribe"]
 
 
 # --- Seeing only what you may (#20.5-7) ---------------------------------------------------------

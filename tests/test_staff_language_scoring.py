@@ -251,20 +251,3 @@ def test_escalations_reach_each_recipient_in_their_own_language(db, team_a, admi
     # The case history names the escalation in the reader's language, not the recipient's.
     line = case.events.get(data__level=1)
     assert line.text == "Overdue: escalated to lotte-leider (level 1)."
-
-
-def test_a_dutch_lead_gets_the_weekly_digest_in_dutch(db, team_a):
-    from scoring.digest import send_weekly_digests
-
-    lead = prefers(UserFactory(username="lotte-leider", role="agent"), "nl")
-    team_a.lead = lead
-    team_a.save()
-    campaign = CampaignFactory(team=team_a, kind="transactional")
-    with freeze_time("2026-11-18 12:00"):
-        ResponseFactory(campaign=campaign, score=2, comment="Veel te lang gewacht")
-    with freeze_time("2026-11-23 09:00"):  # Monday morning in Amsterdam
-        assert send_weekly_digests() == 1
-    [message] = mail.outbox
-    assert message.subject == "Uw NPS-week: 16 november–22 november"
-    assert "Team A (Transactioneel): NPS −100" in message.body and "Nieuwe criticasters: 1" in message.body
-    assert "Your NPS week" not in message.subject and "New detractors" not in message.body
