@@ -170,11 +170,18 @@ class RoutingTestForm(forms.Form):
 class SLAForm(forms.ModelForm):
     class Meta:
         model = SLAPolicy
-        fields = ["hours", "business_hours"]
+        fields = ["hours", "key_account_hours", "business_hours"]
 
     def clean_hours(self):
         hours = self.cleaned_data["hours"]
         problem = setup.sla_hours_problem(hours)
+        if problem:
+            raise forms.ValidationError(problem)
+        return hours
+
+    def clean_key_account_hours(self):
+        hours = self.cleaned_data.get("key_account_hours")
+        problem = setup.sla_hours_problem(hours) if hours is not None else ""
         if problem:
             raise forms.ValidationError(problem)
         return hours

@@ -6,7 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from surveys.models import Category, translated_name
+from surveys.models import Category, Health, translated_name
 
 
 class RootCauseTag(models.Model):
@@ -31,7 +31,7 @@ class RootCauseTag(models.Model):
 
 class RoutingRule(models.Model):
     class Target(models.TextChoices):
-        ACCOUNT_OWNER = "account_owner", _("The contact's account owner")
+        ACCOUNT_OWNER = "account_owner", _("The contact's account owner (else the account manager)")
         USER = "user", _("A named user")
         ROUND_ROBIN = "round_robin", _("Round-robin within a team")
         TEAM_QUEUE = "team_queue", _("The team's shared queue")
@@ -56,6 +56,20 @@ class RoutingRule(models.Model):
         _("at risk only"),
         default=False,
         help_text=_("Only answers whose score dropped since the customer's previous one (at risk)."),
+    )
+    # Conditions on the contact's account (#24): its ARR (in its own currency) and its health.
+    arr_min = models.PositiveBigIntegerField(
+        _("lowest account ARR"),
+        null=True,
+        blank=True,
+        help_text=_("Only contacts of an account with at least this ARR, e.g. 50000 for the key-account team."),
+    )
+    account_health = models.CharField(
+        _("account health"),
+        max_length=10,
+        blank=True,
+        choices=Health.choices,
+        help_text=_("Only contacts of an account with this health (as the worker last counted it)."),
     )
     # Target.
     target = models.CharField(_("goes to"), max_length=20, choices=Target.choices)
@@ -113,6 +127,14 @@ class RoundRobinState(models.Model):
 class SLAPolicy(models.Model):
     category = models.CharField(_("category"), max_length=10, choices=Category.choices, unique=True)
     hours = models.PositiveIntegerField(_("hours"))
+    key_account_hours = models.PositiveIntegerField(
+        _("hours for key accounts"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "A shorter deadline for contacts of an account whose ARR reaches KEY_ACCOUNT_ARR; empty: the same."
+        ),
+    )
     business_hours = models.BooleanField(
         _("business hours only"), default=False, help_text=_("Count only business hours of the calendar.")
     )

@@ -95,7 +95,7 @@ def _process(response_ids: list[int]) -> dict[int, Processed]:
         answers = list(
             Response.objects.select_for_update(of=("self",))
             .filter(pk__any=response_ids)
-            .select_related("campaign", "touchpoint", "team", "contact__account_owner")
+            .select_related("campaign", "touchpoint", "team", "contact__account_owner", "contact__account__owner")
             .order_by("pk")
         )
         if not answers:
@@ -189,7 +189,9 @@ def _open_cases(answers: list[Response]) -> list[FollowUp]:
                 owner=owner,
                 team=team,
                 routed_by=rule,
-                due_at=sla.due_at(now, response.category, known=deadlines),
+                due_at=sla.due_at(
+                    now, response.category, known=deadlines, key_account=sla.is_key_account(response.contact)
+                ),
                 at_risk=at_risk,
             )
         )
@@ -241,7 +243,9 @@ def _sync_category(followup: FollowUp, response: Response) -> None:
     followup.category = response.category
     followup.at_risk = routing.dropped(response, response.previous_score, response.previous_category)
     if followup.status in FollowUp.OPEN_STATUSES and wanted:
-        followup.due_at = sla.due_at(followup.created_at, response.category)
+        followup.due_at = sla.due_at(
+            followup.created_at, response.category, key_account=sla.is_key_account(response.contact)
+        )
     followup.save(update_fields=["category", "at_risk", "due_at", "updated_at"])
     history_add(
         followup,
@@ -254,7 +258,8 @@ def _sync_category(followup: FollowUp, response: Response) -> None:
         followup_transition(followup=followup, to=S.CLOSED, actor=None, reason=CLOSED_AS_PROMOTER)
     elif followup.status == S.CLOSED and followup.closed_reason == CLOSED_AS_PROMOTER and wanted:
         followup_transition(followup=followup, to=S.IN_PROGRESS, actor=None)
-        FollowUp.objects.filter(pk=followup.pk).update(due_at=sla.due_at(timezone.now(), response.category))
+        due = sla.due_at(timezone.now(), response.category, key_account=sla.is_key_account(response.contact))
+        FollowUp.objects.filter(pk=followup.pk).update(due_at=due)
 
 
 def response_details_added(*, response_id: int) -> None:

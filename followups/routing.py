@@ -16,7 +16,8 @@ from django.utils.translation import gettext as _
 
 from core.roles import ROLE_LABELS, can_work_cases, case_workers, user_role
 from followups.models import RoundRobinState, RoutingRule
-from surveys.models import Category, Response
+from surveys.account_rules import case_owner
+from surveys.models import Category, Health, Response
 
 User = get_user_model()
 UNHAPPY = (Category.DETRACTOR, Category.PASSIVE)
@@ -159,11 +160,34 @@ def rule_checks(
         )
     if rule.at_risk_only:
         checks.append(Check("at risk", at_risk, _("the customer's score dropped (at risk)")))
+    account = contact.account if contact is not None and contact.account_id else None
+    if rule.arr_min is not None:
+        arr = account.arr if account is not None else None
+        checks.append(
+            Check(
+                "account ARR",
+                arr is not None and arr >= rule.arr_min,
+                _("the account's ARR is at least %(arr)s") % {"arr": f"{rule.arr_min:,}"},
+            )
+        )
+    if rule.account_health:
+        checks.append(
+            Check(
+                "account health",
+                account is not None and account.health == rule.account_health,
+                _("the account's health is %(health)s") % {"health": str(Health(rule.account_health).label).lower()},
+            )
+        )
     if rule.target == RoutingRule.Target.ACCOUNT_OWNER:
         # No owner who can work cases: the rule does not apply and routing falls through to the next one.
-        has_owner = bool(contact and contact.account_owner_id and can_work(contact.account_owner))
+        # The contact's own account owner first, else their account's account manager (surveys.account_rules).
+        owner = case_owner(contact)
         checks.append(
-            Check("account owner", has_owner, _("the contact has an account owner who can work cases (agent or admin)"))
+            Check(
+                "account owner",
+                bool(owner and can_work(owner)),
+                _("the contact, or their account, has an account owner who can work cases (agent or admin)"),
+            )
         )
     if rule.target == RoutingRule.Target.USER:
         # A named user who left (deactivated or deleted), or who cannot work cases (a viewer),
@@ -224,7 +248,7 @@ class Router:
             return None, None
         target = rule.target
         if target == RoutingRule.Target.ACCOUNT_OWNER:
-            return response.contact.account_owner, rule.team
+            return case_owner(response.contact), rule.team
         if target == RoutingRule.Target.USER:
             return rule.target_user, rule.team
         if target == RoutingRule.Target.ROUND_ROBIN and rule.team_id:
@@ -268,6 +292,8 @@ def _conditions(rule: RoutingRule) -> bool:
         or rule.language
         or rule.segment_key
         or rule.at_risk_only
+        or rule.arr_min is not None
+        or rule.account_health
     )
 
 
@@ -296,6 +322,8 @@ def covers(earlier: RoutingRule, later: RoutingRule, *, can_work=can_work_cases)
             )
         )
         and (not earlier.at_risk_only or later.at_risk_only)
+        and (earlier.arr_min is None or (later.arr_min is not None and later.arr_min >= earlier.arr_min))
+        and (not earlier.account_health or earlier.account_health == later.account_health)
     )
 
 

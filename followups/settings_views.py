@@ -165,7 +165,10 @@ def sla_settings(request):
     if request.method == "POST":
         if all(f.is_valid() for f in forms.values()):
             setup.sla_policies_save(
-                deadlines={c: (f.cleaned_data["hours"], f.cleaned_data["business_hours"]) for c, f in forms.items()},
+                deadlines={
+                    c: (f.cleaned_data["hours"], f.cleaned_data["business_hours"], f.cleaned_data["key_account_hours"])
+                    for c, f in forms.items()
+                },
                 actor=request.user,
             )
             messages.success(request, _("Deadlines saved."))

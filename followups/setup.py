@@ -29,6 +29,8 @@ RULE_FIELDS = (
     "segment_key",
     "segment_value",
     "at_risk_only",
+    "arr_min",
+    "account_health",
     "target",
     "target_user",
     "team",
@@ -150,19 +152,22 @@ def sla_hours_problem(hours: int) -> str:
     return ""
 
 
-def sla_policies_save(*, deadlines: dict[str, tuple[int, bool]], actor) -> None:
-    """Set the deadline of each category given: category → (hours, in business hours only)."""
-    for category, (hours, _business_hours) in deadlines.items():
+def sla_policies_save(*, deadlines: dict[str, tuple], actor) -> None:
+    """Set the deadline of each category given: category → (hours, in business hours only) or
+    (hours, in business hours only, hours for key accounts or None)."""
+    for category, (hours, _business_hours, *key_hours) in deadlines.items():
         if category not in Category.values:
             raise ValidationError(_("Unknown category."))
-        if sla_hours_problem(hours):
-            raise ValidationError(sla_hours_problem(hours))
+        for value in (hours, *[h for h in key_hours if h is not None]):
+            if sla_hours_problem(value):
+                raise ValidationError(sla_hours_problem(value))
     with transaction.atomic():
-        for category, (hours, business_hours) in deadlines.items():
-            SLAPolicy.objects.update_or_create(
-                category=category, defaults={"hours": hours, "business_hours": business_hours}
-            )
-        audit_log(actor=actor, action="sla.updated", data={c: hours for c, (hours, _b) in deadlines.items()})
+        for category, (hours, business_hours, *key_hours) in deadlines.items():
+            defaults = {"hours": hours, "business_hours": business_hours}
+            if key_hours:
+                defaults["key_account_hours"] = key_hours[0]
+            SLAPolicy.objects.update_or_create(category=category, defaults=defaults)
+        audit_log(actor=actor, action="sla.updated", data={c: values[0] for c, values in deadlines.items()})
 
 
 # --- Root causes --------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 
 from followups.models import SLAPolicy
+from surveys.account_rules import key_account
 
 DEFAULT_HOURS = {"detractor": 48, "passive": 168, "promoter": 168}
 
@@ -57,11 +58,25 @@ def policies() -> dict[str, SLAPolicy]:
     return {policy.category: policy for policy in SLAPolicy.objects.all()}
 
 
-def due_at(created: datetime, category: str, *, known: dict[str, SLAPolicy] | None = None) -> datetime:
+def is_key_account(contact) -> bool:
+    """Whether the contact belongs to a key account (ARR from KEY_ACCOUNT_ARR, in the reporting
+    currency): its cases get the policy's shorter deadline when one is set."""
+    account = contact.account if contact is not None and contact.account_id else None
+    return key_account(
+        account, threshold=settings.KRINGLOOP["KEY_ACCOUNT_ARR"], currency=settings.KRINGLOOP["CURRENCY"]
+    )
+
+
+def due_at(
+    created: datetime, category: str, *, known: dict[str, SLAPolicy] | None = None, key_account: bool = False
+) -> datetime:
     """When a case of `category` opened at `created` must have been handled, per its SLA policy
-    (looked up in `known`, from policies(), when given)."""
+    (looked up in `known`, from policies(), when given); a key account's case (`key_account`) by the
+    policy's key-account hours when it has them."""
     policy = known.get(category) if known is not None else SLAPolicy.objects.filter(category=category).first()
     hours = policy.hours if policy else DEFAULT_HOURS.get(category, 168)
+    if key_account and policy and policy.key_account_hours:
+        hours = policy.key_account_hours
     if policy and policy.business_hours:
         return add_business_hours(created, hours)
     return created + timedelta(hours=hours)
