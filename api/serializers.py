@@ -202,6 +202,12 @@ class TriggerSerializer(serializers.Serializer):
         required=False,
         help_text="Idempotency key (or the `Idempotency-Key` header): the same key returns the same invitation.",
     )
+    served_by = serializers.CharField(
+        max_length=254,
+        required=False,
+        help_text="Who served the customer (a staff member's username or e-mail): if they answer as a "
+        "promoter and say something, that person gets the praise (kudos).",
+    )
 
     def validate_key(self, value):
         if not value.isprintable():

@@ -240,7 +240,7 @@ def trigger_replay(
     return Triggered(invitation=invitation, created=False)
 
 
-def survey_trigger(*, campaign: Campaign, contact: Contact, key: str) -> Triggered:
+def survey_trigger(*, campaign: Campaign, contact: Contact, key: str, served_by: str = "") -> Triggered:
     """Invite `contact` to the transactional `campaign` once per `key`, after the quiet period.
 
     Idempotent: the same key returns the invitation it made (the unique trigger_key settles a race
@@ -283,6 +283,7 @@ def survey_trigger(*, campaign: Campaign, contact: Contact, key: str) -> Trigger
                     campaign=campaign,
                     contact=contact,
                     trigger_key=key,
+                    served_by=served_by[:254],
                     status=Status.SKIPPED if reason else Status.QUEUED,
                     skip_reason=reason,
                 )

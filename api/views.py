@@ -180,14 +180,18 @@ class SurveyTrigger(APIView):
         data = trigger.validated_data
         key = _idempotency_key(request, data)
         try:
-            replay = services.trigger_replay(key=key, **{name: value for name, value in data.items() if name != "key"})
+            replay = services.trigger_replay(
+                key=key, **{name: value for name, value in data.items() if name not in ("key", "served_by")}
+            )
             if replay is not None:
                 return Response(InvitationSerializer(replay.invitation).data, status=status.HTTP_200_OK)
             campaign = services.campaign_for_trigger(pk=data.get("campaign"), touchpoint=data.get("touchpoint", ""))
             contact = services.contact_lookup(
                 pk=data.get("contact"), email=data.get("email", ""), external_id=data.get("external_id", "")
             )
-            result = services.survey_trigger(campaign=campaign, contact=contact, key=key)
+            result = services.survey_trigger(
+                campaign=campaign, contact=contact, key=key, served_by=data.get("served_by", "").strip()
+            )
         except services.Refused as refusal:
             raise _refused(refusal) from None
         return Response(

@@ -60,5 +60,6 @@ app.conf.beat_schedule = {
         "schedule": crontab(hour=2, minute=45),
     },
     "scoring-scheduled-reports": {"task": "scoring.tasks.send_scheduled_reports", "schedule": crontab(minute=5)},
+    "followups-daily-kudos": {"task": "followups.tasks.send_daily_kudos", "schedule": crontab(minute=9)},
     "core-retention-purge": {"task": "core.tasks.retention_purge", "schedule": crontab(hour=3, minute=15)},
 }

@@ -252,6 +252,10 @@ for _key, _value in os.environ.items():
 INBOUND_DOMAIN = env_str("INBOUND_DOMAIN", "replies.localhost" if DEVELOPMENT else "").strip().lower()
 INBOUND_KEEP_ATTACHMENTS = env_bool("INBOUND_KEEP_ATTACHMENTS", False)
 INBOUND_ATTACHMENT_MAX_BYTES = env_int("INBOUND_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024, minimum=0)
+# Kudos (followups.kudos): the hour (TIME_ZONE) from which the day's batched praise goes out, and
+# the contact attribute that names the staff member who served the customer.
+KUDOS_HOUR = env_int("KUDOS_HOUR", 16, minimum=0)
+KUDOS_SERVED_BY_ATTRIBUTE = env_str("KUDOS_SERVED_BY_ATTRIBUTE", "served_by")
 # The demo's "Reply as the customer" button on the outbox (demo/): never in production.
 DEMO_TOOLS = DEVELOPMENT or TESTING
 

@@ -371,7 +371,7 @@ class EscalationNotice(models.Model):
 
 
 # The conversation with the customer (followups.inbound, followups.reply_templates), in a module of its own.
-from followups.models_conversation import InboundMessage, ReplyTemplate  # noqa: E402,F401
+from followups.models_conversation import InboundMessage, Kudos, ReplyTemplate  # noqa: E402,F401
 
 
 class RootCauseModel(models.Model):

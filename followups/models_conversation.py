@@ -115,3 +115,41 @@ class ReplyTemplate(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class Kudos(models.Model):
+    """Praise for a staff member or a team in a promoter's comment (followups.kudos): one row per
+    answer and person or team, told in the day's batched notice (e-mail; Slack/Teams)."""
+
+    class Reason(models.TextChoices):
+        SERVED_BY = "served_by", _("served the customer")
+        NAMED = "named", _("named in the comment")
+        TEAM = "team", _("the team or its touchpoint named in the comment")
+
+    response = models.ForeignKey("surveys.Response", on_delete=models.CASCADE, related_name="kudos")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="kudos"
+    )
+    team = models.ForeignKey("core.Team", null=True, blank=True, on_delete=models.CASCADE, related_name="kudos")
+    reason = models.CharField(max_length=12, choices=Reason.choices)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)  # in a day's e-mail (or nobody to e-mail)
+    posted_at = models.DateTimeField(null=True, blank=True)  # in a day's Slack/Teams message (or no channel)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("kudos")
+        verbose_name_plural = _("kudos")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["response", "user"], condition=models.Q(user__isnull=False), name="kudos_once_per_person"
+            ),
+            models.UniqueConstraint(
+                fields=["response", "team"], condition=models.Q(team__isnull=False), name="kudos_once_per_team"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(user__isnull=True, team__isnull=False)
+                | models.Q(user__isnull=False, team__isnull=True),
+                name="kudos_for_a_person_or_a_team",
+            ),
+        ]

@@ -33,11 +33,11 @@ from django.utils.translation import gettext_noop
 
 import webhooks.events
 from core.queue import enqueue_on_commit
-from followups import emails, queries, routing, sla
+from followups import emails, kudos, queries, routing, sla
 from followups.history import said
 from followups.models import FollowUp, FollowUpEvent, InboundMessage
 from followups.services import followup_reply_send, followup_transition, history_add, history_line
-from surveys.models import Invitation, Response
+from surveys.models import Category, Invitation, Response
 
 S = FollowUp.Status
 NOTIFY_MANY_TASK = "followups.tasks.notify_owners"
@@ -114,6 +114,7 @@ def _process(response_ids: list[int]) -> dict[int, Processed]:
         results.update({case.response_id: Processed(case, True) for case in opened})
         prefetch_related_objects(opened, "tags")  # what the webhook payload lists: one query for the batch
         webhooks.events.emit_many("followup.created", opened)
+        kudos.record([r for r in answers if r.category == Category.PROMOTER and r.comment])
         why_arrived = [
             cases[r.pk].pk
             for r in answers
@@ -264,6 +265,7 @@ def _sync_category(followup: FollowUp, response: Response) -> None:
 
 def response_details_added(*, response_id: int) -> None:
     """The respondent added their "why" after the case was opened: note it on the case."""
+    kudos.record(Response.objects.filter(pk=response_id, category=Category.PROMOTER).exclude(comment=""))
     followup = FollowUp.objects.filter(response_id=response_id).first()
     if followup is not None:
         history_add(

@@ -4,7 +4,7 @@ from anymail.exceptions import AnymailAPIError
 from celery import shared_task
 from django.db import OperationalError
 
-from followups import emails, escalation, processing, services, suggestions
+from followups import emails, escalation, kudos, processing, services, suggestions
 from followups.improvements import notice_send
 
 # Transient: the database, the network, the SMTP server (OSError covers all three kinds) or the ESP.
@@ -60,6 +60,12 @@ def send_reply(event_id: int) -> None:
 def notify_inbound(inbound_id: int) -> int:
     """The customer's e-mail came into their case: tell its owner, once."""
     return emails.send_inbound_notice(inbound_id=inbound_id)
+
+
+@shared_task(**RETRY)
+def send_daily_kudos() -> int:
+    """Beat runs this hourly at :09; from KUDOS_HOUR it sends the day's praise, once a day."""
+    return kudos.send_daily_kudos()
 
 
 @shared_task(acks_late=True)

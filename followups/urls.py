@@ -1,8 +1,14 @@
 from django.urls import path
 
-from followups import case_views, improvement_views, inbound_views, reply_template_views, settings_views, views
-
-app_name = "followups"
+from followups import (
+    case_views,
+    improvement_views,
+    inbound_views,
+    praise_views,
+    reply_template_views,
+    settings_views,
+    views,
+)
 
 app_name = "followups"
 
@@ -20,6 +26,7 @@ urlpatterns = [
         name="inbound_attachment",
     ),
     path("followups/emails/", inbound_views.inbound_list, name="inbound_list"),
+    path("followups/praise/", praise_views.praise_wall_page, name="praise_wall"),
     path("followups/reply-templates/", reply_template_views.reply_template_list, name="reply_template_list"),
     path("followups/reply-templates/new/", reply_template_views.reply_template_edit, name="reply_template_create"),
     path("followups/reply-templates/<int:pk>/", reply_template_views.reply_template_edit, name="reply_template_edit"),

@@ -356,6 +356,9 @@ class Invitation(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     # Idempotency key for API-triggered transactional surveys.
     trigger_key = models.CharField(max_length=200, null=True, blank=True, unique=True)
+    # Who served the customer in the event that triggered the survey (the API's served_by: a staff
+    # member's username or e-mail); a promoter's praise reaches them (followups.kudos).
+    served_by = models.CharField(max_length=254, blank=True, default="")
 
     class Meta:
         constraints = [

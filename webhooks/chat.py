@@ -15,7 +15,7 @@ from datetime import datetime
 
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 
 CHAT_EVENTS = {
     "followup.detractor": gettext_lazy("A new detractor case"),
@@ -61,7 +61,9 @@ def _customer(contact: dict | None) -> str:
 
 
 def _quote(text: str) -> str:
-    return f"‘{text.strip()}’" if text and text.strip() else _("No comment.")
+    if not text or not text.strip():
+        return _("No comment.")
+    return pgettext("quotation", "“%(text)s”") % {"text": text.strip()}
 
 
 def _case_card(title: str, case: dict) -> Card:
