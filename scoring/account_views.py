@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
 from core.models import Team
-from core.roles import admin_required, agent_required, answer_teams
+from core.roles import admin_required, agent_required, answer_teams, viewer_required
 from scoring import queries
 from scoring.account_page import account_summary
 from scoring.accounts import SORTS, account_page
@@ -99,3 +99,12 @@ def account_detail(request, pk: int):
 @require_GET
 def account_churn_report(request):
     return render(request, "scoring/account_churn.html", {"reports": churn_report()})
+
+
+@viewer_required  # figures only, company-wide: no names
+@require_GET
+def dashboard_revenue(request):
+    """The dashboard's revenue panel, loaded after its NPS panels (it reads the accounts)."""
+    revenue = revenue_summary()
+    context = {"revenue": revenue, "revenue_groups": revenue_groups(revenue), "on_dashboard": True}
+    return render(request, "scoring/_revenue.html", context)

@@ -7,6 +7,7 @@ app_name = "scoring"
 dashboard_patterns = [
     path("", views.dashboard, name="dashboard"),
     path("followups/", views.followup_health, name="dashboard_followup_health"),
+    path("revenue/", account_views.dashboard_revenue, name="dashboard_revenue"),
     path("comments/", views.comment_list, name="comment_list"),
     path("themes/", theme_views.themes, name="theme_report"),
     path("targets/", views.targets, name="targets"),
