@@ -59,6 +59,7 @@ app.conf.beat_schedule = {
         "task": "followups.tasks.retrain_root_causes",
         "schedule": crontab(hour=2, minute=45),
     },
+    "scoring-nps-alerts": {"task": "scoring.tasks.check_nps_alerts", "schedule": crontab(minute=10)},
     "scoring-scheduled-reports": {"task": "scoring.tasks.send_scheduled_reports", "schedule": crontab(minute=5)},
     "followups-daily-kudos": {"task": "followups.tasks.send_daily_kudos", "schedule": crontab(minute=9)},
     "core-retention-purge": {"task": "core.tasks.retention_purge", "schedule": crontab(hour=3, minute=15)},

@@ -407,6 +407,8 @@ KRINGLOOP = {
     "INVITE_BATCH_SIZE": env_int("INVITE_BATCH_SIZE", 500, minimum=1),
     "DIGEST_WEEKDAY": 0,  # Monday
     "DIGEST_HOUR": env_int("DIGEST_HOUR", 8, minimum=0),
+    # The period alerts on real drops judge (scoring.alerts): the week or the calendar month just ended.
+    "ALERT_PERIOD": env_choice("NPS_ALERT_PERIOD", "week", ("week", "month")),
     # New answers reach the worker through a Redis list and a dispatcher in each worker (core/handoff.py);
     # off: one Celery message per answer, published by the web request.
     "ANSWER_HANDOFF": env_bool("ANSWER_HANDOFF", True),

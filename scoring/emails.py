@@ -65,3 +65,18 @@ def send_scheduled_report(
     )
     message.attach(file_name, pdf, "application/pdf")
     return send_once(key=key, kind="scheduled_report", message=message)
+
+
+def send_nps_alert(*, alert, user, name: str, url: str):
+    """An alert on a real drop to one staff member, in their language, once (the ledger key)."""
+    language = user_language(user)
+    kinds = dict(Campaign.Kind.choices)
+    with translation.override(language):
+        findings = [{**f, "kind_label": str(kinds.get(f["kind"], f["kind"]))} for f in alert.findings]
+    message = render_email(
+        template="nps_alert",
+        context={"alert": alert, "name": name, "findings": findings, "dashboard_url": url, "user": user},
+        to=user.email,
+        language=language,
+    )
+    return send_once(key=f"alert:{alert.pk}:{user.pk}", kind="nps_alert", message=message)

@@ -4,7 +4,7 @@ from anymail.exceptions import AnymailAPIError
 from celery import shared_task
 from django.db import OperationalError
 
-from scoring import chat_summary, report_jobs, rollup, subscriptions
+from scoring import alerts, chat_summary, report_jobs, rollup, subscriptions
 
 
 @shared_task(
@@ -44,3 +44,15 @@ def render_board_report(report_id: int) -> bool:
 def sweep_board_reports() -> int:
     """Beat runs this every minute: a report whose task was lost is queued again."""
     return report_jobs.sweep_stuck_reports()
+
+
+@shared_task(
+    autoretry_for=(OperationalError, OSError, AnymailAPIError, alerts.AlertsFailed),
+    retry_backoff=True,
+    retry_backoff_max=600,
+    max_retries=6,
+    acks_late=True,
+)
+def check_nps_alerts() -> int:
+    """Beat runs this hourly at :10: alerts on real drops in the period just ended, once each."""
+    return alerts.check_alerts()

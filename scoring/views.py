@@ -19,7 +19,7 @@ from core.roles import (
     sees_personal_data,
     viewer_required,
 )
-from scoring import exports, queries, services
+from scoring import alerts, exports, queries, services
 from scoring.forms import CompanyTargetForm
 from surveys.models import Campaign, Category, Contact, Touchpoint
 from themes.models import Theme
@@ -135,6 +135,7 @@ def dashboard(request):
             "query": filters.as_query(),
             "sort": sort,
             "notices": notices,
+            "alerts": alerts.visible_alerts(filters),
             "rollups_lagging": coverage if coverage.lagging and has_role(request.user, ADMIN) else None,
             **_options(filters),
         }

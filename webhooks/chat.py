@@ -11,7 +11,7 @@ each tool's own format.
 """
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
@@ -24,6 +24,7 @@ CHAT_EVENTS = {
     "improvement.shipped": gettext_lazy("An improvement was shipped"),
     "summary.weekly": gettext_lazy("The weekly NPS summary (Monday morning)"),
     "kudos": gettext_lazy("Kudos: promoters praised the team or someone in it (at most daily)"),
+    "alert.nps_drop": gettext_lazy("An alert: the NPS fell below its target or dropped significantly"),
 }
 HEADER_MAX, TEXT_MAX, FIELD_MAX, FIELDS_MAX = 150, 3000, 2000, 10
 
@@ -130,9 +131,40 @@ def card(event: str, data: dict, language: str) -> Card:
             text=quotes,
             link=(_("See the praise wall"), kudos["url"]),
         )
+    if event == "alert.nps_drop":
+        return _alert_card(data["alert"])
     if event == "ping":
         return Card(title=_("Test message from Kringloop"), text=_("This channel will receive Kringloop's messages."))
     return Card(title=event)
+
+
+def _alert_card(alert: dict) -> Card:
+    """An alert on a real drop (scoring.alerts): per survey type its NPS and why it is an alert."""
+    kinds = {"relational": _("Relational"), "transactional": _("Transactional")}
+    facts = []
+    for found in alert["findings"]:
+        why = []
+        if "below_target" in found["reasons"]:
+            why.append(_("below its target of %(target)+d") % {"target": found["target"]})
+        if "significant_drop" in found["reasons"]:
+            why.append(
+                _("%(delta)+d points against the period before (significant)") % {"delta": round(found["delta"])}
+            )
+        value = _("%(nps)+d (n = %(n)s)") % {"nps": round(found["nps"]), "n": found["n"]}
+        facts.append((kinds.get(found["kind"], found["kind"]), f"{value}: {'; '.join(why)}"))
+    return Card(
+        title=_("NPS alert: %(name)s") % {"name": alert["name"]},
+        text=_("Period %(start)s to %(end)s") % {"start": _when_day(alert["start"]), "end": _when_day(alert["end"])},
+        facts=facts,
+        link=(_("Open the dashboard"), alert["url"]),
+    )
+
+
+def _when_day(value: str) -> str:
+    try:
+        return formats.date_format(date.fromisoformat(value), "SHORT_DATE_FORMAT")
+    except ValueError:
+        return value
 
 
 def _slack_escape(text: str) -> str:
