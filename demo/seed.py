@@ -17,6 +17,7 @@ from demo.answers import response_chunk
 from demo.campaigns import MARKER_CAMPAIGN, make_campaigns, reference_data
 from demo.cases import make_cases, make_improvements, routing_rules
 from demo.people import make_contacts, make_users
+from demo.replies import make_reply_templates
 from followups.models import FollowUp
 from surveys.models import Campaign, Contact, Response, SendWave, Touchpoint
 
@@ -62,6 +63,7 @@ def seed_demo(
             for key, c in campaigns.items()
         }
         routing_rules(people, campaigns)
+        make_reply_templates()
 
     weights = [("relational", 0.4), ("support", 0.4), ("onboarding", 0.2)]
     made = 0
