@@ -2,7 +2,6 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.validators import MinValueValidator
-from django.forms import inlineformset_factory
 from django.utils import translation
 from django.utils.formats import date_format
 from django.utils.timezone import localtime
@@ -11,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from surveys import services, wording
 from surveys.addresses import normalise
 from surveys.import_file import FIELDS, max_bytes, too_large_message
-from surveys.models import Campaign, Contact, ContactList, Question
+from surveys.models import Campaign, Contact, ContactList
 
 
 def parse_segment(text: str) -> dict:
@@ -211,86 +210,6 @@ class CampaignForm(forms.ModelForm):
                 if isinstance(text, str) and "{" in text.replace("{company}", ""):
                     self.add_error(f"tr_{language}_{field}", _("The only placeholder is {company}."))
         return data
-
-
-class QuestionForm(forms.ModelForm):
-    choices_text = forms.CharField(
-        required=False, label=_("Choices (one per line)"), widget=forms.Textarea(attrs={"rows": 3})
-    )
-
-    class Meta:
-        model = Question
-        fields = ["text", "kind", "driver", "required", "scale_low", "scale_high"]
-        labels = {"scale_low": _("Label of the lowest number"), "scale_high": _("Label of the highest number")}
-        help_texts = {"scale_low": _("Satisfaction and effort questions; empty for the standard words.")}
-
-    def __init__(self, *args, campaign_language: str | None = None, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["choices_text"].initial = "\n".join(self.instance.choices or [])
-        campaign = Campaign(language=campaign_language or settings.LANGUAGE_CODE)
-        add_translation_fields(self, self.instance, wording.QUESTION_TEXTS, wording.other_languages(campaign))
-
-    def translation_groups(self):
-        return translation_groups(self)
-
-    def clean(self):
-        data = super().clean()
-        problem = services.question_change_problem(self.instance, kind=data.get("kind", self.instance.kind))
-        if problem:
-            self.add_error("kind", problem)
-        choices = [c.strip() for c in (data.get("choices_text") or "").splitlines() if c.strip()]
-        if (
-            data.get("kind") in (Question.Kind.SINGLE, Question.Kind.MULTIPLE)
-            and len(choices) < 2
-            and not data.get("DELETE")
-        ):
-            self.add_error("choices_text", _("A choice question needs at least two choices."))
-        if len(choices) > 20:
-            self.add_error("choices_text", _("At most 20 choices."))
-        data["choices"] = choices
-        data["translations"] = cleaned_translations(self, data, own_language=None)
-        for language, texts in data["translations"].items():
-            if len(texts.get("choices", [])) > len(choices):
-                self.add_error(
-                    f"tr_{language}_choices", _("Give one translation per choice, in the order of the choices.")
-                )
-        return data
-
-
-class BaseQuestionFormSet(forms.BaseInlineFormSet):
-    def get_form_kwargs(self, index):
-        return {**super().get_form_kwargs(index), "campaign_language": self.instance.language}
-
-    def clean(self):
-        super().clean()
-        for form in self.forms:
-            problem = services.question_delete_problem(form.instance) if form.cleaned_data.get("DELETE") else ""
-            if problem:
-                raise forms.ValidationError(problem)
-
-    def questions(self) -> list[dict]:
-        """The driver questions as the form leaves them, in order, as plain values for
-        services.campaign_save: kept and changed ones (with their id) and new ones; deleted ones
-        and blank extra rows left out."""
-        rows = []
-        for form in self.forms:
-            data = form.cleaned_data
-            if not data or data.get("DELETE") or (form.instance.pk is None and not form.has_changed()):
-                continue
-            rows.append({"id": form.instance.pk, **{name: data[name] for name in services.QUESTION_FIELDS}})
-        return rows
-
-
-QuestionFormSet = inlineformset_factory(
-    Campaign,
-    Question,
-    form=QuestionForm,
-    formset=BaseQuestionFormSet,
-    extra=2,
-    max_num=10,
-    validate_max=True,
-    can_delete=True,
-)
 
 
 class ContactForm(forms.ModelForm):

@@ -125,7 +125,7 @@ def _questions_save(campaign: Campaign, questions: list[dict]) -> bool:
         edited = any(getattr(question, name) != value for name, value in values.items())
         if edited or question.order != order:
             Question.objects.filter(pk=question.pk).update(order=order, **values)
-        changed = changed or edited
+        changed = changed or edited or question.order != order  # moved counts as a change
     for pk, question in existing.items():
         if pk not in kept:
             problem = question_delete_problem(question)

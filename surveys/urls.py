@@ -12,6 +12,7 @@ from surveys import (
     contact_views,
     privacy_views,
     public_views,
+    question_views,
     sending_views,
     touchpoint_views,
     unsubscribe_views,
@@ -46,6 +47,7 @@ campaign_patterns = [
     path("campaigns/<int:pk>/preview/why/", views.campaign_preview_details, name="campaign_preview_details"),
     path("campaigns/<int:pk>/preview/thanks/", views.campaign_preview_thanks, name="campaign_preview_thanks"),
     path("campaigns/<int:pk>/qr.svg", views.campaign_qr, name="campaign_qr"),
+    path("campaigns/questions/new/", question_views.question_form_new, name="campaign_question_new"),
 ]
 
 contact_patterns = [

@@ -18,10 +18,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from core.roles import admin_required
 from surveys import queries, sending, services, wording
 from surveys.emails import build_invitation_email
-from surveys.forms import CampaignForm, QuestionFormSet
+from surveys.forms import CampaignForm
 from surveys.models import Campaign, Contact, Invitation, Response
 from surveys.public_forms import DetailsForm
 from surveys.public_views import render_answer_page
+from surveys.question_forms import QuestionFormSet
 from surveys.sending_queries import send_panel, status_buttons
 
 S = Campaign.Status
