@@ -13,6 +13,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from demo.accounts import make_accounts
 from demo.answers import response_chunk
 from demo.campaigns import MARKER_CAMPAIGN, make_campaigns, reference_data
 from demo.cases import make_cases, make_improvements, routing_rules
@@ -80,4 +81,6 @@ def seed_demo(
         with transaction.atomic():
             created_followups = make_cases(rng, now, people)
             make_improvements(rng, now, people)
+    with transaction.atomic():
+        make_accounts(rng, people)
     return DemoResult(created=True, contacts=len(all_contacts), responses=made, followups=created_followups)

@@ -59,3 +59,20 @@ def test_the_sweep_finds_nothing_to_do_in_the_demo_data(db):
     with freeze_time(timezone.now() + timedelta(minutes=5)):
         assert sweep_lost_work() == 0
     assert FollowUp.objects.count() == cases
+
+
+def test_the_demo_has_accounts_with_revenue_owners_renewals_and_some_churn(db):
+    from surveys.models import Account, AccountRevenueDay
+
+    call_command("seed_demo", responses=3000, contacts=300)
+    accounts = Account.objects.all()
+    assert accounts.count() == 100  # at most one for every three contacts (150 with the demo's 500)
+    assert not accounts.filter(arr__isnull=True).exists() and not accounts.filter(owner__isnull=True).exists()
+    assert accounts.filter(renewal_date__isnull=False).count() == 100
+    assert 3 <= accounts.filter(status="churned").count() <= 50
+    assert {"promoter", "passive", "detractor", "at_risk"} & set(accounts.values_list("health", flat=True))
+    assert Contact.objects.filter(account__isnull=True).exclude(company="").exists()  # for the proposals page
+    assert Contact.objects.filter(account_role="decision_maker").count() >= 100
+    assert AccountRevenueDay.objects.exists()
+    call_command("seed_demo", responses=3000, contacts=300)
+    assert Account.objects.count() == 100
