@@ -44,6 +44,7 @@ from api.serializers import (
     ResponseSerializer,
     TriggerSerializer,
 )
+from core.replica import ReplicaReadsMixin
 from followups.services import followup_add_note
 from scoring.queries import nps_summary, parse_filters
 from surveys.unsubscribe import contact_opt_out
@@ -57,7 +58,7 @@ def _refused(refusal: services.Refused):
     return ValidationError({refusal.field: [refusal.message]})
 
 
-class FilteredList(generics.ListAPIView):
+class FilteredList(ReplicaReadsMixin, generics.ListAPIView):
     """A list whose query parameters are checked by `query_serializer` first."""
 
     query_serializer = None
@@ -289,7 +290,7 @@ class FollowUpNotes(APIView):
 
 
 # --- NPS ---------------------------------------------------------------------------------------
-class NpsSummary(APIView):
+class NpsSummary(ReplicaReadsMixin, APIView):
     required_scopes = {"GET": NPS_READ}
 
     @extend_schema(parameters=[NpsQuery], responses={200: NpsSummarySerializer}, tags=["nps"])

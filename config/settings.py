@@ -166,6 +166,20 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL;",
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+# Reads on a PostgreSQL streaming replica (core/replica.py, README "Reads on a replica"): the
+# dashboard, comments, exports and the API's lists and summary read there while it answers and lags
+# less than REPLICA_MAX_LAG_S; everything else, and every write, stays on the primary.
+DATABASE_REPLICA_URL = env_str("DATABASE_REPLICA_URL", "")
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = {
+        **dj_database_url.parse(DATABASE_REPLICA_URL, conn_max_age=DATABASES["default"]["CONN_MAX_AGE"]),
+        "OPTIONS": dict(DATABASES["default"].get("OPTIONS", {})),
+        "TEST": {"MIRROR": "default"},
+    }
+DATABASE_ROUTERS = ["core.replica.ReplicaRouter"]
+REPLICA_MAX_LAG_S = env_int("REPLICA_MAX_LAG_S", 10, minimum=0)
+REPLICA_CHECK_S = env_int("REPLICA_CHECK_S", 5, minimum=0)
+REPLICA_READ_APPS = ("core", "surveys", "followups", "themes", "scoring", "webhooks")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis, cache, Celery -------------------------------------------------------------------

@@ -17,6 +17,7 @@ from core.audit import audit_log
 from core.forms import ProfileForm, RetentionForm, TeamForm, UserForm
 from core.i18n import remember_language
 from core.models import AuditLog, OutboxMessage, RetentionSettings, Team
+from core.replica import replica_status
 from core.roles import AGENT, admin_required, user_role
 from core.services import profile_for, profile_save, team_save, user_save
 
@@ -44,6 +45,8 @@ def healthz(request):
             "database": db_detail,
             "broker": broker_detail,
             "derived": health.freshness() if db_ok else {},
+            # Reads fall back to the primary when the replica is down or behind: reported, still 200.
+            "replica": replica_status(),
         },
         status=200 if healthy else 503,
     )

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from core.models import Team
+from core.replica import replica_reads_view
 from core.roles import (
     ADMIN,
     AGENT,
@@ -82,6 +83,7 @@ def _sorted(rows, sort: str):
 
 @viewer_required
 @require_GET
+@replica_reads_view
 def dashboard(request):
     filters = _filters(request)
     personal = sees_personal_data(request.user)
@@ -147,6 +149,7 @@ def dashboard(request):
 
 @viewer_required
 @require_GET
+@replica_reads_view
 def followup_health(request):
     """The follow-up panel, loaded by the dashboard after the NPS panels (its queries are the
     follow-up app's and scan the period's cases)."""
@@ -170,6 +173,7 @@ def followup_health(request):
 
 @agent_required  # comments name their writers: not for viewers
 @require_GET
+@replica_reads_view
 def comment_list(request):
     from followups.models import Improvement
 
@@ -218,18 +222,21 @@ def contact_score_history(request, pk: int):
 # Answer exports carry names and e-mail addresses: admins only (core.roles.exports_personal_data).
 @admin_required
 @require_GET
+@replica_reads_view
 def export_responses_csv(request):
     return exports.responses_csv(request.user, _filters(request))
 
 
 @admin_required
 @require_GET
+@replica_reads_view
 def export_responses_xlsx(request):
     return exports.responses_xlsx(request.user, _filters(request))
 
 
 @viewer_required  # figures only, within the user's teams
 @require_GET
+@replica_reads_view
 def export_breakdown_csv(request):
     return exports.breakdown_csv(request.user, _filters(request), request.GET.get("by") or "touchpoint")
 

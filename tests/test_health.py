@@ -11,6 +11,7 @@ def test_it_answers_200_when_database_and_broker_are_up(client, db):
         "database": "ok",
         "broker": "ok",
         "derived": {"rollups": {"status": "not built", "lag_seconds": None}},  # never a reason for 503
+        "replica": {"configured": False},  # DATABASE_REPLICA_URL unset (tests/test_replica_routing.py)
     }
 
 
