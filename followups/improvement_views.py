@@ -7,6 +7,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from core.roles import admin_required, agent_required
 from followups import improvements as svc
+from followups import public_page
 from followups.forms import ImprovementForm
 from followups.models import Improvement
 from followups.queries import followup_for_user, visible_responses
@@ -15,7 +16,19 @@ from followups.queries import followup_for_user, visible_responses
 @agent_required
 @require_GET
 def improvement_list(request):
-    return render(request, "followups/improvement_list.html", {"rows": svc.improvement_rows()})
+    public_pages = [
+        {
+            "code": code,
+            "label": label,
+            "page": public_page.page_url(code),
+            "feeds": public_page.feed_urls(code),
+            "snippet": public_page.embed_snippet(code),
+        }
+        for code, label in (("en", "English"), ("nl", "Nederlands"))
+    ]
+    return render(
+        request, "followups/improvement_list.html", {"rows": svc.improvement_rows(), "public_pages": public_pages}
+    )
 
 
 @admin_required
@@ -198,3 +211,19 @@ def improvement_ship(request, pk: int):
             "progress": svc.notice_progress(improvement) if improvement.status == Improvement.Status.SHIPPED else None,
         },
     )
+
+
+@admin_required
+@require_POST
+def improvement_publish(request, pk: int):
+    """Put the improvement on the public "you said, we did" page (shown once shipped), or take it off."""
+    improvement = get_object_or_404(Improvement, pk=pk)
+    public_page.improvement_publish(
+        improvement=improvement,
+        actor=request.user,
+        public=request.POST.get("public") == "1",
+        show_nps=request.POST.get("show_nps") == "1",
+        title_nl=request.POST.get("title_nl", ""),
+    )
+    messages.success(request, _("Public page settings saved."))
+    return redirect("followups:improvement_detail", pk=pk)

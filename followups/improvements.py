@@ -7,13 +7,14 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import CharField, Count, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Cast, Coalesce, Concat
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 import webhooks.events
 from core.audit import audit_log
-from core.mail import render_email, send_once
+from core.mail import absolute_url, render_email, send_once
 from core.models import EmailDelivery
 from core.queue import enqueue_on_commit
 from followups.history import said
@@ -221,6 +222,10 @@ def notice_message(*, improvement: Improvement, contact: Contact, survey_url: st
             "description": description,
             "quote": _quote(improvement, contact),
             "survey_url": survey_url,
+            # The public "you said, we did" page, when this improvement is on it (followups.public_page).
+            "public_url": absolute_url(f"{reverse('followups:public_improvements')}?lang={language}")
+            if improvement.public
+            else "",
         },
     )
 

@@ -293,6 +293,20 @@ class Improvement(models.Model):
         verbose_name=_("re-survey campaign"),
     )
     shipped_at = models.DateTimeField(_("shipped"), null=True, blank=True)
+    # The public "you said, we did" page (followups.public_page): opt-in, shown once shipped.
+    public = models.BooleanField(
+        _("on the public page"),
+        default=False,
+        help_text=_("Once shipped, show it on the public “you said, we did” page, its feed and the embeddable list."),
+    )
+    public_show_nps = models.BooleanField(
+        _("show the NPS before and after"),
+        default=False,
+        help_text=_("Also show the NPS of the customers who asked, before and since it shipped."),
+    )
+    title_nl = models.CharField(
+        _("title (Dutch)"), max_length=200, blank=True, help_text=_("The title on the Dutch page; empty: the title.")
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,

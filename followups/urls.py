@@ -5,6 +5,7 @@ from followups import (
     improvement_views,
     inbound_views,
     praise_views,
+    public_views,
     reply_template_views,
     settings_views,
     views,
@@ -59,4 +60,10 @@ urlpatterns = [
     path("improvements/<int:pk>/status/", improvement_views.improvement_status, name="improvement_status"),
     path("improvements/<int:pk>/ship/", improvement_views.improvement_ship, name="improvement_ship"),
     path("improvements/<int:pk>/progress/", improvement_views.improvement_progress, name="improvement_progress"),
+    path("improvements/<int:pk>/publish/", improvement_views.improvement_publish, name="improvement_publish"),
+    # The public "you said, we did" page: anyone may read it (followups.public_page).
+    path("you-said-we-did/", public_views.public_improvements, name="public_improvements"),
+    path("you-said-we-did/embed/", public_views.public_improvements_embed, name="public_improvements_embed"),
+    path("you-said-we-did/feed.rss", public_views.public_improvements_rss, name="public_improvements_rss"),
+    path("you-said-we-did/feed.atom", public_views.public_improvements_atom, name="public_improvements_atom"),
 ]

@@ -46,6 +46,11 @@ PUBLIC = {
     "report_unsubscribe",  # a staff member's scheduled report: authorised by its signed token
     "anymail_webhook",
     "improvement_resurvey",
+    # The public "you said, we did" page, its embeddable list and feeds: published improvements only.
+    "public_improvements",
+    "public_improvements_embed",
+    "public_improvements_rss",
+    "public_improvements_atom",
 }
 LOGIN_ONLY = {
     "password_change",
