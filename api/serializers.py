@@ -61,6 +61,7 @@ class ContactSerializer(serializers.ModelSerializer):
             "account",
             "account_role",
             "opted_out_at",
+            "sms_opted_out_at",
             "undeliverable_at",
             "created_at",
             "updated_at",
@@ -118,7 +119,8 @@ class ContactRowSerializer(serializers.Serializer):
         max_length=40,
         required=False,
         allow_blank=True,
-        help_text="For the callback: shown on the case as a number to call.",
+        help_text="For the callback (shown on the case as a number to call) and text-message surveys. Stored in "
+        "E.164 form (+31612345678); a number without a country code is read as one of SMS_DEFAULT_REGION.",
     )
     language = serializers.ChoiceField(choices=LANGUAGES, required=False, allow_blank=True)
     account_owner = serializers.CharField(
@@ -181,22 +183,32 @@ class ContactUpsertResultSerializer(serializers.Serializer):
 
 
 # --- Triggered surveys -------------------------------------------------------------------------
+# The channels a triggered survey can go by (Campaign.Channel's sending ones).
+TRIGGER_CHANNELS = [("email", "email"), ("sms", "sms")]
+
+
 class TriggerSerializer(serializers.Serializer):
     campaign = serializers.IntegerField(
         min_value=1,
         max_value=MAX_ID,
         required=False,
-        help_text="A transactional e-mail campaign that is sending or active.",
+        help_text="A transactional e-mail or text-message campaign that is sending or active.",
     )
     touchpoint = serializers.SlugField(
         max_length=80,
         required=False,
         help_text="Instead of `campaign`: the touchpoint's slug, whose one active "
-        "transactional e-mail campaign is used.",
+        "transactional campaign of the `channel` is used.",
     )
     contact = serializers.IntegerField(min_value=1, max_value=MAX_ID, required=False, help_text="Contact id.")
     email = AddressField(required=False, help_text="Instead of `contact`.")
     external_id = serializers.CharField(max_length=100, required=False, help_text="Instead of `contact`.")
+    channel = serializers.ChoiceField(
+        choices=TRIGGER_CHANNELS,
+        required=False,
+        help_text="How to send: `email` (the default with `touchpoint`) or `sms`, a text message to the "
+        "contact's mobile number. With `campaign`, it must be the campaign's own channel.",
+    )
     key = serializers.CharField(
         max_length=200,
         required=False,

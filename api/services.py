@@ -24,8 +24,8 @@ from core.queue import enqueue_on_commit
 from followups.models import FollowUp
 from followups.services import ALLOWED, followup_transition
 from surveys import delivery, imports, sending
-from surveys.emails import InvitationRenderer
 from surveys.models import Campaign, Contact, Invitation, Touchpoint
+from surveys.sms import gate_for, renderer_for
 
 logger = logging.getLogger(__name__)
 
@@ -153,26 +153,37 @@ def contact_lookup(*, pk: int | None = None, email: str = "", external_id: str =
 
 
 # --- Triggered (transactional) surveys ----------------------------------------------------------
-def campaign_for_trigger(*, pk: int | None = None, touchpoint: str = "") -> Campaign:
-    """The campaign to survey with: by id, or the one active transactional e-mail campaign of a touchpoint."""
+def campaign_for_trigger(*, pk: int | None = None, touchpoint: str = "", channel: str = "") -> Campaign:
+    """The campaign to survey with: by id, or the one active transactional campaign of a touchpoint
+    that sends by `channel` (e-mail unless "sms" is asked for)."""
     if pk is not None:
         campaign = Campaign.objects.filter(pk=pk).first()
         if campaign is None:
             raise Refused(_("No campaign with this id."), field="campaign")
+        if channel and campaign.channel != channel:
+            raise Refused(
+                _("This campaign sends by %(channel)s.") % {"channel": campaign.get_channel_display().lower()},
+                field="channel",
+            )
         return campaign
     if not Touchpoint.objects.filter(slug=touchpoint).exists():
         raise Refused(_("No touchpoint with this slug."), field="touchpoint")
+    channel = channel or Campaign.Channel.EMAIL
     found = list(
         Campaign.objects.filter(
             touchpoint__slug=touchpoint,
             kind=Campaign.Kind.TRANSACTIONAL,
-            channel=Campaign.Channel.EMAIL,
+            channel=channel,
             status__in=sending.SENDS,
         )[:2]
     )
     if not found:
         raise Refused(
-            _("This touchpoint has no active transactional e-mail campaign."), field="touchpoint", conflict=True
+            _("This touchpoint has no active transactional text-message campaign.")
+            if channel == Campaign.Channel.SMS
+            else _("This touchpoint has no active transactional e-mail campaign."),
+            field="touchpoint",
+            conflict=True,
         )
     if len(found) > 1:
         raise Refused(
@@ -214,6 +225,7 @@ def trigger_replay(
     contact: int | None = None,
     email: str = "",
     external_id: str = "",
+    channel: str = "",
 ) -> Triggered | None:
     """The invitation an earlier call with this key made (None if none did), answered as it is
     whatever changed since (the campaign paused, a second campaign on the touchpoint). The same key
@@ -233,6 +245,8 @@ def trigger_replay(
         if contact is not None
         else (who.email.lower() == email.strip().lower() if email else who.external_id == external_id)
     )
+    if channel and made.channel != channel:
+        same_campaign = False
     if not (same_campaign and same_contact):
         raise Refused(
             _("This idempotency key was already used for another campaign or contact."), field="key", conflict=True
@@ -253,8 +267,8 @@ def survey_trigger(*, campaign: Campaign, contact: Contact, key: str, served_by:
         return _same_request(existing, campaign, contact)
     if campaign.kind != Campaign.Kind.TRANSACTIONAL:
         raise Refused(_("Only transactional campaigns can be triggered; this one is relational."), field="campaign")
-    if campaign.channel != Campaign.Channel.EMAIL:
-        raise Refused(_("Only e-mail campaigns send invitations."), field="campaign")
+    if campaign.channel not in sending.SENDING_CHANNELS:
+        raise Refused(_("Only e-mail and text-message campaigns send invitations."), field="campaign")
     if campaign.status not in sending.SENDS:
         raise Refused(
             _("The campaign is %(status)s; activate it before triggering surveys.")
@@ -270,7 +284,7 @@ def survey_trigger(*, campaign: Campaign, contact: Contact, key: str, served_by:
         if existing is not None:
             return _same_request(existing, campaign, contact)
         now = timezone.now()
-        reason = sending.skip_reason(contact)
+        reason = sending.skip_reason(contact, campaign.channel)
         if (
             not reason
             and campaign.quiet_period_days
@@ -322,7 +336,7 @@ def trigger_send(*, invitation_id: int) -> str:
             return invitation.status  # paused: stays queued; the sweep sends it once the campaign resumes
         now = timezone.now()
         # Checked again at send time: an opt-out, bounce or other survey since the trigger wins.
-        reason = sending.skip_reason(invitation.contact)
+        reason = sending.skip_reason(invitation.contact, campaign.channel)
         if (
             not reason
             and campaign.quiet_period_days
@@ -333,8 +347,13 @@ def trigger_send(*, invitation_id: int) -> str:
             reason = sending.quiet_reason(campaign.quiet_period_days)
         if reason:
             return _skip(invitation, reason)
-        message = InvitationRenderer(campaign).build(invitation)
-        connection = delivery.open_connection()
+        gate = gate_for(campaign, now)  # a text message waits for the sending hours and the daily cap
+        later = gate.hold(invitation.contact) if gate else None
+        if later is not None:
+            Invitation.objects.filter(pk=invitation.pk).update(send_after=later)
+            return invitation.status  # queued: the sweep sends it once `later` has come
+        message = renderer_for(campaign).build(invitation)
+        connection = delivery.open_connection(channel=campaign.channel)
         try:
             connection.send_messages([message])
         except Exception as error:  # noqa: BLE001 - every error is classified, as in surveys.batches
@@ -370,7 +389,8 @@ SWEEP_AFTER = timedelta(minutes=15)  # longer than a send task's early retries t
 
 def trigger_sweep(*, now=None, limit: int = 500) -> int:
     """Queue again triggered invitations still waiting after a while: their task was lost (the broker
-    was down at commit), or their campaign was paused and is sending again. Sending twice is
+    was down at commit), their campaign was paused and is sending again, or a text message held for
+    the sending hours or the daily cap (send_after) is due now. Sending twice is
     harmless (trigger_send sends only a queued row, under its lock)."""
     now = now or timezone.now()
     ids = list(
@@ -381,6 +401,7 @@ def trigger_sweep(*, now=None, limit: int = 500) -> int:
             created_at__lt=now - SWEEP_AFTER,
             campaign__status__in=sending.SENDS,
         )
+        .filter(Q(send_after__isnull=True) | Q(send_after__lte=now))
         .order_by("pk")
         .values_list("pk", flat=True)[:limit]
     )

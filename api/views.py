@@ -186,7 +186,9 @@ class SurveyTrigger(APIView):
             )
             if replay is not None:
                 return Response(InvitationSerializer(replay.invitation).data, status=status.HTTP_200_OK)
-            campaign = services.campaign_for_trigger(pk=data.get("campaign"), touchpoint=data.get("touchpoint", ""))
+            campaign = services.campaign_for_trigger(
+                pk=data.get("campaign"), touchpoint=data.get("touchpoint", ""), channel=data.get("channel", "")
+            )
             contact = services.contact_lookup(
                 pk=data.get("contact"), email=data.get("email", ""), external_id=data.get("external_id", "")
             )

@@ -16,9 +16,9 @@ from django.utils import timezone
 
 from core.mail import message_id_of
 from surveys.delivery import BatchResult, TransientSendError, describe_error, is_transient, open_connection
-from surveys.emails import InvitationRenderer
 from surveys.models import Campaign, Invitation, SendWave
 from surveys.sending import SENDS, skip_reason, wave_cancel, wave_finish_if_done
+from surveys.sms import gate_for, renderer_for
 
 logger = logging.getLogger(__name__)
 
@@ -38,8 +38,8 @@ def send_batch(*, wave_id: int, invitation_ids: list[int]) -> BatchResult:
     wave = SendWave.objects.select_related("campaign").filter(pk=wave_id).first()
     if wave is None:
         return result
-    renderer = InvitationRenderer(wave.campaign)
-    connection = open_connection()
+    renderer = renderer_for(wave.campaign)
+    connection = open_connection(channel=wave.campaign.channel)
     try:
         for start in range(0, len(invitation_ids), CHUNK):
             # Checked per chunk, so pausing a campaign stops a large wave within a chunk.
@@ -64,7 +64,7 @@ def send_batch(*, wave_id: int, invitation_ids: list[int]) -> BatchResult:
     return result
 
 
-def _send_chunk(wave: SendWave, ids: list[int], renderer: InvitationRenderer, connection, result: BatchResult):
+def _send_chunk(wave: SendWave, ids: list[int], renderer, connection, result: BatchResult):
     with transaction.atomic():
         rows = list(
             Invitation.objects.select_for_update(skip_locked=True, of=("self",))
@@ -73,14 +73,20 @@ def _send_chunk(wave: SendWave, ids: list[int], renderer: InvitationRenderer, co
             .order_by("pk")
         )
         now = timezone.now()
-        sent, failed, skipped = [], [], []
+        gate = gate_for(wave.campaign, now) if rows else None  # text messages: hours and daily cap
+        sent, failed, skipped, held = [], [], [], []
         for invitation in rows:
             invitation.campaign = wave.campaign
             # Checked again at send time: an opt-out or bounce since the wave started wins.
-            reason = skip_reason(invitation.contact)
+            reason = skip_reason(invitation.contact, wave.campaign.channel)
             if reason:
                 invitation.status, invitation.skip_reason = Status.SKIPPED, reason
                 skipped.append(invitation)
+                continue
+            later = gate.hold(invitation.contact) if gate else None
+            if later is not None:  # stays queued; the beat queues it again when `later` comes
+                invitation.send_after = later
+                held.append(invitation)
                 continue
             message = renderer.build(invitation)
             try:
@@ -105,6 +111,9 @@ def _send_chunk(wave: SendWave, ids: list[int], renderer: InvitationRenderer, co
             Invitation.objects.bulk_update(failed, ["status", "failure_reason"])
         if skipped:
             Invitation.objects.bulk_update(skipped, ["status", "skip_reason"])
+        if held:
+            Invitation.objects.bulk_update(held, ["send_after"])
+    result.held += len(held)
     result.sent += len(sent)
     result.failed += len(failed)
     result.skipped += len(skipped)

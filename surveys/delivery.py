@@ -1,5 +1,5 @@
-"""Handing messages to the mail provider: the connection a batch sends through, and which errors
-are worth trying again.
+"""Handing messages to the mail (or SMS) provider: the connection a batch sends through, and
+which errors are worth trying again.
 
 Shared by the invitation batches (surveys.batches), the reminders (surveys.reminders) and the
 API's triggered invitations, so all three classify a provider's answer the same way.
@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from anymail.exceptions import AnymailAPIError, AnymailError, AnymailRecipientsRefused
 from django.core.mail import get_connection
 
+from core import sms
+
 
 class TransientSendError(Exception):
     """The provider failed temporarily; the batch should be retried later."""
@@ -21,6 +23,7 @@ class BatchResult:
     sent: int = 0
     failed: int = 0
     skipped: int = 0
+    held: int = 0  # text messages waiting for the sending hours or the next day's cap
     paused: bool = False
     transient_error: str = ""
 
@@ -28,6 +31,8 @@ class BatchResult:
 def is_transient(error: Exception) -> bool:
     """Will trying again later help? Provider outages, rate limits and network errors: yes.
     Refused recipients, invalid addresses and other 4xx answers: no."""
+    if isinstance(error, sms.SmsError):
+        return error.transient  # no answer, 429 or 5xx
     if isinstance(error, AnymailRecipientsRefused):
         return False
     if isinstance(error, AnymailAPIError):
@@ -51,10 +56,11 @@ def describe_error(error: Exception) -> str:
     return f"{type(error).__name__}{f' ({status})' if status else ''}: {text}"[:1000]
 
 
-def open_connection(*, on_error=None):
-    """The mail connection for a batch. Failing to open it sends nothing: a temporary failure
-    becomes TransientSendError (the task retries), any other propagates."""
-    connection = get_connection()
+def open_connection(*, on_error=None, channel: str = "email"):
+    """The mail (or, for channel "sms", text-message) connection for a batch. Failing to open it
+    sends nothing: a temporary failure becomes TransientSendError (the task retries), any other
+    propagates."""
+    connection = sms.get_connection() if channel == "sms" else get_connection()
     try:
         connection.open()
     except Exception as error:

@@ -11,6 +11,7 @@ from surveys import services, wording
 from surveys.addresses import normalise
 from surveys.import_file import FIELDS, max_bytes, too_large_message
 from surveys.models import Campaign, Contact, ContactList
+from surveys.phones import PhoneError, normalise_phone
 
 
 def parse_segment(text: str) -> dict:
@@ -249,6 +250,12 @@ class ContactForm(forms.ModelForm):
         if Contact.objects.filter(email__iexact=email, erased_at__isnull=True).exclude(pk=self.instance.pk).exists():
             raise forms.ValidationError(_("Another contact has this e-mail address."))
         return email
+
+    def clean_phone(self):
+        try:
+            return normalise_phone(self.cleaned_data.get("phone", ""))
+        except PhoneError as error:
+            raise forms.ValidationError(str(error)) from None
 
     def clean_attributes_text(self):
         return parse_segment(self.cleaned_data.get("attributes_text", ""))

@@ -16,6 +16,7 @@ from surveys.account_rules import role_from_text
 from surveys.addresses import address_problem, normalise
 from surveys.import_file import ParsedFile, unknown_columns
 from surveys.models import Account, Contact
+from surveys.phones import PhoneError, normalise_phone
 
 User = get_user_model()
 
@@ -129,6 +130,11 @@ def _check_row(row, line, index, mapping, match_on, seen: Seen, owners, accounts
         problems.append(
             _("language “%(language)s” is not %(languages)s") % {"language": language[:10], "languages": known}
         )
+    try:  # stored in E.164 form, so a text message can reach it and the case page can call it
+        phone = normalise_phone(data.get("phone", ""))
+    except PhoneError as error:
+        phone = ""
+        problems.append(str(error))
     owner = data.get("account_owner", "")
     if owner and owner.lower() not in owners:
         problems.append(_("no active user “%(owner)s” to be the account owner") % {"owner": owner[:80]})
@@ -147,7 +153,7 @@ def _check_row(row, line, index, mapping, match_on, seen: Seen, owners, accounts
         "name": data.get("name", "")[:200],
         "external_id": external_id or None,
         "company": data.get("company", "")[:200],
-        "phone": data.get("phone", "")[:40],
+        "phone": phone,
         "language": language or None,
         "account_owner_id": owners.get(owner.lower()) if owner else None,
         "opted_out": (opted in TRUE) if "opted_out" in data else None,

@@ -15,6 +15,7 @@ from surveys import nps
 # The account models live in their own module; Django finds them here.
 from surveys.account_models import Account, AccountProposal, AccountRevenueDay, Health, Role  # noqa: F401
 from surveys.addresses import validate_address
+from surveys.phones import validate_time_zone
 
 
 def translated_name(record) -> str:
@@ -72,7 +73,18 @@ class Contact(models.Model):
     name = models.CharField(_("name"), max_length=200, blank=True)
     external_id = models.CharField(_("external id"), max_length=100, null=True, blank=True)
     company = models.CharField(_("company"), max_length=200, blank=True)
-    phone = models.CharField(_("phone"), max_length=40, blank=True)  # for the callback; shown as a tel: link
+    # E.164 ("+31612345678", surveys.phones): for the callback, shown as a tel: link, and for text messages.
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    # The contact's IANA time zone ("Europe/Amsterdam"); empty: their phone number's, else the site's.
+    time_zone = models.CharField(
+        _("time zone"),
+        max_length=64,
+        blank=True,
+        validators=[validate_time_zone],
+        help_text=_(
+            "Such as Europe/Amsterdam. Text messages go out by day in this time zone; empty: the phone number's."
+        ),
+    )
     # Segment attributes (plan, region, account size …), free-form keys set by imports.
     attributes = models.JSONField(_("segment attributes"), default=dict, blank=True)
     language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES, default="en")
@@ -88,7 +100,9 @@ class Contact(models.Model):
         Account, null=True, blank=True, on_delete=models.SET_NULL, related_name="contacts", verbose_name=_("account")
     )
     account_role = models.CharField(_("role in the account"), max_length=20, choices=Role.choices, blank=True)
-    opted_out_at = models.DateTimeField(_("opted out at"), null=True, blank=True)
+    opted_out_at = models.DateTimeField(_("opted out at"), null=True, blank=True)  # of e-mail
+    # Replied STOP to a text message: no more text messages (e-mail is its own opt-out, above).
+    sms_opted_out_at = models.DateTimeField(_("opted out of text messages at"), null=True, blank=True)
     undeliverable_at = models.DateTimeField(_("undeliverable since"), null=True, blank=True)
     erased_at = models.DateTimeField(_("erased at"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -181,7 +195,9 @@ class Campaign(models.Model):
         EMAIL = "email", _("E-mail")
         WEB = "web", _("Web link")
         QR = "qr", _("QR code")
-        IN_APP = "in_app", _("In-app")
+        IN_APP = "in_app", _("In-app")  # answers recorded elsewhere and imported; the widget is WIDGET
+        WIDGET = "widget", _("Website or in-app widget")
+        SMS = "sms", _("Text message (SMS)")
 
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")
@@ -238,6 +254,12 @@ class Campaign(models.Model):
     spread_days = models.PositiveIntegerField(_("spread each sending over (days)"), default=0)
     reminder_after_days = models.PositiveIntegerField(_("reminder after (days)"), null=True, blank=True, default=5)
     quiet_period_days = models.PositiveIntegerField(_("quiet period (days)"), default=30)
+    sms_daily_cap = models.PositiveIntegerField(
+        _("text messages per day"),
+        null=True,
+        blank=True,
+        help_text=_("Text-message campaigns: at most this many a day; the rest wait for the next day. Empty: no cap."),
+    )
 
     anonymous_link_enabled = models.BooleanField(_("public link"), default=False)
     anonymous_token = models.CharField(max_length=40, unique=True, default=new_token)

@@ -86,10 +86,12 @@ def _contact_part(contact: Contact) -> dict:
             "external_id": contact.external_id,
             "company": contact.company,
             "phone": contact.phone,
+            "time_zone": contact.time_zone,
             "attributes": contact.attributes,
             "language": contact.language,
             "account_owner": contact.account_owner.get_username() if contact.account_owner else None,
             "opted_out_at": privacy.iso(contact.opted_out_at),
+            "sms_opted_out_at": privacy.iso(contact.sms_opted_out_at),
             "undeliverable_at": privacy.iso(contact.undeliverable_at),
             "erased_at": privacy.iso(contact.erased_at),
             "created_at": privacy.iso(contact.created_at),
@@ -160,6 +162,7 @@ def erase_contact(contact: Contact) -> None:
     contact.external_id = None
     contact.company = ""
     contact.phone = ""
+    contact.time_zone = ""
     contact.account_owner = None
     attributes = contact.attributes if isinstance(contact.attributes, dict) else {}
     contact.attributes = {key: value for key, value in attributes.items() if key in KEPT_ATTRIBUTES}

@@ -43,6 +43,7 @@ def reminders_due(*, now=None, limit: int = 50_000) -> list[int]:
             reminded_at__isnull=True,
             response__isnull=True,
             campaign__status__in=SENDS,
+            campaign__channel=Campaign.Channel.EMAIL,  # a text message is sent once, never reminded
             contact__opted_out_at__isnull=True,
             contact__undeliverable_at__isnull=True,
             contact__erased_at__isnull=True,

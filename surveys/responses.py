@@ -26,6 +26,7 @@ from surveys import wording
 from surveys.lifecycle import ACCEPTS_ANSWERS
 from surveys.models import Answer, Campaign, Contact, Invitation, Question, Response
 from surveys.nps import category_for
+from surveys.sending_queries import SENDING_CHANNELS
 
 SCALES = {Question.Kind.CSAT: range(1, 6), Question.Kind.EFFORT: range(1, 8)}
 SHORT_TEXT_MAX = 500
@@ -245,7 +246,7 @@ def response_submit_anonymous(*, campaign: Campaign, score, language: str) -> Re
             invitation=None,
             score=score,
             category=category_for(score),
-            channel=Campaign.Channel.WEB if campaign.channel == Campaign.Channel.EMAIL else campaign.channel,
+            channel=Campaign.Channel.WEB if campaign.channel in SENDING_CHANNELS else campaign.channel,
             language=language,
             submitted_at=timezone.now(),
         )

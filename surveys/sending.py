@@ -27,10 +27,14 @@ from surveys.lifecycle import campaign_transition, can_transition
 from surveys.models import Campaign, Contact, Invitation, SendWave
 from surveys.sending_queries import (  # noqa: F401 (the skip reasons are used through this module too)
     ERASED,
+    NO_MOBILE,
     OPTED_OUT,
     QUIET_REASON,
+    SENDING_CHANNELS,
+    SMS_OPTED_OUT,
     UNDELIVERABLE,
     audience_decisions,
+    channel_skip_reason,
     current_wave,
     quiet_reason,
     send_refusal,
@@ -53,16 +57,17 @@ STALLED_AFTER = timedelta(minutes=15)
 CAMPAIGN_CLOSED = gettext_noop("campaign closed before it was sent")
 
 
-# --- Who may be e-mailed ------------------------------------------------------------------------
-def skip_reason(contact: Contact) -> str:
-    """Why this contact must not be e-mailed now ("" if they may be)."""
-    if contact.erased_at:
-        return ERASED
-    if contact.opted_out_at:
-        return OPTED_OUT
-    if contact.undeliverable_at:
-        return UNDELIVERABLE
-    return ""
+# --- Who may be invited --------------------------------------------------------------------------
+def skip_reason(contact: Contact, channel: str = Campaign.Channel.EMAIL) -> str:
+    """Why this contact must not be invited by `channel` now ("" if they may be)."""
+    return channel_skip_reason(
+        channel,
+        erased=contact.erased_at,
+        opted_out=contact.opted_out_at,
+        undeliverable=contact.undeliverable_at,
+        sms_opted_out=contact.sms_opted_out_at,
+        phone=contact.phone,
+    )
 
 
 # --- Waves --------------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from django.utils.translation import gettext_noop, ngettext
 
 from surveys.lifecycle import allowed_targets
 from surveys.models import Campaign, Contact, Invitation, SendWave
+from surveys.phones import can_receive_sms
 
 S = Campaign.Status
 Status = Invitation.Status
@@ -26,6 +27,9 @@ Status = Invitation.Status
 # Skip reasons are stored in English, as stable values, and translated where they are shown
 # (the skip_reason_label filter in surveys/templatetags/sending_tags.py).
 OPTED_OUT, UNDELIVERABLE, ERASED = gettext_noop("opted out"), gettext_noop("undeliverable"), gettext_noop("erased")
+SMS_OPTED_OUT, NO_MOBILE = gettext_noop("opted out of text messages"), gettext_noop("no mobile number")
+# The channels that send invitations (the others are answered through a link or the widget).
+SENDING_CHANNELS = (Campaign.Channel.EMAIL, Campaign.Channel.SMS)
 QUIET_REASON = re.compile(r"^surveyed in the last (\d+) days$")
 # A quiet period shorter than this re-surveys people who answered days ago: the send step warns.
 QUIET_WARNING_DAYS = 7
@@ -67,6 +71,20 @@ def audience(campaign: Campaign):
     return contacts
 
 
+def channel_skip_reason(channel: str, *, erased, opted_out, undeliverable, sms_opted_out, phone) -> str:
+    """Why a contact cannot be invited by this channel now ("" if they can). E-mail and text
+    messages have their own opt-outs: replying STOP to a text does not stop e-mails, nor the reverse."""
+    if erased:
+        return ERASED
+    if channel == Campaign.Channel.SMS:
+        if sms_opted_out:
+            return SMS_OPTED_OUT
+        return "" if can_receive_sms(phone) else NO_MOBILE
+    if opted_out:
+        return OPTED_OUT
+    return UNDELIVERABLE if undeliverable else ""
+
+
 def audience_decisions(campaign: Campaign, *, now) -> list[tuple[int, str]]:
     """Each audience member's contact id and why they would be skipped if a wave started `now`
     ("" for those who would be invited), in contact order. The one rule for both the send
@@ -83,24 +101,21 @@ def audience_decisions(campaign: Campaign, *, now) -> list[tuple[int, str]]:
         audience(campaign)
         .annotate(recent=recent)
         .order_by("pk")
-        .values_list("pk", "erased_at", "opted_out_at", "undeliverable_at", "recent")
+        .values_list("pk", "erased_at", "opted_out_at", "undeliverable_at", "sms_opted_out_at", "phone", "recent")
     )
     quiet = quiet_reason(campaign.quiet_period_days)
-    return [
-        (
-            pk,
-            ERASED
-            if erased
-            else OPTED_OUT
-            if opted_out
-            else UNDELIVERABLE
-            if undeliverable
-            else quiet
-            if recent
-            else "",
+    decisions = []
+    for pk, erased, opted_out, undeliverable, sms_opted_out, phone, recent in members:
+        reason = channel_skip_reason(
+            campaign.channel,
+            erased=erased,
+            opted_out=opted_out,
+            undeliverable=undeliverable,
+            sms_opted_out=sms_opted_out,
+            phone=phone,
         )
-        for pk, erased, opted_out, undeliverable, recent in members
-    ]
+        decisions.append((pk, reason or (quiet if recent else "")))
+    return decisions
 
 
 def send_preview(campaign: Campaign) -> dict:
@@ -161,8 +176,11 @@ def send_refusal(campaign: Campaign, *, audience_size: int | None = None) -> str
     (resume it instead), or has nobody in its audience. `audience_size` saves a count when the
     caller has it already.
     """
-    if campaign.channel != Campaign.Channel.EMAIL:
-        return _("Only e-mail campaigns send invitations; share the public link for other channels.")
+    if campaign.channel not in SENDING_CHANNELS:
+        return _(
+            "Only e-mail and text-message campaigns send invitations; share the public link or embed the "
+            "widget for other channels."
+        )
     if campaign.status == S.CLOSED:
         return _("A closed campaign cannot be sent.")
     unfinished = campaign.waves.filter(finished_at__isnull=True)
@@ -229,7 +247,7 @@ def status_buttons(campaign: Campaign) -> list[str]:
     surveys.lifecycle decides what is allowed at all. Changes that need the sending machinery (a
     wave to send or schedule, queued batches to pick up again on resume) are made through the
     send panel instead, so a button can never leave a half-sent wave behind."""
-    by_email = campaign.channel == Campaign.Channel.EMAIL
+    by_email = campaign.channel in SENDING_CHANNELS  # sends invitations: resumed in the panel
     buttons = {
         S.CLOSED: True,
         S.PAUSED: campaign.status == S.ACTIVE,  # the panel pauses a scheduled or sending campaign

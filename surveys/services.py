@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from core.audit import audit_log
 from surveys.addresses import normalise
 from surveys.models import Campaign, Contact, ContactImport, Question, new_token
+from surveys.phones import PhoneError, normalise_phone
 
 CAMPAIGN_FIELDS = (
     "name",
@@ -35,6 +36,7 @@ CAMPAIGN_FIELDS = (
     "spread_days",
     "reminder_after_days",
     "quiet_period_days",
+    "sms_daily_cap",
     "anonymous_link_enabled",
 )
 QUESTION_FIELDS = ("text", "kind", "driver", "required", "choices", "scale_low", "scale_high", "translations")
@@ -175,7 +177,7 @@ def contact_edit_refusal(contact: Contact) -> str:
     return ""
 
 
-CONTACT_FIELDS = ("email", "name", "external_id", "company", "phone", "language", "account_owner")
+CONTACT_FIELDS = ("email", "name", "external_id", "company", "phone", "time_zone", "language", "account_owner")
 
 
 def contact_save(
@@ -194,6 +196,11 @@ def contact_save(
         values["attributes"] = attributes
     if "email" in values:
         values["email"] = normalise(values["email"])
+    if "phone" in values:
+        try:
+            values["phone"] = normalise_phone(values["phone"])
+        except PhoneError as error:
+            raise ValidationError({"phone": str(error)}) from None
     with transaction.atomic():
         if contact_id is None:
             contact, before = Contact(), None

@@ -14,6 +14,7 @@ from surveys import (
     public_views,
     question_views,
     sending_views,
+    sms_views,
     touchpoint_views,
     unsubscribe_views,
     views,
@@ -28,6 +29,9 @@ public_patterns = [
     path("s/<str:token>/thanks/", public_views.survey_thanks, name="survey_thanks"),
     path("a/<str:token>/", public_views.survey_anonymous, name="survey_anonymous"),
     path("u/<str:token>/", unsubscribe_views.unsubscribe, name="unsubscribe"),
+    # The SMS provider's callbacks (core.sms.STATUS_PATH and INBOUND_PATH).
+    path("sms/<str:backend>/status/", sms_views.sms_status, name="sms_status"),
+    path("sms/<str:backend>/inbound/", sms_views.sms_inbound, name="sms_inbound"),
 ]
 
 campaign_patterns = [

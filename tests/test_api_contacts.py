@@ -111,9 +111,22 @@ def test_upsert_creates_and_updates_by_email_and_counts_them(api):
         "nl",
         owner,
         "crm-7",
-        "+31 6 1234 5678",
+        "+31612345678",  # normalised to E.164 (#22)
     )
     assert AuditLog.objects.filter(action="contacts.upserted", data__created=1, data__updated=1).count() == 1
+
+
+def test_upsert_normalises_phone_numbers_and_reports_one_that_is_not_valid(api):
+    response = _upsert(
+        api,
+        [
+            {"email": "local@example.com", "phone": "06 8765 4321"},
+            {"email": "bad@example.com", "phone": "12345"},
+        ],
+    )
+    assert response.json()["created"] == 1
+    assert response.json()["errors"] == [{"row": 2, "errors": ["“12345” is not a valid phone number"]}]
+    assert Contact.objects.get(email="local@example.com").phone == "+31687654321"
 
 
 def test_upsert_matches_on_external_id(api):

@@ -333,16 +333,27 @@ def test_a_confirmation_with_nothing_to_import_creates_no_list(client, admin):
 
 def test_a_phone_column_is_recognised_and_kept_and_an_empty_cell_keeps_the_old_number(client, admin, db):
     client.force_login(admin)
-    known = ContactFactory(email="dirk@example.com", phone="+31 20 000 0000")
-    content = b"email,Telefoon\nnew@example.com,+31 6 1111 2222\ndirk@example.com,\n"
+    known = ContactFactory(email="dirk@example.com", phone="+31200000000")
+    content = b"email,Telefoon\nnew@example.com,+31 6 1111 2222\ndirk@example.com,\nlocal@example.com,06-3333 4444\n"
     _upload(client, content)
     record = ContactImport.objects.latest("pk")
     page = client.get(f"/contacts/import/{record.pk}/").content.decode()
     assert '<option value="phone" selected>' in page  # the Dutch header is guessed
     _check, done = _import(client, content, {"match_on": "email", "col_0": "email", "col_1": "phone"})
-    assert Contact.objects.get(email="new@example.com").phone == "+31 6 1111 2222"
+    # Stored in E.164 form (#22): a number without a country code is read as one of SMS_DEFAULT_REGION (NL).
+    assert Contact.objects.get(email="new@example.com").phone == "+31611112222"
+    assert Contact.objects.get(email="local@example.com").phone == "+31633334444"
     known.refresh_from_db()
-    assert known.phone == "+31 20 000 0000"
+    assert known.phone == "+31200000000"
+
+
+def test_a_phone_number_that_is_not_one_is_reported_on_its_line(client, admin, db):
+    client.force_login(admin)
+    content = b"email,phone\nann@example.com,call me\nbob@example.com,+31 6 12\ncees@example.com,+44 7911 123456\n"
+    check, done = _import(client, content, {"match_on": "email", "col_0": "email", "col_1": "phone"})
+    assert "“call me” is not a phone number" in check
+    assert "“+31 6 12” is not a valid phone number" in check
+    assert "1 row is ready to import" in check, check  # cees's British mobile number is fine
 
 
 def test_a_file_with_too_many_columns_is_refused_at_once_with_a_clear_message(client, admin):

@@ -28,7 +28,7 @@ from webhooks.models import Delivery
 
 NAME = "Zebulon Quartermaine"
 EMAIL = "zebulon.q@example.com"
-PHONE = "+31 6 9876 5432"
+PHONE = "+31 6 1876 5432"  # a valid mobile number: stored as +31618765432 (#22)
 HOME = "Keizersgracht 999"
 SECRETS = (NAME, EMAIL, PHONE, "Zebulon", "zebulon.q", "98765432", HOME)
 
