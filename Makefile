@@ -14,7 +14,7 @@ help:
 	@echo "make lint   - ruff (lint and format check) and import-linter (the layers)"
 	@echo "make fmt    - fix what ruff can fix and format the tree"
 	@echo "make bench  - performance benchmark (PostgreSQL, Redis, gunicorn, Celery)"
-	@echo "make chaos  - fault-injection run (kills the worker and restarts Redis under load)"
+	@echo "make chaos  - every pipeline under load while the worker, beat, Redis and PostgreSQL fail (CHAOS_ARGS)"
 
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -81,7 +81,7 @@ bench: install-dev
 	$(PY) -m tests.load.bench $(BENCH_ARGS)
 
 chaos: install-dev
-	$(PY) -m tests.load.chaos
+	$(PY) -m tests.load.chaos $(CHAOS_ARGS)
 
 clean:
 	rm -rf .demo staticfiles .pytest_cache

@@ -114,6 +114,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "core.middleware.RespondentErrorPagesMiddleware",  # never Django's technical 404 on a customer's link
+    "core.middleware.DatabaseUnavailableMiddleware",  # 503 "try again in a moment" while the database is away
 ]
 # Paths customers reach from e-mails and QR codes: the survey, anonymous link and unsubscribe pages.
 RESPONDENT_PATH_PREFIXES = ("/s/", "/a/", "/u/")
@@ -158,6 +159,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"server_side_binding": True, "prepare_threshold": 5 if env_bool("DB_PREPARED_STATEMENTS", True) else None}
     )
+    # A kept connection the server has cut (a restart, a failover, pg_terminate_backend) is found out
+    # before a request uses it and opened again, instead of failing that request (make chaos).
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The demo runs web, worker and beat as three processes on one SQLite file.
     DATABASES["default"]["OPTIONS"] = {
@@ -455,6 +459,11 @@ KRINGLOOP = {
     # of the sums, and counted), and the ARR from which an account is a key account (shorter SLA).
     "CURRENCY": env_str("CURRENCY", "EUR").upper()[:3],
     "KEY_ACCOUNT_ARR": env_int("KEY_ACCOUNT_ARR", 50000, minimum=0),
+    # Seconds between a webhook delivery's attempts (webhooks.delivery), and each attempt's time limit.
+    "WEBHOOK_RETRY_DELAYS": tuple(
+        int(s) for s in env_list("WEBHOOK_RETRY_DELAYS", ["120", "240", "480", "960", "1920"]) if s.strip()
+    ),
+    "WEBHOOK_TIMEOUT": env_int("WEBHOOK_TIMEOUT", 10, minimum=1),
 }
 
 # --- REST API (api/) ---------------------------------------------------------------------------

@@ -1,3 +1,5 @@
+import sys
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
@@ -20,6 +22,7 @@ from core.models import AuditLog, OutboxMessage, RetentionSettings, Team
 from core.replica import replica_status
 from core.roles import AGENT, admin_required, user_role
 from core.services import profile_for, profile_save, team_save, user_save
+from core.unavailable import is_outage, unavailable
 
 User = get_user_model()
 
@@ -244,4 +247,9 @@ def page_not_found(request, exception=None):
 
 
 def server_error(request):
+    """The 500 page; while the database is unreachable (raised outside a view: a middleware, a
+    session save) the 503 "try again in a moment" page instead (core.unavailable)."""
+    error = sys.exc_info()[1]
+    if is_outage(error):
+        return unavailable(request, error)
     return _error(request, 500, _("Something went wrong"), _("The error has been logged. Please try again."))

@@ -1,5 +1,7 @@
-"""The demo's closed loop: routing rules, cases for the unhappy answers of the last 120 days in
-every state (older ones resolved) with their history, and two improvements linked to answers."""
+"""The demo's closed loop: routing rules, a case for every unhappy answer (those of the last 14 days
+in every state, older ones resolved or closed) with their history, the owner alerts of the open cases
+of the last two days, and two improvements linked to answers, one shipped with its notices sent.
+The data is what the product itself would have made: `manage.py check_data` passes on it."""
 
 from datetime import timedelta
 
@@ -7,7 +9,9 @@ from django.db.models import OuterRef, Subquery
 from django.utils.translation import gettext_noop
 
 from demo.chance import weighted
+from followups.emails import send_owner_alerts
 from followups.history import KEY, said
+from followups.improvements import notice_send
 from followups.models import (
     FollowUp,
     FollowUpEvent,
@@ -60,7 +64,7 @@ def routing_rules(people, campaigns):
 
 
 def make_cases(rng, now, people) -> int:
-    """Cases for unhappy answers of the last 120 days, in every state; older ones resolved."""
+    """A case for every unhappy answer: in every state for the last 14 days, older ones resolved or closed."""
     support, success = people["support"], people["success"]
     owners = {
         support.pk: [people["sam"], people["joris"], people["agent"]],
@@ -70,7 +74,6 @@ def make_cases(rng, now, people) -> int:
     unhappy = (
         Response.objects.filter(
             category__in=[Category.DETRACTOR, Category.PASSIVE],
-            submitted_at__gte=now - timedelta(days=120),
             followup__isnull=True,
         )
         .select_related("contact")
@@ -167,6 +170,10 @@ def make_cases(rng, now, people) -> int:
     FollowUpEvent.objects.filter(followup__in=cases).update(
         created_at=Subquery(FollowUp.objects.filter(pk=OuterRef("followup_id")).values("created_at")[:1])
     )
+    # The owners of the open cases of the last two days were alerted, as the worker does (the sweep
+    # would otherwise send these alerts when the demo starts).
+    recent = FollowUp.objects.filter(status__in=FollowUp.OPEN_STATUSES, created_at__gte=now - timedelta(days=2))
+    send_owner_alerts(followup_ids=list(recent.values_list("pk", flat=True)))
     return len(cases)
 
 
@@ -219,10 +226,13 @@ def make_improvements(rng, now, people):
                     ImprovementNotice(
                         improvement=improvement,
                         contact_id=cid,
-                        status=ImprovementNotice.Status.SENT,
-                        sent_at=improvement.shipped_at,
+                        status=ImprovementNotice.Status.QUEUED,
                     )
                     for cid in contact_ids
                 ],
                 ignore_conflicts=True,
             )
+            # Sent as the worker sends them (one e-mail each, in the send-once ledger), back in time.
+            for notice_id in improvement.notices.values_list("pk", flat=True):
+                notice_send(notice_id=notice_id)
+            improvement.notices.filter(status=ImprovementNotice.Status.SENT).update(sent_at=improvement.shipped_at)

@@ -10,7 +10,7 @@ class FollowupsConfig(AppConfig):
         from django.db.backends.signals import connection_created
 
         from core import handoff
-        from followups import privacy
+        from followups import consistency, privacy
         from followups.inbound import on_inbound
         from followups.queries import contact_cases_timeline
         from surveys.queries import add_timeline_source
@@ -21,6 +21,7 @@ class FollowupsConfig(AppConfig):
         # Customers' e-mails from the ESP's inbound webhook join their case (followups.inbound).
         inbound.connect(on_inbound, dispatch_uid="followups.inbound")
         privacy.register()
+        consistency.register_checks()  # manage.py check_data
         add_timeline_source(contact_cases_timeline)
         checks.register(check_business_calendar)
         connection_created.connect(register_sqlite_functions)

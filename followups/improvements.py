@@ -230,8 +230,22 @@ def notice_message(*, improvement: Improvement, contact: Contact, survey_url: st
     )
 
 
+def notices_lost(*, shipped_before, limit: int) -> list[int]:
+    """Ids of notices still queued for improvements shipped before `shipped_before`: their task was
+    lost (a broker restart, a killed worker) or is still failing. The sweep sends them again."""
+    return list(
+        ImprovementNotice.objects.filter(
+            status=ImprovementNotice.Status.QUEUED, improvement__shipped_at__lt=shipped_before
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
 def notice_send(*, notice_id: int) -> bool:
-    """Send one notice, exactly once: the ledger key and the notice status both guard it."""
+    """Send one notice, exactly once: the ledger key and the notice status both guard it.
+    Safe to run any number of times, on any number of workers at once (the sweep resends the ones
+    whose task was lost: notices_lost)."""
     notice = (
         ImprovementNotice.objects.select_related("improvement__resurvey_campaign", "contact")
         .filter(pk=notice_id)
@@ -250,10 +264,14 @@ def notice_send(*, notice_id: int) -> bool:
     if campaign is not None:
         invitation = notice.resurvey_invitation
         if invitation is None:
-            invitation = Invitation.objects.create(
-                campaign=campaign, contact=contact, status=Invitation.Status.SENT, sent_at=timezone.now()
-            )
-            ImprovementNotice.objects.filter(pk=notice.pk).update(resurvey_invitation=invitation)
+            with transaction.atomic():  # one re-survey invitation per notice, even if killed right here
+                locked = ImprovementNotice.objects.select_for_update().get(pk=notice.pk)
+                invitation = locked.resurvey_invitation
+                if invitation is None:
+                    invitation = Invitation.objects.create(
+                        campaign=campaign, contact=contact, status=Invitation.Status.SENT, sent_at=timezone.now()
+                    )
+                    ImprovementNotice.objects.filter(pk=notice.pk).update(resurvey_invitation=invitation)
         from surveys.emails import survey_url as url_for
 
         survey_url = url_for(invitation)
@@ -350,6 +368,17 @@ def improvement_save(*, actor, improvement_id: int | None = None, tags=None, **v
 
 def _ledger_key(improvement_id, contact_id) -> str:
     return f"improvement:{improvement_id}:{contact_id}"
+
+
+def notice_ledger_key():
+    """_ledger_key of each ImprovementNotice row, in SQL (for annotating a queryset of notices)."""
+    return Concat(
+        Value("improvement:"),
+        Cast("improvement_id", CharField()),
+        Value(":"),
+        Cast("contact_id", CharField()),
+        output_field=CharField(),
+    )
 
 
 def notice_rows(improvement: Improvement, *, limit: int = 500):

@@ -33,7 +33,7 @@ from django.utils.translation import gettext_noop
 
 import webhooks.events
 from core.queue import enqueue_on_commit
-from followups import emails, kudos, queries, routing, sla
+from followups import emails, improvements, kudos, queries, routing, sla
 from followups.history import said
 from followups.models import FollowUp, FollowUpEvent, InboundMessage
 from followups.services import followup_reply_send, followup_transition, history_add, history_line
@@ -45,6 +45,7 @@ NOTIFY_WHY_TASK = "followups.tasks.notify_owners_why"
 ANALYSE_TASK = "themes.tasks.analyse_comments"
 SWEEP_AFTER = timedelta(seconds=60)  # younger work is still in the hands of its task
 SWEEP_BATCH = 100  # answers per batch when the sweep processes lost work
+NOTICES_PER_SWEEP = 500  # "you said, we did" e-mails one sweep sends at most (one message each)
 CLOSED_AS_PROMOTER = gettext_noop("The customer changed the score to promoter.")  # stored in English, shown translated
 logger = logging.getLogger(__name__)
 
@@ -275,9 +276,9 @@ def response_details_added(*, response_id: int) -> None:
 
 def sweep_lost_work(*, now=None, limit: int = 5000) -> int:
     """Finish what lost tasks left undone: responses never processed (the broker was down at
-    commit) or changed since (a re-answered score), replies to customers and owner alerts never
-    sent. Everything it calls is idempotent, so overlapping with the tasks themselves is harmless.
-    Bounded per run."""
+    commit) or changed since (a re-answered score), replies to customers, owner alerts and "you
+    said, we did" notices never sent. Everything it calls is idempotent, so overlapping with the
+    tasks themselves is harmless. Bounded per run."""
     now = now or timezone.now()
     before = now - SWEEP_AFTER
     edit_window = timedelta(days=settings.KRINGLOOP["ANSWER_EDIT_DAYS"] + 1)
@@ -306,4 +307,9 @@ def sweep_lost_work(*, now=None, limit: int = 5000) -> int:
             emails.send_inbound_notice(inbound_id=inbound_id)
         except Exception:
             logger.exception("Sweep could not tell the owner about customer e-mail %s.", inbound_id)
+    for notice_id in improvements.notices_lost(shipped_before=before, limit=min(limit, NOTICES_PER_SWEEP)):
+        try:
+            improvements.notice_send(notice_id=notice_id)
+        except Exception:
+            logger.exception("Sweep could not send improvement notice %s.", notice_id)
     return len(ids)

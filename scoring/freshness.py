@@ -112,6 +112,17 @@ def one_look():
         _page.reset(token)
 
 
+@contextlib.contextmanager
+def counted_live():
+    """Inside this block every reader counts everything from the answers, as if there were no
+    rollups: the figures the rollups must agree with (core.consistency, `manage.py check_data`)."""
+    token = _page.set(Coverage(EVERY_DAY, EVERY_DAY, EVERYONE, None, now=timezone.now()))
+    try:
+        yield
+    finally:
+        _page.reset(token)
+
+
 def current() -> Coverage:
     """The coverage of the enclosing one_look() block, or measured now."""
     return _page.get() or measure()

@@ -7,9 +7,10 @@ class SurveysConfig(AppConfig):
     def ready(self):
         from anymail.signals import tracking
 
-        from surveys import privacy
+        from surveys import consistency, privacy
         from surveys.tracking import on_tracking
 
         tracking.connect(on_tracking, dispatch_uid="surveys.tracking")
         privacy.register()
         privacy.register_retention()
+        consistency.register_checks()  # manage.py check_data

@@ -133,6 +133,12 @@ def _record_sent(rows: list[Invitation], now) -> None:
         )
 
 
+def batch_retry_at(*, wave_id: int, when) -> None:
+    """A batch of the wave will run again at `when` (a retry after a temporary error): the wave counts
+    as active until then, so the beat does not take it for stalled (surveys.sending.STALLED_AFTER)."""
+    SendWave.objects.filter(pk=wave_id).update(active_at=when)
+
+
 def batch_give_up(*, wave_id: int, invitation_ids: list[int], reason: str) -> int:
     """After the last retry: mark the batch's still-queued invitations failed, so the wave ends."""
     failed = Invitation.objects.filter(pk__in=invitation_ids, wave_id=wave_id, status=Status.QUEUED).update(

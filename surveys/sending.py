@@ -50,9 +50,11 @@ BATCH_TASK = "surveys.tasks.send_invitation_batch"
 
 # Invitations and reminders go out only while a campaign is sending or active (not when paused).
 SENDS = (S.SENDING, S.ACTIVE)
-# A wave with due, queued invitations and no batch activity for this long is queued again.
-# Longer than the longest retry backoff (surveys.tasks), so a batch waiting to retry is not doubled.
-STALLED_AFTER = timedelta(minutes=15)
+# A wave with due, queued invitations and no batch activity for this long is queued again: its batch
+# tasks were lost (a broker restart, a killed worker). A batch waiting to retry marks the wave active
+# until its retry is due (surveys.batches.batch_retry_at), so it is not doubled; a doubled batch would
+# send nothing twice anyway (surveys.batches), it only costs work.
+STALLED_AFTER = timedelta(minutes=2)
 
 CAMPAIGN_CLOSED = gettext_noop("campaign closed before it was sent")
 

@@ -1,9 +1,12 @@
 """Celery tasks of the surveys app: thin, id-taking, idempotent (the work is in surveys.sending,
 surveys.batches and surveys.reminders)."""
 
+from datetime import timedelta
+
 from celery import shared_task
 from celery.utils.time import get_exponential_backoff_interval
 from django.db import OperationalError
+from django.utils import timezone
 
 from surveys import account_health, batches, reminders, sending
 from surveys.delivery import TransientSendError
@@ -31,7 +34,12 @@ def send_invitation_batch(self, wave_id: int, invitation_ids: list[int]) -> int:
             # Out of patience: fail what is left, with the reason, so the wave can finish.
             batches.batch_give_up(wave_id=wave_id, invitation_ids=invitation_ids, reason=str(error))
             return 0
-        raise self.retry(exc=error, countdown=retry_countdown(self.request.retries)) from error
+        countdown = retry_countdown(self.request.retries)
+        try:  # best effort: with the database away, the beat queues the wave again after STALLED_AFTER
+            batches.batch_retry_at(wave_id=wave_id, when=timezone.now() + timedelta(seconds=countdown))
+        except OperationalError:
+            pass
+        raise self.retry(exc=error, countdown=countdown) from error
 
 
 @shared_task(bind=True, acks_late=True, max_retries=MAX_RETRIES)

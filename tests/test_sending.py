@@ -207,6 +207,34 @@ def test_a_stalled_wave_is_queued_again(campaign, provider, admin, broker, djang
     assert [args[0] for _task, args in broker(sending.BATCH_TASK)] == [wave.pk]
 
 
+def test_a_wave_whose_batches_a_broker_restart_lost_is_queued_again_within_minutes(
+    campaign, provider, admin, broker, django_capture_on_commit_callbacks
+):
+    """make chaos: Redis restarted, losing the queued batches. Three minutes later the beat has queued
+    them again (it used to wait a quarter of an hour), and a batch waiting for its retry is not doubled."""
+    ContactFactory()
+    wave = start(campaign, admin)
+    with freeze_time(timezone.now() + timedelta(minutes=3)), django_capture_on_commit_callbacks(execute=True):
+        send_due_waves()
+    assert [args[0] for _task, args in broker(sending.BATCH_TASK)] == [wave.pk]
+
+
+def test_a_batch_waiting_for_its_retry_keeps_its_wave_from_being_queued_again(
+    campaign, admin, broker, django_capture_on_commit_callbacks
+):
+    from surveys.batches import batch_retry_at
+
+    ContactFactory()
+    wave = start(campaign, admin)
+    batch_retry_at(wave_id=wave.pk, when=timezone.now() + timedelta(minutes=10))  # as the task does on retry
+    with freeze_time(timezone.now() + timedelta(minutes=5)), django_capture_on_commit_callbacks(execute=True):
+        send_due_waves()
+    assert broker(sending.BATCH_TASK) == []
+    with freeze_time(timezone.now() + timedelta(minutes=13)), django_capture_on_commit_callbacks(execute=True):
+        send_due_waves()
+    assert [args[0] for _task, args in broker(sending.BATCH_TASK)] == [wave.pk]
+
+
 def test_a_recurring_campaign_sends_its_next_wave_when_due(provider, admin):
     campaign = CampaignFactory(status=Campaign.Status.DRAFT, recurrence_days=90, quiet_period_days=30)
     ContactFactory()

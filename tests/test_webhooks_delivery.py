@@ -393,3 +393,14 @@ def test_localhost_reaches_a_receiver_on_127_0_0_1_even_when_1_is_tried_first(en
     delivery_attempt(delivery_id=delivery.pk)
     delivery.refresh_from_db()
     assert delivery.status == "delivered", delivery.last_error
+
+
+def test_the_retry_waits_and_the_time_limit_come_from_the_settings(settings):
+    """make chaos shortens them (WEBHOOK_RETRY_DELAYS, WEBHOOK_TIMEOUT); the defaults are the documented ones."""
+    from webhooks.delivery import TIMEOUT, _pool, retry_delay
+
+    assert settings.KRINGLOOP["WEBHOOK_RETRY_DELAYS"] == RETRY_DELAYS
+    assert settings.KRINGLOOP["WEBHOOK_TIMEOUT"] == TIMEOUT
+    settings.KRINGLOOP = {**settings.KRINGLOOP, "WEBHOOK_RETRY_DELAYS": (5, 10), "WEBHOOK_TIMEOUT": 2}
+    assert 5 <= retry_delay(1) <= 5.5 and 10 <= retry_delay(2) <= 11 and 10 <= retry_delay(5) <= 11
+    assert _pool("http://127.0.0.1:9/hook", "127.0.0.1").timeout.read_timeout == 2

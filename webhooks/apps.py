@@ -8,6 +8,7 @@ class WebhooksConfig(AppConfig):
 
     def ready(self):
         from core import privacy
+        from webhooks import consistency
         from webhooks.events import deliveries_forget_contact, deliveries_naming_contact
 
         # Erasure: deliveries whose payload names the contact go (privacy's part of webhooks).
@@ -16,3 +17,4 @@ class WebhooksConfig(AppConfig):
             export=lambda contact: {"webhook_deliveries": deliveries_naming_contact(contact_id=contact.pk)},
             erase=lambda contact: deliveries_forget_contact(contact_id=contact.pk),
         )
+        consistency.register_checks()  # manage.py check_data

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 import requests.certs
 import urllib3
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, Q
@@ -33,6 +34,7 @@ logger = logging.getLogger(__name__)
 # Seconds to wait after attempt 1, 2, … : 2, 4, 8, 16 and 32 minutes, so the sixth and last
 # attempt goes out about an hour after the first. Each wait gets up to 10 % random extra, so
 # deliveries that failed together during an outage do not all come back in the same second.
+# The defaults of settings WEBHOOK_RETRY_DELAYS and WEBHOOK_TIMEOUT (make chaos shortens both).
 RETRY_DELAYS = (120, 240, 480, 960, 1920)
 RETRY_AFTER_MAX = 3600  # a receiver's Retry-After is honoured up to an hour
 TIMEOUT = 10  # seconds to connect, and between bytes of the answer
@@ -53,7 +55,8 @@ class Outcome:
 
 def retry_delay(attempt: int, retry_after: str | None = None) -> int:
     """Seconds before the attempt after `attempt` (1-based)."""
-    base = RETRY_DELAYS[min(attempt, len(RETRY_DELAYS)) - 1]
+    delays = settings.KRINGLOOP.get("WEBHOOK_RETRY_DELAYS") or RETRY_DELAYS
+    base = delays[min(attempt, len(delays)) - 1]
     delay = base + random.randint(0, base // 10)
     if retry_after and retry_after.strip().isdigit():
         delay = max(delay, min(int(retry_after.strip()), RETRY_AFTER_MAX))
@@ -103,7 +106,8 @@ def _pool(url: str, address):
     """A connection pool to the checked `address` itself: the name in `url` is sent only as the
     Host header and the TLS server name (and the certificate must match it), never resolved again."""
     parts = urlsplit(url)
-    timeout = urllib3.Timeout(connect=TIMEOUT, read=TIMEOUT)
+    seconds = settings.KRINGLOOP.get("WEBHOOK_TIMEOUT") or TIMEOUT
+    timeout = urllib3.Timeout(connect=seconds, read=seconds)
     if parts.scheme == "https":
         return urllib3.HTTPSConnectionPool(
             str(address),
