@@ -2,14 +2,12 @@
 payloads shaped as Postmark (JSON, postmarkapp.com/developer/webhooks/inbound-webhook) and Mailgun
 (a route's forward() POST, documentation.mailgun.com … receive-http) document them."""
 
-import base64
 import hashlib
 import hmac
 import json
 import time
 
 import pytest
-from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from core import reply_address
@@ -19,34 +17,15 @@ from followups.models import FollowUp, FollowUpEvent, InboundMessage
 from followups.services import followup_reply, followup_reply_send
 from followups.tasks import notify_inbound
 from tests.factories import ContactFactory, FollowUpFactory, InvitationFactory, ResponseFactory
-
-CUSTOMER = "jan.devries@example.nl"
-MAILGUN_KEY = "key-for-inbound-tests"
-
-
-@pytest.fixture(autouse=True)
-def inbound_on(settings):
-    settings.INBOUND_DOMAIN = "replies.example.com"
-    settings.ANYMAIL = {**settings.ANYMAIL, "MAILGUN_WEBHOOK_SIGNING_KEY": MAILGUN_KEY}
-
-
-@pytest.fixture
-def case(db, agent, team_a):
-    contact = ContactFactory(name="Jan de Vries", email=CUSTOMER, language="nl")
-    return FollowUpFactory(
-        owner=agent, team=team_a, status="contacted", response=ResponseFactory(score=3, contact=contact)
-    )
-
-
-def _auth() -> dict:
-    secret = settings.ANYMAIL["WEBHOOK_SECRET"]
-    return {"HTTP_AUTHORIZATION": "Basic " + base64.b64encode(secret.encode()).decode()}
-
-
-REPLY_TEXT = "Dank u. De factuur klopt nog steeds niet.\n\nGroet,\nJan"
-FULL_TEXT = (
-    f"{REPLY_TEXT}\n\n-- \nJan de Vries\nDe Vries BV\n\n"
-    "Op 5 dec. 2026 om 10:15 schreef Acme <nps@acme.example>:\n> Beste Jan,\n> Wij hebben het bedrag terugbetaald.\n"
+from tests.inbound_support import (  # fixtures by name
+    CUSTOMER,
+    FULL_TEXT,
+    MAILGUN_KEY,
+    REPLY_TEXT,
+    case,
+    case_address,
+    inbound_on,
+    webhook_auth,
 )
 
 
@@ -94,7 +73,10 @@ def postmark(to: str, *, sender: str = CUSTOMER, headers=(), text: str = FULL_TE
 
 def post_postmark(client, payload, **extra):
     return client.post(
-        "/anymail/postmark/inbound/", json.dumps(payload), content_type="application/json", **{**_auth(), **extra}
+        "/anymail/postmark/inbound/",
+        json.dumps(payload),
+        content_type="application/json",
+        **{**webhook_auth(), **extra},
     )
 
 
@@ -135,11 +117,7 @@ def mailgun(to: str, *, sender: str = CUSTOMER, attachments=(), message_id: str 
 
 
 def post_mailgun(client, form):
-    return client.post("/anymail/mailgun/inbound/", form, **_auth())  # multipart/form-data
-
-
-def case_address(case) -> str:
-    return reply_address.reply_address("c", case.pk)
+    return client.post("/anymail/mailgun/inbound/", form, **webhook_auth())  # multipart/form-data
 
 
 # --- The reply joins the case ------------------------------------------------------------------
