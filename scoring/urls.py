@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from scoring import account_views, report_views, subscription_views, theme_views, views
+from scoring import account_views, insight_views, report_views, subscription_views, theme_views, views
 
 app_name = "scoring"
 
@@ -10,6 +10,9 @@ dashboard_patterns = [
     path("revenue/", account_views.dashboard_revenue, name="dashboard_revenue"),
     path("comments/", views.comment_list, name="comment_list"),
     path("themes/", theme_views.themes, name="theme_report"),
+    path("drivers/", insight_views.drivers, name="driver_areas"),
+    path("movement/", insight_views.moves, name="movement"),
+    path("journey/", insight_views.journey_page, name="journey"),
     path("targets/", views.targets, name="targets"),
     path("contacts/<int:pk>/history/", views.contact_score_history, name="contact_score_history"),
     path("export.csv", views.export_responses_csv, name="export_responses_csv"),

@@ -132,6 +132,8 @@ def test_make_bench_runs_every_phase_to_the_end_and_prints_its_figures(tools):
         "default_dashboard_ms",
         "filtered_dashboard_ms",
         "board_report_s",
+        "themes_100k_s",
+        "theme_report_ms",
         "followup_p95_ms",
         "followup_routed_p95_ms",
         "invites_per_s",

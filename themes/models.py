@@ -74,6 +74,7 @@ class CommentTheme(models.Model):
     response = models.ForeignKey("surveys.Response", on_delete=models.CASCADE, related_name="+", db_index=False)
     theme = models.ForeignKey(Theme, on_delete=models.CASCADE, related_name="+", db_index=False)
     submitted_at = models.DateTimeField()
+    day = models.DateField(null=True)  # submitted_at's local date (settings.TIME_ZONE): reports group by it
     category = models.CharField(max_length=10)
     kind = models.CharField(max_length=20)
     campaign_id = models.BigIntegerField()
@@ -81,11 +82,12 @@ class CommentTheme(models.Model):
     team_id = models.BigIntegerField(null=True)
     channel = models.CharField(max_length=10)
     language = models.CharField(max_length=8)  # the answer's (as the dashboard filters it)
+    contact_id = models.BigIntegerField(null=True)  # a segment filter asks the contacts, not a join per row
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["response", "theme"], name="comment_theme_once")]
         indexes = [
-            models.Index(fields=["submitted_at", "theme"], name="comment_theme_time"),
+            models.Index(fields=["day", "theme", "category"], name="comment_theme_day"),
             models.Index(fields=["theme", "submitted_at"], name="comment_theme_by_theme"),
         ]
 

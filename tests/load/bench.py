@@ -29,6 +29,8 @@ GOALS = {
     "dashboard_ratio": ("<=", 1.0),
     "filtered_dashboard_ms": ("<=", 500),
     "board_report_s": ("<=", 10),
+    "themes_100k_s": ("<=", 60),
+    "theme_report_ms": ("<=", 300),
     "invites_per_s": (">=", 1000),
     "followup_p95_ms": ("<=", 2000),
     "web_rss_mb": ("<=", 150),
@@ -220,6 +222,20 @@ def main() -> int:
             )
             figures["board_report_kb"] = round(len(board_report.render_pdf(data)) / 1024)
             figures["board_report_s"] = round(time.perf_counter() - t, 2)
+            # Themes (#23): each comment's language and themes, read as the worker reads them
+            # (themes.assign), in this process, for the first 100,000 comments (per 100,000 when
+            # fewer); then the rest untimed, and the theme report over every answer, 12 months.
+            from surveys.models import Response
+            from themes import assign
+
+            commented = list(Response.objects.exclude(comment="").order_by("pk").values_list("pk", flat=True))
+            timed = commented[:100_000]
+            t = time.perf_counter()
+            assign.analyse_responses(response_ids=timed)
+            figures["themes_100k_s"] = round((time.perf_counter() - t) * 100_000 / max(len(timed), 1), 1)
+            assign.analyse_responses(response_ids=commented[100_000:])
+            page("/dashboard/themes/?period=365d&kind=all")  # warm caches
+            figures["theme_report_ms"] = median_ms(lambda: page("/dashboard/themes/?period=365d&kind=all"))
 
         if "followup" in phases:
             # --- Follow-up latency: committed detractor answer → case routed and owner e-mailed ------

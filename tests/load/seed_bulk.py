@@ -70,6 +70,26 @@ def _base():
     return campaigns, question, agents
 
 
+# What customers write, in Dutch and English, for the comments of every fifth answer (themes, #23).
+COMMENTS = [
+    "De wachttijd aan de telefoon was veel te lang.",
+    "Ik heb twee weken gewacht op een reactie van de klantenservice.",
+    "Snel en vriendelijk geholpen door de medewerker.",
+    "De factuur klopte niet en ik moest drie keer bellen.",
+    "Veel te duur vergeleken met andere aanbieders.",
+    "De app crasht steeds bij het inloggen.",
+    "Prima service, niets op aan te merken.",
+    "Het pakket werd keurig op tijd bezorgd.",
+    "Waited over an hour on the phone before anyone picked up.",
+    "The invoice was wrong again and nobody called back.",
+    "Great support team, they fixed my problem quickly.",
+    "Too expensive for what you get.",
+    "The new dashboard is easy to use and clear.",
+    "Delivery was late and the package was damaged.",
+    "Keeps crashing when I upload a file, very frustrating.",
+    "Good value, friendly people, would recommend.",
+]
+
 BULK_TABLES = ("surveys_contact", "surveys_invitation", "surveys_response", "surveys_answer", "followups_followup")
 
 
@@ -163,7 +183,7 @@ def seed_bulk(*, responses: int, contacts: int) -> dict:
                                           processed_at)
             SELECT i.campaign_id, i.contact_id, i.id, s.score,
                    CASE WHEN s.score >= 9 THEN 'promoter' WHEN s.score >= 7 THEN 'passive' ELSE 'detractor' END,
-                   CASE WHEN i.id %% 5 = 0 THEN 'Comment number ' || i.id ELSE '' END,
+                   CASE WHEN i.id %% 5 = 0 THEN (%s::text[])[1 + (i.id / 5) %% %s] ELSE '' END,
                    CASE i.campaign_id WHEN %s::bigint THEN %s::text WHEN %s::bigint THEN %s::text ELSE %s::text END,
                    CASE i.campaign_id WHEN %s::bigint THEN %s::bigint WHEN %s::bigint THEN %s::bigint ELSE %s::bigint END,
                    CASE i.campaign_id WHEN %s::bigint THEN %s::bigint WHEN %s::bigint THEN %s::bigint ELSE %s::bigint END,
@@ -176,6 +196,8 @@ def seed_bulk(*, responses: int, contacts: int) -> dict:
                 SELECT COALESCE(MAX(invitation_id), 0) FROM surveys_response)
         """,
             [
+                COMMENTS,
+                len(COMMENTS),
                 c_ids[0],
                 kinds[0],
                 c_ids[1],
