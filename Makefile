@@ -6,7 +6,7 @@ PYTHON ?= python3
 PORT ?= 8000
 export PORT
 
-.PHONY: demo test test-postgres test-sqlite lint fmt install install-dev assets bench chaos e2e clean help messages
+.PHONY: demo test test-postgres test-sqlite lint fmt install install-dev assets bench chaos e2e clean help messages widget
 
 help:
 	@echo "make demo   - install everything and run Kringloop on http://127.0.0.1:$(PORT) (SQLite, file broker, outbox)"
@@ -15,6 +15,7 @@ help:
 	@echo "make fmt    - fix what ruff can fix and format the tree"
 	@echo "make bench  - performance benchmark (PostgreSQL, Redis, gunicorn, Celery)"
 	@echo "make chaos  - every pipeline under load while the worker, beat, Redis and PostgreSQL fail (CHAOS_ARGS)"
+	@echo "make widget - build the website widget (static_src/widget/widget.js -> static/widget/v1.js, esbuild)"
 
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -82,6 +83,13 @@ bench: install-dev
 
 chaos: install-dev
 	$(PY) -m tests.load.chaos $(CHAOS_ARGS)
+
+# The website and in-app widget: our own source, minified by esbuild (package.json) into the static file
+# served at /widget/v1.js. The built file is committed (tests/test_widget.py checks it matches the source).
+ESBUILD ?= node_modules/.bin/esbuild
+widget: node_modules/.installed
+	$(ESBUILD) static_src/widget/widget.js --minify --target=es2017 --legal-comments=none --outfile=static/widget/v1.js
+	@echo "widget: $$(gzip -9 -c static/widget/v1.js | wc -c) bytes gzipped (goal < 15000)"
 
 clean:
 	rm -rf .demo staticfiles .pytest_cache

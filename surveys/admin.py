@@ -17,6 +17,7 @@ from surveys.models import (
     Response,
     SendWave,
     Touchpoint,
+    WidgetSettings,
 )
 
 
@@ -143,3 +144,13 @@ class ResponseAdmin(admin.ModelAdmin):
     raw_id_fields = ["campaign", "contact", "invitation"]
     date_hierarchy = "submitted_at"
     inlines = [AnswerInline]
+
+
+@admin.register(WidgetSettings)
+class WidgetSettingsAdmin(admin.ModelAdmin):
+    """A widget campaign's widget: who may show it, when it asks, how it looks. The public key goes in
+    the script tag; the secret signs identified users on the company's back end (README, "The widget")."""
+
+    list_display = ["campaign", "public_key", "anonymous", "sample_percent", "position"]
+    readonly_fields = ["public_key", "secret"]
+    raw_id_fields = ["campaign"]

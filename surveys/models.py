@@ -460,3 +460,6 @@ class Answer(models.Model):
 
     def __str__(self):
         return f"{self.question}: {self.number if self.number is not None else self.text}"
+
+
+from surveys.widget_models import WidgetSettings, WidgetSighting  # noqa: E402, F401 (the widget's records)

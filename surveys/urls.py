@@ -18,6 +18,7 @@ from surveys import (
     touchpoint_views,
     unsubscribe_views,
     views,
+    widget_views,
 )
 
 app_name = "surveys"
@@ -32,6 +33,13 @@ public_patterns = [
     # The SMS provider's callbacks (core.sms.STATUS_PATH and INBOUND_PATH).
     path("sms/<str:backend>/status/", sms_views.sms_status, name="sms_status"),
     path("sms/<str:backend>/inbound/", sms_views.sms_inbound, name="sms_inbound"),
+    # The website and in-app widget: its script and the calls it makes from the host page.
+    path("widget/v1.js", widget_views.widget_script, name="widget_script"),
+    path("widget/v1/config/", widget_views.widget_config, name="widget_config"),
+    path("widget/v1/ask/", widget_views.widget_ask, name="widget_ask"),
+    path("widget/v1/answer/", widget_views.widget_answer, name="widget_answer"),
+    path("widget/v1/details/", widget_views.widget_details, name="widget_details"),
+    path("widget/v1/dismiss/", widget_views.widget_dismiss, name="widget_dismiss"),
 ]
 
 campaign_patterns = [

@@ -9,6 +9,8 @@ import time
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from demo.widget_host import HostServer, ensure_demo_widget
+
 
 class Command(BaseCommand):
     help = "Run web server, Celery worker and beat together (make demo)."
@@ -53,11 +55,17 @@ class Command(BaseCommand):
         }
         processes = {name: subprocess.Popen(cmd, cwd=settings.BASE_DIR) for name, cmd in commands.items()}
         url = f"http://127.0.0.1:{port}"
+        # Another origin embedding the widget, with an identified demo user (demo/widget_host.py).
+        host_port = port + 1
+        widget = ensure_demo_widget([f"http://127.0.0.1:{host_port}"])
+        host = HostServer(port=host_port, kringloop_url=url, key=widget.public_key, secret=widget.secret).start()
         self.stdout.write(
             self.style.SUCCESS(
                 f"\nKringloop is running at {url}\n"
                 f"  Log in as admin / demo, agent / demo or viewer / demo (demo accounts only).\n"
-                f"  E-mails land in the outbox: {url}/outbox/\n"
+                f"  E-mails (and text messages) land in the outbox: {url}/outbox/\n"
+                f"  A shop on another origin asks through the widget: {host.url}/ (identified), "
+                f"{host.url}/anonymous, {host.url}/nl\n"
                 f"  Database: {settings.DATABASES['default']['NAME']}   Broker: {settings.CELERY_BROKER_URL}\n"
                 f"  Press Ctrl-C to stop the web server, worker and beat.\n"
             )
@@ -78,6 +86,7 @@ class Command(BaseCommand):
                         stopping = True
                 time.sleep(0.5)
         finally:
+            host.stop()
             for proc in processes.values():
                 if proc.poll() is None:
                     proc.terminate()
