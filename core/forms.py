@@ -61,7 +61,7 @@ class ProfileForm(forms.ModelForm):
 class RetentionForm(forms.ModelForm):
     class Meta:
         model = RetentionSettings
-        fields = ["comments_days", "contacts_days", "outbox_days", "audit_days"]
+        fields = ["comments_days", "contacts_days", "emails_days", "outbox_days", "audit_days"]
         widgets = {name: forms.NumberInput(attrs={"min": 1}) for name in fields}
 
     def clean(self):

@@ -150,6 +150,15 @@ class RetentionSettings(models.Model):
         blank=True,
         help_text=_("Contacts added this long ago who never answered are erased."),
     )
+    emails_days = models.PositiveIntegerField(
+        _("customers' e-mails (days)"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "E-mails customers sent to a reply address, with their kept attachments, older than this are removed;"
+            " the case history keeps a line saying one came."
+        ),
+    )
     outbox_days = models.PositiveIntegerField(
         _("outbox messages (days)"), null=True, blank=True, help_text=_("Copies of sent e-mails older than this go.")
     )

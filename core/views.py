@@ -132,6 +132,7 @@ def retention(request):
     labels = {
         "comments": _("comments emptied"),
         "contacts": _("contacts without answers erased"),
+        "emails": _("customers' e-mails removed"),
         "outbox": _("outbox messages removed"),
         "audit": _("audit log entries removed"),
     }

@@ -1,9 +1,12 @@
 """followups' part of a data-subject request (core/privacy.py runs every app's part): the contact's
-cases with their history, and the improvement notices sent to them."""
+cases with their history, and the improvement notices sent to them; and its part of the nightly
+retention run (core/retention.py): customers' e-mails older than the admins' limit."""
 
 from django.db.models import Q
+from django.utils.translation import gettext_noop
 
-from core import privacy
+from core import privacy, retention
+from followups.history import said
 from followups.inbound import inbound_forget
 from followups.models import FollowUp, FollowUpEvent, ImprovementNotice, InboundMessage
 
@@ -27,6 +30,26 @@ def _their_emails(contact):
 def register() -> None:
     """Called from FollowupsConfig.ready()."""
     privacy.register("followups", export=export_part, erase=erase_part)
+    retention.register("emails", purge_emails)
+
+
+def purge_emails(settings, now) -> int:
+    """Customers' e-mails received before the limit go (on a case or not), their kept attachments
+    with them; the case history keeps the line that one came, without what it said."""
+    before = retention.cutoff(settings.emails_days, now)
+    if before is None:
+        return 0
+    ids = list(InboundMessage.objects.filter(received_at__lt=before).values_list("pk", flat=True)[: retention.BATCH])
+    if not ids:
+        return 0
+    line = said(gettext_noop("E-mail removed after %(days)s days (data retention)."), days=settings.emails_days)
+    events = list(FollowUpEvent.objects.filter(inbound_message__pk__in=ids, kind=FollowUpEvent.Kind.INBOUND))
+    for event in events:
+        automatic = (event.data or {}).get("automatic", "")
+        event.text, event.data = line["text"], {"i18n": line["i18n"], "automatic": automatic, "removed": True}
+    FollowUpEvent.objects.bulk_update(events, ["text", "data"], batch_size=500)
+    inbound_forget(inbound_ids=ids)
+    return len(ids)
 
 
 def export_part(contact) -> dict:
