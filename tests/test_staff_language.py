@@ -116,10 +116,10 @@ PAGES = {
             "Annuleren",
             "Rustperiode (dagen)",
             "Relationeel",
-            "Tevredenheid (1–5)",
+            "Vraag toevoegen",  # a new campaign has no question yet (#30.8)
             "Laat leeg voor de standaard NPS-vraag",
         ],
-        ["Save campaign", "Thank-you page", "Quiet period", "Relational", "Leave empty", "Driver questions"],
+        ["Save campaign", "Thank-you page", "Quiet period", "Relational", "Leave empty", "Driver questions", "Add a"],
     ),
     "/contacts/": (
         [
