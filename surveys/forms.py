@@ -106,6 +106,9 @@ class CampaignForm(forms.ModelForm):
         labels = {
             "question": _("NPS question"),
             "why_question": _("“Why” question"),
+            "why_detractor": _("“Why” question for detractors (0–6)"),
+            "why_passive": _("“Why” question for passives (7–8)"),
+            "why_promoter": _("“Why” question for promoters (9–10)"),
             "email_subject": _("E-mail subject"),
             "email_intro": _("E-mail introduction"),
             "thanks_promoter": _("Thank-you text for promoters (9–10)"),
@@ -124,6 +127,15 @@ class CampaignForm(forms.ModelForm):
         help_texts = {
             "question": _("Leave empty for the standard NPS question. {company} is replaced by your company name."),
             "why_question": _("Leave empty for “What is the most important reason for your score?”"),
+            "why_detractor": _(
+                "Asked instead after a score of 0–6, e.g. “What disappointed you?”. Empty: the question above."
+            ),
+            "why_passive": _(
+                "Asked instead after a score of 7–8, e.g. “What would make it a 10?”. Empty: the question above."
+            ),
+            "why_promoter": _(
+                "Asked instead after a score of 9–10, e.g. “What do you like most?”. Empty: the question above."
+            ),
             "email_subject": _("Leave empty for a friendly default in the respondent's language."),
             "recurrence_days": _("Relational campaigns only: send again every N days."),
             "spread_days": _("Spread each sending over this many days instead of all at once."),
@@ -197,6 +209,9 @@ class CampaignForm(forms.ModelForm):
         for name in (
             "question",
             "why_question",
+            "why_detractor",
+            "why_passive",
+            "why_promoter",
             "email_subject",
             "email_intro",
             "thanks_promoter",

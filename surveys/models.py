@@ -231,6 +231,10 @@ class Campaign(models.Model):
     email_intro = models.TextField(_("e-mail introduction"), blank=True)
     question = models.CharField(_("NPS question"), max_length=300, blank=True)
     why_question = models.CharField(_("“why” question"), max_length=300, blank=True)
+    # The "why" asked of one category instead ("What would make it a 10?"); empty: why_question.
+    why_detractor = models.CharField(_("“why” question for detractors"), max_length=300, blank=True)
+    why_passive = models.CharField(_("“why” question for passives"), max_length=300, blank=True)
+    why_promoter = models.CharField(_("“why” question for promoters"), max_length=300, blank=True)
     thanks_promoter = models.TextField(_("thank-you text for promoters"), blank=True)
     thanks_passive = models.TextField(_("thank-you text for passives"), blank=True)
     thanks_detractor = models.TextField(_("thank-you text for detractors"), blank=True)
@@ -412,6 +416,8 @@ class Response(models.Model):
     score = models.PositiveSmallIntegerField()
     category = models.CharField(max_length=10, choices=Category.choices)
     comment = models.TextField(blank=True)
+    # The "why" question the comment answered, as the respondent read it (wording.why_question).
+    why_asked = models.CharField(max_length=300, blank=True, default="", db_default="")  # raw INSERTs too
     kind = models.CharField(max_length=20, choices=Campaign.Kind.choices)
     touchpoint = models.ForeignKey(Touchpoint, null=True, blank=True, on_delete=models.SET_NULL, db_index=False)
     team = models.ForeignKey("core.Team", null=True, blank=True, on_delete=models.SET_NULL, db_index=False)

@@ -290,14 +290,17 @@ def survey_details(request, token: str):
         return _already(request, campaign, language, response)
     with translation.override(language):
         questions = list(campaign.questions.all())
-        kwargs = {"questions": questions, "why_label": wording.why_question(campaign)}
+        kwargs = {"questions": questions, "why_label": wording.why_question(campaign, response.category)}
         status = 200
         if request.method == "POST":
             form = DetailsForm(request.POST, **kwargs)
             if form.is_valid():
                 try:
                     response_update_details(
-                        response=response, comment=form.cleaned_data["comment"], answers=form.answers()
+                        response=response,
+                        comment=form.cleaned_data["comment"],
+                        answers=form.answers(),
+                        why_asked=kwargs["why_label"],
                     )
                 except CampaignClosed:
                     return _closed(request, campaign, language)

@@ -144,6 +144,7 @@ class _FirstAnswer:
             "score": "%(score)s",
             "category": "%(category)s",
             "comment": "''",
+            "why_asked": "''",
             "channel": column("c", Campaign, "channel"),
             "language": f"CASE {language} ELSE %(default_language)s END",
             "submitted_at": "%(now)s",
@@ -281,8 +282,11 @@ def _clean_answer(question: Question, value: dict | None) -> dict | None:
     return {"number": None, "text": text, "choices": []}
 
 
-def response_update_details(*, response: Response, comment: str, answers: dict[int, dict | None]) -> Response:
-    """Store the "why" and the driver answers (question id → {"number"|"text"|"choices": …} or None).
+def response_update_details(
+    *, response: Response, comment: str, answers: dict[int, dict | None], why_asked: str = ""
+) -> Response:
+    """Store the "why" and the driver answers (question id → {"number"|"text"|"choices": …} or None),
+    and the "why" question the respondent read (`why_asked`, kept with the comment for reports).
 
     Within the edit window only; an over-long comment is refused, never cut short.
     """
@@ -314,7 +318,10 @@ def response_update_details(*, response: Response, comment: str, answers: dict[i
                 changed = True
         if changed:
             response.comment, response.updated_at = comment, timezone.now()
-            Response.objects.filter(pk=response.pk).update(comment=comment, updated_at=response.updated_at)
+            response.why_asked = why_asked[:300] if comment else ""
+            Response.objects.filter(pk=response.pk).update(
+                comment=comment, why_asked=response.why_asked, updated_at=response.updated_at
+            )
             handoff.process_again(response.pk)
     return response
 

@@ -21,6 +21,9 @@ CAMPAIGN_TEXTS = {
     "scale_low": gettext_lazy("Label of 0"),
     "scale_high": gettext_lazy("Label of 10"),
     "why_question": gettext_lazy("“Why” question"),
+    "why_detractor": gettext_lazy("“Why” question for detractors (0–6)"),
+    "why_passive": gettext_lazy("“Why” question for passives (7–8)"),
+    "why_promoter": gettext_lazy("“Why” question for promoters (9–10)"),
     "thanks_promoter": gettext_lazy("Thank-you text for promoters (9–10)"),
     "thanks_passive": gettext_lazy("Thank-you text for passives (7–8)"),
     "thanks_detractor": gettext_lazy("Thank-you text for detractors (0–6)"),
@@ -137,8 +140,11 @@ def promoter_link_label(campaign: Campaign) -> str:
     return _fill(translated(campaign, "promoter_link_label") or _("Share your experience"))
 
 
-def why_question(campaign: Campaign) -> str:
-    return _fill(translated(campaign, "why_question") or _("What is the most important reason for your score?"))
+def why_question(campaign: Campaign, category: str = "") -> str:
+    """The "why" asked after the score: the category's own question when the campaign has one
+    (in the reader's language), else the campaign's general one, else the default."""
+    own = translated(campaign, f"why_{category}") if category in ("detractor", "passive", "promoter") else ""
+    return _fill(own or translated(campaign, "why_question") or _("What is the most important reason for your score?"))
 
 
 def email_subject(campaign: Campaign) -> str:
