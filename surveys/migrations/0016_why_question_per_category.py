@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('surveys', '0014_sms_and_widget_channels'),
+        ('surveys', '0015_widget_settings'),
     ]
 
     operations = [
