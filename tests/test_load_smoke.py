@@ -131,6 +131,8 @@ def test_make_bench_runs_every_phase_to_the_end_and_prints_its_figures(tools):
         "dashboard_ratio",
         "default_dashboard_ms",
         "filtered_dashboard_ms",
+        "accounts_list_ms",
+        "accounts_sorted_by_nps_ms",
         "board_report_s",
         "themes_100k_s",
         "theme_report_ms",

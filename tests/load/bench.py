@@ -28,6 +28,7 @@ GOALS = {
     "dashboard_ms": ("<=", 300),
     "dashboard_ratio": ("<=", 1.0),
     "filtered_dashboard_ms": ("<=", 500),
+    "accounts_list_ms": ("<=", 300),
     "board_report_s": ("<=", 10),
     "themes_100k_s": ("<=", 60),
     "theme_report_ms": ("<=", 300),
@@ -42,6 +43,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--responses", type=int, default=1_000_000)
     parser.add_argument("--invites", type=int, default=100_000)
+    parser.add_argument(
+        "--accounts", type=int, default=None, help="accounts the contacts belong to (default: responses / 10)"
+    )
     parser.add_argument("--seconds", type=float, default=20, help="duration of each load phase")
     parser.add_argument(
         "--open-invitations", type=int, default=60_000, help="sent invitations for the answer POSTs to use"
@@ -110,7 +114,8 @@ def main() -> int:
     with running(stack):
         # --- Seeding ---------------------------------------------------------------------------
         t0 = time.perf_counter()
-        timings = seed_bulk(responses=args.responses, contacts=max(args.responses // 10, 1000))
+        accounts = args.accounts if args.accounts is not None else max(args.responses // 10, 100)
+        timings = seed_bulk(responses=args.responses, contacts=max(args.responses // 10, 1000), accounts=accounts)
         figures["seed_1m_s"] = round((time.perf_counter() - t0) * 1_000_000 / args.responses, 1)
         print(f"[bench] seeded {args.responses:,} responses in {timings['total_s']} s {timings}", flush=True)
 
@@ -146,6 +151,12 @@ def main() -> int:
         client = Client()
         client.force_login(viewer)
         session = client.cookies["sessionid"].value
+        # The accounts list needs an agent or admin (it names contacts); an admin sees every team's figures.
+        account_reader = get_user_model().objects.create_user("bench-accounts", "ac@bench.example", "unused")
+        assign_role(account_reader, "admin")
+        reader_client = Client()  # a client of its own: logging in again would end the viewer's session
+        reader_client.force_login(account_reader)
+        account_session = reader_client.cookies["sessionid"].value
 
         stack.start_web()
         if not args.without_worker:
@@ -190,7 +201,7 @@ def main() -> int:
                                    FROM surveys_response GROUP BY 1 ORDER BY 1""")
                     cur.fetchall()
 
-            def page(path):
+            def page(path, session=session):
                 conn = http.client.HTTPConnection("127.0.0.1", args.port, timeout=120)
                 conn.request("GET", path, headers={"Cookie": f"sessionid={session}"})
                 response = conn.getresponse()
@@ -210,6 +221,12 @@ def main() -> int:
             figures["filtered_dashboard_ms"] = median_ms(
                 lambda: page(f"/dashboard/?period=365d&kind=all&segment=plan=pro&touchpoint={tp}")
             )
+            # The accounts list (#24): every account's NPS over its contacts' latest answers, sorted by
+            # ARR with the urgent renewals first, and the revenue figures above it (scoring.accounts).
+            page("/accounts/", account_session)  # warm caches
+            figures["accounts_list_ms"] = median_ms(lambda: page("/accounts/", account_session))
+            figures["accounts_sorted_by_nps_ms"] = median_ms(lambda: page("/accounts/?sort=-nps", account_session))
+            figures["accounts"] = accounts
             # The board report as the worker makes it (scoring.report_jobs): an admin's, 12 months,
             # both survey types, figures read and the PDF typeset (WeasyPrint), in this process.
             from scoring import board_report, report_jobs

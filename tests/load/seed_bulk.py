@@ -129,8 +129,9 @@ def _drop_secondary_structures(cur) -> list[str]:
     return rebuild
 
 
-def seed_bulk(*, responses: int, contacts: int) -> dict:
-    """Insert `responses` answered invitations and responses (and follow-ups). Returns timings."""
+def seed_bulk(*, responses: int, contacts: int, accounts: int = 0) -> dict:
+    """Insert `responses` answered invitations and responses (and follow-ups), and `accounts`
+    accounts (#24) that the contacts belong to, one in four a decision maker. Returns timings."""
     timings = {}
     started = time.perf_counter()
     campaigns, question, agents = _base()
@@ -143,22 +144,41 @@ def seed_bulk(*, responses: int, contacts: int) -> dict:
         cur.execute("SET LOCAL max_parallel_maintenance_workers = 2")
         cur.execute("SET LOCAL synchronous_commit = off")
         rebuild = _drop_secondary_structures(cur)
+        cur.execute("SELECT COALESCE(MAX(id), 0) FROM surveys_account")
+        first_account = cur.fetchone()[0] + 1
+        if accounts:
+            cur.execute(
+                """
+                INSERT INTO surveys_account (name, external_id, segment, attributes, arr, currency, owner_id,
+                                             team_id, renewal_date, status, churned_at, churn_reason, health,
+                                             health_nps, health_n, health_changed_at, created_at, updated_at)
+                SELECT 'Account ' || g, 'ACC-' || g, (ARRAY['SMB','Mid-market','Enterprise'])[1 + g %% 3],
+                       '{}'::jsonb, 1000 + (g * 7919) %% 400000, 'EUR', NULL, NULL,
+                       current_date + ((g %% 400) - 30)::int, 'active', NULL, '', '', NULL, 0, NULL, now(), now()
+                FROM generate_series(%s::bigint, %s::bigint) AS g
+            """,
+                [first_account, first_account + accounts - 1],
+            )
         cur.execute("SELECT COALESCE(MAX(id), 0) FROM surveys_contact")
         first_contact = cur.fetchone()[0] + 1
         cur.execute(
             """
             INSERT INTO surveys_contact (email, name, external_id, company, phone, attributes, language,
-                                         account_owner_id, account_role, opted_out_at, undeliverable_at,
-                                         erased_at, created_at, updated_at)
+                                         account_owner_id, account_id, account_role, opted_out_at,
+                                         undeliverable_at, erased_at, created_at, updated_at)
             SELECT 'c' || g || '@bench.example', 'Customer ' || g, 'EXT-' || g, 'Company ' || (g %% 700),
                    CASE WHEN g %% 3 = 0 THEN '' ELSE '+44 7700 900' || lpad((g %% 1000)::text, 3, '0') END,
                    jsonb_build_object('plan', (ARRAY['starter','pro','enterprise'])[1 + g %% 3],
                                       'region', (ARRAY['EU','NA','APAC'])[1 + (g / 3) %% 3],
                                       'size', (ARRAY['smb','mid','large'])[1 + (g / 9) %% 3]),
-                   CASE WHEN g %% 4 = 0 THEN 'nl' ELSE 'en' END, NULL, '', NULL, NULL, NULL, now(), now()
+                   CASE WHEN g %% 4 = 0 THEN 'nl' ELSE 'en' END, NULL,
+                   CASE WHEN %s::bigint > 0 THEN %s::bigint + g %% GREATEST(%s::bigint, 1) END,
+                   CASE WHEN %s::bigint > 0 AND g %% 4 = 0 THEN 'decision_maker'
+                        WHEN %s::bigint > 0 THEN 'user' ELSE '' END,
+                   NULL, NULL, NULL, now(), now()
             FROM generate_series(%s::bigint, %s::bigint) AS g
         """,
-            [first_contact, first_contact + contacts - 1],
+            [accounts, first_account, accounts, accounts, accounts, first_contact, first_contact + contacts - 1],
         )
         lo, hi = first_contact, first_contact + contacts - 1
         span = hi - lo + 1
@@ -167,10 +187,10 @@ def seed_bulk(*, responses: int, contacts: int) -> dict:
             """
             INSERT INTO surveys_invitation (campaign_id, wave_id, contact_id, token, status, skip_reason,
                                             failure_reason, provider_message_id, send_after, sent_at, reminded_at,
-                                            answered_at, created_at, trigger_key)
+                                            answered_at, created_at, trigger_key, served_by)
             SELECT (ARRAY[%s, %s, %s]::bigint[])[1 + (CASE WHEN g %% 10 < 4 THEN 0 WHEN g %% 10 < 8 THEN 1 ELSE 2 END)],
                    NULL, %s::bigint + (g::bigint * 7919) %% %s::bigint, substr(md5('bench' || g || random()::text), 1, 24), 'answered',
-                   '', '', '', NULL, ts - interval '5 hours', NULL, ts, ts - interval '5 hours', NULL
+                   '', '', '', NULL, ts - interval '5 hours', NULL, ts, ts - interval '5 hours', NULL, ''
             FROM (SELECT g, now() - (random() * interval '365 days') AS ts FROM generate_series(1, %s::int) AS g) s
         """,
             [*c_ids, lo, span, responses],
