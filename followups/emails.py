@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from core import reply_address
 from core.i18n import user_language, user_languages
 from core.mail import absolute_url, render_email, send_many_once, send_once
+from followups.inbound_queries import reply_thread
 from followups.models import EscalationNotice, FollowUp, FollowUpEvent, InboundMessage
 from surveys import wording
 from surveys.models import Answer, Response
@@ -211,9 +212,33 @@ def reply_defaults(*, contact, sender) -> tuple[str, str]:
     return greeting, "\n".join(part for part in (name, settings.COMPANY_NAME) if part)
 
 
+def _message_id_domain() -> str | None:
+    return reply_address.domain() or urlsplit(settings.SITE_URL).hostname or None
+
+
 def new_message_id() -> str:
     """A Message-ID for an e-mail we thread (RFC 5322), on the inbound domain when there is one."""
-    return make_msgid("kringloop", domain=reply_address.domain() or urlsplit(settings.SITE_URL).hostname or None)
+    return make_msgid("kringloop", domain=_message_id_domain())
+
+
+def case_thread_headers(case: FollowUp, *, message_id: str) -> dict[str, str]:
+    """The headers that put another e-mail to the customer on `case`'s conversation: Reply-To the
+    case's own address (when inbound mail is on), so their answer lands in the case; its
+    Message-ID; and In-Reply-To/References to the customer's last e-mail on the case, if any."""
+    headers = {"Message-ID": message_id}
+    address = reply_address.reply_address("c", case.pk)
+    if address:
+        headers["Reply-To"] = address
+    thread = reply_thread(case)
+    if thread:
+        headers["In-Reply-To"], headers["References"] = thread["in_reply_to"], thread["references"]
+    return headers
+
+
+def notice_message_id(improvement_id: int, contact_id: int) -> str:
+    """The "you said, we did" e-mail's Message-ID: one per improvement and customer, as the e-mail
+    itself (its ledger key), so a retried send carries the same one."""
+    return f"<kringloop.improvement.{improvement_id}.{contact_id}@{_message_id_domain() or 'kringloop.invalid'}>"
 
 
 def reply_message(

@@ -17,6 +17,7 @@ from core.audit import audit_log
 from core.mail import absolute_url, render_email, send_once
 from core.models import EmailDelivery
 from core.queue import enqueue_on_commit
+from followups import emails
 from followups.history import said
 from followups.models import FollowUp, FollowUpEvent, Improvement, ImprovementLink, ImprovementNotice
 from followups.queries import visible_responses
@@ -200,9 +201,21 @@ def _quote(improvement, contact) -> str:
     return linked if len(linked) <= 160 else linked[:157].rsplit(" ", 1)[0] + "…"
 
 
+def notice_case(improvement: Improvement, contact: Contact) -> FollowUp | None:
+    """The case a customer's answer to the "you said, we did" e-mail belongs on: the case of their
+    newest answer linked to the improvement (None when none of those answers has a case)."""
+    return (
+        FollowUp.objects.filter(response__contact=contact, response__improvement_links__improvement=improvement)
+        .order_by("-response__submitted_at", "-pk")
+        .first()
+    )
+
+
 def notice_message(*, improvement: Improvement, contact: Contact, survey_url: str = ""):
     """The "you said, we did" e-mail to `contact`: in their language (English when we have no
-    text in it), quoting what they said. The ship page previews exactly this message."""
+    text in it), quoting what they said. When what they said has a case, the e-mail is on that
+    case's conversation (its Reply-To and thread headers), so their answer lands in the case.
+    The ship page previews exactly this message."""
     language = contact.language if contact.language in ("en", "nl") else "en"
     description = (
         (improvement.description_nl if language == "nl" else improvement.description_en)
@@ -210,11 +223,16 @@ def notice_message(*, improvement: Improvement, contact: Contact, survey_url: st
         or improvement.description_nl
     )
     unsubscribe = unsubscribe_url(contact)
+    headers = unsubscribe_headers(contact, url=unsubscribe)
+    case = notice_case(improvement, contact)
+    if case is not None:
+        message_id = emails.notice_message_id(improvement.pk, contact.pk)
+        headers.update(emails.case_thread_headers(case, message_id=message_id))
     return render_email(
         template="improvement_notice",
         to=contact.email,
         language=language,
-        headers=unsubscribe_headers(contact, url=unsubscribe),
+        headers=headers,
         context={
             "unsubscribe_url": unsubscribe,
             "contact": contact,
