@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from core.mail import message_id_of
 from surveys.delivery import BatchResult, TransientSendError, describe_error, is_transient, open_connection
+from surveys.esp_batch import batch_style, build_groups, recipient_outcome
 from surveys.models import Campaign, Invitation, SendWave
 from surveys.sending import SENDS, skip_reason, wave_cancel, wave_finish_if_done
 from surveys.sms import gate_for, renderer_for
@@ -24,8 +25,10 @@ logger = logging.getLogger(__name__)
 
 S = Campaign.Status
 Status = Invitation.Status
-# Rows locked, sent and recorded per transaction inside a batch.
+# Rows locked, sent and recorded per transaction inside a batch: one provider call each (or a few, one
+# per language and greeting) through a batch API (surveys.esp_batch), else one call per message.
 CHUNK = 100
+BATCH_API_CHUNK = 1000
 
 
 def send_batch(*, wave_id: int, invitation_ids: list[int]) -> BatchResult:
@@ -41,7 +44,8 @@ def send_batch(*, wave_id: int, invitation_ids: list[int]) -> BatchResult:
     renderer = renderer_for(wave.campaign)
     connection = open_connection(channel=wave.campaign.channel)
     try:
-        for start in range(0, len(invitation_ids), CHUNK):
+        chunk = BATCH_API_CHUNK if _email_batch_style(wave.campaign) else CHUNK
+        for start in range(0, len(invitation_ids), chunk):
             # Checked per chunk, so pausing a campaign stops a large wave within a chunk.
             status = Campaign.objects.filter(pk=wave.campaign_id).values_list("status", flat=True).first()
             if status not in SENDS:
@@ -49,7 +53,7 @@ def send_batch(*, wave_id: int, invitation_ids: list[int]) -> BatchResult:
                 if status == S.CLOSED:
                     wave_cancel(wave_id=wave_id)
                 break
-            _send_chunk(wave, invitation_ids[start : start + CHUNK], renderer, connection, result)
+            _send_chunk(wave, invitation_ids[start : start + chunk], renderer, connection, result)
             if result.transient_error:
                 break
     finally:
@@ -64,6 +68,11 @@ def send_batch(*, wave_id: int, invitation_ids: list[int]) -> BatchResult:
     return result
 
 
+def _email_batch_style(campaign: Campaign) -> str | None:
+    """The provider batch API this wave's invitations go through (surveys.esp_batch), or None."""
+    return batch_style() if campaign.channel != Campaign.Channel.SMS else None
+
+
 def _send_chunk(wave: SendWave, ids: list[int], renderer, connection, result: BatchResult):
     with transaction.atomic():
         rows = list(
@@ -74,7 +83,7 @@ def _send_chunk(wave: SendWave, ids: list[int], renderer, connection, result: Ba
         )
         now = timezone.now()
         gate = gate_for(wave.campaign, now) if rows else None  # text messages: hours and daily cap
-        sent, failed, skipped, held = [], [], [], []
+        sendable, skipped, held = [], [], []
         for invitation in rows:
             invitation.campaign = wave.campaign
             # Checked again at send time: an opt-out or bounce since the wave started wins.
@@ -88,23 +97,42 @@ def _send_chunk(wave: SendWave, ids: list[int], renderer, connection, result: Ba
                 invitation.send_after = later
                 held.append(invitation)
                 continue
-            message = renderer.build(invitation)
+            sendable.append(invitation)
+        style = _email_batch_style(wave.campaign)
+        if style:  # one provider call for many recipients
+            groups = [(g.message, g.invitations) for g in build_groups(renderer, sendable, style)]
+        else:
+            groups = [(renderer.build(invitation), [invitation]) for invitation in sendable]
+        sent, failed = [], []
+        for message, invitations in groups:
             try:
                 connection.send_messages([message])
             except Exception as error:  # noqa: BLE001 - every error is classified; none may undo this chunk
                 if is_transient(error):
                     result.transient_error = describe_error(error)
                     logger.warning(
-                        "Invitation %s: temporary error, retrying later (%s)", invitation.pk, result.transient_error
+                        "Invitations %s: temporary error, retrying later (%s)",
+                        [i.pk for i in invitations],
+                        result.transient_error,
                     )
                     break  # the rest of the batch waits for the retry
-                invitation.status, invitation.failure_reason = Status.FAILED, describe_error(error)
-                logger.warning("Invitation %s failed: %s", invitation.pk, invitation.failure_reason)
-                failed.append(invitation)
+                for invitation in invitations:
+                    invitation.status, invitation.failure_reason = Status.FAILED, describe_error(error)
+                    logger.warning("Invitation %s failed: %s", invitation.pk, invitation.failure_reason)
+                failed += invitations
                 continue
-            invitation.status, invitation.sent_at = Status.SENT, now
-            invitation.provider_message_id = message_id_of(message)[:200]
-            sent.append(invitation)
+            for invitation in invitations:
+                if style:
+                    accepted, message_id = recipient_outcome(message, invitation.contact.email)
+                else:
+                    accepted, message_id = True, message_id_of(message)
+                if not accepted:
+                    invitation.status, invitation.failure_reason = Status.FAILED, "Refused by the mail provider"
+                    failed.append(invitation)
+                    continue
+                invitation.status, invitation.sent_at = Status.SENT, now
+                invitation.provider_message_id = message_id[:200]
+                sent.append(invitation)
         if sent:
             _record_sent(sent, now)
         if failed:

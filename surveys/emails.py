@@ -5,6 +5,8 @@ the follow-ups' e-mails) and is sent only to contacts who may be e-mailed (check
 in surveys.sending at send time).
 """
 
+from dataclasses import dataclass
+
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.urls import reverse
@@ -39,56 +41,92 @@ def _context(campaign, *, reminder: bool, named: bool) -> dict:
     }
 
 
+@dataclass(frozen=True)
+class Parts:
+    """A campaign's invitation rendered once for a language and greeting, with placeholders."""
+
+    key: tuple[str, bool]
+    subject: str
+    text: str
+    html: str
+    kind: str
+
+
+@dataclass(frozen=True)
+class RecipientValues:
+    """What differs from one recipient to the next: the name, the unsubscribe token, the headers."""
+
+    first_name: str
+    first_name_html: str
+    unsubscribe_token: str
+    headers: dict
+
+
 class InvitationRenderer:
     """Renders a campaign's invitation (or reminder) once per language (with and without a name
     to greet), then fills in each recipient's links and first name, so a batch of 500 renders
-    its templates a few times, not 500."""
+    its templates a few times, not 500. surveys.esp_batch hands the same parts and values to a
+    provider's batch API instead, which fills them in on its side."""
 
     def __init__(self, campaign, *, reminder: bool = False):
         self.campaign = campaign
         self.reminder = reminder
-        self._parts: dict[tuple[str, bool], tuple[str, str, str]] = {}
+        self.kind = "reminder" if reminder else "invitation"
+        self._parts: dict[tuple[str, bool], Parts] = {}
         self._unsubscribe_url = absolute_url(reverse("surveys:unsubscribe", args=[UNSUB]))
 
-    def _render(self, language: str, named: bool) -> tuple[str, str, str]:
+    def _render(self, language: str, named: bool) -> Parts:
         if (language, named) not in self._parts:
             with translation.override(language):
                 context = _context(self.campaign, reminder=self.reminder, named=named)
                 context["subject"] = wording.email_subject(self.campaign)
             message = render_email(
-                template="reminder" if self.reminder else "invitation",
+                template=self.kind,
                 context=context,
                 to="placeholder@example.com",
                 language=language,
             )
-            self._parts[language, named] = (message.subject, message.body, message.alternatives[0][0])
+            self._parts[language, named] = Parts(
+                (language, named), message.subject, message.body, message.alternatives[0][0], self.kind
+            )
         return self._parts[language, named]
 
-    def build(self, invitation: Invitation) -> EmailMultiAlternatives:
+    def parts_for(self, invitation: Invitation) -> Parts:
         contact = invitation.contact
-        first_name = contact.name.split()[0] if contact.name.strip() else ""
-        subject, text, html = self._render(wording.respondent_language(self.campaign, contact), bool(first_name))
+        return self._render(wording.respondent_language(self.campaign, contact), bool(_first_name(contact)))
+
+    def recipient_values(self, invitation: Invitation) -> RecipientValues:
+        contact = invitation.contact
+        first_name = _first_name(contact)
         token = unsubscribe_token(contact)
-
-        def fill(part: str, name: str) -> str:
-            return part.replace(TOKEN, invitation.token).replace(UNSUB, token).replace(NAME, name)
-
-        message = EmailMultiAlternatives(
-            subject=subject,
-            body=fill(text, first_name),
-            from_email=settings.DEFAULT_FROM_EMAIL,
-            to=[contact.email],
-            headers=unsubscribe_headers(contact, url=self._unsubscribe_url.replace(UNSUB, token)),
-        )
+        headers = unsubscribe_headers(contact, url=self._unsubscribe_url.replace(UNSUB, token))
         answer_to = reply_address("i", invitation.pk) if invitation.pk else None
         if answer_to:  # a reply to the invitation reaches the case its answer opens (followups.inbound)
-            message.extra_headers["Reply-To"] = answer_to
-        message.attach_alternative(fill(html, escape(first_name)), "text/html")
-        kind = "reminder" if self.reminder else "invitation"
-        message.tags = [kind]  # anymail passes tags and metadata to the provider
+            headers["Reply-To"] = answer_to
+        return RecipientValues(first_name, escape(first_name), token, headers)
+
+    def build(self, invitation: Invitation) -> EmailMultiAlternatives:
+        parts, values = self.parts_for(invitation), self.recipient_values(invitation)
+
+        def fill(part: str, name: str) -> str:
+            return part.replace(TOKEN, invitation.token).replace(UNSUB, values.unsubscribe_token).replace(NAME, name)
+
+        message = EmailMultiAlternatives(
+            subject=parts.subject,
+            body=fill(parts.text, values.first_name),
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            to=[invitation.contact.email],
+            headers=values.headers,
+        )
+        message.attach_alternative(fill(parts.html, values.first_name_html), "text/html")
+        message.tags = [self.kind]  # anymail passes tags and metadata to the provider
         if invitation.pk:
             message.metadata = {"invitation": str(invitation.pk)}
         return message
+
+
+def _first_name(contact) -> str:
+    return contact.name.split()[0] if contact.name.strip() else ""
 
 
 def build_invitation_email(*, invitation: Invitation, preview: bool = False) -> EmailMultiAlternatives:

@@ -139,6 +139,7 @@ def test_make_bench_runs_every_phase_to_the_end_and_prints_its_figures(tools):
         "followup_p95_ms",
         "followup_routed_p95_ms",
         "invites_per_s",
+        "esp_calls_per_1000_invites",
         "web_rss_mb",
         "worker_rss_mb",
     )

@@ -4,12 +4,64 @@ Used by `make bench` (1,000,000 responses). The shapes follow the demo: three ca
 with plan/region/size segments, answered invitations, driver answers, follow-ups for the unhappy.
 """
 
+import json
+import re
 import time
+from datetime import datetime
+from decimal import Decimal
 
+from django.apps import apps
 from django.db import connection, transaction
 
 from core.models import Team
 from surveys.models import Campaign, Question, Touchpoint
+
+
+def _literal(field) -> str:
+    """SQL for a field's default, for a column the seeding does not name."""
+    value = field.get_default()
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float, Decimal)):
+        return str(value)
+    if isinstance(value, datetime):
+        return "now()"
+    if isinstance(value, (dict, list)):
+        return "'" + json.dumps(value).replace("'", "''") + "'::jsonb"
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+_INSERT = re.compile(r"\s*INSERT INTO (\w+) \(([^)]*)\)\s*(SELECT .*)", re.DOTALL)
+
+
+def _insert_select(cur, statement: str, params) -> None:
+    """Run an INSERT … SELECT that names the columns it seeds; every other column of the table gets
+    its model default. A column added later (a NOT NULL one has a default) never breaks the seeding:
+    it broke twice, unnoticed, on the phone column and on the account role."""
+    table, columns, select = _INSERT.fullmatch(statement).groups()
+    named = {c.strip() for c in columns.split(",")}
+    model = next(m for m in apps.get_models() if m._meta.db_table == table)
+    rest = [f for f in model._meta.concrete_fields if not f.primary_key and f.column not in named]
+    extra_columns = "".join(f", {f.column}" for f in rest)
+    extra_values = "".join(f", {_literal(f)}" for f in rest)
+    end = _select_list_end(select)
+    cur.execute(f"INSERT INTO {table} ({columns}{extra_columns}) {select[:end]}{extra_values} {select[end:]}", params)
+
+
+def _select_list_end(select: str) -> int:
+    """Where the outer SELECT's list ends: its FROM, outside any parentheses."""
+    depth = 0
+    for match in re.finditer(r"[()]|\bFROM\b", select):
+        token = match.group()
+        if token == "(":
+            depth += 1
+        elif token == ")":
+            depth -= 1
+        elif depth == 0:
+            return match.start()
+    raise ValueError("no FROM in the seeding statement")
 
 
 def _base():
@@ -161,7 +213,8 @@ def seed_bulk(*, responses: int, contacts: int, accounts: int = 0) -> dict:
             )
         cur.execute("SELECT COALESCE(MAX(id), 0) FROM surveys_contact")
         first_contact = cur.fetchone()[0] + 1
-        cur.execute(
+        _insert_select(
+            cur,
             """
             INSERT INTO surveys_contact (email, name, external_id, company, phone, attributes, language,
                                          account_owner_id, account_id, account_role, opted_out_at,
@@ -183,7 +236,8 @@ def seed_bulk(*, responses: int, contacts: int, accounts: int = 0) -> dict:
         lo, hi = first_contact, first_contact + contacts - 1
         span = hi - lo + 1
         # One answered invitation per response, spread over the past 365 days; campaign by g % 10.
-        cur.execute(
+        _insert_select(
+            cur,
             """
             INSERT INTO surveys_invitation (campaign_id, wave_id, contact_id, token, status, skip_reason,
                                             failure_reason, provider_message_id, send_after, sent_at, reminded_at,
@@ -196,7 +250,8 @@ def seed_bulk(*, responses: int, contacts: int, accounts: int = 0) -> dict:
             [*c_ids, lo, span, responses],
         )
         timings["invitations_s"] = round(time.perf_counter() - started, 2)
-        cur.execute(
+        _insert_select(
+            cur,
             """
             INSERT INTO surveys_response (campaign_id, contact_id, invitation_id, score, category, comment, kind,
                                           touchpoint_id, team_id, channel, language, submitted_at, updated_at,
@@ -236,7 +291,8 @@ def seed_bulk(*, responses: int, contacts: int, accounts: int = 0) -> dict:
             ],
         )
         timings["responses_s"] = round(time.perf_counter() - started, 2)
-        cur.execute(
+        _insert_select(
+            cur,
             """
             INSERT INTO surveys_answer (response_id, question_id, number, text, choices)
             SELECT r.id, %s::bigint, GREATEST(1, LEAST(5, 1 + r.score / 2)), '', '[]'::jsonb
@@ -245,7 +301,8 @@ def seed_bulk(*, responses: int, contacts: int, accounts: int = 0) -> dict:
             [question.pk, c_ids[1]],
         )
         agent_ids = [a.pk for a in agents]
-        cur.execute(
+        _insert_select(
+            cur,
             """
             INSERT INTO followups_followup (response_id, contact_id, category, owner_id, team_id, routed_by_id, status,
                                             due_at, escalation_level, at_risk, first_contact_at, closed_at,
