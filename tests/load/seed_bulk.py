@@ -216,11 +216,11 @@ def seed_bulk(*, responses: int, contacts: int, accounts: int = 0) -> dict:
         _insert_select(
             cur,
             """
-            INSERT INTO surveys_contact (email, name, external_id, company, phone, attributes, language,
+            INSERT INTO surveys_contact (email, name, external_id, company, phone, time_zone, attributes, language,
                                          account_owner_id, account_id, account_role, opted_out_at,
                                          undeliverable_at, erased_at, created_at, updated_at)
             SELECT 'c' || g || '@bench.example', 'Customer ' || g, 'EXT-' || g, 'Company ' || (g %% 700),
-                   CASE WHEN g %% 3 = 0 THEN '' ELSE '+44 7700 900' || lpad((g %% 1000)::text, 3, '0') END,
+                   CASE WHEN g %% 3 = 0 THEN '' ELSE '+44 7700 900' || lpad((g %% 1000)::text, 3, '0') END, '',
                    jsonb_build_object('plan', (ARRAY['starter','pro','enterprise'])[1 + g %% 3],
                                       'region', (ARRAY['EU','NA','APAC'])[1 + (g / 3) %% 3],
                                       'size', (ARRAY['smb','mid','large'])[1 + (g / 9) %% 3]),
