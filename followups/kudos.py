@@ -180,7 +180,7 @@ def _email(pending: list[Kudos], day: str, now) -> int:
                 to=user.email,
                 language=languages[user.pk],
                 context={
-                    "user": user,
+                    "name": user.first_name or user.get_username(),
                     "items": [_item(k) for k in kudos_list],
                     "wall_url": absolute_url(reverse("followups:praise_wall")),
                 },
