@@ -9,7 +9,7 @@ from rest_framework import serializers
 from api.serializers import LANGUAGES, MAX_ID
 from followups.models import FollowUp
 from scoring.queries import KINDS, PERIODS, valid_key
-from surveys.models import Campaign, Category
+from surveys.models import CUSTOMER_KIND_CHOICES, Campaign, Category
 
 PAGINATION = {"cursor", "page_size"}
 EARLIEST, LATEST = date(1970, 1, 1), date(2999, 12, 31)  # room for the period before, in any time zone
@@ -51,7 +51,7 @@ class ResponseQuery(StrictQuery):
     team = _id("Team id.")
     contact = _id("Contact id.")
     category = serializers.ChoiceField(choices=Category.choices, required=False)
-    kind = serializers.ChoiceField(choices=Campaign.Kind.choices, required=False)
+    kind = serializers.ChoiceField(choices=CUSTOMER_KIND_CHOICES, required=False)  # never the employees' eNPS
     channel = serializers.ChoiceField(choices=Campaign.Channel.choices, required=False)
 
     def validate(self, attrs):

@@ -5,7 +5,7 @@ from django.db.models import Prefetch
 from django.utils import timezone
 
 from followups.models import FollowUp, FollowUpEvent
-from surveys.models import Answer, Contact, Invitation, Response
+from surveys.models import CUSTOMER_KINDS, Answer, Contact, Invitation, Response
 
 
 def contacts(params: dict):
@@ -26,7 +26,7 @@ def invitations():
 
 
 def responses(params: dict):
-    qs = Response.objects.all()
+    qs = Response.objects.filter(kind__in=CUSTOMER_KINDS)  # never an employee's anonymous eNPS answer
     if params.get("submitted_from"):
         qs = qs.filter(submitted_at__gte=params["submitted_from"])
     if params.get("submitted_to"):
@@ -41,7 +41,7 @@ def responses(params: dict):
 
 
 def response_detail():
-    return Response.objects.prefetch_related(
+    return Response.objects.filter(kind__in=CUSTOMER_KINDS).prefetch_related(
         Prefetch("answers", queryset=Answer.objects.select_related("question").order_by("question__order", "pk"))
     )
 

@@ -7,6 +7,7 @@ from core.roles import ADMIN, AGENT, ROLE_LABELS, VIEWER, has_role, user_role
 NAV_ITEMS = [
     (_("Dashboard"), "scoring:dashboard", VIEWER),
     (_("Comments"), "scoring:comment_list", VIEWER),
+    (_("eNPS"), "scoring:enps", VIEWER),
     (_("Praise wall"), "followups:praise_wall", VIEWER),
     (_("Accounts"), "scoring:account_list", AGENT),
     (_("My follow-ups"), "followups:followup_mine", AGENT),

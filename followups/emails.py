@@ -22,7 +22,7 @@ from core.mail import absolute_url, render_email, send_many_once, send_once
 from followups.inbound_queries import reply_thread
 from followups.models import EscalationNotice, FollowUp, FollowUpEvent, InboundMessage
 from surveys import wording
-from surveys.models import Answer, Response
+from surveys.models import CUSTOMER_KINDS, Answer, Response
 from surveys.unsubscribe import unsubscribe_headers, unsubscribe_url
 
 User = get_user_model()
@@ -42,7 +42,10 @@ def _case_contexts(followups: list[FollowUp]) -> dict[int, dict]:
     if contact_ids:
         # One more per contact than shown: the case's own answer, or the case itself, is left out below.
         for response in _first_per_contact(
-            Response.objects.select_related("campaign"), contact_ids, "-submitted_at", "-pk"
+            Response.objects.filter(kind__in=CUSTOMER_KINDS).select_related("campaign"),
+            contact_ids,
+            "-submitted_at",
+            "-pk",
         ):
             history[response.contact_id].append(response)
         for case in _first_per_contact(

@@ -21,7 +21,7 @@ from followups import emails
 from followups.history import said
 from followups.models import FollowUp, FollowUpEvent, Improvement, ImprovementLink, ImprovementNotice
 from followups.queries import visible_responses
-from surveys.models import Category, Contact, Invitation, Response
+from surveys.models import Campaign, Category, Contact, Invitation, Response
 from surveys.nps import NpsResult, nps_from_counts
 from surveys.unsubscribe import unsubscribe_headers, unsubscribe_url
 
@@ -109,6 +109,7 @@ def suggestions(improvement: Improvement, *, among=None, limit: int = 30):
     if not condition:
         return Response.objects.none()
     answers = Response.objects.filter(pk__in=among.values("pk")) if among is not None else Response.objects.all()
+    answers = answers.exclude(kind=Campaign.Kind.EMPLOYEE)  # anonymous eNPS answers are never suggested
     return (
         answers.filter(condition, category__in=[Category.DETRACTOR, Category.PASSIVE])
         .exclude(improvement_links__improvement=improvement)

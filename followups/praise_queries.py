@@ -5,13 +5,13 @@ from django.db.models import Prefetch, Q
 
 from core.models import Team
 from followups.models import Kudos
-from surveys.models import Category, Response
+from surveys.models import CUSTOMER_KINDS, Category, Response
 
 SHOWN = 60
 
 
 def praise_wall(team: Team | None, *, limit: int = SHOWN) -> list[Response]:
-    answers = Response.objects.filter(category=Category.PROMOTER).exclude(comment="")
+    answers = Response.objects.filter(category=Category.PROMOTER, kind__in=CUSTOMER_KINDS).exclude(comment="")
     if team is not None:
         answers = answers.filter(
             Q(team=team) | Q(kudos__team=team) | Q(kudos__user__teams=team) | Q(kudos__user__led_teams=team)

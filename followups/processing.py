@@ -37,7 +37,7 @@ from followups import emails, improvements, kudos, queries, routing, sla
 from followups.history import said
 from followups.models import FollowUp, FollowUpEvent, InboundMessage
 from followups.services import followup_reply_send, followup_transition, history_add, history_line
-from surveys.models import Category, Invitation, Response
+from surveys.models import Campaign, Category, Invitation, Response
 
 S = FollowUp.Status
 NOTIFY_MANY_TASK = "followups.tasks.notify_owners"
@@ -107,7 +107,10 @@ def _process(response_ids: list[int]) -> dict[int, Processed]:
         rescored = [r for r in answers if r.pk in cases and cases[r.pk].category != r.category]
         _add_previous_answers(to_open + rescored)
         new = [response for response in answers if response.processed_at is None]
-        webhooks.events.emit_many("response.created", new)
+        # An employee's answer (eNPS) is anonymous: it never leaves in a webhook, is nobody's kudos
+        # and joins no customer theme.
+        customers = [response for response in answers if response.kind != Campaign.Kind.EMPLOYEE]
+        webhooks.events.emit_many("response.created", [r for r in new if r.kind != Campaign.Kind.EMPLOYEE])
         for response in rescored:
             _sync_category(cases[response.pk], response)
         opened = _open_cases(to_open)
@@ -115,13 +118,13 @@ def _process(response_ids: list[int]) -> dict[int, Processed]:
         results.update({case.response_id: Processed(case, True) for case in opened})
         prefetch_related_objects(opened, "tags")  # what the webhook payload lists: one query for the batch
         webhooks.events.emit_many("followup.created", opened)
-        kudos.record([r for r in answers if r.category == Category.PROMOTER and r.comment])
+        kudos.record([r for r in customers if r.category == Category.PROMOTER and r.comment])
         why_arrived = [
             cases[r.pk].pk
             for r in answers
             if r.pk in cases and r.comment and r.processed_at is not None and r.updated_at > r.processed_at
         ]
-        changed = [r.pk for r in answers if r.comment and (r.processed_at is None or r.updated_at > r.processed_at)]
+        changed = [r.pk for r in customers if r.comment and (r.processed_at is None or r.updated_at > r.processed_at)]
         _mark_processed(answers, answered=[r.invitation_id for r in new if r.invitation_id is not None])
         _alert_owners(opened, why_arrived)
         if changed:  # its language and themes (themes.assign), apart: a failure there holds up no case

@@ -20,7 +20,7 @@ from django.utils import timezone
 from core.models import EmailDelivery
 from core.roles import ADMIN, answer_teams, case_workers, has_role
 from followups.models import FollowUp, FollowUpEvent
-from surveys.models import Category, Response
+from surveys.models import Campaign, Category, Response
 from surveys.queries import TimelineItem
 
 # Cases no routing rule matched: no owner, no team. Admins and team leads work them.
@@ -70,9 +70,11 @@ def visible_responses(user):
     """Answers a user may see and act on: every answer for admins (and viewers, who only ever get
     figures), else their teams' answers (core.roles.answer_teams) and those of cases they may open."""
     teams = answer_teams(user)
+    # An employee's answer (eNPS) is nobody's to see or link, unless they asked to be contacted.
+    answers = Response.objects.exclude(kind=Campaign.Kind.EMPLOYEE, may_contact=False)
     if teams is None:
-        return Response.objects.all()
-    return Response.objects.filter(Q(team_id__in=teams) | Q(followup__in=visible_followups(user)))
+        return answers
+    return answers.filter(Q(team_id__in=teams) | Q(followup__in=visible_followups(user)))
 
 
 def followup_for_user(user, pk: int) -> FollowUp:
@@ -124,7 +126,9 @@ def case_timeline(case: FollowUp, user) -> tuple[list[dict], int]:
     when the user may open it (visible_followups)."""
     if not case.contact_id:
         return [], 0
-    answers = Response.objects.filter(contact_id=case.contact_id)
+    answers = Response.objects.filter(contact_id=case.contact_id).exclude(
+        kind=Campaign.Kind.EMPLOYEE, may_contact=False
+    )
     if answer_teams(user) is not None:
         answers = answers.filter(Q(pk__in=visible_responses(user).values("pk")) | Q(pk=case.response_id))
     cases = visible_followups(user).filter(contact_id=case.contact_id).exclude(pk=case.pk)

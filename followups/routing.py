@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from core.roles import ROLE_LABELS, can_work_cases, case_workers, user_role
 from followups.models import RoundRobinState, RoutingRule
 from surveys.account_rules import case_owner
-from surveys.models import Category, Health, Response
+from surveys.models import Campaign, Category, Health, Response
 
 User = get_user_model()
 UNHAPPY = (Category.DETRACTOR, Category.PASSIVE)
@@ -27,7 +27,10 @@ _RANK = {Category.DETRACTOR: 0, Category.PASSIVE: 1, Category.PROMOTER: 2}
 def wants_followup(response: Response) -> bool:
     """Whether `response` needs a case: detractors and passives always; promoters when their
     campaign asks for a "thank and ask for a review" case. (Reads response.campaign: load it along
-    when asking about many answers.)"""
+    when asking about many answers.) An employee's answer (eNPS) is anonymous: a case only when
+    they asked to be contacted."""
+    if response.kind == Campaign.Kind.EMPLOYEE:
+        return response.may_contact
     if response.category in UNHAPPY:
         return True
     return (

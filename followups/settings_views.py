@@ -12,7 +12,7 @@ from core.roles import admin_required
 from followups import routing, setup, suggestions
 from followups.forms import RoutingRuleForm, RoutingTestForm, SLAForm, TagForm
 from followups.models import RootCauseTag, RoutingRule, SLAPolicy
-from surveys.models import Category, Response
+from surveys.models import CUSTOMER_KINDS, Category, Response
 
 
 # --- Routing rules (admins) -----------------------------------------------------------------
@@ -135,7 +135,7 @@ def routing_test(request):
     if verdicts is not None:
         chosen = next((v for v in verdicts if v.matched), None)
     recent = (
-        Response.objects.filter(category__in=[Category.DETRACTOR, Category.PASSIVE])
+        Response.objects.filter(category__in=[Category.DETRACTOR, Category.PASSIVE], kind__in=CUSTOMER_KINDS)
         .select_related("campaign", "contact")
         .order_by("-submitted_at")[:10]
     )

@@ -16,7 +16,7 @@ from scoring.accounts import empty_counts, figures, live_counts
 from scoring.days import local_day
 from scoring.filters import Filters, dimension_q
 from surveys import nps
-from surveys.models import Account, Contact, Response
+from surveys.models import CUSTOMER_KINDS, Account, Contact, Response
 
 ANSWER_LIMIT = 200
 
@@ -35,7 +35,7 @@ class Moment:
 def _answers(account: Account, filters: Filters):
     """The account's answers the viewer may see (their teams' only, for an agent), of any survey type."""
     scope = Q() if filters.teams is None else Q(team_id__in=filters.teams)
-    return Response.objects.filter(scope, contact__account=account)
+    return Response.objects.filter(scope, contact__account=account, kind__in=CUSTOMER_KINDS)
 
 
 def account_summary(account: Account, filters: Filters) -> dict:
@@ -80,7 +80,8 @@ def _contacts(account: Account) -> list[Contact]:
     contacts = list(account.contacts.filter(erased_at__isnull=True).order_by("account_role", "name", "email"))
     contacts.sort(key=lambda c: (c.account_role != "decision_maker", c.account_role == "", c.name.lower()))
     latest = {}
-    for response in Response.objects.filter(contact__in=contacts).order_by("contact_id", "-submitted_at", "-id"):
+    answers = Response.objects.filter(contact__in=contacts, kind__in=CUSTOMER_KINDS)
+    for response in answers.order_by("contact_id", "-submitted_at", "-id"):
         latest.setdefault(response.contact_id, response)
     for contact in contacts:
         contact.latest = latest.get(contact.pk)

@@ -15,7 +15,7 @@ from scoring.account_page import account_summary
 from scoring.accounts import SORTS, account_page
 from scoring.churn import churn_report
 from scoring.revenue import revenue_summary
-from surveys.models import Account, Campaign, Role, Touchpoint
+from surveys.models import CUSTOMER_KIND_CHOICES, Account, Role, Touchpoint
 
 PAGE_SIZE = 50
 DEFAULT_PERIOD = "365d"  # accounts answer a relational survey a few times a year: a year by default
@@ -77,7 +77,7 @@ def account_list(request):
         "notices": list(filters.errors),
         "teams": Team.objects.order_by("name"),
         "touchpoints": Touchpoint.objects.all(),
-        "kind_choices": (*Campaign.Kind.choices, ("all", _("Both (mixed)"))),
+        "kind_choices": (*CUSTOMER_KIND_CHOICES, ("all", _("Both (mixed)"))),
         "statuses": [*Account.Status.choices, ("all", _("All"))],
         "periods": [("30d", _("Last 30 days")), ("90d", _("Last 90 days")), ("365d", _("Last 12 months"))],
         "revenue_groups": revenue_groups(revenue),

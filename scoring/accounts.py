@@ -19,7 +19,7 @@ from django.db.models.functions import Cast, Lower, NullIf
 from django.utils import timezone
 
 from scoring import freshness
-from scoring.filters import Filters, attribute_text, dimension_q
+from scoring.filters import Filters, attribute_text, dimension_q, kind_matches
 from scoring.recount import latest_rows
 from surveys import nps
 from surveys.account_rules import RENEWAL_SOON_DAYS, health_label, urgent
@@ -149,7 +149,7 @@ def _matches(row: dict, filters: Filters) -> bool:
     """Whether a latest-answer row passes the answer filters (as _latest_q does in SQL)."""
     if not filters.start_dt <= row["submitted_at"] < filters.end_dt:
         return False
-    if filters.kind != "all" and row["kind"] != filters.kind:
+    if not kind_matches(filters, row["kind"]):
         return False
     for name in ("campaign", "touchpoint", "team"):
         if getattr(filters, name) and row[f"{name}_id"] != getattr(filters, name):

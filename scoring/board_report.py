@@ -23,6 +23,7 @@ from followups.models import FollowUp, Improvement, RootCauseTag
 from followups.queries import sla_health
 from scoring import charts, queries, services
 from scoring.filters import Filters, dimension_q, segment_q
+from scoring.theme_report import theme_report
 from surveys.models import Campaign, Category, Touchpoint
 
 QUOTES = 3  # praise and complaints quoted
@@ -61,6 +62,12 @@ def root_causes(filters: Filters, *, limit: int = ROOT_CAUSES) -> list[dict]:
         for row in rows[:limit]
         if row["rootcausetag_id"] in tags
     ]
+
+
+def top_themes(filters: Filters, *, limit: int = ROOT_CAUSES) -> list[dict]:
+    """The themes most often named in the period's comments (themes, scoring.theme_report): how
+    often, the NPS of the answers naming each and its NPS impact."""
+    return theme_report(filters)["themes"][:limit]
 
 
 def shipped_improvements(filters: Filters) -> list[dict]:
@@ -141,6 +148,7 @@ def report_data(filters: Filters, reader: Reader, *, progress: Callable[[int], N
             "distribution": queries.score_distribution(filters),
             "funnel": queries.delivery_funnel(filters),
             "root_causes": root_causes(filters),
+            "themes": top_themes(filters),
             "praise": _quotes(filters, Category.PROMOTER, reader),
             "complaints": _quotes(filters, Category.DETRACTOR, reader),
             "sla": sla_health(since=filters.start_dt, team_ids=team_ids)["overall"],

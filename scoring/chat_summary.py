@@ -15,7 +15,7 @@ from core.mail import absolute_url
 from core.models import Team
 from followups.models import FollowUp
 from scoring import queries
-from surveys.models import Campaign, Category
+from surveys.models import CUSTOMER_KIND_CHOICES, Category
 from webhooks.events import emit_scheduled, subscribers
 
 EVENT = "summary.weekly"
@@ -51,7 +51,7 @@ def _nps(change) -> str:
 def summary_data(team: Team | None, start, end) -> dict:
     """The summary of `team` (None: every team) for the week start–end, in the active language."""
     rows = []
-    for kind, label in Campaign.Kind.choices:
+    for kind, label in CUSTOMER_KIND_CHOICES:
         change = queries.nps_summary(
             queries.Filters(start=start, end=end, kind=kind, period="custom", team=team.pk if team else None)
         )

@@ -8,11 +8,11 @@ from django.db.models import F, Q, Window
 from django.db.models.functions import Lag
 
 from scoring import freshness
-from scoring.filters import Filters, dimension_q, responses, segment_q
+from scoring.filters import Filters, dimension_q, kind_matches, responses, segment_q
 from scoring.models import LatestScore
 from scoring.recount import latest_rows
 from scoring.theme_report import theme_response_ids
-from surveys.models import Category, Response
+from surveys.models import CUSTOMER_KINDS, Category, Response
 
 LIVE_CONTACTS = 20_000  # stale customers named by id in the at-risk query; past this, a subquery
 RANK = {Category.DETRACTOR: 0, Category.PASSIVE: 1, Category.PROMOTER: 2}
@@ -81,7 +81,7 @@ def _at_risk_live(filters: Filters, contacts, limit: int) -> list[LatestScore]:
     for row in latest.iterator(chunk_size=1000):
         if not filters.start_dt <= row["submitted_at"] < filters.end_dt or not _dropped(row):
             continue
-        if filters.kind != "all" and row["kind"] != filters.kind:
+        if not kind_matches(filters, row["kind"]):
             continue
         if any(value and row[f"{name}_id"] != value for name, value in wanted.items()):
             continue
@@ -131,7 +131,7 @@ def contact_history(contact_id: int) -> list[Response]:
     """A contact's answers, oldest first, each with the change from the previous one of its kind."""
     previous = Window(Lag("score"), partition_by=[F("kind")], order_by=[F("submitted_at").asc(), F("id").asc()])
     return list(
-        Response.objects.filter(contact_id=contact_id)
+        Response.objects.filter(contact_id=contact_id, kind__in=CUSTOMER_KINDS)  # never an employee's eNPS
         .annotate(prev_score=previous)
         .select_related("campaign", "touchpoint")
         .order_by("submitted_at", "id")

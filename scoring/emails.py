@@ -8,14 +8,14 @@ from django.utils import translation
 from core.i18n import user_language
 from core.mail import absolute_url, render_email, send_once
 from scoring import board_report, queries
-from surveys.models import Campaign, Category
+from surveys.models import CUSTOMER_KIND_CHOICES, Campaign, Category
 
 
 def key_figures(filters) -> list[dict]:
     """The NPS of each survey type under the filters, with its change against the period before:
     relational and transactional answer different questions, so they are reported apart."""
     kinds = (
-        Campaign.Kind.choices if filters.kind == "all" else [(filters.kind, dict(Campaign.Kind.choices)[filters.kind])]
+        CUSTOMER_KIND_CHOICES if filters.kind == "all" else [(filters.kind, dict(Campaign.Kind.choices)[filters.kind])]
     )
     rows = []
     for kind, label in kinds:

@@ -14,9 +14,11 @@ from django.db.models.lookups import Exact
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from surveys.models import Campaign, Category, Response
+from surveys.models import CUSTOMER_KINDS, Campaign, Category, Response
 
 PERIODS = {"30d": 30, "90d": 90, "365d": 365}
+# The survey types a customer report may ask for; "all" is both customer types (never the employees'
+# eNPS, which is reported apart: scoring.enps).
 KINDS = (Campaign.Kind.RELATIONAL, Campaign.Kind.TRANSACTIONAL, "all")
 
 
@@ -173,9 +175,7 @@ def valid_key(key: str) -> bool:
 # --- Filtering -----------------------------------------------------------------------------------
 def dimension_q(filters: Filters, prefix: str = "") -> Q:
     """The filters every table shares (kind, campaign, touchpoint, team, channel, language)."""
-    q = Q()
-    if filters.kind != "all":
-        q &= Q(**{f"{prefix}kind": filters.kind})
+    q = Q(**{f"{prefix}kind__in": CUSTOMER_KINDS}) if filters.kind == "all" else Q(**{f"{prefix}kind": filters.kind})
     for name in ("campaign", "touchpoint", "team"):
         if getattr(filters, name):
             q &= Q(**{f"{prefix}{name}_id": getattr(filters, name)})
@@ -186,6 +186,11 @@ def dimension_q(filters: Filters, prefix: str = "") -> Q:
     if filters.language:
         q &= Q(**{f"{prefix}language": filters.language})
     return q
+
+
+def kind_matches(filters: Filters, kind: str) -> bool:
+    """dimension_q's survey-type rule for a row in hand."""
+    return kind in CUSTOMER_KINDS if filters.kind == "all" else kind == filters.kind
 
 
 def segment_q(filters: Filters, prefix: str = "", attributes: str = "contact__attributes") -> Q:

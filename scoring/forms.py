@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.models import Team
 from scoring.models import ReportSubscription
+from scoring.report_models import WEEKDAYS
 
 
 class CompanyTargetForm(forms.Form):
@@ -14,17 +15,6 @@ class CompanyTargetForm(forms.Form):
         max_value=100,
         help_text=_("From −100 to 100. Leave empty for no target. Team targets are set on each team."),
     )
-
-
-WEEKDAYS = (
-    (0, _("Monday")),
-    (1, _("Tuesday")),
-    (2, _("Wednesday")),
-    (3, _("Thursday")),
-    (4, _("Friday")),
-    (5, _("Saturday")),
-    (6, _("Sunday")),
-)
 
 
 class SubscriptionForm(forms.Form):

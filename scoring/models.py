@@ -12,11 +12,21 @@ from django.utils.translation import gettext_lazy as _
 
 
 class CompanySettings(models.Model):
-    """Company-wide targets (a single row)."""
+    """Company-wide targets and the eNPS anonymity thresholds (a single row)."""
 
     nps_target = models.IntegerField(_("company NPS target"), null=True, blank=True)
+    # eNPS (scoring.enps): no group smaller than this is shown, and comments only of groups of at
+    # least enps_comment_min answers. Admins may raise them, never below 5 (scoring.enps.FLOOR).
+    enps_min_group = models.PositiveSmallIntegerField(_("smallest eNPS group shown"), default=5)
+    enps_comment_min = models.PositiveSmallIntegerField(_("smallest eNPS group whose comments are shown"), default=10)
 
     class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(enps_min_group__gte=5), name="enps_min_group_at_least_5"),
+            models.CheckConstraint(
+                condition=Q(enps_comment_min__gte=models.F("enps_min_group")), name="enps_comment_min_at_least_group"
+            ),
+        ]
         verbose_name = _("company settings")
         verbose_name_plural = _("company settings")
 

@@ -25,7 +25,7 @@ from scoring.filters import Filters, attribute_text, dimension_q, responses, seg
 from scoring.models import DailyInvitations, DailyScore, DailySegmentScore
 from scoring.nps import NpsChange
 from scoring.recount import INVITATION_COUNTS, SEGMENT_KEYS
-from surveys.models import Contact, Invitation
+from surveys.models import CUSTOMER_KINDS, Contact, Invitation
 
 BUCKETS = {"day": TruncDay, "week": TruncWeek, "month": TruncMonth, "quarter": TruncQuarter}
 BUCKET_DAYS = {"day": 1, "week": 7, "month": 30, "quarter": 91}
@@ -307,8 +307,11 @@ def segment_rollup_q(filters: Filters) -> Q:
 
 def _invitations(filters: Filters, *, since: datetime):
     qs = Invitation.objects.filter(sent_at__gte=since, sent_at__lt=filters.end_dt)
-    if filters.kind != "all":
-        qs = qs.filter(campaign__kind=filters.kind)
+    qs = (
+        qs.filter(campaign__kind__in=CUSTOMER_KINDS)
+        if filters.kind == "all"
+        else qs.filter(campaign__kind=filters.kind)
+    )
     for name in ("touchpoint", "team"):
         if getattr(filters, name):
             qs = qs.filter(**{f"campaign__{name}_id": getattr(filters, name)})

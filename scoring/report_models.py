@@ -40,6 +40,17 @@ class BoardReport(models.Model):
         return f"board report {self.pk} ({self.status})"
 
 
+WEEKDAYS = (
+    (0, _("Monday")),
+    (1, _("Tuesday")),
+    (2, _("Wednesday")),
+    (3, _("Thursday")),
+    (4, _("Friday")),
+    (5, _("Saturday")),
+    (6, _("Sunday")),
+)
+
+
 class ReportSubscription(models.Model):
     """A report e-mailed on a schedule: the dashboard's filters (without their period: each e-mail
     covers the week or month before it), to one user or to a team (its lead and members, less those
@@ -70,7 +81,7 @@ class ReportSubscription(models.Model):
     excluded = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+")
     query = models.TextField(blank=True)  # the dashboard's filters, as a query string without the period
     frequency = models.CharField(_("how often"), max_length=10, choices=Frequency.choices, default=Frequency.WEEKLY)
-    weekday = models.PositiveSmallIntegerField(_("day of the week"), default=0)  # 0 Monday … 6 Sunday
+    weekday = models.PositiveSmallIntegerField(_("day of the week"), choices=WEEKDAYS, default=0)
     day_of_month = models.PositiveSmallIntegerField(_("day of the month"), default=1)  # 1–28
     hour = models.PositiveSmallIntegerField(_("hour"), default=8)  # 0–23, the company's time zone
     active = models.BooleanField(_("active"), default=True)

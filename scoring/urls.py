@@ -1,11 +1,13 @@
 from django.urls import include, path
 
-from scoring import account_views, insight_views, report_views, subscription_views, theme_views, views
+from scoring import account_views, enps_views, insight_views, report_views, subscription_views, theme_views, views
 
 app_name = "scoring"
 
 dashboard_patterns = [
     path("", views.dashboard, name="dashboard"),
+    path("enps/", enps_views.enps_page, name="enps"),
+    path("enps/settings/", enps_views.enps_settings, name="enps_settings"),
     path("followups/", views.followup_health, name="dashboard_followup_health"),
     path("revenue/", account_views.dashboard_revenue, name="dashboard_revenue"),
     path("comments/", views.comment_list, name="comment_list"),

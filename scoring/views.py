@@ -22,13 +22,13 @@ from core.roles import (
 )
 from scoring import alerts, exports, queries, services
 from scoring.forms import CompanyTargetForm
-from surveys.models import Campaign, Category, Contact, Touchpoint
+from surveys.models import CUSTOMER_KIND_CHOICES, Campaign, Category, Contact, Touchpoint
 from themes.models import Theme
 
 LINK_ALL = 500  # the most comments of a theme linked to an improvement at once
 SORTS = ("name", "-name", "n", "-n", "nps", "-nps")
 SORT_COLUMNS = (("name", gettext_lazy("Name")), ("n", "n"), ("nps", "NPS"))
-KIND_CHOICES = (*Campaign.Kind.choices, ("all", gettext_lazy("Both (mixed)")))
+KIND_CHOICES = (*CUSTOMER_KIND_CHOICES, ("all", gettext_lazy("Both (mixed)")))  # eNPS: scoring.enps
 BUCKET_LABELS = {
     "day": gettext_lazy("day"),
     "week": gettext_lazy("week"),

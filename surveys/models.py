@@ -190,6 +190,9 @@ class Campaign(models.Model):
     class Kind(models.TextChoices):
         RELATIONAL = "relational", _("Relational")
         TRANSACTIONAL = "transactional", _("Transactional")
+        # Employee NPS (eNPS): asked of staff, anonymous by design, reported apart on its own page
+        # (scoring.enps) and never in a customer report, export or API answer.
+        EMPLOYEE = "employee", _("Employee (eNPS)")
 
     class Channel(models.TextChoices):
         EMAIL = "email", _("E-mail")
@@ -286,6 +289,12 @@ class Campaign(models.Model):
 
     def __str__(self):
         return self.name
+
+
+# The survey types of customers' answers: every customer report, export and API answer reads only
+# these (scoring.filters.dimension_q); employee answers are reported apart (scoring.enps).
+CUSTOMER_KINDS = (Campaign.Kind.RELATIONAL, Campaign.Kind.TRANSACTIONAL)
+CUSTOMER_KIND_CHOICES = [(kind, label) for kind, label in Campaign.Kind.choices if kind in CUSTOMER_KINDS]
 
 
 class Question(models.Model):
@@ -425,6 +434,9 @@ class Response(models.Model):
     language = models.CharField(max_length=8, default="en")
     submitted_at = models.DateTimeField(db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # An employee (eNPS) who ticked "you may contact me about my answer": only then is a case
+    # opened for their answer (followups.routing.wants_followup). Set by the database on insert.
+    may_contact = models.BooleanField(default=False, db_default=False)
     # Set once the follow-up step has handled this response; the sweep picks up those left NULL.
     processed_at = models.DateTimeField(null=True, blank=True)
 

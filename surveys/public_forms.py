@@ -72,8 +72,17 @@ def _question_field(question: Question) -> forms.Field:
 class DetailsForm(forms.Form):
     comment = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 4}))
 
-    def __init__(self, *args, questions, why_label, **kwargs):
+    def __init__(self, *args, questions, why_label, employee: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
+        if employee:  # eNPS: anonymous unless the employee asks to be contacted (no case otherwise)
+            self.fields["may_contact"] = forms.BooleanField(
+                required=False,
+                label=_("You may contact me about my answer."),
+                help_text=_(
+                    "Your answer is anonymous: nobody sees who gave it. Tick this only if you want someone to "
+                    "talk with you about it; they will then know it is yours."
+                ),
+            )
         limit = settings.KRINGLOOP["COMMENT_MAX_LENGTH"]
         self.fields["comment"].label = why_label
         self.fields["comment"].max_length = limit

@@ -290,7 +290,11 @@ def survey_details(request, token: str):
         return _already(request, campaign, language, response)
     with translation.override(language):
         questions = list(campaign.questions.all())
-        kwargs = {"questions": questions, "why_label": wording.why_question(campaign, response.category)}
+        kwargs = {
+            "questions": questions,
+            "why_label": wording.why_question(campaign, response.category),
+            "employee": campaign.kind == Campaign.Kind.EMPLOYEE,
+        }
         status = 200
         if request.method == "POST":
             form = DetailsForm(request.POST, **kwargs)
@@ -301,6 +305,7 @@ def survey_details(request, token: str):
                         comment=form.cleaned_data["comment"],
                         answers=form.answers(),
                         why_asked=kwargs["why_label"],
+                        may_contact=form.cleaned_data.get("may_contact"),
                     )
                 except CampaignClosed:
                     return _closed(request, campaign, language)
@@ -313,7 +318,7 @@ def survey_details(request, token: str):
             status = 400
         else:
             stored = {a.question_id: a for a in response.answers.all()}
-            initial = {"comment": response.comment}
+            initial = {"comment": response.comment, "may_contact": response.may_contact}
             initial.update({f"q{q.pk}": answer_value_for(q, stored.get(q.pk)) for q in questions})
             form = DetailsForm(initial=initial, **kwargs)
         return _render(

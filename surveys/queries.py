@@ -107,7 +107,9 @@ def contact_timeline(*, contact: Contact) -> list[TimelineItem]:
             items.append(TimelineItem(invitation.created_at, "skipped", invitation))
         elif invitation.status in (Invitation.Status.FAILED, Invitation.Status.BOUNCED):
             items.append(TimelineItem(invitation.created_at, "failed", invitation))
-    for response in Response.objects.filter(contact=contact).select_related("campaign", "touchpoint"):
+    # An employee's answer (eNPS) is anonymous: no one's timeline shows it (unless they asked to be contacted).
+    answers = Response.objects.filter(contact=contact).exclude(kind=Campaign.Kind.EMPLOYEE, may_contact=False)
+    for response in answers.select_related("campaign", "touchpoint"):
         items.append(TimelineItem(response.submitted_at, "response", response))
     for source in _timeline_sources:
         items.extend(source(contact))

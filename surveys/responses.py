@@ -150,6 +150,7 @@ class _FirstAnswer:
             "submitted_at": "%(now)s",
             "updated_at": "%(now)s",
             "processed_at": "NULL",
+            "may_contact": "FALSE",  # an employee says so on the "why" page, never with the score
         }
         fields = [f for f in (fields or Response._meta.concrete_fields) if not f.primary_key]
         unmatched = sorted({f.name for f in fields} ^ set(values))
@@ -283,10 +284,16 @@ def _clean_answer(question: Question, value: dict | None) -> dict | None:
 
 
 def response_update_details(
-    *, response: Response, comment: str, answers: dict[int, dict | None], why_asked: str = ""
+    *,
+    response: Response,
+    comment: str,
+    answers: dict[int, dict | None],
+    why_asked: str = "",
+    may_contact: bool | None = None,
 ) -> Response:
     """Store the "why" and the driver answers (question id → {"number"|"text"|"choices": …} or None),
-    and the "why" question the respondent read (`why_asked`, kept with the comment for reports).
+    the "why" question the respondent read (`why_asked`, kept with the comment for reports) and, for
+    an employee's answer, whether they may be contacted about it (None: not asked).
 
     Within the edit window only; an over-long comment is refused, never cut short.
     """
@@ -316,11 +323,17 @@ def response_update_details(
                 answer.number, answer.text, answer.choices = value["number"], value["text"], value["choices"]
                 answer.save(update_fields=["number", "text", "choices"])
                 changed = True
+        if may_contact is not None and response.campaign.kind == Campaign.Kind.EMPLOYEE:
+            changed = changed or response.may_contact != bool(may_contact)
+            response.may_contact = bool(may_contact)
         if changed:
             response.comment, response.updated_at = comment, timezone.now()
             response.why_asked = why_asked[:300] if comment else ""
             Response.objects.filter(pk=response.pk).update(
-                comment=comment, why_asked=response.why_asked, updated_at=response.updated_at
+                comment=comment,
+                why_asked=response.why_asked,
+                updated_at=response.updated_at,
+                may_contact=response.may_contact,
             )
             handoff.process_again(response.pk)
     return response

@@ -113,10 +113,11 @@ def _fill(text: str) -> str:
 
 
 def nps_question(campaign: Campaign) -> str:
-    return _fill(
-        translated(campaign, "question")
-        or _("How likely is it that you would recommend {company} to a friend or colleague?")
-    )
+    if campaign.kind == Campaign.Kind.EMPLOYEE:
+        default = _("How likely are you to recommend working at {company} to a friend or acquaintance?")
+    else:
+        default = _("How likely is it that you would recommend {company} to a friend or colleague?")
+    return _fill(translated(campaign, "question") or default)
 
 
 def scale_ends(campaign: Campaign) -> tuple[str, str]:

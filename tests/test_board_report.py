@@ -82,7 +82,9 @@ def test_the_pdf_holds_the_figures_with_period_and_page_numbers_on_every_page(ad
         assert f"Page {number} / {len(pages)}" in page
     text = "\n".join(pages)
     assert "NPS board report" in text and "n = 5" in text  # 4 answers + the case's answer
-    for heading in ("NPS over time", "By touchpoint", "By team", "Targets", "Top root causes", "Follow-up health"):
+    headings = ["NPS over time", "By touchpoint", "By team", "Targets", "Top themes", "Top root causes"]
+    headings.append("Follow-up health")
+    for heading in headings:
         assert heading in text, heading
     assert "Price" in text  # the root cause tagged on the period's case
     assert "Callbacks within a day" in text  # shipped in the period

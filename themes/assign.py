@@ -22,7 +22,7 @@ from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from surveys.models import Response
+from surveys.models import CUSTOMER_KINDS, Response
 from themes import text
 from themes.matching import Matcher
 from themes.models import CommentAnalysis, CommentTheme, Theme, ThemeRules
@@ -90,6 +90,7 @@ def pending(version: int):
     """The answers whose comment needs reading: never read, changed since, or read under older rules."""
     return (
         Response.objects.exclude(comment="")
+        .filter(kind__in=CUSTOMER_KINDS)  # an employee's eNPS comment joins no customer theme
         .filter(
             Q(comment_analysis__isnull=True)
             | Q(comment_analysis__analysed_at__lt=F("updated_at"))
