@@ -14,7 +14,7 @@ compares both ways.
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from django.db.models import Case, Count, F, FloatField, Max, Q, Value, When
+from django.db.models import Case, Count, F, FilteredRelation, FloatField, Max, Q, Value, When
 from django.db.models.functions import Cast, Lower, NullIf
 from django.utils import timezone
 
@@ -32,6 +32,7 @@ SORTS = {
     "renewal": "renewal_date",
     "name": "name",
 }
+LIST_FIELDS = ("name", "segment", "arr", "currency", "owner", "team", "renewal_date", "status")
 COUNTS = ("n", "p", "pa", "d", "dm_n", "dm_p", "dm_pa", "dm_d", "prev_n", "prev_p", "prev_d")
 
 
@@ -87,22 +88,20 @@ def base_accounts(filters: Filters, *, status: str = "active", search: str = "",
 def _latest_q(filters: Filters) -> Q:
     """The rollup rows the filters count: each contact's latest answer of the survey type, given in
     the period, matching the answer filters (the viewer's teams included)."""
-    return dimension_q(filters, prefix="latest_scores__") & Q(
-        latest_scores__submitted_at__gte=filters.start_dt, latest_scores__submitted_at__lt=filters.end_dt
-    )
+    return dimension_q(filters) & Q(submitted_at__gte=filters.start_dt, submitted_at__lt=filters.end_dt)
 
 
-def _annotations(filters: Filters) -> dict:
-    within = _latest_q(filters)
-    dm = Q(latest_scores__account_role=Role.DECISION_MAKER)
+def _annotations() -> dict:
+    """Counts over the joined rows `latest` (only those the filters count: FilteredRelation)."""
+    dm = Q(latest__account_role=Role.DECISION_MAKER)
 
     def count(extra: Q | None = None):
-        return Count("latest_scores", filter=within & extra if extra is not None else within)
+        return Count("latest", filter=extra)
 
-    def category(name, field="latest_scores__category"):
+    def category(name, field="latest__category"):
         return Q(**{field: name})
 
-    prev = "latest_scores__prev_category"
+    prev = "latest__prev_category"
     return {
         "n": count(),
         "p": count(category(nps.PROMOTER)),
@@ -112,11 +111,19 @@ def _annotations(filters: Filters) -> dict:
         "dm_p": count(dm & category(nps.PROMOTER)),
         "dm_pa": count(dm & category(nps.PASSIVE)),
         "dm_d": count(dm & category(nps.DETRACTOR)),
-        "prev_n": count(Q(latest_scores__prev_category__isnull=False)),
+        "prev_n": count(Q(latest__prev_category__isnull=False)),
         "prev_p": count(category(nps.PROMOTER, prev)),
         "prev_d": count(category(nps.DETRACTOR, prev)),
-        "last_at": Max("latest_scores__submitted_at", filter=within),
+        "last_at": Max("latest__submitted_at"),
     }
+
+
+def _prefixed(q: Q, prefix: str) -> Q:
+    """`q` with every lookup under `prefix` (a FilteredRelation's condition names the relation)."""
+    children = [
+        _prefixed(child, prefix) if isinstance(child, Q) else (prefix + child[0], child[1]) for child in q.children
+    ]
+    return Q(*children, _connector=q.connector, _negated=q.negated)
 
 
 def _share(plus: str, minus: str, total: str):
@@ -128,10 +135,15 @@ def ranked(qs, filters: Filters, *, sort: str = "-arr", today: date | None = Non
     maker and a renewal within 90 days first, then by `sort` ("-" descending; empty values last)."""
     today = today or timezone.localdate()
     soon = Q(dm_d__gt=0, renewal_date__gte=today, renewal_date__lte=today + timedelta(days=RENEWAL_SOON_DAYS))
-    qs = qs.annotate(**_annotations(filters)).annotate(
-        nps=_share("p", "d", "n"),
-        change=_share("p", "d", "n") - _share("prev_p", "prev_d", "prev_n"),
-        first=Case(When(soon, then=Value(0)), default=Value(1)),
+    latest = FilteredRelation("latest_scores", condition=_prefixed(_latest_q(filters), "latest_scores__"))
+    qs = (
+        qs.alias(latest=latest)
+        .annotate(**_annotations())
+        .annotate(
+            nps=_share("p", "d", "n"),
+            change=_share("p", "d", "n") - _share("prev_p", "prev_d", "prev_n"),
+            first=Case(When(soon, then=Value(0)), default=Value(1)),
+        )
     )
     field = SORTS.get(sort.lstrip("-"), "arr")
     key = Lower("name") if field == "name" else F(field)
@@ -224,7 +236,10 @@ def account_page(filters: Filters, *, status="active", search="", team=None, sor
         rows = live_rows(qs, filters, sort=sort, today=today)
         return rows[start : start + size], len(rows), True
     total = qs.count()
-    accounts = list(ranked(qs, filters, sort=sort, today=today).select_related("owner", "team")[start : start + size])
+    # Narrow rows through the grouping (LIST_FIELDS), and the owner and team of the page's accounts
+    # in a query each afterwards: joined in, they would widen every row the database groups and sorts.
+    ranked_page = ranked(qs.only(*LIST_FIELDS), filters, sort=sort, today=today)[start : start + size]
+    accounts = list(ranked_page.prefetch_related("owner", "team"))
     stale = _stale_accounts([a.pk for a in accounts], coverage)
     live = live_counts(filters, stale) if stale else {}
     for account in accounts:

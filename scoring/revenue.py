@@ -3,8 +3,10 @@ the revenue at risk, in total, by account team and by segment, and their trend.
 
 They read each account's health, which the worker keeps (surveys.account_health: each contact's
 latest relational answer of the last 12 months), and sum ARR in the reporting currency; an account
-in another currency is counted apart and left out of the sums. The trend reads the figures the
-refresh stores once a day (AccountRevenueDay): the last stored day of each month.
+in another currency is counted apart and left out of the sums. The worker's refresh also stores the
+day's sums per account team and segment (AccountRevenueDay): a page reads today's few rows, and
+counts from the accounts (one grouped query, the same sums) when there are none yet. The trend
+reads the last stored day of each month.
 """
 
 from dataclasses import dataclass
@@ -41,31 +43,50 @@ class Revenue:
         return self.arr_at_risk * 100 / self.arr_total if self.arr_total else None
 
 
+SUMS = ("accounts", "arr_total", "arr_answered", "arr_nps", "arr_at_risk", "arr_silent")
+
+
 def _revenue(label, row) -> Revenue:
-    return Revenue(
-        label=label,
-        accounts=row["accounts"],
-        arr_total=row["arr_total"],
-        arr_answered=row["arr_answered"],
-        arr_nps=row["arr_nps"],
-        arr_at_risk=row["arr_at_risk"],
-        arr_silent=row["arr_silent"],
-    )
+    return Revenue(label=label, **{name: row[name] for name in SUMS})
+
+
+def _add(rows, key) -> list[tuple]:
+    """(key value, summed row) per distinct key value of `rows`, the largest ARR first."""
+    groups: dict = {}
+    for row in rows:
+        total = groups.setdefault(row[key], dict.fromkeys(SUMS, 0))
+        for name in SUMS:
+            total[name] += row[name] or 0
+    return sorted(groups.items(), key=lambda item: -item[1]["arr_total"])
+
+
+def revenue_groups() -> list[dict]:
+    """The figures per account team and segment: those the health refresh stored today (a few
+    rows), else counted now from the accounts (one grouped query), which gives the same numbers
+    from the same stored health."""
+    stored = AccountRevenueDay.objects.filter(day=timezone.localdate())
+    if stored.exists():
+        return [
+            {
+                "team_id": row.team_id,
+                "segment": row.segment,
+                "accounts": row.accounts,
+                "arr_total": row.arr,
+                "arr_answered": row.arr_answered,
+                "arr_nps": row.arr_nps,
+                "arr_at_risk": row.arr_at_risk,
+                "arr_silent": row.arr_silent,
+            }
+            for row in stored
+        ]
+    return list(revenue_accounts().values("team_id", "segment").annotate(**revenue_sums()).order_by())
 
 
 def revenue_summary(filters=None, *, months: int = 12) -> dict:
     """The totals, by team and segment, the monthly trend, and the currency (accounts not in it apart)."""
-    accounts = revenue_accounts()
-    total = _revenue("", accounts.aggregate(**revenue_sums()))
+    rows = revenue_groups()
+    total = _revenue("", {name: sum(row[name] or 0 for row in rows) for name in SUMS})
     teams = dict(Team.objects.values_list("pk", "name"))
-    by_team = [
-        _revenue(teams.get(row["team_id"], "—"), row)
-        for row in accounts.values("team_id").annotate(**revenue_sums()).order_by("-arr_total")
-    ]
-    by_segment = [
-        _revenue(row["segment"] or "—", row)
-        for row in accounts.values("segment").annotate(**revenue_sums()).order_by("-arr_total")
-    ]
     other_currency = (
         Account.objects.filter(status=Account.Status.ACTIVE, arr__isnull=False)
         .exclude(currency=settings.KRINGLOOP["CURRENCY"])
@@ -74,8 +95,8 @@ def revenue_summary(filters=None, *, months: int = 12) -> dict:
     return {
         "currency": settings.KRINGLOOP["CURRENCY"],
         "total": total,
-        "by_team": by_team,
-        "by_segment": by_segment,
+        "by_team": [_revenue(teams.get(team, "—"), row) for team, row in _add(rows, "team_id")],
+        "by_segment": [_revenue(segment or "—", row) for segment, row in _add(rows, "segment")],
         "trend": revenue_trend(months=months),
         "other_currency": other_currency,
     }
