@@ -3,6 +3,7 @@ operation, parameter or field is removed or renamed, no type changes, no new req
 version moves on when the schema changes, and the README's changelog names it."""
 
 import copy
+import itertools
 import re
 from pathlib import Path
 
@@ -184,3 +185,20 @@ def test_the_comparison_finds_removals_renames_and_stricter_input(released):
     grown["components"]["schemas"]["Contact"]["properties"]["account_owner"]["nullable"] = True
     grown["paths"]["/api/contacts/"]["get"]["parameters"].append({"name": "q", "in": "query", "schema": {}})
     assert breaking_changes(released, grown) == []  # adding is allowed
+
+
+def test_every_earlier_version_in_the_changelog_is_saved_and_only_grew():
+    """Each version the changelog names before the current one has its schema saved
+    (docs/api/schema-v<version>.yaml, holding that version), and each release only added to the one
+    before it."""
+    readme = (ROOT / "README.md").read_text()
+    changelog = readme[readme.index("### API changelog") :].split("\n## ", 1)[0]
+    named = sorted({version(v) for v in re.findall(r"^- \*\*(\d+(?:\.\d+)*)\*\*", changelog, re.M)})
+    saved = {version(re.search(r"schema-v([\d.]+)$", path.stem).group(1)): path for path in RELEASED}
+    current = max(named)
+    assert [v for v in named if v != current and v not in saved] == [], "save each released schema in docs/api/"
+    schemas = [yaml.safe_load(saved[v].read_text()) for v in sorted(saved)]
+    for path, schema in zip(sorted(saved), schemas, strict=True):
+        assert version(schema["info"]["version"]) == path, f"docs/api/schema-v{path} holds another version"
+    for before, after in itertools.pairwise(schemas):
+        assert breaking_changes(before, after) == [], (before["info"]["version"], after["info"]["version"])
