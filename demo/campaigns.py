@@ -3,7 +3,7 @@ and the three campaigns with their questions in English and Dutch."""
 
 from demo.text import QUESTIONS_NL, ROOT_CAUSES_NL, TOUCHPOINTS_NL, WHY_NL
 from followups.models import RootCauseTag
-from surveys.models import Campaign, Question, Touchpoint
+from surveys.models import Campaign, Question, ReviewSite, Touchpoint
 
 MARKER_CAMPAIGN = "Quarterly relationship NPS"  # its answers mean the demo data is there
 
@@ -54,12 +54,24 @@ def make_campaigns(people, touchpoints):
                 "spread_days": 7 if recurrence else 0,
                 "why_question": "What is the main reason for your score?",
                 "translations": {"nl": {"why_question": WHY_NL}},
-                "promoter_link": "https://www.example.com/review" if key == "relational" else "",
                 "anonymous_link_enabled": key == "relational",
                 "created_by": people["admin"],
             },
         )
         campaigns[key] = campaign
+        if created and key == "relational":  # promoters are asked for a review: everyone, and in Dutch also on Kiyoh
+            ReviewSite.objects.bulk_create(
+                [
+                    ReviewSite(campaign=campaign, order=1, name="Google", url="https://www.example.com/review/google"),
+                    ReviewSite(
+                        campaign=campaign,
+                        order=2,
+                        name="Kiyoh",
+                        url="https://www.example.com/review/kiyoh",
+                        language="nl",
+                    ),
+                ]
+            )
         if created:
             if key == "support":
                 Question.objects.bulk_create(

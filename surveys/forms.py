@@ -80,13 +80,24 @@ def cleaned_translations(form, data: dict, *, own_language: str | None) -> dict:
     return wording.translations_for(posted, list(form.translation_texts), list(posted))
 
 
+class AddInPlaceFormSetMixin:
+    """For the campaign builder's formsets that grow in place: `blank_form(index)` is the formset's
+    `empty_form` with a real number instead of __prefix__ (surveys.builder_views sends it)."""
+
+    def blank_form(self, index: int):
+        form = self.form(
+            auto_id=self.auto_id,
+            prefix=self.add_prefix(index),
+            empty_permitted=True,
+            use_required_attribute=False,
+            renderer=self.renderer,
+            **self.get_form_kwargs(None),
+        )
+        self.add_fields(form, None)
+        return form
+
+
 class CampaignForm(forms.ModelForm):
-    promoter_link = forms.URLField(
-        required=False,
-        assume_scheme="https",
-        label=_("Promoter link"),
-        help_text=_("Review or referral page shown to promoters on the thank-you page."),
-    )
     segment = forms.CharField(
         required=False,
         label=_("Segment filter"),
@@ -120,7 +131,6 @@ class CampaignForm(forms.ModelForm):
             "reminder_after_days": _("Reminder after (days)"),
             "quiet_period_days": _("Quiet period (days)"),
             "anonymous_link_enabled": _("Public link (web, QR code, in-app)"),
-            "promoter_link_label": _("Promoter link label"),
             "scale_low": _("Label of 0"),
             "scale_high": _("Label of 10"),
         }
@@ -165,7 +175,6 @@ class CampaignForm(forms.ModelForm):
             self.fields["email_intro"].widget.attrs["placeholder"] = wording.email_intro(blank)
             for category in ("promoter", "passive", "detractor"):
                 self.fields[f"thanks_{category}"].widget.attrs["placeholder"] = wording.thanks_text(blank, category)
-            self.fields["promoter_link_label"].widget.attrs["placeholder"] = wording.promoter_link_label(blank)
             low, high = wording.scale_ends(blank)
             self.fields["scale_low"].widget.attrs["placeholder"] = low
             self.fields["scale_high"].widget.attrs["placeholder"] = high

@@ -16,6 +16,7 @@ from surveys import nps
 from surveys.account_models import Account, AccountProposal, AccountRevenueDay, Health, Role  # noqa: F401
 from surveys.addresses import validate_address
 from surveys.phones import validate_time_zone
+from surveys.review_models import ReviewClick, ReviewSite  # noqa: F401
 
 
 def translated_name(record) -> str:
@@ -241,10 +242,7 @@ class Campaign(models.Model):
     thanks_promoter = models.TextField(_("thank-you text for promoters"), blank=True)
     thanks_passive = models.TextField(_("thank-you text for passives"), blank=True)
     thanks_detractor = models.TextField(_("thank-you text for detractors"), blank=True)
-    promoter_link = models.URLField(
-        _("promoter link"), blank=True, help_text=_("Review or referral link shown to promoters.")
-    )
-    promoter_link_label = models.CharField(_("promoter link label"), max_length=100, blank=True)
+    # Where promoters are asked to write a review: its review sites (surveys.review_models).
     scale_low = models.CharField(_("label of 0"), max_length=60, blank=True)
     scale_high = models.CharField(_("label of 10"), max_length=60, blank=True)
     # The texts above in the other languages respondents read: {"nl": {"question": "…", …}}. A text

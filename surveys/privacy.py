@@ -75,7 +75,7 @@ def _contact_part(contact: Contact) -> dict:
     responses = (
         Response.objects.filter(contact=contact)
         .select_related("campaign", "touchpoint")
-        .prefetch_related("answers__question")
+        .prefetch_related("answers__question", "review_clicks__site")
         .order_by("submitted_at")
     )
     return {
@@ -119,6 +119,9 @@ def _contact_part(contact: Contact) -> dict:
                 "answers": [
                     {"question": a.question.text, "number": a.number, "text": a.text, "choices": a.choices}
                     for a in r.answers.all()
+                ],
+                "review_sites_visited": [
+                    {"site": click.site.name, "at": privacy.iso(click.clicked_at)} for click in r.review_clicks.all()
                 ],
             }
             for r in responses

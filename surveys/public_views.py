@@ -27,9 +27,9 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_safe
 
 from core.ratelimit import rate_limit
-from surveys import wording
+from surveys import review_sites, wording
 from surveys.lifecycle import ACCEPTS_ANSWERS
-from surveys.models import Campaign, Invitation, Response
+from surveys.models import Campaign, Category, Invitation, Response
 from surveys.public_forms import DetailsForm, ScoreForm
 from surveys.queries import invitation_by_token
 from surveys.responses import (
@@ -350,11 +350,45 @@ def survey_thanks(request, token: str):
                 "campaign": campaign,
                 "response": response,
                 "text": wording.thanks_text(campaign, response.category),
-                "promoter_link": campaign.promoter_link if response.category == "promoter" else "",
-                "promoter_link_label": wording.promoter_link_label(campaign),
+                "review_links": _review_links(campaign, invitation, response, token, language),
                 "change_url": reverse("surveys:survey_answer", args=[token])
                 if invitation and can_still_edit(response)
                 else "",
             },
             language=language,
         )
+
+
+def _review_links(campaign, invitation, response, token: str, language: str) -> list[tuple[str, str]]:
+    """(button text, link) of each review site shown to this promoter; none for anyone else."""
+    if response.category != Category.PROMOTER:
+        return []
+    contact = invitation.contact if invitation is not None else None
+    return [
+        (wording.review_site_label(site), reverse("surveys:review_click", args=[token, site.pk]))
+        for site in review_sites.sites_for(campaign, language=language, contact=contact)
+    ]
+
+
+@require_safe
+def review_click(request, token: str, site_id: int):
+    """A promoter goes from their thank-you page to a review site: the click is recorded, once per
+    answer and site, and they are sent on to the site's own link. This page is linked only from the
+    thank-you page, never from an e-mail, so a mail scanner does not reach it; a HEAD records
+    nothing. No referrer goes with them (the link holds their token) and nothing is added to the
+    site's link: what they do there is not tracked."""
+    invitation, response, campaign = _subject(token)
+    if response is None or response.category != Category.PROMOTER:
+        raise Http404
+    contact = invitation.contact if invitation is not None else None
+    language = _language(campaign, invitation, response)
+    sites = review_sites.sites_for(campaign, language=language, contact=contact)
+    site = next((site for site in sites if site.pk == site_id), None)
+    if site is None:
+        raise Http404
+    if request.method == "GET":
+        review_sites.record_click(site=site, response=response)
+    redirect_to = HttpResponseRedirect(site.url)
+    redirect_to["Referrer-Policy"] = "no-referrer"
+    redirect_to["Cache-Control"] = "no-store"
+    return redirect_to

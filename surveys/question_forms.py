@@ -1,6 +1,6 @@
 """The campaign builder's driver questions: one form per question and the formset around them.
 
-Questions are added in place (the builder asks surveys.question_views for one more blank form),
+Questions are added in place (the builder asks surveys.builder_views for one more blank form),
 removed by ticking their DELETE box, and put in order by their ORDER field, which the page's script
 (static/js/questions.js) renumbers after a drag or a move up or down. `questions()` hands the
 result to services.campaign_save as plain values, in that order.
@@ -12,7 +12,7 @@ from django.forms import inlineformset_factory
 from django.utils.translation import gettext_lazy as _
 
 from surveys import services, wording
-from surveys.forms import add_translation_fields, cleaned_translations, translation_groups
+from surveys.forms import AddInPlaceFormSetMixin, add_translation_fields, cleaned_translations, translation_groups
 from surveys.models import Campaign, Question
 
 MAX_QUESTIONS = 10
@@ -70,7 +70,7 @@ class QuestionForm(forms.ModelForm):
         return data
 
 
-class BaseQuestionFormSet(forms.BaseInlineFormSet):
+class BaseQuestionFormSet(AddInPlaceFormSetMixin, forms.BaseInlineFormSet):
     def get_form_kwargs(self, index):
         return {**super().get_form_kwargs(index), "campaign_language": self.instance.language}
 
@@ -81,17 +81,8 @@ class BaseQuestionFormSet(forms.BaseInlineFormSet):
         form.fields["DELETE"].widget = forms.CheckboxInput(attrs={"data-question-delete": "", "hidden": ""})
 
     def blank_form(self, index: int):
-        """A new, empty question form at position `index` of the formset (its `empty_form` with a
-        real number in place of __prefix__): what the builder's "Add a question" appends."""
-        form = self.form(
-            auto_id=self.auto_id,
-            prefix=self.add_prefix(index),
-            empty_permitted=True,
-            use_required_attribute=False,
-            renderer=self.renderer,
-            **self.get_form_kwargs(None),
-        )
-        self.add_fields(form, None)
+        """What the builder's "Add a question" appends: a new question at the end."""
+        form = super().blank_form(index)
         form.fields["ORDER"].initial = index + 1
         return form
 

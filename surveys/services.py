@@ -9,6 +9,7 @@ from core.audit import audit_log
 from surveys.addresses import normalise
 from surveys.models import Campaign, Contact, ContactImport, Question, new_token
 from surveys.phones import PhoneError, normalise_phone
+from surveys.review_sites import review_sites_save
 
 CAMPAIGN_FIELDS = (
     "name",
@@ -27,8 +28,6 @@ CAMPAIGN_FIELDS = (
     "thanks_promoter",
     "thanks_passive",
     "thanks_detractor",
-    "promoter_link",
-    "promoter_link_label",
     "scale_low",
     "scale_high",
     "translations",
@@ -72,12 +71,14 @@ def campaign_save(
     campaign_id: int | None = None,
     audience_filter: dict | None = None,
     questions: list[dict] | None = None,
+    review_sites: list[dict] | None = None,
     **values,
 ) -> Campaign:
     """Create a draft campaign (`campaign_id` None) or change one, from plain values: fields named
     in CAMPAIGN_FIELDS (related records as instances), the segment filter, and the driver
     questions as they should be, in order (dicts of QUESTION_FIELDS, with the "id" of one that
-    exists; an existing question left out is deleted). Raises ValidationError for a closed
+    exists; an existing question left out is deleted), and its review sites likewise (dicts of
+    review_sites.SITE_FIELDS). Raises ValidationError for a closed
     campaign, or a question change that would lose answers."""
     unknown = sorted(set(values) - set(CAMPAIGN_FIELDS))
     if unknown:
@@ -100,11 +101,11 @@ def campaign_save(
         else:
             changed = [name for name in values if campaign.serializable_value(name) != before[name]]
         questions_changed = _questions_save(campaign, questions) if questions is not None else False
+        data = {"changed": changed, "questions_changed": questions_changed}
+        if review_sites is not None:
+            data["review_sites_changed"] = review_sites_save(campaign, review_sites)
         audit_log(
-            actor=actor,
-            action="campaign.created" if before is None else "campaign.updated",
-            target=campaign,
-            data={"changed": changed, "questions_changed": questions_changed},
+            actor=actor, action="campaign.created" if before is None else "campaign.updated", target=campaign, data=data
         )
     return campaign
 

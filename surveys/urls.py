@@ -9,10 +9,10 @@ from django.urls import path
 from surveys import (
     account_file_views,
     account_views,
+    builder_views,
     contact_views,
     privacy_views,
     public_views,
-    question_views,
     sending_views,
     sms_views,
     touchpoint_views,
@@ -29,6 +29,7 @@ public_patterns = [
     path("s/<str:token>/why/", public_views.survey_details, name="survey_details"),
     path("s/<str:token>/thanks/", public_views.survey_thanks, name="survey_thanks"),
     path("a/<str:token>/", public_views.survey_anonymous, name="survey_anonymous"),
+    path("s/<str:token>/review/<int:site_id>/", public_views.review_click, name="review_click"),
     path("u/<str:token>/", unsubscribe_views.unsubscribe, name="unsubscribe"),
     # The SMS provider's callbacks (core.sms.STATUS_PATH and INBOUND_PATH).
     path("sms/<str:backend>/status/", sms_views.sms_status, name="sms_status"),
@@ -59,7 +60,8 @@ campaign_patterns = [
     path("campaigns/<int:pk>/preview/why/", views.campaign_preview_details, name="campaign_preview_details"),
     path("campaigns/<int:pk>/preview/thanks/", views.campaign_preview_thanks, name="campaign_preview_thanks"),
     path("campaigns/<int:pk>/qr.svg", views.campaign_qr, name="campaign_qr"),
-    path("campaigns/questions/new/", question_views.question_form_new, name="campaign_question_new"),
+    path("campaigns/questions/new/", builder_views.question_form_new, name="campaign_question_new"),
+    path("campaigns/review-sites/new/", builder_views.review_site_form_new, name="campaign_review_site_new"),
 ]
 
 contact_patterns = [

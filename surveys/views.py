@@ -16,13 +16,14 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.roles import admin_required
-from surveys import queries, sending, services, wording
+from surveys import queries, review_sites, sending, services, wording
 from surveys.emails import build_invitation_email
 from surveys.forms import CampaignForm
 from surveys.models import Campaign, Contact, Invitation, Response
 from surveys.public_forms import DetailsForm
 from surveys.public_views import render_answer_page
 from surveys.question_forms import QuestionFormSet
+from surveys.review_forms import ReviewSiteFormSet
 from surveys.sending_queries import send_panel, status_buttons
 
 S = Campaign.Status
@@ -44,8 +45,11 @@ def campaign_edit(request, pk: int | None = None):
         return redirect("surveys:campaign_detail", pk=campaign.pk)
     form = CampaignForm(request.POST or None, instance=campaign)
     formset = QuestionFormSet(request.POST or None, instance=campaign, prefix="questions")
+    # A post without the review sites' part (an older form, a script) leaves the sites as they are.
+    sites_posted = request.method != "POST" or "sites-TOTAL_FORMS" in request.POST
+    sites = ReviewSiteFormSet(request.POST or None, instance=campaign, prefix="sites") if sites_posted else None
     if request.method == "POST":
-        if form.is_valid() and formset.is_valid():
+        if form.is_valid() and formset.is_valid() and (sites is None or sites.is_valid()):
             data = form.cleaned_data
             try:
                 campaign = services.campaign_save(
@@ -53,6 +57,7 @@ def campaign_edit(request, pk: int | None = None):
                     campaign_id=pk,
                     audience_filter=data["segment"],
                     questions=formset.questions(),
+                    review_sites=sites.sites() if sites is not None else None,
                     **{name: data[name] for name in services.CAMPAIGN_FIELDS},
                 )
             except ValidationError as error:
@@ -63,9 +68,19 @@ def campaign_edit(request, pk: int | None = None):
     return render(
         request,
         "surveys/campaign_form.html",
-        {"form": form, "formset": formset, "campaign": campaign},
+        {
+            "form": form,
+            "formset": formset,
+            "sites": sites or ReviewSiteFormSet(instance=campaign, prefix="sites"),
+            "campaign": campaign,
+        },
         status=400 if request.method == "POST" else 200,
     )
+
+
+def _review_sites_with_clicks(campaign: Campaign) -> list[tuple]:
+    clicks = review_sites.click_counts(campaign)
+    return [(site, clicks.get(site.pk, 0)) for site in campaign.review_sites.all()]
 
 
 @admin_required
@@ -81,6 +96,7 @@ def campaign_detail(request, pk: int):
         {
             "campaign": campaign,
             "questions": campaign.questions.all(),
+            "review_sites": _review_sites_with_clicks(campaign),
             "targets": [(target, S(target).label) for target in status_buttons(campaign)],
             "anonymous_url": request.build_absolute_uri(
                 reverse("surveys:survey_anonymous", args=[campaign.anonymous_token])
@@ -242,8 +258,14 @@ def campaign_preview_thanks(request, pk: int):
                 "preview": True,
                 "response": _preview_response(campaign, _preview_invitation(campaign, language), category),
                 "text": wording.thanks_text(campaign, category),
-                "promoter_link": campaign.promoter_link if category == "promoter" else "",
-                "promoter_link_label": wording.promoter_link_label(campaign),
+                # Every site readers of this language may be shown (a segment cannot be previewed),
+                # linked directly: a preview records no click.
+                "review_links": [
+                    (wording.review_site_label(site), site.url)
+                    for site in review_sites.sites_for(campaign, language=language, contact=None, any_segment=True)
+                ]
+                if category == "promoter"
+                else [],
                 "change_url": "",
             },
         )

@@ -27,7 +27,6 @@ CAMPAIGN_TEXTS = {
     "thanks_promoter": gettext_lazy("Thank-you text for promoters (9–10)"),
     "thanks_passive": gettext_lazy("Thank-you text for passives (7–8)"),
     "thanks_detractor": gettext_lazy("Thank-you text for detractors (0–6)"),
-    "promoter_link_label": gettext_lazy("Promoter link label"),
 }
 QUESTION_TEXTS = {
     "text": gettext_lazy("question"),
@@ -137,8 +136,12 @@ def question_scale_ends(question: Question) -> tuple[str, str]:
     return translated(question, "scale_low") or defaults[0], translated(question, "scale_high") or defaults[1]
 
 
-def promoter_link_label(campaign: Campaign) -> str:
-    return _fill(translated(campaign, "promoter_link_label") or _("Share your experience"))
+def review_site_label(site) -> str:
+    """A review site's button: its text in the reader's language, else "Review us on <site>"."""
+    language = translation.get_language() or settings.LANGUAGE_CODE
+    # Not translated(): a site's `language` says who sees it, not what language its own text is in.
+    label = ((site.translations or {}).get(language) or {}).get("label") or site.label
+    return _fill(label or _("Review us on %(site)s") % {"site": site.name})
 
 
 def why_question(campaign: Campaign, category: str = "") -> str:

@@ -4,15 +4,14 @@ Import the fixture by name (`from tests.public_form_support import answer, invit
 
 import pytest
 
-from surveys.models import Campaign, Question
+from surveys.models import Campaign, Question, ReviewSite
 from tests.factories import CampaignFactory, InvitationFactory
 
 
 @pytest.fixture
 def invitation(db):
-    campaign = CampaignFactory(
-        status=Campaign.Status.ACTIVE, why_question="Why that score?", promoter_link="https://reviews.example.com/acme"
-    )
+    campaign = CampaignFactory(status=Campaign.Status.ACTIVE, why_question="Why that score?")
+    ReviewSite.objects.create(campaign=campaign, name="Acme reviews", url="https://reviews.example.com/acme")
     Question.objects.create(
         campaign=campaign, order=1, kind=Question.Kind.CSAT, text="How satisfied are you?", required=True
     )

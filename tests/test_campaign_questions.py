@@ -1,5 +1,5 @@
 """The campaign builder's driver questions in place (#30.8): "Add a question" fetches one more blank
-form (surveys.question_views), "Remove" ticks DELETE, and the order on the page (ORDER, renumbered
+form (surveys.builder_views), "Remove" ticks DELETE, and the order on the page (ORDER, renumbered
 by static/js/questions.js after a drag or a move) is the order saved. The browser side is in
 tests/e2e/test_e2e_campaign_questions.py."""
 

@@ -6,7 +6,7 @@ import re
 import pytest
 
 from core.models import AuditLog, EmailDelivery, OutboxMessage
-from surveys.models import Answer, Campaign, Contact, Invitation, Question, Response
+from surveys.models import Answer, Campaign, Contact, Invitation, Question, Response, ReviewSite
 from tests.factories import (
     CampaignFactory,
     ContactFactory,
@@ -196,7 +196,8 @@ def test_the_preview_speaks_the_chosen_language(client, admin):
 
 
 def test_the_preview_walks_through_the_driver_questions_and_thanks_without_storing(client, admin):
-    campaign = CampaignFactory(promoter_link="https://reviews.example.com/acme", thanks_detractor="Sorry, {company}.")
+    campaign = CampaignFactory(thanks_detractor="Sorry, {company}.")
+    ReviewSite.objects.create(campaign=campaign, name="Acme reviews", url="https://reviews.example.com/acme")
     csat = Question.objects.create(campaign=campaign, kind="csat", text="Satisfied with <support>?", required=True)
     Question.objects.create(campaign=campaign, kind="single", text="Channel?", choices=["Phone", "Chat"], order=2)
     client.force_login(admin)

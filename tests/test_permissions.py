@@ -43,6 +43,7 @@ PUBLIC = {
     "survey_thanks",
     "survey_anonymous",
     "unsubscribe",
+    "review_click",
     "report_unsubscribe",  # a staff member's scheduled report: authorised by its signed token
     "anymail_webhook",
     "improvement_resurvey",

@@ -100,20 +100,21 @@ def test_the_thanks_page_speaks_to_the_category(client, invitation):
     answer(client, invitation, 10)
     html = client.get(f"/s/{invitation.token}/thanks/").content.decode()
     assert "delighted you would recommend us" in html
-    assert "https://reviews.example.com/acme" in html
+    site = invitation.campaign.review_sites.get()
+    assert f'href="/s/{invitation.token}/review/{site.pk}/"' in html and "Review us on Acme reviews" in html
 
 
 def test_the_detractor_thanks_page_has_no_review_link(client, invitation):
     answer(client, invitation, 2)
     html = client.get(f"/s/{invitation.token}/thanks/").content.decode()
     assert "Someone from our team will contact you" in html
-    assert "reviews.example.com" not in html
+    assert "/review/" not in html and "Review us on" not in html
 
 
 def test_the_passive_thanks_page_has_its_own_text_and_no_review_link(client, invitation):
     answer(client, invitation, 7)
     html = client.get(f"/s/{invitation.token}/thanks/").content.decode()
-    assert "earn a higher score" in html and "reviews.example.com" not in html
+    assert "earn a higher score" in html and "/review/" not in html
 
 
 def test_the_campaigns_own_thank_you_text_wins(client, invitation):

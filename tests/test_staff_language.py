@@ -117,6 +117,7 @@ PAGES = {
             "Rustperiode (dagen)",
             "Relationeel",
             "Vraag toevoegen",  # a new campaign has no question yet (#30.8)
+            "Reviewsite toevoegen",
             "Laat leeg voor de standaard NPS-vraag",
         ],
         ["Save campaign", "Thank-you page", "Quiet period", "Relational", "Leave empty", "Driver questions", "Add a"],

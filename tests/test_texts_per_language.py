@@ -9,7 +9,7 @@ from django.utils import translation
 
 from followups.models import RootCauseTag
 from surveys.emails import build_invitation_email
-from surveys.models import Answer, Campaign, Question, Touchpoint
+from surveys.models import Answer, Campaign, Question, ReviewSite, Touchpoint
 from surveys.wording import missing_translations
 from tests.factories import CampaignFactory, InvitationFactory, TouchpointFactory
 from tests.test_campaign_edit import _form
@@ -24,7 +24,6 @@ NL = {
     "thanks_promoter": "Dank u, fijn!",
     "thanks_passive": "Dank u.",
     "thanks_detractor": "Excuses, we bellen u.",
-    "promoter_link_label": "Schrijf een review",
 }
 
 
@@ -42,9 +41,14 @@ def campaign(db):
         thanks_promoter="Thanks, great!",
         thanks_passive="Thank you.",
         thanks_detractor="Sorry, we will call you.",
-        promoter_link="https://reviews.example.com/acme",
-        promoter_link_label="Write a review",
         translations={"nl": NL},
+    )
+    ReviewSite.objects.create(
+        campaign=campaign,
+        name="Acme reviews",
+        url="https://reviews.example.com/acme",
+        label="Write a review",
+        translations={"nl": {"label": "Schrijf een review"}},
     )
     Question.objects.create(
         campaign=campaign,

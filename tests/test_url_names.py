@@ -13,15 +13,22 @@ from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 APPS = ("accounts", "core", "surveys", "followups", "scoring", "api", "webhooks", "themes", "demo")
 
 # Paths that left the building: in invitations, reminders, 'you said, we did' notices and their
-# List-Unsubscribe headers (/s/, /u/), on QR codes and public links (/a/), and in webhook payloads
-# (the staff pages of a contact, campaign, case and improvement). They are kept forever, each to the
-# view that served it when it was sent.
+# List-Unsubscribe headers (/s/, /u/), on QR codes and public links (/a/), in the review buttons of
+# thank-you pages left open, and in webhook payloads (the staff pages of a contact, campaign, case
+# and improvement). They are kept forever, each to the view that served it when it was sent.
 SENT = {
     "/s/tok3n/": "surveys.public_views.survey_answer",
     "/s/tok3n/why/": "surveys.public_views.survey_details",
     "/s/tok3n/thanks/": "surveys.public_views.survey_thanks",
     "/a/tok3n/": "surveys.public_views.survey_anonymous",
     "/u/tok3n/": "surveys.unsubscribe_views.unsubscribe",
+    "/s/tok3n/review/7/": "surveys.public_views.review_click",
+    # Embedded in customers' own sites and apps, and set at SMS providers as webhooks.
+    "/widget/v1.js": "surveys.widget_views.widget_script",
+    "/widget/v1/config/": "surveys.widget_views.widget_config",
+    "/widget/v1/answer/": "surveys.widget_views.widget_answer",
+    "/sms/twilio/status/": "surveys.sms_views.sms_status",
+    "/sms/twilio/inbound/": "surveys.sms_views.sms_inbound",
     "/contacts/7/": "surveys.contact_views.contact_detail",
     "/campaigns/7/": "surveys.views.campaign_detail",
     "/followups/7/": "followups.case_views.followup_detail",

@@ -15,7 +15,7 @@ from django.conf import settings
 from django.core import mail
 
 from core.models import OutboxMessage
-from surveys.models import Campaign, Question
+from surveys.models import Campaign, Question, ReviewSite
 from surveys.unsubscribe import unsubscribe_token
 from tests.factories import (
     CampaignFactory,
@@ -66,7 +66,8 @@ def respondent_pages(client, db):
     """The respondent's pages, in English and in Dutch: the form, the why, the thanks, unsubscribe."""
     pages = {}
     for language in ("en", "nl"):
-        campaign = CampaignFactory(status=Campaign.Status.ACTIVE, promoter_link="https://reviews.example.com/acme")
+        campaign = CampaignFactory(status=Campaign.Status.ACTIVE)
+        ReviewSite.objects.create(campaign=campaign, name="Acme reviews", url="https://reviews.example.com/acme")
         Question.objects.create(campaign=campaign, order=1, kind=Question.Kind.CSAT, text="Satisfied?", required=True)
         Question.objects.create(
             campaign=campaign, order=2, kind=Question.Kind.MULTIPLE, text="What did you use?", choices=["App", "Web"]

@@ -66,6 +66,12 @@ def test_an_admin_adds_orders_and_removes_questions_in_place(live_server, laptop
     assert [page.input_value(f"#id_questions-{i}-ORDER") for i in range(3)] == ["1", "3", "2"]
     assert _titles(page) == ["Question 1", "Question 2", "Question 3"]
 
+    # A review site for promoters, added in place too (#30.9).
+    page.click("button:has-text('Add a review site')")
+    page.locator("#id_sites-0-name").wait_for()
+    page.fill("#id_sites-0-name", "Google")
+    page.fill("#id_sites-0-url", "https://reviews.example.com/acme")
+
     # Remove Bravo, undo, remove it again.
     _fieldset(page, 1).locator("button:has-text('Remove')").click()
     assert _fieldset(page, 1).locator("#id_questions-1-text").is_hidden()
@@ -79,6 +85,7 @@ def test_an_admin_adds_orders_and_removes_questions_in_place(live_server, laptop
     page.get_by_role("heading", name="Questions in place").wait_for()
     campaign = Campaign.objects.get(name="Questions in place")
     assert list(campaign.questions.values_list("text", "order")) == [("Alpha", 1), ("Charlie", 2)]
+    assert list(campaign.review_sites.values_list("name", "url")) == [("Google", "https://reviews.example.com/acme")]
 
     # Editing: the saved order comes back; a move with the buttons is saved.
     page.goto(f"{live_server.url}/campaigns/{campaign.pk}/edit/")
