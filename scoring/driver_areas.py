@@ -142,20 +142,44 @@ def _importance(table: list[dict]) -> dict:
     for row in scored:
         important, good = row["importance"] >= mid_i, row["performance"] >= mid_p
         row["quadrant"] = ("keep" if good else "fix") if important else ("maintain" if good else "watch")
-    candidates = [row for row in scored if row["quadrant"] == "fix"] or [
-        row for row in scored if row["importance"] >= mid_i
-    ]
-    fix_first = min(candidates, key=lambda row: (row["performance"], -row["importance"])) if len(scored) > 1 else None
+    candidates = [row for row in scored if row["quadrant"] == "fix"]
+    fix_first = min(candidates, key=lambda row: (row["performance"], -row["importance"])) if candidates else None
     return {"areas": table, "fix_first": fix_first, "median_importance": mid_i, "median_performance": mid_p}
 
 
-def chart_points(report: dict, width: int = 360, height: int = 240, pad: int = 30) -> list[dict]:
-    """Each area's position on the 2×2 chart (performance across, importance up), in SVG units."""
-    points = []
-    for row in report["areas"]:
-        if row.get("importance") is None:
-            continue
-        x = pad + row["performance"] / 100 * (width - 2 * pad)
-        y = height - pad - row["importance"] / 100 * (height - 2 * pad)
-        points.append({"row": row, "x": round(x, 1), "y": round(y, 1)})
-    return points
+def chart(report: dict, width: int = 360, height: int = 240, pad: int = 30) -> dict:
+    """The 2×2 chart in SVG units: performance 0–100 across, importance 0–100 up, the quadrants
+    split where the classification splits them (the medians), and each area's point and label
+    (labels on the right half read leftwards, so they stay inside)."""
+
+    def x(performance):
+        return round(pad + performance / 100 * (width - 2 * pad), 1)
+
+    def y(importance):
+        return round(height - pad - importance / 100 * (height - 2 * pad), 1)
+
+    if report["median_performance"] is None:
+        return {}
+    split_x, split_y = x(report["median_performance"]), y(report["median_importance"])
+    left, top, right, bottom = pad, pad, width - pad, height - pad
+    points = [
+        {
+            "row": row,
+            "x": x(row["performance"]),
+            "y": y(row["importance"]),
+            "anchor": "end" if row["performance"] > 55 else "start",
+        }
+        for row in report["areas"]
+        if row.get("importance") is not None
+    ]
+    return {
+        "width": width,
+        "height": height,
+        "quadrants": {
+            "fix": (left, top, split_x - left, split_y - top),
+            "keep": (split_x, top, right - split_x, split_y - top),
+            "watch": (left, split_y, split_x - left, bottom - split_y),
+            "maintain": (split_x, split_y, right - split_x, bottom - split_y),
+        },
+        "points": points,
+    }

@@ -28,7 +28,7 @@ def _page(request, template: str, filters, **context):
 def drivers(request):
     filters = _filters(request)
     report = driver_areas.driver_areas(filters)
-    return _page(request, "scoring/driver_areas.html", filters, report=report, points=driver_areas.chart_points(report))
+    return _page(request, "scoring/driver_areas.html", filters, report=report, chart=driver_areas.chart(report))
 
 
 @viewer_required

@@ -187,8 +187,9 @@ def test_discovery_proposes_a_planted_theme_with_its_words_and_examples(db):
     rows = []
     for i in range(48):
         rows.append(GENERIC_NL[i % len(GENERIC_NL)] + f" Groet, klant {i}.")
+    names = ["Anna", "Bram", "Cor", "Daan", "Eva", "Fien", "Gijs", "Hanna"]
     for i in range(24):
-        rows.append(PLANTED_NL[i % len(PLANTED_NL)])
+        rows.append(PLANTED_NL[i % len(PLANTED_NL)] + f" Groet, {names[i % len(names)]}.")
     responses = [
         ResponseFactory(campaign=campaign, score=(i * 7) % 11, comment=c, language="nl", submitted_at=long_ago)
         for i, c in enumerate(rows)
@@ -200,8 +201,9 @@ def test_discovery_proposes_a_planted_theme_with_its_words_and_examples(db):
     proposal = ThemeProposal.objects.get(pk=parking[0].pk)
     assert proposal.language == "nl" and proposal.size >= 12
     assert len(proposal.examples) == 5
-    examples = Response.objects.filter(pk__in=proposal.examples).values_list("comment", flat=True)
+    examples = list(Response.objects.filter(pk__in=proposal.examples).values_list("comment", flat=True))
     assert all("parke" in comment.lower() for comment in examples)
+    assert len(set(examples)) == 5  # each text once
 
 
 def test_accepting_merging_and_rejecting_proposals(db, admin, client):

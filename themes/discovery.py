@@ -96,8 +96,21 @@ def _discover(language: str, *, since) -> tuple[list[ThemeProposal], str]:
                 language=language,
                 stems=stems,
                 terms=[surface[s].most_common(1)[0][0] if s in surface else s for s in stems],
-                examples=[comments[i][0] for i in topic["members"][:EXAMPLES]],
+                examples=_distinct_examples(comments, topic["members"]),
                 size=len(topic["members"]),
             )
         )
     return proposals, "" if proposals else gettext_noop("no new group of comments found")
+
+
+def _distinct_examples(comments: list[tuple[int, str]], members: list[int]) -> list[int]:
+    """The ids of the EXAMPLES most typical comments, each text once (customers repeat each other)."""
+    seen, chosen = set(), []
+    for i in members:
+        key = " ".join(text.words(comments[i][1]))
+        if key not in seen:
+            seen.add(key)
+            chosen.append(comments[i][0])
+            if len(chosen) == EXAMPLES:
+                break
+    return chosen
