@@ -93,6 +93,7 @@ def tools(tmp_path_factory):
         "bench": Run(
             "tests.load.bench",
             *("--responses", "2000", "--invites", "300", "--open-invitations", "3000", "--seconds", "2"),
+            *("--settle-limit", "60"),
             *("--port", str(_free_port()), "--redis-port", str(_free_port())),
             logs=tmp_path_factory.mktemp("bench"),
             timeout=420,

@@ -61,6 +61,9 @@ def main() -> int:
         default="submit,reads,followup,invites",
         help="comma-separated phases to run after seeding (default: all)",
     )
+    parser.add_argument(
+        "--settle-limit", type=float, default=300, help="seconds a submit round waits for the worker at most"
+    )
     parser.add_argument("--web-workers", type=int, default=2, help="gunicorn processes")
     parser.add_argument("--web-threads", type=int, default=8, help="threads per gunicorn process")
     parser.add_argument("--worker-concurrency", type=int, default=2, help="Celery worker processes")
@@ -181,6 +184,7 @@ def main() -> int:
             stack=stack,
             tokens=tokens[:-200],
             anonymous_token=campaign.anonymous_token,
+            settle_limit=args.settle_limit,
         )
         drain = answers.settle
         if "submit" in phases:

@@ -24,6 +24,7 @@ import statistics
 import threading
 import time
 from collections import deque
+from http.cookies import SimpleCookie
 
 from tests.load.measure import children, cpu_seconds, hammer, p, postgres_cpu_seconds
 
@@ -32,8 +33,11 @@ CPU_LABELS = ("web", "worker", "client", "postgres", "redis")
 
 
 class SubmitPhase:
-    def __init__(self, *, port: int, redis_port: int, stack, tokens: list[str], anonymous_token: str):
+    def __init__(
+        self, *, port: int, redis_port: int, stack, tokens: list[str], anonymous_token: str, settle_limit: float = 300
+    ):
         self.port, self.redis_port, self.stack = port, redis_port, stack
+        self.settle_limit = settle_limit
         self.tokens = iter(tokens)
         self.anonymous_path = f"/a/{anonymous_token}/"
         self.answered: deque[tuple[str, int]] = deque(maxlen=20_000)  # (token, score) answered in this run
@@ -86,10 +90,22 @@ class SubmitPhase:
         return self._post(conn, f"/s/{token}/", f"score={(score + 5) % 11}") == 302
 
     def public_link_answer(self, conn, i, state) -> bool:
-        """An anonymous answer through the campaign's public link, from a client address of its own."""
+        """An anonymous answer through the campaign's public link, from a client address of its own,
+        as a browser sends it: the page (once per client) gives the CSRF cookie the form posts back."""
         address = f"10.{(i >> 16) & 255}.{(i >> 8) & 255}.{i & 255}"
+        if "csrf" not in state:
+            conn.request("GET", self.anonymous_path, headers={"X-Forwarded-For": address})
+            response = conn.getresponse()
+            response.read()
+            cookies = SimpleCookie()
+            for header in response.headers.get_all("Set-Cookie") or []:
+                cookies.load(header)
+            if "csrftoken" not in cookies:
+                return False
+            state["csrf"] = cookies["csrftoken"].value
         score = (3, 7, 9, 10, 10, 9)[i % 6]
-        return self._post(conn, self.anonymous_path, f"score={score}", {"X-Forwarded-For": address}) == 302
+        headers = {"X-Forwarded-For": address, "Cookie": f"csrftoken={state['csrf']}", "X-CSRFToken": state["csrf"]}
+        return self._post(conn, self.anonymous_path, f"score={score}", headers) == 302
 
     def mixed(self, conn, i, state) -> bool:
         kind = i % 10
@@ -112,7 +128,7 @@ class SubmitPhase:
             cpu_seconds([self.stack.procs["redis"].pid]),
         )
 
-    def settle(self, since, limit: float = 300) -> float:
+    def settle(self, since, limit: float | None = None) -> float:
         """Wait (bounded) until every answer is processed, every case opened since `since` has its
         owner e-mailed, and the broker's queues are empty; returns the monotonic time it happened."""
         import redis
@@ -122,7 +138,7 @@ class SubmitPhase:
         from surveys.models import Response
 
         broker = redis.Redis(port=self.redis_port)
-        deadline = time.monotonic() + limit
+        deadline = time.monotonic() + (self.settle_limit if limit is None else limit)
         while time.monotonic() < deadline:
             if not (
                 Response.objects.filter(processed_at__isnull=True).exists()
