@@ -31,6 +31,7 @@ from django.utils.text import get_valid_filename
 from django.utils.translation import gettext_noop
 
 import webhooks.events
+import webhooks.payloads
 from core import reply_address
 from core.audit import audit_log
 from core.queue import enqueue_on_commit
@@ -199,7 +200,7 @@ def _on_case(case: FollowUp, values: dict) -> InboundMessage:
             status_to=S.REPLIED,
         )
     audit_log(actor=None, action="followup.customer_replied", target=case, data={"inbound": inbound.pk})
-    webhooks.events.emit("followup.replied", case)
+    webhooks.events.emit("followup.replied", case, extra={"reply": webhooks.payloads.reply_data(inbound)})
     enqueue_on_commit(NOTIFY_TASK, inbound.pk)
     return inbound
 

@@ -13,7 +13,9 @@ from core.models import AuditLog
 from followups.models import FollowUp
 from scoring.chat_summary import post_weekly_summaries
 from tests.factories import ContactFactory, FollowUpFactory, ResponseFactory
+from tests.inbound_support import CUSTOMER, case, case_address, webhook_auth  # fixtures by name
 from tests.webhooks_support import Receiver
+from webhooks.chat import REPLY_MAX, reply_excerpt
 from webhooks.delivery import RETRY_DELAYS, delivery_attempt
 from webhooks.events import emit
 from webhooks.models import Delivery, Endpoint
@@ -254,6 +256,70 @@ def test_the_customer_replied_and_escalated_events(receiver, team_a):
     texts = [r.body.decode() for r in receiver.received]
     assert any("replied by e-mail on case" in t for t in texts)
     assert any("is overdue (escalation level 1)" in t for t in texts)
+
+
+LONG_REPLY = (
+    "Dank u. De factuur klopt nog steeds niet. " + "Ik heb er drie keer over gebeld en niemand belde terug. " * 20
+)
+
+
+@pytest.mark.parametrize("fmt", ["slack", "teams"])
+def test_the_customer_replied_message_shows_their_reply_without_the_quoted_mail(fmt, settings, client, receiver, case):
+    """The customer's e-mail posted through the ESP's inbound webhook, as Postmark sends it."""
+    settings.INBOUND_DOMAIN = "replies.example.com"
+    channel = _channel(receiver, fmt, case.team, events=["followup.replied"])
+    plain = Endpoint.objects.create(url=receiver.url, events=["followup.replied"])
+    full = (
+        f"{LONG_REPLY}\n\n-- \nJan de Vries\nDe Vries BV\n\n"
+        "Op 5 dec. 2026 om 10:15 schreef Acme <nps@acme.example>:\n"
+        "> Beste Jan,\n> Wij hebben het bedrag terugbetaald.\n"
+    )
+    payload = {
+        "From": CUSTOMER,
+        "FromFull": {"Email": CUSTOMER, "Name": "Jan de Vries", "MailboxHash": ""},
+        "To": case_address(case),
+        "ToFull": [{"Email": case_address(case), "Name": "", "MailboxHash": ""}],
+        "OriginalRecipient": case_address(case),
+        "Subject": "Re: Over uw feedback aan Acme",
+        "MessageID": "73e6d360-66eb-11e1-8e72-a8904824019b",
+        "TextBody": full,
+        "StrippedTextReply": "",
+        "Headers": [{"Name": "Message-ID", "Value": "<reply-1@mail.example.nl>"}],
+        "Attachments": [],
+    }
+    posted = client.post(
+        "/anymail/postmark/inbound/", json.dumps(payload), content_type="application/json", **webhook_auth()
+    )
+    assert posted.status_code == 200
+    [delivery] = Delivery.objects.filter(endpoint=channel)
+    assert delivery_attempt(delivery_id=delivery.pk).attempted
+    body = _sent_body(receiver, fmt)
+    text = json.dumps(body, ensure_ascii=False)
+    assert "Dank u. De factuur klopt nog steeds niet. Ik heb er drie keer over gebeld" in text
+    assert "Wij hebben het bedrag terugbetaald" not in text and "Beste Jan" not in text  # no quoted history
+    assert "De Vries BV\\n" not in text  # nor the signature
+    assert "Re: Over uw feedback aan Acme" in text
+    shown = (
+        body["blocks"][1]["text"]["text"] if fmt == "slack" else body["attachments"][0]["content"]["body"][1]["text"]
+    )
+    assert shown.rstrip("”").endswith("…")
+    assert len(shown.removeprefix("> ").strip("“”")) <= REPLY_MAX  # capped
+    # Kringloop-format endpoints get the whole trimmed reply beside the case.
+    data = json.loads(Delivery.objects.get(endpoint=plain).body)["data"]
+    assert data["followup"]["id"] == case.pk and data["followup"]["status"] == "replied"
+    assert data["reply"]["text"] == LONG_REPLY.strip() and data["reply"]["subject"] == "Re: Over uw feedback aan Acme"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Thanks.\n> On Monday you wrote:\n> old text", "Thanks."),
+        ("One\n\n\n\nTwo", "One\n\nTwo"),
+        ("word " * 200, ("word " * 99).strip() + "…"),
+    ],
+)
+def test_a_reply_excerpt_drops_quotes_folds_blank_lines_and_cuts_at_a_word(text, expected):
+    assert reply_excerpt(text) == expected
 
 
 def test_the_weekly_summary_is_posted_once_per_channel_and_week(receiver, dutch_team):

@@ -27,6 +27,7 @@ CHAT_EVENTS = {
     "alert.nps_drop": gettext_lazy("An alert: the NPS fell below its target or dropped significantly"),
 }
 HEADER_MAX, TEXT_MAX, FIELD_MAX, FIELDS_MAX = 150, 3000, 2000, 10
+REPLY_MAX = 500  # characters of a customer's e-mail shown in a chat message
 
 
 @dataclass
@@ -59,6 +60,19 @@ def _customer(contact: dict | None) -> str:
         return _("anonymous")
     who = contact.get("name") or contact.get("email") or ""
     return f"{who} ({contact['company']})" if contact.get("company") else who
+
+
+def reply_excerpt(text: str, limit: int = REPLY_MAX) -> str:
+    """A customer's reply as a chat message shows it: without any quoted history left in it (lines
+    starting with ">"), blank lines folded, at most `limit` characters, cut at a word."""
+    lines = [line.rstrip() for line in (text or "").splitlines() if not line.lstrip().startswith(">")]
+    folded = "\n".join(lines)
+    while "\n\n\n" in folded:
+        folded = folded.replace("\n\n\n", "\n\n")
+    folded = folded.strip()
+    if len(folded) <= limit:
+        return folded
+    return folded[: limit - 1].rsplit(None, 1)[0].rstrip(".,;:") + "…"
 
 
 def _quote(text: str) -> str:
@@ -100,9 +114,15 @@ def card(event: str, data: dict, language: str) -> Card:
     if event == "followup.replied":
         case = data["followup"]
         who = _customer(case["response"].get("contact"))
-        return _case_card(
+        drawn = _case_card(
             _("%(customer)s replied by e-mail on case #%(id)s") % {"customer": who, "id": case["id"]}, case
         )
+        reply = data.get("reply")
+        if reply:  # their e-mail, not the survey comment the case began with
+            drawn.text = _quote(reply_excerpt(reply.get("text", "")))
+            if reply.get("subject"):
+                drawn.facts.insert(0, (_("Subject"), _cut(reply["subject"], 200)))
+        return drawn
     if event == "improvement.shipped":
         improvement = data["improvement"]
         description = improvement.get(f"description_{language}") or improvement.get("description_en") or ""

@@ -143,16 +143,17 @@ def _save(deliveries: list[Delivery], *, keyed: bool = False) -> list[Delivery]:
     return deliveries
 
 
-def emit(event: str, record) -> int:
+def emit(event: str, record, *, extra: dict | None = None) -> int:
     """Record `event` about `record` for every subscribed endpoint; returns how many deliveries.
+    `extra` adds objects beside the record's in `data` (the customer's e-mail of followup.replied).
 
     A failure here is logged and swallowed (inside a savepoint): a broken webhook must never undo
     the answer, case or improvement it reports on.
     """
-    return emit_many(event, [record])
+    return emit_many(event, [record], extra=extra)
 
 
-def emit_many(event: str, records: list) -> int:
+def emit_many(event: str, records: list, *, extra: dict | None = None) -> int:
     """`emit` for many records of one kind at once (a batch of answers or cases): one query for the
     subscribers and one INSERT for all the deliveries, whatever the number of records. Slack and
     Teams endpoints get the events they chose about their team, as a message (webhooks.chat)."""
@@ -173,7 +174,7 @@ def emit_many(event: str, records: list) -> int:
                     name = subscriber.wants(event, record)
                     if name is None:
                         continue
-                    data = data if data is not None else {key: build(record)}
+                    data = data if data is not None else {key: build(record), **(extra or {})}
                     deliveries.append(_unsaved(subscriber, name, data, getattr(record, "contact_id", None), now))
             return len(_save(deliveries))
     except Exception:

@@ -77,6 +77,22 @@ def followup_data(followup) -> dict:
     }
 
 
+REPLY_TEXT_MAX = 10_000  # characters of a customer's reply in a payload
+
+
+def reply_data(inbound) -> dict:
+    """A customer's e-mail that came into a case (followups.InboundMessage): its reply without the
+    quoted mail and the signature (`text`), never the whole e-mail."""
+    text = inbound.reply_text or ""
+    return {
+        "id": inbound.pk,
+        "subject": inbound.subject,
+        "text": text if len(text) <= REPLY_TEXT_MAX else text[: REPLY_TEXT_MAX - 1] + "…",
+        "received_at": inbound.received_at,
+        "attachments": [item.get("name", "") for item in inbound.attachments or []],
+    }
+
+
 def improvement_data(improvement) -> dict:
     return {
         "id": improvement.pk,
