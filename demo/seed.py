@@ -19,8 +19,10 @@ from demo.campaigns import MARKER_CAMPAIGN, make_campaigns, reference_data
 from demo.cases import make_cases, make_improvements, routing_rules
 from demo.people import make_contacts, make_users
 from demo.replies import make_reply_templates
+from followups import suggestions
 from followups.models import FollowUp
 from surveys.models import Campaign, Contact, Response, SendWave, Touchpoint
+from themes import assign, discovery
 
 
 @dataclass
@@ -83,4 +85,9 @@ def seed_demo(
             make_improvements(rng, now, people)
     with transaction.atomic():
         make_accounts(rng, people)
+    # What the nightly tasks would have left: every comment's language and themes, the proposed
+    # themes, and the root-cause suggestions learned from the demo's tagged cases.
+    assign.analyse_pending()
+    discovery.discover()
+    suggestions.retrain()
     return DemoResult(created=True, contacts=len(all_contacts), responses=made, followups=created_followups)
