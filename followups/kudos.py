@@ -14,6 +14,7 @@ arrive after the day's notice wait for the next day's.
 """
 
 import re
+import unicodedata
 from collections import defaultdict
 from datetime import timedelta
 from zoneinfo import ZoneInfo
@@ -37,9 +38,17 @@ EVENT = "kudos"
 KEEP_TRYING = timedelta(days=7)  # kudos older than this are no longer announced
 
 
+def _folded(text: str) -> str:
+    """`text` without accents and case, so "José" and "Jose", "Zoë" and "ZOE" compare equal:
+    decomposed (NFKD), combining marks dropped, case-folded."""
+    decomposed = unicodedata.normalize("NFKD", text or "")
+    return "".join(char for char in decomposed if not unicodedata.combining(char)).casefold()
+
+
 def _named(text: str, name: str) -> bool:
-    name = (name or "").strip()
-    return len(name) >= 3 and re.search(rf"(?<!\w){re.escape(name)}(?!\w)", text, re.IGNORECASE) is not None
+    """Whether `text` names `name` as a whole word (at least 3 letters), whatever the accents or case."""
+    name = _folded((name or "").strip())
+    return len(name) >= 3 and re.search(rf"(?<!\w){re.escape(name)}(?!\w)", _folded(text)) is not None
 
 
 def _staff_by_handle(handle: str):

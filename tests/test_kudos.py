@@ -46,6 +46,30 @@ def test_a_promoter_naming_an_earlier_case_owner_praises_them(customer, arthur):
     assert (praise.user, praise.reason) == (arthur, "named")
 
 
+@pytest.mark.parametrize(
+    ("first", "last", "comment"),
+    [
+        ("José", "García", "Jose heeft alles snel opgelost, top!"),  # the customer typed no accent
+        ("Jose", "Garcia", "Dank aan José García, geweldig."),  # the staff member's name has none
+        ("Zoë", "Brontë", "ZOE was super vriendelijk"),
+        ("Zoe", "Dupont", "Zoë hielp me meteen."),
+        ("François", "Lefèvre", "francois lefevre: top service"),
+    ],
+)
+def test_names_match_whatever_the_accents(customer, arthur, first, last, comment):
+    arthur.first_name, arthur.last_name = first, last
+    arthur.save()
+    response_process(response_id=_promoter(customer, comment).pk)
+    assert Kudos.objects.get().user == arthur
+
+
+def test_a_name_inside_another_word_is_not_a_mention(customer, arthur):
+    arthur.first_name, arthur.last_name = "Zoë", "Ångström"
+    arthur.save()
+    response_process(response_id=_promoter(customer, "De zoeker op de website werkt goed.").pk)
+    assert not Kudos.objects.exists()
+
+
 def test_only_promoters_with_a_comment_praise(customer):
     for score, comment in ((4, "Arthur was rude"), (10, "")):
         response_process(response_id=ResponseFactory(contact=customer, score=score, comment=comment).pk)
