@@ -63,6 +63,9 @@ def _case_contexts(followups: list[FollowUp]) -> dict[int, dict]:
             "followup": followup,
             "response": followup.response,
             "contact": followup.contact,
+            # Who answered, as the subject and body name them: "" for an anonymous answer (no contact),
+            # which the templates name "an anonymous respondent".
+            "customer_name": (followup.contact.name or followup.contact.email) if followup.contact else "",
             "answers": answers[followup.response_id],
             "history": [r for r in history[followup.contact_id] if r.pk != followup.response_id][:SHOWN],
             "open_cases": [c for c in open_cases[followup.contact_id] if c.pk != followup.pk][:SHOWN],

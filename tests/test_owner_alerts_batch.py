@@ -281,3 +281,17 @@ def test_notify_owners_sends_each_alert_once_even_if_delivered_twice(
     assert sorted(OutboxMessage.objects.values_list("to", flat=True)) == sorted([agent.email] * 5 + [lead.email])
     assert EmailDelivery.objects.filter(kind="followup_owner", status="sent").count() == 6
     assert not mail.outbox  # the outbox backend stores, it does not use the test outbox
+
+
+def test_an_anonymous_answer_in_the_batch_is_alerted_too_and_breaks_no_other_alert(db, agent, mailoutbox):
+    """An answer through the public link has no contact: its alert names "an anonymous respondent",
+    and the cases alerted with it still get theirs (the whole batch once failed on it)."""
+    anonymous = ResponseFactory(contact=None, invitation=None, score=2)
+    cases = [
+        FollowUpFactory(response=anonymous, contact=None, owner=agent),
+        FollowUpFactory(response=ResponseFactory(score=3, contact=ContactFactory(name="Ann Smith")), owner=agent),
+    ]
+    assert send_owner_alerts(followup_ids=[case.pk for case in cases]) == 2
+    subjects = sorted(message.subject for message in mailoutbox)
+    assert any("an anonymous respondent" in subject for subject in subjects), subjects
+    assert any("Ann Smith" in subject for subject in subjects), subjects
