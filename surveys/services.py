@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 
 from core.audit import audit_log
 from surveys.addresses import normalise
-from surveys.models import Campaign, Contact, ContactImport, Question, new_token
+from surveys.models import Campaign, Contact, ContactImport, Question, WidgetSettings, new_token
 from surveys.phones import PhoneError, normalise_phone
 from surveys.review_sites import review_sites_save
 
@@ -104,6 +104,8 @@ def campaign_save(
         data = {"changed": changed, "questions_changed": questions_changed}
         if review_sites is not None:
             data["review_sites_changed"] = review_sites_save(campaign, review_sites)
+        if campaign.channel == Campaign.Channel.WIDGET:  # its key and secret, made once (README, "The widget")
+            WidgetSettings.objects.get_or_create(campaign=campaign)
         audit_log(
             actor=actor, action="campaign.created" if before is None else "campaign.updated", target=campaign, data=data
         )

@@ -101,6 +101,7 @@ def campaign_detail(request, pk: int):
             "anonymous_url": request.build_absolute_uri(
                 reverse("surveys:survey_anonymous", args=[campaign.anonymous_token])
             ),
+            "widget_script_url": request.build_absolute_uri(reverse("surveys:widget_script")),
             "panel": panel,
             "can_edit": not services.campaign_edit_refusal(campaign),
             "audience_size": panel["audience_size"],

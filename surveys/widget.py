@@ -30,7 +30,14 @@ from django.utils.translation import gettext as _
 from surveys import wording
 from surveys.lifecycle import ACCEPTS_ANSWERS
 from surveys.models import Campaign, Contact, Invitation, Response, WidgetSettings, WidgetSighting
-from surveys.responses import response_submit, response_submit_anonymous, response_update_details
+from surveys.nps import category_for
+from surveys.responses import (
+    clean_score,
+    response_submit,
+    response_submit_anonymous,
+    response_submit_first,
+    response_update_details,
+)
 
 KEY_SALT = "kringloop.widget-response"
 Status = Invitation.Status
@@ -167,7 +174,7 @@ def texts(widget: WidgetSettings, language: str) -> dict:
             "question": wording.nps_question(campaign),
             "low": low,
             "high": high,
-            "why": wording.why_question(campaign),
+            "why": {c: wording.why_question(campaign, c) for c in ("promoter", "passive", "detractor")},
             "questions": questions,
             "thanks": {c: wording.thanks_text(campaign, c) for c in ("promoter", "passive", "detractor")},
             "labels": {
@@ -182,8 +189,8 @@ def texts(widget: WidgetSettings, language: str) -> dict:
         }
 
 
-def response_key(response: Response) -> str:
-    return signing.dumps(response.pk, salt=KEY_SALT, compress=True)
+def response_key(response_id: int) -> str:
+    return signing.dumps(response_id, salt=KEY_SALT, compress=True)
 
 
 def response_for_key(widget: WidgetSettings, key: str) -> Response | None:
@@ -194,21 +201,24 @@ def response_for_key(widget: WidgetSettings, key: str) -> Response | None:
     return Response.objects.filter(pk=pk, campaign_id=widget.campaign_id).first()
 
 
-def widget_answer(widget: WidgetSettings, *, score, token: str = "", language: str) -> Response:
-    """Store the score: as the identified contact's invitation's answer (the personal token), or
-    anonymously where allowed. ValidationError for a bad score; WidgetRefused otherwise."""
+def widget_answer(widget: WidgetSettings, *, score, token: str = "", language: str) -> tuple[int, str]:
+    """Store the score; (the response's id, its category). As the identified contact's invitation's
+    answer (the personal token, by the e-mail link's own one-statement first answer where it can),
+    or anonymously where allowed. ValidationError for a bad score; WidgetRefused otherwise."""
     if token:
-        invitation = (
-            Invitation.objects.select_related("campaign", "contact", "response")
-            .filter(token=str(token)[:40], campaign_id=widget.campaign_id)
-            .first()
-        )
-        if invitation is None:
+        token = str(token)[:40]
+        if not Invitation.objects.filter(token=token, campaign_id=widget.campaign_id).exists():
             raise WidgetRefused("unknown-token")
-        return response_submit(invitation=invitation, score=score).response
+        first = response_submit_first(token=token, score=score)
+        if first is not None:
+            return first, category_for(clean_score(score))
+        invitation = Invitation.objects.select_related("campaign", "contact", "response").get(token=token)
+        response = response_submit(invitation=invitation, score=score).response
+        return response.pk, response.category
     if not widget.anonymous:
         raise WidgetRefused(SIGNATURE)
-    return response_submit_anonymous(campaign=widget.campaign, score=score, language=language)
+    response = response_submit_anonymous(campaign=widget.campaign, score=score, language=language)
+    return response.pk, response.category
 
 
 def widget_details(widget: WidgetSettings, *, key: str, comment: str, answers: dict) -> Response:

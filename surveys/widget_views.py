@@ -131,7 +131,7 @@ def widget_answer(request, found, data, origin):
             response["Retry-After"] = str(decision.retry_after)
             return response
     try:
-        response = widget.widget_answer(
+        response_id, category = widget.widget_answer(
             found, score=data.get("score"), token=token, language=_language(found, None, data)
         )
     except ValidationError:
@@ -140,7 +140,7 @@ def widget_answer(request, found, data, origin):
         return _refuse(410, "closed")
     except widget.WidgetRefused as refusal:
         return _refuse(403, str(refusal))
-    return JsonResponse({"ok": True, "response": widget.response_key(response), "category": response.category})
+    return JsonResponse({"ok": True, "response": widget.response_key(response_id), "category": category})
 
 
 @_call

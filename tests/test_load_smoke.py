@@ -127,6 +127,9 @@ def test_make_bench_runs_every_phase_to_the_end_and_prints_its_figures(tools):
         "submit_e2e_ratio",
         "submit_ratio_nice0",
         "submit_e2e_ratio_nice0",
+        "widget_submit_rps",
+        "widget_submit_ratio",
+        "widget_gzip_bytes",
         "raw_sql_ms",
         "dashboard_ms",
         "dashboard_ratio",
@@ -147,6 +150,7 @@ def test_make_bench_runs_every_phase_to_the_end_and_prints_its_figures(tools):
     assert {key: figures.get(key) for key in measured if not figures.get(key)} == {}
     assert figures["followup_probe_accepted"] == figures["followup_samples"] == 100
     assert figures["invites_sent"] == 300
+    assert 0 < figures["widget_gzip_bytes"] < 15_000 and len(figures["widget_submit_ratio_rounds"]) == 3
     assert len(figures["submit_ratio_rounds"]) == len(figures["submit_ratio_rounds_nice0"]) == 3
     assert "submit_ratio" in output.split(json.dumps(figures))[0]  # the table came before the JSON line
 

@@ -182,3 +182,15 @@ def test_the_script_is_served_small_cacheable_and_built_from_the_source(client):
         check=True,
     ).stdout
     assert built == (ROOT / "static" / "widget" / "v1.js").read_bytes(), "run `make widget` and commit the build"
+
+
+def test_a_new_widget_campaign_gets_its_key_and_secret_and_its_page_shows_the_tag(client, admin, db):
+    from surveys.services import campaign_save
+
+    campaign = campaign_save(actor=admin, name="In the app", kind="relational", channel="widget", language="en")
+    widget = WidgetSettings.objects.get(campaign=campaign)
+    assert widget.public_key.startswith("kl_") and len(widget.secret) > 40
+    client.force_login(admin)
+    page = client.get(f"/campaigns/{campaign.pk}/").content.decode()
+    assert f'data-campaign="{widget.public_key}"' in page and widget.secret in page
+    assert "/widget/v1.js" in page

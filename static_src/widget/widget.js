@@ -229,7 +229,7 @@
   function details(t, body, category) {
     body.textContent = "";
     var form = el("form");
-    var label = el("label", "", t.why);
+    var label = el("label", "", t.why[category]);
     label.htmlFor = "kl-why";
     var why = el("textarea");
     why.id = "kl-why";

@@ -18,6 +18,8 @@ from pathlib import Path
 
 from tests.esp_server import EspServer
 from tests.load.bench_submit import SubmitPhase
+from tests.load.bench_widget import ORIGIN as WIDGET_ORIGIN
+from tests.load.bench_widget import WidgetPhase
 from tests.load.measure import children, p, peak_rss_mb
 from tests.load.stack import Stack, running
 
@@ -26,6 +28,8 @@ GOALS = {
     "submit_ratio": (">=", 0.6),
     "submit_e2e_ratio": (">=", 0.5),
     "submit_p99_ratio": ("<=", 1.5),
+    "widget_submit_ratio": (">=", 0.5),
+    "widget_gzip_bytes": ("<", 15_000),
     "dashboard_ms": ("<=", 300),
     "dashboard_ratio": ("<=", 1.0),
     "filtered_dashboard_ms": ("<=", 500),
@@ -152,6 +156,28 @@ def main() -> int:
             [Contact(email=f"i{i}@invite.example", attributes={"bench": "invite"}) for i in range(args.invites)],
             batch_size=5000,
         )
+        # The widget's answers (tests/load/bench_widget.py): identified contacts' widget invitations.
+        from surveys.models import WidgetSettings
+
+        widget_campaign = Campaign.objects.create(
+            name="Bench widget",
+            kind=campaign.kind,
+            channel=Campaign.Channel.WIDGET,
+            status=Campaign.Status.ACTIVE,
+            touchpoint=campaign.touchpoint,
+            team=campaign.team,
+        )
+        widget = WidgetSettings.objects.create(campaign=widget_campaign, origins=[WIDGET_ORIGIN])
+        widget_tokens = [
+            inv.token
+            for inv in Invitation.objects.bulk_create(
+                [
+                    Invitation(campaign=widget_campaign, contact=c, status=Invitation.Status.SENT)
+                    for c in contacts[: max(args.open_invitations // 3, 1000)]
+                ],
+                batch_size=5000,
+            )
+        ]
         with connection.cursor() as cur:
             cur.execute("ANALYZE")
         from scoring.rollup import refresh_rollup
@@ -194,6 +220,9 @@ def main() -> int:
                 stack.worker_nice = 0
                 stack.start_worker()
                 figures.update(answers.run(seconds=args.seconds, suffix="_nice0"))
+            # The widget's answer call against the same baseline (with the worker as the last rounds left it).
+            widget_phase = WidgetPhase(port=args.port, key=widget.public_key, tokens=widget_tokens, settle=drain)
+            figures.update(widget_phase.run(seconds=args.seconds))
 
         if "reads" in phases:
             # --- Reads: one hand-written SQL aggregate vs the whole dashboard -----------------------
@@ -343,7 +372,7 @@ def main() -> int:
         goal = GOALS.get(key)
         mark = ""
         if goal and value is not None:
-            ok = value <= goal[1] if goal[0] == "<=" else value >= goal[1]
+            ok = {"<=": value <= goal[1], "<": value < goal[1], ">=": value >= goal[1]}[goal[0]]
             mark = "ok" if ok else "MISSED"
         print(f"{key:<24} {value!s:>12} {(f'{goal[0]} {goal[1]}' if goal else ''):>10} {mark}")
     print(json.dumps(figures))
