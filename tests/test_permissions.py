@@ -37,6 +37,17 @@ PUBLIC = {
     "password_change_done",
     "profile",
     "home",
+    # The SMS provider's callbacks, authenticated by the provider's request signature (surveys/sms_views.py).
+    "sms_status",
+    "sms_inbound",
+    # The website widget's script and JSON endpoints, called from customers' sites: authorised by the
+    # campaign's public key, its allowed origins (CORS) and the HMAC-signed user id, never by a cookie.
+    "widget_script",
+    "widget_config",
+    "widget_ask",
+    "widget_answer",
+    "widget_details",
+    "widget_dismiss",
     # Respondent-facing pages, authenticated by their unguessable token.
     "survey_answer",
     "survey_details",
@@ -131,13 +142,26 @@ def test_outsider_sees_no_staff_navigation(client, outsider):
 def test_only_token_authorised_public_pages_skip_the_csrf_check():
     # The REST API (api/) is exempt as DRF makes it: it ignores session cookies and accepts only a
     # bearer token (tests/test_api_auth.py checks a logged-in session gets 401 there). The others
-    # are authorised by the unguessable token in their URL, never by a cookie (surveys/public_views.py).
+    # are authorised by the unguessable token in their URL, never by a cookie (surveys/public_views.py),
+    # by the SMS provider's request signature, or by the widget's signed user id from another origin.
     exempt = sorted(
         entry.name
         for _route, entry in _patterns()
         if getattr(entry.callback, "csrf_exempt", False) and not _route.startswith(("anymail/", "api/"))
     )
-    assert exempt == ["report_unsubscribe", "survey_answer", "survey_details", "unsubscribe"]
+    assert exempt == [
+        "report_unsubscribe",
+        "sms_inbound",
+        "sms_status",
+        "survey_answer",
+        "survey_details",
+        "unsubscribe",
+        "widget_answer",
+        "widget_ask",
+        "widget_config",
+        "widget_details",
+        "widget_dismiss",
+    ]
 
 
 # --- Seeing only what you may (#20.5-7) ---------------------------------------------------------
