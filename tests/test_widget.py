@@ -194,3 +194,17 @@ def test_a_new_widget_campaign_gets_its_key_and_secret_and_its_page_shows_the_ta
     page = client.get(f"/campaigns/{campaign.pk}/").content.decode()
     assert f'data-campaign="{widget.public_key}"' in page and widget.secret in page
     assert "/widget/v1.js" in page
+
+
+def test_the_dashboard_cuts_by_the_widget_and_sms_channels(db):
+    from scoring.filters import parse_filters
+    from scoring.panels import nps_summary
+    from tests.factories import ResponseFactory
+
+    for channel, score in (("widget", 10), ("widget", 9), ("sms", 2), ("email", 8)):
+        ResponseFactory(campaign=CampaignFactory(channel=channel), score=score, kind="relational")
+    for channel, n in (("widget", 2), ("sms", 1)):
+        filters = parse_filters({"channel": channel, "period": "30d", "kind": "all"})
+        assert filters.channel == channel
+        summary = nps_summary(filters)
+        assert summary.current.n == n, (channel, summary)
