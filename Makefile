@@ -6,7 +6,7 @@ PYTHON ?= python3
 PORT ?= 8000
 export PORT
 
-.PHONY: demo test test-postgres test-sqlite lint fmt install install-dev assets bench chaos e2e clean help messages widget
+.PHONY: demo test test-postgres test-sqlite lint fmt install install-dev assets bench chaos soak restore-drill e2e clean help messages widget
 
 help:
 	@echo "make demo   - install everything and run Kringloop on http://127.0.0.1:$(PORT) (SQLite, file broker, outbox)"
@@ -14,6 +14,8 @@ help:
 	@echo "make lint   - ruff (lint and format check) and import-linter (the layers)"
 	@echo "make fmt    - fix what ruff can fix and format the tree"
 	@echo "make bench  - performance benchmark (PostgreSQL, Redis, gunicorn, Celery)"
+	@echo "make soak   - $(SOAK_MINUTES) minutes of steady traffic, watching memory and connections (SOAK_MINUTES)"
+	@echo "make restore-drill - dump a populated database, restore it, check it and compare"
 	@echo "make chaos  - every pipeline under load while the worker, beat, Redis and PostgreSQL fail (CHAOS_ARGS)"
 	@echo "make widget - build the website widget (static_src/widget/widget.js -> static/widget/v1.js, esbuild)"
 
@@ -42,7 +44,7 @@ demo: install
 # settings' default) and on SQLite (the demo's, with its options, in a scratch folder). Each run needs
 # a Redis database of its own (the broker queue is shared by name). Tests that need PostgreSQL are
 # marked `postgres` and skipped, with their reason, on SQLite. Tests marked `once` run in a process
-# and database of their own (the demo's set-up; small `make bench` and `make chaos` smokes, which need
+# and database of their own (the demo's set-up; small `make bench`, `make chaos` and `make restore-drill` smokes, which need
 # the PostgreSQL server, LOAD_PG_URL): make test runs them in the SQLite run only, the shorter one.
 # Browser tests fail without Chromium. `make test-postgres` or `make test-sqlite` runs one suite, with
 # the `once` tests; PYTEST_ARGS is passed to pytest.
@@ -90,6 +92,18 @@ ESBUILD ?= node_modules/.bin/esbuild
 widget: node_modules/.installed
 	$(ESBUILD) static_src/widget/widget.js --minify --target=es2017 --legal-comments=none --outfile=static/widget/v1.js
 	@echo "widget: $$(gzip -9 -c static/widget/v1.js | wc -c) bytes gzipped (goal < 15000)"
+
+# Steady mixed traffic for SOAK_MINUTES (default 30), sampling every process's memory and connections each
+# minute; the last line is JSON with growth per hour, lost and duplicates (README: Reliability).
+SOAK_MINUTES ?= 30
+soak: install-dev
+	$(PY) -m tests.load.soak --minutes $(SOAK_MINUTES) $(SOAK_ARGS)
+
+# A backup is only as good as its restore: dump a populated scratch database with pg_dump -Fc, restore it
+# into a new one, migrate --check, check_data, compare row counts and dashboard figures (README: Backup and
+# restore). DRILL_ARGS, e.g. --responses 100000.
+restore-drill: install-dev
+	$(PY) -m tests.load.restore_drill $(DRILL_ARGS)
 
 clean:
 	rm -rf .demo staticfiles .pytest_cache

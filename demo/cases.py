@@ -11,7 +11,6 @@ from django.utils.translation import gettext_noop
 from demo.chance import weighted
 from followups.emails import send_owner_alerts
 from followups.history import KEY, said
-from followups.improvements import notice_send
 from followups.models import (
     FollowUp,
     FollowUpEvent,
@@ -21,6 +20,7 @@ from followups.models import (
     RootCauseTag,
     RoutingRule,
 )
+from followups.notices import notice_send
 from surveys.models import Category, Response
 
 

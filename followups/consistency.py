@@ -10,8 +10,8 @@ from django.db.models import Exists, F, OuterRef
 from core.consistency import Context, finding, register
 from core.models import EmailDelivery
 from followups import emails, queries, routing
-from followups.improvements import notice_ledger_key
 from followups.models import FollowUp, ImprovementNotice
+from followups.notices import notice_ledger_key
 from surveys.models import Response
 
 CHUNK = 5000

@@ -7,7 +7,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from core.roles import admin_required, agent_required
 from followups import improvements as svc
-from followups import public_page
+from followups import notices, public_page
 from followups.forms import ImprovementForm
 from followups.models import Improvement
 from followups.queries import followup_for_user, visible_responses
@@ -75,8 +75,8 @@ def improvement_detail(request, pk: int):
             "suggestions": svc.suggestions(improvement, among=visible) if actions["link"] else [],
             "recipients": svc.recipients(improvement),
             "change": svc.before_after(improvement),
-            "progress": svc.notice_progress(improvement),
-            "notices": svc.notice_rows(improvement),
+            "progress": notices.notice_progress(improvement),
+            "notices": notices.notice_rows(improvement),
         },
     )
 
@@ -88,7 +88,7 @@ def improvement_progress(request, pk: int):
     return render(
         request,
         "followups/_notice_progress.html",
-        {"improvement": improvement, "progress": svc.notice_progress(improvement)},
+        {"improvement": improvement, "progress": notices.notice_progress(improvement)},
     )
 
 
@@ -207,8 +207,10 @@ def improvement_ship(request, pk: int):
             "improvement": improvement,
             "recipients": recipients,
             "actions": actions,
-            "previews": svc.notice_previews(improvement, recipients) if actions["ship"] else [],
-            "progress": svc.notice_progress(improvement) if improvement.status == Improvement.Status.SHIPPED else None,
+            "previews": notices.notice_previews(improvement, recipients) if actions["ship"] else [],
+            "progress": notices.notice_progress(improvement)
+            if improvement.status == Improvement.Status.SHIPPED
+            else None,
         },
     )
 

@@ -33,7 +33,7 @@ from django.utils.translation import gettext_noop
 
 import webhooks.events
 from core.queue import enqueue_on_commit
-from followups import emails, improvements, kudos, queries, routing, sla
+from followups import emails, kudos, notices, queries, routing, sla
 from followups.history import said
 from followups.models import FollowUp, FollowUpEvent, InboundMessage
 from followups.services import followup_reply_send, followup_transition, history_add, history_line
@@ -89,13 +89,20 @@ def responses_process(*, response_ids: list[int]) -> int:
     return done
 
 
+def locked_answers(response_ids: list[int]):
+    """The answers, locked for processing. FOR NO KEY UPDATE (only non-key columns change), so a row
+    that merely points at an answer (a rollup's LatestScore, a case, a link) can still be written:
+    with FOR UPDATE its foreign-key check waited on the lock, and a rollup refresh and processing
+    deadlocked (make chaos)."""
+    return Response.objects.select_for_update(of=("self",), no_key=True).filter(pk__any=response_ids)
+
+
 def _process(response_ids: list[int]) -> dict[int, Processed]:
     if not response_ids:
         return {}
     with transaction.atomic():
         answers = list(
-            Response.objects.select_for_update(of=("self",))
-            .filter(pk__any=response_ids)
+            locked_answers(response_ids)
             .select_related("campaign", "touchpoint", "team", "contact__account_owner", "contact__account__owner")
             .order_by("pk")
         )
@@ -310,9 +317,9 @@ def sweep_lost_work(*, now=None, limit: int = 5000) -> int:
             emails.send_inbound_notice(inbound_id=inbound_id)
         except Exception:
             logger.exception("Sweep could not tell the owner about customer e-mail %s.", inbound_id)
-    for notice_id in improvements.notices_lost(shipped_before=before, limit=min(limit, NOTICES_PER_SWEEP)):
+    for notice_id in notices.notices_lost(shipped_before=before, limit=min(limit, NOTICES_PER_SWEEP)):
         try:
-            improvements.notice_send(notice_id=notice_id)
+            notices.notice_send(notice_id=notice_id)
         except Exception:
             logger.exception("Sweep could not send improvement notice %s.", notice_id)
     return len(ids)

@@ -5,7 +5,7 @@ from celery import shared_task
 from django.db import OperationalError
 
 from followups import emails, escalation, kudos, processing, services, suggestions
-from followups.improvements import notice_send
+from followups.notices import notice_send, notices_send
 
 # Transient: the database, the network, the SMTP server (OSError covers all three kinds) or the ESP.
 RETRY = {
@@ -81,7 +81,14 @@ def escalate_overdue() -> int:
 
 @shared_task(**RETRY)
 def send_improvement_notice(notice_id: int) -> None:
+    """One notice (messages queued before send_improvement_notices existed)."""
     notice_send(notice_id=notice_id)
+
+
+@shared_task(**RETRY)
+def send_improvement_notices(notice_ids: list[int]) -> int:
+    """A batch of "you said, we did" notices; safe to run twice (the ledger and the status guard each)."""
+    return notices_send(notice_ids=notice_ids)
 
 
 @shared_task(acks_late=True)

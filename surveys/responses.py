@@ -224,7 +224,8 @@ def _response_create(*, invitation: Invitation, score: int, channel: str | None)
 def _response_change(*, invitation: Invitation, score: int, channel: str | None) -> Submitted:
     with transaction.atomic():
         # The row lock makes simultaneous changes of one answer take turns.
-        existing = Response.objects.select_for_update().filter(invitation_id=invitation.pk).first()
+        # NO KEY: rows pointing at the answer (cases, rollups) need not wait (followups.processing.locked_answers).
+        existing = Response.objects.select_for_update(no_key=True).filter(invitation_id=invitation.pk).first()
         if existing is None:  # erased since the page was loaded
             return _response_create(invitation=invitation, score=score, channel=channel)
         if not can_still_edit(existing):
@@ -301,7 +302,9 @@ def response_update_details(
     if len(comment) > limit:
         raise ValidationError(_("Please keep your answer under %(limit)s characters.") % {"limit": limit})
     with transaction.atomic():
-        response = Response.objects.select_for_update(of=("self",)).select_related("campaign").get(pk=response.pk)
+        response = (
+            Response.objects.select_for_update(of=("self",), no_key=True).select_related("campaign").get(pk=response.pk)
+        )
         if response.campaign.status not in ACCEPTS_ANSWERS:
             raise CampaignClosed()
         if not can_still_edit(response):

@@ -12,17 +12,18 @@ def wait_for(predicate, timeout: float = 20.0, interval: float = 0.1) -> bool:
 
 
 def published_tasks(task: str | None = None) -> list[tuple[str, list]]:
-    """(task name, args) of the messages waiting in the real broker's default queue, oldest first
-    (for tests without a worker: what would a worker be asked to do?)."""
+    """(task name, args) of the messages waiting in the real broker's queues (the default one, then
+    the webhooks' one), oldest first (for tests without a worker: what would a worker be asked to do?)."""
     import base64
     import json
 
     from config.celery import app
 
     with app.connection_for_write() as connection:
-        raw_messages = connection.default_channel.client.lrange(app.conf.task_default_queue, 0, -1)
+        client = connection.default_channel.client
+        raw_messages = [raw for queue in app.conf.task_queues for raw in reversed(client.lrange(queue.name, 0, -1))]
     found = []
-    for raw in reversed(raw_messages):
+    for raw in raw_messages:
         message = json.loads(raw)
         if task is None or message["headers"]["task"] == task:
             found.append((message["headers"]["task"], json.loads(base64.b64decode(message["body"]))[0]))
@@ -34,7 +35,7 @@ def empty_broker() -> None:
     from core import handoff
 
     with app.connection_for_write() as connection:
-        connection.default_channel.client.delete(app.conf.task_default_queue, handoff.KEY)
+        connection.default_channel.client.delete(*[queue.name for queue in app.conf.task_queues], handoff.KEY)
 
 
 def handed_off() -> list[int]:

@@ -11,8 +11,9 @@ from django.utils import timezone
 
 from core import consistency
 from core.models import EmailDelivery, OutboxMessage
-from followups.improvements import improvement_link, improvement_ship, notice_send
+from followups.improvements import improvement_link, improvement_ship
 from followups.models import FollowUp, Improvement, ImprovementNotice, RoutingRule
+from followups.notices import notice_send
 from followups.processing import response_process
 from scoring.models import DailyScore
 from scoring.rollup import refresh_rollup

@@ -10,8 +10,8 @@ from django.conf import settings
 
 from core.mail import render_email
 from followups.emails import send_customer_reply
-from followups.improvements import notice_message
 from followups.models import FollowUpEvent, Improvement
+from followups.notices import notice_message
 from surveys.emails import build_invitation_email, build_reminder_email
 from tests.factories import ContactFactory, FollowUpFactory, InvitationFactory, ResponseFactory
 

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from core import privacy
 from core.models import OutboxMessage
-from followups import emails, escalation, improvements
+from followups import emails, escalation, improvements, notices
 from followups.models import FollowUp, Improvement
 from followups.processing import response_process
 from followups.services import followup_add_note, followup_reply, followup_reply_send
@@ -110,7 +110,7 @@ def test_erasure_leaves_no_trace_in_any_table_or_the_outbox(
         improvements.improvement_link(improvement=improvement, response_ids=[answer.pk], actor=admin)
         improvements.improvement_ship(improvement=improvement, actor=admin)
         for notice in improvement.notices.all():
-            improvements.notice_send(notice_id=notice.pk)
+            notices.notice_send(notice_id=notice.pk)
         # Webhook deliveries.
         for delivery in Delivery.objects.filter(endpoint=endpoint):
             delivery_attempt(delivery_id=delivery.pk)

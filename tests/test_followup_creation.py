@@ -288,6 +288,46 @@ def test_two_workers_processing_at_once_open_one_case(transactional_db, agent, t
     assert FollowUp.objects.get(response=response).events.filter(kind="created").count() == 1
 
 
+@pytest.mark.postgres("row locks, which SQLite has not")
+def test_an_answer_being_processed_never_blocks_a_row_that_points_at_it(transactional_db):
+    """make chaos: the rollup refresh (LatestScore rows point at answers) and processing deadlocked,
+    because processing locked answers FOR UPDATE, which blocks every foreign-key check on them. It
+    locks them FOR NO KEY UPDATE: while an answer is held, a row pointing at it is written at once."""
+    import threading
+
+    from django.db import connection, transaction
+
+    from followups.processing import locked_answers
+
+    response = ResponseFactory(score=3)
+    holding, release = threading.Event(), threading.Event()
+
+    def hold():
+        try:
+            with transaction.atomic():
+                list(locked_answers([response.pk]))
+                holding.set()
+                release.wait(15)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    try:
+        assert holding.wait(15)
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL lock_timeout = '3s'")
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # the foreign-key check now, not at commit
+            FollowUp.objects.create(
+                response=response, contact=response.contact, category=response.category, due_at=timezone.now()
+            )
+    finally:
+        release.set()
+        thread.join()
+    assert FollowUp.objects.filter(response=response).exists()
+
+
 @pytest.mark.worker
 def test_a_submitted_answer_is_routed_by_the_worker_and_alerts_the_owner_once(
     celery_worker, outbox_backend, agent, team_a

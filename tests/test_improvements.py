@@ -7,8 +7,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.models import OutboxMessage
-from followups.improvements import before_after, improvement_link, improvement_ship, notice_send
+from followups.improvements import before_after, improvement_link, improvement_ship
 from followups.models import Improvement, ImprovementNotice
+from followups.notices import notice_send
 from followups.tasks import send_improvement_notice
 from tests.factories import CampaignFactory, ContactFactory, FollowUpFactory, ResponseFactory
 from tests.helpers import wait_for
@@ -231,7 +232,7 @@ def test_a_shipped_improvements_ship_page_shows_its_state_and_progress_not_the_b
 
 
 def test_progress_counts_what_the_send_once_ledger_really_sent(improvement, admin, mailoutbox):
-    from followups.improvements import notice_progress
+    from followups.notices import notice_progress
 
     ann = _asked(improvement, admin, email="ann@example.com")
     _asked(improvement, admin, email="jan@example.com")

@@ -1,4 +1,4 @@
-"""`make bench` and `make chaos` at small sizes, so that a schema change cannot break them unnoticed.
+"""`make bench`, `make chaos` and `make restore-drill` at small sizes, so a schema change cannot break them unnoticed.
 
 Each runs the real tool in a subprocess (its own scratch PostgreSQL database and private Redis, all
 on localhost, every loop bounded) and checks that it ran to completion and printed its figures. The
@@ -106,6 +106,12 @@ def tools(tmp_path_factory):
             logs=tmp_path_factory.mktemp("chaos"),
             timeout=420,
         ),
+        "drill": Run(
+            "tests.load.restore_drill",
+            *("--responses", "600", "--contacts", "60"),
+            logs=tmp_path_factory.mktemp("drill"),
+            timeout=600,
+        ),
     }
     yield runs
     for run in runs.values():
@@ -168,3 +174,11 @@ def test_make_chaos_loses_nothing_through_a_worker_kill(tools):
     assert figures["webhooks_delivered"] == figures["webhooks_expected"] > 0
     assert figures["check_data"] == {}
     assert {fault["event"] for fault in figures["faults"]} == {"worker_kill"}
+
+
+def test_make_restore_drill_restores_everything_consistently(tools):
+    _output, figures = tools["drill"].result()
+    assert figures["ok"] is True
+    assert figures["migrate_check"] == figures["check_data"] == figures["source_check_data"] == "ok"
+    assert figures["row_mismatches"] == {} and figures["figure_mismatches"] == []
+    assert figures["rows"] > 1000 and figures["dashboard_figures"] > 30

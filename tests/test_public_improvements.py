@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 
 from core.models import AuditLog
-from followups import improvements, public_page
+from followups import improvements, notices, public_page
 from followups.models import Improvement, ImprovementLink
 from tests.factories import ContactFactory, ResponseFactory
 
@@ -113,6 +113,6 @@ def test_only_admins_publish_and_it_is_audit_logged(client, admin, agent, shown,
 
 def test_the_you_said_we_did_e_mail_links_to_the_public_page(shown, hidden):
     contact = ContactFactory(language="nl")
-    message = improvements.notice_message(improvement=shown, contact=contact)
+    message = notices.notice_message(improvement=shown, contact=contact)
     assert "/you-said-we-did/?lang=nl" in message.body and "/you-said-we-did/?lang=nl" in message.alternatives[0][0]
-    assert "/you-said-we-did/" not in improvements.notice_message(improvement=hidden[0], contact=contact).body
+    assert "/you-said-we-did/" not in notices.notice_message(improvement=hidden[0], contact=contact).body

@@ -42,7 +42,9 @@ class World:
     linked_contacts: set = field(default_factory=set)
 
 
-def seed(*, answers: int, invitations: int, receiver_url: str, rng: random.Random) -> World:
+def seed(*, answers: int, invitations: int, receiver_url: str, rng: random.Random, send_batches: int = 1) -> World:
+    """The staff, routing, the answering campaign with its invitations, the contacts to send to (in
+    `send_batches` batches: attribute "batch"), the improvement to ship and the webhook endpoint."""
     from django.contrib.auth import get_user_model
     from django.utils import timezone
 
@@ -113,7 +115,7 @@ def seed(*, answers: int, invitations: int, receiver_url: str, rng: random.Rando
             Contact(
                 email=f"s{i}@send.example",
                 name=f"Recipient {i}",
-                attributes={"group": SEND_GROUP, "plan": plans[i % 3]},
+                attributes={"group": SEND_GROUP, "plan": plans[i % 3], "batch": i % send_batches},
             )
             for i in range(invitations)
         ],
