@@ -16,6 +16,10 @@
 
 The preference is read once at login and kept in the session (`remember_language`), so a page
 costs no extra query; the preferences page updates the session when it changes.
+
+- `in_language(texts, language, own=...)`: the one rule for choosing among a record's texts per
+  language (a campaign's translations through surveys.wording.translated, an improvement's title and
+  "what changed" text, a team channel's improvement message).
 """
 
 from contextlib import contextmanager
@@ -24,6 +28,29 @@ from django.conf import settings
 from django.utils import translation
 
 SESSION_KEY = "kringloop_language"
+
+
+_NONE = object()
+
+
+def in_language(texts, language: str | None = None, *, own=_NONE):
+    """The text a reader of `language` (default: the active one) reads, from `texts` ({language
+    code: text}; empty counts as none):
+
+    1. the text in their language, when there is one;
+    2. else the record's `own` text, when it has one: written in the record's own language (a
+       campaign's fields, and what surveys.wording falls back to a translated default from);
+    3. else, for texts kept side by side per language with none of them the record's own (an
+       improvement's English and Dutch texts), the text in another language, in
+       settings.LANGUAGES order; "" when there is none.
+    """
+    language = language or translation.get_language() or settings.LANGUAGE_CODE
+    text = texts.get(language)
+    if text:
+        return text
+    if own is not _NONE:
+        return own
+    return next((texts[code] for code, _name in settings.LANGUAGES if texts.get(code)), "")
 
 
 def _known(code: str | None) -> str | None:

@@ -183,6 +183,7 @@ def make_improvements(rng, now, people):
     tags = {t.slug: t for t in RootCauseTag.objects.all()}
     shipped = Improvement.objects.create(
         title="Support replies within 4 hours",
+        title_nl="Support antwoordt binnen 4 uur",
         description_en="You told us support took too long to answer. We doubled the support team and now answer every ticket within 4 working hours.",  # noqa: E501
         description_nl="U liet ons weten dat onze support te traag reageerde. We hebben het supportteam verdubbeld en beantwoorden nu elk ticket binnen 4 werkuren.",  # noqa: E501
         internal_notes="Hiring round Q2; new on-call rota.",
@@ -195,6 +196,7 @@ def make_improvements(rng, now, people):
     shipped.tags.add(tags["process"])
     planned = Improvement.objects.create(
         title="Clearer invoices",
+        title_nl="Duidelijkere facturen",
         description_en="Invoices now show each product line and the period it covers.",
         description_nl="Facturen tonen nu elke productregel en de periode waarop die betrekking heeft.",
         keywords="invoice, billing, factuur",

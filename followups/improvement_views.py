@@ -225,7 +225,6 @@ def improvement_publish(request, pk: int):
         actor=request.user,
         public=request.POST.get("public") == "1",
         show_nps=request.POST.get("show_nps") == "1",
-        title_nl=request.POST.get("title_nl", ""),
     )
     messages.success(request, _("Public page settings saved."))
     return redirect("followups:improvement_detail", pk=pk)

@@ -238,6 +238,7 @@ def improvement_rows():
 
 IMPROVEMENT_FIELDS = (
     "title",
+    "title_nl",
     "description_en",
     "description_nl",
     "internal_notes",

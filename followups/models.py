@@ -273,9 +273,33 @@ class Improvement(models.Model):
         SHIPPED = "shipped", pgettext_lazy("improvement status", "Shipped")
         DROPPED = "dropped", pgettext_lazy("improvement status", "Dropped")
 
-    title = models.CharField(_("title"), max_length=200)
-    description_en = models.TextField(_("Customer-facing description (English)"), blank=True)
-    description_nl = models.TextField(_("Customer-facing description (Dutch)"), blank=True)
+    # What customers read, per language (followups.improvement_texts: the reader's language, else the other).
+    title = models.CharField(
+        _("title"),
+        max_length=200,
+        help_text=_(
+            "What staff see, and the title customers read in English (in Dutch too when the Dutch title is empty)."
+        ),
+    )
+    title_nl = models.CharField(
+        _("title (Dutch)"),
+        max_length=200,
+        blank=True,
+        help_text=_(
+            "The title Dutch-speaking customers read: in the subject of the ‘Dankzij uw feedback’ e-mail and on the"
+            " Dutch public page. Empty: the title."
+        ),
+    )
+    description_en = models.TextField(
+        _("Customer-facing description (English)"),
+        blank=True,
+        help_text=_("What changed, as customers read it in English. Empty: the Dutch text."),
+    )
+    description_nl = models.TextField(
+        _("Customer-facing description (Dutch)"),
+        blank=True,
+        help_text=_("What changed, as customers read it in Dutch. Empty: the English text."),
+    )
     internal_notes = models.TextField(_("internal notes"), blank=True)
     keywords = models.CharField(
         _("keywords"), max_length=300, blank=True, help_text=_("Comma-separated words to suggest matching comments.")
@@ -303,9 +327,6 @@ class Improvement(models.Model):
         _("show the NPS before and after"),
         default=False,
         help_text=_("Also show the NPS of the customers who asked, before and since it shipped."),
-    )
-    title_nl = models.CharField(
-        _("title (Dutch)"), max_length=200, blank=True, help_text=_("The title on the Dutch page; empty: the title.")
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

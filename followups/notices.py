@@ -15,6 +15,7 @@ from django.utils import timezone
 from core.mail import absolute_url, render_email, send_once
 from core.models import EmailDelivery
 from followups import emails
+from followups.improvement_texts import customer_texts
 from followups.models import FollowUp, Improvement, ImprovementNotice
 from surveys.models import Contact, Invitation, Response
 from surveys.unsubscribe import unsubscribe_headers, unsubscribe_url
@@ -46,16 +47,12 @@ def notice_case(improvement: Improvement, contact: Contact) -> FollowUp | None:
 
 
 def notice_message(*, improvement: Improvement, contact: Contact, survey_url: str = ""):
-    """The "you said, we did" e-mail to `contact`: in their language (English when we have no
-    text in it), quoting what they said. When what they said has a case, the e-mail is on that
-    case's conversation (its Reply-To and thread headers), so their answer lands in the case.
-    The ship page previews exactly this message."""
+    """The "you said, we did" e-mail to `contact`: in their language, with the title and the text
+    of what changed as they read them (followups.improvement_texts), quoting what they said. When
+    what they said has a case, the e-mail is on that case's conversation (its Reply-To and thread
+    headers), so their answer lands in the case. The ship page previews exactly this message."""
     language = contact.language if contact.language in ("en", "nl") else "en"
-    description = (
-        (improvement.description_nl if language == "nl" else improvement.description_en)
-        or improvement.description_en
-        or improvement.description_nl
-    )
+    texts = customer_texts(improvement, language)
     unsubscribe = unsubscribe_url(contact)
     headers = unsubscribe_headers(contact, url=unsubscribe)
     case = notice_case(improvement, contact)
@@ -71,7 +68,8 @@ def notice_message(*, improvement: Improvement, contact: Contact, survey_url: st
             "unsubscribe_url": unsubscribe,
             "contact": contact,
             "improvement": improvement,
-            "description": description,
+            "title": texts["title"],
+            "description": texts["description"],
             "quote": _quote(improvement, contact),
             "survey_url": survey_url,
             # The public "you said, we did" page, when this improvement is on it (followups.public_page).

@@ -14,6 +14,7 @@ from django.utils.html import escape
 
 from core.audit import audit_log
 from core.mail import absolute_url
+from followups.improvement_texts import customer_texts
 from followups.improvements import before_after
 from followups.models import Improvement
 
@@ -26,12 +27,13 @@ def language_of(requested: str | None) -> str:
     return requested if requested in LANGUAGES else "en"
 
 
-def improvement_publish(*, improvement: Improvement, actor, public: bool, show_nps: bool, title_nl: str = ""):
-    """Put an improvement on the public page or take it off, and whether it shows its NPS. Audit-logged."""
+def improvement_publish(*, improvement: Improvement, actor, public: bool, show_nps: bool):
+    """Put an improvement on the public page or take it off, and whether it shows its NPS. Audit-logged.
+    (Its Dutch title is written with its other texts, on the improvement's form.)"""
     with transaction.atomic():
         locked = Improvement.objects.select_for_update().get(pk=improvement.pk)
-        locked.public, locked.public_show_nps, locked.title_nl = bool(public), bool(show_nps), title_nl.strip()[:200]
-        locked.save(update_fields=["public", "public_show_nps", "title_nl"])
+        locked.public, locked.public_show_nps = bool(public), bool(show_nps)
+        locked.save(update_fields=["public", "public_show_nps"])
         audit_log(
             actor=actor,
             action="improvement.published" if public else "improvement.unpublished",
@@ -52,15 +54,12 @@ def published():
 
 
 def entry(improvement: Improvement, language: str) -> dict:
-    """One improvement as the public sees it, in `language` (English where there is no Dutch)."""
-    dutch = language == "nl"
-    description = (improvement.description_nl if dutch else improvement.description_en) or (
-        improvement.description_en or improvement.description_nl
-    )
+    """One improvement as the public sees it, in `language` (followups.improvement_texts)."""
+    texts = customer_texts(improvement, language)
     return {
         "pk": improvement.pk,
-        "title": (improvement.title_nl if dutch else "") or improvement.title,
-        "description": description,
+        "title": texts["title"],
+        "description": texts["description"],
         "shipped_at": improvement.shipped_at,
         "asked": improvement.asked,
         "change": before_after(improvement) if improvement.public_show_nps else None,

@@ -7,9 +7,10 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
-from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
+from core.i18n import in_language
 from surveys import nps
 
 # The account models live in their own module; Django finds them here.
@@ -20,8 +21,9 @@ from surveys.review_models import ReviewClick, ReviewSite  # noqa: F401
 
 
 def translated_name(record) -> str:
-    """A touchpoint's or root cause's name in the active language, else its own."""
-    return ((record.translations or {}).get(get_language() or "", {}) or {}).get("name") or record.name
+    """A touchpoint's or root cause's name in the active language, else its own (core.i18n.in_language)."""
+    names = {code: texts.get("name") for code, texts in (record.translations or {}).items() if isinstance(texts, dict)}
+    return in_language(names, own=record.name)
 
 
 def new_token() -> str:

@@ -1,9 +1,10 @@
 """What respondents read, in the language they read (the active one, see respondent_language).
 
-The one rule for every text of a campaign, a driver question, a touchpoint or a root cause: the
-record's translation into that language (its `translations` field) when it has one; else the
-record's own text, written in the campaign's language; else, for a text left empty, Kringloop's
-default, translated. {company} is filled in. `missing_translations` lists what a campaign lacks.
+The one rule for every text of a campaign, a driver question, a touchpoint or a root cause
+(core.i18n.in_language, which improvements' texts follow too): the record's translation into that
+language (its `translations` field) when it has one; else the record's own text, written in the
+campaign's language; else, for a text left empty, Kringloop's default, translated. {company} is
+filled in. `missing_translations` lists what a campaign lacks.
 """
 
 from django.conf import settings
@@ -11,6 +12,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from core.i18n import in_language
 from surveys.models import Campaign, Question
 
 # The texts a respondent reads, with the builder's names for them.
@@ -37,16 +39,22 @@ QUESTION_TEXTS = {
 
 
 def translated(record, field: str, language: str | None = None):
-    """`record.<field>` as read in `language` (default: the active one): its translation, else its own."""
+    """`record.<field>` as read in `language` (default: the active one): its translation, else its
+    own (core.i18n.in_language)."""
     language = language or translation.get_language() or settings.LANGUAGE_CODE
     own = getattr(record, field)
     if language == getattr(record, "language", None):  # a campaign's own texts are in its language
         return own
-    text = ((record.translations or {}).get(language) or {}).get(field)
-    if field == "choices" and own:
-        text = list(text or [])
-        return [text[i] if i < len(text) and text[i] else choice for i, choice in enumerate(own)]
-    return text or own
+    texts = {
+        code: values.get(field) for code, values in (record.translations or {}).items() if isinstance(values, dict)
+    }
+    if field == "choices" and own:  # each choice on its own: a missing one is the campaign's own
+        given = list(texts.get(language) or [])
+        return [
+            in_language({language: given[i] if i < len(given) else ""}, language, own=choice)
+            for i, choice in enumerate(own)
+        ]
+    return in_language(texts, language, own=own)
 
 
 def translations_for(record, fields, languages) -> dict:

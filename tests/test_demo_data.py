@@ -22,6 +22,9 @@ def test_it_creates_the_demo_company_once(db):
     statuses = set(FollowUp.objects.values_list("status", flat=True))
     assert {"new", "in_progress", "contacted", "resolved", "closed"} <= statuses
     assert Improvement.objects.count() == 2
+    # Dutch customers read Dutch titles and texts ("Dankzij uw feedback: …").
+    for improvement in Improvement.objects.all():
+        assert improvement.title_nl and improvement.description_nl and improvement.description_en
 
     call_command("seed_demo", responses=600, contacts=60)
     assert Response.objects.count() == 600

@@ -7,8 +7,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from followups.improvements import improvement_link, improvement_ship, notice_send
+from followups.improvements import improvement_link, improvement_ship
 from followups.models import FollowUp, Improvement, ImprovementNotice, InboundMessage
+from followups.notices import notice_send
 from tests.factories import ContactFactory, FollowUpFactory, ResponseFactory
 from tests.inbound_support import CUSTOMER, case, case_address, inbound_on, webhook_auth  # fixtures
 

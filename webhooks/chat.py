@@ -17,6 +17,8 @@ from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
 
+from core.i18n import in_language
+
 CHAT_EVENTS = {
     "followup.detractor": gettext_lazy("A new detractor case"),
     "followup.escalated": gettext_lazy("A case is overdue and was escalated"),
@@ -125,9 +127,13 @@ def card(event: str, data: dict, language: str) -> Card:
         return drawn
     if event == "improvement.shipped":
         improvement = data["improvement"]
-        description = improvement.get(f"description_{language}") or improvement.get("description_en") or ""
+        # The title and text as the team reads them: the one rule for texts per language.
+        title = in_language({"en": improvement["title"], "nl": improvement.get("title_nl")}, language)
+        description = in_language(
+            {"en": improvement.get("description_en"), "nl": improvement.get("description_nl")}, language
+        )
         return Card(
-            title=_("Shipped: %(title)s") % {"title": improvement["title"]},
+            title=_("Shipped: %(title)s") % {"title": title},
             text=description,
             facts=[
                 (_("Customers who asked for it"), str(improvement.get("linked_responses", 0))),

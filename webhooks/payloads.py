@@ -97,6 +97,7 @@ def improvement_data(improvement) -> dict:
     return {
         "id": improvement.pk,
         "title": improvement.title,
+        "title_nl": improvement.title_nl,
         "status": improvement.status,
         "description_en": improvement.description_en,
         "description_nl": improvement.description_nl,
