@@ -313,6 +313,10 @@ def run(args, cluster) -> int:
                 "rss_mb_first": warm[0][1]["rss_mb"],
                 "rss_mb_last": warm[-1][1]["rss_mb"],
                 "rss_growth_pct_per_hour": growth_per_hour([(m, v["rss_mb"]) for m, v in warm]),
+                # The same over the last third only: still growing, or levelling off?
+                "rss_growth_pct_per_hour_last_third": growth_per_hour(
+                    [(m, v["rss_mb"]) for m, v in series if m >= args.minutes * 2 / 3]
+                ),
                 "pg_connections_first": connections_pg[0],
                 "pg_connections_last": connections_pg[-1],
                 "pg_connections_max": max(connections_pg),
