@@ -30,6 +30,10 @@ OPERATIONS = [
     ("patch", "/api/followups/1/", "followups:write"),
     ("post", "/api/followups/1/notes/", "followups:write"),
     ("get", "/api/nps/summary/", NPS_READ),
+    ("get", "/api/accounts/", "accounts:read"),
+    ("get", "/api/accounts/1/", "accounts:read"),
+    ("get", "/api/accounts/revenue/", "accounts:read"),
+    ("post", "/api/accounts/upsert/", "accounts:write"),
 ]
 
 
