@@ -84,6 +84,17 @@ def _fresh_rate_limits():
     forget_rate_limits()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_theme_matchers():
+    """Each test starts with no theme matcher built by the tests before it. The matcher is cached per
+    process by the themes' version (themes.assign.matcher); a test database flushed between tests
+    starts that version at 1 again with other theme rows, so a cached matcher would name themes that
+    no longer exist (in production the version only grows)."""
+    from themes import assign
+
+    assign._matchers.clear()
+
+
 # --- Personas -------------------------------------------------------------------------------
 @pytest.fixture
 def team_a(db):
