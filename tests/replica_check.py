@@ -35,11 +35,12 @@ def main() -> int:
         if on_replica == on_primary:
             break
         time.sleep(0.2)
+    status = replica_status()
     figures.update(
         replica_contacts=on_replica,
         replica_queries=len(seen.captured_queries),
-        status=replica_status(),
-        lag_seconds=replica_status().get("lag_seconds"),
+        status=status,
+        lag_seconds=status.get("lag_seconds"),
     )
     with CaptureQueriesContext(connections["replica"]) as unmarked:
         Campaign.objects.filter(pk=campaign.pk).exists()  # not marked: the primary
