@@ -6,7 +6,7 @@ PYTHON ?= python3
 PORT ?= 8000
 export PORT
 
-.PHONY: demo test test-postgres test-sqlite lint fmt install install-dev assets bench chaos soak restore-drill e2e clean help messages widget
+.PHONY: demo test test-postgres test-sqlite lint fmt install install-dev assets bench bench-10m chaos soak restore-drill e2e clean help messages widget
 
 help:
 	@echo "make demo   - install everything and run Kringloop on http://127.0.0.1:$(PORT) (SQLite, file broker, outbox)"
@@ -14,6 +14,7 @@ help:
 	@echo "make lint   - ruff (lint and format check) and import-linter (the layers)"
 	@echo "make fmt    - fix what ruff can fix and format the tree"
 	@echo "make bench  - performance benchmark (PostgreSQL, Redis, gunicorn, Celery)"
+	@echo "make bench-10m - make bench at 1M answers, then the reads again at 10M in the same run"
 	@echo "make soak   - $(SOAK_MINUTES) minutes of steady traffic, watching memory and connections (SOAK_MINUTES)"
 	@echo "make restore-drill - dump a populated database, restore it, check it and compare"
 	@echo "make chaos  - every pipeline under load while the worker, beat, Redis and PostgreSQL fail (CHAOS_ARGS)"
@@ -82,6 +83,10 @@ fmt: install-dev
 
 bench: install-dev
 	$(PY) -m tests.load.bench $(BENCH_ARGS)
+
+# Every phase at 1M answers, then the reads again after growing to 10M (tests/load/bench_scale.py).
+bench-10m: install-dev
+	$(PY) -m tests.load.bench --responses 10000000 $(BENCH_ARGS)
 
 chaos: install-dev
 	$(PY) -m tests.load.chaos $(CHAOS_ARGS)

@@ -10,17 +10,17 @@ import http.client
 import json
 import os
 import re
-import statistics
 import sys
 import threading
 import time
 from pathlib import Path
 
 from tests.esp_server import EspServer
+from tests.load import bench_scale
 from tests.load.bench_submit import SubmitPhase
 from tests.load.bench_widget import ORIGIN as WIDGET_ORIGIN
 from tests.load.bench_widget import WidgetPhase
-from tests.load.measure import children, p, peak_rss_mb
+from tests.load.measure import children, get_page, median_ms, p, peak_rss_mb
 from tests.load.stack import Stack, running
 
 GOALS = {
@@ -40,6 +40,13 @@ GOALS = {
     "invites_per_s": (">=", 3000),
     "esp_calls_per_1000_invites": ("<=", 5),
     "followup_p95_ms": ("<=", 2000),
+    # The ten-million mode (tests/load/bench_scale.py): at the second size of the run.
+    "seed_10m_s": ("<=", 400),
+    "dashboard_10m_ms": ("<=", 300),
+    "dashboard_growth": ("<=", 1.5),
+    "filtered_dashboard_10m_ms": ("<=", 500),
+    "api_summary_10m_ms": ("<=", 300),
+    "comments_search_10m_ms": ("<=", 300),
     "web_rss_mb": ("<=", 150),
     "worker_rss_mb": ("<=", 200),
 }
@@ -82,7 +89,9 @@ def main() -> int:
         action="store_true",
         help="diagnosis only: measure the answer POST with no worker processing the answers",
     )
+    bench_scale.add_arguments(parser)
     args = parser.parse_args()
+    bench_scale.resolve(args)
     phases = set(args.phases.split(","))
 
     stack = Stack(
@@ -131,7 +140,8 @@ def main() -> int:
         t0 = time.perf_counter()
         accounts = args.accounts if args.accounts is not None else max(args.responses // 10, 100)
         timings = seed_bulk(responses=args.responses, contacts=max(args.responses // 10, 1000), accounts=accounts)
-        figures["seed_1m_s"] = round((time.perf_counter() - t0) * 1_000_000 / args.responses, 1)
+        seed_seconds = time.perf_counter() - t0
+        figures["seed_1m_s"] = round(seed_seconds * 1_000_000 / args.responses, 1)
         print(f"[bench] seeded {args.responses:,} responses in {timings['total_s']} s {timings}", flush=True)
 
         from surveys.models import Campaign, Contact, Invitation, Touchpoint
@@ -226,14 +236,6 @@ def main() -> int:
 
         if "reads" in phases:
             # --- Reads: one hand-written SQL aggregate vs the whole dashboard -----------------------
-            def median_ms(fn, runs=5):
-                samples = []
-                for _ in range(runs):
-                    t = time.perf_counter()
-                    fn()
-                    samples.append((time.perf_counter() - t) * 1000)
-                return round(statistics.median(samples), 1)
-
             def raw_sql():
                 with connection.cursor() as cur:
                     cur.execute("""SELECT date_trunc('week', submitted_at) AS week, COUNT(*),
@@ -243,12 +245,7 @@ def main() -> int:
                     cur.fetchall()
 
             def page(path, session=session):
-                conn = http.client.HTTPConnection("127.0.0.1", args.port, timeout=120)
-                conn.request("GET", path, headers={"Cookie": f"sessionid={session}"})
-                response = conn.getresponse()
-                response.read()
-                assert response.status == 200, (path, response.status)
-                conn.close()
+                get_page(args.port, path, session=session)
 
             tp = Touchpoint.objects.get(slug="support").pk
             if "submit" in phases:
@@ -365,6 +362,30 @@ def main() -> int:
         figures["web_rss_mb"] = peak_rss_mb(children(web_master))
         worker_master = stack.procs["worker"].pid if "worker" in stack.procs else os.getpid()
         figures["worker_rss_mb"] = peak_rss_mb(children(worker_master) + [worker_master])
+
+        if args.scale_to:
+            # --- The reads again at the second size (--scale-to; tests/load/bench_scale.py) ----------
+            from api.scopes import NPS_READ
+            from api.services import token_create
+
+            _token, raw_token = token_create(name="bench", scopes=[NPS_READ], actor=None)
+            reads = bench_scale.Reads(
+                port=args.port,
+                viewer_session=session,
+                agent_session=account_session,
+                api_token=raw_token,
+                touchpoint=Touchpoint.objects.get(slug="support").pk,
+            )
+            figures.update(
+                bench_scale.run(
+                    args=args,
+                    reads=reads,
+                    clients={"viewer": client, "agent": reader_client},
+                    seed_seconds=seed_seconds,
+                    drain=drain,
+                    logs=stack.logs,
+                )
+            )
         connection.close()
 
     print(f"\n{'figure':<24} {'value':>12} {'goal':>10}")

@@ -97,3 +97,24 @@ def hammer(port: int, *, clients: int, seconds: float, make_request) -> tuple[fl
 
 def p(values, q):
     return round(statistics.quantiles(values, n=100)[q - 1], 1) if len(values) >= 2 else None
+
+
+def median_ms(fn, runs: int = 5) -> float:
+    """The median of `runs` calls of `fn`, in milliseconds."""
+    samples = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - t) * 1000)
+    return round(statistics.median(samples), 1)
+
+
+def get_page(port: int, path: str, *, session: str = "", headers: dict | None = None, timeout: float = 120) -> bytes:
+    """GET `path` from the local server (with the session cookie or the headers given); fails unless 200."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    conn.request("GET", path, headers={**({"Cookie": f"sessionid={session}"} if session else {}), **(headers or {})})
+    response = conn.getresponse()
+    body = response.read()
+    conn.close()
+    assert response.status == 200, (path, response.status)
+    return body

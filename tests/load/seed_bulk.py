@@ -2,6 +2,7 @@
 
 Used by `make bench` (1,000,000 responses). The shapes follow the demo: three campaigns, contacts
 with plan/region/size segments, answered invitations, driver answers, follow-ups for the unhappy.
+A second call appends as many again in the same shapes (tests/load/bench_scale.py grows 1M to 10M so).
 """
 
 import json
@@ -228,7 +229,7 @@ def seed_bulk(*, responses: int, contacts: int, accounts: int = 0) -> dict:
                    CASE WHEN %s::bigint > 0 THEN %s::bigint + g %% GREATEST(%s::bigint, 1) END,
                    CASE WHEN %s::bigint > 0 AND g %% 4 = 0 THEN 'decision_maker'
                         WHEN %s::bigint > 0 THEN 'user' ELSE '' END,
-                   NULL, NULL, NULL, now(), now()
+                   NULL, NULL, NULL, now() - (g %% 365) * interval '1 day', now() - (g %% 365) * interval '1 day'
             FROM generate_series(%s::bigint, %s::bigint) AS g
         """,
             [accounts, first_account, accounts, accounts, accounts, first_contact, first_contact + contacts - 1],
@@ -296,7 +297,8 @@ def seed_bulk(*, responses: int, contacts: int, accounts: int = 0) -> dict:
             """
             INSERT INTO surveys_answer (response_id, question_id, number, text, choices)
             SELECT r.id, %s::bigint, GREATEST(1, LEAST(5, 1 + r.score / 2)), '', '[]'::jsonb
-            FROM surveys_response r WHERE r.campaign_id = %s AND r.id %% 2 = 0
+            FROM surveys_response r WHERE r.campaign_id = %s AND r.id %% 2 = 0 AND r.id > (
+                SELECT COALESCE(MAX(response_id), 0) FROM surveys_answer)
         """,
             [question.pk, c_ids[1]],
         )
