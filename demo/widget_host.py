@@ -13,6 +13,8 @@ import html
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from django.db import close_old_connections
+
 from core.models import Team
 from surveys.models import Campaign, Touchpoint, WidgetSettings
 
@@ -68,23 +70,47 @@ def host_page(*, kringloop_url: str, key: str, user: dict | None = None, lang: s
     ).encode()
 
 
-class HostServer:
-    """Serves the host page (/ identified, /anonymous, /forged, /nl) and its script on 127.0.0.1:port."""
+def current_credentials(widget_id: int):
+    """What the demo shop's back end knows of its widget, read afresh: the public key and the signing
+    secret (so a secret rotated on the campaign's page is used at the next page load)."""
 
-    def __init__(self, *, port: int, kringloop_url: str, key: str, secret: str):
-        pages = {
-            "/": host_page(
-                kringloop_url=kringloop_url, key=key, user={**DEMO_USER, "signature": sign(secret, "demo-42")}
-            ),
-            "/anonymous": host_page(kringloop_url=kringloop_url, key=key),
-            "/forged": host_page(kringloop_url=kringloop_url, key=key, user={**DEMO_USER, "signature": "0" * 64}),
-            "/nl": host_page(
-                kringloop_url=kringloop_url,
-                key=key,
-                lang="nl",
-                user={"id": "demo-nl", "email": "widget.nl@example.com", "signature": sign(secret, "demo-nl")},
-            ),
-        }
+    def read() -> tuple[str, str]:
+        try:
+            found = WidgetSettings.objects.only("public_key", "secret").get(pk=widget_id)
+            return found.public_key, found.secret
+        finally:
+            close_old_connections()
+
+    return read
+
+
+def host_pages(*, kringloop_url: str, key: str, secret: str) -> dict[str, bytes]:
+    return {
+        "/": host_page(kringloop_url=kringloop_url, key=key, user={**DEMO_USER, "signature": sign(secret, "demo-42")}),
+        "/anonymous": host_page(kringloop_url=kringloop_url, key=key),
+        "/forged": host_page(kringloop_url=kringloop_url, key=key, user={**DEMO_USER, "signature": "0" * 64}),
+        "/nl": host_page(
+            kringloop_url=kringloop_url,
+            key=key,
+            lang="nl",
+            user={"id": "demo-nl", "email": "widget.nl@example.com", "signature": sign(secret, "demo-nl")},
+        ),
+    }
+
+
+class HostServer:
+    """Serves the host page (/ identified, /anonymous, /forged, /nl) and its script on 127.0.0.1:port,
+    for the widget `key` and `secret`, or those `credentials()` returns at each page load."""
+
+    def __init__(self, *, port: int, kringloop_url: str, key: str = "", secret: str = "", credentials=None):
+        credentials = credentials or (lambda: (key, secret))
+
+        def page(path: str) -> bytes | None:
+            if path not in ("/", "/anonymous", "/forged", "/nl"):
+                return None
+            current_key, current_secret = credentials()
+            return host_pages(kringloop_url=kringloop_url, key=current_key, secret=current_secret)[path]
+
         csp = (
             f"default-src 'self'; script-src 'self' {kringloop_url}; connect-src {kringloop_url}; "
             "style-src 'self'; img-src 'self'; object-src 'none'; base-uri 'none'"
@@ -98,8 +124,8 @@ class HostServer:
                 path = self.path.split("?")[0]
                 if path == "/host.js":
                     body, kind = TRACK_JS, "text/javascript"
-                elif path in pages:
-                    body, kind = pages[path], "text/html; charset=utf-8"
+                elif (found := page(path)) is not None:
+                    body, kind = found, "text/html; charset=utf-8"
                 else:
                     self.send_error(404)
                     return

@@ -148,9 +148,12 @@ class ResponseAdmin(admin.ModelAdmin):
 
 @admin.register(WidgetSettings)
 class WidgetSettingsAdmin(admin.ModelAdmin):
-    """A widget campaign's widget: who may show it, when it asks, how it looks. The public key goes in
-    the script tag; the secret signs identified users on the company's back end (README, "The widget")."""
+    """A widget campaign's widget: who may show it, when it asks, how it looks (also on the campaign's
+    edit page). The public key goes in the script tag; the secret signs identified users on the
+    company's back end (README, "The website and in-app widget")."""
 
     list_display = ["campaign", "public_key", "anonymous", "sample_percent", "position"]
-    readonly_fields = ["public_key", "secret"]
+    # The secret is shown once, on the campaign's page (surveys.widget_setup), never here.
+    exclude = ["secret"]
+    readonly_fields = ["public_key", "secret_shown_at"]
     raw_id_fields = ["campaign"]

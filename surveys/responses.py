@@ -10,6 +10,7 @@ response is handed to the follow-up step on commit (core/handoff.py, then `follo
 idempotent).
 """
 
+import json
 import re
 from dataclasses import dataclass
 from datetime import timedelta
@@ -24,7 +25,7 @@ from core import handoff
 from core.compiled import CompiledInsert
 from surveys import wording
 from surveys.lifecycle import ACCEPTS_ANSWERS
-from surveys.models import Answer, Campaign, Contact, Invitation, Question, Response
+from surveys.models import Answer, Campaign, Contact, Invitation, Question, Response, WidgetSettings
 from surveys.nps import category_for
 from surveys.sending_queries import SENDING_CHANNELS
 
@@ -116,16 +117,24 @@ class _FirstAnswer:
     stored responses field by field."""
 
     _sql: str | None = None
+    _widget_sql: str | None = None
 
     @classmethod
-    def sql(cls, connection) -> str:
+    def sql(cls, connection, *, widget: bool = False) -> str:
+        if widget:
+            if cls._widget_sql is None:
+                cls._widget_sql = cls.build(connection, widget=True)
+            return cls._widget_sql
         if cls._sql is None:
             cls._sql = cls.build(connection)
         return cls._sql
 
     @staticmethod
-    def build(connection, *, fields=None) -> str:
-        """The statement's SQL, for Response's fields (or `fields`, for the test of the guard)."""
+    def build(connection, *, fields=None, widget: bool = False) -> str:
+        """The statement's SQL, for Response's fields (or `fields`, for the test of the guard).
+        With `widget`, only for the campaign whose widget has the public key %(widget_key)s and lists
+        the origin in %(widget_origins)s (a JSON list of that one origin, as surveys.widget_models
+        stores origins): the widget's CORS rule, checked in the same statement."""
         q = connection.ops.quote_name
 
         def column(alias: str, model, name: str) -> str:
@@ -160,6 +169,14 @@ class _FirstAnswer:
                 "add them to surveys.responses._FirstAnswer."
             )
         table = lambda model: q(model._meta.db_table)  # noqa: E731
+        widget_guard = ""
+        if widget:
+            w = lambda name: f"w.{q(WidgetSettings._meta.get_field(name).column)}"  # noqa: E731
+            widget_guard = (
+                f"AND EXISTS (SELECT 1 FROM {table(WidgetSettings)} w "
+                f"WHERE {w('campaign')} = {column('c', Campaign, 'id')} "
+                f"AND {w('public_key')} = %(widget_key)s AND {w('origins')} @> %(widget_origins)s::jsonb) "
+            )
         return (
             f"INSERT INTO {table(Response)} ({', '.join(q(f.column) for f in fields)}) "
             f"SELECT {', '.join(values[f.name] for f in fields)} FROM {table(Invitation)} i "
@@ -167,15 +184,17 @@ class _FirstAnswer:
             f"JOIN {table(Contact)} p ON {column('p', Contact, 'id')} = {column('i', Invitation, 'contact')} "
             f"WHERE {column('i', Invitation, 'token')} = %(token)s "
             f"AND {column('c', Campaign, 'status')} = ANY(%(open)s) "
+            f"{widget_guard}"
             f"ON CONFLICT ({q(Response._meta.get_field('invitation').column)}) DO NOTHING "
             f"RETURNING {table(Response)}.{q(Response._meta.pk.column)}"
         )
 
 
-def response_submit_first(*, token: str, score) -> int | None:
+def response_submit_first(*, token: str, score, widget_key: str = "", widget_origin: str = "") -> int | None:
     """The id of the response stored for this link's first answer, in one statement; None when the
-    score is not valid, the link is unknown or already answered, or the campaign is closed: the
-    caller then goes the general way (response_submit), which says which it was."""
+    score is not valid, the link is unknown or already answered, or the campaign is closed (or, with
+    `widget_key`, is not that widget's campaign or does not list `widget_origin`): the caller then
+    goes the general way (response_submit), which says which it was."""
     connection = transaction.get_connection()
     if connection.vendor != "postgresql":  # the SQLite demo: the general way only
         return None
@@ -183,10 +202,12 @@ def response_submit_first(*, token: str, score) -> int | None:
         score = clean_score(score)
     except ValidationError:
         return None
+    widget = {"widget_key": widget_key, "widget_origins": json.dumps([widget_origin])} if widget_key else {}
     with connection.cursor() as cursor:
         cursor.execute(
-            _FirstAnswer.sql(connection),
+            _FirstAnswer.sql(connection, widget=bool(widget)),
             {
+                **widget,
                 "token": token,
                 "score": score,
                 "category": category_for(score),

@@ -20,6 +20,7 @@ from django.utils.translation import gettext_noop, ngettext
 from surveys.lifecycle import allowed_targets
 from surveys.models import Campaign, Contact, Invitation, SendWave
 from surveys.phones import can_receive_sms
+from surveys.sms import sending_hours
 
 S = Campaign.Status
 Status = Invitation.Status
@@ -132,6 +133,7 @@ def send_preview(campaign: Campaign) -> dict:
         "quiet_rule": quiet_rule(campaign.quiet_period_days),
         "quiet_warning": campaign.quiet_period_days < QUIET_WARNING_DAYS,
         "waves_before": campaign.waves.filter(started_at__isnull=False).count(),
+        "sms": sms_rules(campaign),
     }
 
 
@@ -201,6 +203,8 @@ def send_panel(campaign: Campaign, *, progress_only: bool = False) -> dict:
     progress = wave_progress(wave) if wave else None
     waiting = wave is not None and wave.finished_at is None
     panel = {
+        "sends": campaign.channel in SENDING_CHANNELS,
+        "sms": sms_rules(campaign),
         "wave": wave,
         "progress": progress,
         # Poll while something can change: a wave that is scheduled or sending, unless paused.
@@ -228,6 +232,15 @@ def send_panel(campaign: Campaign, *, progress_only: bool = False) -> dict:
             }
         )
     return panel
+
+
+def sms_rules(campaign: Campaign) -> dict | None:
+    """For a text-message campaign, the rules that hold its messages back (None for other channels):
+    the sending hours in each contact's time zone and the campaign's daily cap (None: no cap)."""
+    if campaign.channel != Campaign.Channel.SMS:
+        return None
+    start, end = sending_hours()
+    return {"start": start, "end": end, "daily_cap": campaign.sms_daily_cap}
 
 
 def _poll_seconds(wave: SendWave | None, progress: dict | None) -> int:

@@ -10,6 +10,7 @@ from surveys.addresses import normalise
 from surveys.models import Campaign, Contact, ContactImport, Question, WidgetSettings, new_token
 from surveys.phones import PhoneError, normalise_phone
 from surveys.review_sites import review_sites_save
+from surveys.widget_setup import WIDGET_FIELDS, widget_settings_save
 
 CAMPAIGN_FIELDS = (
     "name",
@@ -72,14 +73,17 @@ def campaign_save(
     audience_filter: dict | None = None,
     questions: list[dict] | None = None,
     review_sites: list[dict] | None = None,
+    widget: dict | None = None,
     **values,
 ) -> Campaign:
     """Create a draft campaign (`campaign_id` None) or change one, from plain values: fields named
     in CAMPAIGN_FIELDS (related records as instances), the segment filter, and the driver
     questions as they should be, in order (dicts of QUESTION_FIELDS, with the "id" of one that
     exists; an existing question left out is deleted), and its review sites likewise (dicts of
-    review_sites.SITE_FIELDS). Raises ValidationError for a closed
-    campaign, or a question change that would lose answers."""
+    review_sites.SITE_FIELDS). A widget campaign gets its widget settings (key and secret made
+    once), changed by `widget` (surveys.widget_setup.WIDGET_FIELDS; other channels ignore it).
+    Raises ValidationError for a closed campaign, a question change that would lose answers, or
+    widget settings the model refuses (by field)."""
     unknown = sorted(set(values) - set(CAMPAIGN_FIELDS))
     if unknown:
         raise TypeError(f"Not fields of a campaign: {', '.join(unknown)}")
@@ -104,8 +108,8 @@ def campaign_save(
         data = {"changed": changed, "questions_changed": questions_changed}
         if review_sites is not None:
             data["review_sites_changed"] = review_sites_save(campaign, review_sites)
-        if campaign.channel == Campaign.Channel.WIDGET:  # its key and secret, made once (README, "The widget")
-            WidgetSettings.objects.get_or_create(campaign=campaign)
+        if campaign.channel == Campaign.Channel.WIDGET:  # README, "The website and in-app widget"
+            data["widget_changed"] = widget_settings_save(campaign, widget or {})
         audit_log(
             actor=actor, action="campaign.created" if before is None else "campaign.updated", target=campaign, data=data
         )
@@ -172,6 +176,9 @@ def campaign_duplicate(*, campaign: Campaign, actor) -> Campaign:
                 for q in questions
             ]
         )
+        original = WidgetSettings.objects.filter(campaign=campaign).first()
+        if original is not None:  # the same settings, with a key and a secret of its own
+            widget_settings_save(copy, {name: getattr(original, name) for name in WIDGET_FIELDS})
         audit_log(actor=actor, action="campaign.duplicated", target=copy, data={"from": campaign.pk})
     return copy
 

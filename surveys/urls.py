@@ -18,6 +18,7 @@ from surveys import (
     touchpoint_views,
     unsubscribe_views,
     views,
+    widget_staff_views,
     widget_views,
 )
 
@@ -60,6 +61,7 @@ campaign_patterns = [
     path("campaigns/<int:pk>/preview/why/", views.campaign_preview_details, name="campaign_preview_details"),
     path("campaigns/<int:pk>/preview/thanks/", views.campaign_preview_thanks, name="campaign_preview_thanks"),
     path("campaigns/<int:pk>/qr.svg", views.campaign_qr, name="campaign_qr"),
+    path("campaigns/<int:pk>/widget/secret/", widget_staff_views.campaign_widget_secret, name="campaign_widget_secret"),
     path("campaigns/questions/new/", builder_views.question_form_new, name="campaign_question_new"),
     path("campaigns/review-sites/new/", builder_views.review_site_form_new, name="campaign_review_site_new"),
 ]

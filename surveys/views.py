@@ -19,12 +19,14 @@ from core.roles import admin_required
 from surveys import queries, review_sites, sending, services, wording
 from surveys.emails import build_invitation_email
 from surveys.forms import CampaignForm
-from surveys.models import Campaign, Contact, Invitation, Response
+from surveys.models import Campaign, Contact, Invitation, Response, WidgetSettings
 from surveys.public_forms import DetailsForm
 from surveys.public_views import render_answer_page
 from surveys.question_forms import QuestionFormSet
 from surveys.review_forms import ReviewSiteFormSet
 from surveys.sending_queries import send_panel, status_buttons
+from surveys.widget_forms import WidgetSettingsForm
+from surveys.widget_setup import secret_hint
 
 S = Campaign.Status
 
@@ -48,8 +50,14 @@ def campaign_edit(request, pk: int | None = None):
     # A post without the review sites' part (an older form, a script) leaves the sites as they are.
     sites_posted = request.method != "POST" or "sites-TOTAL_FORMS" in request.POST
     sites = ReviewSiteFormSet(request.POST or None, instance=campaign, prefix="sites") if sites_posted else None
+    # The widget's settings: checked and saved only when the campaign is (to be) a widget one.
+    widget_posted = request.POST.get("channel") == Campaign.Channel.WIDGET and "widget-colour" in request.POST
+    widget_form = WidgetSettingsForm(
+        request.POST if widget_posted else None, instance=_widget_of(campaign), prefix="widget"
+    )
     if request.method == "POST":
-        if form.is_valid() and formset.is_valid() and (sites is None or sites.is_valid()):
+        valid = [form.is_valid(), formset.is_valid(), sites is None or sites.is_valid()]
+        if all(valid) and (not widget_posted or widget_form.is_valid()):
             data = form.cleaned_data
             try:
                 campaign = services.campaign_save(
@@ -58,10 +66,14 @@ def campaign_edit(request, pk: int | None = None):
                     audience_filter=data["segment"],
                     questions=formset.questions(),
                     review_sites=sites.sites() if sites is not None else None,
+                    widget=widget_form.values() if widget_posted else None,
                     **{name: data[name] for name in services.CAMPAIGN_FIELDS},
                 )
             except ValidationError as error:
-                form.add_error(None, error)
+                if widget_posted and widget_form.takes(error):
+                    widget_form.add_model_error(error)
+                else:
+                    form.add_error(None, error)
             else:
                 messages.success(request, _("Saved “%(name)s”.") % {"name": campaign.name})
                 return redirect("surveys:campaign_detail", pk=campaign.pk)
@@ -72,10 +84,17 @@ def campaign_edit(request, pk: int | None = None):
             "form": form,
             "formset": formset,
             "sites": sites or ReviewSiteFormSet(instance=campaign, prefix="sites"),
+            "widget_form": widget_form,
             "campaign": campaign,
         },
         status=400 if request.method == "POST" else 200,
     )
+
+
+def _widget_of(campaign: Campaign) -> WidgetSettings:
+    """The campaign's widget settings, or unsaved defaults for one that has none yet."""
+    found = WidgetSettings.objects.filter(campaign_id=campaign.pk).first() if campaign.pk else None
+    return found or WidgetSettings()
 
 
 def _review_sites_with_clicks(campaign: Campaign) -> list[tuple]:
@@ -90,6 +109,11 @@ def campaign_detail(request, pk: int):
     with translation.override(campaign.language):  # the wording as respondents read it
         nps_question, why_question = wording.nps_question(campaign), wording.why_question(campaign)
     panel = send_panel(campaign)
+    widget = (
+        WidgetSettings.objects.filter(campaign=campaign).first()
+        if campaign.channel == Campaign.Channel.WIDGET
+        else None
+    )
     return render(
         request,
         "surveys/campaign_detail.html",
@@ -102,6 +126,8 @@ def campaign_detail(request, pk: int):
                 reverse("surveys:survey_anonymous", args=[campaign.anonymous_token])
             ),
             "widget_script_url": request.build_absolute_uri(reverse("surveys:widget_script")),
+            "widget": widget,
+            "secret_hint": secret_hint(widget) if widget else "",
             "panel": panel,
             "can_edit": not services.campaign_edit_refusal(campaign),
             "audience_size": panel["audience_size"],

@@ -17,7 +17,6 @@ through the same pipeline as the e-mail link (surveys.responses, then the follow
 
 import hashlib
 import hmac
-import re
 from datetime import timedelta
 from fnmatch import fnmatchcase
 
@@ -50,7 +49,6 @@ NOT_ACTIVE, SIGNATURE, QUIET, SNOOZED, TOO_SOON, SAMPLE = (
     "too-soon",
     "not-sampled",
 )
-ORIGIN = re.compile(r"^https?://[^/\s]+$")
 
 
 class WidgetRefused(Exception):
@@ -201,15 +199,31 @@ def response_for_key(widget: WidgetSettings, key: str) -> Response | None:
     return Response.objects.filter(pk=pk, campaign_id=widget.campaign_id).first()
 
 
-def widget_answer(widget: WidgetSettings, *, score, token: str = "", language: str) -> tuple[int, str]:
+def widget_answer_first(*, key: str, origin: str, token: str, score) -> tuple[int, str] | None:
+    """The common answer, an identified contact's first, in one statement (as the e-mail link's):
+    stored only for the campaign of the widget with this public key, when it lists this origin
+    (the CORS rule, checked in the same statement) and accepts answers. (the response's id, its
+    category), or None: then the general way (widget_by_key, origin_allowed, widget_answer) says why."""
+    if not token or not key or len(key) > 40 or not origin:
+        return None
+    first = response_submit_first(
+        token=str(token)[:40], score=score, widget_key=key, widget_origin=origin.rstrip("/").lower()
+    )
+    return (first, category_for(clean_score(score))) if first is not None else None
+
+
+def widget_answer(
+    widget: WidgetSettings, *, score, token: str = "", language: str, tried_first: bool = False
+) -> tuple[int, str]:
     """Store the score; (the response's id, its category). As the identified contact's invitation's
-    answer (the personal token, by the e-mail link's own one-statement first answer where it can),
-    or anonymously where allowed. ValidationError for a bad score; WidgetRefused otherwise."""
+    answer (the personal token, by the e-mail link's own one-statement first answer where it can,
+    unless the caller `tried_first`), or anonymously where allowed. ValidationError for a bad
+    score; WidgetRefused otherwise."""
     if token:
         token = str(token)[:40]
         if not Invitation.objects.filter(token=token, campaign_id=widget.campaign_id).exists():
             raise WidgetRefused("unknown-token")
-        first = response_submit_first(token=token, score=score)
+        first = None if tried_first else response_submit_first(token=token, score=score)
         if first is not None:
             return first, category_for(clean_score(score))
         invitation = Invitation.objects.select_related("campaign", "contact", "response").get(token=token)

@@ -39,9 +39,10 @@ def _refuse(status: int, reason: str, origin: str = ""):
     return _cors(response, origin) if origin else response
 
 
-def _call(view):
+def _call(view, first=None):
     """Parse the JSON body, find the campaign's widget by key and check the Origin; the view gets
-    (request, widget, data, origin)."""
+    (request, widget, data, origin). `first(data, origin)` may answer the common case before that,
+    in one statement that checks the key and the origin itself (None: the general way)."""
 
     @csrf_exempt
     @require_http_methods(["POST"])
@@ -54,10 +55,14 @@ def _call(view):
             return _refuse(400, "not-json")
         if not isinstance(data, dict):
             return _refuse(400, "not-json")
+        origin = request.headers.get("Origin", "")
+        if first is not None:
+            done = first(data, origin)
+            if done is not None:
+                return _cors(done, origin)
         found = widget.widget_by_key(str(data.get("key", "")))
         if found is None:
             return _refuse(404, "unknown-campaign")
-        origin = request.headers.get("Origin", "")
         if not widget.origin_allowed(found, origin):
             return _refuse(403, "origin-not-allowed")  # no CORS header: the browser hides the answer too
         return _cors(view(request, found, data, origin), origin)
@@ -119,7 +124,16 @@ def widget_ask(request, found, data, origin):
     )
 
 
-@_call
+def _answer_first(data, origin):
+    """An identified contact's first answer, in one statement (surveys.widget.widget_answer_first)."""
+    answered = widget.widget_answer_first(
+        key=str(data.get("key", "")), origin=origin, token=str(data.get("token", "")), score=data.get("score")
+    )
+    if answered is None:
+        return None
+    return JsonResponse({"ok": True, "response": widget.response_key(answered[0]), "category": answered[1]})
+
+
 def widget_answer(request, found, data, origin):
     token = str(data.get("token", ""))
     if not token:  # anonymous: as many per client address as through the public link
@@ -132,7 +146,7 @@ def widget_answer(request, found, data, origin):
             return response
     try:
         response_id, category = widget.widget_answer(
-            found, score=data.get("score"), token=token, language=_language(found, None, data)
+            found, score=data.get("score"), token=token, language=_language(found, None, data), tried_first=True
         )
     except ValidationError:
         return _refuse(400, "score")
@@ -141,6 +155,9 @@ def widget_answer(request, found, data, origin):
     except widget.WidgetRefused as refusal:
         return _refuse(403, str(refusal))
     return JsonResponse({"ok": True, "response": widget.response_key(response_id), "category": category})
+
+
+widget_answer = _call(widget_answer, first=_answer_first)
 
 
 @_call

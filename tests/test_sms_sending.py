@@ -14,6 +14,7 @@ from core.sms_providers import messagebird_signature, twilio_signature
 from surveys import reminders
 from surveys.delivery import TransientSendError
 from surveys.models import Campaign, Contact, Invitation, Response
+from surveys.sending import wave_start
 from tests.api_fixtures import api, api_as, token_for  # noqa: F401
 from tests.factories import CampaignFactory, ContactFactory, InvitationFactory, TouchpointFactory
 from tests.sending_helpers import send_all, start
@@ -346,3 +347,28 @@ def test_a_triggered_text_at_night_waits_and_the_sweep_sends_it_in_the_morning(
             assert trigger_sweep() == 1
         assert trigger_send(invitation_id=invitation.pk) == "sent"
     assert [args for _t, args in broker(SEND_TASK)][-1] == [invitation.pk]
+
+
+@freeze_time(MORNING)
+def test_an_sms_campaign_is_sent_from_its_page_showing_its_hours_cap_and_stop(campaign, admin, client):
+    """The campaign page offers Send for a text-message campaign (as for e-mail), says when texts go out,
+    the daily cap and what STOP does, asks first, and the texts land in the outbox."""
+    campaign.sms_daily_cap = 50
+    campaign.save()
+    ContactFactory(email="ann@example.com", phone="+31612345678", attributes={"plan": "pro"})
+    ContactFactory(
+        email="stopped@example.com", phone="+31612340000", sms_opted_out_at=timezone.now(), attributes={"plan": "pro"}
+    )
+    client.force_login(admin)
+    page = client.get(f"/campaigns/{campaign.pk}/").content.decode()
+    assert f'action="/campaigns/{campaign.pk}/send/"' in page
+    assert "between 09:00 and 20:00 in each contact's own time zone" in page
+    assert "At most 50 text messages a day" in page and "replied STOP" in page
+    confirm = client.post(f"/campaigns/{campaign.pk}/send/", {"when": ""}).content.decode()
+    assert "<strong>1</strong> contact will be invited" in confirm
+    assert "1 opted out of text messages" in confirm and "At most 50 text messages a day" in confirm
+    assert client.post(f"/campaigns/{campaign.pk}/send/", {"when": "", "confirmed": "1"}).status_code == 302
+    wave = campaign.waves.get()
+    wave_start(wave_id=wave.pk)
+    send_all(wave)
+    assert [m.to for m in OutboxMessage.objects.filter(subject="SMS")] == ["+31612345678"]

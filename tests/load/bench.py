@@ -230,7 +230,12 @@ def main() -> int:
                 stack.worker_nice = 0
                 stack.start_worker()
                 figures.update(answers.run(seconds=args.seconds, suffix="_nice0"))
-            # The widget's answer call against the same baseline (with the worker as the last rounds left it).
+            # The widget's answer call against the same baseline, with the worker at the priority of
+            # the figures of record (submit_ratio's), not at the _nice0 rerun's.
+            if stack.worker_nice != args.worker_nice and not args.without_worker:
+                stack.kill("worker")
+                stack.worker_nice = args.worker_nice
+                stack.start_worker()
             widget_phase = WidgetPhase(port=args.port, key=widget.public_key, tokens=widget_tokens, settle=drain)
             figures.update(widget_phase.run(seconds=args.seconds))
 

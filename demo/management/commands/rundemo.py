@@ -9,7 +9,7 @@ import time
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from demo.widget_host import HostServer, ensure_demo_widget
+from demo.widget_host import HostServer, current_credentials, ensure_demo_widget
 
 
 class Command(BaseCommand):
@@ -58,7 +58,7 @@ class Command(BaseCommand):
         # Another origin embedding the widget, with an identified demo user (demo/widget_host.py).
         host_port = port + 1
         widget = ensure_demo_widget([f"http://127.0.0.1:{host_port}"])
-        host = HostServer(port=host_port, kringloop_url=url, key=widget.public_key, secret=widget.secret).start()
+        host = HostServer(port=host_port, kringloop_url=url, credentials=current_credentials(widget.pk)).start()
         self.stdout.write(
             self.style.SUCCESS(
                 f"\nKringloop is running at {url}\n"
