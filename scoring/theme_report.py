@@ -1,8 +1,9 @@
 """The theme report under the dashboard's filters: per theme how often it is named, its share among
 detractors, passives and promoters, its trend, and its NPS impact.
 
-It reads the stored assignments (themes.models.CommentTheme, written by the worker with the
-answer's dimensions copied) and the NPS panels' own counts (scoring.panels, from the rollups): no
+It reads the themes' daily rollup (themes.models.ThemeDay: the stored assignments counted per day,
+theme, dimensions and category, kept by the worker that writes them) and the NPS panels' own
+counts (scoring.panels, from the rollups): a few thousand rows whatever the number of comments; no
 comment is read and no text is processed.
 
 NPS impact (README, "Themes"): how many NPS points the company would gain if the answers naming
@@ -16,16 +17,15 @@ answers than the rest has a negative impact: it lifts the score.
 import math
 from datetime import date, timedelta
 
-from django.db.models import Count, F
+from django.db.models import F, Sum
 
-from scoring.counts import CATEGORIES, NAMES, result
+from scoring.counts import COUNTS, NAMES, result
 from scoring.filters import Filters, dimension_q, segment_q
+from scoring.freshness import one_look
 from scoring.nps import Z95, NpsChange, NpsResult, nps_from_counts
 from scoring.panels import nps_by_period, nps_summary, trend_bucket
 from surveys.models import Contact
-from themes.models import CommentTheme, Theme
-
-BY_CATEGORY = {category: name for name, category in CATEGORIES.items()}
+from themes.models import CommentTheme, Theme, ThemeDay
 
 
 def assignments(filters: Filters):
@@ -35,6 +35,21 @@ def assignments(filters: Filters):
     if filters.segment_key:  # the segment's contacts, once: no join from each assignment to its contact
         qs = qs.filter(contact_id__in=Contact.objects.filter(segment_q(filters, attributes="attributes")).values("pk"))
     return qs
+
+
+def day_counts(filters: Filters):
+    """Per theme and local day, the promoters, passives and detractors whose answers name it under
+    the filters: from the daily rollup (ThemeDay, kept equal to the assignments by their writer), or,
+    under a segment filter, from the assignments themselves (no rollup holds the contacts'
+    attributes)."""
+    if filters.segment_key:
+        return assignments(filters).values("theme_id", "day").annotate(**COUNTS).order_by()
+    return (
+        ThemeDay.objects.filter(dimension_q(filters), day__gte=filters.start, day__lte=filters.end)
+        .values("theme_id", "day")
+        .annotate(**{name: Sum(name) for name in NAMES})
+        .order_by()
+    )
 
 
 def impact(theme: NpsResult, everyone: NpsResult) -> dict:
@@ -57,21 +72,22 @@ def theme_report(filters: Filters, bucket: str = "") -> dict:
     {"overall": NpsResult, "bucket": …, "periods": [date, …], "themes": [{"theme", "result"
     (the NPS of the answers naming it), "share" (of all answers), "shares" (among detractors,
     passives, promoters), "trend" ([share of each period's answers]), "impact"}]}."""
-    overall = nps_summary(filters).current
-    bucket = trend_bucket(filters, overall.n, bucket)
-    periods = nps_by_period(filters, bucket)
+    with one_look():  # one look at what the NPS rollups cover, for both panels
+        overall = nps_summary(filters).current
+        bucket = trend_bucket(filters, overall.n, bucket)
+        periods = nps_by_period(filters, bucket)
     totals = {row["period"]: row["result"].n for row in periods}
-    # Grouped by day (a few thousand rows at most), then folded into the trend's periods here: no
-    # time-zone arithmetic per assignment in SQL.
-    rows = assignments(filters).values("theme_id", "category", "day").annotate(n=Count("pk")).order_by()
+    # Per theme and day (a few thousand rows at most), folded into the trend's periods here.
     counts: dict[int, dict] = {}
     trend: dict[int, dict] = {}
-    for row in rows:
+    for row in day_counts(filters):
         theme_counts = counts.setdefault(row["theme_id"], dict.fromkeys(NAMES, 0))
-        theme_counts[BY_CATEGORY.get(row["category"], "passives")] += row["n"]
+        for name in NAMES:
+            theme_counts[name] += row[name]
         day = bucket_start(row["day"], bucket)
         trend.setdefault(row["theme_id"], {}).setdefault(day, 0)
-        trend[row["theme_id"]][day] += row["n"]
+        trend[row["theme_id"]][day] += sum(row[name] for name in NAMES)
+    counts = {theme_id: n for theme_id, n in counts.items() if sum(n.values())}  # a count fallen to zero
     themes = Theme.objects.in_bulk(list(counts))
     table = []
     for theme_id, theme_counts in counts.items():

@@ -71,6 +71,22 @@ def test_the_report_follows_the_filters_and_a_changed_score(world, admin):
     assert (row["result"].promoters, row["result"].detractors) == (2, 3)
 
 
+def test_a_segment_filter_counts_the_assignments_themselves(world):
+    """Under a segment filter no rollup applies: the report counts the stored assignments, and
+    gives what the rollup gives when the segment holds everyone."""
+
+    def billing(params):
+        report = theme_report(parse_filters(params))
+        return next(((r["result"].n, r["trend"]) for r in report["themes"] if r["theme"].name == "Billing"), None)
+
+    assert billing({"segment": "plan=pro"}) == billing({}) == (6, billing({})[1])
+    contact = world["billing"][0].contact
+    contact.attributes = {"plan": "free"}
+    contact.save()
+    assert billing({"segment": "plan=free"})[0] == 1
+    assert billing({"segment": "plan=enterprise"}) is None
+
+
 def test_the_theme_page_shows_figures_and_by_category(world, admin, viewer, client):
     client.force_login(admin)
     page = client.get(reverse("scoring:theme_report")).content.decode()

@@ -14,7 +14,7 @@ from tests.factories import CampaignFactory, ResponseFactory
 from tests.helpers import empty_broker, published_tasks
 from themes import assign, discovery, services, text
 from themes.matching import Matcher
-from themes.models import CommentAnalysis, CommentTheme, Theme, ThemeProposal, ThemeRules
+from themes.models import CommentAnalysis, CommentTheme, Theme, ThemeDay, ThemeProposal, ThemeRules
 
 WAITING = {"nl": ["wachten"], "en": ["wait"]}
 
@@ -159,6 +159,50 @@ def test_reading_100_comments_in_one_batch_costs_a_fixed_number_of_queries(db, d
     with django_assert_max_num_queries(12):
         assign.analyse_responses(response_ids=[r.pk for r in responses])
     assert CommentTheme.objects.count() == 100
+
+
+def _rollup() -> dict:
+    """ThemeDay as {(day, theme, dimensions): (promoters, passives, detractors)}, rows at zero left out."""
+    rows = ThemeDay.objects.values_list(*assign.DAY_KEY, "promoters", "passives", "detractors")
+    return {tuple(row[:-3]): tuple(row[-3:]) for row in rows if any(row[-3:])}
+
+
+def _counted() -> dict:
+    """The same, counted from the assignments one by one (no touchpoint or team: 0)."""
+    found: dict = {}
+    for row in CommentTheme.objects.values(*assign.DAY_KEY, "category"):
+        key = tuple(row[name] or 0 if name in ("touchpoint_id", "team_id") else row[name] for name in assign.DAY_KEY)
+        counts = found.setdefault(key, [0, 0, 0])
+        counts[{"promoter": 0, "passive": 1, "detractor": 2}[row["category"]]] += 1
+    return {key: tuple(counts) for key, counts in found.items()}
+
+
+def test_the_daily_rollup_always_equals_the_assignments(db, admin):
+    campaign = CampaignFactory()  # no touchpoint, no team
+    yesterday = timezone.now() - timedelta(days=1)
+    answers = [
+        ResponseFactory(campaign=campaign, score=2, comment="De factuur klopte niet.", language="nl"),
+        ResponseFactory(campaign=campaign, score=8, comment="Invoice wrong, and we waited for days."),
+        ResponseFactory(campaign=campaign, score=10, comment="Friendly staff.", submitted_at=yesterday),
+        ResponseFactory(score=6, comment="The invoice was late."),  # another campaign, with a team
+    ]
+    assign.analyse_responses(response_ids=[r.pk for r in answers])
+    assert _rollup() == _counted() and sum(sum(n) for n in _rollup().values()) == 5
+    assign.analyse_responses(response_ids=[r.pk for r in answers])  # read again, unchanged: counted once
+    assert _rollup() == _counted() and sum(sum(n) for n in _rollup().values()) == 5
+    changed = answers[0]
+    changed.score, changed.category, changed.comment = 9, "promoter", "De factuur is nu duidelijk, dank jullie wel."
+    changed.save()
+    Response.objects.filter(pk=answers[1].pk).update(comment="")  # retention removes it
+    assign.analyse_pending()
+    assert _rollup() == _counted()
+    key = next(k for k in _rollup() if k[1] == Theme.objects.get(name="Billing").pk and k[3] == campaign.pk)
+    assert _rollup()[key] == (1, 0, 0)  # the detractor became a promoter; the passive's comment is gone
+    services.theme_delete(actor=admin, theme_id=Theme.objects.get(name="Staff and service").pk)
+    assert _rollup() == _counted()
+    before = _rollup()
+    assert assign.count_theme_days() == len(before)  # counted again whole: the same, zeros dropped
+    assert _rollup() == before and ThemeDay.objects.count() == len(before)
 
 
 # --- Discovery -----------------------------------------------------------------------------------

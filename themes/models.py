@@ -92,6 +92,36 @@ class CommentTheme(models.Model):
         ]
 
 
+class ThemeDay(models.Model):
+    """The assignments counted per local day, theme and answer dimensions, by category: what a theme
+    report reads (one row per day, theme and combination of dimensions, however many comments name
+    it). Derived from CommentTheme and kept equal to it by its one writer (themes.assign), in the
+    same transaction, by adding what each batch removed and inserted; the nightly pass counts it
+    again whole (themes.assign.count_theme_days). No touchpoint or team is stored as 0, not NULL,
+    so the unique key holds on every database; a report's filters only ever ask for a real id."""
+
+    day = models.DateField()
+    theme = models.ForeignKey(Theme, on_delete=models.CASCADE, related_name="+", db_index=False)
+    kind = models.CharField(max_length=20)
+    campaign_id = models.BigIntegerField()
+    touchpoint_id = models.BigIntegerField(default=0)
+    team_id = models.BigIntegerField(default=0)
+    channel = models.CharField(max_length=10)
+    language = models.CharField(max_length=8)
+    # Plain integers (no CHECK): a count briefly out of step never makes the worker's write fail.
+    promoters = models.IntegerField(default=0)
+    passives = models.IntegerField(default=0)
+    detractors = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "theme", "kind", "campaign_id", "touchpoint_id", "team_id", "channel", "language"],
+                name="theme_day_once",
+            )
+        ]
+
+
 class ThemeProposal(models.Model):
     """A theme discovery found among the comments no theme covers, for an admin to decide on."""
 

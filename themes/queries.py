@@ -3,21 +3,25 @@ proposals with their example comments, and the state of the nightly pass."""
 
 from datetime import timedelta
 
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from surveys.models import Response
-from themes.models import CommentAnalysis, CommentTheme, Theme, ThemeProposal, ThemeRules
+from themes.models import CommentAnalysis, Theme, ThemeDay, ThemeProposal, ThemeRules
 
 RECENT_DAYS = 90
 
 
 def theme_rows() -> list[Theme]:
-    """Every theme with `recent`: the comments of the last 90 days that name it."""
-    since = timezone.now() - timedelta(days=RECENT_DAYS)
+    """Every theme with `recent`: the comments of the last 90 days that name it (from the daily
+    rollup the reports read)."""
+    since = timezone.localdate() - timedelta(days=RECENT_DAYS)
     counts = dict(
-        CommentTheme.objects.filter(submitted_at__gte=since).values_list("theme_id").annotate(n=Count("pk")).order_by()
+        ThemeDay.objects.filter(day__gt=since)
+        .values_list("theme_id")
+        .annotate(n=Sum(F("promoters") + F("passives") + F("detractors")))
+        .order_by()
     )
     themes = list(Theme.objects.all())
     for theme in themes:

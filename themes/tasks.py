@@ -1,7 +1,9 @@
 """Celery tasks of the themes: thin wrappers."""
 
+import logging
+
 from celery import shared_task
-from django.db import OperationalError
+from django.db import DatabaseError, OperationalError
 
 from themes import assign, discovery
 
@@ -12,6 +14,7 @@ RETRY = {
     "max_retries": 8,
     "acks_late": True,
 }
+logger = logging.getLogger(__name__)
 
 
 @shared_task(**RETRY)
@@ -23,8 +26,13 @@ def analyse_comments(response_ids: list[int]) -> int:
 
 @shared_task(acks_late=True)
 def nightly_themes() -> dict:
-    """Beat, nightly: read every comment not read under the current themes (incrementally), then
-    propose new themes from the comments no theme covers."""
+    """Beat, nightly: read every comment not read under the current themes (incrementally), count
+    the reports' daily rollup again whole (it heals anything out of step), then propose new themes
+    from the comments no theme covers."""
     read = assign.analyse_pending()
+    try:
+        assign.count_theme_days()
+    except DatabaseError:  # the rollup stays as the writers keep it; tomorrow's pass counts again
+        logger.exception("counting the themes' daily rollup failed")
     proposals = discovery.discover()
     return {"read": read, "proposals": len(proposals)}
