@@ -93,7 +93,7 @@ def tools(tmp_path_factory):
         "bench": Run(
             "tests.load.bench",
             *("--responses", "2000", "--invites", "300", "--open-invitations", "3000", "--seconds", "2"),
-            *("--settle-limit", "60"),
+            *("--settle-limit", "60", "--scale-to", "4000"),
             *("--port", str(_free_port()), "--redis-port", str(_free_port())),
             logs=tmp_path_factory.mktemp("bench"),
             timeout=420,
@@ -152,8 +152,18 @@ def test_make_bench_runs_every_phase_to_the_end_and_prints_its_figures(tools):
         "esp_calls_per_1000_invites",
         "web_rss_mb",
         "worker_rss_mb",
+        # --scale-to (tests/load/bench_scale.py): the reads again after growing to 4,000 answers
+        "seed_10m_s",
+        "dashboard_10m_ms",
+        "dashboard_growth",
+        "filtered_dashboard_10m_ms",
+        "api_summary_10m_ms",
+        "comments_search_10m_ms",
+        "db_mb_per_1m",
     )
     assert {key: figures.get(key) for key in measured if not figures.get(key)} == {}
+    assert "grew by" in output and figures["scale_to"] == 4000
+    assert figures["dashboard_statements"][0] == figures["dashboard_statements"][1]  # no query per row
     assert figures["followup_probe_accepted"] == figures["followup_samples"] == 100
     assert figures["invites_sent"] == 300
     assert 0 < figures["widget_gzip_bytes"] < 15_000 and len(figures["widget_submit_ratio_rounds"]) == 3

@@ -236,7 +236,8 @@ def seed_bulk(*, responses: int, contacts: int, accounts: int = 0) -> dict:
         )
         lo, hi = first_contact, first_contact + contacts - 1
         span = hi - lo + 1
-        # One answered invitation per response, spread over the past 365 days; campaign by g % 10.
+        # One answered invitation per response, spread over the past 365 days in time order, as rows
+        # arrive in production (the recent ones lie together, not on every page); campaign by g % 10.
         _insert_select(
             cur,
             """
@@ -246,9 +247,10 @@ def seed_bulk(*, responses: int, contacts: int, accounts: int = 0) -> dict:
             SELECT (ARRAY[%s, %s, %s]::bigint[])[1 + (CASE WHEN g %% 10 < 4 THEN 0 WHEN g %% 10 < 8 THEN 1 ELSE 2 END)],
                    NULL, %s::bigint + (g::bigint * 7919) %% %s::bigint, substr(md5('bench' || g || random()::text), 1, 24), 'answered',
                    '', '', '', NULL, ts - interval '5 hours', NULL, ts, ts - interval '5 hours', NULL, ''
-            FROM (SELECT g, now() - (random() * interval '365 days') AS ts FROM generate_series(1, %s::int) AS g) s
+            FROM (SELECT g, now() - ((%s::float8 - g + random()) / %s::float8) * interval '365 days' AS ts
+                  FROM generate_series(1, %s::int) AS g) s
         """,
-            [*c_ids, lo, span, responses],
+            [*c_ids, lo, span, responses, responses, responses],
         )
         timings["invitations_s"] = round(time.perf_counter() - started, 2)
         _insert_select(
