@@ -1,10 +1,15 @@
 """What the API reads and writes about accounts (#24)."""
 
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from rest_framework import serializers
 
-from api.serializers import MAX_ATTRIBUTES, ContactRowList, flat_errors
-from scoring.queries import valid_key
+from api.serializers import (
+    ContactUpsertResultSerializer,
+    RowErrorSerializer,
+    RowList,
+    attributes_field,
+    check_attributes,
+)
 from surveys.models import Account
 
 
@@ -50,22 +55,9 @@ class AccountSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class AccountRowList(ContactRowList):
-    def to_internal_value(self, data):
-        if not isinstance(data, list) or not data:
-            raise serializers.ValidationError(_("Send a list of at least one account."))
-        if len(data) > self.max_length:
-            raise serializers.ValidationError(
-                _("At most %(max)s accounts per call; this one has %(count)s. Split it into several calls.")
-                % {"max": self.max_length, "count": len(data)}
-            )
-        rows = []
-        for item in data:
-            try:
-                rows.append((self.child.run_validation(item), []))
-            except serializers.ValidationError as error:
-                rows.append((None, flat_errors(error.detail)))
-        return rows
+class AccountRowList(RowList):
+    not_a_list = empty = gettext_lazy("Send a list of at least one account.")
+    too_many = gettext_lazy("At most %(max)s accounts per call; this one has %(count)s. Split it into several calls.")
 
 
 class AccountRowSerializer(serializers.Serializer):
@@ -88,35 +80,24 @@ class AccountRowSerializer(serializers.Serializer):
     )
     churned_at = serializers.DateField(required=False, allow_null=True, help_text="Default: today.")
     churn_reason = serializers.CharField(max_length=300, required=False, allow_blank=True)
-    attributes = serializers.DictField(
-        child=serializers.CharField(max_length=200, allow_blank=True),
-        required=False,
-        help_text=f"Segment attributes, at most {MAX_ATTRIBUTES}; merged into the stored ones.",
-    )
+    attributes = attributes_field()
 
     class Meta:
         list_serializer_class = AccountRowList
 
     def validate_attributes(self, value):
-        if len(value) > MAX_ATTRIBUTES or any(not valid_key(key) for key in value):
-            raise serializers.ValidationError(
-                _("At most %(max)s attributes, named with 1–80 printable characters.") % {"max": MAX_ATTRIBUTES}
-            )
-        return value
+        return check_attributes(value)
 
 
 class AccountUpsertSerializer(serializers.Serializer):
     accounts = AccountRowSerializer(many=True, max_length=1000, min_length=1)
 
 
-class AccountRowErrorSerializer(serializers.Serializer):
+class AccountRowErrorSerializer(RowErrorSerializer):
     row = serializers.IntegerField(help_text="Position in `accounts`, from 1.")
-    errors = serializers.ListField(child=serializers.CharField())
 
 
-class AccountUpsertResultSerializer(serializers.Serializer):
-    created = serializers.IntegerField()
-    updated = serializers.IntegerField()
+class AccountUpsertResultSerializer(ContactUpsertResultSerializer):
     churned = serializers.IntegerField(help_text="Churns recorded by this call.")
     errors = AccountRowErrorSerializer(many=True, help_text="The rows that were not stored, and why.")
 
@@ -124,7 +105,9 @@ class AccountUpsertResultSerializer(serializers.Serializer):
 class RevenueSerializer(serializers.Serializer):
     label = serializers.CharField(help_text="The team or segment (empty for the total; the date in the trend).")
     accounts = serializers.IntegerField()
-    arr_total = serializers.IntegerField(help_text="ARR of the active accounts in the reporting currency.")
+    arr_total = serializers.IntegerField(
+        help_text="ARR of the active accounts, in the reporting currency (others converted at the fixed rates)."
+    )
     weighted_nps = serializers.FloatField(
         allow_null=True, help_text="Σ(ARR × account NPS) ÷ Σ ARR over the accounts with an account NPS."
     )
@@ -143,4 +126,14 @@ class RevenueSummarySerializer(serializers.Serializer):
     by_team = RevenueSerializer(many=True)
     by_segment = RevenueSerializer(many=True)
     trend = RevenuePointSerializer(many=True, help_text="The last day stored of each month.")
-    other_currency = serializers.IntegerField(help_text="Active accounts in another currency, left out of the sums.")
+    rates = serializers.DictField(
+        child=serializers.FloatField(),
+        help_text="The fixed exchange rates (EXCHANGE_RATES): units of `currency` one unit of each other currency "
+        "counts as. ARR in those currencies is converted; in any other currency it is left out.",
+    )
+    other_currency = serializers.IntegerField(
+        help_text="Active accounts in a currency without a rate, left out of the sums."
+    )
+    left_out = serializers.DictField(
+        child=serializers.IntegerField(), help_text="Those accounts by currency: currency code → accounts."
+    )

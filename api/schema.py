@@ -84,10 +84,12 @@ class BearerTokenScheme(OpenApiAuthenticationExtension):
         }
 
 
-class ContactRowListField(OpenApiSerializerFieldExtension):
-    """The contact rows of an upsert: an array with its size limits (drf-spectacular leaves them out)."""
+class RowListField(OpenApiSerializerFieldExtension):
+    """The rows of an upsert (contacts, accounts): an array with its size limits (drf-spectacular
+    leaves them out)."""
 
-    target_class = "api.serializers.ContactRowList"
+    target_class = "api.serializers.RowList"
+    match_subclasses = True
 
     def map_serializer_field(self, auto_schema, direction):
         component = auto_schema.resolve_serializer(self.target.child, direction)
@@ -97,9 +99,3 @@ class ContactRowListField(OpenApiSerializerFieldExtension):
             "minItems": self.target.min_length or 1,
             "maxItems": self.target.max_length,
         }
-
-
-class AccountRowListField(ContactRowListField):
-    """The account rows of an upsert, as the contact rows."""
-
-    target_class = "api.account_serializers.AccountRowList"

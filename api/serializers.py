@@ -3,6 +3,7 @@ the product's rules are checked by the services the views call."""
 
 from django.conf import settings
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from rest_framework import serializers
 
 from followups.models import FollowUp, FollowUpEvent
@@ -69,21 +70,21 @@ class ContactSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ContactRowList(serializers.ListSerializer):
+class RowList(serializers.ListSerializer):
     """Checks each row on its own: a bad row is reported in the answer, the others are still stored.
+    Validates to a list of (row, []) or (None, problems). Subclasses name what the rows are."""
 
-    Validates to a list of (row, []) or (None, problems)."""
+    not_a_list = gettext_lazy("Send a list of contacts.")
+    empty = gettext_lazy("Send at least one contact.")
+    too_many = gettext_lazy("At most %(max)s contacts per call; this one has %(count)s. Split it into several calls.")
 
     def to_internal_value(self, data):
         if not isinstance(data, list):
-            raise serializers.ValidationError(_("Send a list of contacts."))
+            raise serializers.ValidationError(str(self.not_a_list))
         if not data:
-            raise serializers.ValidationError(_("Send at least one contact."))
+            raise serializers.ValidationError(str(self.empty))
         if len(data) > self.max_length:
-            raise serializers.ValidationError(
-                _("At most %(max)s contacts per call; this one has %(count)s. Split it into several calls.")
-                % {"max": self.max_length, "count": len(data)}
-            )
+            raise serializers.ValidationError(str(self.too_many) % {"max": self.max_length, "count": len(data)})
         rows = []
         for item in data:
             try:
@@ -91,6 +92,33 @@ class ContactRowList(serializers.ListSerializer):
             except serializers.ValidationError as error:
                 rows.append((None, flat_errors(error.detail)))
         return rows
+
+
+class ContactRowList(RowList):
+    """The contacts of an upsert (RowList's own words)."""
+
+
+def attributes_field(**kwargs) -> serializers.DictField:
+    """Segment attributes in an upsert row (checked by check_attributes)."""
+    return serializers.DictField(
+        child=serializers.CharField(max_length=200, allow_blank=True),
+        required=False,
+        help_text=f"Segment attributes, at most {MAX_ATTRIBUTES}; names of 1–80 printable characters. "
+        "Merged into the stored ones.",
+        **kwargs,
+    )
+
+
+def check_attributes(value: dict) -> dict:
+    """At most MAX_ATTRIBUTES attributes, each named as imports name them (scoring.queries.valid_key)."""
+    if len(value) > MAX_ATTRIBUTES:
+        raise serializers.ValidationError(_("At most %(max)s attributes.") % {"max": MAX_ATTRIBUTES})
+    bad = [key for key in value if not valid_key(key)]
+    if bad:
+        raise serializers.ValidationError(
+            _("Invalid attribute name “%(name)s”: use 1–80 printable characters.") % {"name": bad[0][:80]}
+        )
+    return value
 
 
 class AddressField(serializers.CharField):
@@ -141,25 +169,13 @@ class ContactRowSerializer(serializers.Serializer):
     account_role = serializers.CharField(
         max_length=40, required=False, allow_blank=True, help_text="decision maker, user or champion."
     )
-    attributes = serializers.DictField(
-        child=serializers.CharField(max_length=200, allow_blank=True),
-        required=False,
-        help_text=f"Segment attributes, at most {MAX_ATTRIBUTES}; names of 1–80 printable characters. "
-        "Merged into the stored ones.",
-    )
+    attributes = attributes_field()
 
     class Meta:
         list_serializer_class = ContactRowList
 
     def validate_attributes(self, value):
-        if len(value) > MAX_ATTRIBUTES:
-            raise serializers.ValidationError(_("At most %(max)s attributes.") % {"max": MAX_ATTRIBUTES})
-        bad = [key for key in value if not valid_key(key)]
-        if bad:
-            raise serializers.ValidationError(
-                _("Invalid attribute name “%(name)s”: use 1–80 printable characters.") % {"name": bad[0][:80]}
-            )
-        return value
+        return check_attributes(value)
 
 
 class ContactUpsertSerializer(serializers.Serializer):

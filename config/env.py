@@ -62,3 +62,22 @@ def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
     if value not in choices:
         raise ImproperlyConfigured(f"Environment variable {name}={value!r} must be one of: {', '.join(choices)}.")
     return value
+
+
+def env_rates(name: str) -> dict[str, float]:
+    """Fixed exchange rates "USD=0.92,GBP=1.17": three-letter currency codes (upper-cased), each
+    with a positive number of reporting-currency units one unit of it is worth."""
+    rates = {}
+    for item in env_list(name, []):
+        code, sep, raw = item.partition("=")
+        code = code.strip().upper()
+        try:
+            rate = float(raw.strip()) if sep else 0.0
+        except ValueError:
+            rate = 0.0
+        if len(code) != 3 or not code.isalpha() or not 0 < rate < 1e9:
+            raise ImproperlyConfigured(
+                f"Environment variable {name}: {item!r} is not a rate; write CODE=number, e.g. USD=0.92,GBP=1.17."
+            )
+        rates[code] = rate
+    return rates

@@ -17,7 +17,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from kombu import Queue
 
-from config.env import env_bool, env_choice, env_int, env_list, env_str
+from config.env import env_bool, env_choice, env_int, env_list, env_rates, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -465,9 +465,11 @@ KRINGLOOP = {
     # A new case's owner alert waits for the customer's "why", at most this long (0: at once).
     "OWNER_ALERT_HOLD_SECONDS": env_int("OWNER_ALERT_HOLD_SECONDS", 600, minimum=0),
     "WEBHOOK_PRIVATE_NETWORKS": env_bool("WEBHOOK_ALLOW_PRIVATE_NETWORKS", not PRODUCTION),
-    # Accounts (#24): the currency revenue figures are summed in (accounts in another are left out
-    # of the sums, and counted), and the ARR from which an account is a key account (shorter SLA).
+    # Accounts (#24): the currency revenue figures are summed in, fixed rates from other currencies
+    # into it (surveys.account_money; accounts in a currency without a rate are left out of the
+    # sums, and counted), and the ARR from which an account is a key account (shorter SLA).
     "CURRENCY": env_str("CURRENCY", "EUR").upper()[:3],
+    "EXCHANGE_RATES": env_rates("EXCHANGE_RATES"),
     "KEY_ACCOUNT_ARR": env_int("KEY_ACCOUNT_ARR", 50000, minimum=0),
     # Seconds between a webhook delivery's attempts (webhooks.delivery), and each attempt's time limit.
     "WEBHOOK_RETRY_DELAYS": tuple(

@@ -57,7 +57,7 @@ class RoutingRule(models.Model):
         default=False,
         help_text=_("Only answers whose score dropped since the customer's previous one (at risk)."),
     )
-    # Conditions on the contact's account (#24): its ARR (in its own currency) and its health.
+    # Conditions on the contact's account (#24): its ARR (in the reporting currency) and its health.
     arr_min = models.PositiveBigIntegerField(
         _("lowest account ARR"),
         null=True,

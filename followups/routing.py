@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from core.roles import ROLE_LABELS, can_work_cases, case_workers, user_role
 from followups.models import RoundRobinState, RoutingRule
+from surveys import account_money
 from surveys.account_rules import case_owner
 from surveys.models import Campaign, Category, Health, Response
 
@@ -165,12 +166,13 @@ def rule_checks(
         checks.append(Check("at risk", at_risk, _("the customer's score dropped (at risk)")))
     account = contact.account if contact is not None and contact.account_id else None
     if rule.arr_min is not None:
-        arr = account.arr if account is not None else None
+        arr = account_money.account_arr(account) if account is not None else None  # in the reporting currency
         checks.append(
             Check(
                 "account ARR",
                 arr is not None and arr >= rule.arr_min,
-                _("the account's ARR is at least %(arr)s") % {"arr": f"{rule.arr_min:,}"},
+                _("the account's ARR is at least %(arr)s %(currency)s")
+                % {"arr": f"{rule.arr_min:,}", "currency": account_money.reporting_currency()},
             )
         )
     if rule.account_health:

@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 
 from followups.models import SLAPolicy
+from surveys import account_money
 from surveys.account_rules import key_account
 
 DEFAULT_HOURS = {"detractor": 48, "passive": 168, "promoter": 168}
@@ -62,9 +63,7 @@ def is_key_account(contact) -> bool:
     """Whether the contact belongs to a key account (ARR from KEY_ACCOUNT_ARR, in the reporting
     currency): its cases get the policy's shorter deadline when one is set."""
     account = contact.account if contact is not None and contact.account_id else None
-    return key_account(
-        account, threshold=settings.KRINGLOOP["KEY_ACCOUNT_ARR"], currency=settings.KRINGLOOP["CURRENCY"]
-    )
+    return key_account(account, threshold=settings.KRINGLOOP["KEY_ACCOUNT_ARR"], rates=account_money.rates())
 
 
 def due_at(

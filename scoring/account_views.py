@@ -12,13 +12,16 @@ from core.models import Team
 from core.roles import admin_required, agent_required, answer_teams, viewer_required
 from scoring import queries
 from scoring.account_page import account_summary
+from scoring.account_rollup import ACCOUNT_DAYS
 from scoring.accounts import SORTS, account_page
 from scoring.churn import churn_report
 from scoring.revenue import revenue_summary
 from surveys.models import CUSTOMER_KIND_CHOICES, Account, Role, Touchpoint
 
 PAGE_SIZE = 50
-DEFAULT_PERIOD = "365d"  # accounts answer a relational survey a few times a year: a year by default
+# Accounts answer a relational survey a few times a year: a year by default, the period whose
+# figures the worker stores per account (scoring.account_rollup).
+DEFAULT_PERIOD = f"{ACCOUNT_DAYS}d"
 SORT_LABELS = {
     "arr": gettext_lazy("ARR"),
     "nps": "NPS",

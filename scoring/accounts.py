@@ -2,26 +2,29 @@
 dashboard's filters, with the decision makers' NPS, the change, the last answer and a health label
 (surveys.account_rules), sorted by ARR, NPS, change or renewal, urgent accounts first.
 
-Fast path: the counts come from the latest-answer rollup (scoring.models.LatestScore, which copies
-each contact's account and role), grouped by account and sorted inside the database, so a page of
-100,000 accounts costs one grouped query. The accounts on the page whose contacts changed since
-the last refresh (scoring.freshness) get their figures counted live, so the figures shown are
-right at once; their place in the order follows at the next refresh (30 seconds). Before the
-rollup is first built everything is counted live (`live_rows`), with the same rules: a test
-compares both ways.
+Fast path: under the default filters (the last 12 months, any survey type, no answer filter, a
+viewer who sees every team) each account's figures are one stored row (scoring.account_rollup,
+kept by the worker's rollup refresh), joined to the accounts and sorted inside the database, no
+grouping. Under other filters the counts come from the latest-answer rollup (scoring.models.
+LatestScore, which copies each contact's account and role), grouped by account inside the
+database. The accounts on the page whose contacts changed since the last refresh
+(scoring.freshness) get their figures counted live either way, so the figures shown are right at
+once; their place in the order follows at the next refresh (30 seconds). Before the rollup is
+first built everything is counted live (`live_rows`), with the same rules: tests compare the ways.
 """
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from django.db.models import Case, Count, F, FilteredRelation, FloatField, Max, Q, Value, When
-from django.db.models.functions import Cast, Lower, NullIf
+from django.db.models import Case, F, FilteredRelation, Q, Value, When
+from django.db.models.functions import Coalesce, Lower
 from django.utils import timezone
 
-from scoring import freshness
+from scoring import account_rollup, freshness
+from scoring.account_rollup import COUNTS
 from scoring.filters import Filters, attribute_text, dimension_q, kind_matches
 from scoring.recount import latest_rows
-from surveys import nps
+from surveys import account_money, nps
 from surveys.account_rules import RENEWAL_SOON_DAYS, health_label, urgent
 from surveys.models import Account, Contact, Response, Role
 
@@ -33,7 +36,6 @@ SORTS = {
     "name": "name",
 }
 LIST_FIELDS = ("name", "segment", "arr", "currency", "owner", "team", "renewal_date", "status")
-COUNTS = ("n", "p", "pa", "d", "dm_n", "dm_p", "dm_pa", "dm_d", "prev_n", "prev_p", "prev_d")
 
 
 @dataclass
@@ -91,33 +93,6 @@ def _latest_q(filters: Filters) -> Q:
     return dimension_q(filters) & Q(submitted_at__gte=filters.start_dt, submitted_at__lt=filters.end_dt)
 
 
-def _annotations() -> dict:
-    """Counts over the joined rows `latest` (only those the filters count: FilteredRelation)."""
-    dm = Q(latest__account_role=Role.DECISION_MAKER)
-
-    def count(extra: Q | None = None):
-        return Count("latest", filter=extra)
-
-    def category(name, field="latest__category"):
-        return Q(**{field: name})
-
-    prev = "latest__prev_category"
-    return {
-        "n": count(),
-        "p": count(category(nps.PROMOTER)),
-        "pa": count(category(nps.PASSIVE)),
-        "d": count(category(nps.DETRACTOR)),
-        "dm_n": count(dm),
-        "dm_p": count(dm & category(nps.PROMOTER)),
-        "dm_pa": count(dm & category(nps.PASSIVE)),
-        "dm_d": count(dm & category(nps.DETRACTOR)),
-        "prev_n": count(Q(latest__prev_category__isnull=False)),
-        "prev_p": count(category(nps.PROMOTER, prev)),
-        "prev_d": count(category(nps.DETRACTOR, prev)),
-        "last_at": Max("latest__submitted_at"),
-    }
-
-
 def _prefixed(q: Q, prefix: str) -> Q:
     """`q` with every lookup under `prefix` (a FilteredRelation's condition names the relation)."""
     children = [
@@ -126,29 +101,59 @@ def _prefixed(q: Q, prefix: str) -> Q:
     return Q(*children, _connector=q.connector, _negated=q.negated)
 
 
-def _share(plus: str, minus: str, total: str):
-    return Cast(F(plus) - F(minus), FloatField()) * Value(100.0) / NullIf(F(total), 0)
+def _ordered(qs, soon: Q, sort: str):
+    """Accounts with a detractor decision maker and a renewal within 90 days first (`soon`), then by
+    `sort` ("-" descending; empty values last: ARR compares in the reporting currency, so an ARR
+    in a currency without a rate counts as empty), then by id."""
+    qs = qs.annotate(first=Case(When(soon, then=Value(0)), default=Value(1)))
+    field = SORTS.get(sort.lstrip("-"), "arr")
+    key = {"name": Lower("name"), "arr": account_money.reporting_arr()}.get(field, F(field))
+    key = key.desc(nulls_last=True) if sort.startswith("-") else key.asc(nulls_last=True)
+    return qs.order_by("first", key, "pk")
+
+
+def _renewal_soon(today: date) -> Q:
+    return Q(renewal_date__gte=today, renewal_date__lte=today + timedelta(days=RENEWAL_SOON_DAYS))
 
 
 def ranked(qs, filters: Filters, *, sort: str = "-arr", today: date | None = None):
-    """`qs` (base_accounts) with the rollup's counts and sorted: accounts with a detractor decision
-    maker and a renewal within 90 days first, then by `sort` ("-" descending; empty values last)."""
+    """`qs` (base_accounts) with the counts grouped from the latest-answer rollup under any filters,
+    sorted (_ordered)."""
     today = today or timezone.localdate()
-    soon = Q(dm_d__gt=0, renewal_date__gte=today, renewal_date__lte=today + timedelta(days=RENEWAL_SOON_DAYS))
     latest = FilteredRelation("latest_scores", condition=_prefixed(_latest_q(filters), "latest_scores__"))
     qs = (
         qs.alias(latest=latest)
-        .annotate(**_annotations())
-        .annotate(
-            nps=_share("p", "d", "n"),
-            change=_share("p", "d", "n") - _share("prev_p", "prev_d", "prev_n"),
-            first=Case(When(soon, then=Value(0)), default=Value(1)),
-        )
+        .annotate(**account_rollup.count_annotations("latest__"))
+        .annotate(**account_rollup.sort_keys())
     )
-    field = SORTS.get(sort.lstrip("-"), "arr")
-    key = Lower("name") if field == "name" else F(field)
-    key = key.desc(nulls_last=True) if sort.startswith("-") else key.asc(nulls_last=True)
-    return qs.order_by("first", key, "pk")
+    return _ordered(qs, Q(dm_d__gt=0) & _renewal_soon(today), sort)
+
+
+def stored_kind(filters: Filters, coverage, today: date) -> str | None:
+    """The AccountScore rows (their kind) that hold the figures under `filters`, or None when the
+    stored rows cannot answer them: a period other than the default one (or the rollup has not
+    counted today's yet), an answer filter, or a viewer limited to some teams."""
+    since = account_rollup.window_start(today)
+    if coverage.accounts_since != since or (filters.start, filters.end) != (since, today):
+        return None
+    if filters.teams is not None or any(
+        (filters.campaign, filters.touchpoint, filters.team, filters.channel, filters.language)
+    ):
+        return None
+    return account_rollup.ALL_KINDS if filters.kind == "all" else filters.kind
+
+
+def ranked_stored(qs, kind: str, *, sort: str = "-arr", today: date | None = None):
+    """`qs` with each account's stored figures (AccountScore of `kind`: one row, no grouping), sorted
+    (_ordered): what `ranked` gives under the default filters."""
+    today = today or timezone.localdate()
+    qs = qs.alias(score=FilteredRelation("scores", condition=Q(scores__kind=kind))).annotate(
+        **{name: Coalesce(F(f"score__{name}"), 0) for name in COUNTS},
+        last_at=F("score__last_at"),
+        nps=F("score__nps"),
+        change=F("score__change"),
+    )
+    return _ordered(qs, Q(score__dm_d__gt=0) & _renewal_soon(today), sort)
 
 
 def counts_of(account) -> dict:
@@ -216,7 +221,7 @@ def live_rows(qs, filters: Filters, *, sort: str = "-arr", today: date | None = 
     field = SORTS.get(sort.lstrip("-"), "arr")
 
     def value(account):
-        raw = getattr(account, field)
+        raw = account_money.account_arr(account) if field == "arr" else getattr(account, field)
         return raw.lower() if isinstance(raw, str) else raw
 
     present = sorted((a for a in accounts if value(a) is not None), key=value, reverse=sort.startswith("-"))
@@ -238,7 +243,12 @@ def account_page(filters: Filters, *, status="active", search="", team=None, sor
     total = qs.count()
     # Narrow rows through the grouping (LIST_FIELDS), and the owner and team of the page's accounts
     # in a query each afterwards: joined in, they would widen every row the database groups and sorts.
-    ranked_page = ranked(qs.only(*LIST_FIELDS), filters, sort=sort, today=today)[start : start + size]
+    kind = stored_kind(filters, coverage, today)
+    if kind is not None:  # the default filters: each account's stored row (scoring.account_rollup)
+        ranked_qs = ranked_stored(qs.only(*LIST_FIELDS), kind, sort=sort, today=today)
+    else:
+        ranked_qs = ranked(qs.only(*LIST_FIELDS), filters, sort=sort, today=today)
+    ranked_page = ranked_qs[start : start + size]
     accounts = list(ranked_page.prefetch_related("owner", "team"))
     stale = _stale_accounts([a.pk for a in accounts], coverage)
     live = live_counts(filters, stale) if stale else {}

@@ -42,6 +42,7 @@ class Coverage:
     failed_at: datetime | None = None
     error: str = ""
     now: datetime | None = None
+    accounts_since: date | None = None  # the first day the accounts' rollup counts (None: not built)
 
     @property
     def current(self) -> bool:
@@ -84,6 +85,7 @@ def measure(now: datetime | None = None) -> Coverage:
             failed_at=state.failed_at,
             error=state.error,
             now=now,
+            accounts_since=state.accounts_since,
         )
     if coverage.lagging:
         logger.warning(

@@ -157,6 +157,37 @@ class LatestScore(models.Model):
         ]
 
 
+class AccountScore(models.Model):
+    """Each account's figures over its contacts' latest answers (LatestScore) given since `since`,
+    the first day of the accounts list's default period (the last ACCOUNT_DAYS days), per survey
+    type ("all": both customer types), so the list sorts and pages 100,000 accounts without
+    grouping answers. Derived data: only the rollup refresh writes it (scoring.account_rollup);
+    the list reads it (scoring.accounts). An account without such answers has no row."""
+
+    account = models.ForeignKey(
+        "surveys.Account", on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="scores"
+    )
+    kind = models.CharField(max_length=20)
+    since = models.DateField()
+    n = models.PositiveIntegerField(default=0)
+    p = models.PositiveIntegerField(default=0)
+    pa = models.PositiveIntegerField(default=0)
+    d = models.PositiveIntegerField(default=0)
+    dm_n = models.PositiveIntegerField(default=0)
+    dm_p = models.PositiveIntegerField(default=0)
+    dm_pa = models.PositiveIntegerField(default=0)
+    dm_d = models.PositiveIntegerField(default=0)
+    prev_n = models.PositiveIntegerField(default=0)
+    prev_p = models.PositiveIntegerField(default=0)
+    prev_d = models.PositiveIntegerField(default=0)
+    last_at = models.DateTimeField(null=True)
+    nps = models.FloatField(null=True)  # for sorting; the page works its figures out from the counts
+    change = models.FloatField(null=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["account", "kind"], name="accountscore_account_kind")]
+
+
 class RollupState(models.Model):
     """How far the rollups have counted (a single row).
 
@@ -177,6 +208,8 @@ class RollupState(models.Model):
     refreshed_at = models.DateTimeField(null=True)  # when the last refresh that succeeded started
     failed_at = models.DateTimeField(null=True)  # when the last refresh failed
     error = models.CharField(max_length=300, blank=True)  # why, while no refresh has succeeded since
+    # The first day AccountScore counts (scoring.account_rollup); None: not counted yet.
+    accounts_since = models.DateField(null=True)
 
     def __str__(self):
         return f"rollup counted through {self.watermark}"

@@ -12,7 +12,14 @@ from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Lag, RowNumber
 
 from scoring.days import local_day, on_days, within_days
-from scoring.models import DailyDriverAnswer, DailyInvitations, DailyScore, DailySegmentScore, LatestScore
+from scoring.models import (
+    AccountScore,
+    DailyDriverAnswer,
+    DailyInvitations,
+    DailyScore,
+    DailySegmentScore,
+    LatestScore,
+)
 from surveys.models import Answer, Invitation, Question, Response
 
 # An invitation is answered once its response exists; the worker sets the status a moment later.
@@ -27,10 +34,10 @@ INVITATION_COUNTS = {
 }
 SEGMENT_KEYS = ("plan", "region", "size")  # segment keys with a rollup; other keys are cut live
 DIMENSIONS = ("kind", "campaign_id", "touchpoint_id", "team_id", "channel", "language")
-ROLLUPS = (DailyScore, DailySegmentScore, DailyDriverAnswer, DailyInvitations, LatestScore)
+ROLLUPS = (DailyScore, DailySegmentScore, DailyDriverAnswer, DailyInvitations, LatestScore, AccountScore)
 
 
-def _insert_from(model, qs) -> None:
+def insert_from(model, qs) -> None:
     """INSERT INTO model's table the rows of a values()/annotate() queryset, inside the database.
 
     Columns are taken from the query by name (fields keep their column name, annotations their
@@ -55,7 +62,7 @@ def _responses(days):
 
 def count_scores(days) -> None:
     _delete(DailyScore, days)
-    _insert_from(
+    insert_from(
         DailyScore,
         _responses(days).values(*DIMENSIONS, "score").annotate(day=local_day("submitted_at"), n=Count("id")).order_by(),
     )
@@ -222,7 +229,12 @@ def count_latest(contact_ids) -> None:
     else:
         LatestScore.objects.filter(contact_id__in=contact_ids).delete()
         answers = Response.objects.filter(contact_id__in=contact_ids)
-    _insert_from(LatestScore, latest_rows(answers))
+    insert_from(LatestScore, latest_rows(answers))
+
+
+def clear(model) -> None:
+    """Empty a rollup table before counting all of it again."""
+    _delete(model, None)
 
 
 def _delete(model, days) -> None:

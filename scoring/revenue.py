@@ -2,8 +2,9 @@
 the revenue at risk, in total, by account team and by segment, and their trend.
 
 They read each account's health, which the worker keeps (surveys.account_health: each contact's
-latest relational answer of the last 12 months), and sum ARR in the reporting currency; an account
-in another currency is counted apart and left out of the sums. The worker's refresh also stores the
+latest relational answer of the last 12 months), and sum ARR in the reporting currency, at the
+fixed rates of surveys.account_money; an account in a currency without a rate is counted apart and
+left out of the sums. The worker's refresh also stores the
 day's sums per account team and segment (AccountRevenueDay): a page reads today's few rows, and
 counts from the accounts (one grouped query, the same sums) when there are none yet. The trend
 reads the last stored day of each month.
@@ -12,11 +13,11 @@ reads the last stored day of each month.
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.conf import settings
-from django.db.models import Sum
+from django.db.models import Count, Sum
 from django.utils import timezone
 
 from core.models import Team
+from surveys import account_money
 from surveys.account_health import revenue_accounts, revenue_sums
 from surveys.models import Account, AccountRevenueDay
 
@@ -87,18 +88,26 @@ def revenue_summary(filters=None, *, months: int = 12) -> dict:
     rows = revenue_groups()
     total = _revenue("", {name: sum(row[name] or 0 for row in rows) for name in SUMS})
     teams = dict(Team.objects.values_list("pk", "name"))
-    other_currency = (
+    left_out = dict(
         Account.objects.filter(status=Account.Status.ACTIVE, arr__isnull=False)
-        .exclude(currency=settings.KRINGLOOP["CURRENCY"])
-        .count()
+        .exclude(account_money.convertible())
+        .values_list("currency")
+        .annotate(n=Count("pk"))
+        .order_by("currency")
     )
     return {
-        "currency": settings.KRINGLOOP["CURRENCY"],
+        "currency": account_money.reporting_currency(),
+        "rates": {
+            code: rate
+            for code, rate in sorted(account_money.rates().items())
+            if code != account_money.reporting_currency()
+        },
         "total": total,
         "by_team": [_revenue(teams.get(team, "—"), row) for team, row in _add(rows, "team_id")],
         "by_segment": [_revenue(segment or "—", row) for segment, row in _add(rows, "segment")],
         "trend": revenue_trend(months=months),
-        "other_currency": other_currency,
+        "other_currency": sum(left_out.values()),
+        "left_out": left_out,  # currency without a rate → how many active accounts in it
     }
 
 

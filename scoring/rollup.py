@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from django.db import connection, transaction
 from django.utils import timezone
 
-from scoring import recount
+from scoring import account_rollup, recount
 from scoring.changes import ALL, Work, newest_mark, pending
 from scoring.days import day_ranges, live_from
 from scoring.models import RollupState
@@ -23,15 +23,25 @@ from surveys.models import Contact, Invitation, Response
 logger = logging.getLogger(__name__)
 
 
-def _recount(work: Work) -> None:
-    """Recount the days (as at most MAX_RANGES ranges) and contacts that changed."""
+def _recount(work: Work, state: RollupState, now: datetime) -> None:
+    """Recount the days (as at most MAX_RANGES ranges) and contacts that changed, and the accounts
+    of those contacts (all of them when the accounts' period has moved on a day)."""
     if work.days != set():
         days = ALL if work.days is ALL else day_ranges(work.days)
         recount.count_scores(days)
         recount.count_segments(days)
         recount.count_drivers(days)
+    since = account_rollup.window_start(timezone.localdate(now))
+    accounts = ALL if work.contacts is ALL or state.accounts_since != since else set()
     if work.contacts != set():
+        if accounts is not ALL:
+            accounts = account_rollup.accounts_of(work.contacts)  # where they were counted until now
         recount.count_latest(work.contacts)
+        if accounts is not ALL:
+            accounts |= account_rollup.accounts_of(work.contacts)  # where they count now
+    if accounts != set():
+        account_rollup.count_accounts(accounts, since=since)
+        state.accounts_since = since
     if work.invitation_days != set():
         recount.count_invitations(ALL if work.invitation_days is ALL else day_ranges(work.invitation_days))
 
@@ -116,10 +126,10 @@ def _refresh(*, full: bool, wait: bool) -> int:
             state.built_at = now
         else:
             work = pending(state, now)
-        _recount(work)
+        _recount(work, state, now)
         _save_marks(state, work.marks)
         state.refreshed_at, state.error = now, ""
-        state.save(update_fields=["built_at", "refreshed_at", "error"])
+        state.save(update_fields=["built_at", "refreshed_at", "error", "accounts_since"])
         if work.days is ALL:
             _analyze()
             return -1

@@ -6,8 +6,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from surveys.accounts import ACCOUNT_FIELDS
+from surveys.addresses import normalise
 from surveys.forms import parse_segment
-from surveys.models import Account, Role
+from surveys.models import Account, Contact, Role
 
 
 class AccountForm(forms.ModelForm):
@@ -54,7 +55,16 @@ class ChurnForm(forms.Form):
 
 
 class MemberForm(forms.Form):
-    """Add a contact to the account by e-mail address, with a role."""
+    """Add a contact to the account by e-mail address, with a role; cleans `email` to the Contact."""
 
     email = forms.CharField(label=_("Contact's e-mail address"), max_length=254)
     role = forms.ChoiceField(label=_("Role"), choices=[("", _("No role")), *Role.choices], required=False)
+
+    def clean_email(self):
+        email = normalise(self.cleaned_data["email"])
+        contact = Contact.objects.filter(email__iexact=email, erased_at__isnull=True).select_related("account").first()
+        if contact is None:
+            raise forms.ValidationError(
+                _("No contact has the address %(email)s. Add the contact under Contacts first.") % {"email": email}
+            )
+        return contact

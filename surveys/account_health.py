@@ -11,13 +11,12 @@ run twice or be interrupted at any point: each account's row is written with its
 from collections import defaultdict
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, F, FloatField, Q, Sum, Window
-from django.db.models.functions import Cast, Coalesce, RowNumber
+from django.db.models import BigIntegerField, Count, F, Q, Sum, Value, Window
+from django.db.models.functions import Cast, Coalesce, Round, RowNumber
 from django.utils import timezone
 
-from surveys import nps
+from surveys import account_money, nps
 from surveys.account_rules import RISKY, SILENT, health_label, silent_since
 from surveys.models import Account, AccountRevenueDay, Campaign, Response, Role
 from webhooks import events
@@ -105,23 +104,28 @@ def account_health_refresh(*, account_ids: list[int] | None = None, now=None) ->
 
 
 def revenue_accounts():
-    """The accounts the revenue figures add up: active, with an ARR in the reporting currency."""
-    return Account.objects.filter(
-        status=Account.Status.ACTIVE, arr__isnull=False, currency=settings.KRINGLOOP["CURRENCY"]
-    )
+    """The accounts the revenue figures add up: active, with an ARR that has a rate into the
+    reporting currency (surveys.account_money)."""
+    return Account.objects.filter(account_money.convertible(), status=Account.Status.ACTIVE)
 
 
 def revenue_sums() -> dict:
-    """The revenue figures as SQL sums over revenue_accounts() (README, "Accounts and revenue"):
-    revenue-weighted NPS = arr_nps ÷ arr_answered; revenue at risk = arr_at_risk; silent = arr_silent."""
+    """The revenue figures as SQL sums over revenue_accounts(), ARR in the reporting currency
+    (README, "Accounts and revenue"): revenue-weighted NPS = arr_nps ÷ arr_answered; revenue at
+    risk = arr_at_risk; silent = arr_silent. ARR sums are rounded to whole units."""
+    arr = account_money.reporting_arr()
     answered = Q(health_nps__isnull=False)
+
+    def whole(condition: Q | None = None):
+        return Cast(Round(Coalesce(Sum(arr, filter=condition), Value(0.0))), BigIntegerField())
+
     return {
         "accounts": Count("pk"),
-        "arr_total": Coalesce(Sum("arr"), 0),
-        "arr_answered": Coalesce(Sum("arr", filter=answered), 0),
-        "arr_nps": Coalesce(Sum(Cast("arr", FloatField()) * F("health_nps"), filter=answered), 0.0),
-        "arr_at_risk": Coalesce(Sum("arr", filter=Q(health__in=RISKY)), 0),
-        "arr_silent": Coalesce(Sum("arr", filter=Q(health=SILENT)), 0),
+        "arr_total": whole(),
+        "arr_answered": whole(answered),
+        "arr_nps": Coalesce(Sum(arr * F("health_nps"), filter=answered), Value(0.0)),
+        "arr_at_risk": whole(Q(health__in=RISKY)),
+        "arr_silent": whole(Q(health=SILENT)),
     }
 
 

@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta
 
 from surveys import nps
 
-SILENT_MONTHS = 6
+SILENT_MONTHS = 12  # no answer in this long: silent (README, "Accounts and revenue")
 PROMOTER_NPS = 30  # an account NPS from here up is a promoting account
 RENEWAL_SOON_DAYS = 90  # "renewal within 90 days": such accounts with a detractor decision maker come first
 AT_RISK, SILENT = "at_risk", "silent"
@@ -97,12 +97,16 @@ def case_owner(contact):
     return account.owner if account is not None and account.owner_id else None
 
 
-def key_account(account, *, threshold: int, currency: str) -> bool:
+def convert(arr: int | None, currency: str, *, rates: dict[str, float]) -> float | None:
+    """ARR in the reporting currency: × the fixed rate of its currency (`rates`, the reporting
+    currency's own 1.0); None without an ARR or without a rate for its currency."""
+    rate = rates.get(currency)
+    return None if arr is None or rate is None else arr * rate
+
+
+def key_account(account, *, threshold: int, rates: dict[str, float]) -> bool:
     """An active account whose ARR, in the reporting currency, reaches `threshold` (KEY_ACCOUNT_ARR)."""
-    return (
-        account is not None
-        and account.status == "active"
-        and account.arr is not None
-        and account.currency == currency
-        and account.arr >= threshold
-    )
+    if account is None or account.status != "active":
+        return False
+    arr = convert(account.arr, account.currency, rates=rates)
+    return arr is not None and arr >= threshold

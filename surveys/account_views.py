@@ -2,16 +2,15 @@
 contact in the account. The list and an account's page are scoring's (scoring.account_views)."""
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from core.form_pages import form_page, save_form
 from core.roles import admin_required
 from surveys.account_forms import AccountForm, ChurnForm, MemberForm
 from surveys.accounts import ACCOUNT_FIELDS, account_churn, account_reactivate, account_save, contact_set_account
-from surveys.addresses import normalise
 from surveys.models import Account, Contact
 
 
@@ -20,30 +19,22 @@ from surveys.models import Account, Contact
 def account_edit(request, pk: int | None = None):
     account = get_object_or_404(Account, pk=pk) if pk else Account()
     form = AccountForm(request.POST or None, instance=account)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            account = account_save(
-                actor=request.user,
-                account_id=pk,
-                attributes=data["attributes_text"],
-                **{name: data[name] for name in ACCOUNT_FIELDS},
-            )
-        except ValidationError as error:
-            form.add_error(None, error)
-        else:
-            messages.success(request, _("Account saved."))
-            return redirect("scoring:account_detail", pk=account.pk)
-    return render(
+    saved = save_form(
         request,
-        "core/form_page.html",
-        {
-            "form": form,
-            "title": _("Edit %(account)s") % {"account": account} if pk else _("New account"),
-            "back_url": reverse("scoring:account_detail", args=[pk]) if pk else reverse("scoring:account_list"),
-        },
-        status=400 if request.method == "POST" else 200,
+        form,
+        lambda data: account_save(
+            actor=request.user,
+            account_id=pk,
+            attributes=data["attributes_text"],
+            **{name: data[name] for name in ACCOUNT_FIELDS},
+        ),
+        saved=_("Account saved."),
     )
+    if saved:
+        return redirect("scoring:account_detail", pk=saved.pk)
+    title = _("Edit %(account)s") % {"account": account} if pk else _("New account")
+    back = reverse("scoring:account_detail", args=[pk]) if pk else reverse("scoring:account_list")
+    return form_page(request, form, title=title, back_url=back)
 
 
 @admin_required
@@ -64,16 +55,8 @@ def account_churn_record(request, pk: int):
         else:
             messages.info(request, _("This account had already churned."))
         return redirect("scoring:account_detail", pk=account.pk)
-    return render(
-        request,
-        "core/form_page.html",
-        {
-            "form": form,
-            "title": _("Record that %(account)s churned") % {"account": account},
-            "back_url": reverse("scoring:account_detail", args=[pk]),
-        },
-        status=400 if request.method == "POST" else 200,
-    )
+    title = _("Record that %(account)s churned") % {"account": account}
+    return form_page(request, form, title=title, back_url=reverse("scoring:account_detail", args=[pk]))
 
 
 @admin_required
@@ -86,21 +69,27 @@ def account_reactivate_view(request, pk: int):
 
 
 @admin_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def account_member_add(request, pk: int):
+    """Put a contact (by e-mail address) in the account; the account page posts here, and a
+    mistake shows this form again with the reason (400)."""
     account = get_object_or_404(Account, pk=pk)
-    form = MemberForm(request.POST)
-    if form.is_valid():
-        email = normalise(form.cleaned_data["email"])
-        contact = Contact.objects.filter(email__iexact=email, erased_at__isnull=True).first()
-        if contact is None:
-            messages.error(request, _("No contact has the address %(email)s.") % {"email": email})
+    form = MemberForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        contact = form.cleaned_data["email"]
+        previous = contact.account if contact.account_id != account.pk else None
+        contact_set_account(actor=request.user, contact=contact, account=account, role=form.cleaned_data["role"])
+        if previous is not None:
+            messages.success(
+                request,
+                _("%(contact)s is now in this account (no longer in %(previous)s).")
+                % {"contact": contact, "previous": previous},
+            )
         else:
-            contact_set_account(actor=request.user, contact=contact, account=account, role=form.cleaned_data["role"])
             messages.success(request, _("%(contact)s is now in this account.") % {"contact": contact})
-    else:
-        messages.error(request, _("Give a contact's e-mail address."))
-    return redirect("scoring:account_detail", pk=account.pk)
+        return redirect("scoring:account_detail", pk=account.pk)
+    title = _("Add a contact to %(account)s") % {"account": account}
+    return form_page(request, form, title=title, back_url=reverse("scoring:account_detail", args=[pk]))
 
 
 @admin_required

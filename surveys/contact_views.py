@@ -1,7 +1,6 @@
 """Admin pages for contacts: the list, a contact's page and edit form, the lists, the CSV import."""
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect, render
@@ -10,6 +9,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from core.form_pages import form_page, save_form
 from core.roles import admin_required
 from surveys import queries, services
 from surveys.forms import ContactForm, MappingForm, UploadForm
@@ -62,7 +62,7 @@ def contact_list(request):
 @admin_required
 @require_GET
 def contact_detail(request, pk: int):
-    contact = get_object_or_404(Contact.objects.select_related("account_owner"), pk=pk)
+    contact = get_object_or_404(Contact.objects.select_related("account_owner", "account"), pk=pk)
     return render(
         request,
         "surveys/contact_detail.html",
@@ -84,31 +84,23 @@ def contact_edit(request, pk: int | None = None):
         messages.error(request, refusal)
         return redirect("surveys:contact_detail", pk=contact.pk)
     form = ContactForm(request.POST or None, instance=contact)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            contact = services.contact_save(
-                actor=request.user,
-                contact_id=pk,
-                attributes=data["attributes_text"],
-                opt_out=data["opted_out"],
-                **{name: data[name] for name in services.CONTACT_FIELDS},
-            )
-        except ValidationError as error:
-            form.add_error(None, error)
-        else:
-            messages.success(request, _("Contact saved."))
-            return redirect("surveys:contact_detail", pk=contact.pk)
-    return render(
+    saved = save_form(
         request,
-        "core/form_page.html",
-        {
-            "form": form,
-            "title": _("Edit %(contact)s") % {"contact": contact} if pk else _("New contact"),
-            "back_url": reverse("surveys:contact_detail", args=[pk]) if pk else reverse("surveys:contact_list"),
-        },
-        status=400 if request.method == "POST" else 200,
+        form,
+        lambda data: services.contact_save(
+            actor=request.user,
+            contact_id=pk,
+            attributes=data["attributes_text"],
+            opt_out=data["opted_out"],
+            **{name: data[name] for name in services.CONTACT_FIELDS},
+        ),
+        saved=_("Contact saved."),
     )
+    if saved:
+        return redirect("surveys:contact_detail", pk=saved.pk)
+    title = _("Edit %(contact)s") % {"contact": contact} if pk else _("New contact")
+    back = reverse("surveys:contact_detail", args=[pk]) if pk else reverse("surveys:contact_list")
+    return form_page(request, form, title=title, back_url=back)
 
 
 @admin_required

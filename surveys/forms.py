@@ -9,8 +9,9 @@ from django.utils.translation import gettext_lazy as _
 
 from surveys import services, wording
 from surveys.addresses import normalise
+from surveys.import_checks import AMBIGUOUS, find_account
 from surveys.import_file import FIELDS, max_bytes, too_large_message
-from surveys.models import Campaign, Contact, ContactList
+from surveys.models import Account, Campaign, Contact, ContactList
 from surveys.phones import PhoneError, normalise_phone
 
 
@@ -237,7 +238,45 @@ class CampaignForm(forms.ModelForm):
         return data
 
 
+class AccountNameField(forms.CharField):
+    """An account named as the contacts CSV names one: its external id or exact name; cleans to
+    the Account (None when empty). Shows the stored account by name (by external id when another
+    account has the same name)."""
+
+    def prepare_value(self, value):
+        if isinstance(value, Account):
+            value = value.pk
+        if not isinstance(value, int):
+            return value
+        account = Account.objects.filter(pk=value).first()
+        if account is None:
+            return ""
+        shared = Account.objects.filter(name__iexact=account.name).exclude(pk=account.pk).exists()
+        return account.external_id if shared and account.external_id else account.name
+
+    def clean(self, value):
+        text = super().clean(value)
+        if not text:
+            return None
+        account_id, problem = find_account(text)
+        if problem == AMBIGUOUS:
+            raise forms.ValidationError(
+                _("Two accounts are named “%(account)s”: give its external id.") % {"account": text[:80]}
+            )
+        if account_id is None:
+            raise forms.ValidationError(
+                _("No account has the external id or name “%(account)s”.") % {"account": text[:80]}
+            )
+        return Account.objects.get(pk=account_id)
+
+
 class ContactForm(forms.ModelForm):
+    account = AccountNameField(
+        label=_("Account"),
+        required=False,
+        max_length=200,
+        help_text=_("The account's external id or exact name (Accounts). Empty: in no account."),
+    )
     attributes_text = forms.CharField(
         required=False,
         label=_("Segment attributes"),
@@ -266,6 +305,12 @@ class ContactForm(forms.ModelForm):
             self.fields["opted_out"].help_text = _("Since %(date)s. Only the contact can undo an opt-out.") % {
                 "date": date_format(localtime(self.instance.opted_out_at), "SHORT_DATE_FORMAT")
             }
+
+    def clean(self):
+        data = super().clean()
+        if data.get("account_role") and not data.get("account") and "account" not in self.errors:
+            self.add_error("account_role", _("A role is a role in an account: choose the account too."))
+        return data
 
     def clean_email(self):
         email = normalise(self.cleaned_data["email"])

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
 
@@ -63,11 +64,14 @@ def owner_ids() -> dict[str, int]:
     return owners
 
 
-def account_ids() -> dict[str, int | None]:
+def account_ids(matching: str | None = None) -> dict[str, int | None]:
     """Accounts by lower-case external id and name, as a contact row may name them (a name two
-    accounts share maps to None: ambiguous)."""
+    accounts share maps to None: ambiguous). `matching`: only those a row naming it may mean."""
+    accounts = Account.objects.all()
+    if matching is not None:
+        accounts = accounts.filter(Q(external_id__iexact=matching) | Q(name__iexact=matching))
     found: dict[str, int | None] = {}
-    for pk, external_id, name in Account.objects.values_list("pk", "external_id", "name"):
+    for pk, external_id, name in accounts.values_list("pk", "external_id", "name"):
         if external_id:
             found[external_id.lower()] = pk
         key = name.strip().lower()
@@ -75,19 +79,30 @@ def account_ids() -> dict[str, int | None]:
     return found
 
 
+MISSING, AMBIGUOUS = "missing", "ambiguous"
+
+
+def find_account(text: str, accounts: dict | None = None) -> tuple[int | None, str]:
+    """The account `text` names, by external id or exact name (case aside), as the contacts CSV,
+    the API and the contact form name one: (its id, "") or (None, MISSING or AMBIGUOUS)."""
+    text = text.strip()
+    accounts = accounts if accounts is not None else account_ids(matching=text)
+    account_id = accounts.get(text.lower(), MISSING)
+    if account_id == MISSING:
+        return None, MISSING
+    return (None, AMBIGUOUS) if account_id is None else (account_id, "")
+
+
 def _account(data: dict, accounts: dict | None, problems: list[str]) -> tuple[int | None, str | None]:
     """The row's account id and role (None: the cell was empty, keep what is stored)."""
     name, role_text = data.get("account", ""), data.get("account_role", "")
     account_id = None
     if name:
-        accounts = accounts if accounts is not None else account_ids()
-        key = name.lower()
-        if key not in accounts:
+        account_id, problem = find_account(name, accounts)
+        if problem == MISSING:
             problems.append(_("no account “%(account)s”: import the accounts first") % {"account": name[:80]})
-        elif accounts[key] is None:
+        elif problem == AMBIGUOUS:
             problems.append(_("two accounts are named “%(account)s”: use its external id") % {"account": name[:80]})
-        else:
-            account_id = accounts[key]
     role = role_from_text(role_text) if role_text else None
     if role_text and role is None:
         problems.append(_("role must be decision maker, user or champion, not “%(role)s”") % {"role": role_text[:30]})

@@ -190,14 +190,26 @@ def contact_edit_refusal(contact: Contact) -> str:
     return ""
 
 
-CONTACT_FIELDS = ("email", "name", "external_id", "company", "phone", "time_zone", "language", "account_owner")
+CONTACT_FIELDS = (
+    "email",
+    "name",
+    "external_id",
+    "company",
+    "phone",
+    "time_zone",
+    "language",
+    "account_owner",
+    "account",
+    "account_role",
+)
 
 
 def contact_save(
     *, actor, contact_id: int | None = None, attributes: dict | None = None, opt_out: bool = False, **values
 ) -> Contact:
     """Create a contact (`contact_id` None) or change one, from plain values: fields named in
-    CONTACT_FIELDS (the account owner as a user or None) and the segment attributes.
+    CONTACT_FIELDS (the account owner as a user or None, the account as an Account or None with
+    the role in it) and the segment attributes.
 
     `opt_out` records an opt-out; it is never undone here: only the contact withdraws consent, so
     only the contact gives it back. A new address clears "undeliverable": that was the old one's
@@ -209,6 +221,8 @@ def contact_save(
         values["attributes"] = attributes
     if "email" in values:
         values["email"] = normalise(values["email"])
+    if "account" in values and values["account"] is None:
+        values["account_role"] = ""  # a role is a role in an account
     if "phone" in values:
         try:
             values["phone"] = normalise_phone(values["phone"])

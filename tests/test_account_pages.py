@@ -111,3 +111,65 @@ def test_an_admin_creates_an_account_and_adds_a_contact(client, admin):
     )
     contact.refresh_from_db()
     assert (contact.account, contact.account_role) == (account, "champion")
+
+
+def test_the_contact_form_puts_a_contact_in_an_account_with_a_role(client, admin):
+    account = AccountFactory(name="Acme", external_id="crm-acme")
+    contact = ContactFactory(email="ann@example.com", name="Ann")
+    client.force_login(admin)
+    url = reverse("surveys:contact_edit", args=[contact.pk])
+    fields = {"email": "ann@example.com", "name": "Ann", "language": "en", "time_zone": ""}
+    response = client.post(url, {**fields, "account": "ACME", "account_role": "decision_maker"})
+    assert response.status_code == 302
+    contact.refresh_from_db()
+    assert (contact.account, contact.account_role) == (account, "decision_maker")
+    assert 'value="Acme"' in client.get(url).content.decode()  # the form shows the account by name
+    detail = client.get(reverse("surveys:contact_detail", args=[contact.pk])).content.decode()
+    assert reverse("scoring:account_detail", args=[account.pk]) in detail
+    client.post(url, {**fields, "account": "", "account_role": ""})
+    contact.refresh_from_db()
+    assert (contact.account, contact.account_role) == (None, "")
+
+
+def test_the_contact_form_explains_an_unknown_or_ambiguous_account(client, admin):
+    AccountFactory(name="Twin", external_id="t-1")
+    AccountFactory(name="Twin", external_id="t-2")
+    contact = ContactFactory(email="ann@example.com")
+    client.force_login(admin)
+    url = reverse("surveys:contact_edit", args=[contact.pk])
+    fields = {"email": "ann@example.com", "language": "en", "time_zone": ""}
+    unknown = client.post(url, {**fields, "account": "Nobody Inc"})
+    assert unknown.status_code == 400 and "No account has the external id or name" in unknown.content.decode()
+    twin = client.post(url, {**fields, "account": "twin"})
+    assert twin.status_code == 400 and "give its external id" in twin.content.decode()
+    lonely_role = client.post(url, {**fields, "account": "", "account_role": "champion"})
+    assert lonely_role.status_code == 400 and "choose the account too" in lonely_role.content.decode()
+    assert client.post(url, {**fields, "account": "T-2"}).status_code == 302
+    contact.refresh_from_db()
+    assert contact.account.external_id == "t-2"
+
+
+def test_adding_an_unknown_address_to_an_account_is_a_400_with_the_reason(client, admin):
+    account = AccountFactory()
+    client.force_login(admin)
+    url = reverse("surveys:account_member_add", args=[account.pk])
+    response = client.post(url, {"email": "nobody@example.com", "role": ""})
+    assert response.status_code == 400 and "No contact has the address nobody@example.com" in response.content.decode()
+    assert client.post(url, {"email": "ann@example.com", "role": "boss"}).status_code == 400
+    other = AccountFactory(name="Elsewhere")
+    ContactFactory(email="bob@example.com", account=other)
+    moved = client.post(url, {"email": "bob@example.com", "role": "user"}, follow=True)
+    assert "no longer in Elsewhere" in moved.content.decode()
+    stranger = ContactFactory(account=other)
+    remove = reverse("surveys:account_member_remove", args=[account.pk, stranger.pk])
+    assert client.post(remove).status_code == 404  # not in this account
+
+
+def test_the_account_page_lists_decision_makers_first(client, admin):
+    account = AccountFactory()
+    ContactFactory(account=account, name="Zoe", account_role="")
+    ContactFactory(account=account, name="Yan", account_role="champion")
+    ContactFactory(account=account, name="Xia", account_role="decision_maker")
+    client.force_login(admin)
+    contacts = client.get(reverse("scoring:account_detail", args=[account.pk])).context["contacts"]
+    assert [c.name for c in contacts] == ["Xia", "Yan", "Zoe"]

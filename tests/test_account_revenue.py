@@ -2,10 +2,13 @@
 
 import pytest
 from dateutil.relativedelta import relativedelta
+from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 
+from config.env import env_rates
 from scoring.churn import churn_by_category
 from scoring.revenue import revenue_summary
+from scoring.rollup import refresh_rollup
 from surveys.account_health import account_health_refresh
 from tests.account_world import answer, northwind
 from tests.api_fixtures import api, api_as, token_for  # noqa: F401
@@ -121,3 +124,65 @@ def test_the_churn_page_is_for_admins(history, client, admin, agent):
     page = client.get("/accounts/churn/")
     assert page.status_code == 200 and [r.months for r in page.context["reports"]] == [6, 12]
     assert "9 % – 91 %" in page.content.decode()  # the promoters' interval
+
+
+# --- ARR in other currencies ------------------------------------------------------------------------
+@pytest.fixture
+def rates(settings):
+    settings.KRINGLOOP = {**settings.KRINGLOOP, "CURRENCY": "EUR", "EXCHANGE_RATES": {"USD": 0.9}}
+
+
+@pytest.fixture
+def currencies(rates, team_a):
+    """Northwind (120,000 EUR, NPS +20), Acme (30,000 EUR, NPS −100), Quiet (50,000 EUR, silent),
+    Dollar (99,000 USD at 0.9 = 89,100 EUR, one 10: NPS +100), Pound (10,000 GBP, one 0: no rate,
+    left out). Revenue-weighted NPS = (120,000 × 20 + 30,000 × −100 + 89,100 × 100) ÷
+    (120,000 + 30,000 + 89,100) = 8,310,000 ÷ 239,100 = 34.7553…; at risk 30,000 (Pound's
+    detractor is left out); silent 50,000; total ARR 289,100 EUR."""
+    northwind(team=team_a)
+    acme = AccountFactory(name="Acme", arr=30_000, team=team_a)
+    answer(ContactFactory(account=acme), 0)
+    AccountFactory(name="Quiet", arr=50_000, segment="Enterprise")
+    dollar = AccountFactory(name="Dollar", arr=99_000, currency="USD")
+    answer(ContactFactory(account=dollar), 10)
+    pound = AccountFactory(name="Pound", arr=10_000, currency="GBP")
+    answer(ContactFactory(account=pound), 0)
+    account_health_refresh()
+    return dollar, pound
+
+
+def test_arr_in_another_currency_counts_at_its_fixed_rate(currencies):
+    revenue = revenue_summary()
+    total = revenue["total"]
+    assert (total.accounts, total.arr_total, total.arr_answered) == (4, 289_100, 239_100)
+    assert total.weighted_nps == pytest.approx(8_310_000 / 239_100)
+    assert (total.arr_at_risk, total.arr_silent) == (30_000, 50_000)
+    assert (revenue["other_currency"], revenue["left_out"], revenue["rates"]) == (1, {"GBP": 1}, {"USD": 0.9})
+
+
+def test_the_api_and_the_accounts_page_say_which_currencies_were_left_out(currencies, api, client, admin):
+    body = api.get("/api/accounts/revenue/").json()
+    assert body["total"]["arr_total"] == 289_100 and body["left_out"] == {"GBP": 1} and body["rates"] == {"USD": 0.9}
+    client.force_login(admin)
+    page = client.get("/accounts/").content.decode()
+    assert "1 USD = 0.9 EUR" in page and "(GBP)" in page
+
+
+@pytest.mark.parametrize("rolled_up", [False, True], ids=["live", "rollup"])
+def test_the_list_orders_arr_in_the_reporting_currency(currencies, client, admin, rolled_up):
+    """Dollar's 99,000 USD is 89,100 EUR: below Northwind's 120,000, above Quiet's 50,000; Pound
+    has no rate, so no comparable ARR: last."""
+    if rolled_up:
+        refresh_rollup()
+    client.force_login(admin)
+    names = [row.name for row in client.get("/accounts/").context["rows"]]
+    assert names == ["Northwind", "Dollar", "Quiet", "Acme", "Pound"]
+
+
+def test_exchange_rates_are_read_strictly(monkeypatch):
+    monkeypatch.setenv("EXCHANGE_RATES", "usd=0.92, GBP=1.17")
+    assert env_rates("EXCHANGE_RATES") == {"USD": 0.92, "GBP": 1.17}
+    for bad in ("USD", "USD=", "USD=-1", "DOLLAR=0.9", "USD=abc"):
+        monkeypatch.setenv("EXCHANGE_RATES", bad)
+        with pytest.raises(ImproperlyConfigured, match="EXCHANGE_RATES"):
+            env_rates("EXCHANGE_RATES")

@@ -53,6 +53,16 @@ def test_an_arr_rule_sends_key_accounts_to_the_key_account_team(team_a, team_b, 
     assert route(score=3, contact=ContactFactory()).team == team_b
 
 
+def test_an_arr_rule_compares_arr_in_the_reporting_currency(settings, team_a, team_b, route):
+    """At USD 0.9: 60,000 USD is 54,000 EUR (≥ 50,000), 50,000 USD is 45,000 EUR; GBP has no rate."""
+    settings.KRINGLOOP = {**settings.KRINGLOOP, "CURRENCY": "EUR", "EXCHANGE_RATES": {"USD": 0.9}}
+    RoutingRuleFactory(order=1, arr_min=50_000, target=RoutingRule.Target.TEAM_QUEUE, team=team_a)
+    RoutingRuleFactory(order=2, target=RoutingRule.Target.TEAM_QUEUE, team=team_b)
+    assert route(score=3, contact=ContactFactory(account=AccountFactory(arr=60_000, currency="USD"))).team == team_a
+    assert route(score=3, contact=ContactFactory(account=AccountFactory(arr=50_000, currency="USD"))).team == team_b
+    assert route(score=3, contact=ContactFactory(account=AccountFactory(arr=900_000, currency="GBP"))).team == team_b
+
+
 def test_a_health_rule_matches_the_accounts_counted_health(team_a, team_b, route):
     RoutingRuleFactory(order=1, account_health="at_risk", target=RoutingRule.Target.TEAM_QUEUE, team=team_a)
     RoutingRuleFactory(order=2, target=RoutingRule.Target.TEAM_QUEUE, team=team_b)
@@ -78,7 +88,10 @@ def test_a_key_account_gets_the_shorter_deadline(settings, admin, route):
     dollars = route(score=2, contact=ContactFactory(account=AccountFactory(arr=80_000, currency="USD")))
     assert key.due_at - before < timedelta(hours=4, minutes=1)
     assert small.due_at - before > timedelta(hours=47)
-    assert dollars.due_at - before > timedelta(hours=47)  # ARR in another currency is not compared
+    assert dollars.due_at - before > timedelta(hours=47)  # no rate for USD: its ARR is not compared
+    settings.KRINGLOOP = {**settings.KRINGLOOP, "EXCHANGE_RATES": {"USD": 0.9}}  # 80,000 USD = 72,000 EUR
+    dollars = route(score=2, contact=ContactFactory(account=AccountFactory(arr=80_000, currency="USD")))
+    assert dollars.due_at - timezone.now() < timedelta(hours=4, minutes=1)
     assert SLAPolicy.objects.get(category="detractor").key_account_hours == 4
 
 

@@ -193,6 +193,9 @@ def main() -> int:
         from scoring.rollup import refresh_rollup
 
         refresh_rollup(full=True)  # the worker's first refresh (beat, every 30 s); readers never build them
+        from surveys.account_health import account_health_refresh
+
+        account_health_refresh()  # the worker's account health recount (beat, every 10 minutes)
         viewer = get_user_model().objects.create_user("bench-viewer", "v@bench.example", "unused-" + str(time.time()))
         assign_role(viewer, "viewer")
         client = Client()
@@ -269,6 +272,11 @@ def main() -> int:
             page("/accounts/", account_session)  # warm caches
             figures["accounts_list_ms"] = median_ms(lambda: page("/accounts/", account_session))
             figures["accounts_sorted_by_nps_ms"] = median_ms(lambda: page("/accounts/?sort=-nps", account_session))
+            # Deep paging on the stored rows, and a filter they cannot answer (grouped from LatestScore).
+            figures["accounts_deep_page_ms"] = median_ms(
+                lambda: page("/accounts/?sort=-change&page=1000", account_session)
+            )
+            figures["accounts_filtered_ms"] = median_ms(lambda: page(f"/accounts/?touchpoint={tp}", account_session))
             figures["accounts"] = accounts
             # The board report as the worker makes it (scoring.report_jobs): an admin's, 12 months,
             # both survey types, figures read and the PDF typeset (WeasyPrint), in this process.
