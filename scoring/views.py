@@ -1,13 +1,13 @@
 """Dashboards and exports (viewer role and up); the company target (admins)."""
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from core.models import Team
+from core.pagination import CappedPaginator
 from core.replica import replica_reads_view
 from core.roles import (
     ADMIN,
@@ -26,6 +26,9 @@ from surveys.models import CUSTOMER_KIND_CHOICES, Campaign, Category, Contact, T
 from themes.models import Theme
 
 LINK_ALL = 500  # the most comments of a theme linked to an improvement at once
+# The comment list pages through the newest 1,000 matches at most: counting every match of a word
+# in millions of comments would read each of them (README, Comment search).
+COMMENT_LIST_CAP = 1000
 SORTS = ("name", "-name", "n", "-n", "nps", "-nps")
 SORT_COLUMNS = (("name", gettext_lazy("Name")), ("n", "n"), ("nps", "NPS"))
 KIND_CHOICES = (*CUSTOMER_KIND_CHOICES, ("all", gettext_lazy("Both (mixed)")))  # eNPS: scoring.enps
@@ -182,7 +185,7 @@ def comment_list(request):
         Theme.objects.filter(pk=request.GET.get("theme")).first() if request.GET.get("theme", "").isdigit() else None
     )
     comments = queries.comment_list(filters, theme=theme.pk if theme else None)
-    page = Paginator(comments, 25).get_page(request.GET.get("page"))
+    page = CappedPaginator(comments, 25, cap=COMMENT_LIST_CAP).get_page(request.GET.get("page"))
     improvements = (
         Improvement.objects.filter(status__in=["planned", "in_progress"]) if has_role(request.user, AGENT) else []
     )

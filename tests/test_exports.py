@@ -175,3 +175,47 @@ def test_exports_need_the_viewer_role(client, outsider, db):
     client.force_login(outsider)
     assert client.get("/dashboard/export.csv").status_code == 403
     assert client.get("/dashboard/export.xlsx").status_code == 403
+
+
+def test_the_csv_export_streams_in_bounded_chunks_with_a_query_pair_per_chunk(client, admin, campaign, monkeypatch):
+    """Constant memory: the body comes in one piece per CHUNK rows, each read by one query for the
+    responses and one for their driver answers, however many rows there are; answers given at the
+    same moment are neither skipped nor repeated where a chunk ends (keyset on time, then id)."""
+    from django.db import connection
+    from django.http import StreamingHttpResponse
+    from django.test.utils import CaptureQueriesContext
+
+    from scoring import exports
+
+    monkeypatch.setattr(exports, "CHUNK", 3)
+    moment = timezone.now() - timedelta(days=1)
+    question = QuestionFactory(campaign=campaign, kind="csat", text="Speed")
+    made = [ResponseFactory(campaign=campaign, score=i, comment=f"c{i}", submitted_at=moment) for i in range(7)]
+    made.append(ResponseFactory(campaign=campaign, score=9, comment="later", submitted_at=moment + timedelta(hours=1)))
+    for response in made[::2]:
+        AnswerFactory(response=response, question=question, number=4)
+    client.force_login(admin)
+    response = client.get("/dashboard/export.csv?kind=transactional")
+    assert isinstance(response, StreamingHttpResponse)
+    with CaptureQueriesContext(connection) as queries:
+        pieces = [piece.decode("utf-8-sig") for piece in response.streaming_content]
+    assert [len(list(csv.reader(io.StringIO(piece)))) for piece in pieces] == [1 + 3, 3, 2]  # header + rows
+    assert len(queries) == 2 * len(pieces)
+    rows = list(csv.reader(io.StringIO("".join(pieces))))
+    assert [row[HEADER.index("comment")] for row in rows[1:]] == [*(f"c{i}" for i in range(7)), "later"]
+    assert [row[HEADER.index("driver_answers")] for row in rows[1:5]] == ["Speed: 4", "", "Speed: 4", ""]
+
+
+def test_the_export_keeps_to_the_readers_teams(campaign):
+    """The rows come from the filters' scope (core.roles.answer_teams), not only from the query string."""
+    from scoring.exports import rows
+    from scoring.filters import Filters
+
+    other = CampaignFactory(kind="transactional", team=TeamFactory(name="Elsewhere"))
+    ResponseFactory(campaign=campaign, score=8, comment="ours", submitted_at=timezone.now() - timedelta(days=1))
+    ResponseFactory(campaign=other, score=8, comment="theirs", submitted_at=timezone.now() - timedelta(days=1))
+    today = timezone.localdate()
+    scoped = Filters(start=today - timedelta(days=30), end=today, kind="transactional", teams=(campaign.team_id,))
+    assert [row[HEADER.index("comment")] for row in rows(scoped)] == ["ours"]
+    assert len(list(rows(Filters(start=scoped.start, end=today, kind="transactional")))) == 2
+    assert list(rows(Filters(start=scoped.start, end=today, kind="transactional", teams=()))) == []

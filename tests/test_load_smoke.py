@@ -146,6 +146,10 @@ def test_make_bench_runs_every_phase_to_the_end_and_prints_its_figures(tools):
         "board_report_s",
         "themes_100k_s",
         "theme_report_ms",
+        "export_1m_rows_s",
+        "export_rss_mb",
+        "comments_search_ms",
+        "api_summary_ms",
         "followup_p95_ms",
         "followup_routed_p95_ms",
         "invites_per_s",
@@ -166,6 +170,7 @@ def test_make_bench_runs_every_phase_to_the_end_and_prints_its_figures(tools):
     assert figures["dashboard_statements"][0] == figures["dashboard_statements"][1]  # no query per row
     assert figures["followup_probe_accepted"] == figures["followup_samples"] == 100
     assert figures["invites_sent"] == 300
+    assert figures["export_rows"] >= 1900  # the seeded answers of the last 365 days (and the submit phase's)
     assert 0 < figures["widget_gzip_bytes"] < 15_000 and len(figures["widget_submit_ratio_rounds"]) == 3
     assert len(figures["submit_ratio_rounds"]) == len(figures["submit_ratio_rounds_nice0"]) == 3
     assert "submit_ratio" in output.split(json.dumps(figures))[0]  # the table came before the JSON line

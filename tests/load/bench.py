@@ -17,6 +17,7 @@ from pathlib import Path
 
 from tests.esp_server import EspServer
 from tests.load import bench_scale
+from tests.load.bench_reads import measure_api_summary, measure_comment_search, measure_export
 from tests.load.bench_submit import SubmitPhase
 from tests.load.bench_widget import ORIGIN as WIDGET_ORIGIN
 from tests.load.bench_widget import WidgetPhase
@@ -37,6 +38,8 @@ GOALS = {
     "board_report_s": ("<=", 10),
     "themes_100k_s": ("<=", 60),
     "theme_report_ms": ("<=", 300),
+    "export_1m_rows_s": (">=", 50_000),
+    "export_rss_mb": ("<=", 200),
     "invites_per_s": (">=", 3000),
     "esp_calls_per_1000_invites": ("<=", 5),
     "followup_p95_ms": ("<=", 2000),
@@ -131,6 +134,8 @@ def main() -> int:
     from django.test import Client
     from django.utils import timezone
 
+    from api.scopes import NPS_READ
+    from api.services import token_create
     from core.roles import assign_role
     from tests.load.seed_bulk import seed_bulk
 
@@ -207,6 +212,7 @@ def main() -> int:
         reader_client = Client()  # a client of its own: logging in again would end the viewer's session
         reader_client.force_login(account_reader)
         account_session = reader_client.cookies["sessionid"].value
+        api_token = token_create(name="bench", scopes=[NPS_READ], actor=None)[1]  # for the API's NPS summary
 
         stack.start_web()
         if not args.without_worker:
@@ -305,6 +311,11 @@ def main() -> int:
             assign.analyse_responses(response_ids=commented[100_000:])
             page("/dashboard/themes/?period=365d&kind=all")  # warm caches
             figures["theme_report_ms"] = median_ms(lambda: page("/dashboard/themes/?period=365d&kind=all"))
+            # The streamed CSV export of every answer, the comment search and the API's NPS summary
+            # (tests/load/bench_reads.py), over HTTP.
+            figures.update(measure_export(args.port, account_session, web_master=web_master))
+            figures["comments_search_ms"] = measure_comment_search(args.port, account_session)
+            figures["api_summary_ms"] = measure_api_summary(args.port, api_token)
 
         if "followup" in phases:
             # --- Follow-up latency: committed detractor answer → case routed and owner e-mailed ------
@@ -378,15 +389,11 @@ def main() -> int:
 
         if args.scale_to:
             # --- The reads again at the second size (--scale-to; tests/load/bench_scale.py) ----------
-            from api.scopes import NPS_READ
-            from api.services import token_create
-
-            _token, raw_token = token_create(name="bench", scopes=[NPS_READ], actor=None)
             reads = bench_scale.Reads(
                 port=args.port,
                 viewer_session=session,
                 agent_session=account_session,
-                api_token=raw_token,
+                api_token=api_token,
                 touchpoint=Touchpoint.objects.get(slug="support").pk,
             )
             figures.update(

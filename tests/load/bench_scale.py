@@ -18,9 +18,10 @@ import re
 import time
 from pathlib import Path
 
+from tests.load.bench_reads import SEARCH_QUERY, SEARCH_WORD, SUMMARY_QUERY, measure_api_summary, measure_comment_search
+
 FIRST_SIZE = 1_000_000
 
-SEARCH_WORD = "wachttijd"  # in one in sixteen comments (seed_bulk.COMMENTS)
 SEQ_SCAN_ROWS = 100_000  # a sequential scan of a table larger than this is reported from the plans
 
 
@@ -51,8 +52,8 @@ class Reads:
         self.viewer_session, self.agent_session, self.api_token = viewer_session, agent_session, api_token
         self.dashboard = "/dashboard/?period=365d&kind=all"
         self.filtered = f"/dashboard/?period=365d&kind=all&segment=plan=pro&touchpoint={touchpoint}"
-        self.api_summary = "/api/nps/summary/?period=365d&kind=all"
-        self.search = f"/dashboard/comments/?period=365d&kind=all&q={SEARCH_WORD}"
+        self.api_summary = f"/api/nps/summary/?{SUMMARY_QUERY}"  # as bench_reads measures them
+        self.search = f"/dashboard/comments/?{SEARCH_QUERY}&q={SEARCH_WORD}"
 
     def measure(self, suffix: str) -> dict:
         from tests.load.measure import get_page, median_ms
@@ -65,8 +66,8 @@ class Reads:
         return {
             f"dashboard{suffix}_ms": timed(self.dashboard, **viewer),
             f"filtered_dashboard{suffix}_ms": timed(self.filtered, **viewer),
-            f"api_summary{suffix}_ms": timed(self.api_summary, headers={"Authorization": f"Bearer {self.api_token}"}),
-            f"comments_search{suffix}_ms": timed(self.search, session=self.agent_session),
+            f"api_summary{suffix}_ms": measure_api_summary(self.port, self.api_token),
+            f"comments_search{suffix}_ms": measure_comment_search(self.port, self.agent_session),
         }
 
 
