@@ -189,6 +189,11 @@ def test_make_chaos_loses_nothing_through_a_worker_kill(tools):
     assert figures["webhooks_delivered"] == figures["webhooks_expected"] > 0
     assert figures["check_data"] == {}
     assert {fault["event"] for fault in figures["faults"]} == {"worker_kill"}
+    pipelines = ("answers_processed", "followups", "owner_emails", "invitation_emails", "notice_emails", "webhooks")
+    assert {
+        key: figures["settled_by_pipeline"][key] for key in pipelines if figures["settled_by_pipeline"][key] is None
+    } == {}
+    assert figures["last_webhook"]["attempts"] >= 1
 
 
 def test_make_restore_drill_restores_everything_consistently(tools):

@@ -200,15 +200,13 @@ def figures(world: World, accepted: set, receiver) -> dict:
 
     from core.models import OutboxMessage
     from followups.models import FollowUp, ImprovementNotice
-    from followups.routing import wants_followup
     from surveys.models import Invitation, Response
     from webhooks.models import Delivery
 
     stored = set(
         Response.objects.filter(invitation__token__in=list(accepted)).values_list("invitation__token", flat=True)
     )
-    responses = Response.objects.select_related("campaign").only("pk", "category", "campaign__followup_promoters")
-    wanted = {r.pk for r in responses.iterator(chunk_size=5000) if wants_followup(r)}
+    wanted = wanted_followups()
     cases = set(FollowUp.objects.values_list("response_id", flat=True))
     owner_keys = _keys("followup-owner:")
     # Invitations of the sending: each sent one stored once in the outbox (its link names its token).
@@ -258,6 +256,49 @@ def figures(world: World, accepted: set, receiver) -> dict:
     }
 
 
+def progress(world: World, wanted: set, receiver) -> dict:
+    """The figures settled() reads, counted cheaply (a few indexed counts) for polling while the
+    worker catches up: the full count (figures) parses every e-mail in the outbox, and on a 2-core
+    machine it took CPU from the very worker being waited for. Only a poll that looks settled is
+    confirmed with figures()."""
+    from django.db.models.fields.json import KeyTextTransform
+
+    from core.models import OutboxMessage
+    from followups.models import FollowUp, ImprovementNotice
+    from surveys.models import Invitation, Response
+
+    keyed = OutboxMessage.objects.annotate(key=KeyTextTransform("X-Kringloop-Key", "headers"))
+    cases = set(FollowUp.objects.values_list("pk", "response_id"))
+    received = set(receiver.snapshot())
+    expected = {("response.created", pk) for pk in Response.objects.values_list("pk", flat=True)}
+    expected |= {("followup.created", pk) for pk, _response in cases}
+    if ImprovementNotice.objects.filter(improvement_id=world.improvement_id).exists():
+        expected.add(("improvement.shipped", world.improvement_id))
+    sent = Invitation.objects.filter(campaign_id=world.send_campaign_id, sent_at__isnull=False).count()
+    return {
+        "followups_expected": len(wanted),
+        "followups": len(wanted & {response for _pk, response in cases}),
+        "owner_emails": keyed.filter(key__startswith="followup-owner:").count(),
+        "invitations_expected": world.send_size,
+        "invitation_emails": sent,
+        "missing_invitation_emails": world.send_size - sent,
+        "notices_expected": len(world.linked_contacts),
+        "notice_emails": keyed.filter(key__startswith=f"improvement:{world.improvement_id}:").count(),
+        "webhooks_expected": len(expected),
+        "webhooks_delivered": len(expected & received),
+        "webhooks_lost": len(expected - received),
+    }
+
+
+def wanted_followups() -> set:
+    """Ids of the answers that need a case (routing.wants_followup)."""
+    from followups.routing import wants_followup
+    from surveys.models import Response
+
+    responses = Response.objects.select_related("campaign").only("pk", "category", "campaign__followup_promoters")
+    return {r.pk for r in responses.iterator(chunk_size=5000) if wants_followup(r)}
+
+
 def settled(f: dict) -> bool:
     """Everything the load started has gone through."""
     return (
@@ -274,3 +315,57 @@ def rollups_refreshed_since(moment) -> bool:
 
     state = RollupState.objects.filter(pk=1).first()
     return state is not None and state.refreshed_at is not None and state.refreshed_at > moment
+
+
+def timeline(world: World, load_done_at) -> dict:
+    """When each pipeline's last piece of work went through, in seconds after the end of the load
+    (negative: during it), from the rows' own timestamps rather than the harness's polling; and how
+    the last webhook delivery got there (its attempts, and the waits before each: a wait much longer
+    than the retry schedule's step is a lost task that a sweep brought back)."""
+    from django.db.models import Max
+    from django.db.models.fields.json import KeyTextTransform
+
+    from core.models import OutboxMessage
+    from followups.models import FollowUp
+    from scoring.models import RollupState
+    from surveys.models import Response
+    from webhooks.models import Delivery, DeliveryAttempt
+
+    def after(moment):
+        return None if moment is None else round((moment - load_done_at).total_seconds(), 1)
+
+    def outbox_last(prefix):
+        return (
+            OutboxMessage.objects.annotate(key=KeyTextTransform("X-Kringloop-Key", "headers"))
+            .filter(key__startswith=prefix)
+            .aggregate(last=Max("created_at"))["last"]
+        )
+
+    state = RollupState.objects.filter(pk=1).first()
+    delivered = Delivery.objects.filter(endpoint_id=world.endpoint_id, delivered_at__isnull=False)
+    out = {
+        "answers_processed": after(Response.objects.aggregate(last=Max("processed_at"))["last"]),
+        "followups": after(FollowUp.objects.aggregate(last=Max("created_at"))["last"]),
+        "owner_emails": after(outbox_last("followup-owner:")),
+        "invitation_emails": after(
+            OutboxMessage.objects.filter(tags__contains=["invitation"]).aggregate(last=Max("created_at"))["last"]
+        ),
+        "notice_emails": after(outbox_last(f"improvement:{world.improvement_id}:")),
+        "webhooks": after(delivered.aggregate(last=Max("delivered_at"))["last"]),
+        "rollups_last_refresh": after(state.refreshed_at if state else None),
+    }
+    last = delivered.order_by("-delivered_at").first()
+    tail = {}
+    if last is not None:
+        starts = list(
+            DeliveryAttempt.objects.filter(delivery=last).order_by("number").values_list("started_at", flat=True)
+        )
+        moments = [last.created_at, *starts]
+        tail = {
+            "event": last.event,
+            "attempts": last.attempts,
+            "created": after(last.created_at),
+            "waits_s": [round((b - a).total_seconds(), 1) for a, b in zip(moments, moments[1:], strict=False)],
+        }
+        tail["deliveries_created_after_load"] = delivered.filter(created_at__gt=load_done_at).count()
+    return {"settled_by_pipeline": out, "last_webhook": tail}
