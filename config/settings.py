@@ -224,12 +224,30 @@ if _filesystem_broker:
 else:
     # Longer than any countdown or ETA we use, so an unacknowledged task is not redelivered early.
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 6 * 3600)}
-# Webhook deliveries have a queue of their own, which every worker also consumes (taking from the
-# two in turn): thousands of deliveries, or a receiver that keeps timing out, never hold up answers,
-# invitations and alerts queued behind them (make chaos: a send of 20,000 waited behind 2,800 deliveries).
+# Webhook deliveries and bulk sending (a campaign's invitations and reminders, "you said, we did"
+# notices) have a queue each, which every worker also consumes (taking from the three in turn):
+# thousands of deliveries, a receiver that keeps timing out, or a send of 20,000 never hold up the
+# answers, cases and alerts queued behind them (make chaos: a send of 20,000 waited behind 2,800
+# deliveries, then the answers of the next three minutes waited behind the send's 200 batches).
 CELERY_TASK_DEFAULT_QUEUE = "celery"
-CELERY_TASK_QUEUES = (Queue("celery", routing_key="celery"), Queue("webhooks", routing_key="webhooks"))
-CELERY_TASK_ROUTES = {"webhooks.tasks.deliver": {"queue": "webhooks"}}
+CELERY_TASK_QUEUES = (
+    Queue("celery", routing_key="celery"),
+    Queue("bulk", routing_key="bulk"),
+    Queue("webhooks", routing_key="webhooks"),
+)
+CELERY_TASK_ROUTES = {
+    "webhooks.tasks.deliver": {"queue": "webhooks"},
+    **dict.fromkeys(
+        (
+            "surveys.tasks.start_wave",
+            "surveys.tasks.send_invitation_batch",
+            "surveys.tasks.send_reminder_batch",
+            "followups.tasks.send_improvement_notices",
+            "followups.tasks.send_improvement_notice",
+        ),
+        {"queue": "bulk"},
+    ),
+}
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ACKS_LATE = True

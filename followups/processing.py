@@ -22,6 +22,7 @@ written with one INSERT each. Only a changed score on an existing case costs sta
 """
 
 import logging
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -46,6 +47,11 @@ ANALYSE_TASK = "themes.tasks.analyse_comments"
 SWEEP_AFTER = timedelta(seconds=60)  # younger work is still in the hands of its task
 SWEEP_BATCH = 100  # answers per batch when the sweep processes lost work
 NOTICES_PER_SWEEP = 500  # "you said, we did" e-mails one sweep sends at most (one message each)
+# A sweep starts nothing new after SWEEP_BUDGET seconds, and runs once at a time (core.queue.single_flight,
+# held SWEEP_HOLD seconds at most): after an outage a sweep has more to do than a minute holds, and the
+# next minute's run beside it would only do the same work again, taking the workers from everything else.
+SWEEP_BUDGET = 45
+SWEEP_HOLD = 90
 CLOSED_AS_PROMOTER = gettext_noop("The customer changed the score to promoter.")  # stored in English, shown translated
 logger = logging.getLogger(__name__)
 
@@ -284,21 +290,31 @@ def response_details_added(*, response_id: int) -> None:
         )
 
 
-def sweep_lost_work(*, now=None, limit: int = 5000) -> int:
+def sweep_lost_work(*, now=None, limit: int = 5000, budget: float | None = None) -> int:
     """Finish what lost tasks left undone: responses never processed (the broker was down at
     commit) or changed since (a re-answered score), replies to customers, owner alerts and "you
     said, we did" notices never sent. Everything it calls is idempotent, so overlapping with the
-    tasks themselves is harmless. Bounded per run."""
+    tasks themselves is harmless. Bounded per run: at most `limit` of each, and after `budget`
+    seconds it starts nothing new (the next run, a minute later, goes on where it stopped)."""
     now = now or timezone.now()
+    deadline = time.monotonic() + budget if budget is not None else None
+
+    def out_of_time() -> bool:
+        return deadline is not None and time.monotonic() > deadline
+
     before = now - SWEEP_AFTER
     edit_window = timedelta(days=settings.KRINGLOOP["ANSWER_EDIT_DAYS"] + 1)
     ids = queries.responses_to_process(before=before, changed_since=before - edit_window, limit=limit)
     for start in range(0, len(ids), SWEEP_BATCH):  # after an outage, thousands a minute
+        if out_of_time():
+            return start
         try:  # responses_process keeps one bad row from blocking the rest; it is retried next sweep
             responses_process(response_ids=ids[start : start + SWEEP_BATCH])
         except Exception:  # the database went away mid-sweep: the next sweep takes it from here
             logger.exception("Sweep could not process responses %s…", ids[start])
     for event_id in queries.replies_not_sent(created_from=before - timedelta(days=2), created_before=before)[:limit]:
+        if out_of_time():
+            return len(ids)
         try:
             followup_reply_send(event_id=event_id)
         except Exception:
@@ -313,11 +329,15 @@ def sweep_lost_work(*, now=None, limit: int = 5000) -> int:
     for inbound_id in InboundMessage.objects.filter(
         notified_at__isnull=True, received_at__lt=before, received_at__gte=before - timedelta(days=2)
     ).values_list("pk", flat=True)[:limit]:
+        if out_of_time():
+            return len(ids)
         try:
             emails.send_inbound_notice(inbound_id=inbound_id)
         except Exception:
             logger.exception("Sweep could not tell the owner about customer e-mail %s.", inbound_id)
     for notice_id in notices.notices_lost(shipped_before=before, limit=min(limit, NOTICES_PER_SWEEP)):
+        if out_of_time():
+            break
         try:
             notices.notice_send(notice_id=notice_id)
         except Exception:

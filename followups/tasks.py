@@ -4,6 +4,7 @@ from anymail.exceptions import AnymailAPIError
 from celery import shared_task
 from django.db import OperationalError
 
+from core.queue import single_flight
 from followups import emails, escalation, kudos, processing, services, suggestions
 from followups.notices import notice_send, notices_send
 
@@ -70,8 +71,12 @@ def send_daily_kudos() -> int:
 
 @shared_task(acks_late=True)
 def sweep_unrouted_responses(limit: int = 5000) -> int:
-    """Every minute: responses whose task never ran or was lost, and owner alerts never sent."""
-    return processing.sweep_lost_work(limit=limit)
+    """Every minute: responses whose task never ran or was lost, and owner alerts never sent; one run
+    at a time (a run still going makes this one a no-op)."""
+    with single_flight("followups.sweep_lost_work", seconds=processing.SWEEP_HOLD) as mine:
+        if not mine:
+            return 0
+        return processing.sweep_lost_work(limit=limit, budget=processing.SWEEP_BUDGET)
 
 
 @shared_task(acks_late=True)

@@ -123,6 +123,42 @@ def test_the_sweep_processes_lost_answers_in_batches_whose_statements_do_not_gro
     assert sweep_unrouted_responses() == 0
 
 
+def test_a_sweep_does_not_run_beside_one_still_going_and_the_next_run_finds_the_work(db):
+    """After an outage a sweep can take longer than its minute: the next one must not do the same
+    work beside it on another worker process (chaos found three at once, each rendering the same
+    notices while the webhook deliveries waited)."""
+    from core.queue import single_flight
+
+    response = ResponseFactory(score=2, submitted_at=timezone.now() - timedelta(minutes=5))
+    with single_flight("followups.sweep_lost_work", seconds=60) as first:
+        assert first is True
+        assert sweep_unrouted_responses() == 0  # another run holds it
+        assert not FollowUp.objects.filter(response=response).exists()
+    assert sweep_unrouted_responses() == 1
+    assert FollowUp.objects.filter(response=response).exists()
+
+
+def test_a_sweep_out_of_time_starts_nothing_new_and_the_next_run_goes_on(db):
+    from followups.processing import sweep_lost_work
+
+    response = ResponseFactory(score=2, submitted_at=timezone.now() - timedelta(minutes=5))
+    assert sweep_lost_work(budget=0) == 0
+    assert not FollowUp.objects.filter(response=response).exists()
+    assert sweep_lost_work(budget=60) == 1
+    assert FollowUp.objects.filter(response=response).exists()
+
+
+def test_without_a_cache_the_sweep_runs_unguarded(db, monkeypatch):
+    from django.core.cache import cache
+
+    def down(*args, **kwargs):
+        raise ConnectionError("Redis is down")
+
+    monkeypatch.setattr(cache, "add", down)
+    ResponseFactory(score=2, submitted_at=timezone.now() - timedelta(minutes=5))
+    assert sweep_unrouted_responses() == 1
+
+
 def test_the_sweep_processes_a_changed_score_whose_task_was_lost(db):
     response = ResponseFactory(score=3, submitted_at=timezone.now() - timedelta(days=1))
     case = response_process(response_id=response.pk).followup

@@ -266,3 +266,23 @@ def test_a_paused_campaign_sends_nothing_until_resumed(
     assert [args[0] for _task, args in broker(sending.BATCH_TASK)] == [wave.pk]
     send_all(wave)
     assert len(provider) == 1
+
+
+def test_bulk_sending_has_a_queue_of_its_own_so_answers_never_wait_behind_a_send():
+    """make chaos: the answers given during a send of 20,000 waited three minutes behind its batches."""
+    from config.celery import app
+
+    def queue(task):
+        return app.amqp.router.route({}, task)["queue"].name
+
+    bulk = (
+        "surveys.tasks.start_wave",
+        "surveys.tasks.send_invitation_batch",
+        "surveys.tasks.send_reminder_batch",
+        "followups.tasks.send_improvement_notices",
+    )
+    assert {task: queue(task) for task in bulk} == dict.fromkeys(bulk, "bulk")
+    interactive = ("followups.tasks.process_responses", "followups.tasks.notify_owners")
+    assert {task: queue(task) for task in interactive} == dict.fromkeys(interactive, "celery")
+    assert queue("webhooks.tasks.deliver") == "webhooks"
+    assert {q.name for q in app.conf.task_queues} == {"celery", "bulk", "webhooks"}  # a worker consumes all three
