@@ -39,6 +39,6 @@ def backwards(apps, schema_editor):
 class Migration(migrations.Migration):
     atomic = False
 
-    dependencies = [("surveys", "0018_review_sites")]
+    dependencies = [("surveys", "0019_widget_secret_shown_and_checks")]
 
     operations = [migrations.RunPython(forwards, backwards, elidable=False)]
