@@ -20,7 +20,7 @@ document.addEventListener("change", (event) => {
 });
 function showForChannel(channel) {
   document.querySelectorAll("[data-channel-only]").forEach((part) => {
-    part.hidden = part.dataset.channelOnly !== channel;
+    part.hidden = !part.dataset.channelOnly.split(" ").includes(channel);
   });
 }
 document.addEventListener("click", (event) => {
