@@ -6,15 +6,16 @@ PYTHON ?= python3
 PORT ?= 8000
 export PORT
 
-.PHONY: demo test test-postgres test-sqlite lint fmt install install-dev assets bench bench-10m chaos soak restore-drill e2e clean help messages widget
+.PHONY: demo test test-postgres test-sqlite lint fmt install install-dev assets bench bench-10m bench-replica chaos soak restore-drill e2e clean help messages widget
 
 help:
 	@echo "make demo   - install everything and run Kringloop on http://127.0.0.1:$(PORT) (SQLite, file broker, outbox)"
 	@echo "make test   - lint, then the test suite on PostgreSQL and on SQLite side by side (Redis on localhost)"
 	@echo "make lint   - ruff (lint and format check) and import-linter (the layers)"
 	@echo "make fmt    - fix what ruff can fix and format the tree"
-	@echo "make bench  - performance benchmark (PostgreSQL, Redis, gunicorn, Celery)"
+	@echo "make bench  - performance benchmark (PostgreSQL, Redis, gunicorn, Celery); BENCH_ARGS=--replica adds a replica"
 	@echo "make bench-10m - make bench at 1M answers, then the reads again at 10M in the same run"
+	@echo "make bench-replica - the dashboards read from a real streaming replica (scratch primary and replica)"
 	@echo "make soak   - $(SOAK_MINUTES) minutes of steady traffic, watching memory and connections (SOAK_MINUTES)"
 	@echo "make restore-drill - dump a populated database, restore it, check it and compare"
 	@echo "make chaos  - every pipeline under load while the worker, beat, Redis and PostgreSQL fail (CHAOS_ARGS)"
@@ -87,6 +88,12 @@ bench: install-dev
 # Every phase at 1M answers, then the reads again after growing to 10M (tests/load/bench_scale.py).
 bench-10m: install-dev
 	$(PY) -m tests.load.bench --responses 10000000 $(BENCH_ARGS)
+
+# `make bench BENCH_ARGS=--replica` runs every phase on a scratch primary of its own and adds the replica
+# phase (tests/load/bench_replica.py: pg_basebackup into a scratch folder, pg_ctl on another port, both
+# removed at the end); this target runs that phase alone.
+bench-replica: install-dev
+	$(PY) -m tests.load.bench --phases replica $(BENCH_ARGS)
 
 chaos: install-dev
 	$(PY) -m tests.load.chaos $(CHAOS_ARGS)

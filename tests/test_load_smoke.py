@@ -1,4 +1,5 @@
-"""`make bench`, `make chaos` and `make restore-drill` at small sizes, so a schema change cannot break them unnoticed.
+"""`make bench` (also with --replica), `make chaos` and `make restore-drill` at small sizes, so a schema
+change cannot break them unnoticed.
 
 Each runs the real tool in a subprocess (its own scratch PostgreSQL database and private Redis, all
 on localhost, every loop bounded) and checks that it ran to completion and printed its figures. The
@@ -15,6 +16,8 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+
+from tests.load.pgcluster import find_bin
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -51,10 +54,10 @@ def _free_port() -> int:
 class Run:
     """One tool in a subprocess of its own; `result()` waits for it (bounded) and returns (stdout, figures)."""
 
-    def __init__(self, module: str, *args: str, logs: Path, timeout: float):
+    def __init__(self, module: str, *args: str, logs: Path, timeout: float, name: str = ""):
         env = {key: value for key, value in os.environ.items() if key not in {"DATABASE_URL", "REDIS_URL"}}
         env["LOAD_PG_URL"] = _pg_admin_url()
-        name = f"{module.rsplit('.', 1)[1]}_smoke_{os.getpid()}"  # a scratch database of its own
+        name = f"{name or module.rsplit('.', 1)[1]}_smoke_{os.getpid()}"  # a scratch database of its own
         self.module, self.timeout = module, timeout
         self.output = (logs / "output.txt").open("w+")
         self.process = subprocess.Popen(
@@ -202,3 +205,35 @@ def test_make_restore_drill_restores_everything_consistently(tools):
     assert figures["migrate_check"] == figures["check_data"] == figures["source_check_data"] == "ok"
     assert figures["row_mismatches"] == {} and figures["figure_mismatches"] == []
     assert figures["rows"] > 1000 and figures["dashboard_figures"] > 30
+
+
+@pytest.mark.skipif(find_bin() is None, reason="PostgreSQL's server binaries (initdb, pg_ctl) are not installed")
+def test_make_bench_replica_reads_the_dashboards_from_a_real_streaming_replica(tmp_path):
+    """The replica phase alone (make bench-replica), at a small size: a scratch primary and its
+    pg_basebackup replica, the dashboard timed on both, submit rounds with a reader, the lag."""
+    run = Run(
+        "tests.load.bench",
+        *("--replica", "--phases", "replica", "--responses", "2000", "--invites", "10", "--open-invitations", "3000"),
+        *("--seconds", "1.5", "--settle-limit", "60", "--worker-nice", "0"),  # at nice 10 a busy machine starves it
+        *("--port", str(_free_port()), "--redis-port", str(_free_port())),
+        *("--pg-port", str(_free_port()), "--replica-port", str(_free_port())),
+        logs=tmp_path,
+        timeout=420,
+        name="bench_replica",
+    )
+    output, figures = run.result()
+    assert "streaming replica on port" in output
+    for key in ("replica_primary_dashboard_ms", "replica_dashboard_ms", "replica_dashboard_ratio"):
+        assert figures[key] > 0, key
+    # The replica served the dashboards once the web was told of it, and nothing before them.
+    assert figures["replica_rows_read_before_dashboards"] == 0
+    assert figures["replica_dashboard_rows_read"] > 0 and figures["replica_web_connections"] > 0
+    assert figures["replica_health"]["configured"] is True
+    assert figures["replica_lag_samples"] > 0 and figures["replica_lag_max_ms"] is not None
+    assert figures["replica_lag_max_bytes"] >= 0 and figures["replica_lag_unconnected_samples"] == 0
+    for suffix in ("_primary_reads", "_replica_reads"):
+        assert figures[f"submit_ratio{suffix}"] > 0 and len(figures[f"submit_ratio_rounds{suffix}"]) == 3
+        assert figures[f"submit_e2e_rps{suffix}"] > 0 and figures[f"submit_p99_ratio{suffix}"] > 0
+    assert figures["primary_reads_reader_dashboards"] > 0 and figures["replica_reads_reader_dashboards"] > 0
+    assert figures["replica_reads_reader_failures"] == 0
+    assert "replica_dashboard_ms" in output.split(json.dumps(figures))[0]  # the table came before the JSON line

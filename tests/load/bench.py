@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from tests.esp_server import EspServer
-from tests.load import bench_scale
+from tests.load import bench_replica, bench_scale
 from tests.load.bench_reads import measure_api_summary, measure_comment_search, measure_export
 from tests.load.bench_submit import SubmitPhase
 from tests.load.bench_widget import ORIGIN as WIDGET_ORIGIN
@@ -64,7 +64,10 @@ def main() -> int:
     )
     parser.add_argument("--seconds", type=float, default=20, help="duration of each load phase")
     parser.add_argument(
-        "--open-invitations", type=int, default=60_000, help="sent invitations for the answer POSTs to use"
+        "--open-invitations",
+        type=int,
+        default=None,
+        help="sent invitations for the answer POSTs to use (default: 60,000; 120,000 with the replica phase)",
     )
     parser.add_argument("--name", default="bench", help="scratch database kringloop_NAME and logs in artifacts/NAME")
     parser.add_argument("--logs", type=Path, default=None, help="folder for the logs (default: artifacts/NAME)")
@@ -73,7 +76,7 @@ def main() -> int:
     parser.add_argument(
         "--phases",
         default="submit,reads,followup,invites",
-        help="comma-separated phases to run after seeding (default: all)",
+        help="comma-separated phases to run after seeding (default: all; `replica` needs and --replica adds it)",
     )
     parser.add_argument(
         "--settle-limit", type=float, default=300, help="seconds a submit round waits for the worker at most"
@@ -93,10 +96,20 @@ def main() -> int:
         help="diagnosis only: measure the answer POST with no worker processing the answers",
     )
     bench_scale.add_arguments(parser)
+    bench_replica.add_arguments(parser)
     args = parser.parse_args()
     bench_scale.resolve(args)
     phases = set(args.phases.split(","))
+    args.replica = args.replica or "replica" in phases
+    if args.replica:
+        phases.add("replica")
+    if args.open_invitations is None:
+        args.open_invitations = 120_000 if args.replica else 60_000
+    with bench_replica.ReplicaClusters(args) as clusters:  # with --replica: a scratch primary and its replica
+        return run(args, phases, clusters)
 
+
+def run(args, phases: set, clusters) -> int:
     stack = Stack(
         name=args.name,
         web_port=args.port,
@@ -404,6 +417,17 @@ def main() -> int:
                     seed_seconds=seed_seconds,
                     drain=drain,
                     logs=stack.logs,
+                )
+            )
+        if "replica" in phases:  # last: it restarts the web reading from the replica (tests/load/bench_replica.py)
+            figures.update(
+                bench_replica.run(
+                    clusters=clusters,
+                    stack=stack,
+                    submit=answers,
+                    session=session,
+                    port=args.port,
+                    seconds=args.seconds,
                 )
             )
         connection.close()

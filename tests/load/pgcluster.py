@@ -68,24 +68,29 @@ class ScratchCluster:
         self.start()
         return self
 
-    def replica(self, *, port: int) -> "ScratchCluster":
+    def replica(self, *, port: int, timeout: float = 900) -> "ScratchCluster":
         """A streaming replica of this cluster (pg_basebackup -R), started on `port`: it replays the
-        primary's changes and answers reads. Removed with its own remove()."""
+        primary's changes and answers reads. Removed with its own remove(); when making it fails or is
+        interrupted, what was made of it is removed at once. `timeout` bounds the base backup."""
         with open(self.data / "pg_hba.conf", "a") as hba:
             hba.write("\nhost replication postgres 127.0.0.1/32 trust\n")
         self._run("pg_ctl", "-D", str(self.data), "reload")
         standby = ScratchCluster(port=port, name="kringloop-replica")
-        standby.socket_dir.mkdir(parents=True)
-        if standby._as_postgres:
-            shutil.chown(standby.root, "postgres")
-            shutil.chown(standby.socket_dir, "postgres")
-        standby._run(
-            "pg_basebackup", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "-D", str(standby.data),
-            "-R", "-X", "stream", "--no-sync",
-        )  # fmt: skip
-        with open(standby.data / "postgresql.conf", "a") as conf:
-            conf.write(f"\nport = {port}\nunix_socket_directories = '{standby.socket_dir}'\nhot_standby = on\n")
-        standby.start()
+        try:
+            standby.socket_dir.mkdir(parents=True)
+            if standby._as_postgres:
+                shutil.chown(standby.root, "postgres")
+                shutil.chown(standby.socket_dir, "postgres")
+            standby._run(
+                "pg_basebackup", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "-D", str(standby.data),
+                "-R", "-X", "stream", "--checkpoint=fast", "--no-sync", timeout=timeout,
+            )  # fmt: skip
+            with open(standby.data / "postgresql.conf", "a") as conf:
+                conf.write(f"\nport = {port}\nunix_socket_directories = '{standby.socket_dir}'\nhot_standby = on\n")
+            standby.start()
+        except BaseException:
+            standby.remove()
+            raise
         return standby
 
     def stop(self) -> None:
