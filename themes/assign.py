@@ -15,8 +15,6 @@ ignoring conflicts), so two workers reading the same answers change nothing twic
 
 import logging
 import threading
-from datetime import date
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -29,20 +27,7 @@ from themes.matching import Matcher
 from themes.models import CommentAnalysis, CommentTheme, Theme, ThemeDay, ThemeRules
 
 BATCH = 2000
-FIELDS = (
-    "pk",
-    "comment",
-    "language",
-    "updated_at",
-    "submitted_at",
-    "category",
-    "kind",
-    "campaign_id",
-    "touchpoint_id",
-    "team_id",
-    "channel",
-    "contact_id",
-)
+FIELDS = ("pk", "comment", "language", "updated_at")
 COPIED = (
     "submitted_at",
     "category",
@@ -120,147 +105,171 @@ def analyse_pending(*, limit: int = 200_000) -> int:
 def _forget(ids: list[int]) -> None:
     if ids:
         with transaction.atomic():
-            removed = _delete_assignments(ids)
+            _delete_assignments(ids)
             CommentAnalysis.objects.filter(response_id__any=ids).delete()
-            _count_days(removed, [])
 
 
 def _analyse(rows: list[dict], *, version: int | None = None) -> int:
-    """Detect each comment's language, match it to the themes, and store both."""
+    """Detect each comment's language, match it to the themes, and store both. The answer's
+    dimensions are copied inside the database (INSERT … SELECT from the answer): only ids, the
+    language, the `updated_at` read and the theme ids travel from Python."""
     if not rows:
         return 0
     version = version or rules().version
     match = matcher(version)
-    zone = ZoneInfo(settings.TIME_ZONE)
     analyses, assignments = [], []
     for row in rows:
         language = text.detect_language(row["comment"], row["language"])
         themes = match.themes_for(row["comment"], language)
-        analyses.append((row["pk"], language, row["updated_at"], version, bool(themes), row["submitted_at"]))
-        copied = tuple(row[name] for name in COPIED)
-        day = timezone.localtime(row["submitted_at"], zone).date()
-        assignments += [(row["pk"], theme, day, *copied) for theme in sorted(themes)]
+        analyses.append((row["pk"], language, row["updated_at"], version, bool(themes)))
+        assignments += [(row["pk"], theme) for theme in sorted(themes)]
     ids = [row["pk"] for row in rows]
     with transaction.atomic():
-        removed = _delete_assignments(ids)
+        _delete_assignments(ids)
         CommentAnalysis.objects.filter(response_id__any=ids).delete()
-        _insert(CommentAnalysis, ANALYSIS_COLUMNS, analyses)
-        added = _insert(CommentTheme, THEME_COLUMNS, assignments, returning=TALLIED)
-        _count_days(removed, added)
+        _insert(CommentAnalysis, ANALYSIS_COLUMNS, analyses, copied=ANALYSIS_COPIED)
+        _insert_assignments(assignments)
     return len(rows)
 
 
-ANALYSIS_COLUMNS = ("response_id", "language", "analysed_at", "rules_version", "themed", "submitted_at")
-THEME_COLUMNS = ("response_id", "theme_id", "day", *COPIED)
-# What ThemeDay counts of an assignment: its key (day, theme, dimensions) and its category.
+ANALYSIS_COLUMNS = ("response_id", "language", "analysed_at", "rules_version", "themed")
+# Columns an insert copies from the answer it names (its first column), as SQL over the answer `r`.
+ANALYSIS_COPIED = {"submitted_at": "r.submitted_at"}
+THEME_COPIED = {
+    "day": "local day",  # submitted_at's date in settings.TIME_ZONE (_copied_sql)
+    **{name: f"r.{name}" for name in COPIED},
+}
+
+
+# --- ThemeDay: the assignments counted per day, theme, dimensions and category -------------------
+# Kept equal to the assignments by the statements that change them, inside the database: what a
+# statement deletes is counted out, what it inserts is counted in (on PostgreSQL the rows its
+# RETURNING gives, so a row another worker deleted or inserted first is never counted twice; on
+# SQLite the rows themselves, read under its one write lock). Rows go in key order, so two workers
+# lock them in the same order.
 DAY_KEY = ("day", "theme_id", "kind", "campaign_id", "touchpoint_id", "team_id", "channel", "language")
-TALLIED = (*DAY_KEY, "category")
-DAY_COUNTS = {"promoter": "promoters", "passive": "passives", "detractor": "detractors"}
+DAY_COUNTS = ("promoters", "passives", "detractors")
 
 
-def _delete_assignments(ids: list[int]) -> list[tuple]:
-    """Delete the assignments of these answers; return the ones this transaction deleted (TALLIED
-    columns): a row another worker deleted first is not counted twice."""
+def _count_days_sql(source: str, sign: str = "") -> str:
+    """An upsert adding (sign "") or subtracting (sign "-") the assignments of `source`, a table
+    expression with CommentTheme's columns, to ThemeDay. No touchpoint or team counts as 0; a
+    category other than promoter or detractor as passive."""
+    table = connection.ops.quote_name(ThemeDay._meta.db_table)
+    key = ", ".join(_column(ThemeDay, n) for n in DAY_KEY)
+    grouped = ", ".join(f"COALESCE({n}, 0)" if n in ("touchpoint_id", "team_id") else n for n in DAY_KEY)
+    sums = (
+        f"{sign}SUM(CASE WHEN category = 'promoter' THEN 1 ELSE 0 END), "
+        f"{sign}SUM(CASE WHEN category IN ('promoter', 'detractor') THEN 0 ELSE 1 END), "
+        f"{sign}SUM(CASE WHEN category = 'detractor' THEN 1 ELSE 0 END)"
+    )
+    added = ", ".join(f"{n} = {table}.{n} + excluded.{n}" for n in DAY_COUNTS)
+    return (
+        f"INSERT INTO {table} ({key}, {', '.join(DAY_COUNTS)}) "
+        f"SELECT {grouped}, {sums} FROM {source} WHERE day IS NOT NULL "
+        f"GROUP BY {grouped} ORDER BY {grouped} "
+        f"ON CONFLICT ({key}) DO UPDATE SET {added}"
+    )
+
+
+def _delete_assignments(ids: list[int]) -> None:
+    """Delete the assignments of these answers and count them out of ThemeDay."""
     table = connection.ops.quote_name(CommentTheme._meta.db_table)
-    columns = ", ".join(connection.ops.quote_name(CommentTheme._meta.get_field(n).column) for n in TALLIED)
-    if connection.vendor == "postgresql":
-        where, params = "response_id = ANY(%s::bigint[])", [list(ids)]
-    else:
-        where, params = f"response_id IN ({', '.join(['%s'] * len(ids))})", list(ids)
     with connection.cursor() as cursor:
-        cursor.execute(f"DELETE FROM {table} WHERE {where} RETURNING {columns}", params)
-        return cursor.fetchall()
+        if connection.vendor == "postgresql":
+            gone = f"DELETE FROM {table} WHERE response_id = ANY(%b::bigint[]) RETURNING *"
+            cursor.execute(f"WITH gone AS ({gone}) {_count_days_sql('gone', '-')}", [list(ids)])
+            return
+        where = f"response_id IN ({', '.join(['%s'] * len(ids))})"
+        cursor.execute(_count_days_sql(f"(SELECT * FROM {table} WHERE {where}) gone", "-"), ids)
+        cursor.execute(f"DELETE FROM {table} WHERE {where}", ids)
 
 
-def _count_days(removed: list[tuple], added: list[tuple]) -> None:
-    """Keep ThemeDay equal to the assignments: add the batch's inserted rows and subtract its
-    deleted ones, per key and category, in one statement. A comment read again unchanged nets to
-    nothing and writes nothing. Keys go in sorted order, so two workers lock rows in the same order."""
-    counts: dict[tuple, list[int]] = {}
-    for rows, sign in ((removed, -1), (added, 1)):
-        for *key, category in rows:
-            day = key[0]
-            if day is None:  # an assignment from before days were stored: no report reads it
-                continue
-            key[0] = day if isinstance(day, date) else date.fromisoformat(str(day))  # SQLite returns text
-            key[4], key[5] = key[4] or 0, key[5] or 0  # no touchpoint, no team
-            slot = {"promoter": 0, "detractor": 2}.get(category, 1)  # as count_theme_days: else passive
-            counts.setdefault(tuple(key), [0, 0, 0])[slot] += sign
-    changed = sorted((*key, *n) for key, n in counts.items() if any(n))
-    if changed:
-        set_ = ", ".join(f"{name} = {{table}}.{name} + excluded.{name}" for name in DAY_COUNTS.values())
-        _insert(
-            ThemeDay,
-            (*DAY_KEY, *DAY_COUNTS.values()),
-            changed,
-            conflict=f"({', '.join(_column(ThemeDay, n) for n in DAY_KEY)}) DO UPDATE SET {set_}",
-        )
+def _insert_assignments(assignments: list[tuple[int, int]]) -> None:
+    """Insert (answer id, theme id) assignments, their dimensions copied from the answer, and count
+    them into ThemeDay."""
+    if not assignments:
+        return
+    columns = ("response_id", "theme_id")
+    if connection.vendor == "postgresql":
+        _insert(CommentTheme, columns, assignments, copied=THEME_COPIED, then=_count_days_sql("added"))
+        return
+    _insert(CommentTheme, columns, assignments, copied=THEME_COPIED)
+    table = connection.ops.quote_name(CommentTheme._meta.db_table)
+    ids = sorted({response_id for response_id, _theme in assignments})
+    where = f"response_id IN ({', '.join(['%s'] * len(ids))})"
+    with connection.cursor() as cursor:
+        cursor.execute(_count_days_sql(f"(SELECT * FROM {table} WHERE {where}) added"), ids)
 
 
 def count_theme_days() -> int:
     """Count ThemeDay again from the assignments, whole (the nightly pass; a few seconds for a million
     assignments): it heals whatever went out of step and drops the rows that fell to zero. Writers
     wait meanwhile (a table lock they share), readers do not. Returns the number of rows."""
-    ct, td = (connection.ops.quote_name(m._meta.db_table) for m in (CommentTheme, ThemeDay))
-    key = ", ".join(_column(ThemeDay, n) for n in DAY_KEY)
-    source = ", ".join(
-        f"COALESCE({_column(CommentTheme, n)}, 0)" if n in ("touchpoint_id", "team_id") else _column(CommentTheme, n)
-        for n in DAY_KEY
-    )
-    # As _count_days counts: a category that is neither promoter nor detractor counts as passive.
-    sums = (
-        "SUM(CASE WHEN category = 'promoter' THEN 1 ELSE 0 END), "
-        "SUM(CASE WHEN category IN ('promoter', 'detractor') THEN 0 ELSE 1 END), "
-        "SUM(CASE WHEN category = 'detractor' THEN 1 ELSE 0 END)"
-    )
+    table = connection.ops.quote_name(ThemeDay._meta.db_table)
     with transaction.atomic(), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute(f"LOCK TABLE {td} IN SHARE ROW EXCLUSIVE MODE")
-        cursor.execute(f"DELETE FROM {td}")
-        cursor.execute(
-            f"INSERT INTO {td} ({key}, {', '.join(DAY_COUNTS.values())}) "
-            f"SELECT {source}, {sums} FROM {ct} WHERE day IS NOT NULL GROUP BY {source}"
-        )
-        return cursor.rowcount
+            cursor.execute(f"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE")
+        cursor.execute(f"DELETE FROM {table}")
+        cursor.execute(_count_days_sql(connection.ops.quote_name(CommentTheme._meta.db_table)))
+        return ThemeDay.objects.count()
 
 
 def _column(model, name: str) -> str:
     return connection.ops.quote_name(model._meta.get_field(name).column)
 
 
-def _insert(model, columns: tuple, rows: list[tuple], *, conflict: str = "DO NOTHING", returning: tuple = ()):
-    """Insert plain rows, ignoring rows another worker inserted meanwhile (or, with `conflict`,
-    doing that instead). On PostgreSQL one statement for the whole batch (INSERT … SELECT FROM
-    unnest of one array per column), elsewhere one prepared statement run for each row: the ORM's
-    bulk_create spent more time preparing each value than the database spent storing it.
+def _insert(model, columns: tuple, rows: list[tuple], *, copied=None, then: str = "") -> None:
+    """Insert plain rows, ignoring rows another worker inserted meanwhile. With `copied` ({column:
+    SQL over the answer `r`}), each row's first value is an answer's id and those columns are taken
+    from that answer inside the database.
 
-    With `returning` (column names), returns those columns of the rows actually inserted. SQLite
-    returns every row given: the batch's DELETE took its one write lock, so no other worker can
-    have inserted one of them since."""
+    On PostgreSQL one statement for the whole batch (INSERT … SELECT FROM unnest of one array per
+    column, sent in binary: psycopg formats a text array element by element, which cost more than
+    storing the rows), with `then`, a statement over the inserted rows as `added`, in the same
+    statement; elsewhere one prepared statement run for each row."""
     if not rows:
-        return []
+        return
     ops = connection.ops
-    fields = [model._meta.get_field(name) for name in columns]  # field names or attnames
+    copied = copied or {}
+    fields = [model._meta.get_field(name) for name in (*columns, *copied)]  # field names or attnames
     names = ", ".join(ops.quote_name(field.column) for field in fields)
     table = ops.quote_name(model._meta.db_table)
-    conflict = conflict.replace("{table}", table)
+    answers = ops.quote_name(Response._meta.db_table)
+    taken, taken_params = _copied_sql(copied)
     if connection.vendor == "postgresql":
-        arrays = ", ".join(
-            f"%s::{field.rel_db_type(connection) if field.is_relation else field.db_type(connection)}[]"
-            for field in fields
-        )
-        sql = f"INSERT INTO {table} ({names}) SELECT * FROM unnest({arrays}) ON CONFLICT {conflict}"
-        if returning:
-            sql += " RETURNING " + ", ".join(_column(model, name) for name in returning)
+        types = [f.rel_db_type(connection) if f.is_relation else f.db_type(connection) for f in fields]
+        arrays = ", ".join(f"%b::{kind}[]" for kind in types[: len(columns)])
+        given = ", ".join(f"u.c{i}" for i in range(len(columns)))
+        aliases = ", ".join(f"c{i}" for i in range(len(columns)))
+        source = f"unnest({arrays}) AS u({aliases})"
+        if copied:
+            source += f" JOIN {answers} r ON r.id = u.c0"
+        sql = f"INSERT INTO {table} ({names}) SELECT {given}{taken} FROM {source} ON CONFLICT DO NOTHING"
+        if then:
+            sql = f"WITH added AS ({sql} RETURNING *) {then}"
         with connection.cursor() as cursor:
-            cursor.execute(sql, [list(column) for column in zip(*rows)])
-            return cursor.fetchall() if returning else []
+            cursor.execute(sql, [*taken_params, *(list(column) for column in zip(*rows))])
+        return
     adapt = [
         ops.adapt_datetimefield_value if field.get_internal_type() == "DateTimeField" else None for field in fields
     ]
     values = [[a(v) if a else v for a, v in zip(adapt, row)] for row in rows]
     marks = ", ".join(["%s"] * len(columns))
+    select = f"VALUES ({marks})"
+    if copied:  # the row's values, the copied columns' parameters, then the answer's id
+        select = f"SELECT {marks}{taken} FROM {answers} r WHERE r.id = %s"
+        values = [[*v, *taken_params, v[0]] for v in values]
     with connection.cursor() as cursor:
-        cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks}) ON CONFLICT {conflict}", values)
-    positions = [columns.index(name) for name in returning]
-    return [tuple(row[i] for i in positions) for row in rows]
+        cursor.executemany(f"INSERT INTO {table} ({names}) {select} ON CONFLICT DO NOTHING", values)
+
+
+def _copied_sql(copied: dict) -> tuple[str, list]:
+    """The SELECT list's copied columns (", expr, …") and their parameters."""
+    parts, params = [], []
+    for sql in copied.values():
+        if sql == "local day":
+            sql, extra = connection.ops.datetime_cast_date_sql("r.submitted_at", (), settings.TIME_ZONE)
+            params += extra
+        parts.append(sql)
+    return "".join(f", {part}" for part in parts), params

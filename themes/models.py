@@ -86,10 +86,9 @@ class CommentTheme(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["response", "theme"], name="comment_theme_once")]
-        indexes = [
-            models.Index(fields=["day", "theme", "category"], name="comment_theme_day"),
-            models.Index(fields=["theme", "submitted_at"], name="comment_theme_by_theme"),
-        ]
+        # Reports read ThemeDay; the assignments are read per theme (its comments, newest first), and
+        # by day only under a segment filter, which scans them.
+        indexes = [models.Index(fields=["theme", "submitted_at"], name="comment_theme_by_theme")]
 
 
 class ThemeDay(models.Model):
