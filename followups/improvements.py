@@ -18,12 +18,11 @@ from core.models import EmailDelivery
 from core.queue import enqueue_on_commit
 from followups.history import said
 from followups.models import FollowUp, FollowUpEvent, Improvement, ImprovementLink, ImprovementNotice
+from followups.notices import SEND_BATCH, SEND_TASK
 from followups.queries import visible_responses
 from surveys.models import Campaign, Category, Contact, Response
 from surveys.nps import NpsResult, nps_from_counts
 
-SEND_TASK = "followups.tasks.send_improvement_notices"  # a batch of notice ids
-SEND_BATCH = 100  # notices per task
 logger = logging.getLogger(__name__)
 I = Improvement.Status  # noqa: E741
 ALLOWED = {

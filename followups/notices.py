@@ -22,6 +22,9 @@ from surveys.unsubscribe import unsubscribe_headers, unsubscribe_url
 
 logger = logging.getLogger(__name__)
 
+SEND_TASK = "followups.tasks.send_improvement_notices"  # a batch of notice ids
+SEND_BATCH = 100  # notices per task: a task each cost more than the e-mail
+
 
 def _quote(improvement, contact) -> str:
     linked = (
@@ -82,7 +85,7 @@ def notice_message(*, improvement: Improvement, contact: Contact, survey_url: st
 
 def notices_lost(*, shipped_before, limit: int) -> list[int]:
     """Ids of notices still queued for improvements shipped before `shipped_before`: their task was
-    lost (a broker restart, a killed worker) or is still failing. The sweep sends them again."""
+    lost (a broker restart, a killed worker) or is still failing. The sweep queues them again."""
     return list(
         ImprovementNotice.objects.filter(
             status=ImprovementNotice.Status.QUEUED, improvement__shipped_at__lt=shipped_before

@@ -264,21 +264,29 @@ def test_the_improvement_list_labels_every_figure_and_links_it(client, admin, im
     assert 'id="asked"' in page and 'id="told"' in page and 'id="answered-again"' in page
 
 
-def test_notices_whose_tasks_were_lost_are_sent_by_the_sweep_once_each(improvement, admin, mailoutbox):
+def test_notices_whose_tasks_were_lost_are_sent_by_the_sweep_once_each(improvement, admin, mailoutbox, broker):
     """make chaos: Redis restarted right after shipping, losing every notice task. The minute's sweep
-    sends them, once each, however often it runs (it used to leave them queued for good)."""
+    queues them again in batches (it used to leave them queued for good, then sent them one by one
+    itself), and they go out once each however often it runs."""
     from datetime import timedelta
 
     from freezegun import freeze_time
 
+    from followups.notices import SEND_TASK
     from followups.processing import sweep_lost_work
+    from followups.tasks import send_improvement_notices
 
     ann, bob = _asked(improvement, admin), _asked(improvement, admin)
     improvement_ship(improvement=improvement, actor=admin)  # no commit in this test: the tasks are never queued
     sweep_lost_work()
-    assert mailoutbox == []  # just shipped: still in its tasks' hands
+    assert broker(SEND_TASK) == []  # just shipped: still in its tasks' hands
     with freeze_time(timezone.now() + timedelta(minutes=2)):
         sweep_lost_work()
         sweep_lost_work()
+    queued = broker(SEND_TASK)
+    notice_ids = sorted(ImprovementNotice.objects.values_list("pk", flat=True))
+    assert [sorted(ids) for _task, (ids,) in queued] == [notice_ids, notice_ids]  # each run, until sent
+    for _task, (ids,) in queued:
+        send_improvement_notices(ids)
     assert sorted(m.to[0] for m in mailoutbox) == sorted([ann.email, bob.email])
     assert ImprovementNotice.objects.filter(status="sent").count() == 2
