@@ -63,7 +63,8 @@ def _established(ports: set[int]) -> dict[str, int]:
 
 
 def sample(stack: Stack, ports: dict[str, int]) -> dict:
-    """{process role: {"rss_mb": total of the tree, "pids": n, "connections": {"postgresql": n, "redis": n}}}."""
+    """{process role: {"rss_mb": total of the tree, "pids": n, "connections": {"postgresql": n, "redis": n},
+    "rss_by_pid": {pid: MB}}}."""
     established = _established(set(ports.values()))
     by_port = {port: name for name, port in ports.items()}
     out = {}
@@ -77,7 +78,13 @@ def sample(stack: Stack, ports: dict[str, int]) -> dict:
             for inode in _socket_inodes(pid):
                 if inode in established:
                     counts[by_port[established[inode]]] += 1
-        out[role] = {"rss_mb": round(sum(rss_mb(p) for p in pids), 1), "pids": len(pids), "connections": counts}
+        each = {pid: round(rss_mb(pid), 1) for pid in pids}
+        out[role] = {
+            "rss_mb": round(sum(each.values()), 1),
+            "pids": len(pids),
+            "connections": counts,
+            "rss_by_pid": each,
+        }
     return out
 
 

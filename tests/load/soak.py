@@ -206,14 +206,29 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--minutes", type=float, default=float(os.environ.get("SOAK_MINUTES") or 30))
     parser.add_argument("--rate", type=float, default=2.0, help="answers a second")
-    parser.add_argument("--warmup", type=float, default=5.0, help="minutes left out of the growth figures")
+    parser.add_argument(
+        "--warmup",
+        type=float,
+        default=float(os.environ.get("SOAK_WARMUP") or 5),
+        help="minutes left out of the growth figures (SOAK_WARMUP, default 5): imports, caches and pools filling",
+    )
+    parser.add_argument(
+        "--tracemalloc",
+        type=float,
+        default=0,
+        help="every this many minutes each process writes a tracemalloc snapshot to LOGS/memprobe "
+        "(tests/load/memprobe; read them with python -m tests.load.memprobe_report); 0: off",
+    )
     parser.add_argument("--port", type=int, default=8321)
     parser.add_argument("--redis-port", type=int, default=6393)
+    parser.add_argument("--pg-port", type=int, default=0, help="port of the scratch PostgreSQL cluster (0: a free one)")
     parser.add_argument("--settle", type=float, default=300)
     parser.add_argument("--name", default="soak")
     parser.add_argument("--logs", type=Path, default=None)
     args = parser.parse_args()
-    cluster = ScratchCluster(port=free_port(), name=f"kringloop-{args.name}").create() if find_bin() else None
+    cluster = (
+        ScratchCluster(port=args.pg_port or free_port(), name=f"kringloop-{args.name}").create() if find_bin() else None
+    )
     if cluster:
         os.environ["LOAD_PG_URL"] = cluster.admin_url
     try:
@@ -224,6 +239,11 @@ def main() -> int:
 
 
 def run(args, cluster) -> int:
+    if args.tracemalloc:  # every process of the stack loads tests/load/memprobe/sitecustomize.py
+        probe = Path(__file__).resolve().parent / "memprobe"
+        os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(probe), os.environ.get("PYTHONPATH")]))
+        os.environ["MEMPROBE_DIR"] = str((args.logs or Path("artifacts") / args.name).resolve() / "memprobe")
+        os.environ["MEMPROBE_EVERY"] = str(args.tracemalloc * 60)
     sends = max(1, int(args.minutes * 60 // SEND_EVERY) + 1)
     answers = int(args.rate * args.minutes * 60 * 1.2) + 100
     stack = Stack(
@@ -234,6 +254,8 @@ def run(args, cluster) -> int:
         worker_nice=0,
         logs=args.logs,
     )
+    if args.tracemalloc:
+        stack.start_timeout = 300.0  # every import traced: the web starts several times slower
     env = stack.prepare()
     os.environ.update(env)
     import django
@@ -322,10 +344,22 @@ def run(args, cluster) -> int:
                 "pg_connections_max": max(connections_pg),
                 "redis_connections_max": max(connections_redis),
                 "processes_last": warm[-1][1]["pids"],
+                # Each process of the tree that lived through the whole window (the master, each
+                # gunicorn worker, each pool process): which of them grows.
+                "rss_by_process": {
+                    pid: {
+                        "mb_first": warm[0][1]["rss_by_pid"][pid],
+                        "mb_last": warm[-1][1]["rss_by_pid"][pid],
+                        "growth_pct_per_hour": growth_per_hour([(m, v["rss_by_pid"][pid]) for m, v in warm]),
+                    }
+                    for pid in warm[0][1]["rss_by_pid"]
+                    if all(pid in v["rss_by_pid"] for _m, v in warm)
+                },
             }
         connections.close_all()
     figures = {
         "minutes": args.minutes,
+        "warmup_minutes": args.warmup,
         **final,
         "dashboard_reads": traffic.reads["dashboard"],
         "api_calls": traffic.reads["api"],

@@ -82,6 +82,7 @@ class Stack:
         self.env: dict[str, str] = {}
         self.restarts: dict[str, int] = {}
         self._supervising = threading.Event()
+        self.start_timeout = 60.0  # seconds the web may take to answer (longer with tracemalloc on)
 
     # --- set-up ---------------------------------------------------------------------------------
     def prepare(self) -> dict[str, str]:
@@ -176,7 +177,7 @@ class Stack:
                 "warning",
             ],
         )
-        wait_http(f"http://127.0.0.1:{self.web_port}/healthz")
+        wait_http(f"http://127.0.0.1:{self.web_port}/healthz", timeout=self.start_timeout)
 
     def start_worker(self, name: str = "worker") -> None:
         nice = ["nice", "-n", str(self.worker_nice)] if self.worker_nice else []
