@@ -128,4 +128,18 @@ def make_campaigns(people, touchpoints):
                 )
             for question in campaign.questions.all():
                 _with_dutch(question, QUESTIONS_NL[question.text])
+    # A text-message campaign ready to send from its page (its texts land in the outbox), apart from
+    # the answered campaigns above.
+    Campaign.objects.get_or_create(
+        name="Text message check-in",
+        defaults={
+            "kind": Campaign.Kind.RELATIONAL,
+            "channel": Campaign.Channel.SMS,
+            "team": success,
+            "status": Campaign.Status.DRAFT,
+            "audience_filter": {"plan": "enterprise"},
+            "sms_daily_cap": 100,
+            "created_by": people["admin"],
+        },
+    )
     return campaigns

@@ -48,6 +48,32 @@ FIRST_NAMES = [
     "Ruben",
 ]
 
+# Mobile numbers kept for fiction (Australia's ACMA: never assigned to anyone), in E.164 as the
+# import stores numbers: valid mobiles, so the demo's text-message campaigns reach the outbox (the
+# UK's drama range, used before, is not a valid number: every text was skipped as "no mobile number").
+FICTION_MOBILES = [
+    "+61491570006",
+    "+61491570156",
+    "+61491570157",
+    "+61491570158",
+    "+61491570159",
+    "+61491570110",
+    "+61491570313",
+    "+61491570737",
+    "+61491571266",
+    "+61491571491",
+    "+61491571804",
+    "+61491572549",
+    "+61491572665",
+    "+61491572983",
+    "+61491573770",
+    "+61491573087",
+    "+61491574118",
+    "+61491574632",
+    "+61491575254",
+    "+61491575789",
+]
+
 
 LAST_NAMES = [
     "de Vries",
@@ -158,7 +184,8 @@ def make_contacts(rng, count, people):
                 name=f"{first} {last}",
                 external_id=f"CRM-{10000 + i}",
                 company=rng.choice(COMPANIES),
-                phone=f"+44 7700 900{i % 1000:03d}",  # Ofcom's range for fiction: nobody real is called
+                phone=FICTION_MOBILES[i % len(FICTION_MOBILES)] if i % 3 else "",  # two in three have a mobile
+                time_zone="Europe/Amsterdam" if i % 3 else "",  # texted by Dutch daylight, not the number's
                 attributes={"plan": plan, "region": weighted(rng, REGIONS), "size": SIZES[plan]},
                 language=language,
                 account_owner=rng.choice(owners),

@@ -6,12 +6,18 @@ from django.core.management import call_command
 from core.roles import user_role
 from followups.models import FollowUp, Improvement
 from surveys.models import Campaign, Contact, Response
+from surveys.phones import can_receive_sms, normalise_phone
 
 
 def test_it_creates_the_demo_company_once(db):
     call_command("seed_demo", responses=600, contacts=60)
-    assert Campaign.objects.count() == 3
+    assert Campaign.objects.count() == 4
     assert Contact.objects.count() == 60
+    # The text-message campaign, a draft, can be tried at once: two in three contacts have a valid
+    # mobile number, stored in E.164 as an import stores it.
+    assert Campaign.objects.get(channel="sms").status == "draft"
+    phones = [phone for phone in Contact.objects.values_list("phone", flat=True) if phone]
+    assert len(phones) == 40 and all(can_receive_sms(p) and normalise_phone(p) == p for p in phones)
     assert Response.objects.count() == 600
     assert {r.touchpoint.slug for r in Response.objects.select_related("touchpoint")} == {
         "renewal",
