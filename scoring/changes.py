@@ -7,8 +7,10 @@ LATE_COMMIT_MARGIN before it: the local days of responses changed since the wate
 invitations were sent or answered, and the contacts whose latest answer may have moved. Too many
 days or contacts become ALL: recounting everything is then cheaper.
 
-Limits, on purpose: a bounce reported more than LIVE_INVITATION_DAYS after sending is counted when
-that day is next recounted; responses deleted outright are noticed only within the margin.
+Every refresh recounts the invitations of the last LIVE_INVITATION_DAYS days, whose bounces still
+come in without leaving a mark. Limits, on purpose: a bounce reported more than LIVE_INVITATION_DAYS
+after sending is counted when that day is next recounted; responses deleted outright are noticed
+only within the margin.
 """
 
 from dataclasses import dataclass, field
@@ -17,7 +19,7 @@ from datetime import datetime, timedelta
 from django.db.models import Count, Max, Q
 from django.utils import timezone
 
-from scoring.days import live_from, local_day
+from scoring.days import LIVE_INVITATION_DAYS, live_from, local_day
 from scoring.models import RollupState
 from surveys.models import Contact, Invitation, Response
 
@@ -152,7 +154,12 @@ def pending(state: RollupState, now: datetime, *, reader: bool = False) -> Work:
                 FULL_RECOUNT_DAYS,
             ),
         )
-    frozen_through = live_from(timezone.localdate(now)) - timedelta(days=1)
+    today = timezone.localdate(now)
+    if not reader:
+        # The last days' invitations may still bounce, which leaves no mark: every refresh counts
+        # them again, so a reader takes them from the rollup too (scoring.freshness.measure).
+        work.add("invitation_days", [live_from(today) + timedelta(days=i) for i in range(LIVE_INVITATION_DAYS)])
+    frozen_through = live_from(today) - timedelta(days=1)
     if state.invitations_frozen_through is not None and state.invitations_frozen_through < frozen_through:
         # Days that just left the live window are counted once more, with their late bounces.
         first = max(state.invitations_frozen_through, frozen_through - timedelta(days=FULL_RECOUNT_DAYS))

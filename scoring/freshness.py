@@ -37,7 +37,11 @@ class Coverage:
     days: list | None  # ranges (first, last) of local days of answers; EVERY_DAY: all
     invitation_days: list | None  # ranges of days of sent invitations; EVERY_DAY: all
     contacts: list | None  # subqueries of the contacts whose LatestScore rows may be stale; EVERYONE: all
-    live_from: date | None  # invitations sent on or after this day are always counted live; None: all
+    # Invitations sent on or after this day are counted live (None: all). Their bounces leave no mark,
+    # so every refresh recounts the last LIVE_INVITATION_DAYS days: while the refreshes keep up a
+    # reader takes those days from the rollup (a bounce shows within one refresh, 30 s), else it
+    # counts them live.
+    live_from: date | None
     refreshed_at: datetime | None = None
     failed_at: datetime | None = None
     error: str = ""
@@ -76,11 +80,13 @@ def measure(now: datetime | None = None) -> Coverage:
         coverage = Coverage(EVERY_DAY, EVERY_DAY, EVERYONE, None, error=state.error if state else "", now=now)
     else:
         work = pending(state, now, reader=True)
+        today = timezone.localdate(now)
+        keeping_up = state.refreshed_at is not None and now - state.refreshed_at <= LAGGING and not state.error
         coverage = Coverage(
             days=EVERY_DAY if work.days is ALL else day_ranges(work.days),
             invitation_days=(EVERY_DAY if work.invitation_days is ALL else day_ranges(work.invitation_days)),
             contacts=work.contact_queries,
-            live_from=live_from(timezone.localdate(now)),
+            live_from=today + timedelta(days=1) if keeping_up else live_from(today),
             refreshed_at=state.refreshed_at,
             failed_at=state.failed_at,
             error=state.error,

@@ -91,6 +91,11 @@ def main() -> int:
         help="CPU priority of the Celery worker below the web's (README: Deploying); 0 for equal",
     )
     parser.add_argument(
+        "--keep-database",
+        action="store_true",
+        help="diagnosis: leave the scratch database behind (drop it with dropdb kringloop_NAME)",
+    )
+    parser.add_argument(
         "--without-worker",
         action="store_true",
         help="diagnosis only: measure the answer POST with no worker processing the answers",
@@ -153,7 +158,7 @@ def run(args, phases: set, clusters) -> int:
     from tests.load.seed_bulk import seed_bulk
 
     figures = {"worker_nice": args.worker_nice}
-    with running(stack):
+    with running(stack, keep_database=args.keep_database):
         # --- Seeding ---------------------------------------------------------------------------
         t0 = time.perf_counter()
         accounts = args.accounts if args.accounts is not None else max(args.responses // 10, 100)
