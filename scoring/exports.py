@@ -4,16 +4,21 @@ and of breakdowns. Every cell that a spreadsheet would run as a formula is neutr
 import csv
 import io
 import tempfile
+from datetime import UTC
 
-from django.db.models import Q
+from django.db import connections
+from django.db.models import Q, TextField
+from django.db.models.functions import Cast, TruncMinute
 from django.http import FileResponse, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 
 from core.audit import audit_log
 from scoring import queries
+from scoring.filters import attribute_text
 from surveys.models import Answer
 
 # Full-width forms too (U+FF1D, U+FF0B, U+FF0D, U+FF20): some spreadsheet locales evaluate them.
@@ -75,11 +80,20 @@ def neutralise(value):
     return value
 
 
-def _driver_answers(response_ids) -> dict[int, str]:
+def _of_responses(qs, ids: list[int]):
+    """The rows of `qs` (answers) of these responses. On PostgreSQL the ids travel as one array
+    (`= ANY(%s)`, an index probe each): 2,000 placeholders of an IN list cost more to prepare and
+    send than the rows they find, and a subquery let the planner scan every answer per chunk."""
+    if connections[qs.db].vendor == "postgresql":
+        return qs.extra(where=[f'"{Answer._meta.db_table}"."response_id" = ANY(%s)'], params=[ids])
+    return qs.filter(response_id__in=ids)
+
+
+def _driver_answers(response_ids: list[int]) -> dict[int, str]:
     """Each response's driver answers as one cell ("question: answer | …"), for a chunk, in one query."""
     answers: dict[int, list] = {}
     for response_id, question, number, choices, text in (
-        Answer.objects.filter(response_id__in=response_ids)
+        _of_responses(Answer.objects.all(), response_ids)
         .order_by("question__order", "question_id")
         .values_list("response_id", "question__text", "number", "choices", "text")
     ):
@@ -88,10 +102,10 @@ def _driver_answers(response_ids) -> dict[int, str]:
     return {pk: neutralise(" | ".join(parts)) for pk, parts in answers.items()}
 
 
-# What a chunk reads of each response: plain values (no model instances), the names joined in.
+# What a chunk reads of each response: plain values (no model instances), the names joined in, the
+# segment attributes as text (as the segment filter and the rollups read them).
 FIELDS = (
     "pk",
-    "submitted_at",
     "campaign__name",
     "kind",
     "touchpoint__name",
@@ -101,28 +115,10 @@ FIELDS = (
     "contact__email",
     "contact__name",
     "contact__company",
-    "contact__attributes",
     "score",
     "category",
     "comment",
 )
-
-
-def _local_minute(tz):
-    """A timestamp as local "YYYY-MM-DD HH:MM". The zone's offset is looked up once per quarter
-    hour of UTC time (offsets change on a quarter hour), not once per row."""
-    offsets: dict[int, object] = {}
-
-    def local(value):
-        slot = int(value.timestamp()) // 900
-        offset = offsets.get(slot)
-        if offset is None:
-            if len(offsets) > 100_000:
-                offsets.clear()
-            offset = offsets[slot] = value.astimezone(tz).utcoffset()
-        return (value + offset).strftime("%Y-%m-%d %H:%M")
-
-    return local
 
 
 def row_chunks(filters):
@@ -131,24 +127,30 @@ def row_chunks(filters):
     the time index and no query or cursor lives as long as the download), and one more for its
     driver answers: memory stays flat and the time per row does not grow with the data."""
     qs = queries.responses(filters, with_category=True, with_search=True).order_by("submitted_at", "id")
-    local = _local_minute(timezone.get_current_timezone())
+    # Both times as text, made by the database: the local minute for the cell (what the export has
+    # always shown) and the exact instant for the next chunk's start (parsing a timestamp per row
+    # took a sixth of the export's time).
+    times = (
+        Cast(TruncMinute("submitted_at", tzinfo=timezone.get_current_timezone()), TextField()),
+        Cast("submitted_at", TextField()),
+    )
+    segments = [attribute_text(key) for key in SEGMENT_COLUMNS]
     after = None
     while True:
         page = qs
         if after is not None:
             at, pk = after
             page = qs.filter(Q(submitted_at__gt=at) | Q(submitted_at=at, id__gt=pk), submitted_at__gte=at)
-        chunk = list(page.values_list(*FIELDS)[:CHUNK])
+        chunk = list(page.values_list(*FIELDS, *segments, *times)[:CHUNK])
         if not chunk:
             return
-        drivers = _driver_answers([r[0] for r in chunk])
+        drivers = _driver_answers([row[0] for row in chunk])
         out = []
-        for pk, at, campaign, kind, touchpoint, channel, team, language, email, name, company, attrs, *rest in chunk:
-            attrs = attrs if isinstance(attrs, dict) else {}
-            score, category, comment = rest
+        for pk, campaign, kind, touchpoint, channel, team, language, *rest in chunk:
+            email, name, company, score, category, comment, *segment, minute, _instant = rest
             out.append(
                 [
-                    local(at),
+                    minute[:16],
                     neutralise(campaign),
                     kind,
                     neutralise(touchpoint or ""),
@@ -158,7 +160,7 @@ def row_chunks(filters):
                     neutralise(email or ""),
                     neutralise(name or ""),
                     neutralise(company or ""),
-                    *(neutralise(str(attrs.get(key, ""))) for key in SEGMENT_COLUMNS),
+                    *[neutralise(value or "") for value in segment],
                     score,
                     category,
                     neutralise(comment),
@@ -168,7 +170,8 @@ def row_chunks(filters):
         yield out
         if len(chunk) < CHUNK:
             return
-        after = chunk[-1][1], chunk[-1][0]
+        at = parse_datetime(chunk[-1][-1])  # UTC: PostgreSQL's text says so (+00), SQLite's does not
+        after = (at if at.tzinfo else at.replace(tzinfo=UTC)), chunk[-1][0]
 
 
 def rows(filters):
