@@ -21,9 +21,8 @@ from django.db.models import F, Sum
 
 from scoring.counts import COUNTS, NAMES, result
 from scoring.filters import Filters, dimension_q, segment_q
-from scoring.freshness import one_look
 from scoring.nps import Z95, NpsChange, NpsResult, nps_from_counts
-from scoring.panels import nps_by_period, nps_summary, trend_bucket
+from scoring.panels import nps_by_period, trend_bucket
 from surveys.models import Contact
 from themes.models import CommentTheme, Theme, ThemeDay
 
@@ -72,11 +71,15 @@ def theme_report(filters: Filters, bucket: str = "") -> dict:
     {"overall": NpsResult, "bucket": …, "periods": [date, …], "themes": [{"theme", "result"
     (the NPS of the answers naming it), "share" (of all answers), "shares" (among detractors,
     passives, promoters), "trend" ([share of each period's answers]), "impact"}]}."""
-    with one_look():  # one look at what the NPS rollups cover, for both panels
-        overall = nps_summary(filters).current
-        bucket = trend_bucket(filters, overall.n, bucket)
-        periods = nps_by_period(filters, bucket)
-    totals = {row["period"]: row["result"].n for row in periods}
+    # All answers per day, in one query: their sum is the period's figure, and they fold into the
+    # trend's periods, whose size depends on how many answers there are.
+    days = nps_by_period(filters, "day")
+    overall = result({name: sum(getattr(row["result"], name) for row in days) for name in NAMES})
+    bucket = trend_bucket(filters, overall.n, bucket)
+    totals: dict[date, int] = {}
+    for row in days:
+        period = bucket_start(row["period"], bucket)
+        totals[period] = totals.get(period, 0) + row["result"].n
     # Per theme and day (a few thousand rows at most), folded into the trend's periods here.
     counts: dict[int, dict] = {}
     trend: dict[int, dict] = {}
