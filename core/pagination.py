@@ -15,7 +15,7 @@ class CappedPaginator(Paginator):
 
     @cached_property
     def _counted(self) -> int:
-        return self.object_list[: self.cap + 1].count()
+        return self.object_list.order_by()[: self.cap + 1].count()  # any cap + 1 of them: no sort
 
     @cached_property
     def count(self) -> int:

@@ -1,7 +1,11 @@
 """The comment search (`comment__icontains`, the comments page and the dashboard's search) served by
 a trigram index on PostgreSQL (#27): Django's icontains reads `UPPER(comment::text) LIKE
 UPPER('%word%')`, which a GIN index of UPPER(comment) with pg_trgm's operator class answers as it
-stands, so the search keeps its meaning (any part of a word, any case) on both databases.
+stands, so the search keeps its meaning (any part of a word, any case) on both databases. The index
+covers every answer, not only those with a comment: ANALYZE then keeps statistics of UPPER(comment)
+(a partial index's are not used for estimates), and with them the planner reads a common word's
+newest matches along the time index and a rare word's through this one (estimated 20 matches where
+there were 12,500, it joined and sorted all of them for a page of 25).
 
 pg_trgm ships with PostgreSQL (contrib) and is a trusted extension since PostgreSQL 13: a database
 owner may create it without being a superuser (README, "Comment search" says what a managed
@@ -27,7 +31,7 @@ def forwards(apps, schema_editor):
         ) from exc
     schema_editor.execute(
         f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {INDEX} ON surveys_response "
-        "USING gin (UPPER(comment) gin_trgm_ops) WHERE comment <> ''"
+        "USING gin (UPPER(comment) gin_trgm_ops)"
     )
 
 
