@@ -33,11 +33,17 @@ _reading: ContextVar[bool] = ContextVar("kringloop_replica_reads", default=False
 
 # The replica's lag in seconds: 0 when it has replayed everything it received, else the age of the
 # last transaction it replayed (an idle primary sends nothing new, so age alone would be misleading).
+# That age overstates the lag just after a quiet spell: the first transaction to arrive reads as the
+# whole spell behind until it is replayed, a moment later. So a replica that reads as lagging is asked
+# again RECHECK_S later whether it has replayed what it had received; if so, it is that far behind.
 _LAG_SQL = """
 SELECT pg_is_in_recovery(),
-       CASE WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0
-            ELSE COALESCE(EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()), 0) END
+       pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn(),
+       pg_last_wal_receive_lsn()::text,
+       COALESCE(EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()), 0)
 """
+_REPLAYED_SQL = "SELECT pg_last_wal_replay_lsn() >= %s::pg_lsn"
+RECHECK_S = 0.2
 
 
 def configured() -> bool:
@@ -115,7 +121,13 @@ def _check() -> dict:
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":
                 cursor.execute(_LAG_SQL)
-                in_recovery, lag = cursor.fetchone()
+                in_recovery, caught_up, received, age = cursor.fetchone()
+                lag = 0.0 if caught_up else float(age)
+                if in_recovery and lag > settings.REPLICA_MAX_LAG_S and received is not None:
+                    time.sleep(RECHECK_S)
+                    cursor.execute(_REPLAYED_SQL, [received])
+                    if cursor.fetchone()[0]:
+                        lag = RECHECK_S
             else:  # a test database mirrored under the replica's name: reachable is all it can say
                 cursor.execute("SELECT 1")
                 in_recovery, lag = True, 0.0

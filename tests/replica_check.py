@@ -7,18 +7,55 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
+
+import psycopg
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 import django  # noqa: E402
 
 django.setup()
+from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connections  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 from core.replica import forget_replica_status, replica_reads, replica_status  # noqa: E402
 from surveys.models import Campaign, Contact  # noqa: E402
+
+
+def quiet_spell_then_a_write() -> dict:
+    """After a quiet spell longer than REPLICA_MAX_LAG_S, the first transaction to arrive leaves the
+    replica reading as that far behind until it replays it, a moment later: not lag. While replay
+    stays paused, it is. Returns /healthz's answer for both."""
+    time.sleep(settings.REPLICA_MAX_LAG_S + 1)
+    with connections["replica"].cursor() as cursor:
+        cursor.execute("SELECT pg_wal_replay_pause()")
+    Campaign.objects.create(name="After a quiet spell")  # on the primary
+    with connections["default"].cursor() as cursor:
+        cursor.execute("SELECT pg_current_wal_lsn()::text")
+        (written,) = cursor.fetchone()
+    deadline = time.monotonic() + 30
+    with connections["replica"].cursor() as cursor:
+        while time.monotonic() < deadline:  # received, not replayed
+            cursor.execute("SELECT pg_last_wal_receive_lsn() >= %s::pg_lsn", [written])
+            if cursor.fetchone()[0]:
+                break
+            time.sleep(0.05)
+    forget_replica_status()
+    paused = replica_status()
+
+    def resume():
+        with psycopg.connect(os.environ["DATABASE_REPLICA_URL"], autocommit=True) as conn:
+            conn.execute("SELECT pg_wal_replay_resume()")
+
+    resumer = threading.Timer(0.05, resume)  # well within the check's second look (core.replica.RECHECK_S)
+    resumer.start()
+    forget_replica_status()
+    resumed = replica_status()
+    resumer.join(30)
+    return {"status_replay_paused": paused, "status_after_quiet": resumed}
 
 
 def main() -> int:
@@ -45,6 +82,7 @@ def main() -> int:
     with CaptureQueriesContext(connections["replica"]) as unmarked:
         Campaign.objects.filter(pk=campaign.pk).exists()  # not marked: the primary
     figures["unmarked_replica_queries"] = len(unmarked.captured_queries)
+    figures.update(quiet_spell_then_a_write())
     subprocess.run(sys.argv[1:], check=True)  # the test's command that stops the replica
     connections["replica"].close()
     forget_replica_status()
@@ -61,6 +99,8 @@ def main() -> int:
         and figures["contacts_after_stop"] == on_primary
         and figures["fallback_primary_queries"] > 0
         and figures["status_after_stop"].get("reason") == "unreachable"
+        and figures["status_replay_paused"].get("reason") == "lagging"
+        and figures["status_after_quiet"].get("usable") is True
     )
     return 0 if ok else 1
 
