@@ -40,7 +40,11 @@ RETRY_AFTER_MAX = 3600  # a receiver's Retry-After is honoured up to an hour
 TIMEOUT = 10  # seconds to connect, and between bytes of the answer
 LEASE = timedelta(seconds=60)  # longer than any attempt can take
 EARLY = timedelta(seconds=5)  # a retry may arrive this much before its time (clock differences)
-SWEEP_AFTER = timedelta(minutes=2)  # a due delivery nobody took by then lost its task
+# A due delivery nobody took by then lost its task (a Redis restart; a killed worker that held its
+# retry). A minute, like the answers' sweep: make chaos found a lost retry (5 s in its schedule)
+# waiting 286 s with two. Under a backlog it queues a delivery again that was only waiting its turn;
+# the claim makes that copy do nothing.
+SWEEP_AFTER = timedelta(minutes=1)
 KEEP_LOG = timedelta(days=30)
 EXCERPT_CHARS = 200  # of a public receiver's answer; nothing of a private one's (it may be an internal service)
 READ_BYTES = 64 * 1024
