@@ -1,11 +1,13 @@
 """The demo's customer accounts (#24): about 150 companies with ARR, account managers, teams,
 renewal dates and segments; most contacts belong to one (a decision maker first, then users and a
 champion now and then), the rest keep only their free-text company so the proposals page has
-something to propose. Some accounts churned, more often those whose customers were unhappy, so the
-churn report shows the link. Health and today's revenue figures are counted as the worker does."""
+something to propose; a few accounts have no contacts yet, so they are silent. Some accounts
+churned, more often those whose customers were unhappy, so the churn report shows the link.
+Health and today's revenue figures are counted as the worker does."""
 
 from datetime import timedelta
 
+from dateutil.relativedelta import relativedelta
 from django.utils import timezone
 
 from demo.chance import weighted
@@ -35,8 +37,11 @@ def make_accounts(rng, people, *, count: int = 150) -> list[Account]:
     names = set()
     accounts = []
     for number in range(count):
-        name = f"{rng.choice(PREFIXES)} {rng.choice(TRADES)} {rng.choice(FORMS)}"
-        while name in names:
+        for _attempt in range(50):  # 600 names to draw from: a free one comes quickly
+            name = f"{rng.choice(PREFIXES)} {rng.choice(TRADES)} {rng.choice(FORMS)}"
+            if name not in names:
+                break
+        else:
             name = f"{name} {number}"
         names.add(name)
         low, high = weighted(rng, ARR_BANDS)
@@ -57,14 +62,22 @@ def make_accounts(rng, people, *, count: int = 150) -> list[Account]:
         )
     Account.objects.bulk_create(accounts)
     members = rng.sample(contacts, k=min(len(contacts), round(len(contacts) * 0.8)))
+    # One account in fifteen has no contact in Kringloop yet (known from the CRM only): silent.
+    silent = set(rng.sample(range(count), k=count // 15))
+    surveyed = [account for number, account in enumerate(accounts) if number not in silent]
     for index, contact in enumerate(members):
-        account = accounts[index % count] if index < count else rng.choice(accounts)
+        account = surveyed[index % len(surveyed)] if index < len(surveyed) else rng.choice(surveyed)
         contact.account, contact.company = account, account.name
-        contact.account_role = "decision_maker" if index < count else weighted(rng, ROLES)
+        contact.account_role = "decision_maker" if index < len(surveyed) else weighted(rng, ROLES)
     Contact.objects.bulk_update(members, ["account", "company", "account_role"], batch_size=1000)
     account_health_refresh()
     _churn(rng, today)
-    account_health_refresh()  # today's revenue figures without the accounts that left
+    # The revenue trend: each past month's figures as the worker would have stored them then
+    # (over today's active accounts), then today's.
+    now = timezone.now()
+    for months_ago in range(11, 0, -1):
+        account_health_refresh(now=now - relativedelta(months=months_ago))
+    account_health_refresh(now=now)
     return accounts
 
 

@@ -81,7 +81,7 @@ def _contacts(account: Account) -> list[Contact]:
     contacts.sort(key=lambda c: (c.account_role != "decision_maker", c.account_role == "", c.name.lower()))
     latest = {}
     answers = Response.objects.filter(contact__in=contacts, kind__in=CUSTOMER_KINDS)
-    for response in answers.order_by("contact_id", "-submitted_at", "-id"):
+    for response in answers.select_related("campaign").order_by("contact_id", "-submitted_at", "-id"):
         latest.setdefault(response.contact_id, response)
     for contact in contacts:
         contact.latest = latest.get(contact.pk)

@@ -19,6 +19,7 @@ from scoring.revenue import revenue_summary
 from surveys.models import CUSTOMER_KIND_CHOICES, Account, Role, Touchpoint
 
 PAGE_SIZE = 50
+KIND_CHOICES = (*CUSTOMER_KIND_CHOICES, ("all", gettext_lazy("Both (mixed)")))
 # Accounts answer a relational survey a few times a year: a year by default, the period whose
 # figures the worker stores per account (scoring.account_rollup).
 DEFAULT_PERIOD = f"{ACCOUNT_DAYS}d"
@@ -80,7 +81,7 @@ def account_list(request):
         "notices": list(filters.errors),
         "teams": Team.objects.order_by("name"),
         "touchpoints": Touchpoint.objects.all(),
-        "kind_choices": (*CUSTOMER_KIND_CHOICES, ("all", _("Both (mixed)"))),
+        "kind_choices": KIND_CHOICES,
         "statuses": [*Account.Status.choices, ("all", _("All"))],
         "periods": [("30d", _("Last 30 days")), ("90d", _("Last 90 days")), ("365d", _("Last 12 months"))],
         "revenue_groups": revenue_groups(revenue),
@@ -94,7 +95,13 @@ def account_list(request):
 def account_detail(request, pk: int):
     account = get_object_or_404(Account.objects.select_related("owner", "team"), pk=pk)
     filters = _filters(request)
-    context = {"account": account, "filters": filters, "roles": Role.choices, **account_summary(account, filters)}
+    context = {
+        "account": account,
+        "filters": filters,
+        "kind_label": dict(KIND_CHOICES)[filters.kind],
+        "roles": Role.choices,
+        **account_summary(account, filters),
+    }
     return render(request, "scoring/account_detail.html", context)
 
 

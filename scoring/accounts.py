@@ -241,15 +241,19 @@ def account_page(filters: Filters, *, status="active", search="", team=None, sor
         rows = live_rows(qs, filters, sort=sort, today=today)
         return rows[start : start + size], len(rows), True
     total = qs.count()
-    # Narrow rows through the grouping (LIST_FIELDS), and the owner and team of the page's accounts
-    # in a query each afterwards: joined in, they would widen every row the database groups and sorts.
     kind = stored_kind(filters, coverage, today)
     if kind is not None:  # the default filters: each account's stored row (scoring.account_rollup)
         ranked_qs = ranked_stored(qs.only(*LIST_FIELDS), kind, sort=sort, today=today)
     else:
         ranked_qs = ranked(qs.only(*LIST_FIELDS), filters, sort=sort, today=today)
-    ranked_page = ranked_qs[start : start + size]
-    accounts = list(ranked_page.prefetch_related("owner", "team"))
+    # The order first, as ids only: the database sorts narrow rows (id and sort keys; wide ones
+    # spill to disk on a deep page). Then the page's accounts with their figures (LIST_FIELDS),
+    # and their owners and teams in a query each.
+    ids = list(ranked_qs.values_list("pk", flat=True)[start : start + size])
+    found = {
+        account.pk: account for account in ranked_qs.filter(pk__in=ids).order_by().prefetch_related("owner", "team")
+    }
+    accounts = [found[pk] for pk in ids if pk in found]
     stale = _stale_accounts([a.pk for a in accounts], coverage)
     live = live_counts(filters, stale) if stale else {}
     for account in accounts:

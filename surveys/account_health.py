@@ -78,8 +78,10 @@ def tallies(answers) -> dict[int, Tally]:
 
 
 def health_answers(now):
-    """The answers the health counts: relational, given in the last SILENT_MONTHS months."""
-    return Response.objects.filter(kind=Campaign.Kind.RELATIONAL, submitted_at__gte=silent_since(now))
+    """The answers the health counts: relational, given in the SILENT_MONTHS months up to `now`."""
+    return Response.objects.filter(
+        kind=Campaign.Kind.RELATIONAL, submitted_at__gte=silent_since(now), submitted_at__lte=now
+    )
 
 
 def account_health_refresh(*, account_ids: list[int] | None = None, now=None) -> int:

@@ -216,9 +216,11 @@ def run(args, phases: set, clusters) -> int:
         from scoring.rollup import refresh_rollup
 
         refresh_rollup(full=True)  # the worker's first refresh (beat, every 30 s); readers never build them
-        from surveys.account_health import account_health_refresh
+        from surveys.account_health import revenue_day_write
 
-        account_health_refresh()  # the worker's account health recount (beat, every 10 minutes)
+        # What the worker's account health recount (beat, every 10 minutes) leaves for the pages to
+        # read: today's revenue rows per team and segment (the seeded accounts have no health yet).
+        revenue_day_write(day=timezone.localdate())
         viewer = get_user_model().objects.create_user("bench-viewer", "v@bench.example", "unused-" + str(time.time()))
         assign_role(viewer, "viewer")
         client = Client()
