@@ -38,6 +38,22 @@ def test_a_dutch_theme_matches_inflections_compounds_and_past_participles(commen
 
 
 @pytest.mark.parametrize(
+    ("comment", "theme"),
+    [
+        ("De app crasht bij elke upload.", "Reliability"),
+        ("Het systeem is gisteren weer gecrasht.", "Reliability"),
+        ("De verbinding stoort de hele dag.", "Reliability"),
+        ("Hij betaalt elke maand te veel.", "Billing"),
+    ],
+)
+def test_a_dutch_verb_with_its_t_names_the_theme_of_its_stem(db, comment, theme):
+    """Snowball keeps the -t of the present tense ("crasht"), where the phrase ("crash", "storing",
+    "betaling") stems without it."""
+    matcher = assign.matcher(assign.rules().version)
+    assert Theme.objects.get(name=theme).pk in matcher.themes_for(comment, "nl")
+
+
+@pytest.mark.parametrize(
     "comment",
     [
         "Het product overtrof mijn verwachting.",  # ver- + wacht is another word

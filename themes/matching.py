@@ -4,12 +4,14 @@ A theme has phrases per language ("wachttijd", "lang wachten"; "waiting time"). 
 its stems (stop words left out); a comment names the theme when every stem of one of its phrases
 matches a word of the comment, in any order. A word matches a stem when:
 - its own stem is that stem ("wachten" → "wacht", "invoices" → "invoic"), in both languages;
-- in Dutch, also when the word is a compound or a past participle of it:
+- in Dutch, also when the word is a compound, a past participle or a verb form of it:
   - a compound that starts with it ("wachttijd", "prijsverhoging": at least 3 more letters);
   - a compound that ends with it ("levertijd" for "tijd", "klantenservice" for "service"), unless
     the letters before it end in a verb prefix (be-, ge-, ver-, ont-, her-, er-), which make
     another word ("verwachting" is not "wachten");
-  - a past participle: ge- plus the stem ("gewacht", "gefactureerd").
+  - a past participle: ge- plus the stem ("gewacht", "gefactureerd"), with -t or -d ("gecrasht");
+  - a verb's present tense: the stem plus -t ("crasht", "betaalt", "stoort"), which the Snowball
+    stemmer leaves as it is.
   Stems of at least 4 letters only, so short stems ("tijd" is 4) do not match inside everything.
 
 The matcher is built once per set of themes and caches what each word matches, so assigning
@@ -77,7 +79,8 @@ class Matcher:
 
 
 def _dutch_parts(word: str, own: str, known: frozenset) -> set:
-    """The known stems a Dutch word holds as a compound part or as a past participle."""
+    """The known stems a Dutch word holds as a compound part, a past participle or a verb's
+    present tense."""
     found = set()
     if word.startswith("ge") and len(word) > 4:
         participle = text.stem(word[2:], "nl")
@@ -85,6 +88,10 @@ def _dutch_parts(word: str, own: str, known: frozenset) -> set:
             found.add(participle)
         elif word[2:] in known:
             found.add(word[2:])
+        elif word[2:-1] in known and word.endswith(("t", "d")) and len(word) - 3 >= COMPOUND_MIN:
+            found.add(word[2:-1])  # "gecrasht"
+    if word.endswith("t") and len(word) - 1 >= COMPOUND_MIN and word[:-1] in known:
+        found.add(word[:-1])  # the stem plus -t: "crasht", "betaalt", "stoort" (Snowball keeps the t)
     for form in {word, own}:
         for size in range(COMPOUND_MIN, len(form) - COMPOUND_REST + 1):
             head, tail = form[:size], form[-size:]
