@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 
 from core.audit import audit_log
+from core.readahead import read_ahead
 from scoring import queries
 from scoring.filters import attribute_text
 from surveys.models import Answer
@@ -121,11 +122,12 @@ FIELDS = (
 )
 
 
-def row_chunks(filters):
-    """The export's rows, neutralised, CHUNK at a time, oldest first. Each chunk is one query that
-    starts where the last one ended (keyset pagination on submitted_at and id, so every chunk uses
-    the time index and no query or cursor lives as long as the download), and one more for its
-    driver answers: memory stays flat and the time per row does not grow with the data."""
+def _read_chunks(filters):
+    """The responses to export, CHUNK at a time, oldest first, each with its driver answers. Each
+    chunk is one query that starts where the last one ended (keyset pagination on submitted_at and
+    id, so every chunk uses the time index and no query or cursor lives as long as the download),
+    and one more for its driver answers: memory stays flat and the time per row does not grow with
+    the data."""
     qs = queries.responses(filters, with_category=True, with_search=True).order_by("submitted_at", "id")
     # Both times as text, made by the database: the local minute for the cell (what the export has
     # always shown) and the exact instant for the next chunk's start (parsing a timestamp per row
@@ -144,7 +146,17 @@ def row_chunks(filters):
         chunk = list(page.values_list(*FIELDS, *segments, *times)[:CHUNK])
         if not chunk:
             return
-        drivers = _driver_answers([row[0] for row in chunk])
+        yield chunk, _driver_answers([row[0] for row in chunk])
+        if len(chunk) < CHUNK:
+            return
+        at = parse_datetime(chunk[-1][-1])  # UTC: PostgreSQL's text says so (+00), SQLite's does not
+        after = (at if at.tzinfo else at.replace(tzinfo=UTC)), chunk[-1][0]
+
+
+def row_chunks(filters):
+    """The export's rows, neutralised, CHUNK at a time, oldest first. The next chunk is read while
+    this one is formatted (core.readahead)."""
+    for chunk, drivers in read_ahead(_read_chunks(filters)):
         out = []
         for pk, campaign, kind, touchpoint, channel, team, language, *rest in chunk:
             email, name, company, score, category, comment, *segment, minute, _instant = rest
@@ -168,10 +180,6 @@ def row_chunks(filters):
                 ]
             )
         yield out
-        if len(chunk) < CHUNK:
-            return
-        at = parse_datetime(chunk[-1][-1])  # UTC: PostgreSQL's text says so (+00), SQLite's does not
-        after = (at if at.tzinfo else at.replace(tzinfo=UTC)), chunk[-1][0]
 
 
 def rows(filters):
