@@ -75,12 +75,17 @@ def _email_batch_style(campaign: Campaign) -> str | None:
 
 def _send_chunk(wave: SendWave, ids: list[int], renderer, connection, result: BatchResult):
     with transaction.atomic():
-        rows = list(
-            Invitation.objects.select_for_update(skip_locked=True, of=("self",))
-            .filter(pk__in=ids, wave_id=wave.pk, status=Status.QUEUED)
+        # Found by primary key alone, the rest checked here: with the wave or the queued status in the
+        # statement, PostgreSQL (statistics older than the wave) walked every queued row's or the whole
+        # wave's index entries for each chunk, 0.1-0.6 s a chunk of 1,000 against 3 ms.
+        rows = [
+            invitation
+            for invitation in Invitation.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(pk__any=ids)
             .select_related("contact")
             .order_by("pk")
-        )
+            if invitation.wave_id == wave.pk and invitation.status == Status.QUEUED
+        ]
         now = timezone.now()
         gate = gate_for(wave.campaign, now) if rows else None  # text messages: hours and daily cap
         sendable, skipped, held = [], [], []
