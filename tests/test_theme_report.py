@@ -90,7 +90,7 @@ def test_a_segment_filter_counts_the_assignments_themselves(world):
 def test_the_theme_page_shows_figures_and_by_category(world, admin, viewer, client):
     client.force_login(admin)
     page = client.get(reverse("scoring:theme_report")).content.decode()
-    assert "Billing" in page and "+26" in page  # the impact, rounded
+    assert "Billing" in page and "+25.7" in page and "±" in page  # the impact, to one decimal, and its margin
     assert "praise-by-theme" in page and "complaints-by-theme" in page
     assert f"theme={Theme.objects.get(name='Billing').pk}" in page
     client.force_login(viewer)

@@ -26,6 +26,25 @@ def margin(value):
     return "—" if value in (None, "") else f"±{round_half_away(value)}"
 
 
+def _tenths(value) -> str:
+    return number_format(abs(round_half_away(value * 10)) / 10, 1)
+
+
+@register.filter
+def points_tenths(value):
+    """NPS points to one decimal, signed (a theme's NPS impact: often a few points, where whole
+    points would show a margin of ±0)."""
+    if value in (None, ""):
+        return "—"
+    shown = round_half_away(value * 10)
+    return f"+{_tenths(value)}" if shown > 0 else f"−{_tenths(value)}" if shown < 0 else _tenths(0)
+
+
+@register.filter
+def margin_tenths(value):
+    return "—" if value in (None, "") else f"±{_tenths(value)}"
+
+
 @register.filter
 def percent(value):
     return "—" if value in (None, "") else f"{round_half_away(value * 100)} %"
