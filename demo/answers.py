@@ -5,11 +5,13 @@ import math
 from datetime import timedelta
 
 from django.db.models import F
+from django.utils import translation
 
 from demo.chance import weighted
 from demo.text import COMMENTS
 from surveys.models import Answer, Invitation, Question, Response
 from surveys.nps import DETRACTOR, category_for
+from surveys.wording import why_question
 
 
 def _score(rng, promoter_share: float, detractor_share: float) -> int:
@@ -102,6 +104,10 @@ def response_chunk(rng, size, now, campaigns, waves, questions, contacts, weight
         category = category_for(score)
         language = contact.language
         comment = rng.choice(COMMENTS[language][category]) if rng.random() < 0.7 else ""
+        why_asked = ""
+        if comment:  # the "why" the respondent read is kept with the comment, as a real answer keeps it
+            with translation.override(language):
+                why_asked = why_question(campaign, category)
         responses.append(
             Response(
                 campaign=campaign,
@@ -110,6 +116,7 @@ def response_chunk(rng, size, now, campaigns, waves, questions, contacts, weight
                 score=score,
                 category=category,
                 comment=comment,
+                why_asked=why_asked,
                 kind=campaign.kind,
                 touchpoint=campaign.touchpoint,
                 team=campaign.team,

@@ -1,7 +1,7 @@
 """The demo's survey set-up: the reference data (touchpoints, root causes) with their Dutch names,
 and the three campaigns with their questions in English and Dutch."""
 
-from demo.text import QUESTIONS_NL, ROOT_CAUSES_NL, TOUCHPOINTS_NL, WHY_NL
+from demo.text import QUESTIONS_NL, ROOT_CAUSES_NL, TOUCHPOINTS_NL, WHY_BY_CATEGORY, WHY_NL
 from followups.models import RootCauseTag
 from surveys.models import Campaign, Question, ReviewSite, Touchpoint
 
@@ -43,6 +43,8 @@ def make_campaigns(people, touchpoints):
     ]
     campaigns = {}
     for key, name, kind, touchpoint, team, recurrence in specs:
+        # The relational campaign asks each category its own "why"; the others one for everyone.
+        per_category = WHY_BY_CATEGORY if key == "relational" else {}
         campaign, created = Campaign.objects.get_or_create(
             name=name,
             defaults={
@@ -53,7 +55,10 @@ def make_campaigns(people, touchpoints):
                 "recurrence_days": recurrence,
                 "spread_days": 7 if recurrence else 0,
                 "why_question": "What is the main reason for your score?",
-                "translations": {"nl": {"why_question": WHY_NL}},
+                **{field: english for field, (english, _dutch) in per_category.items()},
+                "translations": {
+                    "nl": {"why_question": WHY_NL, **{field: dutch for field, (_e, dutch) in per_category.items()}}
+                },
                 "anonymous_link_enabled": key == "relational",
                 "created_by": people["admin"],
             },

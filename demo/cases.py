@@ -9,6 +9,7 @@ from django.db.models import OuterRef, Subquery
 from django.utils.translation import gettext_noop
 
 from demo.chance import weighted
+from demo.text import ROOT_CAUSE_WORDS
 from followups.emails import send_owner_alerts
 from followups.history import KEY, said
 from followups.models import (
@@ -63,6 +64,18 @@ def routing_rules(people, campaigns):
     )
 
 
+def root_cause(rng, comment: str, tags: list):
+    """The root cause an agent tags a case with: mostly the one its comment points at (agents read
+    the comment), sometimes another, so the suggestions learned from them have something to learn
+    and are not always right."""
+    lowered = comment.lower()
+    by_slug = {tag.slug: tag for tag in tags}
+    for slug, words in ROOT_CAUSE_WORDS.items():
+        if slug in by_slug and any(word in lowered for word in words) and rng.random() < 0.8:
+            return by_slug[slug]
+    return rng.choice(tags)
+
+
 def make_cases(rng, now, people) -> int:
     """A case for every unhappy answer: in every state for the last 14 days, older ones resolved or closed."""
     support, success = people["support"], people["success"]
@@ -100,7 +113,7 @@ def make_cases(rng, now, people) -> int:
             )
         first_contact = None
         if status in (FollowUp.Status.CONTACTED, FollowUp.Status.RESOLVED):
-            first_contact = response.submitted_at + timedelta(hours=rng.uniform(2, hours * 1.3))
+            first_contact = min(response.submitted_at + timedelta(hours=rng.uniform(2, hours * 1.3)), now)
         closed = status in (FollowUp.Status.RESOLVED, FollowUp.Status.CLOSED)
         cases.append(
             FollowUp(
@@ -113,7 +126,7 @@ def make_cases(rng, now, people) -> int:
                 due_at=due,
                 escalation_level=1 if (not closed and due < now) else 0,
                 first_contact_at=first_contact,
-                closed_at=(first_contact or due) + timedelta(hours=rng.uniform(1, 48)) if closed else None,
+                closed_at=min((first_contact or due) + timedelta(hours=rng.uniform(1, 48)), now) if closed else None,
                 closed_reason="No answer after three attempts" if status == FollowUp.Status.CLOSED else "",
                 resolution_summary="Called the customer, explained the fix and offered a credit."
                 if status == FollowUp.Status.RESOLVED
@@ -163,7 +176,8 @@ def make_cases(rng, now, people) -> int:
                 )
             )
         if case.status in (FollowUp.Status.RESOLVED, FollowUp.Status.CONTACTED) and tags:
-            tag_links.append(FollowUp.tags.through(followup_id=case.pk, rootcausetag_id=rng.choice(tags).pk))
+            tag = root_cause(rng, case.response.comment, tags)
+            tag_links.append(FollowUp.tags.through(followup_id=case.pk, rootcausetag_id=tag.pk))
     FollowUpEvent.objects.bulk_create(events, batch_size=5000)
     FollowUp.tags.through.objects.bulk_create(tag_links, batch_size=5000, ignore_conflicts=True)
     # Event times follow the case, not the moment of seeding.

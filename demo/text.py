@@ -56,6 +56,12 @@ COMMENTS = {
     },
 }
 
+# The words in a comment that make an agent tag its case with a root cause (demo.cases.root_cause).
+ROOT_CAUSE_WORDS = {
+    "price": ("price", "expensive", "value", "prijs", "duur"),
+    "process": ("wait", "reply", "support", "invoice", "billing", "onboarding", "gewacht", "reageert", "factur"),
+    "product": ("app", "crash", "export", "integration", "product", "documentation"),
+}
 
 # Dutch names of the touchpoints and root causes, and of the demo campaigns' texts.
 TOUCHPOINTS_NL = {
@@ -73,6 +79,12 @@ ROOT_CAUSES_NL = {
     "emotional": "Emotionele betrokkenheid",
 }
 WHY_NL = "Wat is de belangrijkste reden voor uw score?"
+# The relational campaign asks each category its own "why" (#23): English, then Dutch.
+WHY_BY_CATEGORY = {
+    "why_detractor": ("What disappointed you?", "Wat stelde u teleur?"),
+    "why_passive": ("What would make it a 10?", "Wat zou er een 10 van maken?"),
+    "why_promoter": ("What do you like most?", "Wat waardeert u het meest?"),
+}
 QUESTIONS_NL = {
     "How satisfied were you with the support you received?": {"text": "Hoe tevreden was u met de hulp die u kreeg?"},
     "How easy was it to get your issue resolved?": {

@@ -85,3 +85,27 @@ def test_the_demo_has_accounts_with_revenue_owners_renewals_and_some_churn(db):
     assert AccountRevenueDay.objects.exists()
     call_command("seed_demo", responses=3000, contacts=300)
     assert Account.objects.count() == 100
+
+
+def test_demo_comments_say_which_why_they_answered_and_cases_lie_in_the_past(db):
+    """#23 on the demo: the relational campaign asks each category its own "why", stored with each
+    comment in the respondent's language; agents' root causes follow the comments (so suggestions
+    learned from them have something to learn); no case was contacted or closed in the future."""
+    from django.utils import timezone
+
+    call_command("seed_demo", responses=600, contacts=60)
+    relational = Campaign.objects.get(name="Quarterly relationship NPS")
+    asked = set(
+        Response.objects.filter(campaign=relational, category="passive", language="nl")
+        .exclude(comment="")
+        .values_list("why_asked", flat=True)
+    )
+    assert asked == {"Wat zou er een 10 van maken?"}
+    answers = Response.objects.filter(campaign=relational)
+    assert not answers.exclude(comment="").filter(why_asked="").exists()
+    assert not answers.filter(comment="").exclude(why_asked="").exists()
+    price = FollowUp.objects.filter(response__comment__icontains="expensive", tags__slug__isnull=False)
+    assert price.exists() and price.filter(tags__slug="price").count() > price.count() / 2
+    now = timezone.now()
+    assert not FollowUp.objects.filter(first_contact_at__gt=now).exists()
+    assert not FollowUp.objects.filter(closed_at__gt=now).exists()
