@@ -5,8 +5,6 @@ import threading
 
 from celery import Celery, bootsteps
 from celery.schedules import crontab
-from celery.signals import task_postrun, task_prerun
-from django.db import close_old_connections, connections
 
 from core import handoff
 
@@ -43,25 +41,6 @@ class AnswerDispatcher(bootsteps.StartStopStep):
 
 
 app.steps["worker"].add(AnswerDispatcher)
-
-
-# Celery's Django fixup closes every database connection before and after each task, unless
-# CELERY_DB_REUSE_MAX is set (settings sets it): so each task connected to PostgreSQL anew, a third of
-# a worker process's time in make chaos (py-spy, webhook deliveries), and a server process forked per
-# task. Tasks keep their connection as requests do: closed when unusable (an error, a cut connection)
-# or older than CONN_MAX_AGE, and health-checked before it is used again (CONN_HEALTH_CHECKS).
-@task_prerun.connect
-def _database_before_task(**kwargs):
-    close_old_connections()
-
-
-@task_postrun.connect
-def _database_after_task(**kwargs):
-    if threading.current_thread() is threading.main_thread():  # the prefork pool's processes
-        close_old_connections()
-    else:  # a thread pool's thread (the demo, the tests' worker) may end with it open: closed, as before
-        connections.close_all()
-
 
 # Periodic work. Each task is idempotent, so a beat that fires twice changes nothing twice.
 app.conf.beat_schedule = {

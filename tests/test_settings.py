@@ -119,26 +119,3 @@ def test_production_passes_the_deploy_check():
         timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-
-
-def test_a_task_keeps_its_database_connection_like_a_request(transactional_db):
-    """Celery's Django fixup closed the connection after every task (a third of a worker process's
-    time went to connecting in make chaos); now a task's connection is closed only when it is unusable
-    or older than CONN_MAX_AGE, as the web's is after a request."""
-    import time
-
-    from celery.signals import task_postrun, task_prerun
-    from django.db import connection
-
-    from config.celery import app
-
-    assert app.conf.get("CELERY_DB_REUSE_MAX") >= 100  # the fixup's own closing, every 2 × this many tasks
-    connection.ensure_connection()
-    kept = connection.connection
-    connection.close_at = time.monotonic() + 60
-    task_prerun.send(sender=None, task_id="t", task=None, args=(), kwargs={})
-    task_postrun.send(sender=None, task_id="t", task=None, args=(), kwargs={}, retval=None, state="SUCCESS")
-    assert connection.connection is kept
-    connection.close_at = time.monotonic() - 1  # older than CONN_MAX_AGE
-    task_postrun.send(sender=None, task_id="t", task=None, args=(), kwargs={}, retval=None, state="SUCCESS")
-    assert connection.connection is None
