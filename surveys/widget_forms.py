@@ -58,6 +58,9 @@ class WidgetSettingsForm(forms.ModelForm):
         for name in ("after_days", "snooze_days", "sample_percent"):
             self.fields[name].widget.attrs["min"] = 0
         self.fields["sample_percent"].widget.attrs["max"] = 100
+        # A colour input always holds a value: HTML allows neither maxlength nor required on it.
+        self.fields["colour"].widget.attrs.pop("maxlength", None)
+        self.fields["colour"].widget.use_required_attribute = lambda initial: False
 
     def _each(self, name: str, clean, validate) -> list[str]:
         """The lines of a text box, each checked and normalised by the model's rule."""
