@@ -1,11 +1,11 @@
-import pytest
-
 """The Dutch catalogue is complete: every marked string has a translation, none is fuzzy."""
 
 import re
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 CATALOGUE = Path(__file__).resolve().parents[1] / "locale" / "nl" / "LC_MESSAGES" / "django.po"
 
