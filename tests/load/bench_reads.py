@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 from tests.load.measure import children, get_page, median_ms
+from tests.load.sampling import rss_mb
 
 # Every answer of the seed: the bench spreads them over the past 365 days, both customer kinds.
 EXPORT_QUERY = "period=365d&kind=all"
@@ -19,16 +20,6 @@ SEARCH_QUERY = "period=365d&kind=all"
 SEARCH_WORD = "wachttijd"
 SUMMARY_QUERY = "period=365d&kind=all"
 READ_BYTES = 1 << 20
-
-
-def _rss_mb(pid: int) -> float:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
 
 
 class _RssSampler(threading.Thread):
@@ -41,7 +32,7 @@ class _RssSampler(threading.Thread):
 
     def run(self):
         while not self.stopping.is_set():
-            self.peak = max([self.peak, *(_rss_mb(pid) for pid in self.pids)])
+            self.peak = max([self.peak, *(rss_mb(pid) for pid in self.pids)])
             self.stopping.wait(0.02)
 
     def stop(self) -> float:
