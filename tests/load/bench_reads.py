@@ -8,7 +8,6 @@ the signatures stay stable. Everything here is bounded: one export, a few GETs.
 import http.client
 import threading
 import time
-from pathlib import Path
 
 from tests.load.measure import children, get_page, median_ms
 from tests.load.sampling import rss_mb
