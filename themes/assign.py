@@ -21,6 +21,7 @@ from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from core import bulk
 from surveys.models import CUSTOMER_KINDS, Response
 from themes import text
 from themes.matching import Matcher
@@ -238,8 +239,7 @@ def _insert(model, columns: tuple, rows: list[tuple], *, copied=None, then: str 
     answers = ops.quote_name(Response._meta.db_table)
     taken, taken_params = _copied_sql(copied)
     if connection.vendor == "postgresql":
-        types = [f.rel_db_type(connection) if f.is_relation else f.db_type(connection) for f in fields]
-        arrays = ", ".join(f"%b::{kind}[]" for kind in types[: len(columns)])
+        arrays = bulk.array_params(fields[: len(columns)])
         given = ", ".join(f"u.c{i}" for i in range(len(columns)))
         aliases = ", ".join(f"c{i}" for i in range(len(columns)))
         source = f"unnest({arrays}) AS u({aliases})"
@@ -251,10 +251,7 @@ def _insert(model, columns: tuple, rows: list[tuple], *, copied=None, then: str 
         with connection.cursor() as cursor:
             cursor.execute(sql, [*taken_params, *(list(column) for column in zip(*rows))])
         return
-    adapt = [
-        ops.adapt_datetimefield_value if field.get_internal_type() == "DateTimeField" else None for field in fields
-    ]
-    values = [[a(v) if a else v for a, v in zip(adapt, row)] for row in rows]
+    values = bulk.adapted(fields, rows)
     marks = ", ".join(["%s"] * len(columns))
     select = f"VALUES ({marks})"
     if copied:  # the row's values, the copied columns' parameters, then the answer's id
