@@ -62,7 +62,7 @@ test: install-dev lint
 	$(MAKE) --no-print-directory -j2 --output-sync=target test-postgres test-sqlite ONCE_ELSEWHERE=1
 
 test-postgres: install-dev
-	@echo "=== The suite on PostgreSQL ($${DATABASE_URL:-the default in config/settings.py}) ==="
+	@echo "=== The suite on PostgreSQL ($${DATABASE_URL:-the default in config/settings/database.py}) ==="
 	REDIS_URL=$(REDIS_URL) KRINGLOOP_ONCE_ELSEWHERE=$(ONCE_ELSEWHERE) $(PYTEST) $(PYTEST_ARGS)
 
 test-sqlite: install-dev

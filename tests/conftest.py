@@ -48,7 +48,7 @@ def on_sqlite() -> bool:
 @pytest.fixture(scope="session")
 def django_db_modify_db_settings(request, django_db_modify_db_settings_parallel_suffix):
     """On SQLite (the demo's database) the test database is a file beside the configured one, with the
-    demo's options (WAL, IMMEDIATE transactions, busy timeout: config/settings.py), not Django's
+    demo's options (WAL, IMMEDIATE transactions, busy timeout: config/settings/database.py), not Django's
     in-memory default: the Celery worker's threads and the live server open connections of their own."""
     db = settings.DATABASES["default"]
     if on_sqlite() and not db.get("TEST", {}).get("NAME"):
