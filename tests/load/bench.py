@@ -110,11 +110,17 @@ def main() -> int:
         phases.add("replica")
     if args.open_invitations is None:
         args.open_invitations = 120_000 if args.replica else 60_000
-    with bench_replica.ReplicaClusters(args) as clusters:  # with --replica: a scratch primary and its replica
-        return run(args, phases, clusters)
+    # Mail goes to a local server speaking Mailgun's send API (tests/esp_server.py), through anymail's
+    # Mailgun backend: invitations use its batch API (surveys/esp_batch.py), as in production. Both
+    # context managers close on every way out of the run (its end, an error, Ctrl-C).
+    with (
+        bench_replica.ReplicaClusters(args) as clusters,  # with --replica: a scratch primary and its replica
+        EspServer() as esp,
+    ):
+        return run(args, phases, clusters, esp)
 
 
-def run(args, phases: set, clusters) -> int:
+def run(args, phases: set, clusters, esp: EspServer) -> int:
     stack = Stack(
         name=args.name,
         web_port=args.port,
@@ -126,9 +132,6 @@ def run(args, phases: set, clusters) -> int:
         logs=args.logs,
     )
     env = stack.prepare()
-    # Mail goes to a local server speaking Mailgun's send API (tests/esp_server.py), through anymail's
-    # Mailgun backend: invitations use its batch API (surveys/esp_batch.py), as in production.
-    esp = EspServer().__enter__()
     esp.recorder.keep_requests = False
     mailgun = esp.settings_for("mailgun")
     env.update(
