@@ -4,8 +4,8 @@ dashboard's filters, with the decision makers' NPS, the change, the last answer 
 
 Fast path: under the default filters (the last 12 months, any survey type, no answer filter, a
 viewer who sees every team) each account's figures are one stored row (scoring.account_rollup,
-kept by the worker's rollup refresh), joined to the accounts and sorted inside the database, no
-grouping. Under other filters the counts come from the latest-answer rollup (scoring.models.
+kept by the worker's rollup refresh), and a page is read in parts that indexes serve with a LIMIT
+(stored_page_ids), no grouping and no sort of every account. Under other filters the counts come from the latest-answer rollup (scoring.models.
 LatestScore, which copies each contact's account and role), grouped by account inside the
 database. The accounts on the page whose contacts changed since the last refresh
 (scoring.freshness) get their figures counted live either way, so the figures shown are right at
@@ -35,6 +35,7 @@ SORTS = {
     "renewal": "renewal_date",
     "name": "name",
 }
+DEEP_OFFSET = 10_000  # stored_page_ids: from this offset on a page counts before it walks
 LIST_FIELDS = ("name", "segment", "arr", "currency", "owner", "team", "renewal_date", "status")
 
 
@@ -147,13 +148,82 @@ def ranked_stored(qs, kind: str, *, sort: str = "-arr", today: date | None = Non
     """`qs` with each account's stored figures (AccountScore of `kind`: one row, no grouping), sorted
     (_ordered): what `ranked` gives under the default filters."""
     today = today or timezone.localdate()
-    qs = qs.alias(score=FilteredRelation("scores", condition=Q(scores__kind=kind))).annotate(
-        **{name: Coalesce(F(f"score__{name}"), 0) for name in COUNTS},
-        last_at=F("score__last_at"),
-        nps=F("score__nps"),
-        change=F("score__change"),
+    qs = (
+        qs.alias(score=FilteredRelation("scores", condition=Q(scores__kind=kind)))
+        .annotate(
+            **{name: Coalesce(F(f"score__{name}"), 0) for name in COUNTS},
+            last_at=F("score__last_at"),
+            nps=F("score__nps"),
+            change=F("score__change"),
+        )
+        .alias(stored_dm_d=F("score__dm_d"))
     )
     return _ordered(qs, Q(score__dm_d__gt=0) & _renewal_soon(today), sort)
+
+
+def _present(sort: str) -> tuple[Q, Q, object] | None:
+    """For the stored rows' index walk: the condition of the accounts that have a value to sort by
+    (`sort`'s key not empty), its opposite, and the key to order them by, which an index serves
+    (AccountScore's (kind, nps) and (kind, change), Account's arr, renewal date and lowercase
+    name). None when no index can: an ARR sort over several currencies with rates (the database
+    then sorts the accounts, as under other filters)."""
+    field = SORTS.get(sort.lstrip("-"), "arr")
+    if field == "name":
+        return Q(pk__isnull=False), Q(pk__isnull=True), Lower("name")
+    if field == "arr":
+        currencies = list(account_money.rates())
+        if len(currencies) != 1:
+            return None
+        # One currency with a rate (the reporting one, rate 1): the ARR itself orders them.
+        present = Q(currency=currencies[0], arr__isnull=False)
+        return present, ~Q(currency=currencies[0]) | Q(arr__isnull=True), F("arr")
+    # NPS and change: ranked_stored's annotations of the stored row's columns (no second join).
+    return Q(**{f"{field}__isnull": False}), Q(**{f"{field}__isnull": True}), F(field)
+
+
+def stored_page_ids(qs, kind: str, *, sort: str, today: date, start: int, size: int) -> list[int]:
+    """The ids of one page of `ranked_stored`'s order, read in three parts that indexes serve with
+    a LIMIT, so no query sorts every account: the urgent accounts (a detractor decision maker and
+    a renewal within 90 days: few), sorted; then the others with a value to sort by, walked in
+    the key's index order; then those without one, by id. The counts of the earlier parts place
+    the page; the second part is counted only when the page lies past it."""
+    ranked_qs = ranked_stored(qs, kind, sort=sort, today=today)
+    parts = _present(sort)
+    if parts is None:
+        return list(ranked_qs.values_list("pk", flat=True)[start : start + size])
+    present, absent, key = parts
+    # The urgent ones by their renewal date's index (the condition of `first`, as _ordered's `soon`).
+    urgent = list(ranked_qs.filter(_renewal_soon(today), stored_dm_d__gt=0).values_list("pk", flat=True))
+    ids = urgent[start : start + size]
+    # The others, as a condition the planner can estimate (`first` = 1 is a CASE to it).
+    soon_to = today + timedelta(days=RENEWAL_SOON_DAYS)
+    rest = ranked_qs.filter(
+        Q(renewal_date__isnull=True)
+        | Q(renewal_date__lt=today)
+        | Q(renewal_date__gt=soon_to)
+        | Q(stored_dm_d__isnull=True)
+        | Q(stored_dm_d=0)
+    )
+    if len(ids) == size:
+        return ids
+    offset = max(start - len(urgent), 0)
+    key = key.desc() if sort.startswith("-") else key.asc()
+    need = size - len(ids)
+    # A deep page counts the second part first: walking to its offset costs as much as counting
+    # it, and the page may lie past it.
+    walked_total = rest.filter(present).count() if offset >= DEEP_OFFSET else None
+    walked = []
+    if walked_total is None or offset < walked_total:
+        walked = list(rest.filter(present).order_by(key, "pk").values_list("pk", flat=True)[offset : offset + need])
+    ids += walked
+    if len(ids) == size:
+        return ids
+    if walked_total is None:
+        walked_total = offset + len(walked) if walked else rest.filter(present).count()
+    offset = max(offset - walked_total, 0)
+    return ids + list(
+        rest.filter(absent).order_by("pk").values_list("pk", flat=True)[offset : offset + size - len(ids)]
+    )
 
 
 def counts_of(account) -> dict:
@@ -242,14 +312,14 @@ def account_page(filters: Filters, *, status="active", search="", team=None, sor
         return rows[start : start + size], len(rows), True
     total = qs.count()
     kind = stored_kind(filters, coverage, today)
+    # The order first, as ids only. Then the page's accounts with their figures (LIST_FIELDS), and
+    # their owners and teams in a query each.
     if kind is not None:  # the default filters: each account's stored row (scoring.account_rollup)
         ranked_qs = ranked_stored(qs.only(*LIST_FIELDS), kind, sort=sort, today=today)
-    else:
+        ids = stored_page_ids(qs, kind, sort=sort, today=today, start=start, size=size) if start < total else []
+    else:  # grouped: the database sorts narrow rows (id and sort keys; wide ones spill to disk)
         ranked_qs = ranked(qs.only(*LIST_FIELDS), filters, sort=sort, today=today)
-    # The order first, as ids only: the database sorts narrow rows (id and sort keys; wide ones
-    # spill to disk on a deep page). Then the page's accounts with their figures (LIST_FIELDS),
-    # and their owners and teams in a query each.
-    ids = list(ranked_qs.values_list("pk", flat=True)[start : start + size])
+        ids = list(ranked_qs.values_list("pk", flat=True)[start : start + size]) if start < total else []
     found = {
         account.pk: account for account in ranked_qs.filter(pk__in=ids).order_by().prefetch_related("owner", "team")
     }

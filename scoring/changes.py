@@ -37,8 +37,13 @@ def newest_mark(qs, field_name: str) -> tuple:
     return newest, qs.filter(**{f"{field_name}__gt": newest - LATE_COMMIT_MARGIN}).count()
 
 
-def _changed(qs, field_name: str, mark, seen: int, *, reader: bool = False):
+def _changed(qs, field_name: str, mark, seen: int, *, reader: bool = False, settled=None):
     """Rows changed since `mark` (late commits included), or None when nothing changed.
+
+    `settled`: the last refresh's start less the margin. Every row changed before it had committed
+    when that refresh read the source, so when the mark lies before it no row up to the mark can
+    still commit late: only rows past the mark are changes, found by the index alone, without
+    counting the margin's rows (after a bulk load that is every row loaded, on every page).
 
     The refresh takes every row within the margin before the mark whenever anything changed. A
     reader takes only the rows past the mark when the margin still holds exactly the rows it held
@@ -48,6 +53,9 @@ def _changed(qs, field_name: str, mark, seen: int, *, reader: bool = False):
     if mark is None:
         recent = qs.filter(**{f"{field_name}__isnull": False})
         return recent if recent.exists() else None
+    if settled is not None and mark <= settled:
+        past = qs.filter(**{f"{field_name}__gt": mark})
+        return past if past.exists() else None
     recent = qs.filter(**{f"{field_name}__gt": mark - LATE_COMMIT_MARGIN})
     row = recent.aggregate(
         newest=Max(field_name), count=Count("pk"), behind=Count("pk", filter=Q(**{f"{field_name}__lte": mark}))
@@ -86,7 +94,10 @@ def pending(state: RollupState, now: datetime, *, reader: bool = False) -> Work:
     yet, and takes no marks. Every source is read by an index on its mark's field (Contact's
     contact_updated too), as the worker does once per refresh (every 30 s) and a reader once per page."""
     work = Work()
-    changed = _changed(Response.objects.all(), "updated_at", state.watermark, state.watermark_seen, reader=reader)
+    settled = state.refreshed_at - LATE_COMMIT_MARGIN if state.refreshed_at is not None else None
+    changed = _changed(
+        Response.objects.all(), "updated_at", state.watermark, state.watermark_seen, reader=reader, settled=settled
+    )
     if changed is not None:
         if not reader:
             work.marks["watermark"] = newest_mark(Response.objects.all(), "updated_at")
@@ -117,7 +128,9 @@ def pending(state: RollupState, now: datetime, *, reader: bool = False) -> Work:
         )
     # Contacts every time: the worker refreshes every 30 s, and readers must see segment changes at once.
     work.marks["contacts_checked_at"] = (now,)
-    changed = _changed(Contact.objects.all(), "updated_at", state.contacts_mark, state.contacts_seen, reader=reader)
+    changed = _changed(
+        Contact.objects.all(), "updated_at", state.contacts_mark, state.contacts_seen, reader=reader, settled=settled
+    )
     if changed is not None:
         if not reader:
             work.marks["contacts_mark"] = newest_mark(Contact.objects.all(), "updated_at")
@@ -142,7 +155,12 @@ def pending(state: RollupState, now: datetime, *, reader: bool = False) -> Work:
             ),
         )
     changed = _changed(
-        Invitation.objects.all(), "sent_at", state.invitations_mark, state.invitations_seen, reader=reader
+        Invitation.objects.all(),
+        "sent_at",
+        state.invitations_mark,
+        state.invitations_seen,
+        reader=reader,
+        settled=settled,
     )
     if changed is not None:
         if not reader:

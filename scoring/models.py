@@ -186,6 +186,13 @@ class AccountScore(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["account", "kind"], name="accountscore_account_kind")]
+        # The accounts list walks these in order, with a LIMIT, when it sorts by NPS or change, and
+        # finds its urgent accounts (a detractor decision maker) by the last one.
+        indexes = [
+            models.Index(fields=["kind", "-nps", "account"], name="accountscore_kind_nps"),
+            models.Index(fields=["kind", "-change", "account"], name="accountscore_kind_change"),
+            models.Index(fields=["kind", "account"], condition=Q(dm_d__gt=0), name="accountscore_dm_detractors"),
+        ]
 
 
 class RollupState(models.Model):

@@ -8,6 +8,7 @@ An account's health (`health`, `health_nps`, `health_n`) is derived data: the wo
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -81,6 +82,7 @@ class Account(models.Model):
         indexes = [
             models.Index(fields=["renewal_date"], name="account_renewal"),
             models.Index(fields=["arr"], name="account_arr"),
+            models.Index(Lower("name"), name="account_name_lower"),  # the accounts list's sort by name
             models.Index(fields=["status", "churned_at"], name="account_status_churned"),
         ]
 

@@ -141,3 +141,65 @@ def test_the_list_still_shows_right_figures_when_refreshes_fail(client, admin, m
     assert response.status_code == 200
     [row] = response.context["rows"]
     assert row.figures.label == "at_risk" and row.figures.dm_result.n == 2
+
+
+def _mixed_accounts(count: int) -> None:
+    """`count` accounts of every kind the list's order tells apart: ARR, none or in a currency
+    without a rate; renewal soon, later or none; answers (with an earlier one, a change) or none;
+    a detractor decision maker (with a renewal soon: urgent)."""
+    today = timezone.localdate()
+    for i in range(count):
+        account = AccountFactory(
+            arr=None if i % 5 == 0 else 1000 * (i % 4),  # ties on ARR: the id decides
+            currency="XXX" if i % 7 == 3 else "EUR",
+            renewal_date=None if i % 6 == 0 else today + timedelta(days=(i * 37) % 200),
+        )
+        if i % 4 == 1:
+            continue  # no answers: no stored row
+        contact = ContactFactory(account=account, account_role="decision_maker" if i % 3 else "user")
+        if i % 2:
+            answer(contact, (i * 3) % 11, days_ago=100)
+        answer(contact, (i * 7) % 11)
+
+
+@pytest.mark.parametrize("sort", ["-arr", "arr", "-nps", "nps", "-change", "change", "renewal", "-renewal", "-name"])
+@pytest.mark.parametrize("deep", [False, True])
+def test_every_page_of_the_stored_list_follows_the_one_sorted_order(sort, deep, monkeypatch):
+    """The list reads a page in parts (urgent, then by the sort's index, then the empty values):
+    page after page they give what one query sorting every account gives (scoring.accounts)."""
+    from scoring import accounts
+
+    _mixed_accounts(30)
+    refresh_rollup()
+    if deep:  # count the second part before walking it, as a deep page does
+        monkeypatch.setattr(accounts, "DEEP_OFFSET", 0)
+    today = timezone.localdate()
+    qs = accounts.base_accounts(parse_filters({"period": "365d"}))
+    whole = list(accounts.ranked_stored(qs, "relational", sort=sort, today=today).values_list("pk", flat=True))
+    assert whole[0] != sorted(whole)[0] or sort in ("arr", "-name")  # the order is not just the ids
+    paged = []
+    for start in range(0, 36, 4):
+        paged += accounts.stored_page_ids(qs, "relational", sort=sort, today=today, start=start, size=4)
+    assert paged == whole
+
+
+def test_the_lists_query_count_does_not_grow_with_the_accounts(client, admin):
+    """Each view of the list runs as many statements for 12 accounts as for 48 (no N+1)."""
+    client.force_login(admin)
+    views = [{}, {"sort": "-nps"}, {"sort": "-change", "page": "1"}, {"sort": "renewal"}, {"touchpoint": "1"}]
+
+    def statements():
+        counts = []
+        for params in views:
+            with CaptureQueriesContext(connection) as queries:
+                assert client.get(reverse("scoring:account_list"), params).status_code == 200
+            counts.append(len(queries))
+        return counts
+
+    _mixed_accounts(12)
+    refresh_rollup()
+    statements()  # first read: caches, not the data
+    small = statements()
+    _mixed_accounts(36)
+    refresh_rollup()
+    assert statements() == small
