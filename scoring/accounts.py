@@ -5,9 +5,9 @@ dashboard's filters, with the decision makers' NPS, the change, the last answer 
 Fast path: under the default filters (the last 12 months, any survey type, no answer filter, a
 viewer who sees every team) each account's figures are one stored row (scoring.account_rollup,
 kept by the worker's rollup refresh), and a page is read in parts that indexes serve with a LIMIT
-(stored_page_ids), no grouping and no sort of every account. Under other filters the counts come from the latest-answer rollup (scoring.models.
-LatestScore, which copies each contact's account and role), grouped by account inside the
-database. The accounts on the page whose contacts changed since the last refresh
+(stored_page_ids), no grouping and no sort of every account. Under other filters the counts come
+from the latest-answer rollup (scoring.models.LatestScore, which copies each contact's account and
+role), grouped by account inside the database. The accounts on the page whose contacts changed since the last refresh
 (scoring.freshness) get their figures counted live either way, so the figures shown are right at
 once; their place in the order follows at the next refresh (30 seconds). Before the rollup is
 first built everything is counted live (`live_rows`), with the same rules: tests compare the ways.
