@@ -5,6 +5,8 @@ import threading
 
 from celery import Celery, bootsteps
 from celery.schedules import crontab
+from celery.signals import task_postrun, task_prerun
+from django.db import close_old_connections, connections
 
 from core import handoff
 
@@ -41,6 +43,35 @@ class AnswerDispatcher(bootsteps.StartStopStep):
 
 
 app.steps["worker"].add(AnswerDispatcher)
+
+
+# Celery's Django fixup closes every database connection before and after each task unless
+# CELERY_DB_REUSE_MAX is set (settings sets it): each task then connected to PostgreSQL anew, a third
+# of a worker process's time in make chaos (py-spy, webhook deliveries), and a server process forked
+# per task. A worker's tasks keep their connection as requests do: closed when unusable (an error, a
+# cut connection) or older than CONN_MAX_AGE, and health-checked before it is used again
+# (CONN_HEALTH_CHECKS). A task run eagerly (task.apply(), in tests or in a request) is left alone, as
+# the fixup leaves it: it runs on its caller's connection, maybe inside the caller's transaction, and
+# closing that under the caller broke it ('the connection is closed').
+def _worker_task(task) -> bool:
+    return task is not None and not getattr(task.request, "is_eager", False)
+
+
+@task_prerun.connect
+def _database_before_task(sender=None, **kwargs):
+    if _worker_task(sender):
+        close_old_connections()
+
+
+@task_postrun.connect
+def _database_after_task(sender=None, **kwargs):
+    if not _worker_task(sender):
+        return
+    if threading.current_thread() is threading.main_thread():  # the prefork pool's processes
+        close_old_connections()
+    else:  # a thread pool's thread (the demo, the tests' worker) may end with it open: closed, as before
+        connections.close_all()
+
 
 # Periodic work. Each task is idempotent, so a beat that fires twice changes nothing twice.
 app.conf.beat_schedule = {

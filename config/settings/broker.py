@@ -69,6 +69,9 @@ CELERY_TASK_ROUTES = {
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ACKS_LATE = True
+# Celery's Django fixup closes the database connection after every task without this (and after every
+# 2 × this many with it); config/celery.py closes it when unusable or old, as for requests.
+CELERY_DB_REUSE_MAX = 500
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
