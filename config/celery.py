@@ -77,9 +77,12 @@ def _database_after_task(sender=None, **kwargs):
 app.conf.beat_schedule = {
     "surveys-send-due": {"task": "surveys.tasks.send_due_campaigns", "schedule": 60.0},
     "surveys-send-reminders": {"task": "surveys.tasks.send_due_reminders", "schedule": 15 * 60.0},
-    "followups-sweep-unrouted": {"task": "followups.tasks.sweep_unrouted_responses", "schedule": 60.0},
+    # The lost-work sweeps: every 15 s for work older than 30 s (SWEEP_AFTER), so work a fault lost
+    # waits 30-45 s. Lost answers and deliveries are found through partial indexes; the answers' sweep
+    # runs once at a time (single_flight), the webhooks' queues a lost delivery again once per 30 s.
+    "followups-sweep-unrouted": {"task": "followups.tasks.sweep_unrouted_responses", "schedule": 15.0},
     "followups-escalate-overdue": {"task": "followups.tasks.escalate_overdue", "schedule": 5 * 60.0},
-    "webhooks-sweep-lost": {"task": "webhooks.tasks.sweep_lost_deliveries", "schedule": 60.0},
+    "webhooks-sweep-lost": {"task": "webhooks.tasks.sweep_lost_deliveries", "schedule": 15.0},
     "api-sweep-triggered": {"task": "api.tasks.sweep_triggered_invitations", "schedule": 15 * 60.0},
     "surveys-account-health": {"task": "surveys.tasks.refresh_account_health", "schedule": 10 * 60.0},
     "scoring-refresh-rollup": {"task": "scoring.tasks.refresh_rollup", "schedule": 30.0},

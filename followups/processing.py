@@ -44,7 +44,11 @@ S = FollowUp.Status
 NOTIFY_MANY_TASK = "followups.tasks.notify_owners"
 NOTIFY_WHY_TASK = "followups.tasks.notify_owners_why"
 ANALYSE_TASK = "themes.tasks.analyse_comments"
-SWEEP_AFTER = timedelta(seconds=60)  # younger work is still in the hands of its task
+# Younger work is still in the hands of its task. Half a minute (a minute before 2026-12-06): an answer
+# is processed within seconds, and one the sweep takes from a task still queued behind a backlog is
+# only processed first by the sweep (the lock and the stamps make the queued task's run a no-op). The
+# sweep runs every 15 s (config/celery.py), so lost work waits 30-45 s, not 60-120 (make chaos).
+SWEEP_AFTER = timedelta(seconds=30)
 SWEEP_BATCH = 100  # answers per batch when the sweep processes lost work
 NOTICES_PER_SWEEP = 2000  # lost "you said, we did" notices one sweep queues again at most
 # A sweep starts nothing new after SWEEP_BUDGET seconds, and runs once at a time (core.queue.single_flight,

@@ -41,10 +41,12 @@ TIMEOUT = 10  # seconds to connect, and between bytes of the answer
 LEASE = timedelta(seconds=60)  # longer than any attempt can take
 EARLY = timedelta(seconds=5)  # a retry may arrive this much before its time (clock differences)
 # A due delivery nobody took by then lost its task (a Redis restart; a killed worker that held its
-# retry). A minute, like the answers' sweep: make chaos found a lost retry (5 s in its schedule)
-# waiting 286 s with two. Under a backlog it queues a delivery again that was only waiting its turn;
-# the claim makes that copy do nothing.
-SWEEP_AFTER = timedelta(minutes=1)
+# retry). Half a minute, like the answers' sweep, which also runs every 15 s: make chaos found a lost
+# retry (5 s in its schedule) waiting 286 s with two minutes, 120 s with one. Under a backlog it
+# queues a delivery again that was only waiting its turn, once per SWEEP_AFTER at most (the sweep
+# moves its next_attempt_at); the claim (_claim, one UPDATE) makes that copy do nothing, so no
+# receiver is ever called twice for one attempt.
+SWEEP_AFTER = timedelta(seconds=30)
 KEEP_LOG = timedelta(days=30)
 EXCERPT_CHARS = 200  # of a public receiver's answer; nothing of a private one's (it may be an internal service)
 READ_BYTES = 64 * 1024
