@@ -28,6 +28,17 @@ def send_task_now(name: str, *args, **options) -> bool:
         return False
 
 
+def queue_depth(queue: str) -> int | None:
+    """How many messages wait in the broker's `queue` (reserved ones not counted); None when the
+    broker cannot say (unreachable, or a transport without counts)."""
+    try:
+        with current_app.connection_for_write() as connection:
+            return connection.default_channel.queue_declare(queue=queue, passive=True).message_count
+    except Exception:
+        logger.warning("Could not read the length of queue %s.", queue, exc_info=True)
+        return None
+
+
 def enqueue_on_commit(name: str, *args, **options) -> None:
     transaction.on_commit(lambda: send_task_now(name, *args, **options))
 

@@ -257,6 +257,30 @@ def test_the_sweep_requeues_only_deliveries_whose_task_was_lost(endpoint, receiv
     empty_broker()
 
 
+def test_behind_a_backlog_the_sweep_tops_the_queue_up_instead_of_doubling_it(endpoint, receiver):
+    """A due delivery may only be waiting its turn: with messages already waiting in the webhooks
+    queue, the sweep queues at most `limit` minus those (make chaos: every 15 s it added copies
+    faster than the workers took them)."""
+    from core.queue import send_task_now
+    from webhooks.events import DELIVER_TASK
+
+    empty_broker()
+    now = timezone.now()
+    overdue = [
+        Delivery.objects.create(
+            endpoint=endpoint, event="followup.created", body="{}", next_attempt_at=now - timedelta(minutes=5)
+        )
+        for _ in range(3)
+    ]
+    for _ in range(2):  # two messages waiting their turn in the webhooks queue
+        send_task_now(DELIVER_TASK, str(overdue[0].pk))
+    assert deliveries_sweep(now=now, limit=3) == 1
+    assert len(published_tasks(DELIVER_TASK)) == 3
+    empty_broker()  # the queue drained (or Redis restarted empty): everything overdue goes again
+    assert deliveries_sweep(now=now + timedelta(minutes=1), limit=3) == 3
+    empty_broker()
+
+
 def test_the_sweep_forgets_finished_deliveries_after_thirty_days(endpoint):
     old = Delivery.objects.create(
         endpoint=endpoint, event="ping", body="{}", status="delivered", created_at=timezone.now() - timedelta(days=31)

@@ -24,7 +24,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from core.queue import send_task_now
+from core.queue import queue_depth, send_task_now
 from webhooks import signing, targets
 from webhooks.events import DELIVER_TASK, PING
 from webhooks.models import Delivery, DeliveryAttempt, Endpoint
@@ -264,15 +264,27 @@ def delivery_attempt(*, delivery_id) -> Outcome:
     return Outcome(attempted=True, retry_in=retry_in)
 
 
+def _deliver_queue() -> str:
+    """The broker queue the delivery task is routed to (settings: `webhooks`)."""
+    route = getattr(settings, "CELERY_TASK_ROUTES", {}).get(DELIVER_TASK) or {}
+    return route.get("queue") or settings.CELERY_TASK_DEFAULT_QUEUE
+
+
 def deliveries_sweep(*, now=None, limit: int = 500) -> int:
     """Queue again the due deliveries whose task was lost (a broker restart, a killed worker), and
     forget deliveries older than KEEP_LOG. Bounded per run; idempotent like the task it queues."""
     now = now or timezone.now()
+    # A delivery due for SWEEP_AFTER may only be waiting its turn behind a backlog: queued again, it
+    # is a second message (which its claim makes do nothing, but a task still). Every 15 s under a
+    # backlog of thousands that added messages faster than the workers took them (make chaos). So the
+    # sweep tops the queue up to `limit` waiting messages at most: after a Redis restart (an empty
+    # queue) it queues again everything lost; behind a long backlog it waits for the queue to drain.
+    waiting = queue_depth(_deliver_queue()) or 0
     lost = list(
         Delivery.objects.filter(status=Delivery.Status.PENDING, next_attempt_at__lt=now - SWEEP_AFTER)
         .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
         .order_by("next_attempt_at")
-        .values_list("pk", flat=True)[:limit]
+        .values_list("pk", flat=True)[: max(0, limit - waiting)]
     )
     # Moved to now, so a backlog that keeps the task from running is queued again only every SWEEP_AFTER.
     Delivery.objects.filter(pk__in=lost, status=Delivery.Status.PENDING).update(next_attempt_at=now)
