@@ -6,8 +6,8 @@ import io
 import tempfile
 from datetime import UTC
 
-from django.db import connections
-from django.db.models import Q, TextField
+from django.db import connections, transaction
+from django.db.models import F, Q, TextField
 from django.db.models.functions import Cast, TruncMinute
 from django.http import FileResponse, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
 from django.utils import timezone
@@ -20,7 +20,7 @@ from core.audit import audit_log
 from core.readahead import read_ahead
 from scoring import queries
 from scoring.filters import attribute_text
-from surveys.models import Answer
+from surveys.models import Answer, Question
 
 # Full-width forms too (U+FF1D, U+FF0B, U+FF0D, U+FF20): some spreadsheet locales evaluate them.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
@@ -122,28 +122,39 @@ FIELDS = (
 )
 
 
+def _ordered(filters):
+    """The responses to export, oldest first (time, then id: the keyset of every chunk)."""
+    return queries.responses(filters, with_category=True, with_search=True).order_by("submitted_at", "id")
+
+
+def _after(qs, after):
+    """The rows of `qs` after the keyset `after` ((submitted_at, id), or None: from the start), along
+    the time index."""
+    if after is None:
+        return qs
+    at, pk = after
+    return qs.filter(Q(submitted_at__gt=at) | Q(submitted_at=at, id__gt=pk), submitted_at__gte=at)
+
+
+def _minute():
+    """The cell's time: the local minute (what the export has always shown), as text made by the
+    database (parsing a timestamp per row took a sixth of the export's time)."""
+    return Cast(TruncMinute("submitted_at", tzinfo=timezone.get_current_timezone()), TextField())
+
+
 def _read_chunks(filters):
     """The responses to export, CHUNK at a time, oldest first, each with its driver answers. Each
     chunk is one query that starts where the last one ended (keyset pagination on submitted_at and
     id, so every chunk uses the time index and no query or cursor lives as long as the download),
     and one more for its driver answers: memory stays flat and the time per row does not grow with
     the data."""
-    qs = queries.responses(filters, with_category=True, with_search=True).order_by("submitted_at", "id")
-    # Both times as text, made by the database: the local minute for the cell (what the export has
-    # always shown) and the exact instant for the next chunk's start (parsing a timestamp per row
-    # took a sixth of the export's time).
-    times = (
-        Cast(TruncMinute("submitted_at", tzinfo=timezone.get_current_timezone()), TextField()),
-        Cast("submitted_at", TextField()),
-    )
+    qs = _ordered(filters)
+    # The exact instant as text too, for the next chunk's start.
+    times = (_minute(), Cast("submitted_at", TextField()))
     segments = [attribute_text(key) for key in SEGMENT_COLUMNS]
     after = None
     while True:
-        page = qs
-        if after is not None:
-            at, pk = after
-            page = qs.filter(Q(submitted_at__gt=at) | Q(submitted_at=at, id__gt=pk), submitted_at__gte=at)
-        chunk = list(page.values_list(*FIELDS, *segments, *times)[:CHUNK])
+        chunk = list(_after(qs, after).values_list(*FIELDS, *segments, *times)[:CHUNK])
         if not chunk:
             return
         yield chunk, _driver_answers([row[0] for row in chunk])
@@ -182,6 +193,123 @@ def row_chunks(filters):
         yield out
 
 
+# The PostgreSQL path: the database writes the CSV lines itself, the same bytes as csv.writer's
+# (excel dialect: a cell with a comma, a quote, CR or LF is quoted, quotes doubled, lines end in
+# CRLF) after the same neutralising, so Python handles one text per chunk instead of 20 cells a row.
+def _sql_neutralised(sql: str) -> str:
+    """neutralise() in SQL, of a text that is not NULL."""
+    starts = ", ".join(f"chr({ord(start)})" for start in FORMULA_STARTS)  # single characters, no params
+    return f"CASE WHEN left({sql}, 1) = ANY(ARRAY[{starts}]) THEN chr(39) || {sql} ELSE {sql} END"
+
+
+def _sql_quoted(sql: str) -> str:
+    """A CSV cell of a text that is not NULL, quoted as csv.writer quotes it."""
+    return (
+        f"CASE WHEN strpos({sql}, ',') + strpos({sql}, '\"') + strpos({sql}, chr(13)) + strpos({sql}, chr(10)) > 0"
+        f" THEN '\"' || replace({sql}, '\"', '\"\"') || '\"' ELSE {sql} END"
+    )
+
+
+# _driver_answers' cell, per response: a number as it is, choices joined with ", " (strings as they
+# are, numbers as JSON writes them, as Python's str does for the lists the forms store), else the text.
+_SQL_DRIVERS = f"""(SELECT string_agg(q.text || ': ' || CASE
+        WHEN a.number IS NOT NULL THEN a.number::text
+        WHEN jsonb_typeof(a.choices) = 'array' AND jsonb_array_length(a.choices) > 0 THEN (
+            SELECT string_agg(CASE jsonb_typeof(e) WHEN 'string' THEN e #>> '{{}}' WHEN 'null' THEN 'None'
+                                  WHEN 'boolean' THEN initcap(e::text) ELSE e::text END, ', ' ORDER BY n)
+            FROM jsonb_array_elements(a.choices) WITH ORDINALITY AS x(e, n))
+        ELSE a.text END, ' | ' ORDER BY q."order", q.id)
+    FROM {Answer._meta.db_table} a JOIN {Question._meta.db_table} q ON q.id = a.question_id
+    WHERE a.response_id = t.r_id)"""
+
+# The row's cells in HEADER's order: (SQL, neutralised). The minute and the score (_NOT_QUOTED), digits
+# and their marks, need neither.
+_SQL_CELLS = (
+    ("left(t.c_minute, 16)", False),
+    ("t.c_campaign", True),
+    ("t.c_kind", False),
+    ("t.c_touchpoint", True),
+    ("t.c_channel", False),
+    ("t.c_team", True),
+    ("t.c_language", False),
+    ("t.c_email", True),
+    ("t.c_name", True),
+    ("t.c_company", True),
+    *((f"t.c_{key}", True) for key in SEGMENT_COLUMNS),
+    ("t.c_score::text", False),
+    ("t.c_category", False),
+    ("t.c_comment", True),
+    (_SQL_DRIVERS, True),
+)
+
+_NOT_QUOTED = ("left(t.c_minute, 16)", "t.c_score::text")
+
+
+def _line_chunks(filters):
+    """PostgreSQL: the export's CSV lines, CHUNK rows a time as one text, oldest first. Each chunk is
+    one query: the keyset page of _read_chunks (the responses' filters, the time index, no query
+    living as long as the download) with each row's line and driver answers made in the database,
+    joined into one text with the last row's keyset."""
+    qs = _ordered(filters)
+    values = {
+        "r_id": F("id"),
+        "r_at": F("submitted_at"),
+        "c_minute": _minute(),
+        "c_campaign": F("campaign__name"),
+        "c_kind": F("kind"),
+        "c_touchpoint": F("touchpoint__name"),
+        "c_channel": F("channel"),
+        "c_team": F("team__name"),
+        "c_language": F("language"),
+        "c_email": F("contact__email"),
+        "c_name": F("contact__name"),
+        "c_company": F("contact__company"),
+        **{f"c_{key}": attribute_text(key) for key in SEGMENT_COLUMNS},
+        "c_score": F("score"),
+        "c_category": F("category"),
+        "c_comment": F("comment"),
+    }
+    # Three steps, each a subquery of its own (OFFSET 0 keeps the planner from merging them), so
+    # that every value, the driver answers' subquery above all, is made once and only then
+    # neutralised and quoted (each step names its value several times).
+    names = [f"v{i}" for i in range(len(_SQL_CELLS))]
+    made = ", ".join(f"coalesce({sql}, '') AS {name}" for (sql, _), name in zip(_SQL_CELLS, names, strict=True))
+    safe = ", ".join(
+        f"{_sql_neutralised(name) if neutral else name} AS {name}"
+        for (_, neutral), name in zip(_SQL_CELLS, names, strict=True)
+    )
+    line = " || ',' || ".join(
+        _sql_quoted(name) if sql not in _NOT_QUOTED else name for (sql, _), name in zip(_SQL_CELLS, names, strict=True)
+    )
+    after = None
+    while True:
+        page = _after(qs, after).values(**values)[:CHUNK]
+        inner, params = page.query.get_compiler(using=page.db).as_sql()
+        # A plan of its own for every chunk: psycopg prepares a statement run five times, and the
+        # generic plan PostgreSQL then makes, blind to the keyset's values, joined and sorted every
+        # answer of the period for each chunk (4.6 s a chunk at 1M, against 60 ms). No JIT either:
+        # its compiling cost more than a chunk's whole query. Both for this transaction only.
+        with transaction.atomic(using=page.db), connections[page.db].cursor() as cursor:
+            cursor.execute(
+                "SELECT set_config('plan_cache_mode', 'force_custom_plan', true), set_config('jit', 'off', true)"
+            )
+            cursor.execute(
+                f"""SELECT string_agg({line} || chr(13) || chr(10), '' ORDER BY r_at, r_id), count(*),
+                        (array_agg(r_at ORDER BY r_at DESC, r_id DESC))[1],
+                        (array_agg(r_id ORDER BY r_at DESC, r_id DESC))[1]
+                    FROM (SELECT r_at, r_id, {safe}
+                          FROM (SELECT t.r_at, t.r_id, {made} FROM ({inner}) t OFFSET 0) made OFFSET 0) safe""",
+                params,
+            )
+            text, count, at, pk = cursor.fetchone()
+        if not count:
+            return
+        yield text
+        if count < CHUNK:
+            return
+        after = at, pk
+
+
 def rows(filters):
     """The export's rows one by one (the XLSX export's way of reading them)."""
     for chunk in row_chunks(filters):
@@ -192,26 +320,36 @@ def _filename(filters, extension: str) -> str:
     return f'attachment; filename="responses-{filters.kind}-{filters.start}-{filters.end}.{extension}"'
 
 
-def responses_csv(user, filters) -> StreamingHttpResponse:
-    audit_log(actor=user, action="export.responses", data={"format": "csv", "filters": filters.as_query()})
-    first_row = header()  # now, while the request's language is active (the stream runs later)
-
-    def stream():
-        # One piece per chunk of rows, written into one reused buffer: a piece per row would cost
-        # the server a write (and the chunked encoding a frame) per row.
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        buffer.write("\ufeff")  # so spreadsheet programs read UTF-8
-        writer.writerow(first_row)
+def csv_pieces(filters, first_row: list[str], *, lines_by_database: bool):
+    """The CSV export's body: one piece per chunk of rows, written into one reused buffer (a piece per
+    row would cost the server a write, and the chunked encoding a frame, per row). The lines are made
+    by PostgreSQL (_line_chunks) or by csv.writer (row_chunks): the same bytes."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    buffer.write("\ufeff")  # so spreadsheet programs read UTF-8
+    writer.writerow(first_row)
+    if lines_by_database:
+        for lines in read_ahead(_line_chunks(filters)):  # the next chunk read while this one is sent
+            yield buffer.getvalue() + lines if buffer.tell() else lines
+            buffer.seek(0)
+            buffer.truncate()
+    else:
         for chunk in row_chunks(filters):
             writer.writerows(chunk)
             yield buffer.getvalue()
             buffer.seek(0)
             buffer.truncate()
-        if buffer.tell():  # no rows: the header alone
-            yield buffer.getvalue()
+    if buffer.tell():  # no rows: the header alone
+        yield buffer.getvalue()
 
-    response = StreamingHttpResponse(stream(), content_type="text/csv; charset=utf-8")
+
+def responses_csv(user, filters) -> StreamingHttpResponse:
+    audit_log(actor=user, action="export.responses", data={"format": "csv", "filters": filters.as_query()})
+    first_row = header()  # now, while the request's language is active (the stream runs later)
+    on_postgresql = connections[_ordered(filters).db].vendor == "postgresql"
+    response = StreamingHttpResponse(
+        csv_pieces(filters, first_row, lines_by_database=on_postgresql), content_type="text/csv; charset=utf-8"
+    )
     response["Content-Disposition"] = _filename(filters, "csv")
     return response
 
