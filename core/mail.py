@@ -13,6 +13,7 @@ import logging
 import uuid
 from collections.abc import Iterable
 
+import requests
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.mail.backends.base import BaseEmailBackend
@@ -21,6 +22,7 @@ from django.db.models import Case, Value, When
 from django.template import Context, engines
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from requests.utils import get_netrc_auth
 
 from core.models import EmailDelivery, OutboxMessage
 
@@ -143,9 +145,8 @@ def _send_pending(pending: list[EmailDelivery], messages: dict, errors: list) ->
     if not pending:
         return sent
     connection = get_connection()
-    many = len(pending) > 1
-    if many:
-        connection.open()  # one SMTP session / HTTP session for the batch (a single send opens its own)
+    opened = connection.open()  # one SMTP session / HTTP session for the batch
+    _environment_once(connection)
     try:
         for row in pending:
             message = messages[row.key]
@@ -161,9 +162,25 @@ def _send_pending(pending: list[EmailDelivery], messages: dict, errors: list) ->
                 continue
             sent.append(row)
     finally:
-        if many:
+        if opened is not False:  # None from backends that do not say; False: it was open already
             connection.close()
     return sent
+
+
+def _environment_once(connection) -> None:
+    """An HTTP API backend's requests session (anymail's) looks up the proxy settings, the CA bundle
+    and ~/.netrc in the environment again for every message: a quarter of an owner alert's sending
+    CPU. They are read once for the API's address when the session opens and kept on the session,
+    which then stops looking (the same settings, as the environment does not change while it is open)."""
+    session, url = getattr(connection, "session", None), getattr(connection, "api_url", None)
+    if not isinstance(session, requests.Session) or not session.trust_env or not url:
+        return
+    found = session.merge_environment_settings(url, {}, None, None, None)
+    session.proxies.update(found["proxies"])
+    session.verify = found["verify"]
+    if session.auth is None:
+        session.auth = get_netrc_auth(url)
+    session.trust_env = False
 
 
 def forget_address(email: str, *, replacement: str) -> None:

@@ -101,6 +101,11 @@ def send_owner_alerts(*, followup_ids: list[int]) -> int:
     """send_owner_alert for many cases: a fixed number of queries whatever their number, the
     messages over one connection, each still once per case and recipient. Returns how many were sent."""
     followups = list(FollowUp.objects.select_related(*CASE_RELATED).filter(pk__any=followup_ids).order_by("pk"))
+    return send_owner_alerts_of(followups)
+
+
+def send_owner_alerts_of(followups: list[FollowUp]) -> int:
+    """send_owner_alerts for cases already loaded with CASE_RELATED (the processing task's own)."""
     return len(send_many_once(_owner_alerts(followups)))
 
 

@@ -151,16 +151,31 @@ def _process(response_ids: list[int]) -> dict[int, Processed]:
 
 def _alert_owners(opened: list[FollowUp], why_arrived: list[int]) -> None:
     """After commit: the alerts of new cases (held for those without a "why" yet), and the "why"
-    of existing ones. One task each at most; the sweep sends what a lost task left."""
+    of existing ones. The alerts due now are sent by this task itself, the others by one task each
+    at most; the sweep sends what a lost task left."""
     hold = emails.alert_hold().total_seconds()
-    now = [case.pk for case in opened if case.response.comment or not hold]
-    held = [case.pk for case in opened if case.pk not in set(now)]
+    now = [case for case in opened if case.response.comment or not hold]
+    held = [case.pk for case in opened if not (case.response.comment or not hold)]
     if now:
-        enqueue_on_commit(NOTIFY_MANY_TASK, now)
+        transaction.on_commit(lambda: _alert_now(now))
     if held:
         enqueue_on_commit(NOTIFY_MANY_TASK, held, countdown=hold)
     if why_arrived:
         enqueue_on_commit(NOTIFY_WHY_TASK, why_arrived)
+
+
+def _alert_now(cases: list[FollowUp]) -> None:
+    """The alerts of these new cases, sent after commit from the cases as this task loaded them: a
+    task of their own (notify_owners) cost the worker as much again, in the hop and in loading the
+    cases a second time. Sent once per case and recipient all the same (the ledger); if sending
+    fails, notify_owners takes them over with its retries, and the sweep sends what both missed."""
+    without_owner = [case for case in cases if case.owner_id is None and case.team_id is not None]
+    try:
+        prefetch_related_objects(without_owner, "team__lead")  # who is told of a team queue's case
+        emails.send_owner_alerts_of(cases)
+    except Exception:
+        logger.warning("Could not send the owner alerts of %s cases; a task retries them.", len(cases), exc_info=True)
+        send_task_now(NOTIFY_MANY_TASK, [case.pk for case in cases])
 
 
 def _add_previous_answers(answers: list[Response]) -> None:

@@ -250,13 +250,35 @@ def test_a_batch_marks_a_customer_whose_score_dropped_at_risk(db):
     assert FollowUp.objects.get(response=first_time).at_risk is False
 
 
-def test_a_batch_alerts_all_its_owners_with_one_task(db, agent, broker, django_capture_on_commit_callbacks):
+def test_a_batch_alerts_all_its_owners_itself_once_each(
+    db, agent, team_a, lead, broker, outbox_backend, django_capture_on_commit_callbacks
+):
+    queued = _unhappy_batch(1)[0]  # in a team's queue: its lead is told
+    RoutingRuleFactory(team=team_a, campaign=queued.campaign)
     RoutingRuleFactory(target=RoutingRule.Target.ACCOUNT_OWNER)
     rows = _unhappy_batch(3, account_owner=agent)
     with django_capture_on_commit_callbacks(execute=True):
-        assert responses_process(response_ids=[r.pk for r in rows]) == 3
+        assert responses_process(response_ids=[r.pk for r in [*rows, queued]]) == 4
     cases = list(FollowUp.objects.filter(owner=agent).order_by("pk").values_list("pk", flat=True))
     assert len(cases) == 3
+    assert OutboxMessage.objects.filter(to=agent.email).count() == 3
+    assert OutboxMessage.objects.filter(to=lead.email).count() == 1
+    assert broker("followups.tasks.notify_owners") == []  # sent by the processing task, not another hop
+    with django_capture_on_commit_callbacks(execute=True):  # a duplicate delivery of the batch task
+        assert responses_process(response_ids=[r.pk for r in [*rows, queued]]) == 4
+    assert OutboxMessage.objects.filter(to__in=[agent.email, lead.email]).count() == 4
+
+
+def test_alerts_the_batch_could_not_send_go_to_the_retrying_task(
+    db, broker, provider, django_capture_on_commit_callbacks
+):
+    RoutingRuleFactory(target=RoutingRule.Target.ACCOUNT_OWNER)
+    down = UserFactory(username="down-owner", email="down@example.com", role="agent")
+    rows = _unhappy_batch(2, account_owner=down)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert responses_process(response_ids=[r.pk for r in rows]) == 2  # the answers are processed all the same
+    cases = list(FollowUp.objects.filter(owner=down).order_by("pk").values_list("pk", flat=True))
+    assert len(cases) == 2
     assert broker("followups.tasks.notify_owners") == [("followups.tasks.notify_owners", [cases])]
 
 
