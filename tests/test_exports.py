@@ -178,10 +178,11 @@ def test_exports_need_the_viewer_role(client, outsider, db):
 
 
 def test_the_csv_export_streams_in_bounded_chunks_with_a_query_or_two_per_chunk(client, admin, campaign, monkeypatch):
-    """Constant memory: the body comes in one piece per CHUNK rows, each read by one query (on
-    PostgreSQL, which writes the lines and their driver answers) or by one for the responses and one
-    for their driver answers (SQLite), however many rows there are; answers given at the
-    same moment are neither skipped nor repeated where a chunk ends (keyset on time, then id)."""
+    """Constant memory: the body comes in one piece per CHUNK rows (LINE_CHUNK on PostgreSQL), each
+    read by one query (on PostgreSQL, which writes the lines and their driver answers) or by one for
+    the responses and one for their driver answers (SQLite), however many rows there are; answers
+    given at the same moment are neither skipped nor repeated where a chunk ends (keyset on time,
+    then id)."""
     from django.db import connection
     from django.http import StreamingHttpResponse
     from django.test.utils import CaptureQueriesContext
@@ -189,6 +190,7 @@ def test_the_csv_export_streams_in_bounded_chunks_with_a_query_or_two_per_chunk(
     from scoring import exports
 
     monkeypatch.setattr(exports, "CHUNK", 3)
+    monkeypatch.setattr(exports, "LINE_CHUNK", 3)
     moment = timezone.now() - timedelta(days=1)
     question = QuestionFactory(campaign=campaign, kind="csat", text="Speed")
     made = [ResponseFactory(campaign=campaign, score=i, comment=f"c{i}", submitted_at=moment) for i in range(7)]
@@ -251,6 +253,7 @@ def test_the_database_writes_the_same_csv_as_python(campaign, monkeypatch):
     if connection.vendor != "postgresql":
         pytest.skip("the lines are made by the database on PostgreSQL only")
     monkeypatch.setattr(exports, "CHUNK", 4)
+    monkeypatch.setattr(exports, "LINE_CHUNK", 4)
     bare = CampaignFactory(name='+bare, "campaign"', kind="transactional", touchpoint=None, team=None)
     questions = [
         QuestionFactory(campaign=campaign, kind="csat", text='Speed, "really"', order=2),
