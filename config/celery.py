@@ -5,10 +5,11 @@ import threading
 
 from celery import Celery, bootsteps
 from celery.schedules import crontab
-from celery.signals import task_postrun, task_prerun
+from celery.signals import task_postrun, task_prerun, worker_process_init
 from django.db import close_old_connections, connections
 
 from core import handoff
+from core.gcfreeze import freeze_loaded
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -98,3 +99,9 @@ app.conf.beat_schedule = {
     "followups-daily-kudos": {"task": "followups.tasks.send_daily_kudos", "schedule": crontab(minute=9)},
     "core-retention-purge": {"task": "core.tasks.retention_purge", "schedule": crontab(hour=3, minute=15)},
 }
+
+
+@worker_process_init.connect
+def _freeze_loaded(**kwargs):
+    """Each pool process, once started: what it has loaded, out of the full collections' way."""
+    freeze_loaded(views=False)
