@@ -43,10 +43,12 @@ HEADER = [
     "driver_answers",
 ]
 CHUNK = 2000
-# The lines PostgreSQL makes come in bigger chunks: a chunk is one text (about 3 MB), and a chunk's
-# query costs its planning and its keyset start however few rows it has (PostgreSQL's CPU per row at
-# 1M: 13.8 us at 2,000 rows a chunk, 11.3 at 10,000, 9.9 at 25,000; README: Performance).
-LINE_CHUNK = 20000
+# The lines PostgreSQL makes come in bigger chunks: a chunk's query costs its planning and its keyset
+# start however few rows it has (PostgreSQL's CPU per row at 1M: 13.8 us at 2,000 rows a chunk, 11.3
+# at 10,000, 9.9 at 25,000; README: Performance). But a chunk is one text of about 160 bytes a row,
+# held a few times over (the driver's bytes, the str, the encoded body, the read-ahead's next chunk):
+# at 20,000 rows the web process's peak RSS went past its 150 MB goal (153.6 MB in make bench).
+LINE_CHUNK = 10000
 # Column names in the reader's language; HEADER's keys stay the same in every language (English).
 COLUMN_LABELS = {
     "submitted_at": pgettext_lazy("export column", "submitted_at"),
