@@ -4,10 +4,12 @@ bulk_create builds a model instance per row and prepares each of its values fiel
 tens of thousands of rows (a wave's invitations, a batch's theme assignments) that cost more than
 the database spent storing them, and the instances held the memory of the whole batch at once.
 themes.assign._insert writes theme assignments the same way (with array_params and adapted), with columns copied
-from their answer.
+from their answer. update_rows marks many rows at once, each with a value of its own (a provider's
+message id), where bulk_update builds a CASE per row.
 """
 
 from django.db import connection
+from django.db.models import Case, Value, When
 
 
 def insert_rows(model, columns: tuple, rows: list[tuple]) -> None:
@@ -32,6 +34,29 @@ def insert_rows(model, columns: tuple, rows: list[tuple]) -> None:
     marks = ", ".join(["%s"] * len(columns))
     with connection.cursor() as cursor:
         cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks}) ON CONFLICT DO NOTHING", values)
+
+
+def update_rows(model, column: str, values: dict, **fixed) -> None:
+    """Set `column` of each row (by primary key, the keys of `values`) to its own value, and each
+    field named in `fixed` to the same value for all of them. On PostgreSQL one statement of fixed
+    text (UPDATE … FROM unnest of the ids and the values), which a connection prepares once whatever
+    the batch's length; elsewhere the ORM's CASE with a WHEN per row."""
+    if not values:
+        return
+    if connection.vendor != "postgresql":
+        by_pk = Case(*[When(pk=pk, then=Value(value)) for pk, value in values.items()])
+        model.objects.filter(pk__in=list(values)).update(**fixed, **{column: by_pk})
+        return
+    meta, quote = model._meta, connection.ops.quote_name
+    field = meta.get_field(column)
+    sets = [f"{quote(meta.get_field(name).column)} = %s" for name in fixed]
+    sets.append(f"{quote(field.column)} = v.value")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {quote(meta.db_table)} AS t SET {', '.join(sets)} "
+            f"FROM unnest({array_params([meta.pk, field])}) AS v(id, value) WHERE t.{quote(meta.pk.column)} = v.id",
+            [*fixed.values(), list(values), list(values.values())],
+        )
 
 
 def array_params(fields) -> str:

@@ -18,14 +18,12 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.mail.backends.base import BaseEmailBackend
 from django.db import DatabaseError, transaction
-from django.db import connection as database
-from django.db.models import Case, Value, When
 from django.template import Context, engines
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from requests.utils import get_netrc_auth
 
-from core.bulk import array_params, insert_rows
+from core.bulk import insert_rows, update_rows
 from core.models import EmailDelivery, OutboxMessage
 
 logger = logging.getLogger(__name__)
@@ -127,7 +125,9 @@ def _send_keyed(items) -> tuple[dict[str, EmailDelivery], list[EmailDelivery]]:
         if sent:
             now = timezone.now()
             message_ids = {row.pk: message_id_of(by_key[row.key][1])[:200] for row in sent}
-            _mark_sent(message_ids, now)
+            update_rows(  # one statement of fixed text on PostgreSQL, whatever the batch's length
+                EmailDelivery, "message_id", message_ids, status=EmailDelivery.Status.SENT.value, sent_at=now, error=""
+            )
             for row in sent:
                 row.status, row.message_id, row.sent_at, row.error = (
                     EmailDelivery.Status.SENT,
@@ -138,31 +138,6 @@ def _send_keyed(items) -> tuple[dict[str, EmailDelivery], list[EmailDelivery]]:
     if errors:
         raise errors[0]  # after the commit: what did go out stays recorded as sent
     return deliveries, sent
-
-
-def _mark_sent(message_ids: dict[int, str], now) -> None:
-    """The ledger rows (by id) sent at `now`, each with its provider's message id. On PostgreSQL one
-    statement of fixed text, the ids and message ids as two arrays, which each connection prepares
-    once; elsewhere (and as the ORM would write it) a CASE with a WHEN per row, a new statement for
-    every length of batch."""
-    if database.vendor != "postgresql":
-        EmailDelivery.objects.filter(pk__in=message_ids).update(
-            status=EmailDelivery.Status.SENT,
-            sent_at=now,
-            error="",
-            message_id=Case(*[When(pk=pk, then=Value(mid)) for pk, mid in message_ids.items()]),
-        )
-        return
-    meta, quote = EmailDelivery._meta, database.ops.quote_name
-    column = {name: quote(meta.get_field(name).column) for name in ("id", "status", "sent_at", "error", "message_id")}
-    arrays = array_params([meta.get_field("id"), meta.get_field("message_id")])
-    with database.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {quote(meta.db_table)} AS d SET {column['status']} = %s, {column['sent_at']} = %s, "
-            f"{column['error']} = '', {column['message_id']} = v.message_id "
-            f"FROM unnest({arrays}) AS v(id, message_id) WHERE d.{column['id']} = v.id",
-            [EmailDelivery.Status.SENT.value, now, list(message_ids), list(message_ids.values())],
-        )
 
 
 def _send_pending(pending: list[EmailDelivery], messages: dict, errors: list) -> list[EmailDelivery]:

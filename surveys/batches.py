@@ -11,9 +11,10 @@ may roll back a chunk whose messages went out.
 
 import logging
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
+from core.bulk import update_rows
 from core.mail import message_id_of
 from surveys.delivery import BatchResult, TransientSendError, describe_error, is_transient, open_connection
 from surveys.esp_batch import batch_style, build_groups, recipient_outcome
@@ -139,7 +140,14 @@ def _send_chunk(wave: SendWave, ids: list[int], renderer, connection, result: Ba
                 invitation.provider_message_id = message_id[:200]
                 sent.append(invitation)
         if sent:
-            _record_sent(sent, now)
+            # One UPDATE … FROM unnest() on PostgreSQL: bulk_update's CASE per row cost more than the sending.
+            update_rows(
+                Invitation,
+                "provider_message_id",
+                {row.pk: row.provider_message_id for row in sent},
+                status=Status.SENT,
+                sent_at=now,
+            )
         if failed:
             Invitation.objects.bulk_update(failed, ["status", "failure_reason"])
         if skipped:
@@ -150,20 +158,6 @@ def _send_chunk(wave: SendWave, ids: list[int], renderer, connection, result: Ba
     result.sent += len(sent)
     result.failed += len(failed)
     result.skipped += len(skipped)
-
-
-def _record_sent(rows: list[Invitation], now) -> None:
-    """Mark rows sent with their provider message ids. On PostgreSQL one UPDATE … FROM unnest():
-    Django's bulk_update builds a CASE per row, which cost more than the sending itself."""
-    if connection.vendor != "postgresql":
-        Invitation.objects.bulk_update(rows, ["status", "sent_at", "provider_message_id"])
-        return
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {Invitation._meta.db_table} AS i SET status = %s, sent_at = %s, provider_message_id = v.mid "
-            "FROM unnest(%s::bigint[], %s::text[]) AS v(id, mid) WHERE i.id = v.id",
-            [Status.SENT, now, [row.pk for row in rows], [row.provider_message_id for row in rows]],
-        )
 
 
 def batch_retry_at(*, wave_id: int, when) -> None:
