@@ -154,12 +154,13 @@ def _alert_owners(opened: list[FollowUp], why_arrived: list[int]) -> None:
     of existing ones. The alerts due now are sent by this task itself, the others by one task each
     at most; the sweep sends what a lost task left."""
     hold = emails.alert_hold().total_seconds()
-    now = [case for case in opened if case.response.comment or not hold]
-    held = [case.pk for case in opened if not (case.response.comment or not hold)]
+    now, held = [], []
+    for case in opened:  # held only while a "why" may still come
+        (now if case.response.comment or not hold else held).append(case)
     if now:
         transaction.on_commit(lambda: _alert_now(now))
     if held:
-        enqueue_on_commit(NOTIFY_MANY_TASK, held, countdown=hold)
+        enqueue_on_commit(NOTIFY_MANY_TASK, [case.pk for case in held], countdown=hold)
     if why_arrived:
         enqueue_on_commit(NOTIFY_WHY_TASK, why_arrived)
 
@@ -314,7 +315,7 @@ def sweep_lost_work(*, now=None, limit: int = 5000, budget: float | None = None)
     commit) or changed since (a re-answered score), replies to customers, owner alerts and "you
     said, we did" notices never sent. Everything it calls is idempotent, so overlapping with the
     tasks themselves is harmless. Bounded per run: at most `limit` of each, and after `budget`
-    seconds it starts no new batch of answers, replies or customer e-mails (the next run, a minute later,
+    seconds it starts no new batch of answers, replies or customer e-mails (the next run, 15 s later,
     goes on where it stopped); lost notices are queued first and missing owner alerts always sent.
     Returns how many answers it processed."""
     now = now or timezone.now()
