@@ -228,27 +228,25 @@ _SQL_DRIVERS = f"""(SELECT string_agg(q.text || ': ' || CASE
     FROM {Answer._meta.db_table} a JOIN {Question._meta.db_table} q ON q.id = a.question_id
     WHERE a.response_id = t.r_id)"""
 
-# The row's cells in HEADER's order: (SQL, neutralised). The minute and the score (_NOT_QUOTED), digits
-# and their marks, need neither.
+# The row's cells in HEADER's order: (SQL, neutralised, quoted). The minute and the score, digits and
+# their marks, need neither.
 _SQL_CELLS = (
-    ("left(t.c_minute, 16)", False),
-    ("t.c_campaign", True),
-    ("t.c_kind", False),
-    ("t.c_touchpoint", True),
-    ("t.c_channel", False),
-    ("t.c_team", True),
-    ("t.c_language", False),
-    ("t.c_email", True),
-    ("t.c_name", True),
-    ("t.c_company", True),
-    *((f"t.c_{key}", True) for key in SEGMENT_COLUMNS),
-    ("t.c_score::text", False),
-    ("t.c_category", False),
-    ("t.c_comment", True),
-    (_SQL_DRIVERS, True),
+    ("left(t.c_minute, 16)", False, False),
+    ("t.c_campaign", True, True),
+    ("t.c_kind", False, True),
+    ("t.c_touchpoint", True, True),
+    ("t.c_channel", False, True),
+    ("t.c_team", True, True),
+    ("t.c_language", False, True),
+    ("t.c_email", True, True),
+    ("t.c_name", True, True),
+    ("t.c_company", True, True),
+    *((f"t.c_{key}", True, True) for key in SEGMENT_COLUMNS),
+    ("t.c_score::text", False, False),
+    ("t.c_category", False, True),
+    ("t.c_comment", True, True),
+    (_SQL_DRIVERS, True, True),
 )
-
-_NOT_QUOTED = ("left(t.c_minute, 16)", "t.c_score::text")
 
 
 def _line_chunks(filters):
@@ -279,14 +277,10 @@ def _line_chunks(filters):
     # that every value, the driver answers' subquery above all, is made once and only then
     # neutralised and quoted (each step names its value several times).
     names = [f"v{i}" for i in range(len(_SQL_CELLS))]
-    made = ", ".join(f"coalesce({sql}, '') AS {name}" for (sql, _), name in zip(_SQL_CELLS, names, strict=True))
-    safe = ", ".join(
-        f"{_sql_neutralised(name) if neutral else name} AS {name}"
-        for (_, neutral), name in zip(_SQL_CELLS, names, strict=True)
-    )
-    line = " || ',' || ".join(
-        _sql_quoted(name) if sql not in _NOT_QUOTED else name for (sql, _), name in zip(_SQL_CELLS, names, strict=True)
-    )
+    cells = list(zip(names, _SQL_CELLS, strict=True))
+    made = ", ".join(f"coalesce({sql}, '') AS {name}" for name, (sql, _, _) in cells)
+    safe = ", ".join(f"{_sql_neutralised(name) if neutral else name} AS {name}" for name, (_, neutral, _) in cells)
+    line = " || ',' || ".join(_sql_quoted(name) if quoted else name for name, (_, _, quoted) in cells)
     after = None
     while True:
         page = _after(qs, after).values(**values)[:LINE_CHUNK]
