@@ -195,6 +195,8 @@ def stored_page_ids(qs, kind: str, *, sort: str, today: date, start: int, size: 
     # The urgent ones by their renewal date's index (the condition of `first`, as _ordered's `soon`).
     urgent = list(ranked_qs.filter(_renewal_soon(today), stored_dm_d__gt=0).values_list("pk", flat=True))
     ids = urgent[start : start + size]
+    if len(ids) == size:
+        return ids
     # The others, as a condition the planner can estimate (`first` = 1 is a CASE to it).
     soon_to = today + timedelta(days=RENEWAL_SOON_DAYS)
     rest = ranked_qs.filter(
@@ -204,8 +206,6 @@ def stored_page_ids(qs, kind: str, *, sort: str, today: date, start: int, size: 
         | Q(stored_dm_d__isnull=True)
         | Q(stored_dm_d=0)
     )
-    if len(ids) == size:
-        return ids
     offset = max(start - len(urgent), 0)
     key = key.desc() if sort.startswith("-") else key.asc()
     need = size - len(ids)
