@@ -218,8 +218,9 @@ def run(args, phases: set, clusters, esp: EspServer) -> int:
         # The run's own contacts (above) were there before the run, as the seeded ones were (dated
         # back by seed_bulk): a production page comes long after the last bulk load, not within the
         # late-commit margin of it (scoring.changes), where each page would count every loaded row.
+        an_hour_ago = timezone.now() - timedelta(hours=1)
         Contact.objects.filter(attributes__bench__in=["submit", "invite"]).update(
-            created_at=timezone.now() - timedelta(hours=1), updated_at=timezone.now() - timedelta(hours=1)
+            created_at=an_hour_ago, updated_at=an_hour_ago
         )
         with connection.cursor() as cur:
             cur.execute("ANALYZE")
