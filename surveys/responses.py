@@ -1,11 +1,12 @@
 """Recording answers: step one stores the score, step two the "why" and the driver answers.
 
-One response per invitation is a database guarantee (Response.invitation is one-to-one). The
-first answer through a link is a single statement (response_submit_first: INSERT … SELECT from the
-link, nothing read before it and nothing else written on the request); anything else (a changed
-answer, a closed campaign, a bad score) goes the general way, which loads the link first. When two
-POSTs on one link race, the loser's INSERT stops on that unique index and it changes the winner's
-response instead (under a row lock). Each new or changed
+One response per invitation is a database guarantee (Response.invitation is one-to-one). A link's
+answer is a single statement (response_submit_first: INSERT … SELECT from the link, ON CONFLICT on
+that one-to-one changing the score of an answer still within the edit window; nothing read before
+it and nothing else written on the request); anything else (an unchanged or too old answer, a
+closed campaign, a bad score) goes the general way, which loads the link first and says which it
+was. When two POSTs on one link race in the general way, the loser's INSERT stops on that unique
+index and it changes the winner's response instead (under a row lock). Each new or changed
 response is handed to the follow-up step on commit (core/handoff.py, then `followups.tasks.process_response(s)`,
 idempotent).
 """
@@ -46,8 +47,14 @@ def edit_window() -> timedelta:
     return timedelta(days=settings.KRINGLOOP["ANSWER_EDIT_DAYS"])
 
 
+def editable_since(now=None):
+    """The oldest moment an answer may have been given and still be changed: the edit window's
+    one rule, for a loaded answer (can_still_edit) and in SQL (_FirstAnswer) alike."""
+    return (now or timezone.now()) - edit_window()
+
+
 def can_still_edit(response: Response) -> bool:
-    return timezone.now() - response.submitted_at <= edit_window()
+    return response.submitted_at >= editable_since()
 
 
 SCORE_TEXT = re.compile(r"(10|[0-9])")
@@ -86,6 +93,10 @@ def _from_campaign(campaign: Campaign) -> dict:
     return {"campaign": campaign, **{attname: getattr(campaign, attname) for attname in attnames}}
 
 
+# What a changed score changes on a stored answer (the general way and the one statement alike).
+CHANGED_BY_A_NEW_SCORE = ("score", "category", "updated_at")
+
+
 @dataclass
 class Submitted:
     response: Response
@@ -110,11 +121,13 @@ def response_submit(*, invitation: Invitation, score, channel: str | None = None
 
 class _FirstAnswer:
     """The common answer as one statement: INSERT … SELECT from the link's invitation, campaign and
-    contact, when the campaign accepts answers and the link has none yet (ON CONFLICT on the
-    one-to-one invitation). Its SQL is built once from the models' fields and from the same data
-    as the general way: FROM_CAMPAIGN for what is copied from the campaign, wording.LANGUAGE_SOURCES
-    for the respondent's language. tests/test_first_answer.py runs both ways and compares the
-    stored responses field by field."""
+    contact, when the campaign accepts answers; when the link has an answer already (ON CONFLICT on
+    the one-to-one invitation), its score and category change instead, if it is another score and the
+    answer is still within the edit window (editable_since), as _response_change does. Its SQL is
+    built once from the models' fields and from the same data as the general way: FROM_CAMPAIGN for
+    what is copied from the campaign, wording.LANGUAGE_SOURCES for the respondent's language,
+    CHANGED_BY_A_NEW_SCORE for what a change changes. tests/test_first_answer.py runs both ways and
+    compares the stored responses field by field."""
 
     _sql: str | None = None
     _widget_sql: str | None = None
@@ -169,6 +182,7 @@ class _FirstAnswer:
                 "add them to surveys.responses._FirstAnswer."
             )
         table = lambda model: q(model._meta.db_table)  # noqa: E731
+        r = lambda name: q(Response._meta.get_field(name).column)  # noqa: E731
         widget_guard = ""
         if widget:
             w = lambda name: f"w.{q(WidgetSettings._meta.get_field(name).column)}"  # noqa: E731
@@ -185,16 +199,20 @@ class _FirstAnswer:
             f"WHERE {column('i', Invitation, 'token')} = %(token)s "
             f"AND {column('c', Campaign, 'status')} = ANY(%(open)s) "
             f"{widget_guard}"
-            f"ON CONFLICT ({q(Response._meta.get_field('invitation').column)}) DO NOTHING "
+            f"ON CONFLICT ({q(Response._meta.get_field('invitation').column)}) DO UPDATE SET "
+            + ", ".join(f"{r(name)} = EXCLUDED.{r(name)}" for name in CHANGED_BY_A_NEW_SCORE)
+            + f" WHERE {table(Response)}.{r('submitted_at')} >= %(editable_since)s "
+            f"AND {table(Response)}.{r('score')} <> EXCLUDED.{r('score')} "
             f"RETURNING {table(Response)}.{q(Response._meta.pk.column)}"
         )
 
 
 def response_submit_first(*, token: str, score, widget_key: str = "", widget_origin: str = "") -> int | None:
-    """The id of the response stored for this link's first answer, in one statement; None when the
-    score is not valid, the link is unknown or already answered, or the campaign is closed (or, with
-    `widget_key`, is not that widget's campaign or does not list `widget_origin`): the caller then
-    goes the general way (response_submit), which says which it was."""
+    """The id of the response stored for this link's answer, new or changed, in one statement; None
+    when the score is not valid, the link is unknown, its answer has this score already or is past
+    the edit window, or the campaign is closed (or, with `widget_key`, is not that widget's campaign
+    or does not list `widget_origin`): the caller then goes the general way (response_submit), which
+    says which it was. Either way the answer is handed to the follow-up step once committed."""
     connection = transaction.get_connection()
     if connection.vendor != "postgresql":  # the SQLite demo: the general way only
         return None
@@ -203,6 +221,7 @@ def response_submit_first(*, token: str, score, widget_key: str = "", widget_ori
     except ValidationError:
         return None
     widget = {"widget_key": widget_key, "widget_origins": json.dumps([widget_origin])} if widget_key else {}
+    now = timezone.now()
     with connection.cursor() as cursor:
         cursor.execute(
             _FirstAnswer.sql(connection, widget=bool(widget)),
@@ -211,7 +230,8 @@ def response_submit_first(*, token: str, score, widget_key: str = "", widget_ori
                 "token": token,
                 "score": score,
                 "category": category_for(score),
-                "now": timezone.now(),
+                "now": now,
+                "editable_since": editable_since(now),
                 "open": list(ACCEPTS_ANSWERS),
                 "languages": wording.language_codes(),
                 "default_language": settings.LANGUAGE_CODE,
@@ -220,7 +240,7 @@ def response_submit_first(*, token: str, score, widget_key: str = "", widget_ori
         row = cursor.fetchone()
     if row is None:
         return None
-    transaction.on_commit(lambda: handoff.hand_off(row[0]))
+    transaction.on_commit(lambda: handoff.hand_off(row[0]))  # new or changed alike (handoff.process_again)
     return row[0]
 
 
@@ -253,7 +273,7 @@ def _response_change(*, invitation: Invitation, score: int, channel: str | None)
             raise AlreadyAnswered()
         if existing.score != score:
             existing.score, existing.category = score, category_for(score)
-            existing.save(update_fields=["score", "category", "updated_at"])
+            existing.save(update_fields=list(CHANGED_BY_A_NEW_SCORE))
             handoff.process_again(existing.pk)
     return Submitted(existing, created=False)
 

@@ -9,10 +9,12 @@ from datetime import timedelta
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, models
+from django.utils import timezone
 from freezegun import freeze_time
 
 from surveys import responses, wording
-from surveys.models import Campaign, Response
+from surveys.models import Campaign, Invitation, Response
+from surveys.nps import category_for
 from surveys.responses import response_submit, response_submit_first
 from tests.factories import CampaignFactory, InvitationFactory, TeamFactory
 from tests.public_form_support import answer, invitation  # noqa: F401
@@ -84,7 +86,7 @@ def test_the_fast_way_stores_nothing_when_the_general_way_must_decide(db):
     closed = InvitationFactory(campaign=CampaignFactory(status=Campaign.Status.CLOSED))
     answered = InvitationFactory(campaign=CampaignFactory(status=Campaign.Status.ACTIVE))
     assert response_submit_first(token=answered.token, score="8") is not None
-    assert response_submit_first(token=answered.token, score="3") is None  # a change: the general way
+    assert response_submit_first(token=answered.token, score="8") is None  # the same score: nothing to change
     assert response_submit_first(token=closed.token, score="8") is None
     assert response_submit_first(token="no-such-link", score="8") is None
     assert response_submit_first(token=InvitationFactory().token, score="11") is None
@@ -119,3 +121,37 @@ def test_a_first_answer_is_one_statement_and_the_others_take_the_general_way(
     assert list(Response.objects.values_list("invitation_id", "score")) == [(invitation.pk, 4)]
     Campaign.objects.filter(pk=invitation.campaign_id).update(status=Campaign.Status.CLOSED)
     assert answer(client, InvitationFactory(campaign=invitation.campaign), 3).status_code == 410
+
+
+@on_postgresql
+@pytest.mark.parametrize("first, then", [(9, 3), (3, 10), (0, 7)])
+def test_a_changed_score_is_stored_alike_both_ways(db, first, then):
+    """Within the edit window the one statement changes the answer as _response_change does: the
+    same fields change, the others stay as they were; the answer is handed off again."""
+    campaign = CampaignFactory(status=Campaign.Status.ACTIVE, team=TeamFactory())
+    fast_link, general_link = _twins(campaign, "nl")
+    with freeze_time(timezone.now() - timedelta(days=1)):
+        first_fast = response_submit_first(token=fast_link.token, score=str(first))
+        response_submit(invitation=general_link, score=first)
+    Response.objects.update(processed_at=timezone.now())  # both processed once
+    assert response_submit_first(token=fast_link.token, score=str(then)) == first_fast
+    general_link.refresh_from_db()
+    response_submit(
+        invitation=Invitation.objects.select_related("campaign", "contact", "response").get(pk=general_link.pk),
+        score=then,
+    )
+    fast, general = Response.objects.get(pk=first_fast), Response.objects.get(invitation=general_link)
+    _assert_same(fast, general)
+    assert (fast.score, fast.category) == (then, category_for(then))
+    assert fast.updated_at > fast.processed_at > fast.submitted_at  # the sweep would find it changed
+
+
+@on_postgresql
+def test_an_answer_past_the_edit_window_is_left_to_the_general_way(db):
+    link = InvitationFactory(campaign=CampaignFactory(status=Campaign.Status.ACTIVE))
+    with freeze_time(timezone.now() - responses.edit_window() - timedelta(minutes=1)):
+        stored = response_submit_first(token=link.token, score="9")
+    assert response_submit_first(token=link.token, score="2") is None
+    assert Response.objects.get(pk=stored).score == 9
+    with pytest.raises(responses.AlreadyAnswered):
+        response_submit(invitation=link, score=2)
