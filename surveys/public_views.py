@@ -41,6 +41,7 @@ from surveys.responses import (
     response_submit,
     response_submit_anonymous,
     response_submit_first,
+    response_submit_public,
     response_update_details,
 )
 
@@ -50,9 +51,9 @@ MAX_TOKEN = 60
 SAFE = ("GET", "HEAD")  # what only shows a page
 
 
-def _anon_key(response: Response) -> str:
+def _anon_key(response_id: int) -> str:
     """The signed key that lets an anonymous respondent add their "why" to their own answer."""
-    return "a" + signing.dumps(response.pk, salt=ANON_SALT, compress=True)
+    return "a" + signing.dumps(response_id, salt=ANON_SALT, compress=True)
 
 
 def _subject(token: str):
@@ -258,6 +259,10 @@ def _too_many_answers(request, token: str):
 def survey_anonymous(request, token: str):
     if len(token) > MAX_TOKEN:
         raise Http404
+    if request.method == "POST":  # the common case, in one statement
+        stored = response_submit_public(token=token, score=posted_score(request.POST))
+        if stored is not None:
+            return redirect("surveys:survey_details", token=_anon_key(stored))
     campaign = Campaign.objects.filter(anonymous_token=token, anonymous_link_enabled=True).first()
     if campaign is None:
         raise Http404
@@ -274,7 +279,7 @@ def survey_anonymous(request, token: str):
         return render_answer_page(
             request, campaign=campaign, status=400, preview=False, form=_score_form_showing(request.POST, error)
         )
-    return redirect("surveys:survey_details", token=_anon_key(response))
+    return redirect("surveys:survey_details", token=_anon_key(response.pk))
 
 
 @csrf_exempt  # the personal token or the anonymous answer's signed key authorises it (module docstring)

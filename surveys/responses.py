@@ -49,7 +49,7 @@ def edit_window() -> timedelta:
 
 def editable_since(now=None):
     """The oldest moment an answer may have been given and still be changed: the edit window's
-    one rule, for a loaded answer (can_still_edit) and in SQL (_FirstAnswer) alike."""
+    one rule, for a loaded answer (can_still_edit) and in SQL (_OneStatement) alike."""
     return (now or timezone.now()) - edit_window()
 
 
@@ -119,36 +119,38 @@ def response_submit(*, invitation: Invitation, score, channel: str | None = None
     return _response_change(invitation=invitation, score=score, channel=channel)
 
 
-class _FirstAnswer:
-    """The common answer as one statement: INSERT … SELECT from the link's invitation, campaign and
-    contact, when the campaign accepts answers; when the link has an answer already (ON CONFLICT on
-    the one-to-one invitation), its score and category change instead, if it is another score and the
-    answer is still within the edit window (editable_since), as _response_change does. Its SQL is
-    built once from the models' fields and from the same data as the general way: FROM_CAMPAIGN for
-    what is copied from the campaign, wording.LANGUAGE_SOURCES for the respondent's language,
-    CHANGED_BY_A_NEW_SCORE for what a change changes. tests/test_first_answer.py runs both ways and
-    compares the stored responses field by field."""
+class _OneStatement:
+    """The common answers as one statement each, built from the models' fields and from the same data
+    as the general way: FROM_CAMPAIGN for what is copied from the campaign, wording.LANGUAGE_SOURCES
+    for the respondent's language, CHANGED_BY_A_NEW_SCORE for what a change changes, SENDING_CHANNELS
+    for the public link's channel (as public_channel). tests/test_first_answer.py runs both ways and compares the stored
+    responses field by field.
 
-    _sql: str | None = None
-    _widget_sql: str | None = None
+    - "link": INSERT … SELECT from the link's invitation, campaign and contact, when the campaign
+      accepts answers; when the link has an answer already (ON CONFLICT on the one-to-one
+      invitation), its score and category change instead, if it is another score and the answer is
+      still within the edit window (editable_since), as _response_change does.
+    - "widget": the same, only for the campaign whose widget has the public key %(widget_key)s and
+      lists the origin in %(widget_origins)s (a JSON list of that one origin, as
+      surveys.widget_models stores origins): the widget's CORS rule, checked in the same statement.
+    - "public": INSERT … SELECT from the campaign whose public link is %(token)s, when the link is
+      on and the campaign accepts answers: an anonymous answer, as response_submit_anonymous stores.
+    """
+
+    KINDS = ("link", "widget", "public")
+    _sql: dict[str, str] = {}
 
     @classmethod
-    def sql(cls, connection, *, widget: bool = False) -> str:
-        if widget:
-            if cls._widget_sql is None:
-                cls._widget_sql = cls.build(connection, widget=True)
-            return cls._widget_sql
-        if cls._sql is None:
-            cls._sql = cls.build(connection)
-        return cls._sql
+    def sql(cls, connection, kind: str) -> str:
+        if kind not in cls._sql:
+            cls._sql[kind] = cls.build(connection, kind)
+        return cls._sql[kind]
 
     @staticmethod
-    def build(connection, *, fields=None, widget: bool = False) -> str:
-        """The statement's SQL, for Response's fields (or `fields`, for the test of the guard).
-        With `widget`, only for the campaign whose widget has the public key %(widget_key)s and lists
-        the origin in %(widget_origins)s (a JSON list of that one origin, as surveys.widget_models
-        stores origins): the widget's CORS rule, checked in the same statement."""
+    def build(connection, kind: str = "link", *, fields=None) -> str:
+        """The statement's SQL, for Response's fields (or `fields`, for the test of the guard)."""
         q = connection.ops.quote_name
+        public = kind == "public"
 
         def column(alias: str, model, name: str) -> str:
             return f"{alias}.{q(model._meta.get_field(name).column)}"
@@ -156,18 +158,19 @@ class _FirstAnswer:
         aliases = {"contact": ("p", Contact), "campaign": ("c", Campaign)}
         language = " ".join(
             f"WHEN {column(a, m, 'language')} = ANY(%(languages)s) THEN {column(a, m, 'language')}"
-            for a, m in (aliases[source] for source in wording.LANGUAGE_SOURCES)
+            for a, m in (aliases[source] for source in wording.LANGUAGE_SOURCES if not (public and source == "contact"))
         )
+        channel = column("c", Campaign, "channel")
         values = {  # Response field -> SQL (i: invitation, c: campaign, p: contact)
             "campaign": column("c", Campaign, "id"),
-            "contact": column("i", Invitation, "contact"),
-            "invitation": column("i", Invitation, "id"),
+            "contact": "NULL" if public else column("i", Invitation, "contact"),
+            "invitation": "NULL" if public else column("i", Invitation, "id"),
             **{name: column("c", Campaign, name) for name in FROM_CAMPAIGN},
             "score": "%(score)s",
             "category": "%(category)s",
             "comment": "''",
             "why_asked": "''",
-            "channel": column("c", Campaign, "channel"),
+            "channel": f"CASE WHEN {channel} = ANY(%(sending)s) THEN %(web)s ELSE {channel} END" if public else channel,
             "language": f"CASE {language} ELSE %(default_language)s END",
             "submitted_at": "%(now)s",
             "updated_at": "%(now)s",
@@ -176,15 +179,26 @@ class _FirstAnswer:
         }
         fields = [f for f in (fields or Response._meta.concrete_fields) if not f.primary_key]
         unmatched = sorted({f.name for f in fields} ^ set(values))
-        if unmatched:  # a new field would be stored empty, or the INSERT fail, on every first answer
+        if unmatched:  # a new field would be stored empty, or the INSERT fail, on every answer
             raise ImproperlyConfigured(
-                f"The one-statement first answer does not match Response (fields {unmatched}): "
-                "add them to surveys.responses._FirstAnswer."
+                f"The one-statement answer does not match Response (fields {unmatched}): "
+                "add them to surveys.responses._OneStatement."
             )
         table = lambda model: q(model._meta.db_table)  # noqa: E731
         r = lambda name: q(Response._meta.get_field(name).column)  # noqa: E731
+        insert = (
+            f"INSERT INTO {table(Response)} ({', '.join(q(f.column) for f in fields)}) "
+            f"SELECT {', '.join(values[f.name] for f in fields)} "
+        )
+        returning = f"RETURNING {table(Response)}.{q(Response._meta.pk.column)}"
+        if public:
+            return (
+                f"{insert}FROM {table(Campaign)} c WHERE {column('c', Campaign, 'anonymous_token')} = %(token)s "
+                f"AND {column('c', Campaign, 'anonymous_link_enabled')} "
+                f"AND {column('c', Campaign, 'status')} = ANY(%(open)s) {returning}"
+            )
         widget_guard = ""
-        if widget:
+        if kind == "widget":
             w = lambda name: f"w.{q(WidgetSettings._meta.get_field(name).column)}"  # noqa: E731
             widget_guard = (
                 f"AND EXISTS (SELECT 1 FROM {table(WidgetSettings)} w "
@@ -192,8 +206,7 @@ class _FirstAnswer:
                 f"AND {w('public_key')} = %(widget_key)s AND {w('origins')} @> %(widget_origins)s::jsonb) "
             )
         return (
-            f"INSERT INTO {table(Response)} ({', '.join(q(f.column) for f in fields)}) "
-            f"SELECT {', '.join(values[f.name] for f in fields)} FROM {table(Invitation)} i "
+            f"{insert}FROM {table(Invitation)} i "
             f"JOIN {table(Campaign)} c ON {column('c', Campaign, 'id')} = {column('i', Invitation, 'campaign')} "
             f"JOIN {table(Contact)} p ON {column('p', Contact, 'id')} = {column('i', Invitation, 'contact')} "
             f"WHERE {column('i', Invitation, 'token')} = %(token)s "
@@ -202,31 +215,27 @@ class _FirstAnswer:
             f"ON CONFLICT ({q(Response._meta.get_field('invitation').column)}) DO UPDATE SET "
             + ", ".join(f"{r(name)} = EXCLUDED.{r(name)}" for name in CHANGED_BY_A_NEW_SCORE)
             + f" WHERE {table(Response)}.{r('submitted_at')} >= %(editable_since)s "
-            f"AND {table(Response)}.{r('score')} <> EXCLUDED.{r('score')} "
-            f"RETURNING {table(Response)}.{q(Response._meta.pk.column)}"
+            f"AND {table(Response)}.{r('score')} <> EXCLUDED.{r('score')} {returning}"
         )
 
 
-def response_submit_first(*, token: str, score, widget_key: str = "", widget_origin: str = "") -> int | None:
-    """The id of the response stored for this link's answer, new or changed, in one statement; None
-    when the score is not valid, the link is unknown, its answer has this score already or is past
-    the edit window, or the campaign is closed (or, with `widget_key`, is not that widget's campaign
-    or does not list `widget_origin`): the caller then goes the general way (response_submit), which
-    says which it was. Either way the answer is handed to the follow-up step once committed."""
+def _one_statement(kind: str, *, token: str, score, **extra) -> int | None:
+    """Run the `kind` statement; the id it stored (handed to the follow-up step once committed), or
+    None when it stored nothing or the score is not valid (the general way then says why). PostgreSQL
+    only: on the SQLite demo every answer goes the general way."""
     connection = transaction.get_connection()
-    if connection.vendor != "postgresql":  # the SQLite demo: the general way only
+    if connection.vendor != "postgresql":
         return None
     try:
         score = clean_score(score)
     except ValidationError:
         return None
-    widget = {"widget_key": widget_key, "widget_origins": json.dumps([widget_origin])} if widget_key else {}
     now = timezone.now()
     with connection.cursor() as cursor:
         cursor.execute(
-            _FirstAnswer.sql(connection, widget=bool(widget)),
+            _OneStatement.sql(connection, kind),
             {
-                **widget,
+                **extra,
                 "token": token,
                 "score": score,
                 "category": category_for(score),
@@ -235,6 +244,8 @@ def response_submit_first(*, token: str, score, widget_key: str = "", widget_ori
                 "open": list(ACCEPTS_ANSWERS),
                 "languages": wording.language_codes(),
                 "default_language": settings.LANGUAGE_CODE,
+                "sending": list(SENDING_CHANNELS),
+                "web": Campaign.Channel.WEB.value,
             },
         )
         row = cursor.fetchone()
@@ -242,6 +253,31 @@ def response_submit_first(*, token: str, score, widget_key: str = "", widget_ori
         return None
     transaction.on_commit(lambda: handoff.hand_off(row[0]))  # new or changed alike (handoff.process_again)
     return row[0]
+
+
+def response_submit_first(*, token: str, score, widget_key: str = "", widget_origin: str = "") -> int | None:
+    """The id of the response stored for this link's answer, new or changed, in one statement; None
+    when the score is not valid, the link is unknown, its answer has this score already or is past
+    the edit window, or the campaign is closed (or, with `widget_key`, is not that widget's campaign
+    or does not list `widget_origin`): the caller then goes the general way (response_submit), which
+    says which it was."""
+    if widget_key:
+        widget = {"widget_key": widget_key, "widget_origins": json.dumps([widget_origin])}
+        return _one_statement("widget", token=token, score=score, **widget)
+    return _one_statement("link", token=token, score=score)
+
+
+def response_submit_public(*, token: str, score) -> int | None:
+    """The id of the anonymous response stored through the campaign's public link `token`, in one
+    statement; None when the score is not valid, the link is unknown or off, or the campaign is
+    closed: the caller then goes the general way (response_submit_anonymous), which says which."""
+    return _one_statement("public", token=token, score=score)
+
+
+def public_channel(channel: str) -> str:
+    """The channel of an answer through a campaign's public link: the web form, for a campaign that
+    sends invitations (its e-mail or text message did not bring this answer), else its own (a QR code)."""
+    return Campaign.Channel.WEB if channel in SENDING_CHANNELS else channel
 
 
 def _response_create(*, invitation: Invitation, score: int, channel: str | None) -> Submitted:
@@ -290,7 +326,7 @@ def response_submit_anonymous(*, campaign: Campaign, score, language: str) -> Re
             invitation=None,
             score=score,
             category=category_for(score),
-            channel=Campaign.Channel.WEB if campaign.channel in SENDING_CHANNELS else campaign.channel,
+            channel=public_channel(campaign.channel),
             language=language,
             submitted_at=timezone.now(),
         )

@@ -186,7 +186,7 @@ def thanks_text(campaign: Campaign, category: str) -> str:
 
 # Whose language a respondent reads, in order: the contact's own, else the campaign's; the first
 # one Kringloop speaks wins, else the site's default. The one statement that stores a first answer
-# (surveys.responses._FirstAnswer) builds its SQL CASE from this same list.
+# (surveys.responses._OneStatement) builds its SQL CASE from this same list.
 LANGUAGE_SOURCES = ("contact", "campaign")
 
 

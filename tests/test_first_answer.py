@@ -39,12 +39,13 @@ def _both_ways(campaign, contact_language, score):
     return fast, general
 
 
-def _assert_same(fast, general):
+def _assert_same(fast, general, *, linked=True):
     for field in Response._meta.concrete_fields:
         if field.name in TWINS_DIFFER | TIMES:
             continue
         assert getattr(fast, field.attname) == getattr(general, field.attname), field.name
-    assert (fast.invitation.contact_id, general.invitation.contact_id) == (fast.contact_id, general.contact_id)
+    if linked:
+        assert (fast.invitation.contact_id, general.invitation.contact_id) == (fast.contact_id, general.contact_id)
     for name in TIMES:
         assert getattr(fast, name).tzinfo is not None
         assert abs(getattr(fast, name) - getattr(general, name)) < timedelta(seconds=30)
@@ -75,7 +76,7 @@ def test_a_campaign_without_touchpoint_or_team_stores_the_same_too(db):
 def test_reversing_the_language_preference_changes_both_ways_alike(db, monkeypatch):
     """The SQL's CASE is built from wording.LANGUAGE_SOURCES, not written again."""
     monkeypatch.setattr(wording, "LANGUAGE_SOURCES", ("campaign", "contact"))
-    monkeypatch.setattr(responses._FirstAnswer, "_sql", None)  # built again from the changed rule
+    monkeypatch.setattr(responses._OneStatement, "_sql", {})  # built again from the changed rule
     campaign = CampaignFactory(status=Campaign.Status.ACTIVE, language="en")
     fast, general = _both_ways(campaign, "nl", 9)
     assert fast.language == general.language == "en"
@@ -99,8 +100,8 @@ def test_a_field_the_statement_does_not_fill_stops_it_with_an_error(db):
     mood.set_attributes_from_name("mood")
     fields = [*Response._meta.concrete_fields, mood]
     with pytest.raises(ImproperlyConfigured, match="mood"):
-        responses._FirstAnswer.build(connection, fields=fields)
-    assert "INSERT INTO" in responses._FirstAnswer.build(connection)
+        responses._OneStatement.build(connection, fields=fields)
+    assert "INSERT INTO" in responses._OneStatement.build(connection)
 
 
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="what the SQLite demo does")
@@ -155,3 +156,35 @@ def test_an_answer_past_the_edit_window_is_left_to_the_general_way(db):
     assert Response.objects.get(pk=stored).score == 9
     with pytest.raises(responses.AlreadyAnswered):
         response_submit(invitation=link, score=2)
+
+
+@on_postgresql
+@pytest.mark.parametrize("channel", [Campaign.Channel.EMAIL, Campaign.Channel.QR, Campaign.Channel.WEB])
+@pytest.mark.parametrize("campaign_language", ["nl", "xx", ""])
+def test_a_public_link_answer_is_stored_alike_both_ways(db, channel, campaign_language):
+    """The public link's one statement stores what response_submit_anonymous stores, channel and
+    language included (the view passes the campaign's language as the respondent's)."""
+    campaign = CampaignFactory(status=Campaign.Status.ACTIVE, team=TeamFactory(), channel=channel)
+    Campaign.objects.filter(pk=campaign.pk).update(language=campaign_language, anonymous_link_enabled=True)
+    campaign.refresh_from_db()
+    fast = Response.objects.get(pk=responses.response_submit_public(token=campaign.anonymous_token, score="6"))
+    general = responses.response_submit_anonymous(
+        campaign=campaign, score=6, language=wording.respondent_language(campaign)
+    )
+    general.refresh_from_db()
+    _assert_same(fast, general, linked=False)
+    assert fast.contact_id is fast.invitation_id is None
+    assert fast.channel == responses.public_channel(channel)
+
+
+@on_postgresql
+def test_the_public_link_statement_stores_nothing_when_the_general_way_must_decide(db):
+    off = CampaignFactory(status=Campaign.Status.ACTIVE)
+    closed = CampaignFactory(status=Campaign.Status.CLOSED)
+    Campaign.objects.filter(pk=closed.pk).update(anonymous_link_enabled=True)
+    for token, score in [(off.anonymous_token, "8"), (closed.anonymous_token, "8"), ("no-such-link", "8")]:
+        assert responses.response_submit_public(token=token, score=score) is None
+    Campaign.objects.filter(pk=off.pk).update(anonymous_link_enabled=True)
+    assert responses.response_submit_public(token=off.anonymous_token, score="11") is None
+    assert responses.response_submit_public(token=off.anonymous_token, score="10") is not None
+    assert Response.objects.count() == 1

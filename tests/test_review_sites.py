@@ -106,7 +106,7 @@ def test_a_passive_or_an_unanswered_link_cannot_click(client, campaign):
 
 def test_an_anonymous_promoter_sees_the_sites_without_a_segment(client, campaign):
     response = ResponseFactory(campaign=campaign, contact=None, invitation=None, score=9, language="en")
-    key = _anon_key(response)
+    key = _anon_key(response.pk)
     html = _thanks(client, key)
     assert "Review us on Google" in html and "App Store" not in html
     assert client.get(f"/s/{key}/review/{_site(campaign, 'Google').pk}/").status_code == 302
