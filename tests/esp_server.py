@@ -9,14 +9,25 @@ for tests and `make bench`: it checks each request and counts calls and recipien
   `X-Message-Id` header.
 
 `fail_next` makes the next calls answer 503 (an outage), to test retries. Localhost only.
+
+Tests start it in a thread of their own process (EspServer). `make bench` starts it as a process of
+its own (EspServerProcess, `python -m tests.esp_server`): a provider runs elsewhere, and in a thread of
+the bench it held the GIL that the bench's client threads measure latencies with, so its work showed
+as the product's latency. `GET /_recorder` then tells the calls and recipients counted so far.
 """
 
 import email
 import json
+import os
+import signal
+import subprocess
+import sys
 import threading
+import urllib.request
 import uuid
 from base64 import b64decode
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from urllib.parse import parse_qs
 
 KEY = "test-key-not-a-secret"
@@ -53,6 +64,14 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         self.end_headers()
         self.wfile.write(data)
+
+    def do_GET(self):
+        if self.path != "/_recorder":
+            return self._answer(404, {"message": "no such endpoint"})
+        rec = self.recorder
+        with rec.lock:
+            counts = {"calls": rec.calls, "recipients": len(rec.recipients), "problems": list(rec.problems)}
+        return self._answer(200, counts)
 
     def do_POST(self):
         body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
@@ -147,13 +166,73 @@ class EspServer:
         self.server.server_close()
 
     def settings_for(self, provider: str) -> dict:
-        """EMAIL_BACKEND and ANYMAIL settings that send to this server as `provider`."""
-        if provider == "mailgun":
-            return {
-                "EMAIL_BACKEND": "anymail.backends.mailgun.EmailBackend",
-                "ANYMAIL": {"MAILGUN_API_KEY": KEY, "MAILGUN_API_URL": f"{self.url}/v3"},
-            }
+        return settings_for(self.url, provider)
+
+
+def settings_for(url: str, provider: str) -> dict:
+    """EMAIL_BACKEND and ANYMAIL settings that send to the server at `url` as `provider`."""
+    if provider == "mailgun":
         return {
-            "EMAIL_BACKEND": "anymail.backends.sendgrid.EmailBackend",
-            "ANYMAIL": {"SENDGRID_API_KEY": KEY, "SENDGRID_API_URL": f"{self.url}/v3/"},
+            "EMAIL_BACKEND": "anymail.backends.mailgun.EmailBackend",
+            "ANYMAIL": {"MAILGUN_API_KEY": KEY, "MAILGUN_API_URL": f"{url}/v3"},
         }
+    return {
+        "EMAIL_BACKEND": "anymail.backends.sendgrid.EmailBackend",
+        "ANYMAIL": {"SENDGRID_API_KEY": KEY, "SENDGRID_API_URL": f"{url}/v3/"},
+    }
+
+
+class EspServerProcess:
+    """The same server in a process of its own (`make bench`); it keeps no requests, only counts."""
+
+    def __init__(self):
+        self.proc: subprocess.Popen | None = None
+        self.url = ""
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def __enter__(self):
+        root = Path(__file__).resolve().parent.parent
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "tests.esp_server"], cwd=root, stdout=subprocess.PIPE, text=True
+        )
+        self.url = self.proc.stdout.readline().strip()
+        if not self.url.startswith("http://127.0.0.1:"):
+            self.__exit__()
+            raise RuntimeError("the ESP server process did not start")
+        return self
+
+    def __exit__(self, *exc):
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    def counts(self) -> dict:
+        """{"calls", "recipients", "problems"} counted so far."""
+        with urllib.request.urlopen(f"{self.url}/_recorder", timeout=10) as response:
+            return json.loads(response.read())
+
+    def settings_for(self, provider: str) -> dict:
+        return settings_for(self.url, provider)
+
+
+def main() -> None:
+    """Serve until SIGTERM (or the parent closes our output); print the URL first."""
+    with EspServer() as server:
+        server.recorder.keep_requests = False
+        stop = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        print(server.url, flush=True)
+        while not stop.wait(1.0):
+            if os.getppid() == 1:  # the bench is gone: so are we
+                break
+
+
+if __name__ == "__main__":
+    main()

@@ -16,7 +16,7 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-from tests.esp_server import EspServer
+from tests.esp_server import EspServerProcess
 from tests.load import bench_replica, bench_scale
 from tests.load.bench_reads import measure_api_summary, measure_comment_search, measure_export
 from tests.load.bench_submit import SubmitPhase
@@ -111,17 +111,18 @@ def main() -> int:
         phases.add("replica")
     if args.open_invitations is None:
         args.open_invitations = 120_000 if args.replica else 60_000
-    # Mail goes to a local server speaking Mailgun's send API (tests/esp_server.py), through anymail's
-    # Mailgun backend: invitations use its batch API (surveys/esp_batch.py), as in production. Both
+    # Mail goes to a local server speaking Mailgun's send API (tests/esp_server.py, in a process of its
+    # own), through anymail's Mailgun backend: invitations use its batch API (surveys/esp_batch.py), as in
+    # production. Both
     # context managers close on every way out of the run (its end, an error, Ctrl-C).
     with (
         bench_replica.ReplicaClusters(args) as clusters,  # with --replica: a scratch primary and its replica
-        EspServer() as esp,
+        EspServerProcess() as esp,
     ):
         return run(args, phases, clusters, esp)
 
 
-def run(args, phases: set, clusters, esp: EspServer) -> int:
+def run(args, phases: set, clusters, esp: EspServerProcess) -> int:
     stack = Stack(
         name=args.name,
         web_port=args.port,
@@ -133,7 +134,6 @@ def run(args, phases: set, clusters, esp: EspServer) -> int:
         logs=args.logs,
     )
     env = stack.prepare()
-    esp.recorder.keep_requests = False
     mailgun = esp.settings_for("mailgun")
     env.update(
         {
@@ -261,6 +261,7 @@ def run(args, phases: set, clusters, esp: EspServer) -> int:
             tokens=tokens[:-200],
             anonymous_token=campaign.anonymous_token,
             settle_limit=args.settle_limit,
+            esp_pid=esp.pid,
         )
         drain = answers.settle
         if "submit" in phases:
@@ -399,7 +400,7 @@ def run(args, phases: set, clusters, esp: EspServer) -> int:
                 quiet_period_days=0,
                 reminder_after_days=None,
             )
-            calls_before = esp.recorder.calls
+            calls_before = esp.counts()["calls"]
             t0 = time.monotonic()
             wave = campaign_send(campaign=invite_campaign, actor=None)
             deadline = t0 + 900
@@ -412,7 +413,9 @@ def run(args, phases: set, clusters, esp: EspServer) -> int:
             sent = Invitation.objects.filter(wave=wave, status="sent").count()
             figures["invites_sent"] = sent
             figures["invites_per_s"] = round(sent / elapsed, 1)
-            figures["esp_calls_per_1000_invites"] = round((esp.recorder.calls - calls_before) * 1000 / max(sent, 1), 2)
+            figures["esp_calls_per_1000_invites"] = round(
+                (esp.counts()["calls"] - calls_before) * 1000 / max(sent, 1), 2
+            )
 
         figures["web_rss_mb"] = peak_rss_mb(children(web_master))
         worker_master = stack.procs["worker"].pid if "worker" in stack.procs else os.getpid()

@@ -95,6 +95,46 @@ def hammer(port: int, *, clients: int, seconds: float, make_request) -> tuple[fl
     return len(latencies) / elapsed, latencies
 
 
+def paced(port: int, *, rate: float, seconds: float, make_request, clients: int = 32) -> tuple[float, list[float]]:
+    """Open loop: request i is due at start + i / rate whatever became of the earlier ones, sent by
+    whichever of `clients` threads is free, and its latency counts from when it was due, so a request
+    that had to wait for a free client counts that wait too (no coordinated omission). Bounded: at
+    most rate × seconds requests, and no later than seconds + 60. Returns (rps, latencies)."""
+    latencies, lock = [], threading.Lock()
+    counter = iter(range(10**9))
+    total = max(int(rate * seconds), 1)
+    started = time.monotonic()
+    give_up = started + seconds + 60
+
+    def loop():
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        state = {}
+        while True:
+            i = next(counter)
+            due = started + i / rate
+            if i >= total or due > give_up:
+                return
+            wait = due - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)
+            try:
+                ok = make_request(conn, i, state)
+            except (http.client.HTTPException, OSError):
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                ok = False
+            if ok:
+                with lock:
+                    latencies.append((time.monotonic() - due) * 1000)
+
+    threads = [threading.Thread(target=loop) for _ in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(seconds + 90)
+    return len(latencies) / (time.monotonic() - started), latencies
+
+
 def p(values, q):
     return round(statistics.quantiles(values, n=100)[q - 1], 1) if len(values) >= 2 else None
 
