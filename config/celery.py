@@ -5,11 +5,11 @@ import threading
 
 from celery import Celery, bootsteps
 from celery.schedules import crontab
-from celery.signals import task_postrun, task_prerun, worker_process_init
+from celery.signals import task_postrun, task_prerun, worker_init, worker_process_init
 from django.db import close_old_connections, connections
 
 from core import handoff
-from core.gcfreeze import freeze_loaded
+from core.gcfreeze import freeze_loaded, load_url_patterns
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -101,7 +101,16 @@ app.conf.beat_schedule = {
 }
 
 
+@worker_init.connect
+def _load_url_patterns(**kwargs):
+    """In the worker's main process, before the pool starts: the URL patterns, and with them every view.
+    The worker's e-mails link to pages, and the first reverse() imports them otherwise, in each pool
+    process, inside its first task (half a second of CPU each: the first batch of answers after a
+    start waited for it). Loaded here, the pool processes share them."""
+    load_url_patterns()
+
+
 @worker_process_init.connect
 def _freeze_loaded(**kwargs):
     """Each pool process, once started: what it has loaded, out of the full collections' way."""
-    freeze_loaded(views=False)
+    freeze_loaded()

@@ -14,11 +14,15 @@ import gc
 from django.urls import get_resolver
 
 
-def freeze_loaded(*, views: bool = True) -> None:
-    """Collect what start-up left as garbage, then freeze the rest; with `views` (a web process), load
-    first what the first request would (the URL patterns import every view). A worker process does
-    not load the views: it never serves them."""
-    if views:
-        get_resolver().url_patterns  # noqa: B018  (importing the views is the point)
+def load_url_patterns() -> None:
+    """Load what the first request, or the first e-mail's reverse(), would: the URL patterns import
+    every view."""
+    get_resolver().url_patterns  # noqa: B018  (importing the views is the point)
+
+
+def freeze_loaded() -> None:
+    """Collect what start-up left as garbage, then freeze the rest, the URL patterns and views loaded
+    first (a web process serves them; a worker's e-mails link to them)."""
+    load_url_patterns()
     gc.collect()
     gc.freeze()

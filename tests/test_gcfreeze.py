@@ -1,6 +1,7 @@
 """A web process freezes what it loaded at start-up (core/gcfreeze.py): a full garbage collection
 then walks only what requests made, not Django and every view (a 40–90 ms pause with the GIL held)."""
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -35,3 +36,30 @@ def test_each_worker_pool_process_freezes_what_it_loaded():
         assert gc.get_freeze_count() > before
     finally:
         gc.unfreeze()
+
+
+WORKER_PROBE = """
+import sys
+import django
+django.setup()
+from config.celery import app
+from celery.signals import worker_init
+before = 'surveys.public_views' in sys.modules
+worker_init.send(sender=None)
+print(before, 'surveys.public_views' in sys.modules)
+"""
+
+
+def test_the_worker_loads_the_url_patterns_before_its_pool_starts():
+    """Its e-mails reverse() URLs: loaded in the main process, the pool processes share the views
+    instead of each importing them inside its first task."""
+    result = subprocess.run(
+        [sys.executable, "-c", WORKER_PROBE],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings"},
+    )
+    assert result.stdout.split() == ["False", "True"], result.stdout
