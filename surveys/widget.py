@@ -200,10 +200,11 @@ def response_for_key(widget: WidgetSettings, key: str) -> Response | None:
 
 
 def widget_answer_first(*, key: str, origin: str, token: str, score) -> tuple[int, str] | None:
-    """The common answer, an identified contact's first, in one statement (as the e-mail link's):
-    stored only for the campaign of the widget with this public key, when it lists this origin
-    (the CORS rule, checked in the same statement) and accepts answers. (the response's id, its
-    category), or None: then the general way (widget_by_key, origin_allowed, widget_answer) says why."""
+    """The common answer, an identified contact's first (or a changed score within the edit window), in
+    one statement (as the e-mail link's): stored only for the campaign of the widget with this public
+    key, when it lists this origin (the CORS rule, checked in the same statement) and accepts answers.
+    (the response's id, its category), or None: then the general way (widget_by_key, origin_allowed,
+    widget_answer) says why."""
     if not token or not key or len(key) > 40 or not origin:
         return None
     first = response_submit_first(

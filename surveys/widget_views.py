@@ -125,7 +125,7 @@ def widget_ask(request, found, data, origin):
 
 
 def _answer_first(data, origin):
-    """An identified contact's first answer, in one statement (surveys.widget.widget_answer_first)."""
+    """An identified contact's answer, first or changed, in one statement (surveys.widget.widget_answer_first)."""
     answered = widget.widget_answer_first(
         key=str(data.get("key", "")), origin=origin, token=str(data.get("token", "")), score=data.get("score")
     )
