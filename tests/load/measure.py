@@ -63,19 +63,17 @@ def children(pid: int) -> list[int]:
     return result
 
 
-def hammer(port: int, *, clients: int, seconds: float, make_request) -> tuple[float, list[float]]:
-    """Run `make_request(conn, i)` from `clients` threads for `seconds`; returns (rps, latencies)."""
+def _clients(port: int, *, clients: int, join_after: float, start_of, make_request) -> list[float]:
+    """Run `make_request(conn, i, state)` from `clients` threads, each on a connection of its own, for
+    i = 0, 1, … while `start_of(i)` gives the moment request i's latency counts from (it may wait
+    for it first); None stops the thread. Returns the latencies of the requests that succeeded, in ms."""
     latencies, lock = [], threading.Lock()
     counter = iter(range(10**9))
-    stop_at = time.monotonic() + seconds
-    started = time.monotonic()
 
     def loop():
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         state = {}
-        while time.monotonic() < stop_at:
-            i = next(counter)
-            t0 = time.perf_counter()
+        while (since := start_of(i := next(counter))) is not None:
             try:
                 ok = make_request(conn, i, state)
             except (http.client.HTTPException, OSError):
@@ -84,15 +82,28 @@ def hammer(port: int, *, clients: int, seconds: float, make_request) -> tuple[fl
                 ok = False
             if ok:
                 with lock:
-                    latencies.append((time.perf_counter() - t0) * 1000)
+                    latencies.append((time.monotonic() - since) * 1000)
 
     threads = [threading.Thread(target=loop) for _ in range(clients)]
     for t in threads:
         t.start()
     for t in threads:
-        t.join(seconds + 60)
-    elapsed = time.monotonic() - started
-    return len(latencies) / elapsed, latencies
+        t.join(join_after)
+    return latencies
+
+
+def hammer(port: int, *, clients: int, seconds: float, make_request) -> tuple[float, list[float]]:
+    """Closed loop: `clients` threads each send their next request as soon as the last is answered,
+    for `seconds`; returns (rps, latencies)."""
+    started = time.monotonic()
+    stop_at = started + seconds
+
+    def start_of(_i):
+        now = time.monotonic()
+        return now if now < stop_at else None
+
+    latencies = _clients(port, clients=clients, join_after=seconds + 60, start_of=start_of, make_request=make_request)
+    return len(latencies) / (time.monotonic() - started), latencies
 
 
 def paced(port: int, *, rate: float, seconds: float, make_request, clients: int = 32) -> tuple[float, list[float]]:
@@ -100,38 +111,20 @@ def paced(port: int, *, rate: float, seconds: float, make_request, clients: int 
     whichever of `clients` threads is free, and its latency counts from when it was due, so a request
     that had to wait for a free client counts that wait too (no coordinated omission). Bounded: at
     most rate × seconds requests, and no later than seconds + 60. Returns (rps, latencies)."""
-    latencies, lock = [], threading.Lock()
-    counter = iter(range(10**9))
     total = max(int(rate * seconds), 1)
     started = time.monotonic()
     give_up = started + seconds + 60
 
-    def loop():
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        state = {}
-        while True:
-            i = next(counter)
-            due = started + i / rate
-            if i >= total or due > give_up:
-                return
-            wait = due - time.monotonic()
-            if wait > 0:
-                time.sleep(wait)
-            try:
-                ok = make_request(conn, i, state)
-            except (http.client.HTTPException, OSError):
-                conn.close()
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-                ok = False
-            if ok:
-                with lock:
-                    latencies.append((time.monotonic() - due) * 1000)
+    def start_of(i):
+        due = started + i / rate
+        if i >= total or due > give_up:
+            return None
+        wait = due - time.monotonic()
+        if wait > 0:
+            time.sleep(wait)
+        return due
 
-    threads = [threading.Thread(target=loop) for _ in range(clients)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(seconds + 90)
+    latencies = _clients(port, clients=clients, join_after=seconds + 90, start_of=start_of, make_request=make_request)
     return len(latencies) / (time.monotonic() - started), latencies
 
 
