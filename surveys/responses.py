@@ -123,8 +123,8 @@ class _OneStatement:
     """The common answers as one statement each, built from the models' fields and from the same data
     as the general way: FROM_CAMPAIGN for what is copied from the campaign, wording.LANGUAGE_SOURCES
     for the respondent's language, CHANGED_BY_A_NEW_SCORE for what a change changes, SENDING_CHANNELS
-    for the public link's channel (as public_channel). tests/test_first_answer.py runs both ways and compares the stored
-    responses field by field.
+    for the public link's channel (as public_channel). tests/test_first_answer.py runs both ways and
+    compares the stored responses field by field.
 
     - "link": INSERT … SELECT from the link's invitation, campaign and contact, when the campaign
       accepts answers; when the link has an answer already (ON CONFLICT on the one-to-one
@@ -137,8 +137,7 @@ class _OneStatement:
       on and the campaign accepts answers: an anonymous answer, as response_submit_anonymous stores.
     """
 
-    KINDS = ("link", "widget", "public")
-    _sql: dict[str, str] = {}
+    _sql: dict[str, str] = {}  # by kind: "link", "widget", "public"
 
     @classmethod
     def sql(cls, connection, kind: str) -> str:

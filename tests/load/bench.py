@@ -113,8 +113,7 @@ def main() -> int:
         args.open_invitations = 120_000 if args.replica else 60_000
     # Mail goes to a local server speaking Mailgun's send API (tests/esp_server.py, in a process of its
     # own), through anymail's Mailgun backend: invitations use its batch API (surveys/esp_batch.py), as in
-    # production. Both
-    # context managers close on every way out of the run (its end, an error, Ctrl-C).
+    # production. Both context managers close on every way out of the run (its end, an error, Ctrl-C).
     with (
         bench_replica.ReplicaClusters(args) as clusters,  # with --replica: a scratch primary and its replica
         EspServerProcess() as esp,

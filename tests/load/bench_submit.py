@@ -179,7 +179,7 @@ class SubmitPhase:
         hammer(self.port, clients=8, seconds=3, make_request=self.baseline)  # warm-up
         share = seconds / ROUNDS
         runs = {"baseline": [], "submit": []}
-        at_pace = {(name, share): [] for name in ("baseline", "submit") for share in PACED_SHARES}
+        at_pace = {(name, paced_share): [] for name in ("baseline", "submit") for paced_share in PACED_SHARES}
         cpu = {"baseline": [0.0] * len(CPU_LABELS), "submit": [0.0] * len(CPU_LABELS)}
         e2e = []
         for _round in range(ROUNDS):
@@ -210,14 +210,18 @@ class SubmitPhase:
         figures[f"submit_ratio_rounds{suffix}"] = [round(r, 2) for r in ratios]
         figures[f"submit_e2e_rps{suffix}"] = round(statistics.mean(e2e), 1) if e2e else None
         figures[f"submit_e2e_ratio{suffix}"] = round(statistics.median(e2e_ratios), 2) if e2e_ratios else None
-        base_p99, submit_p99 = figures[f"baseline_p99_ms{suffix}"], figures[f"submit_p99_ms{suffix}"]
-        figures[f"submit_p99_ratio{suffix}"] = round(submit_p99 / base_p99, 2) if base_p99 and submit_p99 else None
+        figures[f"submit_p99_ratio{suffix}"] = _ratio(
+            figures[f"submit_p99_ms{suffix}"], figures[f"baseline_p99_ms{suffix}"]
+        )
         for paced_share in PACED_SHARES:
             at = f"_at{round(paced_share * 100)}{suffix}"  # _at25, _at50
             base_p99, submit_p99 = p(at_pace["baseline", paced_share], 99), p(at_pace["submit", paced_share], 99)
             figures[f"baseline_paced_p99_ms{at}"], figures[f"submit_paced_p99_ms{at}"] = base_p99, submit_p99
             figures[f"submit_paced_p50_ms{at}"] = p(at_pace["submit", paced_share], 50)
-            figures[f"submit_paced_p99_ratio{at}"] = (
-                round(submit_p99 / base_p99, 2) if base_p99 and submit_p99 else None
-            )
+            figures[f"submit_paced_p99_ratio{at}"] = _ratio(submit_p99, base_p99)
         return figures
+
+
+def _ratio(measured, baseline):
+    """measured / baseline to two places, or None when either is missing (or the baseline is 0)."""
+    return round(measured / baseline, 2) if measured and baseline else None
