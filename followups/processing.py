@@ -56,6 +56,8 @@ NOTICES_PER_SWEEP = 2000  # lost "you said, we did" notices one sweep queues aga
 # next minute's run beside it would only do the same work again, taking the workers from everything else.
 SWEEP_BUDGET = 45
 SWEEP_HOLD = 90
+# What routing and deadlines read of an answer's contact: its account owner, its account's owner.
+ANSWER_CONTACT = ("contact__account_owner", "contact__account__owner")
 CLOSED_AS_PROMOTER = gettext_noop("The customer changed the score to promoter.")  # stored in English, shown translated
 logger = logging.getLogger(__name__)
 
@@ -111,13 +113,13 @@ def _process(response_ids: list[int]) -> dict[int, Processed]:
     if not response_ids:
         return {}
     with transaction.atomic():
-        answers = list(
-            locked_answers(response_ids)
-            .select_related("campaign", "touchpoint", "team", "contact__account_owner", "contact__account__owner")
-            .order_by("pk")
-        )
+        answers = list(locked_answers(response_ids).select_related("campaign", "touchpoint", "team").order_by("pk"))
         if not answers:
             return {}
+        # The contacts and their owners (routing, deadlines) by primary key, not joined to the locked
+        # answers: with the join, PostgreSQL chose to walk the contacts' whole key index whenever its
+        # statistics predated the newest contacts (46 ms a batch of 250 against 2).
+        prefetch_related_objects(answers, *ANSWER_CONTACT)
         # Read after the lock: a case another worker opened meanwhile is seen here.
         cases = {case.response_id: case for case in FollowUp.objects.filter(response_id__any=[r.pk for r in answers])}
         to_open = [r for r in answers if r.pk not in cases and routing.wants_followup(r)]
