@@ -295,3 +295,15 @@ def test_an_anonymous_answer_in_the_batch_is_alerted_too_and_breaks_no_other_ale
     subjects = sorted(message.subject for message in mailoutbox)
     assert any("an anonymous respondent" in subject for subject in subjects), subjects
     assert any("Ann Smith" in subject for subject in subjects), subjects
+
+
+def test_a_customer_without_a_name_is_named_by_their_address_alone(db, agent, mailoutbox):
+    """No empty name before the address ("Customer:  <ann@…>"): the address stands alone."""
+    unnamed = _case(contact=ContactFactory(name="", email="nameless@example.com", company=""), owner=agent)
+    named = _case(contact=ContactFactory(name="Ann Smith", email="ann@example.com", company=""), owner=agent)
+    assert send_owner_alerts(followup_ids=[unnamed.pk, named.pk]) == 2
+    by_address = {"nameless" if "nameless@" in m.body else "named": m for m in mailoutbox}
+    assert "Customer: nameless@example.com\n" in by_address["nameless"].body
+    assert "<td>nameless@example.com</td>" in by_address["nameless"].alternatives[0][0]
+    assert "Customer: Ann Smith <ann@example.com>\n" in by_address["named"].body
+    assert "<td>Ann Smith &lt;ann@example.com&gt;</td>" in by_address["named"].alternatives[0][0]
