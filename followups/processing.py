@@ -118,7 +118,7 @@ def _process(response_ids: list[int]) -> dict[int, Processed]:
             return {}
         # The contacts and their owners (routing, deadlines) by primary key, not joined to the locked
         # answers: with the join, PostgreSQL chose to walk the contacts' whole key index whenever its
-        # statistics predated the newest contacts (46 ms a batch of 250 against 2).
+        # statistics predated the newest contacts (46 ms a batch of 250 against 5).
         prefetch_related_objects(answers, *ANSWER_CONTACT)
         # Read after the lock: a case another worker opened meanwhile is seen here.
         cases = {case.response_id: case for case in FollowUp.objects.filter(response_id__any=[r.pk for r in answers])}
