@@ -3,7 +3,8 @@
 - `render_email` builds a message from `templates/emails/<name>_subject.txt`, `_body.txt` and
   `_body.html`, in the recipient's language.
 - `send_once` sends a message at most once per idempotency key (EmailDelivery.key);
-  `send_many_once` does the same for a batch, in a few statements and over one connection.
+  `send_many_once` does the same for a batch, in a few statements and over one connection (with
+  Mailgun, in few calls: core.mail_batch).
 - `OutboxBackend` stores messages in the database instead of sending them (development, demo,
   load tests); admins read them at /outbox/.
 Each app keeps one function per e-mail kind in its own `emails.py`, built on these.
@@ -23,6 +24,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from requests.utils import get_netrc_auth
 
+from core import mail_batch
 from core.bulk import insert_rows, update_rows
 from core.models import EmailDelivery, OutboxMessage
 
@@ -87,11 +89,12 @@ def send_many_once(items: Iterable[tuple[str, str, EmailMultiAlternatives]]) -> 
     Same guarantee, in a few statements: the missing ledger rows are inserted and all of them
     locked in one transaction, in key order (two workers with overlapping batches wait for each
     other instead of deadlocking; the second then finds the rows sent). The messages go out over
-    one backend connection. A message the provider refuses stays pending while the others are
-    recorded as sent and committed; then its error is raised, so the task retries and the retry
-    sends only what is still pending. A database error (the outbox backend) rolls the whole batch
-    back, its stored messages with it. With an ESP, a crash of the worker between the provider's
-    acceptance and our commit could repeat the batch's messages sent so far (one, with send_once).
+    one backend connection, with Mailgun many in one call (core.mail_batch). A message (or call)
+    the provider refuses stays pending while the others are recorded as sent and committed; then
+    its error is raised, so the task retries and the retry sends only what is still pending. A
+    database error (the outbox backend) rolls the whole batch back, its stored messages with it.
+    With an ESP, a crash of the worker between the provider's acceptance and our commit could
+    repeat the batch's messages sent so far (one, with send_once).
     """
     return _send_keyed(items)[1]
 
@@ -146,23 +149,29 @@ def _send_pending(pending: list[EmailDelivery], messages: dict, errors: list) ->
     sent = []
     if not pending:
         return sent
+    outgoing = [messages[row.key] for row in pending]
+    for row, message in zip(pending, outgoing):
+        # The key travels with the message, so duplicates can be counted on the receiving side.
+        message.extra_headers["X-Kringloop-Key"] = row.key
     connection = get_connection()
     opened = connection.open()  # one SMTP session / HTTP session for the batch
     _environment_once(connection)
     try:
-        for row in pending:
-            message = messages[row.key]
-            # The key travels with the message, so duplicates can be counted on the receiving side.
-            message.extra_headers["X-Kringloop-Key"] = row.key
+        for call in mail_batch.batches(outgoing):  # with Mailgun, many messages a call (core.mail_batch)
+            group = [outgoing[position] for position in call]
+            batch = group[0] if len(group) == 1 else mail_batch.merged(group)
             try:
-                connection.send_messages([message])
+                connection.send_messages([batch])
             except DatabaseError:
                 raise
-            except Exception as error:  # this one stays pending and is retried; the others go on
-                logger.warning("Could not send e-mail %s; it stays pending.", row.key, exc_info=True)
+            except Exception as error:  # these stay pending and are retried; the others go on
+                keys = ", ".join(pending[position].key for position in call)
+                logger.warning("Could not send e-mail %s; it stays pending.", keys, exc_info=True)
                 errors.append(error)
                 continue
-            sent.append(row)
+            if len(group) > 1:
+                mail_batch.hand_back(batch, group)
+            sent.extend(pending[position] for position in call)
     finally:
         if opened is not False:  # None from backends that do not say; False: it was open already
             connection.close()

@@ -16,8 +16,9 @@ from django.utils import timezone
 
 from core.bulk import update_rows
 from core.mail import message_id_of
+from core.mail_batch import batch_style
 from surveys.delivery import BatchResult, TransientSendError, describe_error, is_transient, open_connection
-from surveys.esp_batch import batch_style, build_groups, recipient_outcome
+from surveys.esp_batch import build_groups, recipient_outcome
 from surveys.models import Campaign, Invitation, SendWave
 from surveys.sending import SENDS, skip_reason, wave_cancel, wave_finish_if_done
 from surveys.sms import gate_for, renderer_for

@@ -9,8 +9,8 @@ language), so the links, the name, the unsubscribe headers, the Reply-To and the
 travel as each recipient's merge data, headers and metadata.
 
 Other providers (Postmark without stored templates, SMTP, the console and test backends) keep one
-call per message. INVITE_ESP_BATCH says which: "auto" (the default) batches for anymail's Mailgun
-and SendGrid backends, "off" never batches.
+call per message. ESP_BATCH says which (core.mail_batch.batch_style, which also batches the other
+e-mails through Mailgun).
 """
 
 from dataclasses import dataclass
@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 
+from core.mail_batch import MAX_RECIPIENTS
 from surveys.emails import NAME, TOKEN, UNSUB, InvitationRenderer
 
 # How each provider marks a merge field in the message body; the value is merged per recipient.
@@ -25,21 +26,6 @@ _FIELD = {
     "mailgun": "%recipient.{}%",
     "sendgrid": "-kl{}-",
 }
-_BACKENDS = {
-    "anymail.backends.mailgun.EmailBackend": "mailgun",
-    "anymail.backends.sendgrid.EmailBackend": "sendgrid",
-}
-MAX_RECIPIENTS = 1000  # both providers' limit per call
-
-
-def batch_style() -> str | None:
-    """The provider whose batch API invitations go through, or None for one call per message."""
-    choice = getattr(settings, "INVITE_ESP_BATCH", "auto")
-    if choice == "off":
-        return None
-    if choice in _FIELD:
-        return choice
-    return _BACKENDS.get(settings.EMAIL_BACKEND)
 
 
 @dataclass

@@ -17,8 +17,10 @@ as the product's latency. `GET /_recorder` then tells the calls and recipients c
 """
 
 import email
+import email.utils
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -133,6 +135,35 @@ class _Handler(BaseHTTPRequestHandler):
             rec.recipients.extend(to)
             if rec.keep_requests:
                 rec.requests.append(parsed)
+
+
+def mailgun_deliveries(fields: dict[str, list[str]]) -> list[dict]:
+    """What each recipient of one recorded Mailgun call receives, as Mailgun documents its batch
+    sending: every `%recipient.<name>%` in the subject, the bodies and the `h:` headers replaced by
+    that recipient's value in `recipient-variables`. A dict per recipient: to, from, subject, text,
+    html, headers (name: value), tags."""
+    variables = json.loads(fields.get("recipient-variables", ["{}"])[0])
+
+    def merge(text: str, mine: dict) -> str:  # one pass: a value is never merged into again
+        return re.sub(r"%recipient\.([^%]+)%", lambda found: str(mine.get(found[1], found[0])), text)
+
+    deliveries = []
+    for address in fields["to"]:
+        mine = variables.get(email.utils.parseaddr(address)[1], {})
+        deliveries.append(
+            {
+                "to": address,
+                "from": fields["from"][0],
+                "subject": merge(fields["subject"][0], mine),
+                "text": merge(fields.get("text", [""])[0], mine),
+                "html": merge(fields.get("html", [""])[0], mine),
+                "headers": {
+                    name[2:].lower(): merge(values[0], mine) for name, values in fields.items() if name[:2] == "h:"
+                },
+                "tags": fields.get("o:tag", []),
+            }
+        )
+    return deliveries
 
 
 def _form(headers, body: bytes) -> dict[str, list[str]]:

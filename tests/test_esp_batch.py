@@ -98,7 +98,7 @@ def test_a_temporary_outage_keeps_the_batch_queued_and_the_retry_sends_each_once
 
 def test_without_a_batch_api_each_message_is_its_own_call(settings, esp, campaign, admin):
     _use(settings, esp, "mailgun")
-    settings.INVITE_ESP_BATCH = "off"
+    settings.ESP_BATCH = "off"
     _contacts(5)
     assert send_all(start(campaign, admin)).sent == 5
     assert esp.recorder.calls == 5

@@ -21,9 +21,10 @@ _DELIVERS_NOTHING = {
     "django.core.mail.backends.console.EmailBackend",
     "anymail.backends.test.EmailBackend",
 }
-# Invitations through the provider's batch API (surveys/esp_batch.py): "auto" for anymail's Mailgun and
-# SendGrid backends (one call per up to 1,000 recipients), "off" for one call per message.
-INVITE_ESP_BATCH = env_str("INVITE_ESP_BATCH", "auto")
+# E-mails through the provider's batch API (core/mail_batch.py): "auto" for anymail's Mailgun and
+# SendGrid backends (invitations: one call per up to 1,000 recipients; with Mailgun the other e-mails of
+# a batch too), "off" for one call per message. INVITE_ESP_BATCH is its name before 2026-12-06.
+ESP_BATCH = env_str("ESP_BATCH", env_str("INVITE_ESP_BATCH", "auto"))
 EMAIL_SMTPUTF8 = env_bool("EMAIL_SMTPUTF8", EMAIL_BACKEND in _DELIVERS_NOTHING)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Kringloop <nps@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
