@@ -6,10 +6,11 @@ to them alone. Anymail sends such a message when it carries `merge_data` for sev
 
 - Invitations differ only in their links and the first name: surveys.esp_batch sends them through
   Mailgun's or SendGrid's batch API with those values merged into one rendered body.
-- Every other e-mail that core.mail sends in a batch (`send_many_once`: the owner alerts of a batch of
-  new cases, "you said, we did" notices, digests) differs in everything, so with Mailgun the subject,
-  the text and the HTML of each message travel whole as that recipient's values, its headers as their
-  own headers (`batches` and `merged` below): a batch of 250 alerts to 10 owners is 25 calls, not 250.
+- The e-mails that core.mail sends in a batch (`send_many_once`: the owner alerts of a batch of new
+  cases, their "why" updates, the day's kudos) differ in everything, so with Mailgun the subject, the
+  text and the HTML of each message travel whole as that recipient's values, its headers as their own
+  headers (`batches` and `merged` below): a batch of 250 alerts to 10 owners is 25 calls, not 250.
+  A message that threads (Message-ID, In-Reply-To, References) goes alone, its headers as made.
   SendGrid allows 10,000 bytes of substitutions a recipient, less than many a message: one call each.
 
 ESP_BATCH (INVITE_ESP_BATCH before) says which provider batches: "auto" (the default) Mailgun and
@@ -43,6 +44,10 @@ _ANYMAIL_EXTRAS = (
     "track_clicks",
     "track_opens",
 )
+
+
+# A reply is matched to its thread by these: the provider must send them exactly as made.
+_THREADING = {"message-id", "in-reply-to", "references"}
 
 
 def batch_style() -> str | None:
@@ -138,6 +143,7 @@ def _mergeable(message) -> bool:
         and message.content_subtype == "plain"
         and [mimetype for _content, mimetype in message.alternatives] == ["text/html"]
         and not any(getattr(message, name, None) for name in _ANYMAIL_EXTRAS)
+        and not _THREADING & {name.lower() for name in message.extra_headers}
     )
 
 

@@ -83,15 +83,18 @@ def test_a_message_that_cannot_be_merged_goes_alone_and_another_sender_in_a_call
     with_file.attach("report.csv", "a,b\n", "text/csv")
     copied = _message("bob@example.com", 2, cc=["boss@example.com"])
     other_sender = _message("cas@example.com", 3, from_email="Other <other@example.com>")
-    plain = [_message(f"p{n}@example.com", n) for n in range(4, 7)]
-    items = [(f"alone-test:{n}", "test", m) for n, m in enumerate([with_file, copied, other_sender, *plain])]
+    threaded = _message("dan@example.com", 4, headers={"Message-ID": "<notice-4@kringloop.example>"})
+    plain = [_message(f"p{n}@example.com", n) for n in range(5, 8)]
+    items = [(f"alone-test:{n}", "test", m) for n, m in enumerate([with_file, copied, other_sender, threaded, *plain])]
 
-    assert len(send_many_once(items)) == 6
+    assert len(send_many_once(items)) == 7
 
     sizes = sorted(len(request["fields"]["to"]) for request in esp.recorder.requests)
-    assert sizes == [1, 1, 1, 3]
+    assert sizes == [1, 1, 1, 1, 3]
     alone = [request for request in esp.recorder.requests if request["fields"]["to"] == ["ann@example.com"]]
     assert alone and "recipient-variables" not in alone[0]["fields"]  # sent as it was made
+    [dan] = [request["fields"] for request in esp.recorder.requests if request["fields"]["to"] == ["dan@example.com"]]
+    assert dan["h:Message-Id"] == ["<notice-4@kringloop.example>"]  # a reply finds its thread by it
 
 
 @pytest.mark.parametrize("choice, provider", [("off", "mailgun"), ("auto", "sendgrid")])
