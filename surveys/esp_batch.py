@@ -18,12 +18,13 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 
+from core.mail_batch import FIELD as MAILGUN_FIELD
 from core.mail_batch import MAX_RECIPIENTS
 from surveys.emails import NAME, TOKEN, UNSUB, InvitationRenderer
 
 # How each provider marks a merge field in the message body; the value is merged per recipient.
 _FIELD = {
-    "mailgun": "%recipient.{}%",
+    "mailgun": MAILGUN_FIELD,
     "sendgrid": "-kl{}-",
 }
 
